@@ -1,0 +1,5 @@
+"""``python -m wafersim``."""
+
+from wafersim.cli import entry
+
+entry()

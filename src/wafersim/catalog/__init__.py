@@ -1,0 +1,10 @@
+"""Hardware catalog: sourced parts loaded from YAML into frozen, validated objects."""
+
+from wafersim.catalog.catalog import Catalog
+from wafersim.catalog.loader import load_catalog
+from wafersim.catalog.schema import (
+    Chip, Cluster, MemoryService, Network, Node, Precision, Quantity, Source, Tag,
+)
+
+__all__ = ["Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
+           "Quantity", "Source", "Tag", "load_catalog"]

@@ -1,0 +1,125 @@
+"""The checked collection of catalog parts: lookup by id, references and sources verified."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from wafersim.catalog.schema import (
+    AnyPart, Chip, Cluster, MemoryService, Network, Node, Part, Quantity, Source,
+)
+from wafersim.errors import ConfigError, UnknownIdError
+
+P = TypeVar("P", bound=Part)
+
+# (field, kind it must point to) for every reference between parts.
+REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
+    Chip: [("default_node", Node)],
+    Node: [("chip", Chip), ("scale_out", Network), ("memory_service", MemoryService),
+           ("broadcast_reduce", Network)],
+    Cluster: [("node", Node), ("scale_out", Network), ("memory_service", MemoryService),
+              ("broadcast_reduce", Network)],
+    MemoryService: [],
+    Network: [],
+}
+
+
+def quantities(obj: BaseModel, path: str = "") -> Iterator[tuple[str, Quantity]]:
+    """Every quantity inside a part, with its dotted field path."""
+    for name in type(obj).model_fields:
+        value = getattr(obj, name)
+        where = f"{path}.{name}" if path else name
+        if isinstance(value, Quantity):
+            yield where, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, Quantity):
+                    yield f"{where}.{getattr(key, 'value', key)}", item
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from quantities(item, f"{where}[{i}]")
+        elif isinstance(value, BaseModel):
+            yield from quantities(value, where)
+
+
+class Catalog:
+    """All parts by id, plus the citations their quantities point to."""
+
+    def __init__(self, parts: dict[str, Part], sources: dict[str, Source]):
+        self.parts: dict[str, AnyPart] = dict(sorted(parts.items()))  # type: ignore[arg-type]
+        self.sources = sources
+        for part in self.parts.values():
+            self._check_references(part)
+            self._check_sources(part)
+
+    def _check_references(self, part: Part) -> None:
+        pairs = list(REFERENCES[type(part)])
+        if isinstance(part, Node):
+            pairs += [(f"scale_up[{i}].network", Network) for i in range(len(part.scale_up))]
+        for field, kind in pairs:
+            ref = _dotted(part, field)
+            if ref is not None:
+                self._expect(ref, kind, f"{part.origin}: field '{field}'")
+        if isinstance(part, MemoryService):
+            for i, ref in enumerate(part.for_nodes):
+                self._expect(ref, Node, f"{part.origin}: field 'for_nodes[{i}]'")
+
+    def _expect(self, ref: str, kind: type[Part], where: str) -> None:
+        target = self.parts.get(ref)
+        if target is None:
+            raise ConfigError(f"{where}: no {kind.__name__.lower()} with id {ref!r}"
+                              f"{self._suggest_suffix(ref)}")
+        if not isinstance(target, kind):
+            raise ConfigError(f"{where}: {ref!r} is a {target.kind}, not a "
+                              f"{kind.__name__.lower()}; point it at a {kind.__name__.lower()} id")
+
+    def _check_sources(self, part: Part) -> None:
+        for path, q in quantities(part):
+            if q.source is not None and q.source not in self.sources and q.source not in part.sources:
+                raise ConfigError(f"{part.origin}: field '{path}': source {q.source!r} is not "
+                                  "defined; add it under 'sources:' in the file or in sources.yaml")
+
+    def _suggest_suffix(self, ref: str) -> str:
+        close = difflib.get_close_matches(ref, list(self.parts), n=3, cutoff=0.5)
+        return f"; did you mean {', '.join(close)}?" if close else ""
+
+    def get(self, part_id: str) -> AnyPart:
+        """The part with this id; unknown ids raise with the closest ids suggested."""
+        try:
+            return self.parts[part_id]
+        except KeyError:
+            suggestion = self._suggest_suffix(part_id) or "; run 'wafersim systems' to list ids"
+            raise UnknownIdError(f"unknown system id {part_id!r}{suggestion}") from None
+
+    def typed(self, part_id: str, kind: type[P]) -> P:
+        part = self.get(part_id)
+        if not isinstance(part, kind):
+            raise ConfigError(f"{part_id!r} is a {part.kind}, not a {kind.__name__.lower()}")
+        return part
+
+    def of_kind(self, kind: type[P]) -> list[P]:
+        return [p for p in self.parts.values() if isinstance(p, kind)]
+
+    def source(self, part: Part, ref: str | None) -> Source | None:
+        if ref is None:
+            return None
+        return part.sources.get(ref) or self.sources.get(ref)
+
+    def __contains__(self, part_id: object) -> bool:
+        return part_id in self.parts
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+
+def _dotted(obj: object, path: str) -> str | None:
+    for piece in path.replace("]", "").split("."):
+        name, _, index = piece.partition("[")
+        obj = getattr(obj, name)
+        if index:
+            obj = obj[int(index)]  # type: ignore[index]
+    return obj  # type: ignore[return-value]

@@ -1,0 +1,252 @@
+"""Frozen, validated objects of the hardware catalog.
+
+Five part kinds compose every system: a `Chip` (one accelerator as software addresses it: a GPU,
+a Trainium2, a wafer), a `Node` (a scale-up domain you buy: DGX H100, CS-3, Trn2 UltraServer,
+GB200 NVL72), a `Cluster` (nodes on a scale-out fabric), a `MemoryService` (MemoryX) and a
+`Network` (NVLink, InfiniBand fat-tree, NeuronLink, SwarmX...).
+
+Every number is a `Quantity` in SI units with its source and a confidence tag. A field's name ends
+in the SI suffix of its dimension (`hbm_bandwidth_Bps`, `tdp_W`, `chips_count`); see `units.py`.
+Unknown values are explicit (`value: None` with a reason); uncertain ones carry a `lo..hi` range.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Tag(str, Enum):
+    """How far a number can be trusted."""
+
+    primary = "primary"  # vendor datasheet/docs/SDK, paper by the builders
+    secondary = "secondary"  # trade press, third-party compilation
+    derived = "derived"  # arithmetic on tagged inputs
+    unverified = "unverified"  # weak or conflicting sources
+
+
+class Precision(str, Enum):
+    """Number formats a matrix unit can run."""
+
+    fp64 = "fp64"
+    fp32 = "fp32"
+    tf32 = "tf32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+    fp8 = "fp8"
+    fp6 = "fp6"
+    fp4 = "fp4"
+    int8 = "int8"
+    int4 = "int4"
+
+
+BYTES_PER_ELEMENT: dict[str, float] = {
+    "fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "fp6": 0.75, "fp4": 0.5,
+    "int8": 1, "int4": 0.5,
+}
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(Frozen):
+    """A citation a quantity points to by id."""
+
+    citation: str
+    url: str | None = None
+
+
+class Quantity(Frozen):
+    """One sourced number in SI units, or an explicit unknown."""
+
+    value: float | None
+    dimension: str
+    tag: Tag
+    source: str | None = None
+    lo: float | None = None
+    hi: float | None = None
+    reason: str | None = None  # why the value is unknown (required when value is None)
+    note: str | None = None
+    projected: bool = False  # announced/roadmap figure, not shipped hardware
+
+    @model_validator(mode="after")
+    def _check(self) -> Quantity:
+        if self.value is None and not self.reason:
+            raise ValueError("an unknown value (null) needs a 'reason'")
+        if self.value is not None and self.source is None:
+            raise ValueError("a value needs a 'source'")
+        for bound in (self.value, self.lo, self.hi):
+            if bound is not None and bound < 0:
+                raise ValueError(f"value {bound:g} is negative; physical quantities are >= 0")
+        if (self.lo is None) != (self.hi is None):
+            raise ValueError("'range' needs both low and high")
+        if self.lo is not None and self.hi is not None:
+            if self.lo > self.hi:
+                raise ValueError(f"range low {self.lo:g} exceeds high {self.hi:g}")
+            if self.value is not None and not self.lo <= self.value <= self.hi:
+                raise ValueError(f"value {self.value:g} lies outside its range")
+        return self
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def or_none(self) -> float | None:
+        return self.value
+
+
+Q = Quantity | None
+PerPrecision = dict[Precision, Quantity]
+
+
+class Part(Frozen):
+    """Fields every catalog file has."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    vendor: str
+    description: str | None = None
+    notes: str | None = None
+    sources: dict[str, Source] = Field(default_factory=dict)
+    origin: str = ""  # file the part came from (set by the loader)
+
+
+class WaferSpec(Frozen):
+    """The processing-element mesh of a wafer-scale engine."""
+
+    fabric_cols_count: Q = None  # PE columns the SDK exposes (x)
+    fabric_rows_count: Q = None  # PE rows (y)
+    usable_cols_count: Q = None  # largest program rectangle
+    usable_rows_count: Q = None
+    pes_marketing_count: Q = None  # "AI cores" in press material
+    sram_per_pe_bytes: Q = None
+    sram_banks_count: Q = None
+    sram_read_bytes_per_cycle: Q = None
+    sram_write_bytes_per_cycle: Q = None
+    simd_fmac_per_cycle: dict[str, Quantity] = Field(default_factory=dict)  # fp16, fp16_fp32, fp32
+    clock_hz: Q = None
+    link_payload_bits: Q = None
+    link_wavelets_per_cycle: Q = None  # per link direction
+    hop_latency_cycles: Q = None
+    colors_count: Q = None  # routable virtual channels
+    fabric_bandwidth_Bps: Q = None  # aggregate, as marketed
+    pe_power_W: Q = None
+
+
+class Chip(Part):
+    """One accelerator: the unit a framework sees as a device."""
+
+    kind: Literal["chip"] = "chip"
+    device_class: Literal["gpu", "npu", "tpu", "trainium", "wafer", "rdu", "lpu", "hpu", "cpu"]
+    peak_dense_flops: PerPrecision = Field(default_factory=dict)
+    peak_sparse_flops: PerPrecision = Field(default_factory=dict)
+    hbm_bytes: Q = None
+    hbm_bandwidth_Bps: Q = None
+    sram_bytes: Q = None
+    sram_bandwidth_Bps: Q = None
+    ddr_bytes: Q = None  # off-package DRAM an RDU/LPU addresses directly
+    ddr_bandwidth_Bps: Q = None
+    scale_up_bandwidth_Bps: Q = None  # per device, per direction
+    scale_out_bandwidth_Bps: Q = None  # per device, per direction (NIC share)
+    io_bandwidth_Bps: Q = None  # off-chip I/O of a wafer
+    cores_count: Q = None
+    clock_hz: Q = None
+    tdp_W: Q = None
+    price_usd: Q = None
+    cloud_price_usd_per_hour: Q = None
+    transistors_count: Q = None
+    die_area_mm2: Q = None
+    process: str | None = None
+    launch: str | None = None
+    default_node: str | None = None  # node id this chip usually ships in
+    wafer: WaferSpec | None = None
+
+
+class Tier(Frozen):
+    """One level of a node's scale-up interconnect: a network joining groups of devices."""
+
+    network: str
+    devices_count: Quantity  # devices in one group at this tier
+
+
+class Node(Part):
+    """A scale-up domain sold as one box or rack (DGX H100, CS-3, Trn2 UltraServer, NVL72)."""
+
+    kind: Literal["node"] = "node"
+    chip: str
+    chips_count: Quantity
+    scale_up: list[Tier] = Field(default_factory=list)
+    scale_out: str | None = None
+    memory_service: str | None = None
+    broadcast_reduce: str | None = None
+    io_bandwidth_Bps: Q = None  # external I/O of the whole node, per direction
+    power_W: Q = None  # whole node, max
+    host_power_W: Q = None  # node power not drawn by the accelerators
+    price_usd: Q = None
+    cloud_price_usd_per_hour: Q = None
+    host_memory_bytes: Q = None
+    cpu_cores_count: Q = None
+    rack_units_count: Q = None
+    max_cluster_nodes_count: Q = None  # largest cluster the vendor supports
+
+
+class Cluster(Part):
+    """Many nodes joined by a scale-out fabric (and, for wafers, MemoryX and SwarmX)."""
+
+    kind: Literal["cluster"] = "cluster"
+    node: str
+    nodes_count: Quantity
+    scale_out: str | None = None
+    memory_service: str | None = None
+    broadcast_reduce: str | None = None
+    power_W: Q = None
+    price_usd: Q = None
+    pue_ratio: Q = None
+    vendor_ai_flops: Q = None  # headline "AI" FLOP/s as marketed (often sparse)
+    parameter_memory_bytes: Q = None
+    internal_bandwidth_Bps: Q = None
+    deployed: bool = True  # False for a capacity or reference design, not a built system
+
+
+class MemoryService(Part):
+    """External parameter storage that streams weights and runs the optimizer (MemoryX)."""
+
+    kind: Literal["memory_service"] = "memory_service"
+    capacity_bytes: Quantity
+    bandwidth_Bps: Q = None  # to each attached system, per direction
+    max_params_count: Q = None  # as claimed by the vendor
+    optimizer_flops: Q = None  # compute available for the weight update
+    power_W: Q = None
+    nodes_count: Q = None
+    media: str | None = None
+    for_nodes: list[str] = Field(default_factory=list)
+
+
+class Network(Part):
+    """A network: a scale-up domain, a scale-out fabric, or a broadcast/reduce tree."""
+
+    kind: Literal["network"] = "network"
+    scope: Literal["scale_up", "scale_out", "broadcast_reduce", "io"]
+    topology: Literal["switch", "fat_tree", "clos", "torus_2d", "torus_3d", "ring", "full_mesh",
+                      "tree", "point_to_point", "dragonfly"]
+    bandwidth_per_device_Bps: Q = None  # per attached device, per direction
+    link_bandwidth_Bps: Q = None
+    latency_s: Q = None
+    switch_radix_count: Q = None
+    tiers_count: Q = None
+    max_devices_count: Q = None
+    oversubscription_ratio: Q = None
+    fan_out_count: Q = None  # children per tree node
+    efficiency_fraction: Q = None  # achievable share of line rate
+    in_network_reduction: bool = False
+    technology: str | None = None
+
+
+AnyPart = Chip | Node | Cluster | MemoryService | Network
+KINDS: dict[str, type[Part]] = {
+    "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
+    "network": Network,
+}

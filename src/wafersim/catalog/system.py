@@ -1,0 +1,134 @@
+"""A `System`: a catalog id resolved into chip, node and cluster, with totals.
+
+Any chip, node or cluster id resolves: a chip stands alone (its default node gives it networks),
+a node holds `chips_count` chips, a cluster `nodes_count` nodes. `System.with_chips(n)` scales a
+system to n accelerators on its node's scale-out fabric, the way a user sizes a cluster.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from wafersim.catalog.catalog import Catalog
+from wafersim.catalog.schema import Chip, Cluster, MemoryService, Network, Node, Quantity
+from wafersim.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ScaleUpTier:
+    network: Network
+    devices: int  # devices in one group at this tier
+
+
+@dataclass(frozen=True)
+class System:
+    """Chips composed into a node and a cluster; every total is SI."""
+
+    id: str
+    chip: Chip
+    chips: int  # accelerators in the whole system
+    node: Node | None = None
+    cluster: Cluster | None = None
+    scale_up: tuple[ScaleUpTier, ...] = ()
+    scale_out: Network | None = None
+    memory_service: MemoryService | None = None
+    broadcast_reduce: Network | None = None
+
+    @property
+    def chips_per_node(self) -> int:
+        return _int(self.node.chips_count) if self.node else 1
+
+    @property
+    def nodes(self) -> int:
+        return math.ceil(self.chips / self.chips_per_node)
+
+    def total(self, q: Quantity | None) -> float | None:
+        """A per-chip quantity times the chip count (None when unknown)."""
+        return None if q is None or q.value is None else q.value * self.chips
+
+    def peak_flops(self, precision: str, sparse: bool = False) -> float | None:
+        table = self.chip.peak_sparse_flops if sparse else self.chip.peak_dense_flops
+        return self.total(table.get(precision))  # type: ignore[call-overload]
+
+    @property
+    def memory_bytes(self) -> float | None:
+        """Accelerator-attached memory: HBM, or SRAM (plus DDR) for chips without HBM."""
+        chip = self.chip
+        if chip.hbm_bytes is not None and chip.hbm_bytes.value is not None:
+            return self.total(chip.hbm_bytes)
+        parts = [q.value for q in (chip.sram_bytes, chip.ddr_bytes) if q and q.value is not None]
+        return sum(parts) * self.chips if parts else None
+
+    @property
+    def memory_bandwidth_Bps(self) -> float | None:
+        chip = self.chip
+        q = chip.hbm_bandwidth_Bps if chip.hbm_bytes and chip.hbm_bytes.value else chip.sram_bandwidth_Bps
+        return self.total(q)
+
+    @property
+    def power_W(self) -> float | None:
+        """Declared power of the whole system: cluster, else nodes, else chips' TDP."""
+        if self.cluster and self.cluster.power_W and self.cluster.power_W.value is not None:
+            return self.cluster.power_W.value
+        if self.node and self.node.power_W and self.node.power_W.value is not None:
+            return self.node.power_W.value * self.nodes
+        return self.total(self.chip.tdp_W)
+
+    def with_chips(self, count: int) -> System:
+        """The same kind of system grown or shrunk to `count` accelerators."""
+        if count < 1:
+            raise ConfigError(f"count {count} must be at least 1 accelerator")
+        limit = self.node.max_cluster_nodes_count if self.node else None
+        if limit is not None and limit.value is not None and count > limit.value * self.chips_per_node:
+            raise ConfigError(f"count {count} exceeds the largest supported {self.node.id} "  # type: ignore[union-attr]
+                              f"cluster ({limit.value:g} systems); use a count up to that")
+        return replace(self, chips=count, cluster=None if count != self.chips else self.cluster)
+
+
+def _int(q: Quantity) -> int:
+    if q.value is None:
+        raise ConfigError(f"a composition count is unknown ({q.reason}); give it a value")
+    return int(q.value)
+
+
+def resolve(catalog: Catalog, part_id: str) -> System:
+    """The system a chip, node or cluster id stands for."""
+    part = catalog.get(part_id)
+    if isinstance(part, Cluster):
+        node = catalog.typed(part.node, Node)
+        base = _from_node(catalog, node)
+        return replace(
+            base, id=part.id, cluster=part, chips=base.chips * _int(part.nodes_count),
+            scale_out=_network(catalog, part.scale_out) or base.scale_out,
+            memory_service=_memory(catalog, part.memory_service) or base.memory_service,
+            broadcast_reduce=_network(catalog, part.broadcast_reduce) or base.broadcast_reduce,
+        )
+    if isinstance(part, Node):
+        return _from_node(catalog, part)
+    if isinstance(part, Chip):
+        if part.default_node:
+            base = _from_node(catalog, catalog.typed(part.default_node, Node))
+            return replace(base, id=part.id, chips=1)
+        return System(id=part.id, chip=part, chips=1)
+    raise ConfigError(f"{part_id!r} is a {part.kind}, not a system; give a chip, node or "
+                      "cluster id")
+
+
+def _from_node(catalog: Catalog, node: Node) -> System:
+    tiers = tuple(ScaleUpTier(catalog.typed(t.network, Network), _int(t.devices_count))
+                  for t in node.scale_up)
+    return System(
+        id=node.id, chip=catalog.typed(node.chip, Chip), chips=_int(node.chips_count), node=node,
+        scale_up=tiers, scale_out=_network(catalog, node.scale_out),
+        memory_service=_memory(catalog, node.memory_service),
+        broadcast_reduce=_network(catalog, node.broadcast_reduce),
+    )
+
+
+def _network(catalog: Catalog, ref: str | None) -> Network | None:
+    return catalog.typed(ref, Network) if ref else None
+
+
+def _memory(catalog: Catalog, ref: str | None) -> MemoryService | None:
+    return catalog.typed(ref, MemoryService) if ref else None

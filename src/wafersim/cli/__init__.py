@@ -1,0 +1,74 @@
+"""The ``wafersim`` command: one thin module per subcommand over the library API.
+
+Every user mistake (bad flag, unknown id, broken catalog file) ends as one ``error: ...`` line on
+stderr and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from wafersim import __version__
+from wafersim.cli import models as models_cmd
+from wafersim.cli import systems as systems_cmd
+from wafersim.cli.common import state
+from wafersim.errors import SimError, one_line
+
+app = typer.Typer(
+    name="wafersim", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Simulate AI compute systems (wafer-scale engines, GPU/NPU clusters) running LLMs.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wafersim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    catalog: list[str] = typer.Option(
+        [], "--catalog", metavar="DIR",
+        help="Extra catalog directory of YAML parts (repeatable; also $WAFERSIM_CATALOG)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    state.catalog_dirs = tuple(catalog)
+
+
+app.command("systems")(systems_cmd.systems)
+app.command("models")(models_cmd.models)
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"error: {one_line(message)}\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    try:
+        result = app(args=argv, prog_name="wafersim", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError:
+        return 0
+    except click.UsageError as exc:
+        return _fail(exc.format_message())
+    except click.ClickException as exc:
+        return _fail(exc.format_message())
+    except click.exceptions.Abort:
+        return _fail("aborted")
+    except SimError as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
