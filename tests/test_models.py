@@ -53,11 +53,11 @@ def test_published_entries_have_sources():
         assert pub.get("source"), model_id
 
 
-def megatron_per_token(l, h, s, V, recompute=False):
-    # Narayanan et al. 2021: 72 B s l h^2 (1 + s/6h + V/12lh); 96 ... (1 + s/6h + V/16lh) with recompute
+def megatron_per_token(layers, h, s, V, recompute=False):
+    # Narayanan et al. 2021: 72 B s l h^2 (1 + s/6h + V/12lh), 96 (1 + s/6h + V/16lh) recomputed
     if recompute:
-        return 96 * l * h * h * (1 + s / (6 * h) + V / (16 * l * h))
-    return 72 * l * h * h * (1 + s / (6 * h) + V / (12 * l * h))
+        return 96 * layers * h * h * (1 + s / (6 * h) + V / (16 * layers * h))
+    return 72 * layers * h * h * (1 + s / (6 * h) + V / (12 * layers * h))
 
 
 @pytest.mark.parametrize("model_id", ["gpt3-175b", "megatron-1t", "megatron-22b", "mt-nlg-530b"])
@@ -113,3 +113,10 @@ def test_user_config_path(tmp_path):
     layer = 4 * 512 * 512 + 3 * 512 * 1376 + 2 * 512
     assert m.params_total == embed + head + 4 * layer + 512
     assert load_model(str(folder)).params_total == m.params_total
+
+
+def test_unknown_recompute_is_an_error():
+    from wafersim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="recompute 'some'"):
+        load_model("llama-3-8b").training_flops_per_token(2048, "some")

@@ -3,7 +3,15 @@
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.loader import load_catalog
 from wafersim.catalog.schema import (
-    Chip, Cluster, MemoryService, Network, Node, Precision, Quantity, Source, Tag,
+    Chip,
+    Cluster,
+    MemoryService,
+    Network,
+    Node,
+    Precision,
+    Quantity,
+    Source,
+    Tag,
 )
 
 __all__ = ["Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",

@@ -9,7 +9,15 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from wafersim.catalog.schema import (
-    AnyPart, Chip, Cluster, MemoryService, Network, Node, Part, Quantity, Source,
+    AnyPart,
+    Chip,
+    Cluster,
+    MemoryService,
+    Network,
+    Node,
+    Part,
+    Quantity,
+    Source,
 )
 from wafersim.errors import ConfigError, UnknownIdError
 

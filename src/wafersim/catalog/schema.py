@@ -12,13 +12,13 @@ Unknown values are explicit (`value: None` with a reason); uncertain ones carry 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class Tag(str, Enum):
+class Tag(StrEnum):
     """How far a number can be trusted."""
 
     primary = "primary"  # vendor datasheet/docs/SDK, paper by the builders
@@ -27,7 +27,7 @@ class Tag(str, Enum):
     unverified = "unverified"  # weak or conflicting sources
 
 
-class Precision(str, Enum):
+class Precision(StrEnum):
     """Number formats a matrix unit can run."""
 
     fp64 = "fp64"

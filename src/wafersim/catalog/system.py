@@ -68,11 +68,12 @@ class System:
 
     @property
     def power_W(self) -> float | None:
-        """Declared power of the whole system: cluster, else nodes, else chips' TDP."""
+        """Declared power: the cluster's, else whole nodes' (hosts included), else chips' TDP."""
         if self.cluster and self.cluster.power_W and self.cluster.power_W.value is not None:
             return self.cluster.power_W.value
-        if self.node and self.node.power_W and self.node.power_W.value is not None:
-            return self.node.power_W.value * self.nodes
+        whole_nodes = self.node is not None and self.chips % self.chips_per_node == 0
+        if whole_nodes and self.node.power_W and self.node.power_W.value is not None:  # type: ignore[union-attr]
+            return self.node.power_W.value * self.nodes  # type: ignore[union-attr]
         return self.total(self.chip.tdp_W)
 
     def with_chips(self, count: int) -> System:
@@ -109,7 +110,7 @@ def resolve(catalog: Catalog, part_id: str) -> System:
     if isinstance(part, Chip):
         if part.default_node:
             base = _from_node(catalog, catalog.typed(part.default_node, Node))
-            return replace(base, id=part.id, chips=1)
+            return replace(base, id=part.id, chip=part, chips=1)
         return System(id=part.id, chip=part, chips=1)
     raise ConfigError(f"{part_id!r} is a {part.kind}, not a system; give a chip, node or "
                       "cluster id")

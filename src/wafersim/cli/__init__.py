@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from wafersim import __version__
@@ -50,22 +49,28 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's usage errors, whether from click itself or the copy typer vendors."""
+    return hasattr(exc, "format_message") and hasattr(exc, "exit_code")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         result = app(args=argv, prog_name="wafersim", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError:
-        return 0
-    except click.UsageError as exc:
-        return _fail(exc.format_message())
-    except click.ClickException as exc:
-        return _fail(exc.format_message())
-    except click.exceptions.Abort:
-        return _fail("aborted")
     except SimError as exc:
         return _fail(str(exc))
+    except typer.Abort:
+        return _fail("aborted")
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stdout.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+            return 0
+        if _is_usage_error(exc):
+            return _fail(exc.format_message())  # type: ignore[attr-defined]
+        raise
     return result if isinstance(result, int) else 0
 
 

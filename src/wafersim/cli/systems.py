@@ -49,10 +49,15 @@ def _flops_cell(table: dict[str, float], *precisions: str) -> str:
     return "-"
 
 
+PREFERRED = ("fp4", "fp8", "int8", "bf16", "fp16", "tf32", "fp32", "fp6", "int4", "fp64")
+
+
 def _sparse_cell(table: dict[str, float]) -> str:
+    """The largest sparse figure; on ties the most commonly quoted precision."""
     if not table:
         return "-"
-    best = max(table, key=lambda p: table[p])
+    rank = {p: i for i, p in enumerate(PREFERRED)}
+    best = max(table, key=lambda p: (table[p], -rank.get(p, len(rank))))
     return f"{fmt_flops(table[best])} {best}"
 
 

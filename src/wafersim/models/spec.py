@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from wafersim.errors import ConfigError
 
+RECOMPUTE = ("none", "selective", "full")
 BYTES_PER_PARAM: dict[str, float] = {
     "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp6": 0.75, "fp4": 0.5,
     "int4": 0.5,
@@ -167,18 +168,20 @@ class ModelSpec:
         return layers + self.vocab_size * self.d_model
 
     # ---- FLOPs (2 per multiply-add) ----
-    def attention_score_flops(self, context: int) -> float:
+    def attention_score_flops(self, context: float) -> float:
         """Per token attending to `context` keys: QK^T and AV over all layers."""
         return 2.0 * self.n_layers * context * self.n_heads * (self.qk_dim + self.v_dim)
 
     def forward_flops_per_token(self, seq_len: int, causal: bool = False) -> float:
         """Forward FLOPs per token of a training sequence (full-sequence attention by default)."""
         context = (seq_len + 1) / 2 if causal else seq_len
-        return 2.0 * self.params_matmul_active + self.attention_score_flops(context)  # type: ignore[arg-type]
+        return 2.0 * self.params_matmul_active + self.attention_score_flops(context)
 
     def training_flops_per_token(self, seq_len: int, recompute: str = "none") -> float:
         """Forward + backward (2x forward); full recompute adds one more forward of the layers.
         72*l*h^2*(1 + s/6h + V/12lh) per token for GPT (Narayanan et al. 2021, eq. 3)."""
+        if recompute not in RECOMPUTE:
+            raise ConfigError(f"recompute {recompute!r} is not one of {', '.join(RECOMPUTE)}")
         fwd = self.forward_flops_per_token(seq_len)
         extra = 0.0
         if recompute == "full":
@@ -189,7 +192,8 @@ class ModelSpec:
 
     def prefill_flops(self, tokens: int) -> float:
         """Forward FLOPs of a prompt of `tokens` tokens, causal attention."""
-        return 2.0 * self.params_matmul_active * tokens + self.attention_score_flops(1) * tokens * (tokens + 1) / 2
+        keys_attended = tokens * (tokens + 1) / 2  # token i attends to i keys
+        return 2.0 * self.params_matmul_active * tokens + self.attention_score_flops(keys_attended)
 
     def decode_flops(self, context: int) -> float:
         """Forward FLOPs of one new token attending to `context` cached tokens plus itself."""

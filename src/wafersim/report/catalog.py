@@ -52,8 +52,9 @@ def _compute_summary(s: System) -> dict[str, Any]:
         "memory_bytes": s.memory_bytes, "memory_bandwidth_Bps": s.memory_bandwidth_Bps,
         "scale_up_bandwidth_Bps_per_chip": _value(s.chip.scale_up_bandwidth_Bps),
         "scale_out_bandwidth_Bps_per_chip": _value(s.chip.scale_out_bandwidth_Bps),
-        "interconnect": [t.network.id for t in s.scale_up]
-        + [n.id for n in (s.scale_out, s.broadcast_reduce) if n is not None],
+        "interconnect": list(dict.fromkeys(
+            [t.network.id for t in s.scale_up]
+            + [n.id for n in (s.scale_out, s.broadcast_reduce) if n is not None])),
         "power_W": s.power_W,
     }
 
