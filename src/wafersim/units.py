@@ -156,8 +156,12 @@ def fmt_usd(value: float | None) -> str:
     return "$" + _scaled(value, "", 3).strip() if value >= KILO else f"${value:,.2f}"
 
 
+def fmt_usd_per_hour(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}/h"
+
+
 FORMATTERS = {
-    "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops": fmt_flops, "W": fmt_power, "hz": fmt_hz,
+    "usd_per_hour": fmt_usd_per_hour, "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops": fmt_flops, "W": fmt_power, "hz": fmt_hz,
     "s": fmt_time, "usd": fmt_usd, "count": fmt_count,
 }
 
