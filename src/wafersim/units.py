@@ -161,8 +161,8 @@ def fmt_usd_per_hour(value: float | None) -> str:
 
 
 FORMATTERS = {
-    "usd_per_hour": fmt_usd_per_hour, "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops": fmt_flops, "W": fmt_power, "hz": fmt_hz,
-    "s": fmt_time, "usd": fmt_usd, "count": fmt_count,
+    "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops": fmt_flops, "W": fmt_power, "hz": fmt_hz,
+    "s": fmt_time, "usd": fmt_usd, "usd_per_hour": fmt_usd_per_hour, "count": fmt_count,
 }
 
 

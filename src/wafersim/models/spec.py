@@ -159,13 +159,30 @@ class ModelSpec:
         experts = self.top_k if self.is_moe else None
         return self.embedding_params() + self._layers_params(experts) + self.head_params()
 
+    def _non_matmul_layer_params(self, experts: int) -> int:
+        """Biases and norms inside one layer's attention and MLP (no multiply-add per weight)."""
+        if self.is_mla:
+            attn = self.q_lora_rank + self.kv_lora_rank  # the latent RMSNorms
+        else:
+            q_out, kv_out = self.n_heads * self.head_dim, self.n_kv_heads * self.head_dim
+            attn = (q_out + 2 * kv_out + self.d_model) if self.attn_bias else 0
+            attn += 2 * self.head_dim if self.qk_norm else 0
+        mats = 3 if self.gated_mlp else 2
+        bias = ((mats - 1) * self.d_ff + self.d_model) if self.mlp_bias else 0
+        expert_bias = ((mats - 1) * self.d_ff_expert + self.d_model) if self.mlp_bias else 0
+        router = self.n_experts if self.router_bias else 0
+        n_moe = self.n_moe_layers
+        mlp = bias * (self.n_layers - n_moe) + (expert_bias * (experts + self.n_shared_experts)
+                                                  + router) * n_moe
+        return (attn + self.layer_norm_params()) * self.n_layers + mlp
+
     @property
     def params_matmul_active(self) -> int:
-        """Weights in matrix multiplies per token: active params minus lookups, norms and
-        biases, plus the LM head product (computed even when tied)."""
+        """Weights in matrix multiplies per token: active layer weights without biases and
+        norms, plus the LM head product (computed even when tied)."""
+        experts = self.top_k if self.is_moe else 0
         layers = self._layers_params(self.top_k if self.is_moe else None)
-        layers -= self.layer_norm_params() * self.n_layers
-        return layers + self.vocab_size * self.d_model
+        return layers - self._non_matmul_layer_params(experts) + self.vocab_size * self.d_model
 
     # ---- FLOPs (2 per multiply-add) ----
     def attention_score_flops(self, context: float) -> float:
