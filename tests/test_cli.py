@@ -88,3 +88,36 @@ def test_console_script_subprocess():
     proc = subprocess.run([sys.executable, "-m", "wafersim", "systems", "nope"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("error: unknown system id 'nope'")
+
+
+def test_train_json(cli):
+    data = cli("train", "--model", "gpt-j-6b", "--system", "cs-2", "--tokens", "1B",
+               "--global-batch", "66", "--seq-len", "2048", "--json").json()
+    assert data["tokens_per_s"] > 0 and sum(data["breakdown"].values()) == pytest.approx(
+        data["step_time_s"])
+
+
+def test_train_curve(cli):
+    run = cli("train", "--model", "llama-2-7b", "--system", "cs-3", "--tokens", "2T",
+              "--count", "1,4,16", "--json")
+    assert run.code == 0 and len(run.json()["points"]) == 3
+    assert "scaling" in cli("train", "--model", "llama-2-7b", "--system", "cs-3", "--tokens",
+                            "2T", "--count", "1,4").out
+
+
+@pytest.mark.parametrize("args, expect", [
+    (("--tokens", "0"), "--tokens '0' must be positive"),
+    (("--tokens", "lots"), "--tokens 'lots' is not a number"),
+    (("--tokens", "1T", "--count", "0"), "must hold positive integers"),
+    (("--tokens", "1T", "--model", "nope"), "unknown model id 'nope'"),
+    (("--tokens", "1T", "--precision", "fp8"), "has no dense fp8 peak"),
+])
+def test_train_bad_flags(cli, args, expect):
+    base = {"--model": "llama-2-7b", "--system": "cs-3"}
+    argv = ["train"]
+    flags = dict(zip(args[::2], args[1::2], strict=False))
+    for key, value in {**base, **flags}.items():
+        argv += [key, value]
+    run = cli(*argv)
+    assert run.code == 2 and run.err.startswith("error: ") and run.err.count("\n") == 1
+    assert expect in run.err, run.err

@@ -9,7 +9,7 @@ import wafersim
 ROOT = Path(wafersim.__file__).parent
 LAYERS = [
     {"units", "errors"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost"}, {"serve", "mesh"},
-    {"sweep", "validate", "report"}, {"cli"},
+    {"sweep", "validate", "report", "api"}, {"cli"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

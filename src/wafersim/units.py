@@ -139,13 +139,16 @@ def fmt_count(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+TIME_STEPS = [(365 * DAY_S, "years"), (DAY_S, "days"), (HOUR_S, "h"), (60.0, "min"),
+              (1.0, "s"), (1e-3, "ms"), (1e-6, "us")]
+
+
 def fmt_time(value: float | None) -> str:
     """Seconds to the most readable unit."""
     if value is None:
         return "-"
-    for limit, factor, name in [(DAY_S, DAY_S, "days"), (HOUR_S, HOUR_S, "h"), (60.0, 60.0, "min"),
-                                (1.0, 1.0, "s"), (1e-3, 1e-3, "ms"), (1e-6, 1e-6, "us")]:
-        if abs(value) >= limit:
+    for factor, name in TIME_STEPS:
+        if abs(value) >= factor:
             return f"{value / factor:.3g} {name}"
     return f"{value / 1e-9:.3g} ns"
 

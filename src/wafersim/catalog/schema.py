@@ -134,6 +134,7 @@ class WaferSpec(Frozen):
     colors_count: Q = None  # routable virtual channels
     fabric_bandwidth_Bps: Q = None  # aggregate, as marketed
     pe_power_W: Q = None
+    sram_usable_fraction: Q = None  # share of SRAM a compiled program can use for data
 
 
 class Chip(Part):
@@ -154,6 +155,7 @@ class Chip(Part):
     io_bandwidth_Bps: Q = None  # off-chip I/O of a wafer
     cores_count: Q = None
     clock_hz: Q = None
+    matmul_efficiency_fraction: Q = None  # achieved share of dense peak on large matmuls
     tdp_W: Q = None
     price_usd: Q = None
     cloud_price_usd_per_hour: Q = None

@@ -10,6 +10,9 @@ from typing import Any
 from rich.console import Console
 
 from wafersim.catalog import Catalog, load_catalog
+from wafersim.errors import ConfigError
+
+SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
 
 @dataclass
@@ -34,3 +37,27 @@ def console() -> Console:
 def print_json(data: Any) -> None:
     """Machine output: SI units, stable key order, no NaN."""
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def parse_amount(text: str, flag: str) -> float:
+    """'2e12', '2T', '300B', '1.5M' -> a positive number."""
+    raw = text.strip().replace("_", "").replace(",", "")
+    factor = SUFFIXES.get(raw[-1:], 1.0) if raw else 1.0
+    try:
+        value = float(raw[:-1] if factor != 1.0 else raw) * factor
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r} is not a number; write e.g. 2e12 or 2T") from None
+    if not value > 0:
+        raise ConfigError(f"{flag} {text!r} must be positive")
+    return value
+
+
+def parse_counts(text: str) -> list[int]:
+    """'8' or '1,2,4,8' -> device counts."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--count {text!r} must be an integer or a list like 1,2,4") from None
+    if not counts or min(counts) < 1:
+        raise ConfigError(f"--count {text!r} must hold positive integers")
+    return counts

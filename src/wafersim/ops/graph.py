@@ -35,6 +35,7 @@ class Op:
     n: int = 0  # GEMM output width
     k: int = 0  # GEMM reduction width
     instances: int = 1  # parallel GEMM instances (experts)
+    fused: int = 1  # weight matrices of one shape fused into this GEMM (gate and up: 2)
     repeat: int = 1  # layers containing this op
     layer: bool = True  # part of a transformer layer (False: embedding, head)
 
@@ -85,12 +86,12 @@ class Graph:
 
 
 def _gemm(name: str, tokens: float, n: int, k: int, repeat: int, bias: bool = False,
-          instances: int = 1, kind: str = "gemm", layer: bool = True) -> Op:
+          instances: int = 1, kind: str = "gemm", layer: bool = True, fused: int = 1) -> Op:
     # y[tokens, n] = x[tokens, k] @ W[k, n]: 2*tokens*n*k FLOPs per instance
     return Op(name=name, kind=kind, flops=2.0 * tokens * n * k * instances,
               weight_params=(n * k + (n if bias else 0)) * instances,
               act_out_elems=tokens * n * instances, m=tokens, n=n, k=k, instances=instances,
-              repeat=repeat, layer=layer)
+              fused=fused, repeat=repeat, layer=layer)
 
 
 def _norm(m: ModelSpec, name: str, tokens: float, repeat: int, layer: bool = True) -> Op:
@@ -141,8 +142,9 @@ def _attention_core(m: ModelSpec, phase: Phase, batch: int, seq: int) -> Op:
 
 def _mlp(m: ModelSpec, name: str, t: float, d_ff: int, repeat: int, instances: int = 1,
          kind: str = "gemm") -> list[Op]:
-    up = 2 * d_ff if m.gated_mlp else d_ff  # gate and up projections fused
-    return [_gemm(f"{name}.up", t, up, m.d_model, repeat, m.mlp_bias, instances, kind),
+    fused = 2 if m.gated_mlp else 1  # gate and up projections fused
+    return [_gemm(f"{name}.up", t, fused * d_ff, m.d_model, repeat, m.mlp_bias, instances, kind,
+                  fused=fused),
             _gemm(f"{name}.down", t, m.d_model, d_ff, repeat, m.mlp_bias, instances, kind)]
 
 

@@ -1,0 +1,1 @@
+"""Analytical cost models: GEMM efficiency, collectives, accelerator clusters, wafers."""

@@ -1,0 +1,59 @@
+"""Frozen results of the cost models; every breakdown adds up to its total."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from wafersim.units import HOUR_S
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """One training configuration evaluated end to end (SI units; JSON keys are stable)."""
+
+    model: str
+    system: str
+    devices: int
+    step_time_s: float
+    tokens_per_step: float
+    steps: float
+    mfu: float  # model FLOPs / (devices x dense peak in the precision used)
+    flops_per_device: float  # achieved model FLOP/s per device
+    memory_bytes_per_device: float
+    energy_J: float
+    cost_usd: float | None
+    breakdown: dict[str, float]  # seconds per step; sums to step_time_s
+    plan: dict[str, Any]
+    assumptions: tuple[str, ...] = ()
+    memory: dict[str, float] = field(default_factory=dict)  # named footprints, bytes
+
+    def __post_init__(self) -> None:
+        parts = sum(self.breakdown.values())
+        assert math.isclose(parts, self.step_time_s, rel_tol=1e-9, abs_tol=1e-12), (
+            f"breakdown {parts} != step time {self.step_time_s}")
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_per_step / self.step_time_s
+
+    @property
+    def wall_time_s(self) -> float:
+        return self.steps * self.step_time_s
+
+    @property
+    def device_hours(self) -> float:
+        return self.devices * self.wall_time_s / HOUR_S
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine view (SI units)."""
+        return {
+            "model": self.model, "system": self.system, "devices": self.devices,
+            "step_time_s": self.step_time_s, "tokens_per_s": self.tokens_per_s,
+            "wall_time_s": self.wall_time_s, "device_hours": self.device_hours,
+            "mfu": self.mfu, "flops_per_device": self.flops_per_device,
+            "memory_bytes_per_device": self.memory_bytes_per_device, "energy_J": self.energy_J,
+            "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": dict(self.plan),
+            "memory": dict(self.memory), "assumptions": list(self.assumptions),
+        }

@@ -1,0 +1,201 @@
+"""Training on wafer-scale clusters by weight streaming (Cerebras CS-2/CS-3 + MemoryX + SwarmX).
+
+Weights live in MemoryX. For each micro-batch, every layer's weights are broadcast through the
+SwarmX tree to all N systems for the forward pass and again for the backward pass; gradients
+stream back and are summed in the tree at line rate; MemoryX runs the optimizer. Activations stay
+in wafer SRAM: the sequences that fit set the micro-batch, the rest is gradient accumulation.
+A system computes layer l while layer l+1 streams, so each layer costs max(compute, stream);
+when the per-system batch shrinks (more systems, same global batch) compute falls below the
+stream time and adding systems stops helping: the knee. Sources: Cerebras weight-streaming docs
+and the MemoryX/SwarmX glossary pages (see the cerebras catalog sources); the per-layer max() is
+the overlap model those pages describe, not a published equation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from wafersim.catalog.system import System
+from wafersim.cost.economics import economics
+from wafersim.cost.result import TrainResult
+from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.models.spec import ModelSpec, bytes_per_param
+from wafersim.ops.graph import Graph, lower
+from wafersim.ops.memory import activation_bytes_per_token, training_state
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What to train: tokens in total, sequences per optimizer step, sequence length."""
+
+    tokens: float
+    global_batch: int
+    seq_len: int
+    precision: str = "bf16"
+
+    def __post_init__(self) -> None:
+        if self.tokens <= 0 or self.global_batch < 1 or self.seq_len < 1:
+            raise ConfigError(f"tokens {self.tokens:g}, global batch {self.global_batch} and "
+                              f"sequence length {self.seq_len} must all be positive")
+
+
+@dataclass(frozen=True)
+class Wafer:
+    """The numbers of one wafer system the model needs, read from the catalog."""
+
+    peak_flops: float  # dense, in the training precision
+    efficiency: float  # achieved share of peak on the layer matmuls
+    sram_bytes: float  # usable for activations and weight buffers
+    stream_Bps: float  # weight/gradient stream per system, per direction
+    tree_latency_s: float  # per level of the SwarmX tree
+    fan_out: int
+    memory_service_bytes: float
+    assumptions: tuple[str, ...]
+
+
+def _q(q, what: str, system: System) -> float:  # type: ignore[no-untyped-def]
+    if q is None or q.value is None:
+        raise ConfigError(f"{system.id}: {what} is unknown in the catalog; add it to train on it")
+    return float(q.value)
+
+
+def wafer_of(system: System, precision: str) -> Wafer:
+    """Read peak, efficiency, SRAM, stream bandwidth and tree shape from the catalog."""
+    chip, notes = system.chip, []
+    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    if peak is None:
+        raise ConfigError(f"{chip.id} has no dense {precision} peak; use --precision bf16 or fp16")
+    usable = chip.wafer.sram_usable_fraction if chip.wafer else None
+    sram = _q(chip.sram_bytes, "SRAM", system) * (usable.value if usable and usable.value else 1.0)
+    streams = [q.value for q in (system.node.io_bandwidth_Bps if system.node else None,
+                                 system.memory_service.bandwidth_Bps if system.memory_service else None,
+                                 system.broadcast_reduce.bandwidth_per_device_Bps
+                                 if system.broadcast_reduce else None) if q and q.value]
+    if not streams:
+        raise ConfigError(f"{system.id}: no I/O, MemoryX or SwarmX bandwidth in the catalog")
+    tree = system.broadcast_reduce
+    latency = tree.latency_s.value if tree and tree.latency_s and tree.latency_s.value else 0.0
+    fan = int(tree.fan_out_count.value) if tree and tree.fan_out_count and tree.fan_out_count.value else 4
+    if system.memory_service is None:
+        raise ConfigError(f"{system.id} names no memory service (MemoryX); weight streaming needs one")
+    notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
+                 "not the sparse marketing figure")
+    return Wafer(peak_flops=_q(peak, "dense peak", system),
+                 efficiency=_q(chip.matmul_efficiency_fraction, "matmul efficiency", system),
+                 sram_bytes=sram, stream_Bps=min(streams), tree_latency_s=latency, fan_out=fan,
+                 memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
+                 assumptions=tuple(notes))
+
+
+def _largest_matrix_params(graph: Graph) -> float:
+    return max(op.n * op.k / op.fused for op in graph.ops if op.n and op.k)
+
+
+def _check_capacity(model: ModelSpec, w: Wafer, precision: str, graph: Graph) -> dict[str, float]:
+    state = model.params_total * training_state(precision).total
+    if state > w.memory_service_bytes:
+        raise InfeasiblePlan(f"{model.id} needs {state / 1e12:.1f} TB of weights and optimizer "
+                             f"state; the MemoryX holds {w.memory_service_bytes / 1e12:.1f} TB")
+    matrix = _largest_matrix_params(graph) * bytes_per_param(precision)
+    if matrix > w.sram_bytes:  # one kernel's weights at a time on the wafer (execution-mode docs)
+        raise InfeasiblePlan(f"{model.id}'s largest weight matrix ({matrix / 1e9:.1f} GB) does not "
+                             f"fit in {w.sram_bytes / 1e9:.1f} GB of usable wafer SRAM")
+    return {"memory_service_state": state, "weight_buffers": matrix}
+
+
+def micro_batch(model: ModelSpec, w: Wafer, seqs: int, seq_len: int, buffers: float,
+                recompute: str) -> tuple[int, int, str]:
+    """(sequences per micro-batch, micro-batches, recompute) that fit the SRAM."""
+    free = w.sram_bytes - buffers
+    modes = ("none", "full") if recompute == "auto" else (recompute,)
+    for mode in modes:
+        per_seq = activation_bytes_per_token(model, mode) * model.n_layers * seq_len
+        fits = int(free // per_seq)
+        if fits >= seqs or (fits >= 1 and mode == modes[-1]):
+            mb = min(fits, seqs)
+            return mb, math.ceil(seqs / mb), mode
+    need = activation_bytes_per_token(model, "full") * model.n_layers * seq_len
+    raise InfeasiblePlan(f"the activations of one {seq_len}-token sequence of {model.id} "
+                         f"({need / 1e9:.1f} GB, layer inputs only) exceed the {max(free, 0) / 1e9:.1f} "
+                         "GB of wafer SRAM left after the weight buffer; use a shorter --seq-len")
+
+
+def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recompute: str
+                 ) -> tuple[float, float, float, float]:
+    """Per average layer of one micro-batch: forward, backward, recompute compute; stream."""
+    layers = graph.model.n_layers
+    rate = w.peak_flops * w.efficiency
+    gemm = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind != "attention")
+    attn = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind == "attention")
+    fwd = (gemm * (1.0 - sparsity) + attn) / layers / rate  # sparsity skips zero weights only
+    recompute_s = fwd if recompute == "full" else 0.0
+    weights = sum(op.weight_params * op.repeat for op in graph.layer_ops()) / layers
+    stream = weights * bytes_per_param(precision) / w.stream_Bps
+    return fwd, 2.0 * fwd, recompute_s, stream
+
+
+def train_wafer(model: ModelSpec, system: System, work: Workload, sparsity: float = 0.0,
+                recompute: str = "auto") -> TrainResult:
+    """Step time, throughput and breakdown of weight-streaming training on `system`."""
+    if not 0.0 <= sparsity < 1.0:
+        raise ConfigError(f"weight sparsity {sparsity} must be in [0, 1)")
+    n = system.chips
+    if work.global_batch < n:
+        raise InfeasiblePlan(f"global batch {work.global_batch} is smaller than {n} systems; "
+                             "each system needs at least one sequence (raise --global-batch)")
+    w = wafer_of(system, work.precision)
+    seqs = math.ceil(work.global_batch / n)
+    full = lower(model, "train", 1, work.seq_len)
+    memory = _check_capacity(model, w, work.precision, full)
+    mb, n_micro, mode = micro_batch(model, w, seqs, work.seq_len, memory["weight_buffers"], recompute)
+    graph = lower(model, "train", mb, work.seq_len)
+    fwd, bwd, rec, stream = _layer_times(graph, w, work.precision, sparsity, mode)
+    breakdown = _breakdown(model, w, n, n_micro, fwd, bwd, rec, stream, graph, work.precision)
+    step = sum(breakdown.values())
+    return _result(model, system, work, w, breakdown, step, memory, mb, n_micro, mode, sparsity)
+
+
+def _breakdown(model: ModelSpec, w: Wafer, n: int, n_micro: int, fwd: float, bwd: float,
+               rec: float, stream: float, graph: Graph, precision: str) -> dict[str, float]:
+    L = model.n_layers
+    exposed = L * (max(fwd, stream) - fwd + max(bwd + rec, stream) - (bwd + rec)) + 2 * stream
+    head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency)
+    depth = math.ceil(math.log(n, w.fan_out)) if n > 1 else 0
+    return {
+        "compute": n_micro * (L * (fwd + bwd) + 3 * head),
+        "recompute": n_micro * L * rec,
+        "exposed_weight_streaming": n_micro * exposed,
+        "exposed_swarmx_tree": n_micro * 2 * depth * w.tree_latency_s,  # broadcast + reduce fill
+        "optimizer": stream,  # MemoryX updates the last layer after its gradients arrive
+    }
+
+
+def _result(model: ModelSpec, system: System, work: Workload, w: Wafer, breakdown: dict[str, float],
+            step: float, memory: dict[str, float], mb: int, n_micro: int, mode: str,
+            sparsity: float) -> TrainResult:
+    n = system.chips
+    tokens_step = work.global_batch * work.seq_len
+    model_flops = model.training_flops_per_token(work.seq_len) * tokens_step
+    steps = work.tokens / tokens_step
+    eco = economics(system, steps * step)
+    per_seq = activation_bytes_per_token(model, mode) * model.n_layers * work.seq_len
+    memory = memory | {"sram_activations": mb * per_seq, "sram_usable": w.sram_bytes}
+    plan = {"kind": "weight_streaming", "systems": n, "sequences_per_system": math.ceil(
+        work.global_batch / n), "micro_batch": mb, "micro_batches": n_micro, "recompute": mode,
+        "weight_sparsity": sparsity, "precision": work.precision,
+        "memory_service": system.memory_service.id if system.memory_service else None}
+    notes = w.assumptions + eco.assumptions + (
+        f"matmul efficiency {w.efficiency:.2f} of dense peak (catalog, calibrated)",
+        f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
+        "layers averaged: per-layer compute and weights are the model's mean over its layers",
+        "MemoryX applies the optimizer at the gradient stream rate; only the last layer's update "
+        "is exposed",
+    )
+    return TrainResult(
+        model=model.id, system=system.id, devices=n, step_time_s=step, tokens_per_step=tokens_step,
+        steps=steps, mfu=model_flops / step / (n * w.peak_flops),
+        flops_per_device=model_flops / step / n,
+        memory_bytes_per_device=memory["sram_activations"] + memory["weight_buffers"],
+        energy_J=eco.energy_J, cost_usd=eco.cost_usd, breakdown=breakdown, plan=plan,
+        assumptions=notes, memory=memory)
