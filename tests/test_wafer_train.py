@@ -44,9 +44,11 @@ def test_knee_exists_and_moves_right_with_batch(catalog):
     large = [_step(catalog, n, 16384) for n in counts]
     assert all(b <= a * (1 + 1e-9) for a, b in zip(small, small[1:], strict=False))  # never slower with more
     assert small[-1] == pytest.approx(small[-2], rel=0.05)  # flat past the knee
-    def knee(curve):
-        return next(i for i in range(1, len(curve)) if curve[i - 1] / curve[i] < 1.5)
-    assert knee(large) > knee(small)
+
+    def knee(curve):  # first doubling that gains less than 1.5x; len(curve) if none
+        return next((i for i in range(1, len(curve)) if curve[i - 1] / curve[i] < 1.5), len(curve))
+
+    assert knee(small) < len(counts) and knee(large) > knee(small)
 
 
 @settings(max_examples=25, deadline=None)

@@ -121,16 +121,17 @@ def micro_batch(model: ModelSpec, w: Wafer, seqs: int, seq_len: int, buffers: fl
                          "GB of wafer SRAM left after the weight buffer; use a shorter --seq-len")
 
 
-def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recompute: str
-                 ) -> tuple[float, float, float, float]:
-    """Per average layer of one micro-batch: forward, backward, recompute compute; stream."""
-    layers = graph.model.n_layers
+def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recompute: str,
+                 n_micro: int) -> tuple[float, float, float, float]:
+    """Per average layer of one micro-batch (an even share of `graph`): forward, backward,
+    recompute compute; and the layer's stream time."""
+    layers = graph.model.n_layers * n_micro
     rate = w.peak_flops * w.efficiency
     gemm = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind != "attention")
     attn = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind == "attention")
     fwd = (gemm * (1.0 - sparsity) + attn) / layers / rate  # sparsity skips zero weights only
     recompute_s = fwd if recompute == "full" else 0.0
-    weights = sum(op.weight_params * op.repeat for op in graph.layer_ops()) / layers
+    weights = sum(op.weight_params * op.repeat for op in graph.layer_ops()) / graph.model.n_layers
     stream = weights * bytes_per_param(precision) / w.stream_Bps
     return fwd, 2.0 * fwd, recompute_s, stream
 
@@ -149,8 +150,8 @@ def train_wafer(model: ModelSpec, system: System, work: Workload, sparsity: floa
     full = lower(model, "train", 1, work.seq_len)
     memory = _check_capacity(model, w, work.precision, full)
     mb, n_micro, mode = micro_batch(model, w, seqs, work.seq_len, memory["weight_buffers"], recompute)
-    graph = lower(model, "train", mb, work.seq_len)
-    fwd, bwd, rec, stream = _layer_times(graph, w, work.precision, sparsity, mode)
+    graph = lower(model, "train", seqs, work.seq_len)  # the system's whole share of the batch
+    fwd, bwd, rec, stream = _layer_times(graph, w, work.precision, sparsity, mode, n_micro)
     breakdown = _breakdown(model, w, n, n_micro, fwd, bwd, rec, stream, graph, work.precision)
     step = sum(breakdown.values())
     return _result(model, system, work, w, breakdown, step, memory, mb, n_micro, mode, sparsity)
@@ -160,7 +161,7 @@ def _breakdown(model: ModelSpec, w: Wafer, n: int, n_micro: int, fwd: float, bwd
                rec: float, stream: float, graph: Graph, precision: str) -> dict[str, float]:
     L = model.n_layers
     exposed = L * (max(fwd, stream) - fwd + max(bwd + rec, stream) - (bwd + rec)) + 2 * stream
-    head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency)
+    head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency) / n_micro
     depth = math.ceil(math.log(n, w.fan_out)) if n > 1 else 0
     return {
         "compute": n_micro * (L * (fwd + bwd) + 3 * head),
@@ -181,6 +182,7 @@ def _result(model: ModelSpec, system: System, work: Workload, w: Wafer, breakdow
     eco = economics(system, steps * step)
     per_seq = activation_bytes_per_token(model, mode) * model.n_layers * work.seq_len
     memory = memory | {"sram_activations": mb * per_seq, "sram_usable": w.sram_bytes}
+    mb = math.ceil(work.global_batch / n) / n_micro  # sequences per micro-batch, evenly split
     plan = {"kind": "weight_streaming", "systems": n, "sequences_per_system": math.ceil(
         work.global_batch / n), "micro_batch": mb, "micro_batches": n_micro, "recompute": mode,
         "weight_sparsity": sparsity, "precision": work.precision,
