@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from wafersim.catalog.system import System
+from wafersim.cost.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.economics import economics
 from wafersim.cost.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
@@ -48,8 +49,7 @@ class Wafer:
     efficiency: float  # achieved share of peak on the layer matmuls
     sram_bytes: float  # usable for activations and weight buffers
     stream_Bps: float  # weight/gradient stream per system, per direction
-    tree_latency_s: float  # per level of the SwarmX tree
-    fan_out: int
+    tree_fill_s: float  # SwarmX broadcast + reduce latency to fill the tree once each
     memory_service_bytes: float
     assumptions: tuple[str, ...]
 
@@ -74,18 +74,28 @@ def wafer_of(system: System, precision: str) -> Wafer:
                                  if system.broadcast_reduce else None) if q and q.value]
     if not streams:
         raise ConfigError(f"{system.id}: no I/O, MemoryX or SwarmX bandwidth in the catalog")
-    tree = system.broadcast_reduce
-    latency = tree.latency_s.value if tree and tree.latency_s and tree.latency_s.value else 0.0
-    fan = int(tree.fan_out_count.value) if tree and tree.fan_out_count and tree.fan_out_count.value else 4
+    fill, tree_notes = _tree_fill_s(system)
+    notes += tree_notes
     if system.memory_service is None:
         raise ConfigError(f"{system.id} names no memory service (MemoryX); weight streaming needs one")
     notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
                  "not the sparse marketing figure")
     return Wafer(peak_flops=_q(peak, "dense peak", system),
                  efficiency=_q(chip.matmul_efficiency_fraction, "matmul efficiency", system),
-                 sram_bytes=sram, stream_Bps=min(streams), tree_latency_s=latency, fan_out=fan,
+                 sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
                  memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
                  assumptions=tuple(notes))
+
+
+def _tree_fill_s(system: System) -> tuple[float, list[str]]:
+    """Latency of one broadcast down and one reduce up the SwarmX tree (no payload)."""
+    tree = system.broadcast_reduce
+    if tree is None or system.chips == 1:
+        return 0.0, []
+    link = Link.from_network(tree)
+    fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
+    fill = float(tree_broadcast_s(0.0, system.chips, link, fan) + tree_reduce_s(0.0, system.chips, link, fan))
+    return fill, list(link.assumptions)
 
 
 def _largest_matrix_params(graph: Graph) -> float:
@@ -162,12 +172,11 @@ def _breakdown(model: ModelSpec, w: Wafer, n: int, n_micro: int, fwd: float, bwd
     L = model.n_layers
     exposed = L * (max(fwd, stream) - fwd + max(bwd + rec, stream) - (bwd + rec)) + 2 * stream
     head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency) / n_micro
-    depth = math.ceil(math.log(n, w.fan_out)) if n > 1 else 0
     return {
         "compute": n_micro * (L * (fwd + bwd) + 3 * head),
         "recompute": n_micro * L * rec,
         "exposed_weight_streaming": n_micro * exposed,
-        "exposed_swarmx_tree": n_micro * 2 * depth * w.tree_latency_s,  # broadcast + reduce fill
+        "exposed_swarmx_tree": n_micro * w.tree_fill_s,  # broadcast + reduce pipeline fill
         "optimizer": stream,  # MemoryX updates the last layer after its gradients arrive
     }
 
