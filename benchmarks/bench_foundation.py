@@ -1,0 +1,44 @@
+"""Speed of the foundation: catalog load, model derivations, wafer training evaluations.
+
+Run: python benchmarks/bench_foundation.py   (prints figures; asserts nothing)
+"""
+
+from __future__ import annotations
+
+import time
+
+from wafersim.catalog.loader import _load, user_dirs
+from wafersim.catalog.system import resolve
+from wafersim.cost.wafer_train import Workload, train_wafer
+from wafersim.models import load_model, model_ids
+from wafersim.ops import lower
+
+
+def rate(fn, seconds: float = 2.0) -> float:
+    """Calls per second of `fn` over about `seconds`."""
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        fn()
+        calls += 1
+    return calls / (time.perf_counter() - start)
+
+
+def main() -> None:
+    start = time.perf_counter()
+    _load.cache_clear()
+    catalog = _load(user_dirs())
+    print(f"catalog load: {time.perf_counter() - start:.3f} s ({len(catalog)} parts)")
+    models = [load_model(m) for m in model_ids()]
+    per_s = rate(lambda: [m.training_flops_per_token(2048) for m in models]) * len(models)
+    print(f"model figures: {per_s:,.0f} per s")
+    spec = load_model("llama-3.1-405b")
+    print(f"graph lowering (405B, train): {rate(lambda: lower(spec, 'train', 8, 8192)):,.0f} per s")
+    base, work = resolve(catalog, "cs-3"), Workload(2e12, 2048, 4096)
+    systems = [base.with_chips(2**i) for i in range(12)]
+    llama = load_model("llama-2-70b")
+    evals = rate(lambda: [train_wafer(llama, s, work) for s in systems]) * len(systems)
+    print(f"wafer training evaluations (70B, 1..2048 CS-3): {evals:,.0f} per s")
+
+
+if __name__ == "__main__":
+    main()
