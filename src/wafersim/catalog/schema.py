@@ -155,7 +155,9 @@ class Chip(Part):
     io_bandwidth_Bps: Q = None  # off-chip I/O of a wafer
     cores_count: Q = None
     clock_hz: Q = None
-    matmul_efficiency_fraction: Q = None  # achieved share of dense peak on large matmuls
+    matmul_efficiency_fraction: PerPrecision = Field(default_factory=dict)  # best achieved / dense peak
+    hbm_efficiency_fraction: Q = None  # achieved share of HBM bandwidth on streaming kernels
+    kernel_overhead_s: Q = None  # fixed cost per kernel (launch, tail)
     tdp_W: Q = None
     price_usd: Q = None
     cloud_price_usd_per_hour: Q = None

@@ -81,7 +81,8 @@ def wafer_of(system: System, precision: str) -> Wafer:
     notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
                  "not the sparse marketing figure")
     return Wafer(peak_flops=_q(peak, "dense peak", system),
-                 efficiency=_q(chip.matmul_efficiency_fraction, "matmul efficiency", system),
+                 efficiency=_q(chip.matmul_efficiency_fraction.get(precision),  # type: ignore[call-overload]
+                               f"{precision} matmul efficiency", system),
                  sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
                  memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
                  assumptions=tuple(notes))

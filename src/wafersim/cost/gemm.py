@@ -1,0 +1,95 @@
+"""GEMM time on one accelerator: a calibrated roofline with a fixed per-kernel cost.
+
+    t(m, n, k) = max(2mnk / (eta_mm * peak), bytes / (eta_hbm * hbm_bandwidth)) + t_kernel
+
+eta_mm is the best achieved matmul throughput over the dense peak (MAMF, per chip and precision,
+from the micro-benchmark rows), eta_hbm the achieved share of HBM bandwidth (triad/read rows);
+both are catalog data with their sources. Efficiency then depends on size by itself: skinny
+GEMMs (decode) are bound by bytes, tiny ones by the kernel cost, big square ones reach eta_mm.
+Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.catalog.schema import Chip
+from wafersim.errors import ConfigError
+from wafersim.models.spec import bytes_per_param
+
+DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
+DEFAULT_HBM_EFFICIENCY = 0.8  # assumption where no bandwidth benchmark exists (range 0.6-0.9)
+KERNEL_OVERHEAD_S = 5e-6  # assumption: launch plus tail of one kernel, order of CUDA launch latency
+FALLBACK = {"fp16": "bf16", "bf16": "fp16", "fp8": "bf16", "int8": "fp8", "fp4": "fp8", "int4": "fp8"}
+
+
+@dataclass(frozen=True)
+class Device:
+    """The numbers of one accelerator a GEMM needs, in one precision."""
+
+    chip: str
+    precision: str
+    peak_flops: float
+    matmul_efficiency: float
+    memory_Bps: float  # achieved
+    kernel_overhead_s: float
+    assumptions: tuple[str, ...] = ()
+
+
+def _efficiency(chip: Chip, precision: str, notes: list[str]) -> float:
+    table = chip.matmul_efficiency_fraction
+    for prec in (precision, FALLBACK.get(precision)):
+        q = table.get(prec) if prec else None  # type: ignore[call-overload]
+        if q is not None and q.value is not None:
+            if prec != precision:
+                notes.append(f"{chip.id} {precision} matmul efficiency taken from {prec}")
+            return float(q.value)
+    notes.append(f"{chip.id} has no {precision} GEMM benchmark: matmul efficiency "
+                 f"{DEFAULT_MATMUL_EFFICIENCY} assumed")
+    return DEFAULT_MATMUL_EFFICIENCY
+
+
+def _memory_Bps(chip: Chip, notes: list[str]) -> float:
+    q = chip.hbm_bandwidth_Bps if chip.hbm_bandwidth_Bps and chip.hbm_bandwidth_Bps.value else (
+        chip.sram_bandwidth_Bps)
+    if q is None or q.value is None:
+        raise ConfigError(f"{chip.id} has no memory bandwidth in the catalog; add hbm_bandwidth")
+    eff = chip.hbm_efficiency_fraction
+    if eff is None or eff.value is None:
+        notes.append(f"{chip.id} memory efficiency {DEFAULT_HBM_EFFICIENCY} assumed (no benchmark)")
+        return q.value * DEFAULT_HBM_EFFICIENCY
+    return q.value * eff.value
+
+
+def device_of(chip: Chip, precision: str) -> Device:
+    """Peak, calibrated efficiencies and kernel cost of `chip` in `precision`."""
+    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    if peak is None or peak.value is None:
+        have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"
+        raise ConfigError(f"{chip.id} has no dense {precision} peak (it has: {have}); "
+                          "choose another --precision")
+    notes: list[str] = [f"kernel overhead {KERNEL_OVERHEAD_S * 1e6:g} us per GEMM (assumed)"]
+    eff = _efficiency(chip, precision, notes)
+    return Device(chip=chip.id, precision=precision, peak_flops=peak.value, matmul_efficiency=eff,
+                  memory_Bps=_memory_Bps(chip, notes), kernel_overhead_s=KERNEL_OVERHEAD_S,
+                  assumptions=tuple(notes))
+
+
+def gemm_time_s(m, n, k, device: Device, weight_precision: str | None = None,  # type: ignore[no-untyped-def]
+                act_bytes: float = 2.0, instances=1):
+    """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast."""
+    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+    w_bytes = bytes_per_param(weight_precision or device.precision)
+    flops = 2.0 * m * n * k * instances
+    moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
+    compute = flops / (device.matmul_efficiency * device.peak_flops)
+    t = np.maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
+    return float(t) if t.ndim == 0 else t
+
+
+def gemm_efficiency(m, n, k, device: Device, weight_precision: str | None = None):  # type: ignore[no-untyped-def]
+    """Achieved FLOP/s over the dense peak for one GEMM of this shape."""
+    t = gemm_time_s(m, n, k, device, weight_precision)
+    return 2.0 * np.asarray(m, float) * n * k / (np.asarray(t) * device.peak_flops)
