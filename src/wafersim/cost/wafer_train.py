@@ -116,16 +116,17 @@ def _check_capacity(model: ModelSpec, w: Wafer, precision: str, graph: Graph) ->
 
 
 def micro_batch(model: ModelSpec, w: Wafer, seqs: int, seq_len: int, buffers: float,
-                recompute: str) -> tuple[int, int, str]:
-    """(sequences per micro-batch, micro-batches, recompute) that fit the SRAM."""
+                recompute: str) -> tuple[float, int, str]:
+    """(sequences per micro-batch, micro-batches, recompute) that fit the SRAM; the system's
+    `seqs` sequences are split evenly over the micro-batches."""
     free = w.sram_bytes - buffers
     modes = ("none", "full") if recompute == "auto" else (recompute,)
     for mode in modes:
         per_seq = activation_bytes_per_token(model, mode) * model.n_layers * seq_len
         fits = int(free // per_seq)
         if fits >= seqs or (fits >= 1 and mode == modes[-1]):
-            mb = min(fits, seqs)
-            return mb, math.ceil(seqs / mb), mode
+            n_micro = math.ceil(seqs / min(fits, seqs))
+            return seqs / n_micro, n_micro, mode
     need = activation_bytes_per_token(model, "full") * model.n_layers * seq_len
     raise InfeasiblePlan(f"the activations of one {seq_len}-token sequence of {model.id} "
                          f"({need / 1e9:.1f} GB, layer inputs only) exceed the {max(free, 0) / 1e9:.1f} "
@@ -163,13 +164,13 @@ def train_wafer(model: ModelSpec, system: System, work: Workload, sparsity: floa
     mb, n_micro, mode = micro_batch(model, w, seqs, work.seq_len, memory["weight_buffers"], recompute)
     graph = lower(model, "train", seqs, work.seq_len)  # the system's whole share of the batch
     fwd, bwd, rec, stream = _layer_times(graph, w, work.precision, sparsity, mode, n_micro)
-    breakdown = _breakdown(model, w, n, n_micro, fwd, bwd, rec, stream, graph, work.precision)
+    breakdown = _breakdown(model, w, n_micro, fwd, bwd, rec, stream, graph)
     step = sum(breakdown.values())
     return _result(model, system, work, w, breakdown, step, memory, mb, n_micro, mode, sparsity)
 
 
-def _breakdown(model: ModelSpec, w: Wafer, n: int, n_micro: int, fwd: float, bwd: float,
-               rec: float, stream: float, graph: Graph, precision: str) -> dict[str, float]:
+def _breakdown(model: ModelSpec, w: Wafer, n_micro: int, fwd: float, bwd: float,
+               rec: float, stream: float, graph: Graph) -> dict[str, float]:
     L = model.n_layers
     exposed = L * (max(fwd, stream) - fwd + max(bwd + rec, stream) - (bwd + rec)) + 2 * stream
     head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency) / n_micro
@@ -183,7 +184,7 @@ def _breakdown(model: ModelSpec, w: Wafer, n: int, n_micro: int, fwd: float, bwd
 
 
 def _result(model: ModelSpec, system: System, work: Workload, w: Wafer, breakdown: dict[str, float],
-            step: float, memory: dict[str, float], mb: int, n_micro: int, mode: str,
+            step: float, memory: dict[str, float], mb: float, n_micro: int, mode: str,
             sparsity: float) -> TrainResult:
     n = system.chips
     tokens_step = work.global_batch * work.seq_len
@@ -192,7 +193,6 @@ def _result(model: ModelSpec, system: System, work: Workload, w: Wafer, breakdow
     eco = economics(system, steps * step)
     per_seq = activation_bytes_per_token(model, mode) * model.n_layers * work.seq_len
     memory = memory | {"sram_activations": mb * per_seq, "sram_usable": w.sram_bytes}
-    mb = math.ceil(work.global_batch / n) / n_micro  # sequences per micro-batch, evenly split
     plan = {"kind": "weight_streaming", "systems": n, "sequences_per_system": math.ceil(
         work.global_batch / n), "micro_batch": mb, "micro_batches": n_micro, "recompute": mode,
         "weight_sparsity": sparsity, "precision": work.precision,

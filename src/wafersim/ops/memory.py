@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wafersim.errors import ConfigError
-from wafersim.models.spec import ModelSpec, bytes_per_param
-
-RECOMPUTE = ("none", "selective", "full")
+from wafersim.models.spec import RECOMPUTE, ModelSpec, bytes_per_param
 
 
 @dataclass(frozen=True, slots=True)
