@@ -135,6 +135,7 @@ class WaferSpec(Frozen):
     fabric_bandwidth_Bps: Q = None  # aggregate, as marketed
     pe_power_W: Q = None
     sram_usable_fraction: Q = None  # share of SRAM a compiled program can use for data
+    gemv_efficiency_fraction: Q = None  # achieved share of SIMD peak in a GEMV inner loop (mesh-fitted)
 
 
 class Chip(Part):

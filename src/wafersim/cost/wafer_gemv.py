@@ -1,0 +1,88 @@
+"""A GEMV on a wafer's processing-element mesh, analytically (cycles).
+
+y[m] = W[m, n] @ x[n] on a grid of `cols` x `rows` PEs. PE (r, c) holds the tile
+W[r*m/rows : (r+1)*m/rows, c*n/cols : (c+1)*n/cols]; the slice x[c] is multicast down column c,
+every PE multiplies its tile, and the partial sums of each row of PEs are reduced along the row
+(a chain of `cols - 1` hops, or a binary tree of ceil(log2 cols) stages). Layout after WaferLLM
+(He et al., OSDI 2025, "MeshGEMV") and the Cerebras SDK GEMV tutorials; one wavelet carries
+32 bits, so two fp16 values or one fp32 partial sum.
+
+    cycles = broadcast + compute / efficiency + reduction
+    broadcast = hop * rows + ceil(n/cols / per_wavelet)
+    compute   = ceil(m/rows) * ceil(n/cols) / simd
+    reduction = chain: hop * (cols - 1) + ceil(m/rows)          (pipelined along the row)
+                tree:  ceil(log2 cols) * ceil(m/rows) + hop * (cols - 1)
+
+`efficiency` is the achieved share of the SIMD rate in the per-PE loop, a catalog parameter of the
+wafer (`gemv_efficiency_fraction`) fitted from the PE mesh simulator. Vectorised over m, n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.catalog.schema import Chip
+from wafersim.errors import ConfigError
+
+REDUCTIONS = ("chain", "tree")
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """The PE-mesh numbers a GEMV needs, read from a wafer chip's catalog entry."""
+
+    cols: int
+    rows: int
+    simd_fp16: float  # FP16 FMAC per cycle per PE
+    hop_cycles: float  # per-hop latency
+    clock_hz: float
+    efficiency: float  # achieved share of the SIMD rate in the GEMV loop
+    sram_per_pe_bytes: float
+
+
+def _value(q, what: str, chip: Chip) -> float:  # type: ignore[no-untyped-def]
+    if q is None or q.value is None:
+        raise ConfigError(f"{chip.id}: wafer {what} is unknown in the catalog")
+    return float(q.value)
+
+
+def mesh_of(chip: Chip) -> Mesh:
+    """The usable PE rectangle and per-PE rates of a wafer chip."""
+    w = chip.wafer
+    if w is None:
+        raise ConfigError(f"{chip.id} is not a wafer-scale chip (no wafer section in the catalog)")
+    return Mesh(cols=int(_value(w.usable_cols_count, "usable columns", chip)),
+                rows=int(_value(w.usable_rows_count, "usable rows", chip)),
+                simd_fp16=_value(w.simd_fmac_per_cycle.get("fp16"), "fp16 SIMD width", chip),
+                hop_cycles=_value(w.hop_latency_cycles, "hop latency", chip),
+                clock_hz=_value(w.clock_hz, "clock", chip),
+                efficiency=_value(w.gemv_efficiency_fraction, "GEMV efficiency", chip),
+                sram_per_pe_bytes=_value(w.sram_per_pe_bytes, "SRAM per PE", chip))
+
+
+def gemv_cycles(m, n, cols: int, rows: int, simd: float, hop_cycles: float = 1.0,  # type: ignore[no-untyped-def]
+                efficiency: float = 1.0, reduction: str = "chain", bytes_per_value: float = 2.0):
+    """Cycles of y = W[m, n] @ x on a cols x rows grid (see the module formula)."""
+    if reduction not in REDUCTIONS:
+        raise ConfigError(f"reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
+    m, n = np.asarray(m, dtype=float), np.asarray(n, dtype=float)
+    tile_m, tile_n = np.ceil(m / rows), np.ceil(n / cols)
+    per_wavelet = max(1.0, 4.0 / bytes_per_value)
+    broadcast = hop_cycles * rows + np.ceil(tile_n / per_wavelet)
+    compute = tile_m * tile_n / simd / efficiency
+    if reduction == "chain":
+        reduce = hop_cycles * (cols - 1) + tile_m
+    else:
+        reduce = np.ceil(np.log2(max(cols, 1))) * tile_m + hop_cycles * (cols - 1)
+    out = broadcast + compute + reduce
+    return float(out) if out.ndim == 0 else out
+
+
+def gemv_time_s(m, n, mesh: Mesh, reduction: str = "chain", cols: int | None = None,  # type: ignore[no-untyped-def]
+                rows: int | None = None):
+    """Seconds of one GEMV on (a `cols` x `rows` part of) the wafer at the catalog clock."""
+    cycles = gemv_cycles(m, n, cols or mesh.cols, rows or mesh.rows, mesh.simd_fp16,
+                         mesh.hop_cycles, mesh.efficiency, reduction)
+    return cycles / mesh.clock_hz
