@@ -83,8 +83,3 @@ def test_batch_smaller_than_systems(catalog):
 def test_cluster_limit(catalog):
     with pytest.raises(ConfigError, match="2048"):
         train("llama-2-7b", "cs-3", 1e12, count=4096, catalog=catalog)
-
-
-def test_gpu_training_not_yet(catalog):
-    with pytest.raises(ConfigError, match="not modelled yet"):
-        train("llama-2-7b", "dgx-h100", 1e12, catalog=catalog)

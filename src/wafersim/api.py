@@ -2,50 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from wafersim.cost.training import train
 
-from wafersim.catalog import Catalog, MemoryService, load_catalog
-from wafersim.catalog.system import System, resolve
-from wafersim.cost.result import TrainResult
-from wafersim.cost.wafer_train import Workload, train_wafer
-from wafersim.errors import ConfigError
-from wafersim.models import ModelSpec, load_model
-
-DEFAULT_BATCH_TOKENS = 4 * 2**20  # assumption: ~4M tokens per step, as Llama 2 and GPT-3 used
-
-
-def default_seq_len(model: ModelSpec) -> int:
-    """The model's context, capped at 8,192 (long contexts are a later training stage)."""
-    return min(model.max_seq_len, 8192)
-
-
-def system_for(catalog: Catalog, system_id: str, count: int | None) -> System:
-    system = resolve(catalog, system_id)
-    return system if count is None else system.with_chips(count)
-
-
-def train(model: str | ModelSpec, system: str, tokens: float, count: int | None = None,
-          global_batch: int | None = None, seq_len: int | None = None, precision: str = "bf16",
-          recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
-          catalog: Catalog | None = None) -> TrainResult:
-    """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`."""
-    cat = catalog or load_catalog()
-    spec = load_model(model) if isinstance(model, str) else model
-    target = system_for(cat, system, count)
-    if memory_service is not None:
-        target = replace(target, memory_service=cat.typed(memory_service, MemoryService))
-    seq = seq_len or default_seq_len(spec)
-    batch = global_batch or max(target.chips, round(DEFAULT_BATCH_TOKENS / seq))
-    work = Workload(tokens=tokens, global_batch=batch, seq_len=seq, precision=precision)
-    if target.chip.device_class != "wafer":
-        raise ConfigError(f"training on {target.chip.device_class} clusters ({target.id}) is not "
-                          "modelled yet; wafer-scale systems (cs-2, cs-3 and their clusters) are")
-    result = train_wafer(spec, target, work, sparsity=sparsity, recompute=recompute)
-    if global_batch is None:
-        note = f"global batch {batch} sequences of {seq} tokens (default ~4M tokens per step)"
-        result = _with_note(result, note)
-    return result
-
-
-def _with_note(result: TrainResult, note: str) -> TrainResult:
-    return replace(result, assumptions=(note, *result.assumptions))
+__all__ = ["train"]

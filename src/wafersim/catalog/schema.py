@@ -159,6 +159,7 @@ class Chip(Part):
     matmul_efficiency_fraction: PerPrecision = Field(default_factory=dict)  # best achieved / dense peak
     hbm_efficiency_fraction: Q = None  # achieved share of HBM bandwidth on streaming kernels
     kernel_overhead_s: Q = None  # fixed cost per kernel (launch, tail)
+    framework_efficiency_fraction: Q = None  # end-to-end training / kernel-level estimate (calibrated)
     tdp_W: Q = None
     price_usd: Q = None
     cloud_price_usd_per_hour: Q = None

@@ -11,6 +11,8 @@ from rich.console import Console
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import ConfigError
+from wafersim.models.spec import RECOMPUTE
+from wafersim.plan import Constraints
 
 SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
@@ -61,3 +63,25 @@ def parse_counts(text: str) -> list[int]:
     if not counts or min(counts) < 1:
         raise ConfigError(f"--count {text!r} must hold positive integers")
     return counts
+
+
+PLAN_KEYS = {"tp": "tp", "pp": "pp", "dp": "dp", "cp": "cp", "ep": "ep", "zero": "zero",
+             "mb": "micro_batch", "v": "v"}
+
+
+def parse_plan(text: str) -> Constraints:
+    """'auto' or 'tp8,pp4,zero1,mb2,v2,full' -> the fixed parts of a training plan."""
+    if text.strip() == "auto":
+        return Constraints()
+    values: dict[str, object] = {}
+    for token in text.replace(",", " ").split():
+        if token in RECOMPUTE:
+            values["recompute"] = token
+            continue
+        key = token.rstrip("0123456789")
+        digits = token[len(key):]
+        if key not in PLAN_KEYS or not digits:
+            raise ConfigError(f"--plan part {token!r} is not understood; write e.g. "
+                              "'tp8,pp4,dp32,zero1,mb2,v2' or 'auto'")
+        values[PLAN_KEYS[key]] = int(digits)
+    return Constraints(**values)  # type: ignore[arg-type]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 from rich.table import Table
 
 from wafersim.api import train as run_train
-from wafersim.cli.common import catalog, console, parse_amount, parse_counts, print_json
+from wafersim.cli.common import catalog, console, parse_amount, parse_counts, parse_plan, print_json
 from wafersim.cost.result import TrainResult
 from wafersim.errors import InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
@@ -26,18 +28,32 @@ def train(
                                    "compute only)."),
     memory_service: str = typer.Option(None, "--memory-service", help="MemoryX id for wafer "
                                        "systems (default: the system's)."),
+    plan: str = typer.Option("auto", "--plan", help="auto (search the fastest feasible plan) or "
+                             "fixed parts like 'tp8,pp4,zero1,mb2,v2'."),
+    tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (fixes it in the search)."),
+    pp: int = typer.Option(None, "--pp", help="Pipeline stages."),
+    dp: int = typer.Option(None, "--dp", help="Data-parallel replicas."),
+    cp: int = typer.Option(None, "--cp", help="Context-parallel degree."),
+    ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE)."),
+    zero: int = typer.Option(None, "--zero", help="ZeRO/FSDP stage 0-3."),
+    micro_batch: int = typer.Option(None, "--micro-batch", help="Sequences per micro-batch."),
+    schedule: str = typer.Option(None, "--schedule", help="Pipeline schedule: 1f1b or interleaved."),
+    attention: str = typer.Option("flash", "--attention", help="flash or eager (pre-2023 stacks)."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
     total = parse_amount(tokens, "--tokens")
     counts = parse_counts(count) if count else [None]
+    fixed = replace(parse_plan(plan), **{k: v for k, v in dict(
+        tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
+        schedule=schedule).items() if v is not None})
     results: list[TrainResult | str] = []
     for n in counts:
         try:
             results.append(run_train(model, system, total, count=n, global_batch=global_batch,
                                      seq_len=seq_len, precision=precision, recompute=recompute,
                                      sparsity=sparsity, memory_service=memory_service,
-                                     catalog=catalog()))
+                                     catalog=catalog(), plan=fixed, attention=attention))
         except InfeasiblePlan as exc:
             if len(counts) == 1:
                 raise
@@ -67,9 +83,32 @@ def _print_one(r: TrainResult) -> None:
         parts.add_row(key, fmt_time(value), f"{value / r.step_time_s:.1%}")
     out.print(parts)
     out.print("plan: " + ", ".join(f"{k}={v}" for k, v in r.plan.items()))
+    if r.alternatives:
+        _print_alternatives(r)
     out.print("assumptions:")
     for note in r.assumptions:
         out.print(f"  - {note}")
+
+
+def _print_alternatives(r: TrainResult) -> None:
+    rows = [r.summary(), *r.alternatives]
+    keys = list(r.breakdown)
+    table = Table(title=f"top {len(rows)} feasible plans (seconds per step)", title_justify="left")
+    for head in ("#", "plan", "step", "MFU", "memory", *keys):
+        table.add_column(head)
+    for i, alt in enumerate(rows, 1):
+        table.add_row(str(i), plan_label(alt["plan"]), f"{alt['step_time_s']:.3g}",
+                      f"{alt['mfu']:.1%}", fmt_bytes(alt["memory_bytes_per_device"]),
+                      *[f"{alt['breakdown'][k]:.3g}" for k in keys])
+    console().print(table)
+
+
+def plan_label(plan: dict) -> str:  # type: ignore[type-arg]
+    """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object."""
+    parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
+             ("tp", "pp", "dp")]
+    parts += [f"zero{plan['zero']}", f"mb{plan['micro_batch']}", plan["recompute"]]
+    return " ".join(parts + ([f"v{plan['v']}"] if plan["v"] > 1 else []))
 
 
 def _summary(r: TrainResult) -> dict[str, str]:

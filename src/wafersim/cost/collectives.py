@@ -264,22 +264,26 @@ def bus_bandwidth_Bps(nbytes: Bytes, n: int, time_s: Seconds, op: str) -> Second
     return _out(b / t * factor)  # busBw = algBw * factor [NCCL-PERF]
 
 
-def tiers_for(system: System, devices: int) -> list[tuple[Link, int]]:
-    """The tiers `devices` consecutive devices of `system` span, innermost first, with group sizes.
+def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link, int]]:
+    """The tiers a group of `devices` devices spans, innermost first, with group sizes.
 
-    Scale-up tiers come first (a tier's group size is its devices over the inner tier's), then the
-    scale-out network for the rest. A partly filled outer group counts as a whole one.
+    Members of the group sit `stride` devices apart (stride 1: consecutive devices; a data-parallel
+    group in a tp x dp layout has stride tp). Scale-up tiers come first (a tier's group size is the
+    members it joins over those the inner tiers joined), then the scale-out network for the rest.
+    A partly filled outer group counts as a whole one.
     """
     devices = _devices(devices, "device count")
+    stride = _devices(stride, "stride")
     tiers: list[tuple[Link, int]] = []
-    span = 1  # devices joined by the tiers taken so far
+    span = 1  # group members joined by the tiers taken so far
     for tier in system.scale_up:
-        group = math.ceil(min(devices, tier.devices) / span)
+        inside = min(devices, max(1, tier.devices // stride))  # members within one tier domain
+        group = math.ceil(inside / span)
         if group > 1:
             tiers.append((Link.from_network(tier.network), group))
             span *= group
     if devices > span:
-        tiers.append((_scale_out(system, devices, span), math.ceil(devices / span)))
+        tiers.append((_scale_out(system, devices * stride, span * stride), math.ceil(devices / span)))
     return tiers
 
 

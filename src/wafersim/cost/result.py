@@ -28,6 +28,7 @@ class TrainResult:
     plan: dict[str, Any]
     assumptions: tuple[str, ...] = ()
     memory: dict[str, float] = field(default_factory=dict)  # named footprints, bytes
+    alternatives: tuple[dict[str, Any], ...] = ()  # runners-up of a plan search, best first
 
     def __post_init__(self) -> None:
         parts = sum(self.breakdown.values())
@@ -46,6 +47,12 @@ class TrainResult:
     def device_hours(self) -> float:
         return self.devices * self.wall_time_s / HOUR_S
 
+    def summary(self) -> dict[str, Any]:
+        """Plan, step time, MFU, memory and breakdown: how a runner-up is reported."""
+        return {"plan": dict(self.plan), "step_time_s": self.step_time_s, "mfu": self.mfu,
+                "memory_bytes_per_device": self.memory_bytes_per_device,
+                "breakdown": dict(self.breakdown)}
+
     def to_json(self) -> dict[str, Any]:
         """The stable machine view (SI units)."""
         return {
@@ -56,4 +63,5 @@ class TrainResult:
             "memory_bytes_per_device": self.memory_bytes_per_device, "energy_J": self.energy_J,
             "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": dict(self.plan),
             "memory": dict(self.memory), "assumptions": list(self.assumptions),
+            "alternatives": [dict(a) for a in self.alternatives],
         }

@@ -1,0 +1,98 @@
+"""Collectives of many training plans at once, each over its own process group.
+
+A plan's tensor-, context-, expert-, data- and pipeline-parallel groups differ in size and in the
+stride between members (Megatron rank order tp, cp, dp, pp), so each group may span different
+network tiers. Plans are grouped by (stride, group size); each distinct group is costed once
+with the alpha-beta models of `collectives` over the tiers `tiers_for` finds, vectorised over the
+message sizes of all plans that share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from wafersim.catalog.system import System
+from wafersim.cost.collectives import (
+    Link,
+    all_gather_s,
+    all_to_all_s,
+    hierarchical_allreduce_s,
+    p2p_s,
+    reduce_scatter_s,
+    tiers_for,
+)
+
+Array = npt.NDArray[np.float64]
+Tiers = tuple[tuple[Link, int], ...]
+
+
+def _layered(op: Callable[[Array, int, Link], Array]) -> Callable[[Array, Tiers], Array]:
+    """Reduce-scatter or all-gather over tiers: the inner tier on the full buffer, each outer
+    tier on the inner tiers' shard (hierarchical collectives, NCCL's tree/ring per tier)."""
+    def run(b: Array, tiers: Tiers) -> Array:
+        total, shard = np.zeros_like(b), b
+        for link, n in tiers:
+            total = total + op(shard, n, link)
+            shard = shard / n
+        return total
+    return run
+
+
+def _allreduce(b: Array, tiers: Tiers) -> Array:
+    return np.asarray(hierarchical_allreduce_s(b, list(tiers)))
+
+
+def _all_to_all(b: Array, tiers: Tiers) -> Array:
+    # every member sends to every other; the outermost tier carries nearly all of it (conservative)
+    group = int(np.prod([n for _, n in tiers]))
+    return np.asarray(all_to_all_s(b, group, tiers[-1][0]))
+
+
+OPS: dict[str, Callable[[Array, Tiers], Array]] = {
+    "allreduce": _allreduce,
+    "reduce_scatter": _layered(reduce_scatter_s),  # type: ignore[arg-type]
+    "all_gather": _layered(all_gather_s),  # type: ignore[arg-type]
+    "all_to_all": _all_to_all,
+}
+
+
+class GroupCollectives:
+    """Collective times on one system for arrays of (message size, stride, group size)."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self._cache: dict[tuple[int, int], Tiers] = {}
+
+    def tiers(self, stride: int, group: int) -> Tiers:
+        """The network tiers a group of `group` members `stride` devices apart spans (cached)."""
+        key = (stride, group)
+        if key not in self._cache:
+            self._cache[key] = tuple(tiers_for(self.system, group, stride))
+        return self._cache[key]
+
+    def time_s(self, op: str, nbytes: Array, stride: npt.ArrayLike, group: npt.ArrayLike) -> Array:
+        """Seconds of `op` on each plan's group (0 where the group has one member)."""
+        b, s, g = np.broadcast_arrays(np.asarray(nbytes, float), np.asarray(stride), np.asarray(group))
+        out = np.zeros(b.shape)
+        keys = s.astype(np.int64) * (1 << 32) + g.astype(np.int64)
+        for key in np.unique(keys[g > 1]):
+            mask = keys == key
+            out[mask] = OPS[op](b[mask], self.tiers(int(key >> 32), int(key & 0xFFFFFFFF)))
+        return out
+
+    def p2p_s(self, nbytes: Array, stride: npt.ArrayLike) -> Array:
+        """Seconds to send `nbytes` to the device `stride` ranks away (pipeline neighbours)."""
+        b, s = np.broadcast_arrays(np.asarray(nbytes, float), np.asarray(stride))
+        out = np.zeros(b.shape)
+        for value in np.unique(s):
+            mask = s == value
+            out[mask] = np.asarray(p2p_s(b[mask], self.tiers(int(value), 2)[-1][0]))
+        return out
+
+    def link_notes(self) -> tuple[str, ...]:
+        """Defaults applied to the catalog networks the costed groups crossed."""
+        return tuple(sorted({note for tiers in self._cache.values() for link, _ in tiers
+                             for note in link.assumptions}))

@@ -1,0 +1,84 @@
+"""Memory of one device under many training plans at once (bytes, numpy arrays over plans).
+
+Model state follows ZeRO (Rajbhandari et al. 2020): 16-bit weights and gradients and 12 bytes of
+fp32 optimizer state per parameter; stage 1 shards the optimizer state over the data-parallel
+ranks, stage 2 also the gradients, stage 3 also the weights (plus a buffer for the gathered
+layers). Tensor and pipeline parallelism split the weights; expert parallelism splits the experts.
+Activations follow Korthikanti et al. 2022 with sequence parallelism (all activations split by
+tp) and context parallelism (split by cp); the first pipeline stage holds min(micro-batches, pp)
+micro-batches in flight under 1F1B, times (1 + (pp - 1) / (pp v)) when interleaved (Sec. 4.2.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from wafersim.models.spec import RECOMPUTE, ModelSpec
+from wafersim.ops.memory import activation_bytes_per_token, training_state
+from wafersim.plan.plan import PlanSpace
+
+Array = npt.NDArray[np.float64]
+LOGIT_BYTES = 6.0  # bf16 logits plus their fp32 copy for the loss (Megatron cross-entropy)
+
+
+def stage_share(model: ModelSpec, plans: PlanSpace) -> Array:
+    """Share of the layers on the fullest stage: v chunks of ceil(layers / (pp v)) layers each
+    (uneven stages allowed, as Llama 3 405B's 126 layers on 16 stages)."""
+    return plans.v * np.ceil(model.n_layers / (plans.pp * plans.v)) / model.n_layers
+
+
+def _expert_params(model: ModelSpec) -> float:
+    if not model.is_moe:
+        return 0.0
+    return float(model.n_moe_layers * model.n_experts * model.mlp_params(model.d_ff_expert))
+
+
+def params_per_device(model: ModelSpec, plans: PlanSpace) -> tuple[Array, Array]:
+    """(dense, expert) parameters on the device of the fullest pipeline stage."""
+    tp, share = plans.tp.astype(float), stage_share(model, plans)
+    experts = _expert_params(model)
+    embed, head = model.embedding_params(), model.head_params()
+    layers = model.params_total - experts - embed - head
+    ends = np.where(plans.pp > 1, max(embed, head), embed + head)  # first/last stage holds them
+    return (layers * share + ends) / tp, experts * share / (tp * plans.ep)
+
+
+def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str) -> dict[str, Array]:
+    """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says."""
+    dense, expert = params_per_device(model, plans)
+    dp = plans.dp.astype(float)
+    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp / ep ranks
+    state = training_state(precision)
+    z = plans.zero
+
+    def sharded(bytes_per_param: float, from_stage: int) -> Array:
+        on = z >= from_stage
+        return bytes_per_param * (np.where(on, dense / dp, dense) + np.where(on, expert / expert_dp,
+                                                                             expert))
+    gathered = np.where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * stage_share(model, plans)), 0.0)
+    return {"weights": sharded(state.weights, 3) + state.weights * gathered,  # 2 layers prefetched
+            "gradients": sharded(state.gradients, 2),
+            "optimizer": sharded(state.optimizer, 1)}
+
+
+def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: Array,
+                     eager: bool = False) -> Array:
+    """Activations the first pipeline stage keeps, plus the working layer and the logits.
+
+    Eager (non-flash) attention also keeps the softmax output, dropout mask and dropout output:
+    5 a s bytes per token per layer, unless selective or full recompute drops them (Korthikanti
+    et al. 2022, Eq. 1-2).
+    """
+    scores = 5.0 * model.n_heads * seq_len if eager else 0.0  # per local token, all keys
+    per_token = np.array([activation_bytes_per_token(model, mode) for mode in RECOMPUTE])
+    per_token = per_token[plans.recompute] + np.where(plans.recompute == 0, scores, 0.0)
+    full_layer = activation_bytes_per_token(model, "none") + scores
+    tokens = plans.micro_batch * seq_len / (plans.tp * plans.cp)  # per device, with SP and CP
+    layers = model.n_layers * stage_share(model, plans)
+    in_flight = np.minimum(n_micro, plans.pp) * np.where(
+        plans.v > 1, 1.0 + (plans.pp - 1) / (plans.pp * plans.v), 1.0)
+    kept = per_token * tokens * layers * in_flight
+    working = np.where(plans.recompute == RECOMPUTE.index("full"), full_layer * tokens, 0.0)
+    logits = plans.micro_batch * seq_len / plans.cp * model.vocab_size / plans.tp * LOGIT_BYTES
+    return kept + working + logits

@@ -1,0 +1,254 @@
+"""One training step on an accelerator cluster, for many plans at once (numpy arrays over plans).
+
+Per micro-batch, each pipeline stage runs its layers forward and backward (2x the forward
+GEMMs), plus recompute, with tensor-parallel collectives on the critical path; micro-batches
+stream through the pipeline, which idles (pp - 1) / v micro-batch times (Narayanan et al. 2021,
+Sec. 2.2); the data-parallel gradient reduction overlaps the last backward pass and the ZeRO
+parameter gather the first forward pass, so only their excess is exposed; then the optimizer
+runs, bound by memory bandwidth. The step time is the sum of the breakdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from wafersim.catalog.system import System
+from wafersim.cost.cluster_comm import GroupCollectives
+from wafersim.cost.cluster_memory import (
+    LOGIT_BYTES,
+    activation_bytes,
+    params_per_device,
+    stage_share,
+    state_bytes,
+)
+from wafersim.cost.gemm import Device, device_of, gemm_time_s
+from wafersim.errors import ConfigError
+from wafersim.models.spec import RECOMPUTE, ModelSpec
+from wafersim.ops.graph import Graph, Op, lower
+from wafersim.plan.plan import PlanSpace
+
+Array = npt.NDArray[np.float64]
+MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation
+GRAD_REDUCE_BYTES = 4.0  # fp32 main gradients reduced (Megatron distributed optimizer default)
+PARAM_GATHER_BYTES = 2.0  # 16-bit weights gathered (ZeRO 1-3 all-gather)
+OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam: read fp32 grad, master, m, v; write master, m, v, bf16 weight
+ELEMENTWISE_PASSES = 2.0  # each elementwise op reads and writes its tensor once
+ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel linears: the reduction dim is split
+REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections kept whole on every rank
+EAGER_SOFTMAX_BYTES = 9.0  # fused scale-mask-softmax (read 2, write 2) and dropout (read 2, write 2, mask 1)
+ATTENTION = ("flash", "eager")
+
+
+DEFAULT_FRAMEWORK_EFFICIENCY = 0.8  # assumption where uncalibrated (range 0.55-1.0, the fitted chips' spread)
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """The numbers of one accelerator kind in a cluster that a training step needs."""
+
+    gemm: Device  # matmuls in the training precision
+    attention: Device  # attention core (16-bit even when the GEMMs run in fp8)
+    hbm_bytes: float
+    usable_bytes: float
+    scale_up: int  # devices in the largest scale-up domain
+    framework: float  # achieved share of the kernel-level compute estimate in real training
+    assumptions: tuple[str, ...]
+
+
+def accelerator_of(system: System, precision: str) -> Accelerator:
+    """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator."""
+    chip = system.chip
+    if chip.hbm_bytes is None or chip.hbm_bytes.value is None:
+        raise ConfigError(f"{chip.id} has no device memory size in the catalog; add hbm_bytes")
+    gemm = device_of(chip, precision)
+    attention = gemm if precision in ("bf16", "fp16", "fp32") else device_of(chip, "bf16")
+    hbm = float(chip.hbm_bytes.value)
+    scale_up = max([t.devices for t in system.scale_up], default=1)
+    framework, note = _framework(chip)
+    notes = (*gemm.assumptions, note, f"{MEMORY_RESERVE_FRACTION:.0%} of device memory reserved for "
+             "the runtime, communication buffers and fragmentation (assumed)")
+    return Accelerator(gemm, attention, hbm, hbm * (1 - MEMORY_RESERVE_FRACTION), scale_up,
+                       framework, notes)
+
+
+def _framework(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+    q = chip.framework_efficiency_fraction
+    if q is None or q.value is None:
+        return DEFAULT_FRAMEWORK_EFFICIENCY, (
+            f"{chip.id}: no calibrated framework efficiency; {DEFAULT_FRAMEWORK_EFFICIENCY} of the "
+            "kernel-level compute estimate assumed (range 0.55-1.0)")
+    return float(q.value), (f"compute at {q.value:.2f} of the kernel-level estimate (framework "
+                            f"efficiency of {chip.id}, calibrated on published training runs)")
+
+
+@dataclass(frozen=True)
+class Step:
+    """Step time, breakdown and memory of every plan in a `PlanSpace` (arrays over plans)."""
+
+    plans: PlanSpace
+    n_micro: Array  # micro-batches per step
+    breakdown: dict[str, Array]  # seconds per step; sums to `time_s`
+    memory: dict[str, Array]  # bytes per device of the fullest stage
+    usable_bytes: float
+
+    @property
+    def time_s(self) -> Array:
+        return np.sum(list(self.breakdown.values()), axis=0)
+
+    @property
+    def memory_bytes(self) -> Array:
+        return np.sum(list(self.memory.values()), axis=0)
+
+    @property
+    def feasible(self) -> npt.NDArray[np.bool_]:
+        return self.memory_bytes <= self.usable_bytes
+
+
+def _split(op: Op, tp: Array) -> tuple[Array | int, Array | int]:
+    """(n, k) of `op` on one tensor-parallel rank."""
+    if op.name in REPLICATED:
+        return op.n, op.k
+    if op.name.endswith(ROW_PARALLEL):
+        return op.n, op.k / tp
+    return op.n / tp, op.k
+
+
+class StepModel:
+    """Evaluates plans of one model, workload and system; built once, reused per search."""
+
+    def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
+                 precision: str, attention: str = "flash") -> None:
+        if attention not in ATTENTION:
+            raise ConfigError(f"--attention {attention!r} is not one of {', '.join(ATTENTION)}")
+        self.model, self.system, self.seq_len = model, system, seq_len
+        self.attention = attention
+        self.global_batch, self.precision = global_batch, precision
+        self.accel = accelerator_of(system, precision)
+        self.comm = GroupCollectives(system)
+        self.graph: Graph = lower(model, "train", 1, seq_len)
+
+    def _gemms(self, plans: PlanSpace, tokens: Array) -> Array:
+        """Forward GEMM seconds of one stage's layers for one micro-batch."""
+        m, total = self.model, np.zeros(len(plans))
+        for op in self.graph.layer_ops():
+            if op.kind not in ("gemm", "expert", "router"):
+                continue
+            n, k = _split(op, plans.tp)
+            rows, inst = tokens, 1.0
+            if op.kind == "expert":  # tokens gathered from the ep group, local experts only
+                rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep
+            t = gemm_time_s(rows, n, k, self.accel.gemm, instances=inst)
+            total = total + t * op.repeat * stage_share(m, plans)
+        return total
+
+    def _attention(self, plans: PlanSpace) -> Array:
+        """Forward attention-core seconds of one stage for one micro-batch.
+
+        flash: full-sequence FLOPs at GEMM efficiency (causal masking halves the work, flash
+        kernels reach about half the GEMM efficiency (Dao 2023); the two are taken to cancel).
+        eager: QK^T and AV as batched GEMMs that write and read the s x s scores, plus the fused
+        scale-mask-softmax and dropout passes over them (Megatron-LM before flash attention).
+        """
+        m, s = self.model, self.seq_len
+        heads = plans.micro_batch * m.n_heads / plans.tp  # (sequence, head) pairs per device
+        dev = self.accel.attention
+        if self.attention == "flash":
+            flops = 2.0 * heads * (s / plans.cp) * s * (m.qk_dim + m.v_dim)
+            t = flops / (dev.matmul_efficiency * dev.peak_flops) + 2 * dev.kernel_overhead_s
+        else:
+            q = s / plans.cp
+            t = (gemm_time_s(q, s, m.qk_dim, dev, "bf16", instances=heads)
+                 + gemm_time_s(q, m.v_dim, s, dev, "bf16", instances=heads)
+                 + heads * q * s * EAGER_SOFTMAX_BYTES / dev.memory_Bps)
+        return t * m.n_layers * stage_share(m, plans)
+
+    def _elementwise(self, plans: PlanSpace, tokens: Array) -> Array:
+        """Norms, residual adds and the MLP activation of one stage: memory-bound passes."""
+        m = self.model
+        d_ff = m.top_k * m.d_ff_expert if m.is_moe else m.d_ff
+        per_token = 2.0 * ELEMENTWISE_PASSES * (4 * m.d_model + (3 if m.gated_mlp else 2) * d_ff)
+        layers = m.n_layers * stage_share(m, plans)
+        return per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
+
+    def _head(self, plans: PlanSpace, tokens: Array) -> Array:
+        """LM head and loss on the last stage, forward only."""
+        m = self.model
+        gemm = gemm_time_s(tokens, m.vocab_size / plans.tp, m.d_model, self.accel.gemm)
+        loss = tokens * m.vocab_size / plans.tp * LOGIT_BYTES * ELEMENTWISE_PASSES
+        return gemm + loss / self.accel.gemm.memory_Bps
+
+    def evaluate(self, plans: PlanSpace) -> Step:
+        """Step time, breakdown and memory of every plan."""
+        m = self.model
+        tokens = plans.micro_batch * self.seq_len / plans.cp  # per device per micro-batch
+        n_micro = np.ceil(np.ceil(self.global_batch / plans.dp) / plans.micro_batch)
+        layers_fwd = self._gemms(plans, tokens) + self._elementwise(plans, tokens)
+        attn = self._attention(plans)
+        head = self._head(plans, tokens)
+        full = plans.recompute == RECOMPUTE.index("full")
+        selective = plans.recompute == RECOMPUTE.index("selective")
+        slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
+        layers_fwd, attn, head = layers_fwd * slow, attn * slow, head * slow
+        recompute = np.where(full, layers_fwd + attn, np.where(selective, attn, 0.0))
+        compute = 3.0 * (layers_fwd + attn + head)  # forward + backward (2x)
+        comm = self._micro_batch_comm(plans, tokens, attn, full)
+        per_micro = compute + recompute + sum(comm.values())
+        parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
+        parts |= {name: n_micro * t for name, t in comm.items()}
+        parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
+        parts |= self._data_parallel(plans, n_micro, layers_fwd + attn + head)
+        memory = state_bytes(m, plans, self.precision)
+        memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
+                                                 self.attention == "eager")
+        return Step(plans, n_micro, parts, memory, self.accel.usable_bytes)
+
+    def _micro_batch_comm(self, plans: PlanSpace, tokens: Array, attn: Array,
+                          full: npt.NDArray[np.bool_]) -> dict[str, Array]:
+        """Exposed communication of one stage per micro-batch, by kind."""
+        m, c = self.model, self.comm
+        act = tokens * m.d_model * 2.0  # one bf16 hidden state of the micro-batch
+        passes = 2.0 + full  # forward, backward, and forward again under full recompute
+        # sequence parallel: all-gather + reduce-scatter around attention and MLP (Korthikanti 2022)
+        tp = 2.0 * (c.time_s("all_gather", act, 1, plans.tp) + c.time_s("reduce_scatter", act, 1, plans.tp))
+        share = stage_share(m, plans)
+        out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
+        out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn)
+        if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
+            a2a = c.time_s("all_to_all", act / plans.tp * m.top_k, plans.tp * plans.cp, plans.ep)
+            out["exposed_ep_all_to_all"] = 2.0 * a2a * passes * m.n_moe_layers * share
+        hops = np.where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
+        out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
+        return out
+
+    def _context_parallel(self, plans: PlanSpace, tokens: Array, attn: Array) -> Array:
+        """Ring attention (Liu et al. 2023): cp - 1 KV exchanges per layer, hidden behind the
+        attention compute; backward sends KV and their gradients."""
+        m = self.model
+        kv = (m.n_heads * (m.qk_dim + m.v_dim) if m.is_mla else 2 * m.n_kv_heads * m.head_dim)
+        hop = self.comm.p2p_s(tokens * kv * 2.0 / plans.tp, plans.tp) * (plans.cp - 1)
+        layers = m.n_layers * stage_share(m, plans)
+        per_layer = attn / layers
+        exposed = np.maximum(0.0, hop - per_layer) + np.maximum(0.0, 2.0 * hop - 2.0 * per_layer)
+        return np.where(plans.cp > 1, exposed * layers, 0.0)
+
+    def _data_parallel(self, plans: PlanSpace, n_micro: Array, fwd: Array) -> dict[str, Array]:
+        """Exposed gradient reduction / ZeRO gathers, and the optimizer step."""
+        dense, expert = params_per_device(self.model, plans)
+        c, z = self.comm, plans.zero
+        group, edp = plans.dp * plans.cp, np.maximum(plans.dp * plans.cp // plans.ep, 1)
+
+        def coll(op: str, bytes_per_param: float) -> Array:
+            return (c.time_s(op, dense * bytes_per_param, plans.tp, group)
+                    + c.time_s(op, expert * bytes_per_param, plans.tp * plans.ep, edp))
+        reduce = np.where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES),
+                          coll("reduce_scatter", GRAD_REDUCE_BYTES))
+        gather = np.where(z >= 1, coll("all_gather", PARAM_GATHER_BYTES), 0.0)
+        once = np.maximum(0.0, reduce - 2.0 * fwd) + np.maximum(0.0, gather - fwd)
+        per_micro = n_micro * np.maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
+        local = np.where(z >= 1, dense / plans.dp + expert / edp, dense + expert)
+        bw = self.accel.gemm.memory_Bps
+        return {"exposed_dp_comm": np.where(z >= 3, per_micro, once),
+                "optimizer": local * OPTIMIZER_BYTES_PER_PARAM / bw}

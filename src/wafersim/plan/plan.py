@@ -1,0 +1,99 @@
+"""A parallel training plan, one at a time (`Plan`) or many at once (`PlanSpace`).
+
+The devices of a cluster are factored as tp x cp x dp x pp (Megatron-LM rank order: tensor
+parallel innermost, then context parallel, then data parallel, pipeline outermost); expert
+parallelism (ep) splits the experts of MoE layers across ep of the dp x cp ranks. ZeRO stages
+follow Rajbhandari et al. 2020: 1 shards optimizer state, 2 also gradients, 3 also weights.
+Schedules: 1F1B (Narayanan et al. 2021, PipeDream-Flush) and interleaved 1F1B with `v` model
+chunks per stage (Narayanan et al. 2021, Sec. 2.2.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wafersim.models.spec import RECOMPUTE
+
+IntArray = npt.NDArray[np.int64]
+SCHEDULES = ("1f1b", "interleaved")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One way to lay a training step out on a cluster."""
+
+    tp: int = 1  # tensor parallel (Megatron, with sequence parallelism when tp > 1)
+    pp: int = 1  # pipeline stages
+    dp: int = 1  # data parallel replicas
+    cp: int = 1  # context parallel (sequence split across ranks, ring attention)
+    ep: int = 1  # expert parallel (MoE experts split across data-parallel ranks)
+    zero: int = 0  # ZeRO / FSDP stage 0-3
+    recompute: str = "none"  # activation recompute: none, selective, full
+    micro_batch: int = 1  # sequences per micro-batch per data-parallel rank
+    v: int = 1  # model chunks per pipeline stage (1: 1F1B; > 1: interleaved)
+
+    @property
+    def devices(self) -> int:
+        return self.tp * self.pp * self.dp * self.cp
+
+    @property
+    def schedule(self) -> str:
+        return "interleaved" if self.v > 1 else "1f1b"
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"schedule": self.schedule}
+
+    def __str__(self) -> str:
+        parts = [f"tp{self.tp}", f"pp{self.pp}", f"dp{self.dp}"]
+        parts += [f"cp{self.cp}"] if self.cp > 1 else []
+        parts += [f"ep{self.ep}"] if self.ep > 1 else []
+        parts += [f"zero{self.zero}", f"mb{self.micro_batch}", f"rc:{self.recompute}"]
+        return " ".join(parts + ([f"v{self.v}"] if self.v > 1 else []))
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Parts of a plan the user fixed (None: search over it)."""
+
+    tp: int | None = None
+    pp: int | None = None
+    dp: int | None = None
+    cp: int | None = None
+    ep: int | None = None
+    zero: int | None = None
+    recompute: str | None = None
+    micro_batch: int | None = None
+    schedule: str | None = None  # 1f1b or interleaved
+    v: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanSpace:
+    """Many plans as parallel integer arrays (recompute as an index into RECOMPUTE)."""
+
+    tp: IntArray
+    pp: IntArray
+    dp: IntArray
+    cp: IntArray
+    ep: IntArray
+    zero: IntArray
+    recompute: IntArray
+    micro_batch: IntArray
+    v: IntArray
+
+    def __len__(self) -> int:
+        return int(self.tp.shape[0])
+
+    def take(self, index: IntArray | npt.NDArray[np.bool_]) -> PlanSpace:
+        """The plans at `index` (integer positions or a boolean mask)."""
+        return PlanSpace(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def plan(self, i: int) -> Plan:
+        """Plan number `i` as a `Plan`."""
+        values = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
+        values["recompute"] = RECOMPUTE[values["recompute"]]  # type: ignore[assignment]
+        return Plan(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Published measurements: reading them, predicting them, and fitting efficiencies on a subset."""

@@ -1,0 +1,53 @@
+"""Predict a published training figure: build the workload a row describes and run `train`.
+
+Empty plan fields are searched, filled ones fixed. Runs from sources before 2023 used eager
+attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
+ones flash attention. An unknown count is sized like the team would: the smallest power-of-two
+multiple of a node that holds the model, at least 64 devices for whole-run metrics.
+"""
+
+from __future__ import annotations
+
+from wafersim.catalog import Catalog
+from wafersim.cost.result import TrainResult
+from wafersim.cost.training import default_seq_len, train
+from wafersim.errors import ConfigError
+from wafersim.models import load_model
+from wafersim.validate.records import Record
+
+FLASH_FROM_YEAR = 2023
+DEFAULT_WHOLE_RUN_DEVICES = 1024  # assumption: device-hours rows without a count
+
+
+def attention_of(row: Record) -> str:
+    year = row.year
+    return "eager" if year is not None and year < FLASH_FROM_YEAR else "flash"
+
+
+def run(row: Record, catalog: Catalog | None = None, plan_override: bool = True) -> TrainResult:
+    """The training result for the workload `row` describes."""
+    tokens = row.float("tokens") or 1e12  # only whole-run metrics need the real figure
+    count = row.int("count") or DEFAULT_WHOLE_RUN_DEVICES
+    return train(row.text("model") or "", row.text("system") or "", tokens, count=count,
+                 global_batch=row.int("global_batch"), seq_len=row.int("seq_len"),
+                 precision=row.text("precision") or "bf16", recompute=row.text("recompute") or "auto",
+                 catalog=catalog, plan=row.constraints() if plan_override else None,
+                 attention=attention_of(row))
+
+
+def predict(row: Record, result: TrainResult) -> float:
+    """The row's metric from a training result."""
+    metric = row.text("metric")
+    if metric == "hw_flops_per_device":
+        model = load_model(result.model)
+        seq = row.int("seq_len") or default_seq_len(model)
+        ratio = (model.training_flops_per_token(seq, result.plan.get("recompute", "none"))
+                 / model.training_flops_per_token(seq))
+        return result.flops_per_device * ratio
+    simple = {"device_hours": result.device_hours, "time_to_train_s": result.wall_time_s,
+              "step_time_s": result.step_time_s, "mfu": result.mfu,
+              "flops_per_device": result.flops_per_device, "tokens_per_s": result.tokens_per_s}
+    if metric not in simple:
+        raise ConfigError(f"row {row.id}: training metric {metric!r} is not one of "
+                          f"{', '.join(['hw_flops_per_device', *simple])}")
+    return simple[metric]
