@@ -121,3 +121,30 @@ def test_train_bad_flags(cli, args, expect):
     run = cli(*argv)
     assert run.code == 2 and run.err.startswith("error: ") and run.err.count("\n") == 1
     assert expect in run.err, run.err
+
+
+def test_train_cluster_json_and_top_plans(cli):
+    r = cli("train", "--model", "llama-2-7b", "--system", "dgx-h100", "--count", "64",
+            "--tokens", "1T", "--json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["plan"]["kind"] == "parallel" and len(data["alternatives"]) == 4
+    human = cli("train", "--model", "llama-2-7b", "--system", "dgx-h100", "--count", "64",
+                "--tokens", "1T", "--plan", "tp2,pp1")
+    assert human.code == 0 and "top 5 feasible plans" in human.out and "tp2 pp1" in human.out
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--tp", "3"], "--tp 3 does not divide the 64 attention heads"),
+    (["--plan", "tp8,bogus"], "--plan part 'bogus'"),
+    (["--zero", "7"], "--zero 7 must be 0, 1, 2 or 3"),
+    (["--tokens", "0"], "--tokens '0' must be positive"),
+    (["--attention", "sparse"], "--attention 'sparse'"),
+])
+def test_train_cluster_bad_flags(cli, flags, message):
+    args = ["train", "--model", "llama-2-70b", "--system", "dgx-h100", "--count", "64",
+            "--tokens", "1T"]
+    if "--tokens" in flags:
+        args = args[:-2]
+    r = cli(*args, *flags)
+    assert r.code == 2 and message in r.err and r.err.count("\n") == 1

@@ -65,3 +65,16 @@ def fit(rows: list[Record], catalog: Catalog | None = None) -> list[Fit]:
         if len(per_row) >= 2:
             fits.append(Fit(chip, statistics.median(per_row.values()), per_row))
     return fits
+
+
+def main() -> None:
+    """Print the fitted framework efficiencies (python -m wafersim.validate.calibrate)."""
+    from wafersim.validate.records import read
+
+    for f in fit(read()):
+        rows = ", ".join(f"{k} {v:.2f}" for k, v in f.per_row.items())
+        print(f"{f.chip}: framework_efficiency_fraction {f.value:.2f} (rows: {rows})")
+
+
+if __name__ == "__main__":
+    main()
