@@ -1,9 +1,10 @@
 """Which plans a model admits on a cluster: divisibility rules, user constraints, the search grid.
 
 Rules (Megatron-LM and Megatron-Core argument checks): tp divides the attention heads and either
-divides or is a multiple of the KV heads (KV heads are then replicated), and fits in the scale-up
-domain. The search takes pp among the divisors of the layers; a fixed pp may leave uneven stages
-(Llama 3 405B: 126 layers on 16 stages), and the fullest stage sets the pace. cp splits the
+divides or is a multiple of the KV heads (KV heads are then replicated), and divides the scale-up
+domain (a group never straddles it). The search takes pp among the divisors of the layers; a
+fixed pp may leave uneven stages (Llama 3 405B: 126 layers on 16 stages), and the fullest stage
+sets the pace. cp splits the
 sequence into 2 x cp chunks (load-balanced ring attention); ep divides the experts and the
 data-parallel ranks; interleaving needs pp x v chunks of whole layers (even stages: layers
 divisible by pp x v) and the micro-batches to be a multiple of pp.
@@ -41,6 +42,8 @@ def tp_error(model: ModelSpec, tp: int, scale_up: int) -> str | None:
         return f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.id}"
     if tp > scale_up:
         return f"--tp {tp} exceeds the scale-up domain of {scale_up} devices"
+    if scale_up % tp:
+        return f"--tp {tp} does not divide the scale-up domain of {scale_up} devices (groups would straddle)"
     return None
 
 
