@@ -199,7 +199,10 @@ class StepModel:
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
-        parts |= self._data_parallel(plans, n_micro, layers_fwd + attn + head)
+        # data-parallel traffic hides behind a micro-batch's compute and its exposed ring-attention
+        # time alike, so the window is the forward share of both (keeps the step monotone)
+        window = layers_fwd + attn + head + comm["exposed_cp_comm"] / 3.0
+        parts |= self._data_parallel(plans, n_micro, window)
         memory = state_bytes(m, plans, self.precision)
         memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
                                                  self.attention == "eager")
