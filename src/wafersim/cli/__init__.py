@@ -14,6 +14,7 @@ from wafersim import __version__
 from wafersim.cli import models as models_cmd
 from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
+from wafersim.cli import validate as validate_cmd
 from wafersim.cli.common import state
 from wafersim.errors import SimError, one_line
 
@@ -44,6 +45,7 @@ def _root(
 app.command("systems")(systems_cmd.systems)
 app.command("models")(models_cmd.models)
 app.command("train")(train_cmd.train)
+app.command("validate")(validate_cmd.validate)
 
 
 def _fail(message: str) -> int:

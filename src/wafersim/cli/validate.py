@@ -1,0 +1,64 @@
+"""``wafersim validate``: every published measurement against wafersim's prediction."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from wafersim.cli.common import catalog, console, print_json
+from wafersim.errors import ConfigError
+from wafersim.validate.records import read
+from wafersim.validate.run import KINDS, Outcome, summary
+from wafersim.validate.run import validate as run_validate
+
+WORST = 5
+
+
+def validate(
+    data: str = typer.Option(None, "--data", help="CSV in the public.csv schema (default: the "
+                             "published set shipped with wafersim)."),
+    kind: str = typer.Option(None, "--kind", help="train, infer or micro (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="Rows and summary for machines."),
+) -> None:
+    """Predict every row, print predicted vs measured, signed error and source, then summaries."""
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+    outcomes = run_validate(read(data), (kind,) if kind else KINDS, catalog())
+    report = summary(outcomes)
+    if as_json:
+        print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
+        return
+    _rows_table(outcomes)
+    _summary_tables(report, outcomes)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _rows_table(outcomes: list[Outcome]) -> None:
+    table = Table(title="predicted vs measured (c: calibration row)", title_justify="left")
+    for head in ("id", "system", "model", "metric", "measured", "predicted", "error", "source"):
+        table.add_column(head, overflow="fold" if head == "source" else "ellipsis")
+    for o in outcomes:
+        error = f"{o.error_pct:+.1f}%" if o.error_pct is not None else f"skipped: {o.reason}"
+        table.add_row(o.id + (" c" if o.calibration else ""), o.system, o.model, o.metric,
+                      _fmt(o.measured), _fmt(o.predicted), error, o.source[:60])
+    console().print(table)
+
+
+def _summary_tables(report: dict, outcomes: list[Outcome]) -> None:  # type: ignore[type-arg]
+    table = Table(title="absolute error (%)", title_justify="left")
+    for head in ("group", "n", "median", "mean", "max"):
+        table.add_column(head)
+    for title, key in (("kind", "per_kind"), ("held-out", "held_out_per_kind"),
+                       ("system", "per_system"), ("metric", "per_metric")):
+        for name, s in report[key].items():
+            if s.get("n"):
+                table.add_row(f"{title}: {name}", str(s["n"]), f"{s['median_abs_error_pct']:.1f}",
+                              f"{s['mean_abs_error_pct']:.1f}", f"{s['max_abs_error_pct']:.1f}")
+    console().print(table)
+    ok = [o for o in outcomes if o.status == "ok" and o.kind != "micro"]
+    worst = sorted(ok, key=lambda o: -abs(o.error_pct or 0.0))[:WORST]
+    console().print("worst rows: " + ", ".join(f"{o.id} {o.error_pct:+.0f}%" for o in worst))
+    console().print(f"skipped rows: {report['skipped']}")

@@ -1,0 +1,37 @@
+"""Predict a published micro-benchmark: GEMM FLOP/s, HBM bandwidth, collective bus bandwidth.
+
+A GEMM row without a size is the best over sizes (MAMF), predicted at m = n = k = 16,384; a
+bandwidth row is the achieved memory bandwidth; an all-reduce row runs the hierarchical
+all-reduce over the tiers `count` devices of the chip's default node span, and reports
+nccl-tests bus bandwidth.
+"""
+
+from __future__ import annotations
+
+from wafersim.catalog import Catalog, load_catalog
+from wafersim.catalog.system import resolve
+from wafersim.cost.collectives import bus_bandwidth_Bps, hierarchical_allreduce_s, tiers_for
+from wafersim.cost.gemm import device_of, gemm_time_s
+from wafersim.errors import ConfigError
+from wafersim.validate.records import Record
+
+BEST_SIZE = 16384  # m = n = k for a best-over-sizes GEMM row
+
+
+def predict(row: Record, catalog: Catalog | None = None) -> float:
+    """The row's metric from the catalog's calibrated device and network models."""
+    cat = catalog or load_catalog()
+    op, system_id = row.text("op"), row.text("system") or ""
+    system = resolve(cat, system_id)
+    if op == "gemm":
+        size = row.float("size") or BEST_SIZE
+        device = device_of(system.chip, row.text("precision") or "bf16")
+        return 2.0 * size**3 / gemm_time_s(size, size, size, device)
+    if op == "hbm_read":
+        return device_of(system.chip, "bf16").memory_Bps
+    if op == "allreduce":
+        n, size = row.int("count") or 8, row.float("size") or 2**30
+        time_s = hierarchical_allreduce_s(size, tiers_for(system.with_chips(n), n))
+        return float(bus_bandwidth_Bps(size, n, time_s, "allreduce"))
+    raise ConfigError(f"row {row.id}: micro-benchmark op {op!r} is not modelled (gemm, hbm_read, "
+                      "allreduce are)")
