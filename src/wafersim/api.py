@@ -6,6 +6,10 @@ from dataclasses import replace
 
 from wafersim.catalog import Catalog, MemoryService, load_catalog
 from wafersim.catalog.system import System, resolve
+from wafersim.cost.infer import serve
+from wafersim.cost.infer_common import Serving
+from wafersim.cost.infer_result import InferResult
+from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.result import TrainResult
 from wafersim.cost.wafer_train import Workload, train_wafer
 from wafersim.errors import ConfigError
@@ -49,3 +53,29 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
 
 def _with_note(result: TrainResult, note: str) -> TrainResult:
     return replace(result, assumptions=(note, *result.assumptions))
+
+
+def _model(spec: str | ModelSpec) -> ModelSpec:
+    return load_model(spec) if isinstance(spec, str) else spec
+
+
+def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,
+          output_tokens: int = 1024, precision: str = "bf16", kv_precision: str = "bf16",
+          count: int | None = None, tp: int | None = None, pp: int | None = None,
+          ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = 0.8,
+          lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
+          catalog: Catalog | None = None) -> InferResult:
+    """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
+
+    `batch` is the number of requests in flight on the whole system. With `max_throughput` the
+    batch (and plan) giving the most output tokens/s under `tpot_slo_s` is searched instead.
+    Raises InfeasiblePlan when the model does not fit (the message says how many devices it needs).
+    """
+    cat = catalog or load_catalog()
+    spec = _model(model)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision)
+    target = resolve(cat, system)
+    speculative = None if draft is None else Speculative(_model(draft), acceptance, lookahead)
+    results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep}, count,
+                    speculative, tpot_slo_s, search=max_throughput)
+    return results[0]
