@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from wafersim.catalog import Catalog, MemoryService, load_catalog
 from wafersim.catalog.system import System, resolve
-from wafersim.cost.infer import serve
+from wafersim.cost.infer import devices_needed, serve
 from wafersim.cost.infer_common import Serving
 from wafersim.cost.infer_result import InferResult
 from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.result import TrainResult
 from wafersim.cost.wafer_train import Workload, train_wafer
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, InfeasiblePlan, one_line
 from wafersim.models import ModelSpec, load_model
 
 DEFAULT_BATCH_TOKENS = 4 * 2**20  # assumption: ~4M tokens per step, as Llama 2 and GPT-3 used
@@ -79,3 +82,64 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep}, count,
                     speculative, tpot_slo_s, search=max_throughput)
     return results[0]
+
+
+COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")
+ColumnFn = Callable[[ModelSpec, str, Catalog], dict[str, Any]]
+
+
+def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, Any]:
+    """Speed per user at batch 1 and the max-throughput point, on the fewest devices that fit."""
+    count = _count_that_fits(spec, system, cat)
+    one = infer(spec, system, batch=1, count=count, catalog=cat)
+    best = infer(spec, system, count=count, max_throughput=True, catalog=cat)
+    return {"devices": best.devices, "user_tokens_per_s": one.user_tokens_per_s,
+            "ttft_s": one.ttft_s, "max_throughput_tokens_per_s": best.throughput_tokens_per_s,
+            "max_throughput_batch": best.batch,
+            "user_tokens_per_s_at_max": best.user_tokens_per_s,
+            "usd_per_million_tokens": best.usd_per_million_tokens,
+            "energy_per_token_J": best.energy_per_token_J}
+
+
+def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
+    """None when the system as catalogued holds the model, else whole nodes that hold it."""
+    target = resolve(cat, system)
+    if target.chip.device_class == "wafer":
+        return None
+    serving = Serving()
+    need = devices_needed(spec, target, serving)
+    if need <= target.chips:
+        return None
+    per_node = target.chips_per_node
+    return max(target.chips, math.ceil(need / per_node) * per_node)
+
+
+# Column groups of `compare`, by name: each takes (model, system id, catalog) and returns columns.
+# Training time, energy and cost can join as another entry.
+COMPARE_COLUMNS: dict[str, ColumnFn] = {"serving": _serving_columns}
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One system's columns in a comparison, or why it could not run the model."""
+
+    system: str
+    columns: dict[str, Any]
+    error: str | None = None
+
+
+def compare(model: str | ModelSpec, systems: Sequence[str] | None = None,
+            groups: Sequence[str] = ("serving",), catalog: Catalog | None = None) -> list[CompareRow]:
+    """One row per system with each column group of COMPARE_COLUMNS evaluated for `model`."""
+    cat = catalog or load_catalog()
+    spec = _model(model)
+    rows = []
+    for system in systems or COMPARE_SYSTEMS:
+        columns: dict[str, Any] = {}
+        try:
+            for group in groups:
+                columns |= COMPARE_COLUMNS[group](spec, system, cat)
+            rows.append(CompareRow(system, columns))
+        except InfeasiblePlan as exc:
+            rows.append(CompareRow(system, columns, one_line(str(exc))))
+    return rows

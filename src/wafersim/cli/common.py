@@ -11,6 +11,7 @@ from rich.console import Console
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import ConfigError
+from wafersim.units import UNITS
 
 SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
@@ -61,3 +62,18 @@ def parse_counts(text: str) -> list[int]:
     if not counts or min(counts) < 1:
         raise ConfigError(f"--count {text!r} must hold positive integers")
     return counts
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """'0.05', '50ms', '200 us' -> seconds (positive)."""
+    raw = text.strip().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number):] or "s"
+    factor = UNITS[unit].factor if unit in UNITS and UNITS[unit].dimension == "s" else None
+    try:
+        value = float(number) * factor if factor is not None else None
+    except ValueError:
+        value = None
+    if value is None or not value > 0:
+        raise ConfigError(f"{flag} {text!r} must be a positive time such as 0.05, 50ms or 200us")
+    return value

@@ -11,7 +11,7 @@ batch x output tokens / (TTFT + output tokens x TPOT). Energy and cost come from
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -229,7 +229,8 @@ def _wafer_result(model: ModelSpec, system: System, serving: Serving, f: WaferFi
     memory = {"weights": f.weight_bytes / n, "kv_cache": batch * f.kv_bytes_per_request / n,
               "usable": f.usable_bytes}
     notes = f.notes + (serving_efficiency(system)[1], *WAFER_NOTES)
-    return assemble(model, system.with_chips(n), serving, batch, n,
+    served = replace(system.with_chips(n), memory_service=None, broadcast_reduce=None)  # no MemoryX
+    return assemble(model, served, serving, batch, n,
                     {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
                     {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
                     f.max_batch(n), memory, plan, notes)

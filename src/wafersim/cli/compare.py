@@ -1,0 +1,43 @@
+"""``wafersim compare``: one model on several systems, side by side."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from wafersim.api import COMPARE_SYSTEMS
+from wafersim.api import compare as run_compare
+from wafersim.cli.common import catalog, console, print_json
+from wafersim.units import fmt_time, fmt_usd
+
+
+def compare(
+    model: str = typer.Argument(..., help="Model id or config.json path."),
+    systems: str = typer.Option(",".join(COMPARE_SYSTEMS), "--systems",
+                                help="Comma-separated system ids."),
+    as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+) -> None:
+    """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens."""
+    ids = [s.strip() for s in systems.split(",") if s.strip()]
+    rows = run_compare(model, ids, catalog=catalog())
+    if as_json:
+        print_json({"model": model, "rows": [{"system": r.system, **r.columns, "error": r.error}
+                                             for r in rows]})
+        return
+    table = Table(title=f"{model}: serving (1,024 prompt + 1,024 output tokens, bf16)",
+                  title_justify="left")
+    for head in ("system", "devices", "tok/s per user (batch 1)", "TTFT (batch 1)",
+                 "max tok/s total", "at batch", "tok/s per user there", "$/M tokens", "J/token"):
+        table.add_column(head)
+    for r in rows:
+        c = r.columns
+        if r.error:
+            table.add_row(r.system, r.error, *[""] * 7)
+            continue
+        table.add_row(r.system, str(c["devices"]), f"{c['user_tokens_per_s']:,.0f}",
+                      fmt_time(c["ttft_s"]), f"{c['max_throughput_tokens_per_s']:,.0f}",
+                      f"{c['max_throughput_batch']:,}", f"{c['user_tokens_per_s_at_max']:,.0f}",
+                      fmt_usd(c["usd_per_million_tokens"]), f"{c['energy_per_token_J']:.3g}")
+    console().print(table)
+    console().print("devices: the system as catalogued, grown to whole nodes (the fewest wafers for "
+                    "CS systems) when the model does not fit; $ and J at max throughput")
