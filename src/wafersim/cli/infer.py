@@ -29,8 +29,8 @@ def infer(
     count: int = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems); "
                               "default: the system as catalogued, or the fewest wafers that fit."),
     batch: str = typer.Option("1", "--batch", help="Requests in flight, or a list 1,8,64."),
-    input_tokens: int = typer.Option(1024, "--input-tokens", min=1, help="Prompt tokens."),
-    output_tokens: int = typer.Option(1024, "--output-tokens", min=1, help="Generated tokens."),
+    input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens."),
+    output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens."),
     precision: str = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ..."),
     tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems)."),

@@ -221,7 +221,7 @@ def _wafer_result(model: ModelSpec, system: System, serving: Serving, f: WaferFi
     copies = int(f.usable_bytes // (f.weight_bytes + f.kv_bytes_per_request))
     plan = {"kind": "sram_resident", "wafers": n, "layers_per_wafer": L / n,
             "pipeline_stages": L + 1, "micro_batches": in_flight,
-            "micro_batch": math.ceil(batch / in_flight), "copies_per_wafer": copies,
+            "micro_batch": batch / in_flight, "copies_per_wafer": copies,
             "precision": serving.precision, "kv_precision": serving.kv_precision}
     if spec is not None:
         plan["speculative"] = {"draft": spec.draft.id, "acceptance": spec.acceptance,

@@ -33,9 +33,9 @@ class Serving:
     kv_precision: str = "bf16"
 
     def __post_init__(self) -> None:
-        if self.input_tokens < 1 or self.output_tokens < 1:
-            raise ConfigError(f"input tokens {self.input_tokens} and output tokens "
-                              f"{self.output_tokens} must be at least 1")
+        for flag, n in (("--input-tokens", self.input_tokens), ("--output-tokens", self.output_tokens)):
+            if n < 1:
+                raise ConfigError(f"{flag} {n} must be at least 1 token")
         for flag, p in (("--precision", self.precision), ("--kv-precision", self.kv_precision)):
             if p not in WEIGHT_PRECISIONS:
                 raise ConfigError(f"{flag} {p!r} is unknown; use one of {', '.join(WEIGHT_PRECISIONS)}")

@@ -120,7 +120,7 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch, wafers: in
                         bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
     b = np.asarray(batch, dtype=float)
     in_flight = np.minimum(b, model.n_layers + 1)
-    tokens = np.ceil(b / in_flight) * tokens_per_request
+    tokens = b / in_flight * tokens_per_request  # mean micro-batch (sizes differ by at most one)
     links = (wafers - 1) * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES, _link(system)))
     return _pipeline(layers, tokens, serving.mean_decode_context, b, links)
 
@@ -140,7 +140,7 @@ def prefill(model: ModelSpec, system: System, serving: Serving, batch, wafers: i
     stage = stage + layers.norms_s()
     links = (wafers - 1) * np.asarray(p2p_s(chunk * model.d_model * ACT_BYTES, _link(system)))
     fill = L * stage + links
-    ttft = fill + (np.ceil(total / chunk) - 1) * stage
+    ttft = fill + (total / chunk - 1) * stage  # the last chunk may be partial: fluid count
     best = np.argmin(ttft, axis=1)
     rows = np.arange(total.shape[0])
     head = np.asarray(layers.head_s(np.asarray(batch, dtype=float)))

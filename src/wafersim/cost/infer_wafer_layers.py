@@ -84,7 +84,11 @@ class LayerModel:
             per_instance = t * m.top_k / instances  # tokens each touched expert sees
         pes = op.n * op.k * self.weight_bpp * self.pes_per_byte  # one instance's matrix
         cols, rows = _grid(pes, self.rates.mesh)
-        return gemv_time_s(op.n * per_instance, op.k, self.rates.mesh, cols=cols, rows=rows)
+        low = np.maximum(np.floor(per_instance), 1.0)  # a fractional token count (a mean) is a
+        frac = per_instance - low  # mix of its two neighbouring whole counts
+        t_low, t_high = (np.asarray(gemv_time_s(op.n * x, op.k, self.rates.mesh, cols=cols,
+                                                rows=rows)) for x in (low, low + 1.0))
+        return t_low + frac * (t_high - t_low)
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""
