@@ -255,9 +255,10 @@ def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int]
     if slo_s is not None and not slo_s > 0:
         raise ConfigError(f"--tpot-slo {slo_s:g} s must be positive")
     if system.chip.device_class == "wafer":
-        if plan and any(plan.values()):
-            raise ConfigError("--tp/--pp/--ep apply to HBM accelerators; wafer-scale systems "
-                              "pipeline layers over wafers (use --count)")
+        given = " ".join(f"--{k} {v}" for k, v in (plan or {}).items() if v)
+        if given:
+            raise ConfigError(f"{given}: tensor/pipeline/expert degrees apply to HBM accelerators; "
+                              f"{system.id} pipelines layers over wafers (drop it, or use --count)")
         return wafer_serve(model, system, serving, batches, count, spec, slo_s, search)
     if spec is not None:
         raise ConfigError("speculative decoding is modelled on wafer-scale systems only; drop --draft")
