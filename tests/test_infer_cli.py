@@ -72,3 +72,24 @@ def test_compare_table_lists_default_systems(cli):
     assert run.code == 0
     for system in ("cs-3", "dgx-h100", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2"):
         assert system in run.out
+
+
+def test_compare_takes_more_column_groups(catalog, monkeypatch):
+    """The hook a training column group plugs into: (model, system id, catalog) -> columns."""
+    from wafersim import api
+
+    monkeypatch.setitem(api.COMPARE_COLUMNS, "layers", lambda m, s, c: {"layers": m.n_layers})
+    rows = api.compare("llama-3.1-8b", ["h100-sxm"], groups=("serving", "layers"), catalog=catalog)
+    assert rows[0].columns["layers"] == 32 and rows[0].columns["devices"] == 1
+
+
+def test_compare_reports_a_system_that_cannot_serve(catalog):
+    from wafersim import api
+
+    rows = api.compare("llama-3.1-405b", ["atlas-800i-a2"], catalog=catalog)
+    assert rows[0].error and "\n" not in rows[0].error and not rows[0].columns
+
+
+def test_compare_unknown_system_exits_2(cli):
+    run = cli("compare", "llama-3.1-8b", "--systems", "dgx-h999")
+    assert run.code == 2 and "dgx-h999" in run.err and run.err.count("\n") == 1

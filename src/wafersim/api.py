@@ -135,11 +135,12 @@ def compare(model: str | ModelSpec, systems: Sequence[str] | None = None,
     spec = _model(model)
     rows = []
     for system in systems or COMPARE_SYSTEMS:
+        resolve(cat, system)  # an unknown id is the user's mistake, not a row
         columns: dict[str, Any] = {}
         try:
             for group in groups:
                 columns |= COMPARE_COLUMNS[group](spec, system, cat)
             rows.append(CompareRow(system, columns))
-        except InfeasiblePlan as exc:
+        except (InfeasiblePlan, ConfigError) as exc:  # this system cannot serve it: say why
             rows.append(CompareRow(system, columns, one_line(str(exc))))
     return rows

@@ -32,12 +32,17 @@ def compare(
     for r in rows:
         c = r.columns
         if r.error:
-            table.add_row(r.system, r.error, *[""] * 7)
+            table.add_row(r.system, "cannot serve (below)", *[""] * 7)
             continue
         table.add_row(r.system, str(c["devices"]), f"{c['user_tokens_per_s']:,.0f}",
                       fmt_time(c["ttft_s"]), f"{c['max_throughput_tokens_per_s']:,.0f}",
                       f"{c['max_throughput_batch']:,}", f"{c['user_tokens_per_s_at_max']:,.0f}",
-                      fmt_usd(c["usd_per_million_tokens"]), f"{c['energy_per_token_J']:.3g}")
+                      fmt_usd(c["usd_per_million_tokens"]),
+                      f"{c['energy_per_token_J']:.3g}" if c["energy_per_token_J"] else "-")
     console().print(table)
+    for r in rows:
+        if r.error:
+            console().print(f"{r.system}: {r.error}")
     console().print("devices: the system as catalogued, grown to whole nodes (the fewest wafers for "
-                    "CS systems) when the model does not fit; $ and J at max throughput")
+                    "CS systems) when the model does not fit; $ and J at max throughput; - where the "
+                    "catalog has no price or power")
