@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
-from wafersim.api import train  # noqa: E402  (the public API needs __version__ defined first)
+from wafersim.api import infer, train  # noqa: E402  (the public API needs __version__ defined first)
+from wafersim.cost.infer_result import InferResult  # noqa: E402
 
-__all__ = ["__version__", "train"]
+__all__ = ["InferResult", "__version__", "infer", "train"]

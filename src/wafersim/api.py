@@ -2,6 +2,120 @@
 
 from __future__ import annotations
 
-from wafersim.cost.training import train
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["train"]
+from wafersim.catalog import Catalog, load_catalog
+from wafersim.catalog.system import resolve
+from wafersim.cost.infer import devices_needed, serve
+from wafersim.cost.infer_common import Serving
+from wafersim.cost.infer_result import InferResult
+from wafersim.cost.infer_wafer import Speculative
+from wafersim.cost.training import train
+from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
+from wafersim.models import ModelSpec, load_model
+
+
+def _model(spec: str | ModelSpec) -> ModelSpec:
+    return load_model(spec) if isinstance(spec, str) else spec
+
+
+def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,
+          output_tokens: int = 1024, precision: str = "bf16", kv_precision: str = "bf16",
+          count: int | None = None, tp: int | None = None, pp: int | None = None,
+          ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = 0.8,
+          lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
+          catalog: Catalog | None = None) -> InferResult:
+    """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
+
+    `batch` is the number of requests in flight on the whole system. With `max_throughput` the
+    batch (and plan) giving the most output tokens/s under `tpot_slo_s` is searched instead.
+    Raises InfeasiblePlan when the model does not fit (the message says how many devices it needs).
+    """
+    cat = catalog or load_catalog()
+    spec = _model(model)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision)
+    target = resolve(cat, system)
+    speculative = None if draft is None else Speculative(_model(draft), acceptance, lookahead)
+    results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep}, count,
+                    speculative, tpot_slo_s, search=max_throughput)
+    return results[0]
+
+
+COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")
+ColumnFn = Callable[..., dict[str, Any]]
+
+
+def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, Any]:
+    """Speed per user at batch 1 and the max-throughput point, on the fewest devices that fit."""
+    count = _count_that_fits(spec, system, cat)
+    one = infer(spec, system, batch=1, count=count, catalog=cat)
+    best = infer(spec, system, count=count, max_throughput=True, catalog=cat)
+    return {"devices": best.devices, "user_tokens_per_s": one.user_tokens_per_s,
+            "ttft_s": one.ttft_s, "max_throughput_tokens_per_s": best.throughput_tokens_per_s,
+            "max_throughput_batch": best.batch,
+            "user_tokens_per_s_at_max": best.user_tokens_per_s,
+            "usd_per_million_tokens": best.usd_per_million_tokens,
+            "energy_per_token_J": best.energy_per_token_J}
+
+
+def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
+    """None when the system as catalogued holds the model, else whole nodes that hold it."""
+    target = resolve(cat, system)
+    if target.chip.device_class == "wafer":
+        return None
+    serving = Serving()
+    need = devices_needed(spec, target, serving)
+    if need <= target.chips:
+        return None
+    per_node = target.chips_per_node
+    return max(target.chips, math.ceil(need / per_node) * per_node)
+
+
+def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float = 1e12,
+                      devices: int = 1024) -> dict[str, Any]:
+    """Time, MFU, energy and cost of training on `tokens` with `devices` accelerators (or wafer
+    systems); a system that cannot train it gets the reason instead."""
+    try:
+        r = train(spec, system, tokens, count=devices, catalog=cat)
+    except SimError as exc:
+        return {"train_error": one_line(str(exc))}
+    return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
+            "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
+            "train_plan": dict(r.plan)}
+
+
+# Column groups of `compare`, by name: each takes (model, system id, catalog, **options) and
+# returns columns.
+COMPARE_COLUMNS: dict[str, ColumnFn] = {"serving": _serving_columns, "training": _training_columns}
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One system's columns in a comparison, or why it could not run the model."""
+
+    system: str
+    columns: dict[str, Any]
+    error: str | None = None
+
+
+def compare(model: str | ModelSpec, systems: Sequence[str] | None = None,
+            groups: Sequence[str] = ("serving",), catalog: Catalog | None = None,
+            options: dict[str, dict[str, Any]] | None = None) -> list[CompareRow]:
+    """One row per system with each column group of COMPARE_COLUMNS evaluated for `model`;
+    `options` passes keyword arguments per group (training: tokens, devices)."""
+    cat = catalog or load_catalog()
+    spec = _model(model)
+    rows = []
+    for system in systems or COMPARE_SYSTEMS:
+        resolve(cat, system)  # an unknown id is the user's mistake, not a row
+        columns: dict[str, Any] = {}
+        try:
+            for group in groups:
+                columns |= COMPARE_COLUMNS[group](spec, system, cat, **(options or {}).get(group, {}))
+            rows.append(CompareRow(system, columns))
+        except (InfeasiblePlan, ConfigError) as exc:  # this system cannot serve it: say why
+            rows.append(CompareRow(system, columns, one_line(str(exc))))
+    return rows

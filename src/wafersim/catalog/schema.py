@@ -136,6 +136,7 @@ class WaferSpec(Frozen):
     pe_power_W: Q = None
     sram_usable_fraction: Q = None  # share of SRAM a compiled program can use for data
     gemv_efficiency_fraction: Q = None  # achieved share of SIMD peak in a GEMV inner loop (mesh-fitted)
+    serving_efficiency_fraction: Q = None  # achieved share of the analytical SRAM-resident decode rate
 
 
 class Chip(Part):

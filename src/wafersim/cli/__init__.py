@@ -11,6 +11,8 @@ import sys
 import typer
 
 from wafersim import __version__
+from wafersim.cli import compare as compare_cmd
+from wafersim.cli import infer as infer_cmd
 from wafersim.cli import models as models_cmd
 from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
@@ -46,6 +48,8 @@ app.command("systems")(systems_cmd.systems)
 app.command("models")(models_cmd.models)
 app.command("train")(train_cmd.train)
 app.command("validate")(validate_cmd.validate)
+app.command("infer")(infer_cmd.infer)
+app.command("compare")(compare_cmd.compare)
 
 
 def _fail(message: str) -> int:

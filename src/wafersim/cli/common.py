@@ -13,6 +13,7 @@ from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE
 from wafersim.plan import Constraints
+from wafersim.units import UNITS
 
 SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
@@ -85,3 +86,18 @@ def parse_plan(text: str) -> Constraints:
                               "'tp8,pp4,dp32,zero1,mb2,v2' or 'auto'")
         values[PLAN_KEYS[key]] = int(digits)
     return Constraints(**values)  # type: ignore[arg-type]
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """'0.05', '50ms', '200 us' -> seconds (positive)."""
+    raw = text.strip().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number):] or "s"
+    factor = UNITS[unit].factor if unit in UNITS and UNITS[unit].dimension == "s" else None
+    try:
+        value = float(number) * factor if factor is not None else None
+    except ValueError:
+        value = None
+    if value is None or not value > 0:
+        raise ConfigError(f"{flag} {text!r} must be a positive time such as 0.05, 50ms or 200us")
+    return value

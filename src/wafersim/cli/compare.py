@@ -1,0 +1,79 @@
+"""``wafersim compare``: one model on several systems, side by side."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from wafersim.api import COMPARE_SYSTEMS
+from wafersim.api import compare as run_compare
+from wafersim.cli.common import catalog, console, parse_amount, print_json
+from wafersim.units import fmt_time, fmt_usd
+
+
+def compare(
+    model: str = typer.Argument(..., help="Model id or config.json path."),
+    systems: str = typer.Option(",".join(COMPARE_SYSTEMS), "--systems",
+                                help="Comma-separated system ids."),
+    train_tokens: str = typer.Option(None, "--train-tokens", help="Also train MODEL on this many "
+                                     "tokens (e.g. 2T): time, MFU, energy, cost."),
+    train_devices: int = typer.Option(1024, "--train-devices", min=1, help="Accelerators (or "
+                                      "wafer systems) per system for the training columns."),
+    as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+) -> None:
+    """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens;
+    with --train-tokens, also the time, energy and cost to train it."""
+    ids = [s.strip() for s in systems.split(",") if s.strip()]
+    groups, options = ["serving"], {}
+    if train_tokens:
+        groups.append("training")
+        options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens"),
+                               "devices": train_devices}
+    rows = run_compare(model, ids, groups=groups, catalog=catalog(), options=options)
+    if as_json:
+        print_json({"model": model, "rows": [{"system": r.system, **r.columns, "error": r.error}
+                                             for r in rows]})
+        return
+    table = Table(title=f"{model}: serving (1,024 prompt + 1,024 output tokens, bf16)",
+                  title_justify="left")
+    for head in ("system", "devices", "tok/s per user (batch 1)", "TTFT (batch 1)",
+                 "max tok/s total", "at batch", "tok/s per user there", "$/M tokens", "J/token"):
+        table.add_column(head)
+    for r in rows:
+        c = r.columns
+        if r.error:
+            table.add_row(r.system, "cannot serve (below)", *[""] * 7)
+            continue
+        table.add_row(r.system, str(c["devices"]), f"{c['user_tokens_per_s']:,.0f}",
+                      fmt_time(c["ttft_s"]), f"{c['max_throughput_tokens_per_s']:,.0f}",
+                      f"{c['max_throughput_batch']:,}", f"{c['user_tokens_per_s_at_max']:,.0f}",
+                      fmt_usd(c["usd_per_million_tokens"]),
+                      f"{c['energy_per_token_J']:.3g}" if c["energy_per_token_J"] else "-")
+    console().print(table)
+    for r in rows:
+        if r.error:
+            console().print(f"{r.system}: {r.error}")
+    console().print("devices: the system as catalogued, grown to whole nodes (the fewest wafers for "
+                    "CS systems) when the model does not fit; $ and J at max throughput; - where the "
+                    "catalog has no price or power")
+    if train_tokens:
+        _training_table(model, rows, train_tokens, train_devices)
+
+
+def _training_table(model: str, rows: list, tokens: str, devices: int) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"{model}: training on {tokens} tokens, {devices:,} devices per system "
+                  "(fastest feasible plan)", title_justify="left")
+    for head in ("system", "devices", "wall time", "MFU", "energy", "cost"):
+        table.add_column(head)
+    for r in rows:
+        c = r.columns
+        if "train_error" in c or "train_devices" not in c:
+            table.add_row(r.system, c.get("train_error", r.error or "-"), "", "", "", "")
+            continue
+        table.add_row(r.system, f"{c['train_devices']:,}", fmt_time(c["train_wall_time_s"]),
+                      f"{c['train_mfu']:.1%}",
+                      f"{c['train_energy_J'] / 3.6e9:,.1f} MWh" if c["train_energy_J"] else "-",
+                      fmt_usd(c["train_cost_usd"]))
+    console().print(table)
+    console().print("cost: the catalog's rental price where it has one, else the purchase price over "
+                    "a 4-year life plus electricity, so rows may differ in basis; - where unknown")

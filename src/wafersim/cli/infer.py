@@ -1,0 +1,142 @@
+"""``wafersim infer``: latency, throughput, capacity, energy and cost of serving a model."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from wafersim.api import infer as run_infer
+from wafersim.cli.common import catalog, console, parse_duration, print_json
+from wafersim.cost.infer_result import InferResult
+from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.units import fmt_bytes, fmt_time, fmt_usd
+
+
+def parse_batches(text: str) -> list[int]:
+    """'8' or '1,8,64' -> requests in flight."""
+    try:
+        batches = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--batch {text!r} must be an integer or a list like 1,8,64") from None
+    if not batches or min(batches) < 1:
+        raise ConfigError(f"--batch {text!r} must hold requests >= 1")
+    return batches
+
+
+def infer(
+    model: str = typer.Option(..., "--model", help="Model id or config.json path."),
+    system: str = typer.Option(..., "--system", help="System id (chip, node or cluster)."),
+    count: int = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems); "
+                              "default: the system as catalogued, or the fewest wafers that fit."),
+    batch: str = typer.Option("1", "--batch", help="Requests in flight, or a list 1,8,64."),
+    input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens."),
+    output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens."),
+    precision: str = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ..."),
+    tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems)."),
+    pp: int = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems)."),
+    ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems)."),
+    draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers)."),
+    acceptance: float = typer.Option(0.8, "--acceptance", help="Draft token acceptance rate."),
+    lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
+    max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
+                                        "plan with the most total tokens/s."),
+    tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
+    as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+) -> None:
+    """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
+    slo = parse_duration(tpot_slo, "--tpot-slo") if tpot_slo else None
+    batches = [1] if max_throughput else parse_batches(batch)
+    kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
+                  kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, draft=draft,
+                  acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
+                  tpot_slo_s=slo, catalog=catalog())
+    results: list[InferResult | str] = []
+    for b in batches:
+        try:
+            results.append(run_infer(model, system, batch=b, **kwargs))  # type: ignore[arg-type]
+        except InfeasiblePlan as exc:
+            if len(batches) == 1:
+                raise
+            results.append(f"batch {b}: {exc}")
+    _output(results, as_json)
+
+
+def pareto(results: list[InferResult]) -> list[bool]:
+    """True where no other point is at least as fast per user and in total, and faster in one."""
+    def dominated(r: InferResult) -> bool:
+        return any(o.user_tokens_per_s >= r.user_tokens_per_s
+                   and o.throughput_tokens_per_s >= r.throughput_tokens_per_s
+                   and (o.user_tokens_per_s > r.user_tokens_per_s
+                        or o.throughput_tokens_per_s > r.throughput_tokens_per_s) for o in results)
+    return [not dominated(r) for r in results]
+
+
+def _output(results: list[InferResult | str], as_json: bool) -> None:
+    ok = [r for r in results if isinstance(r, InferResult)]
+    front = dict(zip(map(id, ok), pareto(ok), strict=True))
+    if as_json:
+        if len(results) == 1 and ok:
+            print_json(ok[0].to_json())
+            return
+        points = [r.to_json() | {"pareto": front[id(r)]} if isinstance(r, InferResult)
+                  else {"feasible": False, "reason": r} for r in results]
+        print_json({"points": points})
+    elif len(results) == 1 and ok:
+        _print_one(ok[0])
+    else:
+        _print_curve(results, front)
+
+
+def _summary(r: InferResult) -> dict[str, str]:
+    return {
+        "time to first token": fmt_time(r.ttft_s), "time per output token": fmt_time(r.tpot_s),
+        "tokens/s per user": f"{r.user_tokens_per_s:,.1f}",
+        "tokens/s total": f"{r.throughput_tokens_per_s:,.0f}",
+        "requests in flight": str(r.batch), "largest batch that fits": f"{r.max_batch:,}",
+        "devices": str(r.devices), "memory per device": fmt_bytes(r.memory_bytes_per_device),
+        "energy per token": f"{r.energy_per_token_J:.3g} J",
+        "$ per million tokens": fmt_usd(r.usd_per_million_tokens),
+    }
+
+
+def _print_one(r: InferResult) -> None:
+    out = console()
+    out.print(f"{r.model} on {r.system} x{r.devices}", style="bold")
+    table = Table(show_header=False)
+    for key, value in _summary(r).items():
+        table.add_row(key, value)
+    out.print(table)
+    for title, parts, total in (("time per output token", r.decode_breakdown, r.tpot_s),
+                                ("time to first token", r.prefill_breakdown, r.ttft_s)):
+        t = Table(title=title, title_justify="left")
+        for head in ("part", "time", "share"):
+            t.add_column(head)
+        for key, value in parts.items():
+            if value:
+                t.add_row(key, fmt_time(value), f"{value / total:.1%}")
+        out.print(t)
+    out.print("plan: " + ", ".join(f"{k}={v}" for k, v in r.plan.items()))
+    out.print("assumptions:")
+    for note in r.assumptions:
+        out.print(f"  - {note}")
+
+
+def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> None:
+    table = Table(title="throughput vs latency (* = Pareto frontier)", title_justify="left")
+    for head in ("batch", "TTFT", "TPOT", "tok/s per user", "tok/s total", "devices", "plan",
+                 "J/token", "$/M tokens", "pareto"):
+        table.add_column(head)
+    for r in results:
+        if isinstance(r, str):
+            continue
+        plan = ", ".join(f"{k}={r.plan[k]}" for k in ("tp", "pp", "ep", "replicas", "wafers")
+                         if k in r.plan)
+        table.add_row(str(r.batch), fmt_time(r.ttft_s), fmt_time(r.tpot_s),
+                      f"{r.user_tokens_per_s:,.1f}", f"{r.throughput_tokens_per_s:,.0f}",
+                      str(r.devices), plan, f"{r.energy_per_token_J:.3g}",
+                      fmt_usd(r.usd_per_million_tokens), "*" if front[id(r)] else "")
+    console().print(table)
+    for r in results:
+        if isinstance(r, str):
+            console().print(f"infeasible: {r}")

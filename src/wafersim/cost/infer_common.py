@@ -1,0 +1,87 @@
+"""What an inference run asks for, and the pieces every serving model shares.
+
+`Serving` is the request shape (prompt and output tokens, weight and KV-cache number formats).
+MoE decode reads only the experts a batch touches: with top-k routing over E experts and b
+tokens routed independently and uniformly, the expected number of distinct experts is
+E * (1 - (1 - k/E)^b) (occupancy of E bins by b*k draws without replacement per token, the
+standard balls-in-bins expectation). Speculative decoding verifies k drafted tokens per step and
+keeps (1 - a^(k+1)) / (1 - a) tokens on average at acceptance rate a (Leviathan, Kalman, Matias
+2023, "Fast Inference from Transformers via Speculative Decoding", eq. 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.errors import ConfigError
+from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
+
+ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
+KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
+WEIGHT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+
+
+@dataclass(frozen=True)
+class Serving:
+    """Tokens per request and the number formats weights and KV cache are stored in."""
+
+    input_tokens: int = 1024
+    output_tokens: int = 1024
+    precision: str = "bf16"  # weights
+    kv_precision: str = "bf16"
+
+    def __post_init__(self) -> None:
+        for flag, n in (("--input-tokens", self.input_tokens), ("--output-tokens", self.output_tokens)):
+            if n < 1:
+                raise ConfigError(f"{flag} {n} must be at least 1 token")
+        for flag, p in (("--precision", self.precision), ("--kv-precision", self.kv_precision)):
+            if p not in WEIGHT_PRECISIONS:
+                raise ConfigError(f"{flag} {p!r} is unknown; use one of {', '.join(WEIGHT_PRECISIONS)}")
+
+    @property
+    def context_tokens(self) -> int:
+        """Tokens a request holds in the KV cache at its end."""
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def mean_decode_context(self) -> float:
+        """Mean cached context over the output: KV reads grow linearly, so the midpoint is exact."""
+        return self.input_tokens + (self.output_tokens - 1) / 2
+
+    @property
+    def weight_bytes_per_param(self) -> float:
+        return BYTES_PER_PARAM[self.precision]
+
+    def kv_bytes_per_request(self, model: ModelSpec, paged: bool = True) -> float:
+        """KV cache of one request at full context, rounded up to whole blocks when paged."""
+        tokens = self.context_tokens
+        if paged:
+            tokens = -(-tokens // KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
+        return tokens * model.kv_cache_bytes_per_token(self.kv_precision)
+
+
+def expected_experts(n_experts: int, top_k: int, tokens):  # type: ignore[no-untyped-def]
+    """Expected distinct experts `tokens` tokens touch with top-k routing over n_experts."""
+    t = np.asarray(tokens, dtype=float)
+    out = n_experts * (1.0 - (1.0 - top_k / n_experts) ** t)  # balls in bins, uniform routing
+    return float(out) if out.ndim == 0 else out
+
+
+def speculative_tokens_per_step(acceptance: float, lookahead: int) -> float:
+    """Expected tokens kept per verify step (Leviathan et al. 2023, eq. 1)."""
+    if not 0.0 <= acceptance < 1.0:
+        raise ConfigError(f"acceptance rate {acceptance} must lie in [0, 1)")
+    if lookahead < 1:
+        raise ConfigError(f"speculative lookahead {lookahead} must be at least 1 drafted token")
+    return (1.0 - acceptance ** (lookahead + 1)) / (1.0 - acceptance)
+
+
+def embedding_on_host(model: ModelSpec) -> bool:
+    """An untied input embedding is a row lookup a host can do; a tied one is also the LM head."""
+    return not model.tied_embeddings
+
+
+__all__ = ["ACT_BYTES", "KV_BLOCK_TOKENS", "Serving", "bytes_per_param", "embedding_on_host",
+           "expected_experts", "speculative_tokens_per_step", "WEIGHT_PRECISIONS"]

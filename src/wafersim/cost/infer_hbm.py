@@ -1,0 +1,146 @@
+"""Serving on HBM accelerators (GPU, Trainium, Ascend, TPU): per-device memory, decode and
+prefill times for many plans and batches at once (numpy arrays, one entry per point).
+
+Decode reads each device's share of the weights (the experts a micro-batch touches, for MoE) and
+its KV cache once per step: every GEMM is costed by `cost/gemm.py` (calibrated roofline with a
+per-kernel cost), so small batches are bound by bytes over achieved HBM bandwidth and large ones
+by FLOPs. Tensor parallel adds two all-reduces of the hidden vector per layer (Megatron-LM,
+Shoeybi et al. 2019) over the system's scale-up tiers; expert parallel two all-to-alls per MoE
+layer; pipeline parallel a point-to-point per stage boundary. A token passes every stage, so
+TPOT sums all layers; with pp stages, min(batch, pp) micro-batches share the step.
+Prefill runs the prompt tokens of the batch as one pass, its attention compute-bound (fused).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.catalog.system import System
+from wafersim.cost.collectives import all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
+from wafersim.cost.gemm import Device, gemm_time_s
+from wafersim.cost.infer_common import ACT_BYTES, Serving, expected_experts
+from wafersim.cost.infer_plan import Plans
+from wafersim.models.spec import ModelSpec, bytes_per_param
+from wafersim.ops.graph import Op, lower
+
+# assumption: share of HBM for weights + KV cache (vLLM gpu_memory_utilization default; range 0.85-0.95)
+HBM_USABLE_FRACTION = 0.9
+# assumption: non-GEMM kernels per layer (norms, rotary, activation, residual) under CUDA graphs,
+# about four launches of ~2 us; range 4-30 us
+LAYER_OVERHEAD_S = 8e-6
+STEP_OVERHEAD_S = 50e-6  # assumption: per decode step (sampling, scheduling, host sync); 20-500 us
+ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel GEMMs shard the reduction width
+REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections every device computes
+
+ASSUMPTIONS = (
+    f"{HBM_USABLE_FRACTION:g} of HBM holds weights + KV cache (vLLM default; range 0.85-0.95)",
+    f"{LAYER_OVERHEAD_S * 1e6:g} us of non-GEMM kernels per layer (range 4-30 us), "
+    f"{STEP_OVERHEAD_S * 1e6:g} us per decode step (range 20-500 us)",
+    "static batch: every request in flight prefills together, then decodes together",
+)
+
+
+def _shard(op: Op, tp, ep):  # type: ignore[no-untyped-def]
+    """(n, k) one device computes for `op` under tensor degree tp (experts: tp / ep)."""
+    if op.name.startswith(REPLICATED):
+        return op.n + 0 * tp, op.k + 0 * tp
+    width = tp // ep if op.kind == "expert" else tp
+    if op.name.endswith(ROW_PARALLEL):
+        return op.n + 0 * tp, op.k / width
+    return op.n / width, op.k + 0 * tp
+
+
+def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
+    """Layer weights split over tp x pp; embedding and head split over tp (on every stage, a bound)."""
+    layer = sum(op.weight_params * op.repeat for op in lower(model, "decode", 1, 0).layer_ops())
+    rest = model.params_total - layer
+    return (layer / (plans.tp * plans.pp) + rest / plans.tp) * bytes_per_param(precision)
+
+
+def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
+    """KV cache per cached token on one device: its layers, its KV heads (replicated past tp = kv)."""
+    full = model.kv_cache_bytes_per_token(precision) / plans.pp
+    if model.is_mla:
+        return full + 0.0 * plans.tp  # the latent is shared by all heads: every device keeps it
+    heads = np.ceil(model.n_kv_heads / plans.tp)
+    return full * heads / model.n_kv_heads
+
+
+def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, moe_tokens):  # type: ignore[no-untyped-def]
+    """Seconds of every GEMM of one pass over all layers for `tokens` tokens per step."""
+    total = 0.0
+    for op in lower(model, "decode", 1, 0).ops:
+        if not op.n or not op.k:
+            continue
+        n, k = _shard(op, plans.tp, plans.ep)
+        m, inst = tokens, 1.0
+        if op.kind == "expert":
+            inst = expected_experts(model.n_experts, model.top_k, moe_tokens)
+            m = moe_tokens * model.top_k / inst
+            inst = inst / plans.ep
+        total = total + op.repeat * gemm_time_s(m, n, k, device, serving.precision, ACT_BYTES, inst)
+    return np.asarray(total)
+
+
+def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, keys):  # type: ignore[no-untyped-def]
+    """All layers: KV bytes read and score FLOPs per device; `keys` is keys per token."""
+    kv = tokens * keys * kv_bytes_per_token_device(model, serving.kv_precision, plans) * plans.pp
+    flops = 2.0 * tokens * keys * model.n_heads / plans.tp * (model.qk_dim + model.v_dim)
+    per_layer = np.maximum(kv / model.n_layers / device.memory_Bps,
+                           flops / model.n_layers / (device.matmul_efficiency * device.peak_flops))
+    return model.n_layers * (per_layer + device.kernel_overhead_s)
+
+
+def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # type: ignore[no-untyped-def]
+    """(tensor all-reduce, expert all-to-all, pipeline p2p) seconds of one pass, all layers."""
+    ar, a2a, p2p = (np.zeros(len(plans)) for _ in range(3))
+    hidden = np.broadcast_to(np.asarray(tokens, float) * model.d_model * ACT_BYTES, (len(plans),))
+    keys = np.stack([plans.tp, plans.pp, plans.ep], axis=1)
+    for tp, pp, ep in np.unique(keys, axis=0).tolist():
+        at = np.all(keys == (tp, pp, ep), axis=1)
+        if tp > 1:
+            ar[at] = 2 * model.n_layers * hierarchical_allreduce_s(hidden[at], tiers_for(system, tp), "auto")
+        if ep > 1:
+            routed = hidden[at] * model.top_k  # each token goes to top_k experts and back
+            a2a[at] = 2 * model.n_moe_layers * all_to_all_s(routed, ep, tiers_for(system, ep)[0][0])
+        if pp > 1:
+            p2p[at] = (pp - 1) * p2p_s(hidden[at], tiers_for(system, tp * pp)[-1][0])
+    return ar, a2a, p2p
+
+
+def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
+                 plans: Plans, batch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Seconds per output token by part, for per-replica `batch` (array over plans)."""
+    b = np.asarray(batch, dtype=float)
+    mb = b / np.minimum(b, plans.pp)  # tokens per micro-batch
+    gemm = _gemms(model, device, serving, plans, mb, mb)
+    attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1)
+    ar, a2a, p2p = _communication(model, system, plans, mb)
+    overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
+    return {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar, "expert_all_to_all": a2a,
+            "pipeline_p2p": p2p, "kernel_overhead": overhead}
+
+
+def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
+                  plans: Plans, batch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Seconds to first token by part: the batch's prompts in one pass."""
+    b = np.asarray(batch, dtype=float)
+    tokens = b * serving.input_tokens
+    gemm = _gemms(model, device, serving, plans, tokens, tokens)
+    head_fix = _head_correction(model, device, serving, plans, b, tokens)
+    keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
+    flops = 2.0 * tokens * keys * model.n_heads / plans.tp * (model.qk_dim + model.v_dim)
+    attn = flops / (device.matmul_efficiency * device.peak_flops)  # fused attention, compute-bound
+    ar, a2a, p2p = _communication(model, system, plans, tokens)
+    overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
+    return {"gemm": gemm - head_fix, "attention": attn + model.n_layers * device.kernel_overhead_s,
+            "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,
+            "kernel_overhead": overhead}
+
+
+def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]
+    """Prefill needs logits of each prompt's last token only: swap the head's rows to `b`."""
+    head = next(op for op in lower(model, "decode", 1, 0).ops if op.name == "lm_head")
+    n, k = _shard(head, plans.tp, plans.ep)
+    full = gemm_time_s(tokens, n, k, device, serving.precision, ACT_BYTES)
+    return np.asarray(full) - np.asarray(gemm_time_s(b, n, k, device, serving.precision, ACT_BYTES))

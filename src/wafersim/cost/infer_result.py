@@ -1,0 +1,90 @@
+"""`InferResult`: one serving point evaluated end to end, its breakdowns checked to add up."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from wafersim.catalog.system import System
+from wafersim.cost.economics import economics
+from wafersim.cost.infer_common import Serving
+from wafersim.models.spec import ModelSpec
+
+
+def _check(parts: dict[str, float], total: float, what: str) -> None:
+    s = sum(parts.values())
+    assert math.isclose(s, total, rel_tol=1e-9, abs_tol=1e-15), f"{what} breakdown {s} != {total}"
+
+
+@dataclass(frozen=True)
+class InferResult:
+    """Latency, throughput, capacity, energy and cost of serving a model (SI units).
+
+    `batch` is the number of requests in flight on the whole system (all replicas);
+    `decode_breakdown` sums to `tpot_s`, `prefill_breakdown` to `ttft_s`.
+    """
+
+    model: str
+    system: str
+    devices: int
+    batch: int
+    ttft_s: float
+    tpot_s: float
+    throughput_tokens_per_s: float  # output tokens/s of the whole system
+    max_batch: int  # requests in flight that fit (weights + KV cache at full context)
+    memory_bytes_per_device: float
+    energy_per_token_J: float
+    usd_per_million_tokens: float | None
+    plan: dict[str, Any]
+    decode_breakdown: dict[str, float]
+    prefill_breakdown: dict[str, float]
+    assumptions: tuple[str, ...] = ()
+    memory: dict[str, float] = field(default_factory=dict)  # per device, bytes
+
+    def __post_init__(self) -> None:
+        _check(self.decode_breakdown, self.tpot_s, "decode")
+        _check(self.prefill_breakdown, self.ttft_s, "prefill")
+        assert self.batch >= 1 and self.devices >= 1
+
+    @property
+    def user_tokens_per_s(self) -> float:
+        """Output tokens/s one user sees while decoding."""
+        return 1.0 / self.tpot_s
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine view (SI units)."""
+        return {
+            "model": self.model, "system": self.system, "batch": self.batch,
+            "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
+            "user_tokens_per_s": self.user_tokens_per_s,
+            "throughput_tokens_per_s": self.throughput_tokens_per_s,
+            "max_batch": self.max_batch, "devices": self.devices,
+            "memory_bytes_per_device": self.memory_bytes_per_device,
+            "energy_per_token_J": self.energy_per_token_J,
+            "usd_per_million_tokens": self.usd_per_million_tokens,
+            "plan": dict(self.plan), "decode_breakdown": dict(self.decode_breakdown),
+            "prefill_breakdown": dict(self.prefill_breakdown), "memory": dict(self.memory),
+            "assumptions": list(self.assumptions),
+        }
+
+
+def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, devices: int,
+             tpot: dict[str, float], ttft: dict[str, float], max_batch: int,
+             memory: dict[str, float], plan: dict, notes: tuple[str, ...]) -> InferResult:
+    """Throughput, energy and cost of one point, as a frozen result."""
+    tpot_s, ttft_s = sum(tpot.values()), sum(ttft.values())
+    out = serving.output_tokens
+    wall = ttft_s + out * tpot_s
+    eco = economics(system, wall)
+    tokens = batch * out
+    usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
+    per_device = memory.get("weights", 0.0) + memory.get("kv_cache", 0.0)
+    return InferResult(model=model.id, system=system.id, devices=devices, batch=batch,
+                       ttft_s=ttft_s, tpot_s=tpot_s, throughput_tokens_per_s=tokens / wall,
+                       max_batch=max_batch, memory_bytes_per_device=per_device,
+                       energy_per_token_J=eco.energy_J / tokens, usd_per_million_tokens=usd,
+                       plan=plan, decode_breakdown=tpot, prefill_breakdown=ttft,
+                       assumptions=tuple(notes) + eco.assumptions + (
+                           f"{serving.input_tokens} prompt and {serving.output_tokens} output "
+                           "tokens per request",), memory=memory)

@@ -1,0 +1,180 @@
+"""SRAM-resident inference on wafer-scale systems (Cerebras CS-3 inference), pipelined over wafers.
+
+Weights, KV cache and activations live in on-wafer SRAM (usable = sram_bytes x
+wafer.sram_usable_fraction). The system uses the fewest wafers that hold the weights plus the
+KV cache of the requests in flight (C16/C18); an untied input embedding is a row lookup the host
+does, so its table stays off the wafer. The layers are cut into consecutive pieces by bytes, one
+per wafer; a cut may fall inside a layer (a matrix split by rows), and at each cut the hidden
+vector crosses the system I/O link (node io bandwidth, scale-out latency).
+
+Each layer is a pipeline stage (per-layer times in `infer_wafer_layers.py`). With B requests in
+flight, M = min(B, stages) micro-batches of ceil(B/M) tokens travel the pipeline: a request's
+token takes max(one pass, M x the slowest stage), so throughput B / TPOT rises with B until the
+slowest stage is busy all the time (GPipe-style fill, Huang et al. 2019). Prefill streams each
+prompt through the stages in chunks; the chunk size that gives the shortest TTFT is taken.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.catalog.system import System
+from wafersim.cost.collectives import Link, p2p_s
+from wafersim.cost.infer_common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
+from wafersim.cost.infer_wafer_layers import LayerModel, pe_rates, wafer_weight_bytes
+from wafersim.errors import ConfigError
+from wafersim.models.spec import ModelSpec, bytes_per_param
+
+
+@dataclass(frozen=True)
+class Speculative:
+    """A draft model proposing `lookahead` tokens, each accepted with probability `acceptance`."""
+
+    draft: ModelSpec
+    acceptance: float
+    lookahead: int = 4
+
+    @property
+    def tokens_per_step(self) -> float:
+        return speculative_tokens_per_step(self.acceptance, self.lookahead)
+
+
+@dataclass(frozen=True)
+class WaferFit:
+    """How a model and its KV cache spread over wafers."""
+
+    wafers: int
+    usable_bytes: float  # per wafer
+    weight_bytes: float  # on the wafers, target and draft
+    kv_bytes_per_request: float
+    notes: tuple[str, ...]
+
+    def max_batch(self, wafers: int | None = None) -> int:
+        free = (wafers or self.wafers) * self.usable_bytes - self.weight_bytes
+        return max(0, int(free // self.kv_bytes_per_request))
+
+
+def _usable_sram(system: System) -> tuple[float, str]:
+    chip = system.chip
+    if chip.sram_bytes is None or chip.sram_bytes.value is None:
+        raise ConfigError(f"{chip.id} has no SRAM size in the catalog")
+    q = chip.wafer.sram_usable_fraction if chip.wafer else None
+    frac = q.value if q is not None and q.value is not None else 1.0
+    return chip.sram_bytes.value * frac, (f"usable SRAM {frac:g} x {chip.sram_bytes.value / 1e9:.1f}"
+                                          f" GB per wafer (catalog, {q.tag if q else 'assumed'})")
+
+
+def fit(model: ModelSpec, system: System, serving: Serving, spec: Speculative | None = None) -> WaferFit:
+    """Usable SRAM, weights and per-request KV cache of `model` (and a draft) on `system`'s wafers."""
+    usable, note = _usable_sram(system)
+    host = embedding_on_host(model)
+    weights = wafer_weight_bytes(model, serving.precision, host)
+    kv = serving.kv_bytes_per_request(model, paged=False)
+    if spec is not None:
+        weights += wafer_weight_bytes(spec.draft, serving.precision, embedding_on_host(spec.draft))
+        kv += serving.kv_bytes_per_request(spec.draft, paged=False)
+    notes = [note, "weights, KV cache and activations stay in SRAM; no weight streaming"]
+    if host:
+        notes.append("untied input embedding looked up by the host; only its row enters the wafer")
+    return WaferFit(1, usable, weights, kv, tuple(notes))
+
+
+def wafers_needed(f: WaferFit, batch: int) -> int:
+    """The fewest wafers holding the weights and the KV cache of `batch` requests."""
+    return max(1, math.ceil((f.weight_bytes + batch * f.kv_bytes_per_request) / f.usable_bytes))
+
+
+def _link(system: System) -> Link:
+    node = system.node
+    q = node.io_bandwidth_Bps if node else system.chip.io_bandwidth_Bps
+    if q is None or q.value is None:
+        raise ConfigError(f"{system.id}: no I/O bandwidth in the catalog to join wafers")
+    latency = system.scale_out.latency_s if system.scale_out else None
+    return Link(q.value, latency.value if latency and latency.value else 0.0, name="wafer-io")
+
+
+def _pipeline(layers: LayerModel, tokens, context: float, batch, links_s):  # type: ignore[no-untyped-def]
+    """(pass seconds split by part, TPOT) for micro-batches of `tokens` and `batch` requests."""
+    L = layers.model.n_layers
+    gemv = L * np.asarray(layers.layer_gemv_s(tokens))
+    attn = L * np.asarray(layers.attention_s(tokens, context))
+    norms = L * layers.norms_s() + 0 * gemv
+    head = np.asarray(layers.head_s(tokens))
+    one_pass = gemv + attn + norms + head + links_s
+    stage = np.maximum((gemv + attn + norms) / L, head)
+    in_flight = np.minimum(batch, L + 1)
+    tpot = np.maximum(one_pass, in_flight * stage)
+    parts = {"gemv": gemv, "attention": attn, "norms": norms, "lm_head": head,
+             "inter_wafer": links_s + 0 * gemv, "pipeline_wait": tpot - one_pass}
+    return parts, tpot
+
+
+def decode(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
+           weight_bytes: float, tokens_per_request: int = 1):
+    """Decode breakdown and TPOT (arrays over `batch`) on `wafers` wafers."""
+    rates = pe_rates(system.chip)
+    layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
+                        bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
+    b = np.asarray(batch, dtype=float)
+    in_flight = np.minimum(b, model.n_layers + 1)
+    tokens = b / in_flight * tokens_per_request  # mean micro-batch (sizes differ by at most one)
+    links = (wafers - 1) * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES, _link(system)))
+    return _pipeline(layers, tokens, serving.mean_decode_context, b, links)
+
+
+def prefill(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
+            weight_bytes: float):
+    """TTFT breakdown (arrays over `batch`): prompts streamed through the stages in chunks."""
+    rates = pe_rates(system.chip)
+    layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
+                        bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
+    total = np.asarray(batch, dtype=float)[:, None] * serving.input_tokens
+    chunks = 2.0 ** np.arange(0, 15)[None, :]
+    chunk = np.minimum(chunks, total)
+    L = model.n_layers
+    ctx = serving.input_tokens / 2  # mean keys a prompt token attends to (causal)
+    stage = np.asarray(layers.layer_gemv_s(chunk)) + np.asarray(layers.attention_s(chunk, ctx))
+    stage = stage + layers.norms_s()
+    links = (wafers - 1) * np.asarray(p2p_s(chunk * model.d_model * ACT_BYTES, _link(system)))
+    fill = L * stage + links
+    ttft = fill + (total / chunk - 1) * stage  # the last chunk may be partial: fluid count
+    best = np.argmin(ttft, axis=1)
+    rows = np.arange(total.shape[0])
+    head = np.asarray(layers.head_s(np.asarray(batch, dtype=float)))
+    return {"layers": L * stage[rows, best], "inter_wafer": links[rows, best],
+            "pipeline_drain": (ttft - fill)[rows, best], "lm_head": head}
+
+
+def serving_efficiency(system: System) -> tuple[float, str]:
+    """Achieved share of the analytical mesh time (catalog, per wafer kind), with its note."""
+    q = system.chip.wafer.serving_efficiency_fraction if system.chip.wafer else None
+    if q is None or q.value is None:
+        return 1.0, f"{system.chip.id}: no measured serving efficiency; analytical mesh bound used"
+    return q.value, (f"{system.chip.id} serving efficiency {q.value:g} of the analytical mesh time "
+                     f"({q.tag}; {q.note or q.source})")
+
+
+def _decode_spec(model: ModelSpec, system: System, serving: Serving, b, wafers: int,  # type: ignore[no-untyped-def]
+                 f: WaferFit, spec: Speculative | None):
+    if spec is None:
+        return decode(model, system, serving, b, wafers, f.weight_bytes)
+    k, tau = spec.lookahead, spec.tokens_per_step
+    parts, verify = decode(model, system, serving, b, wafers, f.weight_bytes, k + 1)
+    _, draft = decode(spec.draft, system, serving, b, wafers, f.weight_bytes)
+    parts = {name: v / tau for name, v in parts.items()} | {"draft_model": k * draft / tau}
+    return parts, (k * draft + verify) / tau
+
+
+def wafer_points(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
+                 f: WaferFit, spec: Speculative | None = None):
+    """(decode parts, prefill parts) arrays over `batch` on `wafers` wafers, efficiency applied."""
+    eff, _ = serving_efficiency(system)
+    b = np.asarray(batch, dtype=float)
+    tpot_parts, tpot = _decode_spec(model, system, serving, b, wafers, f, spec)
+    ttft_parts = prefill(model, system, serving, b, wafers, f.weight_bytes)
+    tpot_parts["software_overhead"] = tpot * (1.0 / eff - 1.0)
+    ttft_parts["software_overhead"] = sum(ttft_parts.values()) * (1.0 / eff - 1.0)
+    return tpot_parts, ttft_parts

@@ -1,0 +1,129 @@
+"""Per-layer decode and prefill times of a model held in wafer SRAM (Cerebras-style inference).
+
+Every weight matrix sits on its own rectangle of processing elements (PEs), its share of the
+wafers' PEs proportional to its bytes (so all PEs hold weights and work on every token). A
+matrix of shape [out, in] applied to t tokens costs one mesh GEMV with t*out rows
+(`cost/wafer_gemv.py`: operand broadcast down columns, SIMD multiply, reduction hops along rows).
+MoE layers run the experts a micro-batch touches in parallel, each on its own rectangle.
+Attention reads the layer's KV cache from the SRAM of the layer's PEs (bandwidth per PE from the
+catalog) and reduces the softmax across the layer's rectangle. Norms are one row/column
+reduction each. Layers are averaged: per-layer time is the model's mean over its layers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.catalog.schema import Chip
+from wafersim.cost.infer_common import expected_experts
+from wafersim.cost.wafer_gemv import Mesh, gemv_time_s, mesh_of
+from wafersim.errors import ConfigError
+from wafersim.models.spec import ModelSpec, bytes_per_param
+from wafersim.ops.graph import Op, lower
+
+
+@dataclass(frozen=True)
+class PeRates:
+    """A wafer's PE mesh and the per-PE rates attention needs."""
+
+    mesh: Mesh
+    sram_read_Bps_per_pe: float
+    pes_per_wafer: int
+
+    @property
+    def flops_per_pe(self) -> float:
+        """Achieved 16-bit FLOP/s of one PE in a streaming loop (2 per FMAC)."""
+        return 2.0 * self.mesh.simd_fp16 * self.mesh.clock_hz * self.mesh.efficiency
+
+    @property
+    def hop_s(self) -> float:
+        return self.mesh.hop_cycles / self.mesh.clock_hz
+
+
+def pe_rates(chip: Chip) -> PeRates:
+    """Mesh shape and rates of a wafer chip, from the catalog."""
+    mesh = mesh_of(chip)
+    q = chip.wafer.sram_read_bytes_per_cycle if chip.wafer else None
+    if q is None or q.value is None:
+        raise ConfigError(f"{chip.id}: wafer sram_read_bytes_per_cycle is unknown in the catalog")
+    return PeRates(mesh, q.value * mesh.clock_hz, mesh.cols * mesh.rows)
+
+
+def _grid(pes: float, mesh: Mesh) -> tuple[int, int]:
+    """A near-square rectangle of about `pes` PEs that fits one wafer."""
+    side = max(1, int(math.isqrt(max(1, int(pes)))))
+    cols = min(side, mesh.cols)
+    rows = min(max(1, int(pes // cols)), mesh.rows)
+    return cols, rows
+
+
+def _gemm_ops(model: ModelSpec) -> list[Op]:
+    return [op for op in lower(model, "decode", 1, 0).ops if op.n and op.k]
+
+
+@dataclass(frozen=True)
+class LayerModel:
+    """Everything needed to time one average layer and the head for any micro-batch."""
+
+    model: ModelSpec
+    rates: PeRates
+    pes_per_byte: float  # PEs given to each byte of weights (all wafers' PEs / all weights)
+    weight_bpp: float
+    kv_bpp: float
+
+    def _op_s(self, op: Op, tokens):  # type: ignore[no-untyped-def]
+        """Seconds of one occurrence of `op` for `tokens` tokens (array)."""
+        t = np.asarray(tokens, dtype=float)
+        instances, per_instance = 1.0, t
+        if op.kind == "expert":
+            m = self.model
+            instances = expected_experts(m.n_experts, m.top_k, t)
+            per_instance = t * m.top_k / instances  # tokens each touched expert sees
+        pes = op.n * op.k * self.weight_bpp * self.pes_per_byte  # one instance's matrix
+        cols, rows = _grid(pes, self.rates.mesh)
+        low = np.maximum(np.floor(per_instance), 1.0)  # a fractional token count (a mean) is a
+        frac = per_instance - low  # mix of its two neighbouring whole counts
+        t_low, t_high = (np.asarray(gemv_time_s(op.n * x, op.k, self.rates.mesh, cols=cols,
+                                                rows=rows)) for x in (low, low + 1.0))
+        return t_low + frac * (t_high - t_low)
+
+    def layer_pes(self) -> float:
+        """PEs holding one average layer's matrices."""
+        params = sum(op.weight_params * op.repeat for op in _gemm_ops(self.model) if op.layer)
+        return params / self.model.n_layers * self.weight_bpp * self.pes_per_byte
+
+    def attention_s(self, tokens, context):  # type: ignore[no-untyped-def]
+        """KV read or score compute on the layer's PEs, plus softmax reductions across them."""
+        m, r = self.model, self.rates
+        pes = self.layer_pes()
+        kv_per_token = m.kv_cache_bytes_per_token("bf16") / 2 / m.n_layers * self.kv_bpp
+        read = np.asarray(tokens, float) * context * kv_per_token / (pes * r.sram_read_Bps_per_pe)
+        flops = 2.0 * np.asarray(tokens, float) * context * m.n_heads * (m.qk_dim + m.v_dim)
+        reduce = 2.0 * 2.0 * math.sqrt(pes) * r.hop_s  # max and sum of the softmax, row + column
+        return np.maximum(read, flops / (pes * r.flops_per_pe)) + reduce
+
+    def norms_s(self) -> float:
+        """Each norm reduces a sum of squares across the layer's rectangle and broadcasts it."""
+        return self.model.norms_per_layer * 2.0 * math.sqrt(self.layer_pes()) * self.rates.hop_s
+
+    def layer_gemv_s(self, tokens):  # type: ignore[no-untyped-def]
+        """Mean GEMV seconds per layer for `tokens` tokens per pass."""
+        ops = [op for op in _gemm_ops(self.model) if op.layer]
+        total = sum(np.asarray(self._op_s(op, tokens)) * op.repeat for op in ops)
+        return total / self.model.n_layers
+
+    def head_s(self, tokens):  # type: ignore[no-untyped-def]
+        """LM head GEMV plus the arg-max reduction over the vocabulary."""
+        head = next(op for op in _gemm_ops(self.model) if op.name == "lm_head")
+        pes = head.n * head.k * self.weight_bpp * self.pes_per_byte  # tied: the embedding table
+        argmax = 2.0 * math.sqrt(max(pes, 1.0)) * self.rates.hop_s
+        return np.asarray(self._op_s(head, tokens)) + argmax
+
+
+def wafer_weight_bytes(model: ModelSpec, precision: str, host_embedding: bool) -> float:
+    """Weights held on the wafers; an untied embedding table stays with the host."""
+    emb = model.embedding_params() if host_embedding else 0.0
+    return (model.params_total - emb) * bytes_per_param(precision)

@@ -1,0 +1,65 @@
+"""Serving on HBM accelerators: capacity, plans, bandwidth-bound decode, MoE, precision."""
+
+import pytest
+
+import wafersim
+from wafersim.errors import ConfigError, InfeasiblePlan
+
+
+def test_grok1_bf16_does_not_fit_eight_h100(catalog):
+    with pytest.raises(InfeasiblePlan, match=r"needs at least 9 devices"):
+        wafersim.infer("grok-1", "dgx-h100", catalog=catalog)
+
+
+def test_grok1_fp8_fits_eight_h100(catalog):
+    r = wafersim.infer("grok-1", "dgx-h100", precision="fp8", catalog=catalog)
+    assert r.devices == 8 and r.max_batch >= 1
+
+
+def test_h200_decodes_faster_than_h100_by_bandwidth(catalog):
+    h100 = wafersim.infer("llama-3.1-8b", "h100-sxm", catalog=catalog)
+    h200 = wafersim.infer("llama-3.1-8b", "h200-sxm", catalog=catalog)
+    ratio = h200.user_tokens_per_s / h100.user_tokens_per_s
+    assert 1.2 < ratio < 4.8 / 3.35 * 1.05
+
+
+def test_moe_decode_reads_only_touched_experts(catalog):
+    moe = wafersim.infer("mixtral-8x7b", "dgx-h100", tp=8, catalog=catalog)
+    dense = wafersim.infer("llama-3.1-70b", "dgx-h100", tp=8, catalog=catalog)
+    assert moe.decode_breakdown["gemm"] < 0.6 * dense.decode_breakdown["gemm"]
+
+
+def test_fewer_weight_bits_decode_faster(catalog):
+    bf16 = wafersim.infer("llama-3.1-8b", "h100-sxm", catalog=catalog)
+    int4 = wafersim.infer("llama-3.1-8b", "h100-sxm", precision="int4", catalog=catalog)
+    assert int4.tpot_s < 0.5 * bf16.tpot_s
+
+
+def test_tp_must_divide_heads(catalog):
+    with pytest.raises(ConfigError, match="--tp 3"):
+        wafersim.infer("llama-3.1-8b", "dgx-h100", tp=3, catalog=catalog)
+
+
+def test_ep_on_dense_model_is_refused(catalog):
+    with pytest.raises(ConfigError, match="--ep 2"):
+        wafersim.infer("llama-3.1-8b", "dgx-h100", ep=2, catalog=catalog)
+
+
+def test_max_throughput_respects_the_slo(catalog):
+    free = wafersim.infer("llama-3.1-70b", "dgx-h100", max_throughput=True, catalog=catalog)
+    slo = wafersim.infer("llama-3.1-70b", "dgx-h100", max_throughput=True, tpot_slo_s=0.015,
+                         catalog=catalog)
+    assert slo.tpot_s <= 0.015 and slo.batch <= free.batch
+    assert free.throughput_tokens_per_s >= slo.throughput_tokens_per_s
+
+
+def test_kv_cache_limits_the_batch(catalog):
+    r = wafersim.infer("llama-3.1-70b", "dgx-h100", catalog=catalog)
+    with pytest.raises(InfeasiblePlan, match="do not fit the KV cache"):
+        wafersim.infer("llama-3.1-70b", "dgx-h100", batch=r.max_batch * 2, catalog=catalog)
+
+
+def test_breakdowns_add_up(catalog):
+    r = wafersim.infer("deepseek-v3", "gb200-nvl72", batch=64, precision="fp8", catalog=catalog)
+    assert sum(r.decode_breakdown.values()) == pytest.approx(r.tpot_s)
+    assert sum(r.prefill_breakdown.values()) == pytest.approx(r.ttft_s)
