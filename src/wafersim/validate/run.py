@@ -14,7 +14,7 @@ from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import SimError, one_line
-from wafersim.validate import micro, train
+from wafersim.validate import infer, micro, train
 from wafersim.validate.calibrate import CALIBRATION_ROWS, WAFER_CALIBRATION_ROWS
 from wafersim.validate.records import Record
 
@@ -50,7 +50,7 @@ def _predict_train(row: Record, catalog: Catalog) -> float:
 
 
 def _predict_infer(row: Record, catalog: Catalog) -> float:
-    raise SimError("inference rows need the inference model")
+    return infer.predict(row, infer.run(row, catalog))
 
 
 PREDICTORS: dict[str, Callable[[Record, Catalog], float]] = {
