@@ -24,8 +24,9 @@ CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "trainium1": ("TRN-1", "TRN-3"),  # Neuron SDK Llama 8B and 7B
     "ascend-910b": ("ASC-4", "ASC-6"),  # MindSpeed Llama 2 7B and 70B
 }
-# Rows other fits used: the wafer matmul efficiencies (catalog source cb-cal-train).
-WAFER_CALIBRATION_ROWS = ("CB04", "CB07")
+# Rows other fits used: the wafer matmul efficiencies (catalog source cb-cal-train) and the
+# WSE-3 serving efficiency (cb-cal-infer).
+WAFER_CALIBRATION_ROWS = ("CB04", "CB07", "I032")
 BOUNDS = (0.2, 1.0)
 
 
