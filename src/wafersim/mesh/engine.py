@@ -37,6 +37,7 @@ class MeshSim:
         self.marks: dict[str, int] = {}
         self._marked = 0
         self.spans: list[Span] | None = [] if trace else None
+        self.scope = ""  # prefix of phase names while a composed kernel runs
         self.started = time.perf_counter()
 
     def alloc(self, name: str, bytes_per_pe: np.ndarray | int) -> None:
@@ -58,6 +59,7 @@ class MeshSim:
     def mark(self, phase: str) -> None:
         """Close a phase: its share is the growth of the latest finish cycle since the last mark."""
         t = int(np.ceil(self.now()))
+        phase = f"{self.scope}.{phase}" if self.scope else phase
         self.marks[phase] = self.marks.get(phase, 0) + t - self._marked
         self._marked = t
 
@@ -89,9 +91,11 @@ class MeshSim:
     def finish(self, kernel: str, precision: str, useful_flops: float, output: np.ndarray,
                error: float, params: dict[str, object]) -> MeshResult:
         """The frozen result: cycles, time range, rates, utilisation and SRAM per PE."""
+        self.scope = ""
         self.mark("tail")
-        cycles = max(int(np.ceil(self.now())), 1)
-        if self.marks.get("tail") == 0:
+        cycles = max(int(np.ceil(self.now())), 1)  # an empty kernel still takes a cycle
+        self.marks["tail"] += cycles - sum(self.marks.values())
+        if self.marks["tail"] == 0:
             del self.marks["tail"]
         wall = time.perf_counter() - self.started
         m = self.machine

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
+from wafersim.errors import ConfigError
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
@@ -38,8 +39,6 @@ BROADCAST_COLOR, REDUCE_COLOR = 0, 2
 
 def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        from wafersim.errors import ConfigError
-
         raise ConfigError(f"--reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
 
 
@@ -67,8 +66,9 @@ def _broadcast(sim: MeshSim, tn: int, precision: str) -> Delivery:
     wavelets = -(-tn // sim.machine.values_per_wavelet(precision))
     north = np.zeros(sim.shape, dtype=bool)
     north[0] = True
-    got = multicast(sim, BROADCAST_COLOR, "S", north, wavelets, 0.0)
-    first = np.where(north, 0.0, got.first)  # the north row reads its own copy
+    start = sim.now()  # x is ready when everything before this kernel is done
+    got = multicast(sim, BROADCAST_COLOR, "S", north, wavelets, start)
+    first = np.where(north, start, got.first)  # the north row reads its own copy
     return Delivery(first, np.where(north, wavelets, got.wavelets), got.spacing)
 
 
@@ -84,7 +84,7 @@ def _compute(sim: MeshSim, wt: np.ndarray, xt: np.ndarray, got: Delivery,
     for j in range(tn):  # column order of the @fmach loop (vectorised over every PE)
         acc += wt[..., j] * xt[None, :, j, None]
     if precision != "fp32":
-        sim.compute("widen", 0.0, simd_cycles(tm, m.vector_width("fp32", reads=1, writes=1)))
+        sim.compute("widen", sim.core.free, simd_cycles(tm, m.vector_width("fp32", reads=1, writes=1)))
     return acc.astype(np.float32)
 
 
