@@ -11,6 +11,7 @@ import sys
 import typer
 
 from wafersim import __version__
+from wafersim.cli import mesh as mesh_cmd
 from wafersim.cli import models as models_cmd
 from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
@@ -44,6 +45,7 @@ def _root(
 app.command("systems")(systems_cmd.systems)
 app.command("models")(models_cmd.models)
 app.command("train")(train_cmd.train)
+app.add_typer(mesh_cmd.app, name="mesh")
 
 
 def _fail(message: str) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.schema import Chip, Quantity
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, UnknownIdError
 
 PRECISION_BYTES = {"fp16": 2, "fp32": 4}
 
@@ -90,7 +90,11 @@ def _value(q: Quantity | None, what: str, chip: Chip) -> float:
 
 
 def _chip(pe: str, catalog: Catalog | None) -> Chip:
-    part = (catalog or load_catalog()).get(pe)
+    try:
+        part = (catalog or load_catalog()).get(pe)
+    except UnknownIdError:
+        raise ConfigError(f"--pe {pe!r} is not in the catalog; use a wafer id such as wse-2 or "
+                          "wse-3") from None
     if not isinstance(part, Chip) or part.wafer is None:
         raise ConfigError(f"--pe {pe!r} is not a wafer-scale chip; use wse-2 or wse-3")
     return part
