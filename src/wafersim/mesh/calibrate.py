@@ -109,6 +109,7 @@ def write_catalog(cal: Calibration, directory: Path = CATALOG_DIR) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as handle:
         handle.write(new)
+    os.chmod(tmp, path.stat().st_mode & 0o777)
     os.replace(tmp, path)
     return path
 
