@@ -23,6 +23,7 @@ from wafersim.mesh.layout import (
     from_tiles,
     max_abs_error,
     random_inputs,
+    tile_of,
     to_tiles,
 )
 from wafersim.mesh.lines import multicast
@@ -50,17 +51,27 @@ def _send_panel(sim: MeshSim, owners: np.ndarray, ways: tuple[str, str], wavelet
     return last
 
 
-def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16") -> np.ndarray:
-    """Run C = A @ B by SUMMA on `sim`; returns C in fp32 (accumulated in `precision`)."""
-    m, p = a.shape[0], b.shape[1]
+def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
+    """Allocate SUMMA's SRAM on every PE (fails before any data is made if it cannot fit)."""
     rows, cols = sim.shape
-    ap, bp, steps = _panels(a, b, rows, cols)
-    tm, kb, tp = ap.shape[2], ap.shape[3], bp.shape[3]
+    steps = max(rows, cols)
+    tm, kb, tp = tile_of(m, rows), tile_of(k, steps), tile_of(n, cols)
     size = PRECISION_BYTES[precision]
     sim.alloc("A panels", -(-steps // cols) * tm * kb * size)
     sim.alloc("B panels", -(-steps // rows) * kb * tp * size)
     sim.alloc("panel buffers", 2 * (tm * kb + kb * tp) * size)
     sim.alloc("C", tm * tp * size)
+
+
+def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
+            allocate: bool = True) -> np.ndarray:
+    """Run C = A @ B by SUMMA on `sim`; returns C in fp32 (accumulated in `precision`)."""
+    m, p = a.shape[0], b.shape[1]
+    rows, cols = sim.shape
+    if allocate:
+        reserve(sim, m, a.shape[1], p, precision)
+    ap, bp, steps = _panels(a, b, rows, cols)
+    tm, kb, tp = ap.shape[2], ap.shape[3], bp.shape[3]
     per = sim.machine.values_per_wavelet(precision)
     work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
     c = np.zeros((rows, cols, tm, tp), dtype=ap.dtype)
@@ -86,9 +97,10 @@ def gemm(m: int, k: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-
     dtype_of(precision)
     machine = machine_of(pe, grid, catalog, hop_latency_cycles, link_wavelets_per_cycle)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
+    reserve(sim, m, k, n, precision)
     a, b = random_inputs(seed, precision, (m, k), (k, n))
     b = (b / np.sqrt(k)).astype(b.dtype)
-    c = gemm_on(sim, a, b, precision)
+    c = gemm_on(sim, a, b, precision, allocate=False)
     wide = np.float64 if a.size + b.size <= 1 << 24 else np.float32
     error = max_abs_error(c, a.astype(wide) @ b.astype(wide))
     return sim.finish("gemm", precision, 2.0 * m * k * n, c, error,

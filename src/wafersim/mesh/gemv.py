@@ -42,16 +42,24 @@ def check_reduction(reduction: str) -> None:
         raise ConfigError(f"--reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
 
 
-def gemv_on(sim: MeshSim, w: np.ndarray, x: np.ndarray, reduction: str = "chain",
-            precision: str = "fp16") -> np.ndarray:
-    """Run y = w @ x on `sim` (its SRAM, fabric and cores); returns y in fp32."""
-    m, n = w.shape
+def reserve(sim: MeshSim, m: int, n: int, precision: str) -> None:
+    """Allocate the GEMV's SRAM on every PE (fails before any data is made if it cannot fit)."""
     rows, cols = sim.shape
     tm, tn = tile_of(m, rows), tile_of(n, cols)
     size = PRECISION_BYTES[precision]
     sim.alloc("W", tm * tn * size)
     sim.alloc("x", tn * size)
     sim.alloc("y", tm * (size + 4))  # accumulator and fp32 partial sums
+
+
+def gemv_on(sim: MeshSim, w: np.ndarray, x: np.ndarray, reduction: str = "chain",
+            precision: str = "fp16", allocate: bool = True) -> np.ndarray:
+    """Run y = w @ x on `sim` (its SRAM, fabric and cores); returns y in fp32."""
+    m, n = w.shape
+    rows, cols = sim.shape
+    tn = tile_of(n, cols)
+    if allocate:
+        reserve(sim, m, n, precision)
     wt, xt = to_tiles(w, rows, cols), to_slices(x, cols)
     got = _broadcast(sim, tn, precision)
     sim.mark("broadcast")
@@ -104,9 +112,10 @@ def gemv(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
     dtype_of(precision)
     machine = machine_of(pe, grid, catalog, hop_latency_cycles, link_wavelets_per_cycle)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
+    reserve(sim, m, n, precision)
     w, x = random_inputs(seed, precision, (m, n), (n,))
     w = (w / np.sqrt(n)).astype(w.dtype)
-    y = gemv_on(sim, w, x, reduction, precision)
+    y = gemv_on(sim, w, x, reduction, precision, allocate=False)
     error = max_abs_error(y, reference(w, x))
     return sim.finish("gemv", precision, 2.0 * m * n, y, error,
                       {"m": m, "n": n, "reduction": reduction, "seed": seed})
