@@ -13,6 +13,7 @@ import typer
 from wafersim import __version__
 from wafersim.cli import compare as compare_cmd
 from wafersim.cli import infer as infer_cmd
+from wafersim.cli import mesh as mesh_cmd
 from wafersim.cli import models as models_cmd
 from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
@@ -50,6 +51,7 @@ app.command("train")(train_cmd.train)
 app.command("validate")(validate_cmd.validate)
 app.command("infer")(infer_cmd.infer)
 app.command("compare")(compare_cmd.compare)
+app.add_typer(mesh_cmd.app, name="mesh")
 
 
 def _fail(message: str) -> int:

@@ -2,19 +2,25 @@
 
 y[m] = W[m, n] @ x[n] on a grid of `cols` x `rows` PEs. PE (r, c) holds the tile
 W[r*m/rows : (r+1)*m/rows, c*n/cols : (c+1)*n/cols]; the slice x[c] is multicast down column c,
-every PE multiplies its tile, and the partial sums of each row of PEs are reduced along the row
-(a chain of `cols - 1` hops, or a binary tree of ceil(log2 cols) stages). Layout after WaferLLM
-(He et al., OSDI 2025, "MeshGEMV") and the Cerebras SDK GEMV tutorials; one wavelet carries
-32 bits, so two fp16 values or one fp32 partial sum.
+every PE multiplies its tile as the wavelets of x arrive, widens its partial sums to fp32 and the
+partial sums of each row of PEs are reduced along the row (a chain of `cols - 1` add-and-forward
+hops, or a binary tree of ceil(log2 cols) stages). Layout after WaferLLM (He et al., OSDI 2025,
+"MeshGEMV") and the Cerebras SDK GEMV tutorials; one 32-bit wavelet carries two fp16 values of x
+or one fp32 partial sum. With tm = ceil(m/rows), tn = ceil(n/cols), L = ceil(tn / 2) wavelets:
 
-    cycles = broadcast + compute / efficiency + reduction
-    broadcast = hop * rows + ceil(n/cols / per_wavelet)
-    compute   = ceil(m/rows) * ceil(n/cols) / simd
-    reduction = chain: hop * (cols - 1) + ceil(m/rows)          (pipelined along the row)
-                tree:  ceil(log2 cols) * ceil(m/rows) + hop * (cols - 1)
+    cycles    = fill + stream + widen + reduction
+    fill      = hop * (rows - 1)                               (x reaches the south row)
+    column    = ceil(tm / (simd * efficiency))                 (one @fmach over a tile column)
+    stream    = (L - 1) * max(2 * column, wavelet) + (tn - 2 (L - 1)) * column
+                                                               (compute overlaps the x stream)
+    widen     = tm                                             (fp16 -> fp32, one per cycle)
+    reduction = chain: (hop + 1) * (cols - 1) + tm - 1         (add one cycle per PE, pipelined)
+                tree:  hop * (cols - 1) + ceil(log2 cols) * tm
 
 `efficiency` is the achieved share of the SIMD rate in the per-PE loop, a catalog parameter of the
-wafer (`gemv_efficiency_fraction`) fitted from the PE mesh simulator. Vectorised over m, n.
+wafer (`gemv_efficiency_fraction`) fitted from the PE mesh simulator (`wafersim mesh calibrate`,
+docs/mesh.md): the SRAM ports (16 B/cycle of reads) cap an @fmach that reads W and y at 4 fp16
+elements per cycle, so WSE-3's 8-wide SIMD runs at half rate in a GEMV. Vectorised over m, n.
 """
 
 from __future__ import annotations
@@ -63,21 +69,30 @@ def mesh_of(chip: Chip) -> Mesh:
 
 
 def gemv_cycles(m, n, cols: int, rows: int, simd: float, hop_cycles: float = 1.0,  # type: ignore[no-untyped-def]
-                efficiency: float = 1.0, reduction: str = "chain", bytes_per_value: float = 2.0):
+                efficiency: float = 1.0, reduction: str = "chain", bytes_per_value: float = 2.0,
+                cycles_per_wavelet: float = 1.0):
     """Cycles of y = W[m, n] @ x on a cols x rows grid (see the module formula)."""
     if reduction not in REDUCTIONS:
         raise ConfigError(f"reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
     m, n = np.asarray(m, dtype=float), np.asarray(n, dtype=float)
     tile_m, tile_n = np.ceil(m / rows), np.ceil(n / cols)
     per_wavelet = max(1.0, 4.0 / bytes_per_value)
-    broadcast = hop_cycles * rows + np.ceil(tile_n / per_wavelet)
-    compute = tile_m * tile_n / simd / efficiency
-    if reduction == "chain":
-        reduce = hop_cycles * (cols - 1) + tile_m
-    else:
-        reduce = np.ceil(np.log2(max(cols, 1))) * tile_m + hop_cycles * (cols - 1)
-    out = broadcast + compute + reduce
+    wavelets = np.ceil(tile_n / per_wavelet)
+    column = np.ceil(tile_m / (simd * efficiency))
+    fill = hop_cycles * (rows - 1)
+    stream = ((wavelets - 1) * np.maximum(per_wavelet * column, cycles_per_wavelet)
+              + (tile_n - per_wavelet * (wavelets - 1)) * column)
+    widen = tile_m if bytes_per_value < 4 else 0.0
+    out = fill + stream + widen + _reduction(tile_m, cols, hop_cycles, reduction)
     return float(out) if out.ndim == 0 else out
+
+
+def _reduction(tile_m, cols: int, hop_cycles: float, reduction: str):  # type: ignore[no-untyped-def]
+    if cols <= 1:
+        return 0.0 * tile_m
+    if reduction == "chain":
+        return (hop_cycles + 1.0) * (cols - 1) + tile_m - 1.0
+    return hop_cycles * (cols - 1) + np.ceil(np.log2(cols)) * tile_m
 
 
 def gemv_time_s(m, n, mesh: Mesh, reduction: str = "chain", cols: int | None = None,  # type: ignore[no-untyped-def]

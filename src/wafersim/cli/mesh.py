@@ -1,0 +1,193 @@
+"""``wafersim mesh``: run kernels on the cycle-level PE mesh simulator; calibrate the GEMV model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+from rich.table import Table
+
+from wafersim.cli.common import catalog, console, print_json
+from wafersim.errors import ConfigError
+from wafersim.mesh import allreduce as run_allreduce
+from wafersim.mesh import broadcast as run_broadcast
+from wafersim.mesh import decode_layer as run_decode
+from wafersim.mesh import gemm as run_gemm
+from wafersim.mesh import gemv as run_gemv
+from wafersim.mesh import layernorm as run_layernorm
+from wafersim.mesh import machine_of, parse_grid
+from wafersim.mesh import softmax as run_softmax
+from wafersim.mesh.calibrate import FIT_SET, chip_value, write_catalog
+from wafersim.mesh.calibrate import calibrate as run_calibrate
+from wafersim.mesh.plot import require_matplotlib, save_heatmaps
+from wafersim.mesh.result import MeshResult
+from wafersim.mesh.trace import check_traceable, write_trace
+from wafersim.units import fmt_bytes, fmt_flops, fmt_time
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="Cycle-level PE mesh simulator: kernels on real data, checked against NumPy.")
+
+GRID = typer.Option("16x16", "--grid", help="PE grid COLSxROWS (up to the wafer's fabric).")
+PE = typer.Option("wse-3", "--pe", help="Wafer id from the catalog (wse-2, wse-3).")
+REDUCTION = typer.Option("chain", "--reduction", help="Row reduction pattern: chain or tree.")
+PRECISION = typer.Option("fp16", "--precision", help="fp16 or fp32.")
+PLOT = typer.Option(None, "--plot", help="Write utilisation heatmaps to this PNG (needs the "
+                    "plot extra).")
+TRACE = typer.Option(None, "--trace", help="Write a Chrome/Perfetto trace JSON (small grids).")
+JSON = typer.Option(False, "--json", help="Machine output in SI units.")
+SEED = typer.Option(0, "--seed", help="Seed of the random inputs.")
+
+
+def _run(grid: str, pe: str, plot: str | None, trace: str | None, as_json: bool,
+         run: Callable[..., MeshResult]) -> None:
+    """Check the outputs are possible, simulate, then print and write what was asked."""
+    cols, rows = parse_grid(grid)
+    machine_of(pe, (cols, rows), catalog())
+    if trace:
+        check_traceable(cols * rows)
+    if plot:
+        require_matplotlib()
+    result = run(grid=(cols, rows), pe=pe, trace=bool(trace), catalog=catalog())
+    if plot:
+        save_heatmaps(result, plot)
+    if trace:
+        write_trace(result, trace)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        _print(result)
+
+
+def _print(r: MeshResult) -> None:
+    out = console()
+    cols, rows = r.grid
+    out.print(f"{r.kernel} on {cols}x{rows} PEs of {r.pe} ({r.precision})", style="bold")
+    table = Table(show_header=False)
+    rows_ = {
+        "cycles": f"{r.cycles:,}",
+        "time": f"{fmt_time(r.time_s)} ({fmt_time(r.time_s_lo)} to {fmt_time(r.time_s_hi)} over "
+                "the catalog clock range)",
+        "achieved": f"{fmt_flops(r.flops_per_s)}",
+        "max abs error vs NumPy": f"{r.max_abs_error:.3g}",
+        "compute utilisation": f"mean {r.compute_util.mean():.1%}, max {r.compute_util.max():.1%}",
+        "link utilisation": f"mean {r.link_util.mean():.1%}, max {r.link_util.max():.1%}",
+        "peak SRAM per PE": fmt_bytes(r.peak_sram_bytes_per_pe),
+        "wavelets sent / received": f"{r.wavelets_sent:,} / {r.wavelets_received:,}",
+        "simulation": f"{r.sim_wall_s:.2f} s wall, {r.pe_cycles_per_s:.3g} PE-cycles/s",
+    }
+    for key, value in rows_.items():
+        table.add_row(key, value)
+    out.print(table)
+    parts = Table(title="cycle breakdown", title_justify="left")
+    for head in ("phase", "cycles", "share"):
+        parts.add_column(head)
+    for key, value in r.breakdown.items():
+        parts.add_row(key, f"{value:,}", f"{value / r.cycles:.1%}")
+    out.print(parts)
+
+
+@app.command("gemv")
+def gemv(m: int = typer.Option(4096, "--m", help="Rows of W (outputs)."),
+         n: int = typer.Option(4096, "--n", help="Columns of W (inputs)."),
+         grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
+         plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
+    """y = W[m, n] @ x: x multicast down columns, partial sums reduced along rows."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_gemv(
+        m, n, reduction=reduction, precision=precision, seed=seed, **kw))
+
+
+@app.command("gemm")
+def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
+         k: int = typer.Option(512, "--k", help="Columns of A, rows of B."),
+         n: int = typer.Option(512, "--n", help="Columns of B and C."),
+         grid: str = GRID, pe: str = PE, precision: str = PRECISION, plot: str = PLOT,
+         trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
+    """C[m, n] = A[m, k] @ B[k, n] by SUMMA (row and column panel multicasts)."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_gemm(
+        m, k, n, precision=precision, seed=seed, **kw))
+
+
+@app.command("allreduce")
+def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per PE."),
+              scope: str = typer.Option("row", "--scope", help="row, col or grid."),
+              op: str = typer.Option("sum", "--op", help="sum or max."),
+              grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
+              trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
+    """All-reduce a vector within every row, every column or the whole grid."""
+    if op not in ("sum", "max"):
+        raise ConfigError(f"--op {op!r} is not one of sum, max")
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_allreduce(
+        length, scope=scope, reduction=reduction, op=op, seed=seed, **kw))
+
+
+@app.command("broadcast")
+def broadcast(length: int = typer.Option(1024, "--length", help="fp32 values."),
+              scope: str = typer.Option("row", "--scope", help="row, col or grid."),
+              grid: str = GRID, pe: str = PE, plot: str = PLOT, trace: str = TRACE,
+              as_json: bool = JSON, seed: int = SEED) -> None:
+    """Multicast a vector along every row, every column or over the whole grid."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_broadcast(
+        length, scope=scope, seed=seed, **kw))
+
+
+@app.command("softmax")
+def softmax(m: int = typer.Option(64, "--m", help="Rows of X."),
+            n: int = typer.Option(1024, "--n", help="Columns of X (softmax axis)."),
+            grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
+            trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
+    """Row-wise softmax of X[m, n] (fp32)."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_softmax(
+        m, n, reduction=reduction, seed=seed, **kw))
+
+
+@app.command("layernorm")
+def layernorm(m: int = typer.Option(64, "--m", help="Rows of X."),
+              n: int = typer.Option(1024, "--n", help="Columns of X (normalised axis)."),
+              rms: bool = typer.Option(False, "--rms", help="RMS norm (no mean, no bias)."),
+              grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
+              trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
+    """Layer norm (or RMS norm) of each row of X[m, n] (fp32)."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_layernorm(
+        m, n, reduction=reduction, rms=rms, seed=seed, **kw))
+
+
+@app.command("decode-layer")
+def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Catalog model."),
+                 d_model: int = typer.Option(128, "--d-model", help="Scaled-down width."),
+                 heads: int = typer.Option(4, "--heads", help="Scaled-down query heads."),
+                 seq_len: int = typer.Option(16, "--seq-len", help="Tokens incl. the new one."),
+                 grid: str = typer.Option("8x8", "--grid", help="PE grid COLSxROWS."),
+                 pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
+                 plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON,
+                 seed: int = SEED) -> None:
+    """One decode step of a scaled-down layer of MODEL, checked against a NumPy layer."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_decode(
+        model, d_model, heads, seq_len, reduction=reduction, precision=precision, seed=seed,
+        **kw))
+
+
+@app.command("calibrate")
+def calibrate(pe: str = PE,
+              write: bool = typer.Option(False, "--write", help="Write the fitted value into "
+                                         "the catalog YAML of PE."),
+              as_json: bool = JSON) -> None:
+    """Fit the analytical GEMV model's gemv_efficiency_fraction to the simulator."""
+    before = chip_value(pe, catalog())
+    cal = run_calibrate(pe, catalog())
+    path = write_catalog(cal) if write else None
+    if as_json:
+        print_json({**cal.to_json(), "catalog_before": before,
+                    "written": str(path) if path else None})
+        return
+    out = console()
+    out.print(f"GEMV calibration on {pe}: {len(FIT_SET)} simulated GEMVs", style="bold")
+    out.print(f"gemv_efficiency_fraction = {cal.efficiency:g} (range {cal.lo:g} to {cal.hi:g}; "
+              f"catalog had {before})")
+    out.print(f"fit error: mean {cal.mean_rel_error:.2%}, max {cal.max_rel_error:.2%}")
+    table = Table()
+    for head in ("m", "n", "grid", "reduction", "simulated", "analytical", "error"):
+        table.add_column(head)
+    for m, n, c, r, red, s, a in cal.points:
+        table.add_row(str(m), str(n), f"{c}x{r}", red, f"{s:,}", f"{a:,.0f}", f"{a / s - 1:+.1%}")
+    out.print(table)
+    out.print(f"written to {path}" if path else "not written (add --write to update the catalog)")

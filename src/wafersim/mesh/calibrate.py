@@ -1,0 +1,128 @@
+"""Fit the analytical on-wafer GEMV model (`cost.wafer_gemv`) to the PE mesh simulator.
+
+The simulator runs the GEMVs of `FIT_SET` (shapes and grids chosen to span SIMD tails, x streams
+longer and shorter than the compute, and both reductions); the single free parameter of the
+analytical formula, `efficiency` (the achieved share of the fp16 SIMD rate in the per-PE loop),
+is chosen on a grid of 0.001 steps to minimise the mean absolute relative error of the cycles.
+`range` is every efficiency within one percentage point of that error. Hop latency, link rate and
+SIMD width come from the catalog, as in the simulator. `write_catalog` edits the one YAML line of
+`gemv_efficiency_fraction` (write to a temporary file, check it loads, then rename).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from wafersim.catalog import Catalog
+from wafersim.catalog.schema import Chip
+from wafersim.cost.wafer_gemv import gemv_cycles
+from wafersim.errors import ConfigError
+from wafersim.mesh.gemv import gemv
+from wafersim.mesh.machine import machine_of
+
+# (m, n, cols, rows, reduction): the documented fit set (docs/mesh.md)
+FIT_SET = tuple(
+    (m, n, cols, rows, red)
+    for (m, n) in ((1024, 1024), (4096, 4096), (8192, 2048), (2048, 8192), (3000, 5000))
+    for (cols, rows) in ((32, 32), (64, 64), (128, 96), (256, 256))
+    for red in ("chain", "tree")
+)
+EFFICIENCIES = np.round(np.arange(0.200, 1.0005, 0.001), 3)
+SOURCE_ID = "cb-mesh-cal"
+CATALOG_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "cerebras"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The fitted efficiency, its range and the fit's errors over `points`."""
+
+    pe: str
+    efficiency: float
+    lo: float
+    hi: float
+    mean_rel_error: float
+    max_rel_error: float
+    points: tuple[tuple[int, int, int, int, str, int, float], ...]  # ..., simulated, analytical
+
+    def to_json(self) -> dict[str, object]:
+        return {"pe": self.pe, "gemv_efficiency_fraction": self.efficiency,
+                "range": [self.lo, self.hi], "mean_rel_error": self.mean_rel_error,
+                "max_rel_error": self.max_rel_error,
+                "points": [dict(zip(("m", "n", "cols", "rows", "reduction", "simulated_cycles",
+                                     "analytical_cycles"), p, strict=True)) for p in self.points]}
+
+
+def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
+               efficiency: float | np.ndarray, catalog: Catalog | None = None):  # type: ignore[no-untyped-def]
+    """`cost.wafer_gemv.gemv_cycles` with the wafer's catalog figures (vectorised over
+    `efficiency`)."""
+    mach = machine_of(pe, (cols, rows), catalog)
+    return gemv_cycles(m, n, cols, rows, mach.simd_fmac_per_cycle["fp16"], mach.hop_latency_cycles,
+                       np.asarray(efficiency, dtype=float), reduction,
+                       cycles_per_wavelet=mach.cycles_per_wavelet)
+
+
+def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
+              fit_set: tuple = FIT_SET) -> Calibration:
+    """Simulate the fit set on `pe` and fit `gemv_efficiency_fraction`."""
+    sim = np.array([gemv(m, n, (c, r), pe, red, catalog=catalog).cycles
+                    for m, n, c, r, red in fit_set], dtype=float)
+    model = np.array([analytical(pe, m, n, c, r, red, EFFICIENCIES, catalog)
+                      for m, n, c, r, red in fit_set])  # (points, efficiencies)
+    errors = np.abs(model / sim[:, None] - 1.0)
+    mean = errors.mean(axis=0)
+    best = int(np.argmin(mean))
+    near = EFFICIENCIES[mean <= mean[best] + 0.01]
+    points = tuple((m, n, c, r, red, int(s), float(model[i, best]))
+                   for i, ((m, n, c, r, red), s) in enumerate(zip(fit_set, sim, strict=True)))
+    return Calibration(pe, float(EFFICIENCIES[best]), float(near.min()), float(near.max()),
+                       float(mean[best]), float(errors[:, best].max()), points)
+
+
+def catalog_line(cal: Calibration) -> str:
+    """The new YAML line of `gemv_efficiency_fraction` (two-space indent, inside `wafer:`)."""
+    note = (f"achieved share of the FP16 SIMD rate in the per-PE GEMV loop, fitted to the PE mesh "
+            f"simulator over {len(cal.points)} GEMVs (mean error {cal.mean_rel_error:.1%}, max "
+            f"{cal.max_rel_error:.1%}); the SRAM ports cap @fmach at 4 fp16 elements per cycle. "
+            f"Command: wafersim mesh calibrate --pe {cal.pe} --write")
+    return (f"  gemv_efficiency_fraction: {{value: {cal.efficiency:g}, range: [{cal.lo:g}, "
+            f"{cal.hi:g}], tag: derived, source: {SOURCE_ID}, note: \"{note}\"}}")
+
+
+def write_catalog(cal: Calibration, directory: Path = CATALOG_DIR) -> Path:
+    """Replace the `gemv_efficiency_fraction` line of `<pe>.yaml`, keeping everything else."""
+    path = directory / f"{cal.pe}.yaml"
+    text = path.read_text()
+    pattern = re.compile(r"^  gemv_efficiency_fraction:.*$", re.MULTILINE)
+    if len(pattern.findall(text)) != 1:
+        raise ConfigError(f"{path}: expected one 'gemv_efficiency_fraction' line under 'wafer:'; "
+                          "add it before calibrating")
+    new = pattern.sub(lambda _: catalog_line(cal), text)
+    _check_yaml(new, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new)
+    os.chmod(tmp, path.stat().st_mode & 0o777)
+    os.replace(tmp, path)
+    return path
+
+
+def _check_yaml(text: str, path: Path) -> None:
+    data = yaml.safe_load(text)
+    q = data.get("wafer", {}).get("gemv_efficiency_fraction", {})
+    if not isinstance(q, dict) or "value" not in q:
+        raise ConfigError(f"{path}: the edited gemv_efficiency_fraction line does not parse")
+
+
+def chip_value(pe: str, catalog: Catalog) -> float | None:
+    part = catalog.get(pe)
+    if isinstance(part, Chip) and part.wafer and part.wafer.gemv_efficiency_fraction:
+        return part.wafer.gemv_efficiency_fraction.value
+    return None

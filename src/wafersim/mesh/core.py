@@ -1,0 +1,58 @@
+"""The compute engines of all PEs: when each is free, cycles it was busy, FLOPs it did.
+
+A PE's core runs one task at a time (tasks run to completion; Cerebras SDK, "Tasks"). Two kinds
+of work are modelled, both vectorised over the grid:
+
+- `run`: a local op that starts when its inputs are ready and the core is free and takes a given
+  number of cycles (a SIMD op over v elements at width w takes ceil(v / w) cycles: the SIMD tail);
+- `consume`: a data task per incoming wavelet (as for `fabin` DSDs): wavelet i arrives at
+  a0 + i * spacing and costs w_i cycles, so t_i = max(a_i, t_{i-1}) + w_i. The recurrence is
+  linear in i between its ends, so its exact solution is the larger of two terms (below).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def simd_cycles(elements: np.ndarray | int, width: int) -> np.ndarray:
+    """Cycles of one SIMD op over `elements` at `width` per cycle (ceil: the tail costs a cycle)."""
+    return np.ceil(np.asarray(elements, dtype=float) / width)
+
+
+class Core:
+    """Per-PE compute state as (rows, cols) arrays."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.free = np.zeros(shape)
+        self.busy = np.zeros(shape)
+        self.flops = np.zeros(shape)
+
+    def run(self, ready: np.ndarray | float, cycles: np.ndarray | float,
+            where: np.ndarray | None = None, flops: np.ndarray | float = 0.0) -> np.ndarray:
+        """Start at max(free, ready), run `cycles`; returns the done cycle of every PE."""
+        start = np.maximum(self.free, ready)
+        done = start + cycles
+        if where is None:
+            where = np.ones(self.free.shape, dtype=bool)
+        self.free = np.where(where, done, self.free)
+        self.busy += np.where(where, cycles, 0.0)
+        self.flops += np.where(where, flops, 0.0)
+        return np.where(where, done, self.free)
+
+    def consume(self, first: np.ndarray, wavelets: np.ndarray, spacing: float,
+                work_full: np.ndarray | float, work_last: np.ndarray | float,
+                flops: np.ndarray | float = 0.0) -> np.ndarray:
+        """Process a stream wavelet by wavelet (see the module docstring); returns done cycles.
+
+        done = max(max(free, a0) + (L-1) w + w_last,  a0 + (L-1) spacing + w_last)
+        """
+        got = wavelets > 0
+        a0 = np.where(got, first, 0.0)
+        tail = np.maximum(wavelets - 1, 0)
+        work = tail * work_full + work_last
+        done = np.maximum(np.maximum(self.free, a0) + work, a0 + tail * spacing + work_last)
+        self.free = np.where(got, done, self.free)
+        self.busy += np.where(got, work, 0.0)
+        self.flops += np.where(got, flops, 0.0)
+        return np.where(got, done, self.free)

@@ -1,0 +1,141 @@
+"""The fabric: links between neighbouring routers, streams of wavelets, link occupancy, counters.
+
+A stream is `L` wavelets a PE's core injects on one color. It moves along a row or column as far
+as the color's routes carry it, and each PE whose route includes RAMP receives a copy (multicast).
+Link model (Cerebras SDK, "A Conceptual View"): one 32-bit wavelet per link and direction per
+`1 / link_wavelets_per_cycle` cycles, `hop_latency_cycles` from router to router. Streams are
+pipelined: the first wavelet enters link k of its path at
+
+    s_k = max(s_{k-1} + hop, free_k),   s_1 = max(ready, free_1)
+
+(wormhole-style cut-through; `free_k` is when link k finished its previous stream) and wavelet i
+follows at s_k + i * cycles_per_wavelet. Solving the recurrence for every link at once is a running
+maximum along the line (`np.maximum.accumulate`), segmented per sender, so a whole phase over the
+grid is a handful of array operations. Links are granted to streams in issue order; colors share
+the physical link (a stream holds it from its first to its last wavelet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wafersim.errors import ConfigError
+from wafersim.mesh.machine import PEMachine
+from wafersim.mesh.orient import DIRECTIONS, orient
+from wafersim.mesh.routes import EAST, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
+
+PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
+_SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a stream delivered to each core: first-wavelet cycle (inf: nothing) and count."""
+
+    first: np.ndarray
+    wavelets: np.ndarray
+    spacing: float  # cycles between consecutive wavelets
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.first + np.maximum(self.wavelets - 1, 0) * self.spacing
+
+
+class Fabric:
+    """Link state over the grid: when each link is free and how many wavelets crossed it."""
+
+    def __init__(self, machine: PEMachine, routes: RouteTable) -> None:
+        shape = (machine.rows, machine.cols)
+        self.routes = routes
+        self.hop = machine.hop_latency_cycles
+        self.spacing = machine.cycles_per_wavelet
+        self.free = np.zeros((4, *shape))  # per outgoing direction, indexed like DIRECTIONS
+        self.link_wavelets = np.zeros((4, *shape), dtype=np.int64)
+        self.link_cycles = np.zeros((4, *shape))
+        self.router_in = np.zeros(shape, dtype=np.int64)
+        self.ramp_out = np.zeros(shape, dtype=np.int64)
+        self.ramp_in = np.zeros(shape, dtype=np.int64)
+        self.horizon = 0.0  # latest cycle a delivered wavelet reached a core
+
+    def _views(self, d: str) -> tuple[np.ndarray, ...]:
+        k = DIRECTIONS.index(d)
+        return (orient(self.free[k], d), orient(self.link_wavelets[k], d),
+                orient(self.link_cycles[k], d), orient(self.router_in, d),
+                orient(self.ramp_out, d), orient(self.ramp_in, d))
+
+    def send(self, color: int, d: str, senders: np.ndarray, wavelets: np.ndarray | int,
+             ready: np.ndarray | float) -> Delivery:
+        """Each sender (bool mask) injects `wavelets` on `color` at cycle `ready`, towards `d`."""
+        shape = senders.shape
+        n = orient(np.broadcast_to(np.asarray(wavelets, dtype=np.int64), shape), d)
+        t0 = orient(np.broadcast_to(np.asarray(ready, dtype=float), shape), d)
+        port = PORT_OF[d]
+        tx = orient(self.routes.sends(color, port), d)
+        rx_in = orient(self.routes.receives_from(color, OPPOSITE[port]), d)
+        snd = orient(senders, d) & (n > 0) & tx
+        self._check_senders(color, d, snd)
+        idx = np.arange(snd.shape[1])
+        link_on = np.zeros(snd.shape, dtype=bool)
+        link_on[:, :-1] = tx[:, :-1] & rx_in[:, 1:]
+        start = snd & link_on
+        first_link = np.maximum.accumulate(np.where(start, idx, -1), axis=1)
+        last_off = np.maximum.accumulate(np.where(link_on, -1, idx), axis=1)
+        in_seg = link_on & (first_link >= 0) & (last_off < first_link)
+        src = np.where(in_seg, first_link, 0)
+        n_link = np.where(in_seg, np.take_along_axis(n, src, axis=1), 0)
+        enter = self._enter(d, in_seg, start, src, np.take_along_axis(t0, src, axis=1), idx)
+        return self._commit(color, d, start, in_seg, n, n_link, enter)
+
+    def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
+        rx = orient(self.routes.rx[color], d)
+        bad = snd & (rx != RAMP)
+        if bad.any():
+            line, pos = (int(i) for i in np.argwhere(bad)[0])
+            raise ConfigError(f"color {color}: sender at line {line}, position {pos} (direction "
+                              f"{d}) is not routed from its RAMP; route it before sending")
+
+    def _enter(self, d: str, in_seg: np.ndarray, start: np.ndarray, src: np.ndarray,
+               t0: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Cycle the first wavelet enters each link of each segment (the module's recurrence)."""
+        free = self._views(d)[0]
+        g = np.where(in_seg, free - idx * self.hop, -np.inf)
+        seed = in_seg & (idx == src)
+        g = np.where(seed, np.maximum(g, t0 - src * self.hop), g)
+        segment = np.cumsum(start, axis=1) * _SEGMENT
+        return idx * self.hop + np.maximum.accumulate(g + segment, axis=1) - segment
+
+    def _commit(self, color: int, d: str, start: np.ndarray, in_seg: np.ndarray, n: np.ndarray,
+                n_link: np.ndarray, enter: np.ndarray) -> Delivery:
+        free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
+        hold = n_link * self.spacing
+        free[...] = np.where(in_seg, enter + hold, free)
+        link_w += n_link
+        link_c += hold
+        got = np.zeros(n.shape, dtype=np.int64)
+        got[:, 1:] = n_link[:, :-1]
+        first = np.full(n.shape, np.inf)
+        first[:, 1:] = np.where(in_seg[:, :-1], enter[:, :-1] + self.hop, np.inf)
+        router_in += got
+        ramp_out += np.where(start, n, 0)
+        deliver = orient(self.routes.sends(color, RAMP), d) & (got > 0)
+        ramp_in += np.where(deliver, got, 0)
+        out_first = np.full(self.router_in.shape, np.inf)
+        out_n = np.zeros(self.router_in.shape, dtype=np.int64)
+        orient(out_first, d)[...] = np.where(deliver, first, np.inf)
+        orient(out_n, d)[...] = np.where(deliver, got, 0)
+        delivery = Delivery(out_first, out_n, self.spacing)
+        if out_n.any():
+            self.horizon = max(self.horizon, float(delivery.last[out_n > 0].max()))
+        return delivery
+
+    def wavelets_sent(self) -> int:
+        return int(self.link_wavelets.sum())
+
+    def wavelets_received(self) -> int:
+        return int(self.router_in.sum())
+
+    def link_cycles_per_pe(self) -> np.ndarray:
+        """Cycles each PE's busiest outgoing link was occupied."""
+        return self.link_cycles.max(axis=0)

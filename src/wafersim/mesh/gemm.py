@@ -1,0 +1,108 @@
+"""GEMM C = A @ B on the PE mesh by SUMMA (van de Geijn and Watts 1997; the SDK benchmark
+`gemm-collectives_2d` uses the same scheme).
+
+PE (r, c) owns the C tile C[r-block, c-block] (tm x tp). K is cut into P = max(rows, cols)
+panels of kb = ceil(K / P); panel s of A lives on PE column s % cols and panel s of B on PE row
+s % rows. Step s: the owners multicast their A panel (tm x kb) along their PE row both ways and
+their B panel (kb x tp) along their PE column both ways (one color per direction); once both
+panels have arrived, every PE runs kb * tp @fmach ops of length tm into its C tile. Panels are
+double-buffered: the panel of step s is sent once its sender finished step s - 2, so
+communication of one step overlaps computation of the previous one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.catalog import Catalog
+from wafersim.mesh.core import simd_cycles
+from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
+from wafersim.mesh.layout import (
+    check_positive,
+    dtype_of,
+    from_tiles,
+    max_abs_error,
+    random_inputs,
+    tile_of,
+    to_tiles,
+)
+from wafersim.mesh.lines import multicast
+from wafersim.mesh.machine import PRECISION_BYTES, machine_of
+from wafersim.mesh.result import MeshResult
+
+COLORS = {"E": 4, "W": 5, "S": 6, "N": 7}
+
+
+def _panels(a: np.ndarray, b: np.ndarray, rows: int, cols: int):  # type: ignore[no-untyped-def]
+    """A -> (rows, P, tm, kb) and B -> (cols, P, kb, tp) panel tiles, zero-padded."""
+    steps = max(rows, cols)
+    ap = to_tiles(a, rows, steps)  # (rows, P, tm, kb)
+    bp = to_tiles(b, steps, cols).transpose(1, 0, 2, 3)  # (cols, P, kb, tp)
+    return ap, bp, steps
+
+
+def _send_panel(sim: MeshSim, owners: np.ndarray, ways: tuple[str, str], wavelets: int,
+                ready: np.ndarray) -> np.ndarray:
+    """Multicast from `owners` both ways along their line; returns the last arrival per PE."""
+    last = np.where(owners, ready, -np.inf)
+    for d in ways:
+        got = multicast(sim, COLORS[d], d, owners, wavelets, ready)
+        last = np.maximum(last, np.where(got.wavelets > 0, got.last, -np.inf))
+    return last
+
+
+def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
+    """Allocate SUMMA's SRAM on every PE (fails before any data is made if it cannot fit)."""
+    rows, cols = sim.shape
+    steps = max(rows, cols)
+    tm, kb, tp = tile_of(m, rows), tile_of(k, steps), tile_of(n, cols)
+    size = PRECISION_BYTES[precision]
+    sim.alloc("A panels", -(-steps // cols) * tm * kb * size)
+    sim.alloc("B panels", -(-steps // rows) * kb * tp * size)
+    sim.alloc("panel buffers", 2 * (tm * kb + kb * tp) * size)
+    sim.alloc("C", tm * tp * size)
+
+
+def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
+            allocate: bool = True) -> np.ndarray:
+    """Run C = A @ B by SUMMA on `sim`; returns C in fp32 (accumulated in `precision`)."""
+    m, p = a.shape[0], b.shape[1]
+    rows, cols = sim.shape
+    if allocate:
+        reserve(sim, m, a.shape[1], p, precision)
+    ap, bp, steps = _panels(a, b, rows, cols)
+    tm, kb, tp = ap.shape[2], ap.shape[3], bp.shape[3]
+    per = sim.machine.values_per_wavelet(precision)
+    work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
+    c = np.zeros((rows, cols, tm, tp), dtype=ap.dtype)
+    done = [np.full(sim.shape, sim.now())] * 2
+    r_idx, c_idx = np.indices(sim.shape)
+    for s in range(steps):
+        ready = done[-2]
+        got_a = _send_panel(sim, c_idx == s % cols, ("E", "W"), -(-tm * kb // per), ready)
+        got_b = _send_panel(sim, r_idx == s % rows, ("S", "N"), -(-kb * tp // per), ready)
+        done.append(sim.compute("gemm", np.maximum(got_a, got_b), work,
+                                flops=2.0 * tm * kb * tp))
+        # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
+        c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
+    sim.mark("summa")
+    return from_tiles(c.astype(np.float32), (m, p))
+
+
+def gemm(m: int, k: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
+         precision: str = "fp16", seed: int = 0, trace: bool = False,
+         catalog: Catalog | None = None, hop_latency_cycles: float | None = None,
+         link_wavelets_per_cycle: float | None = None) -> MeshResult:
+    """Simulate C[m, n] = A[m, k] @ B[k, n] with random inputs on a (cols, rows) grid."""
+    check_positive(m=m, k=k, n=n)
+    dtype_of(precision)
+    machine = machine_of(pe, grid, catalog, hop_latency_cycles, link_wavelets_per_cycle)
+    sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
+    reserve(sim, m, k, n, precision)
+    a, b = random_inputs(seed, precision, (m, k), (k, n))
+    b = (b / np.sqrt(k)).astype(b.dtype)
+    c = gemm_on(sim, a, b, precision, allocate=False)
+    wide = np.float64 if a.size + b.size <= 1 << 24 else np.float32
+    error = max_abs_error(c, a.astype(wide) @ b.astype(wide))
+    return sim.finish("gemm", precision, 2.0 * m * k * n, c, error,
+                      {"m": m, "k": k, "n": n, "algorithm": "summa", "seed": seed})

@@ -1,0 +1,69 @@
+"""Distributing arrays over the grid and gathering them back (zero padding to whole tiles).
+
+A matrix A[M, N] on `rows` x `cols` PEs: PE (r, c) holds the tile A[r*tm:(r+1)*tm, c*tn:(c+1)*tn]
+with tm = ceil(M / rows), tn = ceil(N / cols) (the layout of the Cerebras SDK GEMV tutorials and
+WaferLLM's MeshGEMV). Tiles live in one (rows, cols, tm, tn) array so every PE's work is one
+vectorised NumPy operation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from wafersim.errors import ConfigError
+
+DTYPES = {"fp16": np.float16, "fp32": np.float32}
+
+
+def tile_of(size: int, parts: int) -> int:
+    return max(1, math.ceil(size / parts))
+
+
+def to_tiles(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """A[M, N] -> (rows, cols, tm, tn), zero-padded."""
+    tm, tn = tile_of(a.shape[0], rows), tile_of(a.shape[1], cols)
+    padded = np.zeros((rows * tm, cols * tn), dtype=a.dtype)
+    padded[: a.shape[0], : a.shape[1]] = a
+    return padded.reshape(rows, tm, cols, tn).transpose(0, 2, 1, 3).copy()
+
+
+def from_tiles(t: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(rows, cols, tm, tn) -> A[M, N] (padding dropped)."""
+    rows, cols, tm, tn = t.shape
+    return t.transpose(0, 2, 1, 3).reshape(rows * tm, cols * tn)[: shape[0], : shape[1]]
+
+
+def to_slices(v: np.ndarray, parts: int) -> np.ndarray:
+    """v[N] -> (parts, ceil(N / parts)), zero-padded."""
+    t = tile_of(v.shape[0], parts)
+    padded = np.zeros(parts * t, dtype=v.dtype)
+    padded[: v.shape[0]] = v
+    return padded.reshape(parts, t)
+
+
+def check_positive(**sizes: int) -> None:
+    """Every named size must be a positive integer."""
+    for name, value in sizes.items():
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise ConfigError(f"{name} {value!r} must be a positive integer, e.g. --{name} 1024")
+
+
+def dtype_of(precision: str):  # type: ignore[no-untyped-def]
+    if precision not in DTYPES:
+        raise ConfigError(f"precision {precision!r} is not one of {', '.join(DTYPES)}")
+    return DTYPES[precision]
+
+
+def random_inputs(seed: int, precision: str, *shapes: tuple[int, ...]) -> list[np.ndarray]:
+    """Uniform(-1, 1) arrays with an explicit seed, cast to the kernel precision."""
+    rng = np.random.default_rng(seed)
+    dt = dtype_of(precision)
+    return [rng.uniform(-1.0, 1.0, size=s).astype(dt) for s in shapes]
+
+
+def max_abs_error(got: np.ndarray, want: np.ndarray) -> float:
+    if got.size == 0:
+        return 0.0
+    return float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))

@@ -1,0 +1,126 @@
+"""Row-wise softmax and layer norm (or RMS norm) of a matrix X[m, n] spread over the grid.
+
+PE (r, c) holds the tile X[r-block, c-block] in fp32. A row of X spans one row of PEs, so every
+row statistic is a local reduction over the tile followed by an all-reduce along the PE row
+(`collectives.allreduce_on`, chain or tree):
+
+    softmax:   mu = max_j x;  e = exp(x - mu);  s = sum_j e;  y = e / s
+    layernorm: mu = mean_j x;  v = mean_j (x - mu)^2;  y = (x - mu) * rsqrt(v + eps) * g + b
+    rmsnorm:   y = x * rsqrt(mean_j x^2 + eps) * g
+
+Element-wise costs follow `elementwise` (SIMD width capped by the SRAM ports; software
+transcendentals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.catalog import Catalog
+from wafersim.mesh.collectives import allreduce_on
+from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles, unary_cycles
+from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
+from wafersim.mesh.gemv import check_reduction
+from wafersim.mesh.layout import (
+    check_positive,
+    from_tiles,
+    max_abs_error,
+    random_inputs,
+    tile_of,
+    to_slices,
+    to_tiles,
+)
+from wafersim.mesh.machine import machine_of
+from wafersim.mesh.result import MeshResult
+
+
+def _local(sim: MeshSim, name: str, cycles: np.ndarray) -> None:
+    sim.compute(name, sim.core.free, cycles)
+    sim.mark("local")
+
+
+def softmax_on(sim: MeshSim, xt: np.ndarray, n: int, reduction: str = "chain") -> np.ndarray:
+    """Row-wise softmax of the tiles `xt` (rows, cols, tm, tn) over the first `n` columns."""
+    m = sim.machine
+    tm, tn = xt.shape[2], xt.shape[3]
+    valid = (np.arange(sim.shape[1])[:, None] * tn + np.arange(tn)) < n  # (cols, tn)
+    x = np.where(valid[None, :, None, :], xt, -np.inf).astype(np.float32)
+    _local(sim, "row max", unary_cycles(m, tm * tn))
+    top = allreduce_on(sim, x.max(axis=3), "row", reduction, "max")
+    e = np.where(valid[None, :, None, :], np.exp(x - top[..., None]), 0.0).astype(np.float32)
+    _local(sim, "exp", transcendental_cycles(m, tm * tn))
+    total = allreduce_on(sim, e.sum(axis=3, dtype=np.float32), "row", reduction, "sum")
+    _local(sim, "scale", transcendental_cycles(m, tm) + binary_cycles(m, tm * tn))
+    return (e * (np.float32(1.0) / total)[..., None]).astype(np.float32)
+
+
+def norm_on(sim: MeshSim, xt: np.ndarray, n: int, gamma: np.ndarray, beta: np.ndarray | None,
+            eps: float = 1e-5, reduction: str = "chain") -> np.ndarray:
+    """Layer norm (beta given) or RMS norm (beta None) of each row of the tiles over `n` columns."""
+    m = sim.machine
+    tm, tn = xt.shape[2], xt.shape[3]
+    g = to_slices(gamma.astype(np.float32), sim.shape[1])[None, :, None, :]
+    x = xt.astype(np.float32)
+    if beta is not None:
+        _local(sim, "sum", unary_cycles(m, tm * tn))
+        mean = allreduce_on(sim, x.sum(axis=3, dtype=np.float32), "row", reduction) / np.float32(n)
+        valid = (np.arange(sim.shape[1])[:, None] * tn + np.arange(tn)) < n
+        x = np.where(valid[None, :, None, :], x - mean[..., None], 0.0).astype(np.float32)
+        _local(sim, "center", binary_cycles(m, tm * tn))
+    _local(sim, "square", binary_cycles(m, tm * tn))
+    ss = allreduce_on(sim, (x * x).sum(axis=3, dtype=np.float32), "row", reduction)
+    inv = (np.float32(1.0) / np.sqrt(ss / np.float32(n) + np.float32(eps))).astype(np.float32)
+    _local(sim, "rsqrt", transcendental_cycles(m, tm))
+    y = x * inv[..., None] * g
+    if beta is not None:
+        y = y + to_slices(beta.astype(np.float32), sim.shape[1])[None, :, None, :]
+    _local(sim, "affine", binary_cycles(m, tm * tn) * (3 if beta is not None else 2))
+    return y.astype(np.float32)
+
+
+def _start(pe, grid, catalog, trace, m, n) -> MeshSim:  # type: ignore[no-untyped-def]
+    machine = machine_of(pe, grid, catalog)
+    sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
+    sim.alloc("X", tile_of(m, machine.rows) * tile_of(n, machine.cols) * 4 * 2)
+    return sim
+
+
+def softmax(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
+            reduction: str = "chain", seed: int = 0, trace: bool = False,
+            catalog: Catalog | None = None) -> MeshResult:
+    """Row-wise softmax of a random fp32 X[m, n] (scaled to [-4, 4]) on the mesh."""
+    check_positive(m=m, n=n)
+    check_reduction(reduction)
+    sim = _start(pe, grid, catalog, trace, m, n)
+    (x,) = random_inputs(seed, "fp32", (m, n))
+    x = (4 * x).astype(np.float32)
+    y = from_tiles(softmax_on(sim, to_tiles(x, *sim.shape), n, reduction), (m, n))
+    wide = np.exp(x - x.max(axis=1, keepdims=True).astype(np.float64))
+    error = max_abs_error(y, wide / wide.sum(axis=1, keepdims=True))
+    return sim.finish("softmax", "fp32", 5.0 * m * n, y, error,
+                      {"m": m, "n": n, "reduction": reduction, "seed": seed})
+
+
+def layernorm(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
+              reduction: str = "chain", rms: bool = False, seed: int = 0, trace: bool = False,
+              catalog: Catalog | None = None) -> MeshResult:
+    """Layer norm (or RMS norm) of each row of a random fp32 X[m, n] with random gain and bias."""
+    check_positive(m=m, n=n)
+    check_reduction(reduction)
+    sim = _start(pe, grid, catalog, trace, m, n)
+    x, gamma, beta = random_inputs(seed, "fp32", (m, n), (n,), (n,))
+    b = None if rms else beta
+    y = from_tiles(norm_on(sim, to_tiles(x, *sim.shape), n, gamma, b, 1e-5, reduction), (m, n))
+    error = max_abs_error(y, norm_reference(x, gamma, b, 1e-5))
+    return sim.finish("rmsnorm" if rms else "layernorm", "fp32", 8.0 * m * n, y, error,
+                      {"m": m, "n": n, "reduction": reduction, "seed": seed})
+
+
+def norm_reference(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray | None,
+                   eps: float) -> np.ndarray:
+    """NumPy layer norm (beta given) or RMS norm in float64."""
+    w = x.astype(np.float64)
+    if beta is not None:
+        w = w - w.mean(axis=-1, keepdims=True)
+    y = w / np.sqrt((w * w).mean(axis=-1, keepdims=True) + eps) * gamma
+    return y + beta if beta is not None else y

@@ -1,0 +1,97 @@
+"""Static per-color routes: the router configuration of every PE, as arrays over the grid.
+
+Each PE's router has five ports (RAMP to its own core, N, E, S, W). For every color (virtual
+channel) a PE has one input port and a set of output ports; a wavelet of that color arriving on
+the input port is copied to every output port, so multicast is a route with several outputs
+(Cerebras SDK, "A Conceptual View" and the `@set_color_config(x, y, color, .{.rx, .tx})` layout
+call). Routes are set per kernel phase; re-routing a color between phases stands for the SDK's
+fabric switches. A PE whose color is already routed differently is a configuration error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.errors import ConfigError
+from wafersim.mesh.orient import orient
+
+RAMP, NORTH, EAST, SOUTH, WEST = 0, 1, 2, 3, 4
+PORTS = {"R": RAMP, "N": NORTH, "E": EAST, "S": SOUTH, "W": WEST}
+OPPOSITE = {NORTH: SOUTH, SOUTH: NORTH, EAST: WEST, WEST: EAST}
+NONE = -1
+
+
+def bit(port: int) -> int:
+    return 1 << port
+
+
+class RouteTable:
+    """rx[color]: input port per PE (-1: unrouted); tx[color]: output-port bit mask per PE."""
+
+    def __init__(self, rows: int, cols: int, colors: int) -> None:
+        self.shape = (rows, cols)
+        self.colors = colors
+        self.rx = np.full((colors, rows, cols), NONE, dtype=np.int8)
+        self.tx = np.zeros((colors, rows, cols), dtype=np.uint8)
+        self.touched = np.zeros(colors, dtype=bool)  # colors routed at any time
+
+    def _check_color(self, color: int) -> None:
+        if not 0 <= color < self.colors:
+            raise ConfigError(f"color {color} is outside the router's {self.colors} colors "
+                              f"(0-{self.colors - 1}); the kernel needs fewer colors")
+
+    def set(self, color: int, where: np.ndarray, rx: int, tx: tuple[int, ...]) -> None:
+        """Route `color` at the PEs in boolean mask `where`: input `rx`, outputs `tx`."""
+        self._check_color(color)
+        mask = np.uint8(sum(bit(p) for p in tx))
+        clash = where & (self.rx[color] != NONE) & ((self.rx[color] != rx) | (self.tx[color] != mask))
+        if clash.any():
+            r, c = (int(i) for i in np.argwhere(clash)[0])
+            raise ConfigError(f"color {color} is already routed differently at PE ({r}, {c}); "
+                              "clear it before re-routing")
+        self.rx[color][where] = rx
+        self.tx[color][where] = mask
+        self.touched[color] |= bool(where.any())
+
+    def clear(self, color: int) -> None:
+        """Forget the routes of `color` (a switch between kernel phases)."""
+        self._check_color(color)
+        self.rx[color] = NONE
+        self.tx[color] = 0
+
+    def sends(self, color: int, port: int) -> np.ndarray:
+        return (self.tx[color] & bit(port)) != 0
+
+    def receives_from(self, color: int, port: int) -> np.ndarray:
+        return self.rx[color] == port
+
+    def used_colors(self) -> int:
+        return int(self.touched.sum())
+
+
+def line_routes(table: RouteTable, color: int, direction: int, senders: np.ndarray,
+                reach: np.ndarray, deliver: bool = True) -> None:
+    """Route `color` from each sender `reach` hops in `direction` (multicast to every PE on the way
+    when `deliver`, else only to the last). `senders` and `reach` are (rows, cols) arrays; the
+    segments must not overlap."""
+    rows, cols = table.shape
+    dname = {NORTH: "N", EAST: "E", SOUTH: "S", WEST: "W"}[direction]
+    s = orient(senders.astype(bool), dname)
+    k = orient(np.where(senders, reach, 0), dname)
+    idx = np.arange(s.shape[1])
+    start = np.maximum.accumulate(np.where(s, idx, -1), axis=1)
+    hops = np.maximum.accumulate(np.where(s, idx + k, -1), axis=1)
+    inside = (start >= 0) & (idx > start) & (idx <= hops)
+    last = inside & (idx == hops)
+    sender_o, inside_o, last_o = s & (k > 0), inside & ~last, last
+    back = OPPOSITE[direction]
+    table.set(color, _unorient(sender_o, dname, rows, cols), RAMP, (direction,))
+    mid = (direction, RAMP) if deliver else (direction,)
+    table.set(color, _unorient(inside_o, dname, rows, cols), back, mid)
+    table.set(color, _unorient(last_o, dname, rows, cols), back, (RAMP,))
+
+
+def _unorient(a: np.ndarray, d: str, rows: int, cols: int) -> np.ndarray:
+    out = np.zeros((rows, cols), dtype=bool)
+    orient(out, d)[...] = a
+    return out

@@ -1,0 +1,55 @@
+"""Chrome / Perfetto trace of a simulated kernel: one track per PE, one slice per core activity.
+
+Open the JSON in https://ui.perfetto.dev or chrome://tracing. Times are microseconds at the
+catalog clock; each slice also carries its start and end cycle. Only grids of at most
+`TRACE_MAX_PES` PEs are traced, so files stay small enough to open.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from wafersim.errors import ConfigError
+from wafersim.mesh.engine import TRACE_MAX_PES
+from wafersim.mesh.result import MeshResult
+
+
+def check_traceable(pes: int) -> None:
+    if pes > TRACE_MAX_PES:
+        raise ConfigError(f"--trace is limited to grids of at most {TRACE_MAX_PES} PEs (this grid "
+                          f"has {pes:,}); use a smaller --grid or drop --trace")
+
+
+def chrome_trace(result: MeshResult) -> dict[str, object]:
+    """The trace-event JSON object of `result` (which must have been run with trace=True)."""
+    if result.spans is None:
+        check_traceable(result.pes)
+        raise ConfigError("this result was simulated without trace=True; run it again with it")
+    cols = result.grid[0]
+    us_per_cycle = 1e6 / result.clock_hz
+    events: list[dict[str, object]] = [
+        {"ph": "M", "name": "process_name", "pid": 0, "args": {"name": f"{result.kernel} mesh"}}]
+    for pe in range(result.pes):
+        events.append({"ph": "M", "name": "thread_name", "pid": 0, "tid": pe,
+                       "args": {"name": f"PE ({pe // cols}, {pe % cols})"}})
+    for span in result.spans:
+        start, end = span.start.reshape(-1), span.end.reshape(-1)
+        for pe in np.flatnonzero(np.isfinite(start) & np.isfinite(end) & (end > start)):
+            events.append({"ph": "X", "name": span.name, "pid": 0, "tid": int(pe),
+                           "ts": float(start[pe]) * us_per_cycle,
+                           "dur": float(end[pe] - start[pe]) * us_per_cycle,
+                           "args": {"start_cycle": float(start[pe]), "end_cycle": float(end[pe])}})
+    return {"traceEvents": events, "displayTimeUnit": "ns",
+            "metadata": {"cycles": result.cycles, "clock_hz": result.clock_hz}}
+
+
+def write_trace(result: MeshResult, path: str | Path) -> Path:
+    out = Path(path)
+    try:
+        out.write_text(json.dumps(chrome_trace(result)))
+    except OSError as exc:
+        raise ConfigError(f"--trace {str(path)!r} cannot be written: {exc.strerror}") from None
+    return out

@@ -1,0 +1,78 @@
+"""Streams on the fabric: pipeline fill, link contention, multicast routes, conservation."""
+
+import numpy as np
+import pytest
+
+from wafersim.errors import ConfigError
+from wafersim.mesh import machine_of
+from wafersim.mesh.engine import MeshSim
+from wafersim.mesh.lines import multicast
+from wafersim.mesh.routes import EAST, RAMP, WEST
+
+
+def _sim(cols=6, rows=3, **kw):
+    return MeshSim(machine_of("wse-3", (cols, rows), **kw))
+
+
+def _west_edge(sim):
+    mask = np.zeros(sim.shape, dtype=bool)
+    mask[:, 0] = True
+    return mask
+
+
+def test_first_wavelet_arrives_one_hop_per_cycle():
+    sim = _sim()
+    got = multicast(sim, 0, "E", _west_edge(sim), 5, 10.0)
+    assert np.isinf(got.first[:, 0]).all()
+    np.testing.assert_array_equal(got.first[0, 1:], 10 + np.arange(1, 6))
+    np.testing.assert_array_equal(got.last[0, 1:], 10 + np.arange(1, 6) + 4)
+    assert (got.wavelets[:, 1:] == 5).all()
+
+
+def test_hop_latency_and_link_rate_shape_the_stream():
+    sim = _sim(hop_latency_cycles=3, link_wavelets_per_cycle=0.5)
+    got = multicast(sim, 0, "E", _west_edge(sim), 4, 0.0)
+    assert got.first[0, 5] == 15 and got.last[0, 5] == 15 + 3 * 2
+
+
+def test_second_stream_waits_for_the_link():
+    sim = _sim()
+    first = multicast(sim, 0, "E", _west_edge(sim), 8, 0.0)
+    second = multicast(sim, 1, "E", _west_edge(sim), 8, 0.0)
+    assert second.first[0, 1] == first.last[0, 1] + 1  # link 0 busy for 8 cycles
+    assert (second.first[:, 1:] > first.last[:, 1:]).all()
+
+
+def test_opposite_directions_do_not_contend():
+    sim = _sim()
+    east_edge = np.zeros(sim.shape, dtype=bool)
+    east_edge[:, -1] = True
+    multicast(sim, 0, "E", _west_edge(sim), 8, 0.0)
+    back = multicast(sim, 1, "W", east_edge, 8, 0.0)
+    assert back.first[0, -2] == 1
+
+
+def test_wavelets_sent_equal_received():
+    sim = _sim(5, 4)
+    multicast(sim, 0, "E", _west_edge(sim), 3, 0.0)
+    north = np.zeros(sim.shape, dtype=bool)
+    north[0] = True
+    multicast(sim, 0, "S", north, 7, 0.0)
+    assert sim.fabric.wavelets_sent() == sim.fabric.wavelets_received() == 4 * 4 * 3 + 5 * 3 * 7
+    assert sim.fabric.ramp_in.sum() == sim.fabric.wavelets_received()  # every hop delivers
+
+
+def test_conflicting_routes_are_an_error():
+    sim = _sim()
+    everywhere = np.ones(sim.shape, dtype=bool)
+    sim.routes.set(3, everywhere, RAMP, (EAST,))
+    with pytest.raises(ConfigError, match="already routed"):
+        sim.routes.set(3, everywhere, WEST, (RAMP,))
+    with pytest.raises(ConfigError, match="colors"):
+        sim.routes.set(24, everywhere, RAMP, (EAST,))
+
+
+def test_unrouted_sender_sends_nothing():
+    sim = _sim()
+    got = sim.fabric.send(0, "E", _west_edge(sim), 4, 0.0)
+    assert got.wavelets.sum() == 0 and sim.fabric.wavelets_sent() == 0
