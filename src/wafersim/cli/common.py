@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import ConfigError
@@ -55,15 +56,30 @@ def parse_amount(text: str, flag: str) -> float:
     return value
 
 
+def parse_ints(text: str, flag: str, example: str = "1,2,4") -> list[int]:
+    """'8' or '1,2,4,8' -> positive integers, or a one-line error naming `flag`."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r} must be an integer or a list like {example}") from None
+    if not values or min(values) < 1:
+        raise ConfigError(f"{flag} {text!r} must hold positive integers")
+    return values
+
+
 def parse_counts(text: str) -> list[int]:
     """'8' or '1,2,4,8' -> device counts."""
-    try:
-        counts = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--count {text!r} must be an integer or a list like 1,2,4") from None
-    if not counts or min(counts) < 1:
-        raise ConfigError(f"--count {text!r} must hold positive integers")
-    return counts
+    return parse_ints(text, "--count")
+
+
+def print_summary(title: str, rows: dict[str, str]) -> None:
+    """A bold title line and a two-column table of named figures."""
+    out = console()
+    out.print(title, style="bold")
+    table = Table(show_header=False)
+    for key, value in rows.items():
+        table.add_row(key, value)
+    out.print(table)
 
 
 PLAN_KEYS = {"tp": "tp", "pp": "pp", "dp": "dp", "cp": "cp", "ep": "ep", "zero": "zero",

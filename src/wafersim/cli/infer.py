@@ -6,21 +6,22 @@ import typer
 from rich.table import Table
 
 from wafersim.api import infer as run_infer
-from wafersim.cli.common import catalog, console, parse_duration, print_json
+from wafersim.cli.common import (
+    catalog,
+    console,
+    parse_duration,
+    parse_ints,
+    print_json,
+    print_summary,
+)
 from wafersim.cost.infer_result import InferResult
-from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.errors import InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
 
 def parse_batches(text: str) -> list[int]:
     """'8' or '1,8,64' -> requests in flight."""
-    try:
-        batches = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--batch {text!r} must be an integer or a list like 1,8,64") from None
-    if not batches or min(batches) < 1:
-        raise ConfigError(f"--batch {text!r} must hold requests >= 1")
-    return batches
+    return parse_ints(text, "--batch", "1,8,64")
 
 
 def infer(
@@ -102,11 +103,7 @@ def _summary(r: InferResult) -> dict[str, str]:
 
 def _print_one(r: InferResult) -> None:
     out = console()
-    out.print(f"{r.model} on {r.system} x{r.devices}", style="bold")
-    table = Table(show_header=False)
-    for key, value in _summary(r).items():
-        table.add_row(key, value)
-    out.print(table)
+    print_summary(f"{r.model} on {r.system} x{r.devices}", _summary(r))
     for title, parts, total in (("time per output token", r.decode_breakdown, r.tpot_s),
                                 ("time to first token", r.prefill_breakdown, r.ttft_s)):
         t = Table(title=title, title_justify="left")

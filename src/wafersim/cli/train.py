@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from wafersim.api import train as run_train
-from wafersim.cli.common import catalog, console, parse_amount, parse_counts, parse_plan, print_json
+from wafersim.cli.common import (
+    catalog,
+    console,
+    parse_amount,
+    parse_counts,
+    parse_plan,
+    print_json,
+    print_summary,
+)
 from wafersim.cost.result import TrainResult
 from wafersim.errors import InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
@@ -70,11 +78,7 @@ def train(
 
 def _print_one(r: TrainResult) -> None:
     out = console()
-    out.print(f"{r.model} on {r.system} x{r.devices}", style="bold")
-    table = Table(show_header=False)
-    for key, value in _summary(r).items():
-        table.add_row(key, value)
-    out.print(table)
+    print_summary(f"{r.model} on {r.system} x{r.devices}", _summary(r))
     parts = Table(title="step time breakdown", title_justify="left")
     parts.add_column("part")
     parts.add_column("time/step")
