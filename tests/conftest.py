@@ -7,9 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.cli import main
+
+# Property tests draw the same examples on every run (deterministic CI); explore locally with
+# pytest --hypothesis-seed=N.
+settings.register_profile("deterministic", derandomize=True)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(scope="session")
