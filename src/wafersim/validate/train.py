@@ -2,8 +2,8 @@
 
 Empty plan fields are searched, filled ones fixed. Runs from sources before 2023 used eager
 attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
-ones flash attention. An unknown count is sized like the team would: the smallest power-of-two
-multiple of a node that holds the model, at least 64 devices for whole-run metrics.
+ones flash attention. A row without a count (whole-run device-hours, where the metric is per
+device) runs on 1,024 devices.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ def attention_of(row: Record) -> str:
     return "eager" if year is not None and year < FLASH_FROM_YEAR else "flash"
 
 
-def run(row: Record, catalog: Catalog | None = None, plan_override: bool = True) -> TrainResult:
+def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
     """The training result for the workload `row` describes."""
     tokens = row.float("tokens") or 1e12  # only whole-run metrics need the real figure
     count = row.int("count") or DEFAULT_WHOLE_RUN_DEVICES
     return train(row.text("model") or "", row.text("system") or "", tokens, count=count,
                  global_batch=row.int("global_batch"), seq_len=row.int("seq_len"),
                  precision=row.text("precision") or "bf16", recompute=row.text("recompute") or "auto",
-                 catalog=catalog, plan=row.constraints() if plan_override else None,
+                 catalog=catalog, plan=row.constraints(),
                  attention=attention_of(row))
 
 
