@@ -255,8 +255,8 @@ def test_link_from_known_network(catalog):
 
 def test_link_defaults_are_listed(catalog):
     link = Link.from_network(catalog.get("neuronlink-v3-torus"))  # latency null, no efficiency
-    assert (link.latency_s, link.efficiency) == (0.0, 1.0)
-    assert link.assumptions == ("neuronlink-v3-torus: latency_s unknown; 0 assumed",
+    assert (link.latency_s, link.efficiency) == (5e-6, 1.0)
+    assert link.assumptions == ("neuronlink-v3-torus: latency_s unknown; 5e-06 assumed",
                                 "neuronlink-v3-torus: efficiency_fraction unknown; 1 assumed")
 
 

@@ -34,6 +34,9 @@ Seconds = float | npt.NDArray[np.float64]
 
 ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network")
 BUS_OPS = ("allreduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "reduce")
+# assumption: per-step latency of a link whose latency is unpublished: the catalog's typical
+# switched hop (NVLink 3 us, InfiniBand and PCIe 5 us); range 2-20 us
+DEFAULT_LATENCY_S = 5e-6
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Link:
         when given, else raises ConfigError.
         """
         bandwidth_Bps, bandwidth_note = _bandwidth(network, default_bandwidth_Bps, default_source)
-        latency_s, latency_note = _or_default(network.id, "latency_s", network.latency_s, 0.0)
+        latency_s, latency_note = _or_default(network.id, "latency_s", network.latency_s,
+                                               DEFAULT_LATENCY_S)
         efficiency, efficiency_note = _or_default(network.id, "efficiency_fraction",
                                                   network.efficiency_fraction, 1.0)
         notes = tuple(n for n in (bandwidth_note, latency_note, efficiency_note) if n)

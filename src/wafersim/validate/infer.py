@@ -1,48 +1,109 @@
 """Predict a published serving figure: the request shape, batch and plan a row describes.
 
-An empty batch on a throughput row means the team ran at its best batch: the batch and plan
-that maximise output tokens/s are searched. Latency rows without a batch run one request. The
-metric `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
-several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
-output tokens at TPOT.
+How a row's fields become a workload (each rule is an assumption, listed in `ASSUMPTIONS`):
+- An empty batch on a throughput row means the team ran at its best batch: the batch and plan
+  that maximise output tokens/s are searched. Latency rows without a batch run one request.
+- A published batch is the runtime's cap (TensorRT-LLM `max_batch_size`, MLPerf
+  `gpu_batch_size`): in-flight batching admits only the requests whose KV cache fits, so a
+  batch past the KV capacity runs at the capacity.
+- 8-bit matmul stacks keep the KV cache in 8 bits too (TensorRT-LLM FP8/FP4 recipes, MLPerf
+  submissions, vLLM `--kv-cache-dtype fp8`); 16-bit and W4A16 stacks keep it in 16 bits.
+- Rows that name a dataset instead of lengths use that dataset's mean lengths (`DATASETS`).
+- A throughput row with a prompt length but no output length measures a decode pool of a
+  prefill/decode-disaggregated system: requests in flight over TPOT at that KV length.
+- `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
+  several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
+  output tokens at TPOT.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer import serve
 from wafersim.cost.infer_common import Serving
 from wafersim.cost.infer_result import InferResult
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
 from wafersim.validate.records import Record
 
-DEFAULT_TOKENS = 1024  # assumption for rows whose notes name a dataset instead of lengths
+DEFAULT_TOKENS = 1024  # assumption for rows that give neither lengths nor a known dataset
+EIGHT_BIT = {"fp8": "fp8", "fp4": "fp8", "int8": "int8"}  # matmul precision -> KV cache format
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Mean request lengths of a published serving dataset."""
+
+    keyword: str  # how a row's notes name it
+    input_tokens: int
+    output_tokens: int
+    source: str
+
+
+DATASETS = (
+    # MLPerf Inference llama2-70b: OpenOrca subset, input <= 1,024 tokens; output mean 294.45 is the
+    # reference figure the rows' notes quote; the input mean (about 600) is unverified (range 400-1,024)
+    Dataset("OpenOrca", 600, 294, "MLPerf Inference llama2-70b reference (input mean unverified)"),
+)
+
+ASSUMPTIONS = (
+    "published batch = runtime cap; in-flight requests limited by the KV cache",
+    "8-bit (fp8/fp4/int8) matmul stacks keep the KV cache in 8 bits",
+    "rows naming a dataset use its mean lengths; others default to 1,024 tokens",
+    "throughput rows with a prompt length but no output length measure a decode pool "
+    "(requests in flight / TPOT)",
+)
+
+
+def serving_of(row: Record) -> Serving:
+    """Request shape and number formats of a row."""
+    data = next((d for d in DATASETS if d.keyword in (row.text("notes") or "")), None)
+    default_in = data.input_tokens if data else DEFAULT_TOKENS
+    default_out = data.output_tokens if data else DEFAULT_TOKENS
+    precision = row.text("precision") or "bf16"
+    output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
+    return Serving(row.int("input_tokens") or default_in, output, precision,
+                   EIGHT_BIT.get(precision, "bf16"))
+
+
+def decode_pool(row: Record) -> bool:
+    """A throughput row for a disaggregated decode pool: prompt length given, output not."""
+    return (row.text("metric") == "throughput_tokens_per_s" and row.int("input_tokens") is not None
+            and row.int("output_tokens") is None)
 
 
 def run(row: Record, catalog: Catalog) -> InferResult:
     """The serving result for the workload `row` describes."""
-    serving = Serving(row.int("input_tokens") or DEFAULT_TOKENS,
-                      row.int("output_tokens") or DEFAULT_TOKENS, row.text("precision") or "bf16")
+    serving = serving_of(row)
     batch, metric = row.int("batch"), row.text("metric")
     search = batch is None and metric == "throughput_tokens_per_s"
     plan = {"tp": row.int("tp"), "pp": row.int("pp"), "ep": row.int("ep")}
     system = resolve(catalog, row.text("system") or "")
     if system.chip.device_class == "wafer":
         plan = {}
-    results = serve(load_model(row.text("model") or ""), system, serving, [batch or 1], plan,
-                    row.int("count"), search=search)
-    return results[0]
+    model, count = load_model(row.text("model") or ""), row.int("count")
+    try:
+        return serve(model, system, serving, [batch or 1], plan, count, search=search)[0]
+    except InfeasiblePlan:
+        if batch is None or batch == 1:
+            raise
+        cap = serve(model, system, serving, [1], plan, count)[0].max_batch
+        if not 1 <= cap < batch:
+            raise
+        return serve(model, system, serving, [cap], plan, count)[0]
 
 
 def predict(row: Record, result: InferResult) -> float:
     """The row's metric from a serving result."""
     metric = row.text("metric")
-    output = row.int("output_tokens") or DEFAULT_TOKENS
+    output = serving_of(row).output_tokens
+    throughput = result.batch / result.tpot_s if decode_pool(row) else result.throughput_tokens_per_s
     values = {"ttft_s": result.ttft_s, "tpot_s": result.tpot_s,
               "user_tokens_per_s": result.user_tokens_per_s,
-              "throughput_tokens_per_s": result.throughput_tokens_per_s,
+              "throughput_tokens_per_s": throughput,
               "e2e_latency_s": result.ttft_s + (output - 1) * result.tpot_s}
     if metric not in values:
         raise ConfigError(f"row {row.id}: serving metric {metric!r} is not one of {', '.join(values)}")
