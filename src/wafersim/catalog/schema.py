@@ -161,6 +161,7 @@ class Chip(Part):
     hbm_efficiency_fraction: Q = None  # achieved share of HBM bandwidth on streaming kernels
     kernel_overhead_s: Q = None  # fixed cost per kernel (launch, tail)
     framework_efficiency_fraction: Q = None  # end-to-end training / kernel-level estimate (calibrated)
+    serving_efficiency_fraction: Q = None  # end-to-end serving / kernel-level estimate (calibrated)
     tdp_W: Q = None
     price_usd: Q = None
     cloud_price_usd_per_hour: Q = None

@@ -167,7 +167,8 @@ def _hbm_result(model: ModelSpec, system: System, serving: Serving, pts: Points,
     plan = pts.plans.describe(i) | {"kind": "hbm", "per_replica_batch": int(pts.per_replica[i]),
                                     "precision": serving.precision,
                                     "kv_precision": serving.kv_precision}
-    notes = hbm_device(system, serving).assumptions + hbm.ASSUMPTIONS
+    notes = (*hbm_device(system, serving).assumptions, hbm.serving_efficiency(system.chip)[1],
+             *hbm.ASSUMPTIONS)
     memory = {k: float(v[i]) for k, v in pts.memory.items()}
     return assemble(model, system, serving, int(pts.batch[i]), system.chips,
                     {k: float(v[i]) for k, v in pts.tpot.items()},

@@ -32,6 +32,10 @@ STEP_OVERHEAD_S = 50e-6  # assumption: per decode step (sampling, scheduling, ho
 ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel GEMMs shard the reduction width
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections every device computes
 
+# assumption where a chip has no calibrated serving efficiency: the median of the fitted chips
+# (validate/calibrate_serving.py); range 0.4-1.0
+DEFAULT_SERVING_EFFICIENCY = 0.75
+
 ASSUMPTIONS = (
     f"{HBM_USABLE_FRACTION:g} of HBM holds weights + KV cache (vLLM default; range 0.85-0.95)",
     f"{LAYER_OVERHEAD_S * 1e6:g} us of non-GEMM kernels per layer (range 4-30 us), "
@@ -108,6 +112,23 @@ def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # t
     return ar, a2a, p2p
 
 
+def serving_efficiency(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+    """Share of the kernel-level estimate the chip's serving stack achieves end to end."""
+    q = chip.serving_efficiency_fraction
+    if q is None or q.value is None:
+        return DEFAULT_SERVING_EFFICIENCY, (
+            f"{chip.id}: no calibrated serving efficiency; {DEFAULT_SERVING_EFFICIENCY} of the "
+            "kernel-level estimate assumed (range 0.4-1.0)")
+    return float(q.value), (f"serving at {q.value:.2f} of the kernel-level estimate (serving "
+                            f"efficiency of {chip.id}, calibrated on published serving runs)")
+
+
+def with_stack(parts: dict[str, np.ndarray], chip) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Add the serving stack's share: kernel-level time x (1 / efficiency - 1)."""
+    eff, _ = serving_efficiency(chip)
+    return parts | {"serving_stack": sum(parts.values()) * (1.0 / eff - 1.0)}
+
+
 def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
                  plans: Plans, batch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
     """Seconds per output token by part, for per-replica `batch` (array over plans)."""
@@ -117,8 +138,9 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
     attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1)
     ar, a2a, p2p = _communication(model, system, plans, mb)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
-    return {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar, "expert_all_to_all": a2a,
-            "pipeline_p2p": p2p, "kernel_overhead": overhead}
+    return with_stack({"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
+                       "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead},
+                      system.chip)
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -133,9 +155,10 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     attn = flops / (device.matmul_efficiency * device.peak_flops)  # fused attention, compute-bound
     ar, a2a, p2p = _communication(model, system, plans, tokens)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
-    return {"gemm": gemm - head_fix, "attention": attn + model.n_layers * device.kernel_overhead_s,
-            "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,
-            "kernel_overhead": overhead}
+    return with_stack({"gemm": gemm - head_fix,
+                       "attention": attn + model.n_layers * device.kernel_overhead_s,
+                       "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,
+                       "kernel_overhead": overhead}, system.chip)
 
 
 def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]
