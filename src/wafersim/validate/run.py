@@ -16,10 +16,13 @@ from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import SimError, one_line
 from wafersim.validate import infer, micro, train
 from wafersim.validate.calibrate import CALIBRATION_ROWS, WAFER_CALIBRATION_ROWS
+from wafersim.validate.calibrate_serving import SERVING_CALIBRATION_ROWS
 from wafersim.validate.records import Record
 
 KINDS = ("train", "infer", "micro")
-CALIBRATION = {row for rows in CALIBRATION_ROWS.values() for row in rows} | set(WAFER_CALIBRATION_ROWS)
+CALIBRATION = ({row for rows in CALIBRATION_ROWS.values() for row in rows}
+               | {row for rows in SERVING_CALIBRATION_ROWS.values() for row in rows}
+               | set(WAFER_CALIBRATION_ROWS))
 
 
 @dataclass(frozen=True)

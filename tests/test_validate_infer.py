@@ -1,0 +1,41 @@
+"""How a published serving row becomes a workload: batch caps, KV format, datasets, decode pools."""
+
+import pytest
+
+from wafersim.validate import infer
+from wafersim.validate.records import Record
+
+
+def row(**fields):
+    base = {"id": "X", "kind": "infer", "system": "h100-sxm", "count": "8", "model": "llama-2-70b",
+            "precision": "fp8", "metric": "throughput_tokens_per_s", "value": "1000"}
+    return Record({k: str(v) for k, v in (base | fields).items()})
+
+
+def test_eight_bit_stacks_keep_an_eight_bit_kv_cache():
+    assert infer.serving_of(row(precision="fp8")).kv_precision == "fp8"
+    assert infer.serving_of(row(precision="fp4")).kv_precision == "fp8"
+    assert infer.serving_of(row(precision="int4")).kv_precision == "bf16"
+    assert infer.serving_of(row(precision="bf16")).kv_precision == "bf16"
+
+
+def test_dataset_named_in_notes_gives_its_mean_lengths():
+    s = infer.serving_of(row(notes="MLPerf llama2-70b-99, OpenOrca subset"))
+    assert (s.input_tokens, s.output_tokens) == (600, 294)
+    s = infer.serving_of(row(notes="synthetic", input_tokens=128, output_tokens=8))
+    assert (s.input_tokens, s.output_tokens) == (128, 8)
+    assert infer.serving_of(row()).input_tokens == infer.DEFAULT_TOKENS
+
+
+def test_published_batch_past_the_kv_cache_runs_at_capacity(catalog):
+    big = row(tp=2, batch=100_000, input_tokens=1000, output_tokens=1000)
+    result = infer.run(big, catalog)
+    assert 1 <= result.batch < 100_000 and result.batch == result.max_batch
+
+
+def test_decode_pool_is_requests_over_tpot(catalog):
+    pool = row(batch=64, input_tokens=4096)
+    assert infer.decode_pool(pool) and infer.serving_of(pool).output_tokens == 1
+    result = infer.run(pool, catalog)
+    assert infer.predict(pool, result) == pytest.approx(result.batch / result.tpot_s)
+    assert not infer.decode_pool(row(batch=64, input_tokens=4096, output_tokens=100))
