@@ -1,0 +1,65 @@
+"""Gate: validation on the public set stays within its error bounds, and prints the table.
+
+Bounds (the validation issue): the median absolute error over train + infer rows at most
+MEDIAN_BOUND_PCT, and no row beyond ROW_BOUND_PCT. Rows the model cannot yet reproduce for a
+named, documented reason are listed in KNOWN_GAPS (docs/validation.md explains each); the test
+fails if such a row comes back inside the bound, so the list only ever shrinks. Tighten the
+bounds as accuracy improves (the goal is a median under 8%).
+"""
+
+import statistics
+
+import pytest
+
+from wafersim.validate.records import read
+from wafersim.validate.run import validate
+
+MEDIAN_BOUND_PCT = 15.0
+ROW_BOUND_PCT = 50.0
+KNOWN_GAPS = {
+    "I034": "vendor figure for 405B; the modelled SRAM pipeline over 23 CS-3 gives about 200 tok/s",
+    "I037": "SN40L chip count undisclosed and inter-RDU network unpublished: one RDU is modelled",
+    "I053": "vLLM 0.6.1 on ROCm runs decode at 2x the kernel-level time (stack, not chip)",
+    "I059": "vLLM 0.6.1 on ROCm at tp 8: 5x the kernel-level time (stack, not chip)",
+    "I065": "prefill-dominated Azure run (8 output tokens) twice the modelled prefill time",
+    "I071": "FasterTransformer W4A16 decode: int4 dequantisation cost not modelled",
+    "I003": "MLPerf Offline on H200 beats the modelled roofline (OpenOrca mean prompt unverified)",
+    "I006": "MLPerf Offline on GH200 beats the modelled roofline (OpenOrca mean prompt unverified)",
+    "TRN-11": "10,000-token prefill on Trainium2: no GEMM micro-benchmark for the chip",
+    "ASC-19": "DeepSeek decode with data-parallel attention, wide EP and MTP: not modelled",
+    "ASC-20": "DeepSeek decode with data-parallel attention, wide EP and MTP: not modelled",
+    "ASC-22": "DeepSeek decode with data-parallel attention and MTP: not modelled",
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(catalog):
+    return [o for o in validate(read(), ("train", "infer"), catalog) if o.status == "ok"]
+
+
+def table(outcomes) -> str:
+    lines = [f"{'id':8} {'system':15} {'model':18} {'metric':24} {'measured':>10} "
+             f"{'predicted':>10} {'error':>8}"]
+    for o in outcomes:
+        flag = " (known gap)" if o.id in KNOWN_GAPS else ""
+        lines.append(f"{o.id:8} {o.system:15} {o.model:18} {o.metric:24} {o.measured:10.4g} "
+                     f"{o.predicted:10.4g} {o.error_pct:+7.1f}%{flag}")
+    return "\n".join(lines)
+
+
+def test_median_error_within_bound(outcomes):
+    print("\n" + table(outcomes))
+    median = statistics.median(abs(o.error_pct) for o in outcomes)
+    print(f"median absolute error over {len(outcomes)} train + infer rows: {median:.1f}%")
+    assert median <= MEDIAN_BOUND_PCT, table(outcomes)
+
+
+def test_no_row_beyond_bound(outcomes):
+    worst = [o for o in outcomes if abs(o.error_pct) > ROW_BOUND_PCT and o.id not in KNOWN_GAPS]
+    assert not worst, "rows beyond the bound:\n" + table(worst)
+
+
+def test_known_gaps_are_still_gaps(outcomes):
+    by_id = {o.id: o for o in outcomes}
+    closed = [i for i in KNOWN_GAPS if i in by_id and abs(by_id[i].error_pct) <= ROW_BOUND_PCT]
+    assert not closed, f"now within {ROW_BOUND_PCT}%: remove {', '.join(closed)} from KNOWN_GAPS"
