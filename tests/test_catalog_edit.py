@@ -15,7 +15,7 @@ device_class: gpu
 peak_dense_TFLOPS:
   bf16: {value: 100, tag: primary, source: s}
 matmul_efficiency_fraction:
-  bf16: {value: 0.5, tag: derived, source: s, note: "old"}  
+  bf16: {value: 0.5, tag: derived, source: s, note: "old"}
 hbm_efficiency_fraction: {value: 0.8, tag: derived, source: s}
 """
 
@@ -37,7 +37,8 @@ def test_insert_into_block_and_at_top_level():
     new = set_line(CHIP, ("framework_efficiency_fraction",), "{value: 0.9, tag: derived, source: s}")
     assert new.splitlines()[-1] == "framework_efficiency_fraction: {value: 0.9, tag: derived, source: s}"
     new = set_line(CHIP, ("wafer", "gemv_efficiency_fraction"), "{value: 1, tag: derived, source: s}")
-    assert new.splitlines()[-2:] == ["wafer:", "  gemv_efficiency_fraction: {value: 1, tag: derived, source: s}"]
+    assert new.splitlines()[-2:] == ["wafer:",
+                                     "  gemv_efficiency_fraction: {value: 1, tag: derived, source: s}"]
 
 
 def test_refuses_multi_line_quantities():

@@ -163,3 +163,15 @@ def part_files(directory: Path) -> dict[str, Path]:
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
             out[raw["id"]] = path
     return out
+
+
+def file_of(part: Part, builtin: dict[str, Path]) -> Path:
+    """The YAML file a loaded part came from: its origin path (user directories), or the built-in
+    file defining its id (`builtin` from `part_files`; built-in origins are bare file names)."""
+    origin = Path(part.origin)
+    if origin.parent == Path(".") and part.id in builtin:
+        return builtin[part.id]
+    if not origin.is_file():
+        raise ConfigError(f"part {part.id}: its file {part.origin!r} is not found; load the catalog "
+                          "from files to write it")
+    return origin
