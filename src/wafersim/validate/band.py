@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
+from wafersim.catalog.variants import corner, ranged
 from wafersim.errors import SimError
 from wafersim.validate.records import Record
-from wafersim.validate.variants import corner, ranged
 
 Predictor = Callable[[Record, Catalog], float]
 

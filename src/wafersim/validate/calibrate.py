@@ -19,6 +19,7 @@ from wafersim.catalog import Catalog, Chip, load_catalog
 from wafersim.catalog.edit import commit, file_of, part_files, prepare
 from wafersim.catalog.loader import BUILTIN_DIR
 from wafersim.catalog.schema import Quantity
+from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.errors import SimError, one_line
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.fitting import (
@@ -33,7 +34,6 @@ from wafersim.validate.fitting import (
 )
 from wafersim.validate.records import Record
 from wafersim.validate.train import predict, run
-from wafersim.validate.variants import efficiencies, with_quantities
 
 # The calibration subset: a few runs per chip kind with their plans published, spanning sizes.
 CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {

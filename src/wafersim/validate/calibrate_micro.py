@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 from wafersim.catalog import Catalog, Chip, Network, Quantity
 from wafersim.catalog.system import resolve
+from wafersim.catalog.variants import FieldPath, efficiencies, with_quantities
 from wafersim.cost.collectives import tiers_for
 from wafersim.errors import ConfigError, SimError, one_line
 from wafersim.validate import micro
 from wafersim.validate.fitting import COMMAND, MICRO_SOURCE, Fitted, Skipped, bisect, rows_text, spread
 from wafersim.validate.records import Record
-from wafersim.validate.variants import FieldPath, efficiencies, with_quantities
 
 DIGITS = 3
 NVLS = re.compile(r"\balgo\s+NVLS\b", re.IGNORECASE)

@@ -14,7 +14,7 @@ from typing import Any
 
 from wafersim.catalog import Quantity
 from wafersim.catalog.edit import Edit
-from wafersim.validate.variants import FieldPath
+from wafersim.catalog.variants import FieldPath
 
 COMMAND = "wafersim calibrate --write"
 MICRO_SOURCE = "cal-micro"

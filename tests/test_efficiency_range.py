@@ -1,11 +1,12 @@
-"""`validate --range`: each row predicted with its system's efficiency ranges at their low and
-high bounds; the band holds the nominal prediction and says whether the measurement is inside."""
+"""Efficiency ranges: `validate --range` predicts each row with its system's ranged efficiencies
+at their low and high bounds (the band holds the nominal prediction and says whether the
+measurement is inside); `train --range` and `infer --range` report the headline figures so."""
 
 import pytest
 
+from wafersim.catalog.variants import corner, efficiencies, ranged, replace
 from wafersim.validate.records import read
 from wafersim.validate.run import summary, validate
-from wafersim.validate.variants import corner, efficiencies, ranged, replace
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +78,29 @@ def test_cli_range_json_and_bad_input(cli):
     assert r.code == 2 and r.err.count("\n") == 1 and "--kind 'nope'" in r.err
     r = cli("validate", "--range", "--data", "/no/such.csv")
     assert r.code == 2 and r.err.startswith("error: cannot read")
+
+
+def test_train_range_brackets_the_nominal_figures(cli):
+    r = cli("train", "--model", "llama-2-7b", "--system", "dgx-a100", "--count", "64", "--tokens",
+            "2T", "--range", "--json")
+    assert r.code == 0
+    data = r.json()
+    low, high = data["range"]["efficiency_low"], data["range"]["efficiency_high"]
+    assert low["step_time_s"] > data["step_time_s"] > high["step_time_s"]
+    assert low["mfu"] < data["mfu"] < high["mfu"]
+    assert any("framework_efficiency_fraction" in p for p in data["range"]["parameters"])
+    r = cli("train", "--model", "llama-2-7b", "--system", "dgx-a100", "--count", "64,128",
+            "--tokens", "2T", "--range")
+    assert r.code == 2 and r.err.count("\n") == 1 and "--range takes one --count" in r.err
+
+
+def test_infer_range_brackets_the_nominal_figures(cli):
+    r = cli("infer", "--model", "llama-3.1-8b", "--system", "cs-3", "--range", "--json")
+    assert r.code == 0
+    data = r.json()
+    low, high = data["range"]["efficiency_low"], data["range"]["efficiency_high"]
+    assert low["user_tokens_per_s"] < data["user_tokens_per_s"] < high["user_tokens_per_s"]
+    r = cli("infer", "--model", "llama-3.1-8b", "--system", "cs-3", "--batch", "1,2", "--range")
+    assert r.code == 2 and r.err.count("\n") == 1 and "--range takes one --batch" in r.err
+    r = cli("infer", "--model", "llama-3.1-8b", "--system", "gaudi2", "--range")
+    assert r.code == 0 and "ranged: none" in r.out

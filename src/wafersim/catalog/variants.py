@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from wafersim.catalog import Catalog, Network, Precision, Quantity
-from wafersim.catalog.catalog import quantities
-from wafersim.catalog.schema import Frozen, Part
+from wafersim.catalog.catalog import Catalog, quantities
+from wafersim.catalog.schema import Frozen, Network, Part, Precision, Quantity
 from wafersim.catalog.system import resolve
 
 FieldPath = tuple[str, ...]
