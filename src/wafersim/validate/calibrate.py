@@ -135,9 +135,9 @@ def write(calibration: Calibration, catalog: Catalog) -> list[Path]:
             by_part.setdefault(f.part, []).append(f)
     builtin, texts, parts = part_files(BUILTIN_DIR), {}, dict(catalog.parts)
     for part_id, fits in by_part.items():
-        path = file_of(catalog.get(part_id), builtin)
-        texts[path] = prepare(path, [f.edit() for f in fits],
-                              lambda part, i=part_id: parts.__setitem__(i, part))  # type: ignore[misc]
+        path, checked = file_of(catalog.get(part_id), builtin), []
+        texts[path] = prepare(path, [f.edit() for f in fits], checked.append)
+        parts[part_id] = checked[0]
     Catalog(parts, catalog.sources)  # type: ignore[arg-type]
     changed = [path for path, text in texts.items() if path.read_text(encoding="utf-8") != text]
     for path in changed:

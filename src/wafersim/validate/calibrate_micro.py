@@ -56,7 +56,8 @@ def _gemm(row: Record, catalog: Catalog, measured: float) -> RowFit:
         raise ConfigError(f"{chip.id} has no dense {precision} peak in the catalog")
     size = row.float("size")
     shape = f"m=n=k={size:.0f}" if size else "best over sizes"
-    return RowFit(chip.id, ("matmul_efficiency_fraction", precision), measured / peak.value,
+    efficiency = measured / peak.value  # achieved / dense peak, as MAMF (Bekman, ML Engineering)
+    return RowFit(chip.id, ("matmul_efficiency_fraction", precision), efficiency,
                   f"{measured / 1e12:.1f} / {peak.value / 1e12:.1f} TFLOP/s, {shape}", size is not None)
 
 
@@ -65,7 +66,8 @@ def _hbm(row: Record, catalog: Catalog, measured: float) -> RowFit:
     nominal = chip.hbm_bandwidth_Bps
     if nominal is None or nominal.value is None:
         raise ConfigError(f"{chip.id} has no HBM bandwidth in the catalog")
-    return RowFit(chip.id, ("hbm_efficiency_fraction",), measured / nominal.value,
+    efficiency = measured / nominal.value  # achieved / nominal bandwidth (STREAM, McCalpin 1995)
+    return RowFit(chip.id, ("hbm_efficiency_fraction",), efficiency,
                   f"{measured / 1e12:.2f} / {nominal.value / 1e12:.2f} TB/s")
 
 
@@ -80,7 +82,7 @@ def _tier(row: Record, catalog: Catalog) -> tuple[Network, int]:
         names = ", ".join(f"{link.name} x{g}" for link, g in tiers)
         raise ConfigError(f"spans {len(tiers)} tiers ({names}); one bus bandwidth cannot separate them")
     network = catalog.typed(tiers[0][0].name, Network)
-    domain = next(t.devices for t in system.scale_up if t.network.id == network.id)
+    domain = next((t.devices for t in system.scale_up if t.network.id == network.id), n)
     if network.topology == "full_mesh" and n < domain:
         raise ConfigError(f"{n} of the {domain} devices of the full mesh {network.id}: each uses "
                           f"{n - 1} of its {domain - 1} links, a topology the model does not express")
