@@ -14,7 +14,7 @@ def rows():
 
 
 def test_catalog_holds_the_fitted_values(catalog, rows):
-    fits = fit(list(rows.values()), catalog)
+    fits, _ = fit(list(rows.values()), catalog)
     assert {f.chip for f in fits} == set(SERVING_CALIBRATION_ROWS)
     for f in fits:
         stored = catalog.typed(f.chip, Chip).serving_efficiency_fraction

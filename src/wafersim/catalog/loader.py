@@ -117,6 +117,12 @@ def _load(dirs: tuple[str, ...]) -> Catalog:
     return Catalog(parts, sources)
 
 
+def load_directory(directory: str | Path) -> Catalog:
+    """The catalog of one directory alone (a copy of the built-in data, say); origins are paths."""
+    parts, sources = _load_dir(Path(directory).expanduser(), user=True)
+    return Catalog(parts, sources)
+
+
 def load_catalog(extra_dirs: tuple[str, ...] | list[str] = ()) -> Catalog:
     """The built-in catalog plus user directories (``WAFERSIM_CATALOG`` and `extra_dirs`)."""
     return _load(user_dirs(tuple(extra_dirs)))

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from wafersim import __version__
+from wafersim.cli import calibrate as calibrate_cmd
 from wafersim.cli import compare as compare_cmd
 from wafersim.cli import infer as infer_cmd
 from wafersim.cli import mesh as mesh_cmd
@@ -49,6 +50,7 @@ app.command("systems")(systems_cmd.systems)
 app.command("models")(models_cmd.models)
 app.command("train")(train_cmd.train)
 app.command("validate")(validate_cmd.validate)
+app.command("calibrate")(calibrate_cmd.calibrate)
 app.command("infer")(infer_cmd.infer)
 app.command("compare")(compare_cmd.compare)
 app.add_typer(mesh_cmd.app, name="mesh")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from wafersim.catalog import Catalog, load_catalog
+from wafersim.catalog.variants import corner, ranged
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE
 from wafersim.plan import Constraints
 from wafersim.units import UNITS
 
+T = TypeVar("T")
 SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 
 
@@ -117,3 +120,31 @@ def parse_duration(text: str, flag: str) -> float:
     if value is None or not value > 0:
         raise ConfigError(f"{flag} {text!r} must be a positive time such as 0.05, 50ms or 200us")
     return value
+
+
+def range_runs(cat: Catalog, system: str, run: Callable[[Catalog], T]) -> tuple[T, T, list[str]]:
+    """`run` with every ranged efficiency of `system` at its low bound, then at its high bound,
+    and those parameters as 'part.field [lo, hi]'."""
+    params = [f"{part}.{'.'.join(keys)} [{q.lo:g}, {q.hi:g}]"
+              for part, fields in ranged(cat, system).items() for keys, q in fields.items()]
+    return run(corner(cat, system, "lo")), run(corner(cat, system, "hi")), params
+
+
+def range_json(figures: dict[str, Callable[[Any], float]], low: Any, high: Any,
+               params: list[str]) -> dict[str, Any]:
+    """The headline figures at the low and high efficiency corners, for --json."""
+    return {"efficiency_low": {k: f(low) for k, f in figures.items()},
+            "efficiency_high": {k: f(high) for k, f in figures.items()}, "parameters": params}
+
+
+def print_range(rows: dict[str, tuple[str, str, str]], params: list[str]) -> None:
+    """Headline figures with every ranged efficiency low, as catalogued, and high."""
+    out = console()
+    table = Table(title="with the efficiency ranges", title_justify="left")
+    for head in ("figure", "efficiencies low", "nominal", "efficiencies high"):
+        table.add_column(head)
+    for name, cells in rows.items():
+        table.add_row(name, *cells)
+    out.print(table)
+    out.print("ranged: " + (", ".join(params) if params else "none (no efficiency of this system "
+                                                              "carries a range)"))

@@ -12,10 +12,13 @@ from wafersim.cli.common import (
     parse_duration,
     parse_ints,
     print_json,
+    print_range,
     print_summary,
+    range_json,
+    range_runs,
 )
 from wafersim.cost.infer_result import InferResult
-from wafersim.errors import InfeasiblePlan
+from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
 
@@ -43,24 +46,53 @@ def infer(
     max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
                                         "plan with the most total tokens/s."),
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
+    with_range: bool = typer.Option(False, "--range", help="Also run with the system's "
+                                    "efficiency ranges at their low and high bounds."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
     slo = parse_duration(tpot_slo, "--tpot-slo") if tpot_slo else None
     batches = [1] if max_throughput else parse_batches(batch)
+    if with_range and len(batches) > 1:
+        raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
     kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
                   kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, draft=draft,
                   acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
-                  tpot_slo_s=slo, catalog=catalog())
+                  tpot_slo_s=slo)
     results: list[InferResult | str] = []
     for b in batches:
         try:
-            results.append(run_infer(model, system, batch=b, **kwargs))  # type: ignore[arg-type]
+            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))  # type: ignore[arg-type]
         except InfeasiblePlan as exc:
             if len(batches) == 1:
                 raise
             results.append(f"batch {b}: {exc}")
+    if with_range and isinstance(results[0], InferResult):
+        runs = range_runs(catalog(), system, lambda cat: run_infer(  # type: ignore[arg-type]
+            model, system, batch=batches[0], catalog=cat, **kwargs))
+        _range(results[0], runs, as_json)
+        return
     _output(results, as_json)
+
+
+RANGE_FIGURES = {"ttft_s": lambda r: r.ttft_s, "tpot_s": lambda r: r.tpot_s,
+                 "user_tokens_per_s": lambda r: r.user_tokens_per_s,
+                 "throughput_tokens_per_s": lambda r: r.throughput_tokens_per_s,
+                 "usd_per_million_tokens": lambda r: r.usd_per_million_tokens}
+
+
+def _range(r: InferResult, runs: tuple[InferResult, InferResult, list[str]], as_json: bool) -> None:
+    low, high, params = runs
+    if as_json:
+        print_json(r.to_json() | {"range": range_json(RANGE_FIGURES, low, high, params)})
+        return
+    _print_one(r)
+    shown = {"time to first token": lambda x: fmt_time(x.ttft_s),
+             "time per output token": lambda x: fmt_time(x.tpot_s),
+             "tokens/s per user": lambda x: f"{x.user_tokens_per_s:,.1f}",
+             "tokens/s total": lambda x: f"{x.throughput_tokens_per_s:,.0f}",
+             "$ per million tokens": lambda x: fmt_usd(x.usd_per_million_tokens)}
+    print_range({name: (f(low), f(r), f(high)) for name, f in shown.items()}, params)
 
 
 def pareto(results: list[InferResult]) -> list[bool]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import typer
 from rich.table import Table
 
 from wafersim.api import train as run_train
+from wafersim.catalog import Catalog
 from wafersim.cli.common import (
     catalog,
     console,
@@ -15,10 +17,13 @@ from wafersim.cli.common import (
     parse_counts,
     parse_plan,
     print_json,
+    print_range,
     print_summary,
+    range_json,
+    range_runs,
 )
 from wafersim.cost.result import TrainResult
-from wafersim.errors import InfeasiblePlan
+from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
 
 
@@ -47,25 +52,35 @@ def train(
     micro_batch: int = typer.Option(None, "--micro-batch", help="Sequences per micro-batch."),
     schedule: str = typer.Option(None, "--schedule", help="Pipeline schedule: 1f1b or interleaved."),
     attention: str = typer.Option("flash", "--attention", help="flash or eager (pre-2023 stacks)."),
+    with_range: bool = typer.Option(False, "--range", help="Also run with the system's "
+                                    "efficiency ranges at their low and high bounds."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
     total = parse_amount(tokens, "--tokens")
     counts = parse_counts(count) if count else [None]
+    if with_range and len(counts) > 1:
+        raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
     fixed = replace(parse_plan(plan), **{k: v for k, v in dict(
         tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
         schedule=schedule).items() if v is not None})
+
+    def run(n: int | None, cat: Catalog) -> TrainResult:
+        return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
+                         precision=precision, recompute=recompute, sparsity=sparsity,
+                         memory_service=memory_service, catalog=cat, plan=fixed, attention=attention)
+
     results: list[TrainResult | str] = []
     for n in counts:
         try:
-            results.append(run_train(model, system, total, count=n, global_batch=global_batch,
-                                     seq_len=seq_len, precision=precision, recompute=recompute,
-                                     sparsity=sparsity, memory_service=memory_service,
-                                     catalog=catalog(), plan=fixed, attention=attention))
+            results.append(run(n, catalog()))
         except InfeasiblePlan as exc:
             if len(counts) == 1:
                 raise
             results.append(f"infeasible at {n}: {exc}")
+    if with_range and isinstance(results[0], TrainResult):
+        _range(results[0], range_runs(catalog(), system, lambda cat: run(counts[0], cat)), as_json)
+        return
     if as_json:
         points = [r.to_json() if isinstance(r, TrainResult) else {"feasible": False, "reason": r}
                   for r in results]
@@ -74,6 +89,27 @@ def train(
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+RANGE_FIGURES = {"step_time_s": lambda r: r.step_time_s, "tokens_per_s": lambda r: r.tokens_per_s,
+                 "wall_time_s": lambda r: r.wall_time_s, "device_hours": lambda r: r.device_hours,
+                 "mfu": lambda r: r.mfu, "cost_usd": lambda r: r.cost_usd}
+
+
+def _range(r: TrainResult, runs: tuple[TrainResult, TrainResult, list[str]], as_json: bool) -> None:
+    low, high, params = runs
+    if as_json:
+        print_json(r.to_json() | {"range": range_json(RANGE_FIGURES, low, high, params)})
+        return
+    _print_one(r)
+    print_range({name: (f(low), f(r), f(high)) for name, f in _summary_figures().items()}, params)
+
+
+def _summary_figures() -> dict[str, Callable[[TrainResult], str]]:
+    return {"step time": lambda x: fmt_time(x.step_time_s), "tokens/s": lambda x: _rate(x.tokens_per_s),
+            "wall time": lambda x: fmt_time(x.wall_time_s),
+            "device-hours": lambda x: f"{x.device_hours:,.0f}", "MFU": lambda x: f"{x.mfu:.1%}",
+            "cost": lambda x: fmt_usd(x.cost_usd)}
 
 
 def _print_one(r: TrainResult) -> None:

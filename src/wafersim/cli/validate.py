@@ -18,32 +18,53 @@ def validate(
     data: str = typer.Option(None, "--data", help="CSV in the public.csv schema (default: the "
                              "published set shipped with wafersim)."),
     kind: str = typer.Option(None, "--kind", help="train, infer or micro (default: all)."),
+    with_range: bool = typer.Option(False, "--range", help="Also predict each row with its "
+                                    "system's efficiency ranges at their low and high bounds; "
+                                    "report low, high and whether the measurement is inside."),
     as_json: bool = typer.Option(False, "--json", help="Rows and summary for machines."),
 ) -> None:
     """Predict every row, print predicted vs measured, signed error and source, then summaries."""
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    outcomes = run_validate(read(data), (kind,) if kind else KINDS, catalog())
+    outcomes = run_validate(read(data), (kind,) if kind else KINDS, catalog(), with_range)
     report = summary(outcomes)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
         return
-    _rows_table(outcomes)
+    _rows_table(outcomes, with_range)
     _summary_tables(report, outcomes)
+    if with_range:
+        _range_table(report)
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def _rows_table(outcomes: list[Outcome]) -> None:
+def _rows_table(outcomes: list[Outcome], with_range: bool = False) -> None:
     table = Table(title="predicted vs measured (c: calibration row)", title_justify="left")
-    for head in ("id", "system", "model", "metric", "measured", "predicted", "error", "source"):
+    band = ("low", "high", "in") if with_range else ()
+    for head in ("id", "system", "model", "metric", "measured", "predicted", *band, "error", "source"):
         table.add_column(head, overflow="fold" if head == "source" else "ellipsis")
     for o in outcomes:
         error = f"{o.error_pct:+.1f}%" if o.error_pct is not None else f"skipped: {o.reason}"
+        inside = () if not with_range else (
+            _fmt(o.low), _fmt(o.high), "-" if o.inside is None else "yes" if o.inside else "no")
         table.add_row(o.id + (" c" if o.calibration else ""), o.system, o.model, o.metric,
-                      _fmt(o.measured), _fmt(o.predicted), error, o.source[:60])
+                      _fmt(o.measured), _fmt(o.predicted), *inside, error, o.source[:60])
+    console().print(table)
+
+
+def _range_table(report: dict) -> None:  # type: ignore[type-arg]
+    table = Table(title="measurements inside their band (efficiency ranges at low and high)",
+                  title_justify="left")
+    for head in ("group", "n", "inside", "share", "bands wider than a point"):
+        table.add_column(head)
+    for title, key in (("kind", "range_per_kind"), ("held-out", "range_held_out_per_kind")):
+        for name, c in report[key].items():
+            if c["n"]:
+                table.add_row(f"{title}: {name}", str(c["n"]), str(c["inside"]),
+                              f"{c['inside_fraction']:.0%}", str(c["with_spread"]))
     console().print(table)
 
 

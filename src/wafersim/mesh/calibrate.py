@@ -6,24 +6,20 @@ analytical formula, `efficiency` (the achieved share of the fp16 SIMD rate in th
 is chosen on a grid of 0.001 steps to minimise the mean absolute relative error of the cycles.
 `range` is every efficiency within one percentage point of that error. Hop latency, link rate and
 SIMD width come from the catalog, as in the simulator. `write_catalog` edits the one YAML line of
-`gemv_efficiency_fraction` (write to a temporary file, check it loads, then rename).
+`gemv_efficiency_fraction` through `catalog.edit` (temporary file, checks, rename).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from wafersim.catalog import Catalog
+from wafersim.catalog.edit import Edit, write_edits
 from wafersim.catalog.schema import Chip
 from wafersim.cost.wafer_gemv import gemv_cycles
-from wafersim.errors import ConfigError
 from wafersim.mesh.gemv import gemv
 from wafersim.mesh.machine import machine_of
 
@@ -86,39 +82,21 @@ def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
                        float(mean[best]), float(errors[:, best].max()), points)
 
 
-def catalog_line(cal: Calibration) -> str:
-    """The new YAML line of `gemv_efficiency_fraction` (two-space indent, inside `wafer:`)."""
+def catalog_edit(cal: Calibration) -> Edit:
+    """The new `wafer.gemv_efficiency_fraction` quantity of the wafer's YAML file."""
     note = (f"achieved share of the FP16 SIMD rate in the per-PE GEMV loop, fitted to the PE mesh "
             f"simulator over {len(cal.points)} GEMVs (mean error {cal.mean_rel_error:.1%}, max "
             f"{cal.max_rel_error:.1%}); the SRAM ports cap @fmach at 4 fp16 elements per cycle. "
             f"Command: wafersim mesh calibrate --pe {cal.pe} --write")
-    return (f"  gemv_efficiency_fraction: {{value: {cal.efficiency:g}, range: [{cal.lo:g}, "
-            f"{cal.hi:g}], tag: derived, source: {SOURCE_ID}, note: \"{note}\"}}")
+    return Edit(("wafer", "gemv_efficiency_fraction"), cal.efficiency, "derived", SOURCE_ID, note,
+                cal.lo, cal.hi)
 
 
 def write_catalog(cal: Calibration, directory: Path = CATALOG_DIR) -> Path:
     """Replace the `gemv_efficiency_fraction` line of `<pe>.yaml`, keeping everything else."""
     path = directory / f"{cal.pe}.yaml"
-    text = path.read_text()
-    pattern = re.compile(r"^  gemv_efficiency_fraction:.*$", re.MULTILINE)
-    if len(pattern.findall(text)) != 1:
-        raise ConfigError(f"{path}: expected one 'gemv_efficiency_fraction' line under 'wafer:'; "
-                          "add it before calibrating")
-    new = pattern.sub(lambda _: catalog_line(cal), text)
-    _check_yaml(new, path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(new)
-    os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    write_edits(path, [catalog_edit(cal)])
     return path
-
-
-def _check_yaml(text: str, path: Path) -> None:
-    data = yaml.safe_load(text)
-    q = data.get("wafer", {}).get("gemv_efficiency_fraction", {})
-    if not isinstance(q, dict) or "value" not in q:
-        raise ConfigError(f"{path}: the edited gemv_efficiency_fraction line does not parse")
 
 
 def chip_value(pe: str, catalog: Catalog) -> float | None:

@@ -1,19 +1,39 @@
-"""Fit each accelerator kind's framework efficiency on a documented subset of training rows.
+"""Calibrate the catalog's efficiency parameters per hardware kind on published rows.
 
-The framework efficiency is the share of the kernel-level compute estimate a real training stack
-achieves end to end (kernels the operator graph does not list, launch gaps, synchronisation and
-stragglers). It is fitted per chip kind, never per row: for each calibration row the value that
-reproduces the row is found by bisection, and the chip takes the median over its rows (at least
-two). Every other row of that chip checks the fit.
+Two stages, in order. First the micro-benchmark rows fit the matmul, HBM and network
+efficiencies (`calibrate_micro`). Then, on the catalog with those fits applied, the documented
+subsets of serving rows fit each HBM chip's serving efficiency (`calibrate_serving`) and the documented
+subset of training rows fits each accelerator kind's framework efficiency: the share of the
+kernel-level compute estimate a real training stack achieves end to end (kernels the operator
+graph does not list, launch gaps, synchronisation and stragglers). It is fitted per chip kind,
+never per row: for each calibration row the value that reproduces the row is found by bisection,
+and the chip takes the median over its rows (at least two). Every other row of that chip checks
+the fit. Wafer efficiencies are fitted by other commands and only listed here.
 """
 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from pathlib import Path
 
 from wafersim.catalog import Catalog, Chip, load_catalog
+from wafersim.catalog.edit import commit, file_of, part_files, prepare
+from wafersim.catalog.loader import BUILTIN_DIR
 from wafersim.catalog.schema import Quantity
+from wafersim.catalog.variants import efficiencies, with_quantities
+from wafersim.errors import SimError, one_line
+from wafersim.validate.calibrate_micro import fit_micro
+from wafersim.validate.calibrate_serving import fit as fit_serving
+from wafersim.validate.fitting import (
+    COMMAND,
+    FRAMEWORK_SOURCE,
+    Calibration,
+    Fitted,
+    Skipped,
+    bisect,
+    rows_text,
+    spread,
+)
 from wafersim.validate.records import Record
 from wafersim.validate.train import predict, run
 
@@ -27,56 +47,117 @@ CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
 # Rows other fits used: the wafer matmul efficiencies (catalog source cb-cal-train) and the
 # WSE-3 serving efficiency (cb-cal-infer).
 WAFER_CALIBRATION_ROWS = ("CB04", "CB07", "I032")
+ELSEWHERE = {"cb-mesh-cal": "wafersim mesh calibrate --pe {part} --write",
+             "cb-cal-train": "wafer training rows CB04 (CS-2), CB07 (CS-3); see the catalog note",
+             "cb-cal-infer": "WSE-3 serving row I032; see the catalog note"}
 BOUNDS = (0.2, 1.0)
-
-
-@dataclass(frozen=True)
-class Fit:
-    chip: str
-    value: float
-    per_row: dict[str, float]
+DIGITS = 2
+HIGHER_IS_FASTER = ("mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s")
+FRAMEWORK = ("framework_efficiency_fraction",)
 
 
 def with_framework(catalog: Catalog, chip_id: str, value: float) -> Catalog:
     """A copy of `catalog` whose chip `chip_id` has framework efficiency `value`."""
-    chip = catalog.typed(chip_id, Chip)
     q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
-    parts = {**catalog.parts, chip_id: chip.model_copy(update={"framework_efficiency_fraction": q})}
-    return Catalog(parts, catalog.sources)
+    return with_quantities(catalog, {chip_id: {FRAMEWORK: q}})
 
 
 def solve_row(row: Record, catalog: Catalog, steps: int = 30) -> float:
     """The framework efficiency that makes the prediction match `row` (bisection)."""
-    chip, measured, metric = row.text("system") or "", row.float("value") or 0.0, row.text("metric")
-    higher_is_faster = metric in ("mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s")
-    lo, hi = BOUNDS
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        got = predict(row, run(row, with_framework(catalog, chip, mid)))
-        too_fast = got > measured if higher_is_faster else got < measured
-        lo, hi = (lo, mid) if too_fast else (mid, hi)
-    return (lo + hi) / 2
+    chip, measured = row.text("system") or "", row.float("value") or 0.0
+    return bisect(lambda x: predict(row, run(row, with_framework(catalog, chip, x))), measured,
+                  *BOUNDS, increasing=row.text("metric") in HIGHER_IS_FASTER, steps=steps)
 
 
-def fit(rows: list[Record], catalog: Catalog | None = None) -> list[Fit]:
-    """Framework efficiency per chip kind from its calibration rows."""
+def _framework(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted:
+    value = round(statistics.median(per_row.values()), DIGITS)
+    old = catalog.typed(chip, Chip).framework_efficiency_fraction
+    lo, hi, how = spread(list(per_row.values()), value, old, DIGITS)
+    note = (f"end-to-end training / kernel-level estimate; median of "
+            f"{rows_text(per_row, DIGITS, BOUNDS)}; {how}. Command: {COMMAND}")
+    return Fitted(chip, FRAMEWORK, old, value, lo, hi, per_row, FRAMEWORK_SOURCE, note)
+
+
+def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
+    """Framework efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
     by_id = {r.id: r for r in rows}
-    fits = []
+    fits, skipped = [], []
     for chip, ids in CALIBRATION_ROWS.items():
-        per_row = {i: solve_row(by_id[i], cat) for i in ids if i in by_id}
+        per_row = {}
+        for i in (i for i in ids if i in by_id):
+            try:
+                per_row[i] = solve_row(by_id[i], cat)
+            except SimError as exc:
+                skipped.append(Skipped(i, FRAMEWORK[0], one_line(str(exc))))
         if len(per_row) >= 2:
-            fits.append(Fit(chip, statistics.median(per_row.values()), per_row))
-    return fits
+            fits.append(_framework(chip, per_row, cat))
+        else:
+            skipped.append(Skipped(", ".join(per_row) or "-", FRAMEWORK[0],
+                                   f"{chip}: {len(per_row)} of its calibration rows ({', '.join(ids)}) "
+                                   "usable in the data; a fit needs two"))
+    return fits, skipped
+
+
+def apply(catalog: Catalog, fits: list[Fitted]) -> Catalog:
+    """`catalog` with every fit that is not kept back applied."""
+    changes: dict[str, dict[tuple[str, ...], Quantity]] = {}
+    for f in fits:
+        if not f.kept:
+            changes.setdefault(f.part, {})[f.keys] = f.quantity()
+    return with_quantities(catalog, changes)
+
+
+def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
+    """Efficiencies the catalog holds from other fits (the wafers'), with how they are fitted."""
+    return [{"part": chip.id, "parameter": ".".join(keys), "value": q.value, "source": q.source,
+             "fitted_by": ELSEWHERE[q.source].format(part=chip.id)}
+            for chip in catalog.of_kind(Chip) for keys, q in efficiencies(chip).items()
+            if q.source in ELSEWHERE]
+
+
+def calibrate(rows: list[Record], catalog: Catalog | None = None) -> Calibration:
+    """Micro-row fits, then framework and serving fits on the catalog with the micro fits applied."""
+    cat = catalog or load_catalog()
+    micro_fits, skipped = fit_micro(rows, cat)
+    framework_fits, framework_skipped = fit(rows, apply(cat, micro_fits))
+    serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
+    return Calibration(micro_fits + framework_fits + serving_fits,
+                       skipped + framework_skipped + serving_skipped, elsewhere(cat))
+
+
+def write(calibration: Calibration, catalog: Catalog) -> list[Path]:
+    """Write every fit not kept back into its part's YAML file; returns the files changed.
+
+    Every new text is prepared and checked first (it parses, holds the new values, loads as a
+    valid part, and the catalog with all the new parts loads); only then is each changed file
+    renamed into place, so a failed check leaves every file as it was.
+    """
+    by_part: dict[str, list[Fitted]] = {}
+    for f in calibration.fits:
+        if not f.kept:
+            by_part.setdefault(f.part, []).append(f)
+    builtin, texts, parts = part_files(BUILTIN_DIR), {}, dict(catalog.parts)
+    for part_id, fits in by_part.items():
+        path, checked = file_of(catalog.get(part_id), builtin), []
+        texts[path] = prepare(path, [f.edit() for f in fits], checked.append)
+        parts[part_id] = checked[0]
+    Catalog(parts, catalog.sources)  # type: ignore[arg-type]
+    changed = [path for path, text in texts.items() if path.read_text(encoding="utf-8") != text]
+    for path in changed:
+        commit(path, texts[path])
+    return changed
 
 
 def main() -> None:
-    """Print the fitted framework efficiencies (python -m wafersim.validate.calibrate)."""
+    """Print the fitted values (python -m wafersim.validate.calibrate; see wafersim calibrate)."""
     from wafersim.validate.records import read
 
-    for f in fit(read()):
-        rows = ", ".join(f"{k} {v:.2f}" for k, v in f.per_row.items())
-        print(f"{f.chip}: framework_efficiency_fraction {f.value:.2f} (rows: {rows})")
+    for f in calibrate(read()).fits:
+        old = "-" if f.old is None or f.old.value is None else f"{f.old.value:g}"
+        state = f" (kept {old}: {f.kept})" if f.kept else ""
+        print(f"{f.part}: {f.parameter} {old} -> {f.value:g}{state} "
+              f"(rows: {rows_text(f.per_row, 3)})")
 
 
 if __name__ == "__main__":

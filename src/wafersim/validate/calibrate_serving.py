@@ -13,10 +13,12 @@ the default in `cost/infer_hbm.py` (the median over the fitted chips).
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 
 from wafersim.catalog import Catalog, Chip, load_catalog
 from wafersim.catalog.schema import Quantity
+from wafersim.catalog.variants import with_quantities
+from wafersim.errors import SimError, one_line
+from wafersim.validate.fitting import COMMAND, Fitted, Skipped, rows_text, spread
 from wafersim.validate.infer import predict, run
 from wafersim.validate.records import Record
 
@@ -28,50 +30,49 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
 }
 RATES = ("throughput_tokens_per_s", "user_tokens_per_s")
-
-
-@dataclass(frozen=True)
-class ServingFit:
-    chip: str
-    value: float
-    per_row: dict[str, float]
+SERVING = ("serving_efficiency_fraction",)
+SERVING_SOURCE = "cal-serving"
+DIGITS = 2
 
 
 def with_serving(catalog: Catalog, chip_id: str, value: float) -> Catalog:
     """A copy of `catalog` whose chip `chip_id` has serving efficiency `value`."""
-    chip = catalog.typed(chip_id, Chip)
     q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
-    parts = {**catalog.parts, chip_id: chip.model_copy(update={"serving_efficiency_fraction": q})}
-    return Catalog(parts, catalog.sources)
+    return with_quantities(catalog, {chip_id: {SERVING: q}})
 
 
 def solve_row(row: Record, catalog: Catalog) -> float:
-    """The serving efficiency that makes the prediction match `row` (closed form)."""
+    """The serving efficiency that makes the prediction match `row` (closed form, at most 1)."""
     ideal = with_serving(catalog, row.text("system") or "", 1.0)
     got, measured = predict(row, run(row, ideal)), row.float("value") or 0.0
-    return measured / got if row.text("metric") in RATES else got / measured
+    return min(1.0, measured / got if row.text("metric") in RATES else got / measured)
 
 
-def fit(rows: list[Record], catalog: Catalog | None = None) -> list[ServingFit]:
-    """Serving efficiency per chip kind from its calibration rows."""
+def _serving(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted:
+    value = round(statistics.median(per_row.values()), DIGITS)
+    old = catalog.typed(chip, Chip).serving_efficiency_fraction
+    lo, hi, how = spread(list(per_row.values()), value, old, DIGITS)
+    note = (f"end-to-end serving / kernel-level estimate; median of "
+            f"{rows_text(per_row, DIGITS, (0.0, 1.0))}; {how}. Command: {COMMAND}")
+    return Fitted(chip, SERVING, old, value, lo, hi, per_row, SERVING_SOURCE, note)
+
+
+def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
+    """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
     by_id = {r.id: r for r in rows}
-    fits = []
+    fits, skipped = [], []
     for chip, ids in SERVING_CALIBRATION_ROWS.items():
-        per_row = {i: min(1.0, solve_row(by_id[i], cat)) for i in ids if i in by_id}
+        per_row = {}
+        for i in (i for i in ids if i in by_id):
+            try:
+                per_row[i] = solve_row(by_id[i], cat)
+            except SimError as exc:
+                skipped.append(Skipped(i, SERVING[0], one_line(str(exc))))
         if len(per_row) >= 2:
-            fits.append(ServingFit(chip, statistics.median(per_row.values()), per_row))
-    return fits
-
-
-def main() -> None:
-    """Print the fitted serving efficiencies (python -m wafersim.validate.calibrate_serving)."""
-    from wafersim.validate.records import read
-
-    for f in fit(read()):
-        rows = ", ".join(f"{k} {v:.2f}" for k, v in f.per_row.items())
-        print(f"{f.chip}: serving_efficiency_fraction {f.value:.2f} (rows: {rows})")
-
-
-if __name__ == "__main__":
-    main()
+            fits.append(_serving(chip, per_row, cat))
+        else:
+            skipped.append(Skipped(", ".join(per_row) or "-", SERVING[0],
+                                   f"{chip}: {len(per_row)} of its calibration rows usable; "
+                                   "a fit needs two"))
+    return fits, skipped

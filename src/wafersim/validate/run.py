@@ -2,7 +2,8 @@
 
 A row the tool cannot simulate (unknown id, missing input, a workload not modelled yet) is kept
 as `skipped` with the reason, never dropped. Calibration rows are marked, so held-out error can
-be read apart from in-sample error.
+be read apart from in-sample error. With `with_range`, each predicted row also gets the low and
+high predictions of its efficiency ranges (`band.py`) and whether the measurement lies inside.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import SimError, one_line
 from wafersim.validate import infer, micro, train
+from wafersim.validate.band import Corners, band
 from wafersim.validate.calibrate import CALIBRATION_ROWS, WAFER_CALIBRATION_ROWS
 from wafersim.validate.calibrate_serving import SERVING_CALIBRATION_ROWS
 from wafersim.validate.records import Record
@@ -41,6 +43,9 @@ class Outcome:
     reason: str
     source: str
     calibration: bool
+    low: float | None = None  # band of the efficiency ranges (with_range only)
+    high: float | None = None
+    inside: bool | None = None  # measured within [low, high]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,8 +68,9 @@ PREDICTORS: dict[str, Callable[[Record, Catalog], float]] = {
 }
 
 
-def outcome(row: Record, catalog: Catalog) -> Outcome:
-    """Predict one row; any modelling limit becomes a skipped outcome with its reason."""
+def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Outcome:
+    """Predict one row; any modelling limit becomes a skipped outcome with its reason. With
+    `corners`, an ok row also gets its low/high band."""
     kind, measured = row.text("kind") or "", None
     base = dict(id=row.id, kind=kind, system=row.text("system") or "", model=row.text("model") or "",
                 metric=row.text("metric") or "", source=row.text("source") or "",
@@ -80,15 +86,20 @@ def outcome(row: Record, catalog: Catalog) -> Outcome:
         return Outcome(**base, measured=measured, predicted=None, error_pct=None,  # type: ignore[arg-type]
                        status="skipped", reason=one_line(str(exc)))
     error = 100.0 * (predicted - measured) / measured
+    ranged = {}
+    if corners is not None:
+        b = band(row, predicted, PREDICTORS[kind], corners)
+        ranged = {"low": b.low, "high": b.high, "inside": b.holds(measured)}
     return Outcome(**base, measured=measured, predicted=predicted, error_pct=error,  # type: ignore[arg-type]
-                   status="ok", reason="")
+                   status="ok", reason="", **ranged)
 
 
 def validate(rows: Iterable[Record], kinds: tuple[str, ...] = KINDS,
-             catalog: Catalog | None = None) -> list[Outcome]:
-    """Outcomes of every row of the chosen kinds, in file order."""
+             catalog: Catalog | None = None, with_range: bool = False) -> list[Outcome]:
+    """Outcomes of every row of the chosen kinds, in file order; `with_range` adds the bands."""
     cat = catalog or load_catalog()
-    return [outcome(r, cat) for r in rows if (r.text("kind") or "") in kinds]
+    corners = Corners(cat) if with_range else None
+    return [outcome(r, cat, corners) for r in rows if (r.text("kind") or "") in kinds]
 
 
 def stats(outcomes: Iterable[Outcome]) -> dict[str, float]:
@@ -100,13 +111,29 @@ def stats(outcomes: Iterable[Outcome]) -> dict[str, float]:
             "mean_abs_error_pct": statistics.fmean(errors), "max_abs_error_pct": max(errors)}
 
 
+def coverage(outcomes: Iterable[Outcome]) -> dict[str, float]:
+    """Rows with a band, how many hold their measurement, that share, and how many bands are
+    wider than a point."""
+    banded = [o for o in outcomes if o.inside is not None]
+    inside = sum(bool(o.inside) for o in banded)
+    return {"n": len(banded), "inside": inside, "inside_fraction": inside / len(banded) if banded else 0.0,
+            "with_spread": sum((o.high or 0.0) > (o.low or 0.0) for o in banded)}
+
+
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """Error statistics per kind (all rows and held-out rows), per system and per metric."""
+    """Error statistics per kind (all rows and held-out rows), per system and per metric; with
+    bands, their coverage per kind (all rows and held-out rows)."""
     def group(key: Callable[[Outcome], str]) -> dict[str, dict[str, float]]:
         return {k: stats(o for o in outcomes if key(o) == k) for k in sorted({key(o) for o in outcomes})}
     held_out = [o for o in outcomes if not o.calibration]
-    return {"per_kind": group(lambda o: o.kind),
-            "held_out_per_kind": {k: stats(o for o in held_out if o.kind == k)
-                                  for k in sorted({o.kind for o in held_out})},
-            "per_system": group(lambda o: o.system), "per_metric": group(lambda o: o.metric),
-            "skipped": sum(o.status == "skipped" for o in outcomes)}
+    report = {"per_kind": group(lambda o: o.kind),
+              "held_out_per_kind": {k: stats(o for o in held_out if o.kind == k)
+                                    for k in sorted({o.kind for o in held_out})},
+              "per_system": group(lambda o: o.system), "per_metric": group(lambda o: o.metric),
+              "skipped": sum(o.status == "skipped" for o in outcomes)}
+    if any(o.inside is not None for o in outcomes):
+        report["range_per_kind"] = {k: coverage(o for o in outcomes if o.kind == k)
+                                    for k in sorted({o.kind for o in outcomes})}
+        report["range_held_out_per_kind"] = {k: coverage(o for o in held_out if o.kind == k)
+                                             for k in sorted({o.kind for o in held_out})}
+    return report

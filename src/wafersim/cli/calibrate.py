@@ -1,0 +1,80 @@
+"""``wafersim calibrate``: fit the efficiency parameters per hardware kind on published rows."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from wafersim.cli.common import catalog, console, print_json
+from wafersim.validate.calibrate import calibrate as run_calibrate
+from wafersim.validate.calibrate import write as write_catalog
+from wafersim.validate.fitting import Calibration, Fitted
+from wafersim.validate.records import read
+
+
+def calibrate(
+    write: bool = typer.Option(False, "--write", help="Write the fitted values into the catalog "
+                               "YAML files (one line per parameter, with provenance)."),
+    data: str = typer.Option(None, "--data", help="CSV in the public.csv schema (default: the "
+                             "published set shipped with wafersim)."),
+    as_json: bool = typer.Option(False, "--json", help="Fits, left-out rows and files written."),
+) -> None:
+    """Fit matmul, HBM and network efficiencies on the micro rows, then framework efficiencies on
+    the training calibration subset; print old and fitted values; --write updates the catalog."""
+    cat = catalog()
+    cal = run_calibrate(read(data), cat)
+    written = write_catalog(cal, cat) if write else []
+    if as_json:
+        print_json({**cal.to_json(), "written": [str(p) for p in written]})
+        return
+    _fits_table(cal)
+    _other_tables(cal)
+    out = console()
+    if write:
+        out.print(f"written: {len(written)} file(s) changed" + "".join(f"\n  {p}" for p in written))
+    else:
+        out.print("not written (add --write to update the catalog)")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _status(f: Fitted) -> str:
+    if f.kept:
+        return f"kept: {f.kept}"
+    old = f.old
+    same = (old is not None and old.value == f.value and old.lo == f.lo and old.hi == f.hi
+            and old.source == f.source)
+    return "unchanged" if same else "new value" if old is None or old.value != f.value else "new provenance"
+
+
+def _fits_table(cal: Calibration) -> None:
+    table = Table(title="fitted efficiencies (micro rows, then the training calibration subset)",
+                  title_justify="left")
+    for head in ("part", "parameter", "old", "fitted", "range", "rows", "per-row values", "status"):
+        table.add_column(head, overflow="fold" if head in ("per-row values", "status") else "ellipsis")
+    for f in cal.fits:
+        rng = "-" if f.lo is None else f"{f.lo:g}-{f.hi:g}"
+        per_row = ", ".join(f"{row} {v:.3f}" for row, v in f.per_row.items())
+        table.add_row(f.part, f.parameter, _fmt(None if f.old is None else f.old.value),
+                      _fmt(f.value), rng, str(len(f.per_row)), per_row, _status(f))
+    console().print(table)
+
+
+def _other_tables(cal: Calibration) -> None:
+    if cal.skipped:
+        table = Table(title="rows left out", title_justify="left")
+        for head in ("row", "parameter", "reason"):
+            table.add_column(head, overflow="fold")
+        for s in cal.skipped:
+            table.add_row(s.id, s.parameter, s.reason)
+        console().print(table)
+    if cal.elsewhere:
+        table = Table(title="fitted elsewhere (not changed here)", title_justify="left")
+        for head in ("part", "parameter", "value", "fitted by"):
+            table.add_column(head, overflow="fold")
+        for e in cal.elsewhere:
+            table.add_row(str(e["part"]), str(e["parameter"]), _fmt(e["value"]),  # type: ignore[arg-type]
+                          str(e["fitted_by"]))
+        console().print(table)

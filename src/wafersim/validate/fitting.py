@@ -1,0 +1,111 @@
+"""What a calibration produces: fitted catalog quantities with their rows, and rows it left out.
+
+Rules shared by every fit: each row gives one value of the parameter (the value that reproduces
+it); the parameter's range is the spread of those values when there are two rows or more; a fit
+from a single row has no spread of its own, so the catalogued range is kept when it holds the new
+value and none is written otherwise. Values are rounded as the catalog writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wafersim.catalog import Quantity
+from wafersim.catalog.edit import Edit
+from wafersim.catalog.variants import FieldPath
+
+COMMAND = "wafersim calibrate --write"
+MICRO_SOURCE = "cal-micro"
+FRAMEWORK_SOURCE = "cal-train-framework"
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """One catalog quantity fitted on rows: the value to write, or why the old one stays."""
+
+    part: str  # chip or network id; its YAML file gets the value
+    keys: FieldPath  # field path in the part (and key path in its file)
+    old: Quantity | None
+    value: float
+    lo: float | None
+    hi: float | None
+    per_row: dict[str, float]  # row id -> the value that reproduces the row
+    source: str
+    note: str
+    kept: str = ""  # non-empty: the catalogued value stays, for this reason
+
+    @property
+    def parameter(self) -> str:
+        return ".".join(self.keys)
+
+    def quantity(self) -> Quantity:
+        return Quantity(value=self.value, dimension="fraction", tag="derived", source=self.source,
+                        lo=self.lo, hi=self.hi, note=self.note)
+
+    def edit(self) -> Edit:
+        return Edit(self.keys, self.value, "derived", self.source, self.note, self.lo, self.hi)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"part": self.part, "parameter": self.parameter,
+                "old": None if self.old is None else self.old.value, "fitted": self.value,
+                "range": None if self.lo is None else [self.lo, self.hi],
+                "rows": list(self.per_row), "per_row": self.per_row, "source": self.source,
+                "note": self.note, "kept": self.kept or None}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row a fit could not use, with the reason."""
+
+    id: str
+    parameter: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "parameter": self.parameter, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Every fit of one run, the rows left out, and efficiencies fitted by other commands."""
+
+    fits: list[Fitted]
+    skipped: list[Skipped] = field(default_factory=list)
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fits": [f.to_json() for f in self.fits],
+                "skipped": [s.to_json() for s in self.skipped], "elsewhere": self.elsewhere}
+
+
+def spread(values: list[float], value: float, old: Quantity | None,
+           digits: int) -> tuple[float | None, float | None, str]:
+    """The range to write for a fitted `value`, and how it was chosen (for the note)."""
+    if len(values) >= 2:
+        return round(min(values), digits), round(max(values), digits), "range: spread over the rows"
+    if old is not None and old.lo is not None and old.hi is not None and old.lo <= value <= old.hi:
+        return old.lo, old.hi, "range: kept from the catalog entry it replaced"
+    return None, None, "no range (one row)"
+
+
+def bisect(predict: Callable[[float], float], measured: float, lo: float, hi: float,
+           increasing: bool = True, steps: int = 40) -> float:
+    """The x in [lo, hi] where predict(x) meets `measured` (the bound when it is never met)."""
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        above = predict(mid) > measured
+        lo, hi = (lo, mid) if above == increasing else (mid, hi)
+    return (lo + hi) / 2
+
+
+def rows_text(per_row: dict[str, float], digits: int, bounds: tuple[float, float] | None = None) -> str:
+    """'T015 0.88, T009 >=1.00 (bound)'."""
+    def one(row: str, v: float) -> str:
+        if bounds and abs(v - bounds[1]) < 1e-3:
+            return f"{row} >={bounds[1]:.{digits}f} (bound)"
+        if bounds and abs(v - bounds[0]) < 1e-3:
+            return f"{row} <={bounds[0]:.{digits}f} (bound)"
+        return f"{row} {v:.{digits}f}"
+    return ", ".join(one(r, v) for r, v in per_row.items())
