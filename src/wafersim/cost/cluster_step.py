@@ -40,6 +40,9 @@ ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel linears: the reduction d
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections kept whole on every rank
 EAGER_SOFTMAX_BYTES = 9.0  # fused scale-mask-softmax (read 2, write 2) and dropout (read 2, write 2, mask 1)
 ATTENTION = ("flash", "eager")
+# backward / forward work of the attention core: eager keeps the probabilities (dV, dP, dQ, dK: 2x);
+# flash recomputes QK^T in the backward pass, 5 matmuls against 2 (Dao 2023, FlashAttention-2, Sec. 4.1)
+ATTENTION_BACKWARD = {"flash": 2.5, "eager": 2.0}
 
 
 DEFAULT_FRAMEWORK_EFFICIENCY = 0.8  # assumption where uncalibrated (range 0.55-1.0, the fitted chips' spread)
@@ -193,7 +196,8 @@ class StepModel:
         slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
         layers_fwd, attn, head = layers_fwd * slow, attn * slow, head * slow
         recompute = np.where(full, layers_fwd + attn, np.where(selective, attn, 0.0))
-        compute = 3.0 * (layers_fwd + attn + head)  # forward + backward (2x)
+        backward = ATTENTION_BACKWARD[self.attention]
+        compute = 3.0 * (layers_fwd + head) + (1.0 + backward) * attn  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full)
         per_micro = compute + recompute + sum(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
