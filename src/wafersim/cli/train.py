@@ -37,7 +37,8 @@ def train(
     memory_service: str = typer.Option(None, "--memory-service", help="MemoryX id for wafer "
                                        "systems (default: the system's)."),
     plan: str = typer.Option("auto", "--plan", help="auto (search the fastest feasible plan) or "
-                             "fixed parts like 'tp8,pp4,zero1,mb2,v2'."),
+                             "fixed parts like 'tp8,pp4,zero1,mb2,v2' (MoE: ovl1 overlaps the "
+                             "expert all-to-all with compute, ovl0 does not)."),
     tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (fixes it in the search)."),
     pp: int = typer.Option(None, "--pp", help="Pipeline stages."),
     dp: int = typer.Option(None, "--dp", help="Data-parallel replicas."),
@@ -112,7 +113,8 @@ def plan_label(plan: dict) -> str:  # type: ignore[type-arg]
     parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
              ("tp", "pp", "dp")]
     parts += [f"zero{plan['zero']}", f"mb{plan['micro_batch']}", plan["recompute"]]
-    return " ".join(parts + ([f"v{plan['v']}"] if plan["v"] > 1 else []))
+    parts += [f"v{plan['v']}"] if plan["v"] > 1 else []
+    return " ".join(parts + (["ovl1"] if plan.get("overlap") else []))
 
 
 def _summary(r: TrainResult) -> dict[str, str]:

@@ -6,7 +6,8 @@ ranks, stage 2 also the gradients, stage 3 also the weights (plus a buffer for t
 layers). Tensor and pipeline parallelism split the weights; expert parallelism splits the experts.
 Activations follow Korthikanti et al. 2022 with sequence parallelism (all activations split by
 tp) and context parallelism (split by cp); the first pipeline stage holds min(micro-batches, pp)
-micro-batches in flight under 1F1B, times (1 + (pp - 1) / (pp v)) when interleaved (Sec. 4.2.3).
+micro-batches in flight under 1F1B, times (1 + (pp - 1) / (pp v)) when interleaved (Sec. 4.2.3),
+and one more when MoE all-to-all overlaps another micro-batch (DualPipe: pp + 1, DeepSeek-V3).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: 
     full_layer = activation_bytes_per_token(model, "none") + scores
     tokens = plans.micro_batch * seq_len / (plans.tp * plans.cp)  # per device, with SP and CP
     layers = model.n_layers * stage_share(model, plans)
-    in_flight = np.minimum(n_micro, plans.pp) * np.where(
+    in_flight = np.minimum(n_micro, plans.pp + plans.overlap) * np.where(
         plans.v > 1, 1.0 + (plans.pp - 1) / (plans.pp * plans.v), 1.0)
     kept = per_token * tokens * layers * in_flight
     working = np.where(plans.recompute == RECOMPUTE.index("full"), full_layer * tokens, 0.0)

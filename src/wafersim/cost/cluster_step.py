@@ -25,6 +25,7 @@ from wafersim.cost.cluster_memory import (
     state_bytes,
 )
 from wafersim.cost.gemm import Device, device_of, gemm_time_s
+from wafersim.cost.moe_comm import all_to_all_s, overlapped
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
@@ -119,6 +120,14 @@ def _split(op: Op, tp: Array) -> tuple[Array | int, Array | int]:
     return op.n / tp, op.k
 
 
+def _overlap_moe(comm: dict[str, Array], work: Array, plans: PlanSpace) -> dict[str, Array]:
+    """Expert all-to-all and pipeline sends of overlapping plans, hidden behind `work`."""
+    hidden = comm["exposed_ep_all_to_all"] + comm["exposed_pp_p2p"]
+    kept = np.divide(overlapped(hidden, work, plans.overlap), hidden, out=np.zeros_like(hidden),
+                     where=hidden > 0)
+    return comm | {k: comm[k] * kept for k in ("exposed_ep_all_to_all", "exposed_pp_p2p")}
+
+
 class StepModel:
     """Evaluates plans of one model, workload and system; built once, reused per search."""
 
@@ -199,6 +208,8 @@ class StepModel:
         backward = ATTENTION_BACKWARD[self.attention]
         compute = 3.0 * (layers_fwd + head) + (1.0 + backward) * attn  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full)
+        if m.is_moe:
+            comm = _overlap_moe(comm, compute + recompute, plans)
         per_micro = compute + recompute + sum(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
         parts |= {name: n_micro * t for name, t in comm.items()}
@@ -224,8 +235,8 @@ class StepModel:
         out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
         out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
-            a2a = c.time_s("all_to_all", act / plans.tp * m.top_k, plans.tp * plans.cp, plans.ep)
-            out["exposed_ep_all_to_all"] = 2.0 * a2a * passes * m.n_moe_layers * share
+            fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
+            out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
         hops = np.where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
         return out
