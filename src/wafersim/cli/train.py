@@ -48,6 +48,8 @@ def train(
     micro_batch: int = typer.Option(None, "--micro-batch", help="Sequences per micro-batch."),
     schedule: str = typer.Option(None, "--schedule", help="Pipeline schedule: 1f1b or interleaved."),
     attention: str = typer.Option("flash", "--attention", help="flash or eager (pre-2023 stacks)."),
+    finetune: str = typer.Option(None, "--finetune", help="lora-rN: LoRA adapters of rank N on "
+                                 "a frozen base (default: full training)."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
@@ -62,7 +64,8 @@ def train(
             results.append(run_train(model, system, total, count=n, global_batch=global_batch,
                                      seq_len=seq_len, precision=precision, recompute=recompute,
                                      sparsity=sparsity, memory_service=memory_service,
-                                     catalog=catalog(), plan=fixed, attention=attention))
+                                     catalog=catalog(), plan=fixed, attention=attention,
+                                     finetune=finetune))
         except InfeasiblePlan as exc:
             if len(counts) == 1:
                 raise

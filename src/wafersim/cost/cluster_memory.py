@@ -45,8 +45,12 @@ def params_per_device(model: ModelSpec, plans: PlanSpace) -> tuple[Array, Array]
     return (layers * share + ends) / tp, experts * share / (tp * plans.ep)
 
 
-def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str) -> dict[str, Array]:
-    """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says."""
+def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
+                adapters: float = 0.0) -> dict[str, Array]:
+    """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says.
+
+    LoRA (`adapters` > 0 weights in the whole model): the base is frozen, so gradients and
+    optimizer state are the adapters' alone (unsharded; they are small)."""
     dense, expert = params_per_device(model, plans)
     dp = plans.dp.astype(float)
     expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp / ep ranks
@@ -58,8 +62,12 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str) -> dict[str,
         return bytes_per_param * (np.where(on, dense / dp, dense) + np.where(on, expert / expert_dp,
                                                                              expert))
     gathered = np.where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * stage_share(model, plans)), 0.0)
-    return {"weights": sharded(state.weights, 3) + state.weights * gathered,  # 2 layers prefetched
-            "gradients": sharded(state.gradients, 2),
+    weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
+    if adapters:
+        local = adapters * stage_share(model, plans) / plans.tp
+        return {"weights": weights + state.weights * local, "gradients": state.gradients * local,
+                "optimizer": state.optimizer * local}
+    return {"weights": weights, "gradients": sharded(state.gradients, 2),
             "optimizer": sharded(state.optimizer, 1)}
 
 

@@ -33,7 +33,7 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
                  global_batch=row.int("global_batch"), seq_len=row.int("seq_len"),
                  precision=row.text("precision") or "bf16", recompute=row.text("recompute") or "auto",
                  catalog=catalog, plan=row.constraints(),
-                 attention=attention_of(row))
+                 attention=attention_of(row), finetune=row.text("finetune"))
 
 
 def predict(row: Record, result: TrainResult) -> float:
