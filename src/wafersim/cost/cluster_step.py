@@ -276,8 +276,9 @@ class StepModel:
                     + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
         reduce = np.where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES, trained),
                           coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
-        gather = np.where(z >= 3, coll("all_gather", PARAM_GATHER_BYTES, base),
-                          np.where(z >= 1, coll("all_gather", PARAM_GATHER_BYTES, trained), 0.0))
+        gather_base = coll("all_gather", PARAM_GATHER_BYTES, base)
+        gather_trained = coll("all_gather", PARAM_GATHER_BYTES, trained) if self.lora_rank else gather_base
+        gather = np.where(z >= 3, gather_base, np.where(z >= 1, gather_trained, 0.0))
         once = np.maximum(0.0, reduce - 2.0 * fwd) + np.maximum(0.0, gather - fwd)
         per_micro = n_micro * np.maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
         dense, expert = trained
