@@ -2,7 +2,8 @@
 
 Model state follows ZeRO (Rajbhandari et al. 2020): 16-bit weights and gradients and 12 bytes of
 fp32 optimizer state per parameter; stage 1 shards the optimizer state over the data-parallel
-ranks, stage 2 also the gradients, stage 3 also the weights (plus a buffer for the gathered
+ranks (dp x cp: context-parallel ranks hold the same weights, Megatron-Core's data-parallel group
+with CP), stage 2 also the gradients, stage 3 also the weights (plus a buffer for the gathered
 layers). Tensor and pipeline parallelism split the weights; expert parallelism splits the experts.
 Activations follow Korthikanti et al. 2022 with sequence parallelism (all activations split by
 tp) and context parallelism (split by cp); the first pipeline stage holds min(micro-batches, pp)
@@ -52,8 +53,8 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
     LoRA (`adapters` > 0 weights in the whole model): the base is frozen, so gradients and
     optimizer state are the adapters' alone (unsharded; they are small)."""
     dense, expert = params_per_device(model, plans)
-    dp = plans.dp.astype(float)
-    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp / ep ranks
+    dp = (plans.dp * plans.cp).astype(float)  # context-parallel ranks hold the same weights
+    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp cp / ep ranks
     state = training_state(precision)
     z = plans.zero
 

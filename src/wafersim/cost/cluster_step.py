@@ -282,7 +282,7 @@ class StepModel:
         once = np.maximum(0.0, reduce - 2.0 * fwd) + np.maximum(0.0, gather - fwd)
         per_micro = n_micro * np.maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
         dense, expert = trained
-        local = np.where(z >= 1, dense / plans.dp + expert / edp, dense + expert)
+        local = np.where(z >= 1, dense / group + expert / edp, dense + expert)
         bw = self.accel.gemm.memory_Bps
         return {"exposed_dp_comm": np.where(z >= 3, per_micro, once),
                 "optimizer": local * OPTIMIZER_BYTES_PER_PARAM / bw}
