@@ -250,6 +250,7 @@ class Network(Part):
     fan_out_count: Q = None  # children per tree node
     efficiency_fraction: Q = None  # achievable share of line rate
     in_network_reduction: bool = False
+    sliceable: bool = False  # jobs take slices of the domain; larger jobs run as equal slices
     technology: str | None = None
 
 

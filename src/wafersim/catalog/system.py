@@ -84,7 +84,19 @@ class System:
         if limit is not None and limit.value is not None and count > limit.value * self.chips_per_node:
             raise ConfigError(f"count {count} exceeds the largest supported {self.node.id} "  # type: ignore[union-attr]
                               f"cluster ({limit.value:g} systems); use a count up to that")
-        return replace(self, chips=count, cluster=None if count != self.chips else self.cluster)
+        tiers = tuple(_sliced(t, count) for t in self.scale_up)
+        return replace(self, chips=count, cluster=None if count != self.chips else self.cluster,
+                       scale_up=tiers)
+
+
+def _sliced(tier: ScaleUpTier, count: int) -> ScaleUpTier:
+    """A sliceable domain (TPU ICI) serves a job as one slice of its chips, or, past one domain,
+    as equal slices joined over the data-center network (Cloud TPU Multislice)."""
+    domain = tier.network.max_devices_count
+    if not tier.network.sliceable or domain is None or domain.value is None:
+        return tier
+    slices = math.ceil(count / domain.value)
+    return tier if count % slices else replace(tier, devices=count // slices)
 
 
 def _int(q: Quantity) -> int:

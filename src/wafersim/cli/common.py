@@ -86,7 +86,7 @@ def print_summary(title: str, rows: dict[str, str]) -> None:
 
 
 PLAN_KEYS = {"tp": "tp", "pp": "pp", "dp": "dp", "cp": "cp", "ep": "ep", "zero": "zero",
-             "mb": "micro_batch", "v": "v"}
+             "mb": "micro_batch", "v": "v", "ovl": "overlap"}
 
 
 def parse_plan(text: str) -> Constraints:
@@ -102,7 +102,7 @@ def parse_plan(text: str) -> Constraints:
         digits = token[len(key):]
         if key not in PLAN_KEYS or not digits:
             raise ConfigError(f"--plan part {token!r} is not understood; write e.g. "
-                              "'tp8,pp4,dp32,zero1,mb2,v2' or 'auto'")
+                              "'tp8,pp4,dp32,zero1,mb2,v2', 'ep8,ovl1' or 'auto'")
         values[PLAN_KEYS[key]] = int(digits)
     return Constraints(**values)  # type: ignore[arg-type]
 

@@ -42,7 +42,8 @@ def train(
     memory_service: str = typer.Option(None, "--memory-service", help="MemoryX id for wafer "
                                        "systems (default: the system's)."),
     plan: str = typer.Option("auto", "--plan", help="auto (search the fastest feasible plan) or "
-                             "fixed parts like 'tp8,pp4,zero1,mb2,v2'."),
+                             "fixed parts like 'tp8,pp4,zero1,mb2,v2' (MoE: ovl1 overlaps the "
+                             "expert all-to-all with compute, ovl0 does not)."),
     tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (fixes it in the search)."),
     pp: int = typer.Option(None, "--pp", help="Pipeline stages."),
     dp: int = typer.Option(None, "--dp", help="Data-parallel replicas."),
@@ -54,6 +55,8 @@ def train(
     attention: str = typer.Option("flash", "--attention", help="flash or eager (pre-2023 stacks)."),
     with_range: bool = typer.Option(False, "--range", help="Also run with the system's "
                                     "efficiency ranges at their low and high bounds."),
+    finetune: str = typer.Option(None, "--finetune", help="lora-rN: LoRA adapters of rank N on "
+                                 "a frozen base (default: full training)."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
@@ -68,7 +71,8 @@ def train(
     def run(n: int | None, cat: Catalog) -> TrainResult:
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
                          precision=precision, recompute=recompute, sparsity=sparsity,
-                         memory_service=memory_service, catalog=cat, plan=fixed, attention=attention)
+                         memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
+                         finetune=finetune)
 
     results: list[TrainResult | str] = []
     for n in counts:
@@ -148,7 +152,8 @@ def plan_label(plan: dict) -> str:  # type: ignore[type-arg]
     parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
              ("tp", "pp", "dp")]
     parts += [f"zero{plan['zero']}", f"mb{plan['micro_batch']}", plan["recompute"]]
-    return " ".join(parts + ([f"v{plan['v']}"] if plan["v"] > 1 else []))
+    parts += [f"v{plan['v']}"] if plan["v"] > 1 else []
+    return " ".join(parts + (["ovl1"] if plan.get("overlap") else []))
 
 
 def _summary(r: TrainResult) -> dict[str, str]:

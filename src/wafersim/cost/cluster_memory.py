@@ -2,11 +2,13 @@
 
 Model state follows ZeRO (Rajbhandari et al. 2020): 16-bit weights and gradients and 12 bytes of
 fp32 optimizer state per parameter; stage 1 shards the optimizer state over the data-parallel
-ranks, stage 2 also the gradients, stage 3 also the weights (plus a buffer for the gathered
+ranks (dp x cp: context-parallel ranks hold the same weights, Megatron-Core's data-parallel group
+with CP), stage 2 also the gradients, stage 3 also the weights (plus a buffer for the gathered
 layers). Tensor and pipeline parallelism split the weights; expert parallelism splits the experts.
 Activations follow Korthikanti et al. 2022 with sequence parallelism (all activations split by
 tp) and context parallelism (split by cp); the first pipeline stage holds min(micro-batches, pp)
-micro-batches in flight under 1F1B, times (1 + (pp - 1) / (pp v)) when interleaved (Sec. 4.2.3).
+micro-batches in flight under 1F1B, times (1 + (pp - 1) / (pp v)) when interleaved (Sec. 4.2.3),
+and one more when MoE all-to-all overlaps another micro-batch (DualPipe: pp + 1, DeepSeek-V3).
 """
 
 from __future__ import annotations
@@ -44,11 +46,15 @@ def params_per_device(model: ModelSpec, plans: PlanSpace) -> tuple[Array, Array]
     return (layers * share + ends) / tp, experts * share / (tp * plans.ep)
 
 
-def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str) -> dict[str, Array]:
-    """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says."""
+def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
+                adapters: float = 0.0) -> dict[str, Array]:
+    """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says.
+
+    LoRA (`adapters` > 0 weights in the whole model): the base is frozen, so gradients and
+    optimizer state are the adapters' alone (unsharded; they are small)."""
     dense, expert = params_per_device(model, plans)
-    dp = plans.dp.astype(float)
-    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp / ep ranks
+    dp = (plans.dp * plans.cp).astype(float)  # context-parallel ranks hold the same weights
+    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp cp / ep ranks
     state = training_state(precision)
     z = plans.zero
 
@@ -57,8 +63,12 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str) -> dict[str,
         return bytes_per_param * (np.where(on, dense / dp, dense) + np.where(on, expert / expert_dp,
                                                                              expert))
     gathered = np.where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * stage_share(model, plans)), 0.0)
-    return {"weights": sharded(state.weights, 3) + state.weights * gathered,  # 2 layers prefetched
-            "gradients": sharded(state.gradients, 2),
+    weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
+    if adapters:
+        local = adapters * stage_share(model, plans) / plans.tp
+        return {"weights": weights + state.weights * local, "gradients": state.gradients * local,
+                "optimizer": state.optimizer * local}
+    return {"weights": weights, "gradients": sharded(state.gradients, 2),
             "optimizer": sharded(state.optimizer, 1)}
 
 
@@ -76,7 +86,7 @@ def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: 
     full_layer = activation_bytes_per_token(model, "none") + scores
     tokens = plans.micro_batch * seq_len / (plans.tp * plans.cp)  # per device, with SP and CP
     layers = model.n_layers * stage_share(model, plans)
-    in_flight = np.minimum(n_micro, plans.pp) * np.where(
+    in_flight = np.minimum(n_micro, plans.pp + plans.overlap) * np.where(
         plans.v > 1, 1.0 + (plans.pp - 1) / (plans.pp * plans.v), 1.0)
     kept = per_token * tokens * layers * in_flight
     working = np.where(plans.recompute == RECOMPUTE.index("full"), full_layer * tokens, 0.0)

@@ -25,6 +25,8 @@ from wafersim.cost.cluster_memory import (
     state_bytes,
 )
 from wafersim.cost.gemm import Device, device_of, gemm_time_s
+from wafersim.cost.lora import FROZEN_BACKWARD, TRAINED_BACKWARD, adapter_params, adapter_time_s
+from wafersim.cost.moe_comm import all_to_all_s, overlapped
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
@@ -40,6 +42,9 @@ ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel linears: the reduction d
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections kept whole on every rank
 EAGER_SOFTMAX_BYTES = 9.0  # fused scale-mask-softmax (read 2, write 2) and dropout (read 2, write 2, mask 1)
 ATTENTION = ("flash", "eager")
+# backward / forward work of the attention core: eager keeps the probabilities (dV, dP, dQ, dK: 2x);
+# flash recomputes QK^T in the backward pass, 5 matmuls against 2 (Dao 2023, FlashAttention-2, Sec. 4.1)
+ATTENTION_BACKWARD = {"flash": 2.5, "eager": 2.0}
 
 
 DEFAULT_FRAMEWORK_EFFICIENCY = 0.8  # assumption where uncalibrated (range 0.55-1.0, the fitted chips' spread)
@@ -116,11 +121,19 @@ def _split(op: Op, tp: Array) -> tuple[Array | int, Array | int]:
     return op.n / tp, op.k
 
 
+def _overlap_moe(comm: dict[str, Array], work: Array, plans: PlanSpace) -> dict[str, Array]:
+    """Expert all-to-all and pipeline sends of overlapping plans, hidden behind `work`."""
+    hidden = comm["exposed_ep_all_to_all"] + comm["exposed_pp_p2p"]
+    kept = np.divide(overlapped(hidden, work, plans.overlap), hidden, out=np.zeros_like(hidden),
+                     where=hidden > 0)
+    return comm | {k: comm[k] * kept for k in ("exposed_ep_all_to_all", "exposed_pp_p2p")}
+
+
 class StepModel:
     """Evaluates plans of one model, workload and system; built once, reused per search."""
 
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
-                 precision: str, attention: str = "flash") -> None:
+                 precision: str, attention: str = "flash", lora_rank: int = 0) -> None:
         if attention not in ATTENTION:
             raise ConfigError(f"--attention {attention!r} is not one of {', '.join(ATTENTION)}")
         self.model, self.system, self.seq_len = model, system, seq_len
@@ -129,6 +142,8 @@ class StepModel:
         self.accel = accelerator_of(system, precision)
         self.comm = GroupCollectives(system)
         self.graph: Graph = lower(model, "train", 1, seq_len)
+        self.lora_rank = lora_rank  # 0: full training; r: LoRA adapters of rank r, base frozen
+        self.adapters = adapter_params(self.graph, lora_rank)
 
     def _gemms(self, plans: PlanSpace, tokens: Array) -> Array:
         """Forward GEMM seconds of one stage's layers for one micro-batch."""
@@ -173,6 +188,13 @@ class StepModel:
         layers = m.n_layers * stage_share(m, plans)
         return per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
 
+    def _adapters(self, plans: PlanSpace, tokens: Array) -> Array:
+        """Forward seconds of one stage's LoRA adapters (none in full training)."""
+        if not self.lora_rank:
+            return np.zeros(len(plans))
+        return adapter_time_s(self.graph, self.lora_rank, tokens, plans.tp,
+                              stage_share(self.model, plans), self.accel.gemm)
+
     def _head(self, plans: PlanSpace, tokens: Array) -> Array:
         """LM head and loss on the last stage, forward only."""
         m = self.model
@@ -185,16 +207,20 @@ class StepModel:
         m = self.model
         tokens = plans.micro_batch * self.seq_len / plans.cp  # per device per micro-batch
         n_micro = np.ceil(np.ceil(self.global_batch / plans.dp) / plans.micro_batch)
-        layers_fwd = self._gemms(plans, tokens) + self._elementwise(plans, tokens)
-        attn = self._attention(plans)
-        head = self._head(plans, tokens)
+        slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
+        gemms, adapters = self._gemms(plans, tokens) * slow, self._adapters(plans, tokens) * slow
+        eltwise, attn = self._elementwise(plans, tokens) * slow, self._attention(plans) * slow
+        head = self._head(plans, tokens) * slow
+        layers_fwd = gemms + adapters + eltwise
         full = plans.recompute == RECOMPUTE.index("full")
         selective = plans.recompute == RECOMPUTE.index("selective")
-        slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
-        layers_fwd, attn, head = layers_fwd * slow, attn * slow, head * slow
         recompute = np.where(full, layers_fwd + attn, np.where(selective, attn, 0.0))
-        compute = 3.0 * (layers_fwd + attn + head)  # forward + backward (2x)
+        weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
+        compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise)
+                   + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full)
+        if m.is_moe:
+            comm = _overlap_moe(comm, compute + recompute, plans)
         per_micro = compute + recompute + sum(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
         parts |= {name: n_micro * t for name, t in comm.items()}
@@ -203,7 +229,7 @@ class StepModel:
         # time alike, so the window is the forward share of both (keeps the step monotone)
         window = layers_fwd + attn + head + comm["exposed_cp_comm"] / 3.0
         parts |= self._data_parallel(plans, n_micro, window)
-        memory = state_bytes(m, plans, self.precision)
+        memory = state_bytes(m, plans, self.precision, self.adapters)
         memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
                                                  self.attention == "eager")
         return Step(plans, n_micro, parts, memory, self.accel.usable_bytes)
@@ -220,8 +246,8 @@ class StepModel:
         out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
         out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
-            a2a = c.time_s("all_to_all", act / plans.tp * m.top_k, plans.tp * plans.cp, plans.ep)
-            out["exposed_ep_all_to_all"] = 2.0 * a2a * passes * m.n_moe_layers * share
+            fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
+            out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
         hops = np.where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
         return out
@@ -239,19 +265,24 @@ class StepModel:
 
     def _data_parallel(self, plans: PlanSpace, n_micro: Array, fwd: Array) -> dict[str, Array]:
         """Exposed gradient reduction / ZeRO gathers, and the optimizer step."""
-        dense, expert = params_per_device(self.model, plans)
+        base = params_per_device(self.model, plans)
+        trained = (self.adapters * stage_share(self.model, plans) / plans.tp, 0.0 * base[1]) \
+            if self.lora_rank else base  # LoRA: only the adapters are reduced and updated
         c, z = self.comm, plans.zero
         group, edp = plans.dp * plans.cp, np.maximum(plans.dp * plans.cp // plans.ep, 1)
 
-        def coll(op: str, bytes_per_param: float) -> Array:
-            return (c.time_s(op, dense * bytes_per_param, plans.tp, group)
-                    + c.time_s(op, expert * bytes_per_param, plans.tp * plans.ep, edp))
-        reduce = np.where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES),
-                          coll("reduce_scatter", GRAD_REDUCE_BYTES))
-        gather = np.where(z >= 1, coll("all_gather", PARAM_GATHER_BYTES), 0.0)
+        def coll(op: str, bytes_per_param: float, params: tuple[Array, Array]) -> Array:
+            return (c.time_s(op, params[0] * bytes_per_param, plans.tp, group)
+                    + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
+        reduce = np.where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES, trained),
+                          coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
+        gather_base = coll("all_gather", PARAM_GATHER_BYTES, base)
+        gather_trained = coll("all_gather", PARAM_GATHER_BYTES, trained) if self.lora_rank else gather_base
+        gather = np.where(z >= 3, gather_base, np.where(z >= 1, gather_trained, 0.0))
         once = np.maximum(0.0, reduce - 2.0 * fwd) + np.maximum(0.0, gather - fwd)
         per_micro = n_micro * np.maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
-        local = np.where(z >= 1, dense / plans.dp + expert / edp, dense + expert)
+        dense, expert = trained
+        local = np.where(z >= 1, dense / group + expert / edp, dense + expert)
         bw = self.accel.gemm.memory_Bps
         return {"exposed_dp_comm": np.where(z >= 3, per_micro, once),
                 "optimizer": local * OPTIMIZER_BYTES_PER_PARAM / bw}

@@ -16,6 +16,7 @@ import numpy as np
 from wafersim.catalog.system import System
 from wafersim.cost.cluster_step import StepModel
 from wafersim.cost.economics import economics
+from wafersim.cost.lora import lora_flops_per_token
 from wafersim.cost.result import TrainResult
 from wafersim.cost.wafer_train import Workload
 from wafersim.errors import InfeasiblePlan
@@ -30,7 +31,8 @@ TOP = 5
 def search(model: ModelSpec, system: System, work: Workload, constraints: Constraints | None = None,
            attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, object]:
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
-    step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention)
+    step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
+                           work.lora_rank)
     plans = enumerate_plans(model, system.chips, step_model.accel.scale_up, work.global_batch,
                             work.seq_len, constraints)
     step = step_model.evaluate(plans)
@@ -69,7 +71,9 @@ def _result(model: ModelSpec, system: System, work: Workload, step_model: StepMo
     breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}
     step_s = sum(breakdown.values())
     tokens_step = work.global_batch * work.seq_len
-    model_flops = model.training_flops_per_token(work.seq_len) * tokens_step
+    per_token = (lora_flops_per_token(model, work.seq_len) if work.lora_rank
+                 else model.training_flops_per_token(work.seq_len))
+    model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
     eco = economics(system, steps * step_s)
     memory = {k: float(v[i]) for k, v in step.memory.items()}

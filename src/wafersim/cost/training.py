@@ -7,6 +7,7 @@ from dataclasses import replace
 from wafersim.catalog import Catalog, MemoryService, load_catalog
 from wafersim.catalog.system import System, resolve
 from wafersim.cost.cluster_train import train_cluster
+from wafersim.cost.lora import lora_rank
 from wafersim.cost.result import TrainResult
 from wafersim.cost.wafer_train import Workload, train_wafer
 from wafersim.errors import ConfigError
@@ -30,13 +31,14 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           global_batch: int | None = None, seq_len: int | None = None, precision: str = "bf16",
           recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
           catalog: Catalog | None = None, plan: Constraints | None = None,
-          attention: str = "flash") -> TrainResult:
+          attention: str = "flash", finetune: str | None = None) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
     of it (tp, pp, dp, cp, ep, ZeRO stage, micro-batch, schedule); `recompute` "auto" searches
     none/selective/full. On wafer-scale systems training is weight streaming and `plan` must be
     empty. `attention` is "flash" (fused, no s x s scores kept) or "eager" (pre-2022 Megatron).
+    `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base (clusters only).
     """
     cat = catalog or load_catalog()
     spec = load_model(model) if isinstance(model, str) else model
@@ -45,8 +47,11 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
         target = replace(target, memory_service=cat.typed(memory_service, MemoryService))
     seq = seq_len or default_seq_len(spec)
     batch = global_batch or max(target.chips, round(DEFAULT_BATCH_TOKENS / seq))
-    work = Workload(tokens=tokens, global_batch=batch, seq_len=seq, precision=precision)
+    work = Workload(tokens=tokens, global_batch=batch, seq_len=seq, precision=precision,
+                    lora_rank=lora_rank(finetune))
     if target.chip.device_class == "wafer":
+        if work.lora_rank:
+            raise ConfigError(f"fine-tuning {finetune!r} is modelled on accelerator clusters only")
         if plan is not None and plan != Constraints():
             raise ConfigError(f"{target.id} trains by weight streaming; --tp/--pp/--dp/--cp/--ep/"
                               "--zero/--micro-batch/--schedule apply to accelerator clusters only")

@@ -34,6 +34,7 @@ class Workload:
     global_batch: int
     seq_len: int
     precision: str = "bf16"
+    lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
 
     def __post_init__(self) -> None:
         if self.tokens <= 0 or self.global_batch < 1 or self.seq_len < 1:

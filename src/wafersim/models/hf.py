@@ -99,6 +99,7 @@ def _deepseek_v3(c: Cfg) -> dict[str, Any]:
         d_ff_expert=c.int("moe_intermediate_size"), n_shared_experts=c.int("n_shared_experts"),
         n_dense_layers=c.int("first_k_dense_replace", default=0),
         moe_every=c.int("moe_layer_freq", default=1), router_bias=True,
+        expert_groups=c.int("n_group", default=0), topk_groups=c.int("topk_group", default=0),
         q_lora_rank=c.int("q_lora_rank", default=0), kv_lora_rank=c.int("kv_lora_rank"),
         qk_nope_head_dim=c.int("qk_nope_head_dim"), qk_rope_head_dim=c.int("qk_rope_head_dim"),
         v_head_dim=c.int("v_head_dim"),

@@ -56,6 +56,8 @@ class ModelSpec:
     n_dense_layers: int = 0  # leading layers with a dense MLP (DeepSeek first_k_dense_replace)
     moe_every: int = 1  # every k-th layer (after the dense ones) is MoE
     router_bias: bool = False
+    expert_groups: int = 0  # experts fall into this many routing groups (DeepSeek n_group; 0: none)
+    topk_groups: int = 0  # a token's experts come from at most this many groups (topk_group)
     # Multi-head latent attention (DeepSeek-V2/V3); kv_lora_rank == 0: ordinary attention
     q_lora_rank: int = 0
     kv_lora_rank: int = 0

@@ -7,7 +7,8 @@ fixed pp may leave uneven stages (Llama 3 405B: 126 layers on 16 stages), and th
 sets the pace. cp splits the
 sequence into 2 x cp chunks (load-balanced ring attention); ep divides the experts and the
 data-parallel ranks; interleaving needs pp x v chunks of whole layers (even stages: layers
-divisible by pp x v) and the micro-batches to be a multiple of pp.
+divisible by pp x v) and the micro-batches to be a multiple of pp; the all-to-all overlap applies
+to MoE plans with ep > 1.
 """
 
 from __future__ import annotations
@@ -58,11 +59,15 @@ def _check_fixed(model: ModelSpec, devices: int, scale_up: int, seq_len: int, c:
          lambda: f"--ep {c.ep}: {model.id} has no experts (use --ep 1)"),
         (c.ep is not None and c.ep >= 1 and model.is_moe and model.n_experts % c.ep,
          lambda: f"--ep {c.ep} does not divide the {model.n_experts} experts of {model.id}"),
+        (bool(c.overlap) and (not model.is_moe or c.ep == 1),
+         lambda: f"overlap 1 hides expert all-to-all: {model.id} with ep {c.ep} has none (use 0)"),
     ]
     for name in ("tp", "pp", "dp", "cp", "ep", "micro_batch", "v"):
         value = getattr(c, name)
         if value is not None and value < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {value} must be at least 1")
+    if c.overlap is not None and c.overlap not in (0, 1):
+        raise ConfigError(f"overlap {c.overlap} must be 0 or 1")
     if c.zero is not None and c.zero not in (0, 1, 2, 3):
         raise ConfigError(f"--zero {c.zero} must be 0, 1, 2 or 3")
     if c.recompute is not None and c.recompute not in RECOMPUTE:
@@ -113,8 +118,9 @@ def _per_layout(model: ModelSpec, layout: tuple[int, int, int, int], global_batc
     mbs = _pick(c.micro_batch, [b for b in _powers_of_two(MAX_MICRO_BATCH) if b <= per_rank])
     for ep, zero, rc, mb in itertools.product(eps, zeros, recomputes, mbs):
         n_micro = math.ceil(per_rank / mb)
-        for v in _chunks(model, pp, n_micro, c):
-            yield tp, pp, dp, cp, ep, zero, rc, mb, v
+        overlaps = _pick(c.overlap, [0, 1]) if ep > 1 else [0] * (not c.overlap)
+        for v, overlap in itertools.product(_chunks(model, pp, n_micro, c), overlaps):
+            yield tp, pp, dp, cp, ep, zero, rc, mb, v, overlap
 
 
 def _chunks(model: ModelSpec, pp: int, n_micro: int, c: Constraints) -> list[int]:
@@ -140,4 +146,4 @@ def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch:
                           "constraints; relax --tp/--pp/--dp/--cp/--ep or change the count")
     a = np.array(rows, dtype=np.int64)
     return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
-                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8])
+                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])

@@ -5,7 +5,8 @@ parallel innermost, then context parallel, then data parallel, pipeline outermos
 parallelism (ep) splits the experts of MoE layers across ep of the dp x cp ranks. ZeRO stages
 follow Rajbhandari et al. 2020: 1 shards optimizer state, 2 also gradients, 3 also weights.
 Schedules: 1F1B (Narayanan et al. 2021, PipeDream-Flush) and interleaved 1F1B with `v` model
-chunks per stage (Narayanan et al. 2021, Sec. 2.2.2).
+chunks per stage (Narayanan et al. 2021, Sec. 2.2.2). MoE plans may overlap the expert all-to-all
+of one micro-batch with the compute of another (`overlap`: DualPipe, DeepSeek-AI 2024, Sec. 3.2).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Plan:
     recompute: str = "none"  # activation recompute: none, selective, full
     micro_batch: int = 1  # sequences per micro-batch per data-parallel rank
     v: int = 1  # model chunks per pipeline stage (1: 1F1B; > 1: interleaved)
+    overlap: int = 0  # MoE: 1 hides expert all-to-all behind another micro-batch's compute
 
     @property
     def devices(self) -> int:
@@ -52,7 +54,8 @@ class Plan:
         parts += [f"cp{self.cp}"] if self.cp > 1 else []
         parts += [f"ep{self.ep}"] if self.ep > 1 else []
         parts += [f"zero{self.zero}", f"mb{self.micro_batch}", f"rc:{self.recompute}"]
-        return " ".join(parts + ([f"v{self.v}"] if self.v > 1 else []))
+        parts += [f"v{self.v}"] if self.v > 1 else []
+        return " ".join(parts + (["ovl1"] if self.overlap else []))
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Constraints:
     micro_batch: int | None = None
     schedule: str | None = None  # 1f1b or interleaved
     v: int | None = None
+    overlap: int | None = None  # 0 or 1 (MoE with ep > 1)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class PlanSpace:
     recompute: IntArray
     micro_batch: IntArray
     v: IntArray
+    overlap: IntArray
 
     def __len__(self) -> int:
         return int(self.tp.shape[0])

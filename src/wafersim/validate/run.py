@@ -52,8 +52,6 @@ class Outcome:
 
 
 def _predict_train(row: Record, catalog: Catalog) -> float:
-    if row.text("finetune"):
-        raise SimError(f"fine-tuning ({row.text('finetune')}) is not modelled yet")
     return train.predict(row, train.run(row, catalog))
 
 

@@ -3,7 +3,8 @@
 Empty plan fields are searched, filled ones fixed. Runs from sources before 2023 used eager
 attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
 ones flash attention. A row without a count (whole-run device-hours, where the metric is per
-device) runs on 1,024 devices.
+device) runs on 1,024 devices. Device-hours of whole production runs include the time lost to
+failures, restarts and checkpoints (`PRODUCTION_GOODPUT`); MLPerf times and step rates do not.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
                  global_batch=row.int("global_batch"), seq_len=row.int("seq_len"),
                  precision=row.text("precision") or "bf16", recompute=row.text("recompute") or "auto",
                  catalog=catalog, plan=row.constraints(),
-                 attention=attention_of(row))
+                 attention=attention_of(row), finetune=row.text("finetune"))
 
 
 def predict(row: Record, result: TrainResult) -> float:
@@ -44,7 +45,7 @@ def predict(row: Record, result: TrainResult) -> float:
         ratio = (model.training_flops_per_token(seq, result.plan.get("recompute", "none"))
                  / model.training_flops_per_token(seq))
         return result.flops_per_device * ratio
-    simple = {"device_hours": result.device_hours, "time_to_train_s": result.wall_time_s,
+    simple = {"device_hours": result.production_device_hours, "time_to_train_s": result.wall_time_s,
               "step_time_s": result.step_time_s, "mfu": result.mfu,
               "flops_per_device": result.flops_per_device, "tokens_per_s": result.tokens_per_s}
     if metric not in simple:

@@ -1,0 +1,65 @@
+"""LoRA fine-tuning: frozen base linears backpropagate to their inputs only, adapters train in
+full, and only adapters carry gradients, optimizer state and data-parallel reduction."""
+
+import pytest
+
+from wafersim import train
+from wafersim.catalog.system import resolve
+from wafersim.cost.cluster_step import StepModel
+from wafersim.cost.lora import adapter_params, lora_flops_per_token, lora_rank
+from wafersim.errors import ConfigError
+from wafersim.models import load_model
+from wafersim.ops.graph import lower
+from wafersim.plan import Constraints, enumerate_plans
+
+SEQ, BATCH = 8192, 8
+
+
+def _step(catalog, rank, **fixed):
+    model = load_model("llama-2-70b")
+    sm = StepModel(model, resolve(catalog, "dgx-h100").with_chips(8), SEQ, BATCH, "fp8",
+                   lora_rank=rank)
+    c = Constraints(tp=4, pp=1, dp=2, cp=1, micro_batch=1, recompute="full", **fixed)
+    return sm, sm.evaluate(enumerate_plans(model, 8, 8, BATCH, SEQ, c))
+
+
+def test_rank_parsing():
+    assert lora_rank(None) == 0 and lora_rank("") == 0 and lora_rank("lora-r16") == 16
+    with pytest.raises(ConfigError, match="lora-r16"):
+        lora_rank("qlora")
+
+
+def test_adapters_sit_on_attention_projections():
+    m = load_model("llama-2-70b")
+    graph = lower(m, "train", 1, SEQ)
+    d, qkv = m.d_model, (m.n_heads + 2 * m.n_kv_heads) * m.head_dim
+    expected = 16 * ((d + qkv) + (d + d)) * m.n_layers
+    assert adapter_params(graph, 16) == pytest.approx(expected)
+
+
+def test_frozen_base_saves_weight_gradients(catalog):
+    _, full = _step(catalog, 0, zero=0)
+    _, lora = _step(catalog, 16, zero=0)
+    ratio = float(lora.breakdown["compute"][0] / full.breakdown["compute"][0])
+    assert 0.6 < ratio < 0.85  # linears 2 of 3 passes; attention and elementwise unchanged
+    assert float(lora.memory["optimizer"][0]) < 1e-3 * float(full.memory["optimizer"][0])
+    assert float(lora.memory["gradients"][0]) < 1e-2 * float(full.memory["gradients"][0])
+
+
+def test_only_adapters_are_reduced(catalog):
+    _, full = _step(catalog, 0, zero=1)
+    _, lora = _step(catalog, 16, zero=1)
+    assert float(lora.breakdown["exposed_dp_comm"][0]) <= float(full.breakdown["exposed_dp_comm"][0])
+    assert float(lora.breakdown["optimizer"][0]) < 1e-2 * float(full.breakdown["optimizer"][0])
+
+
+def test_model_flops_and_wafer_refusal(catalog):
+    m = load_model("llama-2-70b")
+    assert lora_flops_per_token(m, SEQ) == pytest.approx(
+        4.0 * m.params_matmul_active + 3.0 * m.attention_score_flops(SEQ))
+    r = train("llama-2-70b", "dgx-h100", 1e8, count=8, global_batch=8, seq_len=SEQ,
+              precision="fp8", finetune="lora-r16", catalog=catalog)
+    assert r.flops_per_device * r.step_time_s * 8 == pytest.approx(
+        lora_flops_per_token(m, SEQ) * 8 * SEQ)
+    with pytest.raises(ConfigError, match="clusters only"):
+        train("llama-2-7b", "cs-3", 1e8, finetune="lora-r16", catalog=catalog)
