@@ -15,9 +15,9 @@ def rows():
 
 def test_catalog_holds_the_fitted_values(catalog, rows):
     fits, _ = fit(list(rows.values()), catalog)
-    assert {f.chip for f in fits} == set(SERVING_CALIBRATION_ROWS)
+    assert {f.part for f in fits} == set(SERVING_CALIBRATION_ROWS)
     for f in fits:
-        stored = catalog.typed(f.chip, Chip).serving_efficiency_fraction
+        stored = catalog.typed(f.part, Chip).serving_efficiency_fraction
         assert stored.source == "cal-serving" and stored.value == pytest.approx(f.value, abs=0.006)
         assert stored.lo <= f.value <= stored.hi and len(f.per_row) >= 2
 

@@ -50,7 +50,7 @@ def _status(f: Fitted) -> str:
 
 
 def _fits_table(cal: Calibration) -> None:
-    table = Table(title="fitted efficiencies (micro rows, then the training calibration subset)",
+    table = Table(title="fitted efficiencies (micro rows, then the training and serving calibration subsets)",
                   title_justify="left")
     for head in ("part", "parameter", "old", "fitted", "range", "rows", "per-row values", "status"):
         table.add_column(head, overflow="fold" if head in ("per-row values", "status") else "ellipsis")
