@@ -22,6 +22,8 @@ def validate(
                                     "system's efficiency ranges at their low and high bounds; "
                                     "report low, high and whether the measurement is inside."),
     as_json: bool = typer.Option(False, "--json", help="Rows and summary for machines."),
+    markdown: bool = typer.Option(False, "--markdown", help="Rows and per-kind summary as "
+                                  "Markdown tables (for docs/validation.md)."),
 ) -> None:
     """Predict every row, print predicted vs measured, signed error and source, then summaries."""
     if kind is not None and kind not in KINDS:
@@ -30,6 +32,9 @@ def validate(
     report = summary(outcomes)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
+        return
+    if markdown:
+        typer.echo(markdown_tables(outcomes, report))
         return
     _rows_table(outcomes, with_range)
     _summary_tables(report, outcomes)
@@ -83,3 +88,23 @@ def _summary_tables(report: dict, outcomes: list[Outcome]) -> None:  # type: ign
     worst = sorted(ok, key=lambda o: -abs(o.error_pct or 0.0))[:WORST]
     console().print("worst rows: " + ", ".join(f"{o.id} {o.error_pct:+.0f}%" for o in worst))
     console().print(f"skipped rows: {report['skipped']}")
+
+
+def markdown_tables(outcomes: list[Outcome], report: dict) -> str:  # type: ignore[type-arg]
+    """Every row and the per-kind summary as Markdown (c marks a calibration row)."""
+    lines = ["| id | system | model | metric | measured | predicted | error |",
+             "|---|---|---|---|---|---|---|"]
+    for o in outcomes:
+        error = f"{o.error_pct:+.1f}%" if o.error_pct is not None else f"skipped: {o.reason}"
+        lines.append(f"| {o.id}{' c' if o.calibration else ''} | {o.system} | {o.model} | "
+                     f"{o.metric} | {_fmt(o.measured)} | {_fmt(o.predicted)} | {error} |")
+    lines += ["", "| kind | rows | median abs. error | mean | max | held-out rows | held-out median |",
+              "|---|---|---|---|---|---|---|"]
+    for name, s in report["per_kind"].items():
+        h = report["held_out_per_kind"].get(name, {"n": 0})
+        held = f"{h['median_abs_error_pct']:.1f}%" if h.get("n") else "-"
+        if s.get("n"):
+            lines.append(f"| {name} | {s['n']} | {s['median_abs_error_pct']:.1f}% | "
+                         f"{s['mean_abs_error_pct']:.1f}% | {s['max_abs_error_pct']:.1f}% | "
+                         f"{h.get('n', 0)} | {held} |")
+    return "\n".join(lines)
