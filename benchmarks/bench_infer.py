@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_infer.py   (prints figures; asserts nothing)
 
-Peers (optional, never dependencies): `pip install llm-analysis genz-llm`. Each is run on
+Peers (optional, never dependencies): `pip install -e '.[peers]'`. Each is run on
 Llama 2 70B, 8 x H100 SXM, tensor parallel 8, batch 1, 1,024 prompt + 1,024 output tokens, 16-bit.
 """
 

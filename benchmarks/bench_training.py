@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import time
 
+from _peers import llm_analysis_model, load_peer
+
 import wafersim
 from wafersim.catalog import load_catalog
 from wafersim.catalog.system import resolve
@@ -47,27 +49,17 @@ def _label(plan: dict) -> str:  # type: ignore[type-arg]
 
 
 def peer() -> None:
-    try:
-        from llm_analysis.analysis import ActivationRecomputation, DSZeRO, LLMAnalysis
-        from llm_analysis.config import (
-            ModelConfig,
-            ParallelismConfig,
-            get_dtype_config_by_name,
-            get_gpu_config_by_name,
-        )
-    except ImportError:
-        print("llm-analysis: not installed (pip install llm-analysis to compare)")
+    la, label = load_peer("llm-analysis")
+    if la is None:
+        print(f"{label} (pip install -e '.[peers]' to compare)")
         return
-    import logging
+    from llm_analysis.analysis import ActivationRecomputation, DSZeRO, LLMAnalysis
+    from llm_analysis.config import ParallelismConfig, get_dtype_config_by_name, get_gpu_config_by_name
 
-    logging.disable(logging.WARNING)
-    m = load_model(MODEL)
-    config = ModelConfig(name=MODEL, num_layers=m.n_layers, n_head=m.n_heads, hidden_dim=m.d_model,
-                         vocab_size=m.vocab_size, max_seq_len=SEQ, num_key_value_heads=m.n_kv_heads,
-                         ffn_embed_dim=m.d_ff, expansion_ratio=m.d_ff / m.d_model,
-                         model_type="llama")
+    config = llm_analysis_model(load_model(MODEL), SEQ)
     gpu, dtype = get_gpu_config_by_name("h100-sxm-80gb"), get_dtype_config_by_name("w16a16e16")
-    grid = list(itertools.product((1, 2, 4, 8), (1, 2, 4, 8), (1, 2, 4), (0, 1, 2, 3), (0, 4)))
+    # tp, pp, micro-batch, ZeRO stage, recompute (0 none, 2 full)
+    grid = list(itertools.product((1, 2, 4, 8), (1, 2, 4, 8), (1, 2, 4), (0, 1, 2, 3), (0, 2)))
     start, done, best = time.perf_counter(), 0, None
     for tp, pp, mb, zero, rc in grid:
         dp = DEVICES // (tp * pp)
