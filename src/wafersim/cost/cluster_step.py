@@ -38,6 +38,7 @@ GRAD_REDUCE_BYTES = 4.0  # fp32 main gradients reduced (Megatron distributed opt
 PARAM_GATHER_BYTES = 2.0  # 16-bit weights gathered (ZeRO 1-3 all-gather)
 OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam: read fp32 grad, master, m, v; write master, m, v, bf16 weight
 ELEMENTWISE_PASSES = 2.0  # each elementwise op reads and writes its tensor once
+BF16_BYTES = 2.0
 ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel linears: the reduction dim is split
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections kept whole on every rank
 EAGER_SOFTMAX_BYTES = 9.0  # fused scale-mask-softmax (read 2, write 2) and dropout (read 2, write 2, mask 1)
@@ -188,6 +189,17 @@ class StepModel:
         layers = m.n_layers * stage_share(m, plans)
         return per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
 
+    def _permute(self, plans: PlanSpace, tokens: Array) -> Array:
+        """MoE token permutation into expert order and back (top-k copies of each hidden state,
+        Megatron-Core token dispatchers), on the tokens a tensor-parallel group gathers; the
+        backward pass moves the gradients the same way."""
+        m = self.model
+        if not m.is_moe:
+            return np.zeros(len(plans))
+        moved = 2.0 * (1.0 + m.top_k) * m.d_model * BF16_BYTES  # permute and unpermute, read + write
+        layers = m.n_moe_layers * stage_share(m, plans)
+        return moved * tokens * layers / self.accel.gemm.memory_Bps
+
     def _adapters(self, plans: PlanSpace, tokens: Array) -> Array:
         """Forward seconds of one stage's LoRA adapters (none in full training)."""
         if not self.lora_rank:
@@ -210,13 +222,13 @@ class StepModel:
         slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
         gemms, adapters = self._gemms(plans, tokens) * slow, self._adapters(plans, tokens) * slow
         eltwise, attn = self._elementwise(plans, tokens) * slow, self._attention(plans) * slow
-        head = self._head(plans, tokens) * slow
-        layers_fwd = gemms + adapters + eltwise
+        head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens) * slow
+        layers_fwd = gemms + adapters + eltwise + permute
         full = plans.recompute == RECOMPUTE.index("full")
         selective = plans.recompute == RECOMPUTE.index("selective")
         recompute = np.where(full, layers_fwd + attn, np.where(selective, attn, 0.0))
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
-        compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise)
+        compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
                    + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full)
         if m.is_moe:

@@ -6,7 +6,7 @@ instead of two; attention, norms and activations backpropagate as in full traini
 projection W gains W + B A with A (k x r) and B (r x n), trained in full (forward, input and weight
 gradients). Only the adapters keep gradients and optimizer state and are reduced across
 data-parallel ranks. Adapters sit on the attention projections, as in the MLPerf Training
-llama2_70b_lora reference (HF PEFT on the fused QKV and output projections).
+llama2_70b_lora reference (run_llama_70B_scrolls_r16.sh: --lora_target_modules qkv_proj,o_proj).
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def all_to_all_s(comm: GroupCollectives, model: ModelSpec, plans: PlanSpace, tok
     """(forward, backward) seconds of one MoE layer's dispatch and combine on one micro-batch."""
     nodes = ep_nodes(plans, scale_up)
     dedup = plans.overlap == 1
-    units = np.where(nodes > 1, destinations(model, nodes), destinations(model, plans.ep))
+    # deduplicated per node across nodes, per rank inside one (groups are contiguous expert blocks)
+    units = destinations(model, np.where(nodes > 1, nodes, plans.ep))
     copies = np.where(dedup, units, float(model.top_k))
     dispatch_bytes = np.where(dedup & fp8, 1.0, COMBINE_BYTES)
     per_copy = tokens / plans.tp * model.d_model * copies  # elements sent per device
