@@ -21,7 +21,6 @@ from wafersim.catalog.edit import commit, file_of, part_files, prepare
 from wafersim.catalog.loader import BUILTIN_DIR
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
-from wafersim.errors import SimError, one_line
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit as fit_serving
 from wafersim.validate.fitting import (
@@ -31,6 +30,7 @@ from wafersim.validate.fitting import (
     Fitted,
     Skipped,
     bisect,
+    fit_subsets,
     rows_text,
     spread,
 )
@@ -81,22 +81,9 @@ def _framework(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Framework efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
-    by_id = {r.id: r for r in rows}
-    fits, skipped = [], []
-    for chip, ids in CALIBRATION_ROWS.items():
-        per_row = {}
-        for i in (i for i in ids if i in by_id):
-            try:
-                per_row[i] = solve_row(by_id[i], cat)
-            except SimError as exc:
-                skipped.append(Skipped(i, FRAMEWORK[0], one_line(str(exc))))
-        if len(per_row) >= 2:
-            fits.append(_framework(chip, per_row, cat))
-        else:
-            skipped.append(Skipped(", ".join(per_row) or "-", FRAMEWORK[0],
-                                   f"{chip}: {len(per_row)} of its calibration rows ({', '.join(ids)}) "
-                                   "usable in the data; a fit needs two"))
-    return fits, skipped
+    return fit_subsets(CALIBRATION_ROWS, {r.id: r for r in rows}, FRAMEWORK[0],
+                       lambda row: solve_row(row, cat),
+                       lambda chip, per_row: _framework(chip, per_row, cat))
 
 
 def apply(catalog: Catalog, fits: list[Fitted]) -> Catalog:

@@ -17,8 +17,7 @@ import statistics
 from wafersim.catalog import Catalog, Chip, load_catalog
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import with_quantities
-from wafersim.errors import SimError, one_line
-from wafersim.validate.fitting import COMMAND, Fitted, Skipped, rows_text, spread
+from wafersim.validate.fitting import COMMAND, Fitted, Skipped, fit_subsets, rows_text, spread
 from wafersim.validate.infer import predict, run
 from wafersim.validate.records import Record
 
@@ -60,19 +59,6 @@ def _serving(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted:
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
-    by_id = {r.id: r for r in rows}
-    fits, skipped = [], []
-    for chip, ids in SERVING_CALIBRATION_ROWS.items():
-        per_row = {}
-        for i in (i for i in ids if i in by_id):
-            try:
-                per_row[i] = solve_row(by_id[i], cat)
-            except SimError as exc:
-                skipped.append(Skipped(i, SERVING[0], one_line(str(exc))))
-        if len(per_row) >= 2:
-            fits.append(_serving(chip, per_row, cat))
-        else:
-            skipped.append(Skipped(", ".join(per_row) or "-", SERVING[0],
-                                   f"{chip}: {len(per_row)} of its calibration rows usable; "
-                                   "a fit needs two"))
-    return fits, skipped
+    return fit_subsets(SERVING_CALIBRATION_ROWS, {r.id: r for r in rows}, SERVING[0],
+                       lambda row: solve_row(row, cat),
+                       lambda chip, per_row: _serving(chip, per_row, cat))

@@ -15,6 +15,7 @@ from typing import Any
 from wafersim.catalog import Quantity
 from wafersim.catalog.edit import Edit
 from wafersim.catalog.variants import FieldPath
+from wafersim.errors import SimError, one_line
 
 COMMAND = "wafersim calibrate --write"
 MICRO_SOURCE = "cal-micro"
@@ -109,3 +110,24 @@ def rows_text(per_row: dict[str, float], digits: int, bounds: tuple[float, float
             return f"{row} <={bounds[0]:.{digits}f} (bound)"
         return f"{row} {v:.{digits}f}"
     return ", ".join(one(r, v) for r, v in per_row.items())
+
+
+def fit_subsets(subsets: dict[str, tuple[str, ...]], by_id: dict[str, Any], parameter: str,
+                solve: Callable[[Any], float],
+                build: Callable[[str, dict[str, float]], Fitted]) -> tuple[list[Fitted], list[Skipped]]:
+    """One fit per chip from its calibration rows (at least two usable), and the rows left out."""
+    fits, skipped = [], []
+    for chip, ids in subsets.items():
+        per_row = {}
+        for i in (i for i in ids if i in by_id):
+            try:
+                per_row[i] = solve(by_id[i])
+            except SimError as exc:
+                skipped.append(Skipped(i, parameter, one_line(str(exc))))
+        if len(per_row) >= 2:
+            fits.append(build(chip, per_row))
+        else:
+            skipped.append(Skipped(", ".join(per_row) or "-", parameter,
+                                   f"{chip}: {len(per_row)} of its calibration rows ({', '.join(ids)}) "
+                                   "usable in the data; a fit needs two"))
+    return fits, skipped
