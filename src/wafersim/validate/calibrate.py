@@ -13,7 +13,6 @@ the fit. Wafer efficiencies are fitted by other commands and only listed here.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from wafersim.catalog import Catalog, Chip, load_catalog
@@ -24,15 +23,15 @@ from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit as fit_serving
 from wafersim.validate.fitting import (
-    COMMAND,
     FRAMEWORK_SOURCE,
     Calibration,
     Fitted,
     Skipped,
     bisect,
     fit_subsets,
+    median_fit,
     rows_text,
-    spread,
+    with_fraction,
 )
 from wafersim.validate.records import Record
 from wafersim.validate.train import predict, run
@@ -58,8 +57,7 @@ FRAMEWORK = ("framework_efficiency_fraction",)
 
 def with_framework(catalog: Catalog, chip_id: str, value: float) -> Catalog:
     """A copy of `catalog` whose chip `chip_id` has framework efficiency `value`."""
-    q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
-    return with_quantities(catalog, {chip_id: {FRAMEWORK: q}})
+    return with_fraction(catalog, chip_id, FRAMEWORK, value)
 
 
 def solve_row(row: Record, catalog: Catalog, steps: int = 30) -> float:
@@ -69,21 +67,14 @@ def solve_row(row: Record, catalog: Catalog, steps: int = 30) -> float:
                   *BOUNDS, increasing=row.text("metric") in HIGHER_IS_FASTER, steps=steps)
 
 
-def _framework(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted:
-    value = round(statistics.median(per_row.values()), DIGITS)
-    old = catalog.typed(chip, Chip).framework_efficiency_fraction
-    lo, hi, how = spread(list(per_row.values()), value, old, DIGITS)
-    note = (f"end-to-end training / kernel-level estimate; median of "
-            f"{rows_text(per_row, DIGITS, BOUNDS)}; {how}. Command: {COMMAND}")
-    return Fitted(chip, FRAMEWORK, old, value, lo, hi, per_row, FRAMEWORK_SOURCE, note)
-
-
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Framework efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
     return fit_subsets(CALIBRATION_ROWS, {r.id: r for r in rows}, FRAMEWORK[0],
                        lambda row: solve_row(row, cat),
-                       lambda chip, per_row: _framework(chip, per_row, cat))
+                       lambda chip, per_row: median_fit(
+                           chip, FRAMEWORK, per_row, cat, FRAMEWORK_SOURCE,
+                           "end-to-end training / kernel-level estimate", BOUNDS, DIGITS))
 
 
 def apply(catalog: Catalog, fits: list[Fitted]) -> Catalog:

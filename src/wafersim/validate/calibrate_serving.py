@@ -12,12 +12,8 @@ the default in `cost/infer_hbm.py` (the median over the fitted chips).
 
 from __future__ import annotations
 
-import statistics
-
-from wafersim.catalog import Catalog, Chip, load_catalog
-from wafersim.catalog.schema import Quantity
-from wafersim.catalog.variants import with_quantities
-from wafersim.validate.fitting import COMMAND, Fitted, Skipped, fit_subsets, rows_text, spread
+from wafersim.catalog import Catalog, load_catalog
+from wafersim.validate.fitting import Fitted, Skipped, fit_subsets, median_fit, with_fraction
 from wafersim.validate.infer import predict, run
 from wafersim.validate.records import Record
 
@@ -36,8 +32,7 @@ DIGITS = 2
 
 def with_serving(catalog: Catalog, chip_id: str, value: float) -> Catalog:
     """A copy of `catalog` whose chip `chip_id` has serving efficiency `value`."""
-    q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
-    return with_quantities(catalog, {chip_id: {SERVING: q}})
+    return with_fraction(catalog, chip_id, SERVING, value)
 
 
 def solve_row(row: Record, catalog: Catalog) -> float:
@@ -47,18 +42,11 @@ def solve_row(row: Record, catalog: Catalog) -> float:
     return min(1.0, measured / got if row.text("metric") in RATES else got / measured)
 
 
-def _serving(chip: str, per_row: dict[str, float], catalog: Catalog) -> Fitted:
-    value = round(statistics.median(per_row.values()), DIGITS)
-    old = catalog.typed(chip, Chip).serving_efficiency_fraction
-    lo, hi, how = spread(list(per_row.values()), value, old, DIGITS)
-    note = (f"end-to-end serving / kernel-level estimate; median of "
-            f"{rows_text(per_row, DIGITS, (0.0, 1.0))}; {how}. Command: {COMMAND}")
-    return Fitted(chip, SERVING, old, value, lo, hi, per_row, SERVING_SOURCE, note)
-
-
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
     return fit_subsets(SERVING_CALIBRATION_ROWS, {r.id: r for r in rows}, SERVING[0],
                        lambda row: solve_row(row, cat),
-                       lambda chip, per_row: _serving(chip, per_row, cat))
+                       lambda chip, per_row: median_fit(
+                           chip, SERVING, per_row, cat, SERVING_SOURCE,
+                           "end-to-end serving / kernel-level estimate", (0.0, 1.0), DIGITS))

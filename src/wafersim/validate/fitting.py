@@ -8,13 +8,14 @@ value and none is written otherwise. Values are rounded as the catalog writes th
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wafersim.catalog import Quantity
+from wafersim.catalog import Catalog, Quantity
 from wafersim.catalog.edit import Edit
-from wafersim.catalog.variants import FieldPath
+from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
 
 COMMAND = "wafersim calibrate --write"
@@ -131,3 +132,26 @@ def fit_subsets(subsets: dict[str, tuple[str, ...]], by_id: dict[str, Any], para
                                    f"{chip}: {len(per_row)} of its calibration rows ({', '.join(ids)}) "
                                    "usable in the data; a fit needs two"))
     return fits, skipped
+
+
+def with_fraction(catalog: Catalog, part: str, keys: FieldPath, value: float) -> Catalog:
+    """A copy of `catalog` whose part `part` has the fraction at `keys` set to `value`."""
+    q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
+    return with_quantities(catalog, {part: {keys: q}})
+
+
+def median_fit(part: str, keys: FieldPath, per_row: dict[str, float], catalog: Catalog,
+               source: str, what: str, bounds: tuple[float, float], digits: int = 2) -> Fitted:
+    """The median of the per-row values, its spread and a note naming the rows."""
+    value = round(statistics.median(per_row.values()), digits)
+    old = _field(catalog.get(part), keys)
+    lo, hi, how = spread(list(per_row.values()), value, old, digits)
+    note = (f"{what}; median of {rows_text(per_row, digits, bounds)}; {how}. Command: {COMMAND}")
+    return Fitted(part, keys, old, value, lo, hi, per_row, source, note)
+
+
+def _field(obj: Any, keys: FieldPath) -> Quantity | None:
+    """The quantity at `keys` (attributes, then per-precision dict keys), or None."""
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return obj  # type: ignore[no-any-return]
