@@ -24,6 +24,7 @@ from wafersim.cost.cluster_memory import (
     stage_share,
     state_bytes,
 )
+from wafersim.cost.efficiency import calibrated_fraction
 from wafersim.cost.gemm import Device, device_of, gemm_time_s
 from wafersim.cost.lora import FROZEN_BACKWARD, TRAINED_BACKWARD, adapter_params, adapter_time_s
 from wafersim.cost.moe_comm import all_to_all_s, overlapped
@@ -81,13 +82,8 @@ def accelerator_of(system: System, precision: str) -> Accelerator:
 
 
 def _framework(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
-    q = chip.framework_efficiency_fraction
-    if q is None or q.value is None:
-        return DEFAULT_FRAMEWORK_EFFICIENCY, (
-            f"{chip.id}: no calibrated framework efficiency; {DEFAULT_FRAMEWORK_EFFICIENCY} of the "
-            "kernel-level compute estimate assumed (range 0.55-1.0)")
-    return float(q.value), (f"compute at {q.value:.2f} of the kernel-level estimate (framework "
-                            f"efficiency of {chip.id}, calibrated on published training runs)")
+    return calibrated_fraction(chip, "framework_efficiency_fraction",
+                               DEFAULT_FRAMEWORK_EFFICIENCY, "0.55-1.0", "training")
 
 
 @dataclass(frozen=True)

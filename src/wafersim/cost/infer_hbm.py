@@ -17,6 +17,7 @@ import numpy as np
 
 from wafersim.catalog.system import System
 from wafersim.cost.collectives import all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
+from wafersim.cost.efficiency import calibrated_fraction
 from wafersim.cost.gemm import Device, gemm_time_s
 from wafersim.cost.infer_common import ACT_BYTES, Serving, expected_experts
 from wafersim.cost.infer_plan import Plans
@@ -114,13 +115,8 @@ def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # t
 
 def serving_efficiency(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
     """Share of the kernel-level estimate the chip's serving stack achieves end to end."""
-    q = chip.serving_efficiency_fraction
-    if q is None or q.value is None:
-        return DEFAULT_SERVING_EFFICIENCY, (
-            f"{chip.id}: no calibrated serving efficiency; {DEFAULT_SERVING_EFFICIENCY} of the "
-            "kernel-level estimate assumed (range 0.4-1.0)")
-    return float(q.value), (f"serving at {q.value:.2f} of the kernel-level estimate (serving "
-                            f"efficiency of {chip.id}, calibrated on published serving runs)")
+    return calibrated_fraction(chip, "serving_efficiency_fraction", DEFAULT_SERVING_EFFICIENCY,
+                               "0.4-1.0", "serving")
 
 
 def with_stack(parts: dict[str, np.ndarray], chip) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
