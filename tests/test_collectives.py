@@ -15,6 +15,7 @@ from wafersim.cost.collectives import (
     all_to_all_s,
     allreduce_s,
     bus_bandwidth_Bps,
+    direct_all_to_all_s,
     hierarchical_allreduce_s,
     p2p_s,
     reduce_scatter_s,
@@ -33,6 +34,7 @@ SWARMX = Link(150e9, 5e-6, in_network_reduction=True, name="swarmx")
 GB = 1e9
 
 COLLECTIVES = [ring_allreduce_s, tree_allreduce_s, reduce_scatter_s, all_gather_s, all_to_all_s,
+               direct_all_to_all_s,
                lambda b, n, link: allreduce_s(b, n, link, "auto"),
                lambda b, n, link: tree_broadcast_s(b, n, link, 4),
                lambda b, n, link: tree_reduce_s(b, n, link, 2)]
@@ -82,6 +84,12 @@ def test_reduce_scatter_and_all_gather_by_hand():
 def test_all_to_all_by_hand():
     # 4 devices, 100 MB send buffer each: 3/4 * 1e8/450e9 + 3 * 3e-6 = 1.666667e-4 + 9e-6 = 1.756667e-4
     assert all_to_all_s(1e8, 4, NVLINK) == pytest.approx(1.756667e-4, rel=1e-6)
+
+
+def test_direct_all_to_all_by_hand():
+    # every peer at once: 3/4 * 1e8/450e9 + 1 * 3e-6 = 1.666667e-4 + 3e-6 = 1.696667e-4
+    assert direct_all_to_all_s(1e8, 4, NVLINK) == pytest.approx(1.696667e-4, rel=1e-6)
+    assert direct_all_to_all_s(1e8, 1, NVLINK) == 0.0
 
 
 def test_p2p_by_hand():

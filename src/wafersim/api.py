@@ -27,19 +27,23 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           count: int | None = None, tp: int | None = None, pp: int | None = None,
           ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = 0.8,
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
-          catalog: Catalog | None = None) -> InferResult:
+          catalog: Catalog | None = None, attention_dp: int | None = None,
+          decode_only: bool = False) -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
     batch (and plan) giving the most output tokens/s under `tpot_slo_s` is searched instead.
-    Raises InfeasiblePlan when the model does not fit (the message says how many devices it needs).
+    `attention_dp` runs a MoE model's attention as that many data-parallel replicas inside each
+    tensor group (1: plain tensor parallel; None: searched). `decode_only` serves a disaggregated
+    decode pool: prompts arrive prefilled, so throughput leaves out TTFT. Raises InfeasiblePlan when the model
+    does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
     spec = _model(model)
-    serving = Serving(input_tokens, output_tokens, precision, kv_precision)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only)
     target = resolve(cat, system)
     speculative = None if draft is None else Speculative(_model(draft), acceptance, lookahead)
-    results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep}, count,
+    results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}, count,
                     speculative, tpot_slo_s, search=max_throughput)
     return results[0]
 

@@ -48,7 +48,7 @@ def test_hbm_throughput_never_falls_with_batch_until_memory_runs_out(catalog, mo
     plans = enumerate_plans(spec, system, tp=1, pp=1, ep=1)
     batches = np.arange(1, 257)
     pts = hbm_points(spec, system, serving, plans.take(np.zeros(256, dtype=int)), batches)
-    thr = pts.throughput(serving.output_tokens)[pts.fits]
+    thr = pts.throughput(serving)[pts.fits]
     assert np.all(np.diff(thr) >= -1e-9 * thr[1:])
 
 

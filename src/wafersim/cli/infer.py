@@ -40,9 +40,13 @@ def infer(
     tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems)."),
     pp: int = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems)."),
     ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems)."),
+    attention_dp: int = typer.Option(None, "--attention-dp", help="Data-parallel attention "
+                                     "replicas per tensor group (MoE, HBM systems; 1: off)."),
     draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers)."),
     acceptance: float = typer.Option(0.8, "--acceptance", help="Draft token acceptance rate."),
     lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
+    decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "
+                                     "prompts arrive prefilled; throughput leaves out TTFT."),
     max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
                                         "plan with the most total tokens/s."),
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
@@ -56,7 +60,8 @@ def infer(
     if with_range and len(batches) > 1:
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
     kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
-                  kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, draft=draft,
+                  kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep,
+                  attention_dp=attention_dp, decode_only=decode_only, draft=draft,
                   acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
                   tpot_slo_s=slo)
     results: list[InferResult | str] = []

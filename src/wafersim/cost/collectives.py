@@ -201,6 +201,12 @@ def all_to_all_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     return _alpha_beta(nbytes, n, link, (n - 1) / n, n - 1)  # (n-1)a + (n-1)/n nb, pairwise alltoall [TRG05]
 
 
+def direct_all_to_all_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
+    """All-to-all with every peer written at once (NCCL grouped send/recv, DeepEP): one latency."""
+    n = _devices(n)
+    return _alpha_beta(nbytes, n, link, (n - 1) / n, 1)  # a + (n-1)/n nb, direct exchange [TRG05]
+
+
 def p2p_s(nbytes: Bytes, link: Link) -> Seconds:
     """One point-to-point transfer of nbytes."""
     return _out(_sizes(nbytes) / link.effective_Bps + link.latency_s)  # a + nb [TRG05]

@@ -56,8 +56,8 @@ class Points:
     def ttft_s(self) -> np.ndarray:
         return sum(self.ttft.values())  # type: ignore[return-value]
 
-    def throughput(self, output_tokens: int) -> np.ndarray:
-        return self.batch * output_tokens / (self.ttft_s + output_tokens * self.tpot_s)
+    def throughput(self, serving: Serving) -> np.ndarray:
+        return self.batch * serving.output_tokens / serving.wall_s(self.ttft_s, self.tpot_s)
 
 
 def hbm_device(system: System, serving: Serving) -> Device:
@@ -121,12 +121,13 @@ def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[
               plan: dict[str, int | None], slo_s: float | None = None,
               search: bool = False) -> list[InferResult]:
     """The best plan per batch (most tokens/s), or with `search` the best batch and plan."""
-    plans = enumerate_plans(model, system, plan.get("tp"), plan.get("pp"), plan.get("ep"))
+    plans = enumerate_plans(model, system, plan.get("tp"), plan.get("pp"), plan.get("ep"),
+                            plan.get("attention_dp"))
     if search:
         batches = _search_batches(model, system, serving, plans)
     grid, b = _grid(plans, batches)
     pts = hbm_points(model, system, serving, grid, b)
-    score = np.where(pts.fits, pts.throughput(serving.output_tokens), -np.inf)
+    score = np.where(pts.fits, pts.throughput(serving), -np.inf)
     if slo_s is not None:
         score = np.where(pts.tpot_s <= slo_s, score, -np.inf)
     score = score.reshape(len(plans), len(batches))
@@ -205,7 +206,7 @@ def wafer_serve(model: ModelSpec, system: System, serving: Serving, batches: lis
     grid = np.array(sorted({2**i for i in range(int(math.log2(top)) + 1)} | {top}))
     tpot, ttft = wafer_points(model, system, serving, grid, n, f, spec)
     tpot_s, out_tok = sum(tpot.values()), serving.output_tokens
-    score = grid * out_tok / (sum(ttft.values()) + out_tok * tpot_s)
+    score = grid * out_tok / serving.wall_s(sum(ttft.values()), tpot_s)
     if slo_s is not None:
         score = np.where(tpot_s <= slo_s, score, -np.inf)
     best = int(np.argmax(score))
@@ -256,7 +257,7 @@ def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int]
     if slo_s is not None and not slo_s > 0:
         raise ConfigError(f"--tpot-slo {slo_s:g} s must be positive")
     if system.chip.device_class == "wafer":
-        given = " ".join(f"--{k} {v}" for k, v in (plan or {}).items() if v)
+        given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (plan or {}).items() if v)
         if given:
             raise ConfigError(f"{given}: tensor/pipeline/expert degrees apply to HBM accelerators; "
                               f"{system.id} pipelines layers over wafers (drop it, or use --count)")

@@ -31,6 +31,7 @@ class Serving:
     output_tokens: int = 1024
     precision: str = "bf16"  # weights
     kv_precision: str = "bf16"
+    decode_only: bool = False  # a disaggregated decode pool: prompts are prefilled elsewhere
 
     def __post_init__(self) -> None:
         for flag, n in (("--input-tokens", self.input_tokens), ("--output-tokens", self.output_tokens)):
@@ -44,6 +45,10 @@ class Serving:
     def context_tokens(self) -> int:
         """Tokens a request holds in the KV cache at its end."""
         return self.input_tokens + self.output_tokens
+
+    def wall_s(self, ttft_s, tpot_s):  # type: ignore[no-untyped-def]
+        """Time a request occupies the system: its prefill (unless done elsewhere) and decode."""
+        return (0.0 if self.decode_only else ttft_s) + self.output_tokens * tpot_s
 
     @property
     def mean_decode_context(self) -> float:

@@ -6,7 +6,10 @@ its KV cache once per step: every GEMM is costed by `cost/gemm.py` (calibrated r
 per-kernel cost), so small batches are bound by bytes over achieved HBM bandwidth and large ones
 by FLOPs. Tensor parallel adds two all-reduces of the hidden vector per layer (Megatron-LM,
 Shoeybi et al. 2019) over the system's scale-up tiers; expert parallel two all-to-alls per MoE
-layer; pipeline parallel a point-to-point per stage boundary. A token passes every stage, so
+layer (one direct exchange, as DeepEP and NCCL grouped send/recv issue every peer at once);
+with data-parallel attention (`infer_plan.py`) each attention replica keeps only its own
+requests' KV cache and all-reduces within itself, and the MoE layers exchange its tokens
+all-to-all. Pipeline parallel adds a point-to-point per stage boundary. A token passes every stage, so
 TPOT sums all layers; with pp stages, min(batch, pp) micro-batches share the step.
 Prefill runs the prompt tokens of the batch as one pass, its attention compute-bound (fused).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
+from wafersim.cost.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
 from wafersim.cost.efficiency import calibrated_fraction
 from wafersim.cost.gemm import Device, gemm_time_s
 from wafersim.cost.infer_common import ACT_BYTES, Serving, expected_experts
@@ -32,10 +35,11 @@ LAYER_OVERHEAD_S = 8e-6
 STEP_OVERHEAD_S = 50e-6  # assumption: per decode step (sampling, scheduling, host sync); 20-500 us
 ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel GEMMs shard the reduction width
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections every device computes
+SHARED = "moe.shared."  # a MoE layer's always-on experts
 
 # assumption where a chip has no calibrated serving efficiency: the median of the fitted chips
 # (validate/calibrate_serving.py); range 0.4-1.0
-DEFAULT_SERVING_EFFICIENCY = 0.75
+DEFAULT_SERVING_EFFICIENCY = 0.62
 
 ASSUMPTIONS = (
     f"{HBM_USABLE_FRACTION:g} of HBM holds weights + KV cache (vLLM default; range 0.85-0.95)",
@@ -45,72 +49,119 @@ ASSUMPTIONS = (
 )
 
 
-def _shard(op: Op, tp, ep):  # type: ignore[no-untyped-def]
-    """(n, k) one device computes for `op` under tensor degree tp (experts: tp / ep)."""
+def _layout(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
+    """(devices `op`'s weights split over, share of a replica's tokens one device computes)."""
     if op.name.startswith(REPLICATED):
-        return op.n + 0 * tp, op.k + 0 * tp
-    width = tp // ep if op.kind == "expert" else tp
+        return np.ones_like(plans.tp), 1.0 / plans.ad
+    if op.name.startswith("attn."):
+        return plans.attention_tp, 1.0 / plans.ad
+    if op.name.startswith(SHARED):  # data-parallel next to data-parallel attention (DeepEP style)
+        return np.where(plans.ad > 1, 1, plans.tp), 1.0 / plans.ad
+    if op.kind == "expert":
+        return np.maximum(plans.tp // plans.ep, 1), 1.0
+    return plans.tp, 1.0
+
+
+def _shard(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
+    """(n, k) one device computes for `op`: row-parallel GEMMs split k, the others n."""
+    width, _ = _layout(op, plans)
     if op.name.endswith(ROW_PARALLEL):
-        return op.n + 0 * tp, op.k / width
-    return op.n / width, op.k + 0 * tp
+        return op.n + 0 * width, op.k / width
+    return op.n / width, op.k + 0 * width
+
+
+def _expert_share(model: ModelSpec, plans: Plans):  # type: ignore[no-untyped-def]
+    """Share of the routed experts on the fullest device of an expert-parallel group."""
+    return np.ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe else 1.0 + 0 * plans.ep
 
 
 def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
-    """Layer weights split over tp x pp; embedding and head split over tp (on every stage, a bound)."""
-    layer = sum(op.weight_params * op.repeat for op in lower(model, "decode", 1, 0).layer_ops())
-    rest = model.params_total - layer
-    return (layer / (plans.tp * plans.pp) + rest / plans.tp) * bytes_per_param(precision)
+    """Layer weights by their split, over pp stages; embedding and head split over tp (on every
+    stage, a bound)."""
+    layer, ops = 0.0, lower(model, "decode", 1, 0).layer_ops()
+    for op in ops:
+        width, _ = _layout(op, plans)
+        share = _expert_share(model, plans) / width if op.kind == "expert" else 1.0 / width
+        layer = layer + op.weight_params * op.repeat * share
+    rest = model.params_total - sum(op.weight_params * op.repeat for op in ops)
+    return (layer / plans.pp + rest / plans.tp) * bytes_per_param(precision)
 
 
 def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
-    """KV cache per cached token on one device: its layers, its KV heads (replicated past tp = kv)."""
-    full = model.kv_cache_bytes_per_token(precision) / plans.pp
+    """KV cache one device holds per cached token of its replica: its layers, its attention
+    replica's share of the requests and its KV heads (replicated past tp = kv heads)."""
+    full = model.kv_cache_bytes_per_token(precision) / plans.pp / plans.ad
     if model.is_mla:
         return full + 0.0 * plans.tp  # the latent is shared by all heads: every device keeps it
-    heads = np.ceil(model.n_kv_heads / plans.tp)
+    heads = np.ceil(model.n_kv_heads / plans.attention_tp)
     return full * heads / model.n_kv_heads
 
 
 def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, moe_tokens):  # type: ignore[no-untyped-def]
-    """Seconds of every GEMM of one pass over all layers for `tokens` tokens per step."""
+    """Seconds of every GEMM of one pass over all layers for `tokens` tokens per replica step."""
     total = 0.0
     for op in lower(model, "decode", 1, 0).ops:
         if not op.n or not op.k:
             continue
-        n, k = _shard(op, plans.tp, plans.ep)
-        m, inst = tokens, 1.0
+        n, k = _shard(op, plans)
+        m, inst = tokens * _layout(op, plans)[1], 1.0
         if op.kind == "expert":
             inst = expected_experts(model.n_experts, model.top_k, moe_tokens)
             m = moe_tokens * model.top_k / inst
-            inst = inst / plans.ep
+            inst = inst * _expert_share(model, plans)
         total = total + op.repeat * gemm_time_s(m, n, k, device, serving.precision, ACT_BYTES, inst)
     return np.asarray(total)
+
+
+def score_dims(model: ModelSpec, decode: bool) -> int:
+    """Query-key plus value width per head of the attention scores.
+
+    MLA decode absorbs the up-projections into the query and output (DeepSeek-V2 report section
+    2.1.2; FlashMLA), so each head scores against the 576-wide latent + rope key and reads the
+    512-wide latent as its value; prefill expands the latent and runs at the head widths.
+    """
+    if decode and model.is_mla:
+        return 2 * model.kv_lora_rank + model.qk_rope_head_dim
+    return model.qk_dim + model.v_dim
 
 
 def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, keys):  # type: ignore[no-untyped-def]
     """All layers: KV bytes read and score FLOPs per device; `keys` is keys per token."""
     kv = tokens * keys * kv_bytes_per_token_device(model, serving.kv_precision, plans) * plans.pp
-    flops = 2.0 * tokens * keys * model.n_heads / plans.tp * (model.qk_dim + model.v_dim)
+    flops = (2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
+             * score_dims(model, decode=True))
     per_layer = np.maximum(kv / model.n_layers / device.memory_Bps,
                            flops / model.n_layers / (device.matmul_efficiency * device.peak_flops))
     return model.n_layers * (per_layer + device.kernel_overhead_s)
 
 
 def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # type: ignore[no-untyped-def]
-    """(tensor all-reduce, expert all-to-all, pipeline p2p) seconds of one pass, all layers."""
+    """(tensor all-reduce, expert all-to-all, pipeline p2p) seconds of one pass, all layers.
+
+    Attention all-reduces its output within its replica (tp / ad devices, its own tokens); the
+    feed-forward all-reduces over the whole group, except that with data-parallel attention only
+    the dense layers do, as the MoE layers exchange tokens all-to-all instead.
+    """
     ar, a2a, p2p = (np.zeros(len(plans)) for _ in range(3))
     hidden = np.broadcast_to(np.asarray(tokens, float) * model.d_model * ACT_BYTES, (len(plans),))
-    keys = np.stack([plans.tp, plans.pp, plans.ep], axis=1)
-    for tp, pp, ep in np.unique(keys, axis=0).tolist():
-        at = np.all(keys == (tp, pp, ep), axis=1)
-        if tp > 1:
-            ar[at] = 2 * model.n_layers * hierarchical_allreduce_s(hidden[at], tiers_for(system, tp), "auto")
+    keys = np.stack([plans.tp, plans.pp, plans.ep, plans.ad], axis=1)
+    for tp, pp, ep, ad in np.unique(keys, axis=0).tolist():
+        at = np.all(keys == (tp, pp, ep, ad), axis=1)
+        ffn_layers = model.n_layers if ad == 1 else model.n_layers - model.n_moe_layers
+        if tp // ad > 1:
+            ar[at] = model.n_layers * _allreduce(system, hidden[at] / ad, tp // ad)
+        if tp > 1 and ffn_layers:
+            ar[at] += ffn_layers * _allreduce(system, hidden[at], tp)
         if ep > 1:
-            routed = hidden[at] * model.top_k  # each token goes to top_k experts and back
-            a2a[at] = 2 * model.n_moe_layers * all_to_all_s(routed, ep, tiers_for(system, ep)[0][0])
+            routed = hidden[at] / ad * model.top_k  # each token goes to top_k experts and back
+            a2a[at] = 2 * model.n_moe_layers * direct_all_to_all_s(routed, ep, tiers_for(system, ep)[-1][0])
         if pp > 1:
             p2p[at] = (pp - 1) * p2p_s(hidden[at], tiers_for(system, tp * pp)[-1][0])
     return ar, a2a, p2p
+
+
+def _allreduce(system: System, nbytes, devices: int):  # type: ignore[no-untyped-def]
+    return hierarchical_allreduce_s(nbytes, tiers_for(system, devices), "auto")
 
 
 def serving_efficiency(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
@@ -147,7 +198,8 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     gemm = _gemms(model, device, serving, plans, tokens, tokens)
     head_fix = _head_correction(model, device, serving, plans, b, tokens)
     keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
-    flops = 2.0 * tokens * keys * model.n_heads / plans.tp * (model.qk_dim + model.v_dim)
+    flops = (2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
+             * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops)  # fused attention, compute-bound
     ar, a2a, p2p = _communication(model, system, plans, tokens)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
@@ -160,6 +212,6 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
 def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]
     """Prefill needs logits of each prompt's last token only: swap the head's rows to `b`."""
     head = next(op for op in lower(model, "decode", 1, 0).ops if op.name == "lm_head")
-    n, k = _shard(head, plans.tp, plans.ep)
+    n, k = _shard(head, plans)
     full = gemm_time_s(tokens, n, k, device, serving.precision, ACT_BYTES)
     return np.asarray(full) - np.asarray(gemm_time_s(b, n, k, device, serving.precision, ACT_BYTES))

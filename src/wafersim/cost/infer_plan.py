@@ -6,6 +6,13 @@ tp divides the attention heads, and either divides the KV heads or is a multiple
 heads are then replicated); tp stays within the scale-up domain (the node's fastest tier);
 pp divides the layers; ep divides both the experts and tp (experts are spread over the devices
 of a tensor-parallel group, as vLLM's expert parallel does); replicas = devices // (tp x pp).
+
+MoE models may also run data-parallel attention (SGLang `--enable-dp-attention`, DeepSeek-V3
+report section 3.4): a group of tp devices runs attention as `ad` independent replicas of
+tensor degree tp / ad, each with its own requests and KV cache, and spreads the routed experts
+over all of the group's devices, ep = min(tp, E) (wide expert parallel: the group may exceed the
+attention heads, and an ep that does not divide the experts puts ceil(E / ep) on the fullest
+device).
 """
 
 from __future__ import annotations
@@ -27,16 +34,23 @@ class Plans:
     pp: np.ndarray
     ep: np.ndarray
     dp: np.ndarray  # model replicas on the system
+    ad: np.ndarray  # data-parallel attention replicas inside one tensor group (1: plain tp)
 
     def __len__(self) -> int:
         return int(self.tp.size)
 
+    @property
+    def attention_tp(self) -> np.ndarray:
+        """Devices one attention replica spans."""
+        return self.tp // self.ad
+
     def take(self, index) -> Plans:  # type: ignore[no-untyped-def]
-        return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index])
+        return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index], self.ad[index])
 
     def describe(self, i: int) -> dict[str, int]:
-        return {"tp": int(self.tp[i]), "pp": int(self.pp[i]), "ep": int(self.ep[i]),
-                "replicas": int(self.dp[i])}
+        out = {"tp": int(self.tp[i]), "pp": int(self.pp[i]), "ep": int(self.ep[i]),
+               "replicas": int(self.dp[i])}
+        return out | ({"attention_dp": int(self.ad[i])} if self.ad[i] > 1 else {})
 
 
 def scale_up_devices(system: System) -> int:
@@ -53,14 +67,17 @@ def tp_ok(model: ModelSpec, tp: int) -> bool:
     return model.n_heads % tp == 0 and (kv % tp == 0 or tp % kv == 0 or model.is_mla)
 
 
-def check_degrees(model: ModelSpec, tp: int | None, pp: int | None, ep: int | None) -> None:
+def check_degrees(model: ModelSpec, tp: int | None, pp: int | None, ep: int | None,
+                  ad: int | None = None) -> None:
     """One-line errors for user-given degrees that cannot split the model."""
+    if ad is not None and ad > 1:
+        _check_attention_dp(model, tp, ep, ad)
+        return _check_pp(model, pp)
     if tp is not None and (tp < 1 or not tp_ok(model, tp)):
         raise ConfigError(f"--tp {tp} must divide {model.id}'s {model.n_heads} attention heads and "
                           f"divide or be a multiple of its {model.n_kv_heads} KV heads; try one of "
                           + ", ".join(str(d) for d in _divisors(model.n_heads) if tp_ok(model, d)))
-    if pp is not None and (pp < 1 or model.n_layers % pp):
-        raise ConfigError(f"--pp {pp} must divide {model.id}'s {model.n_layers} layers")
+    _check_pp(model, pp)
     if ep is not None and (ep < 1 or (ep > 1 and (not model.is_moe or model.n_experts % ep))):
         what = f"its {model.n_experts} experts" if model.is_moe else "experts (it is dense; use 1)"
         raise ConfigError(f"--ep {ep} must divide {model.id}'s {what}")
@@ -68,13 +85,27 @@ def check_degrees(model: ModelSpec, tp: int | None, pp: int | None, ep: int | No
         raise ConfigError(f"--ep {ep} must divide --tp {tp}: experts spread over a tensor group")
 
 
-def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
-                    pp: int | None = None, ep: int | None = None) -> Plans:
-    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept)."""
-    check_degrees(model, tp, pp, ep)
-    n, group = system.chips, scale_up_devices(system)
+def _check_pp(model: ModelSpec, pp: int | None) -> None:
+    if pp is not None and (pp < 1 or model.n_layers % pp):
+        raise ConfigError(f"--pp {pp} must divide {model.id}'s {model.n_layers} layers")
+
+
+def _check_attention_dp(model: ModelSpec, tp: int | None, ep: int | None, ad: int) -> None:
+    if not model.is_moe:
+        raise ConfigError(f"--attention-dp {ad} applies to MoE models; {model.id} is dense: run "
+                          "replicas instead (drop --attention-dp)")
+    if tp is not None and (tp % ad or not tp_ok(model, tp // ad)):
+        raise ConfigError(f"--attention-dp {ad} must divide --tp {tp} into attention groups whose "
+                          f"size divides {model.id}'s {model.n_heads} heads")
+    if ep is not None and tp is not None and ep != min(tp, model.n_experts):
+        raise ConfigError(f"--ep {ep}: with --attention-dp the experts spread over the whole tensor "
+                          f"group; use --ep {min(tp, model.n_experts)} (or drop --ep)")
+
+
+def _tensor_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps: list[int],
+                 ep: int | None) -> list[tuple[int, ...]]:
+    """Plain tensor-parallel plans: (tp, pp, ep, replicas, 1)."""
     tps = [tp] if tp else [d for d in _divisors(model.n_heads) if d <= group and tp_ok(model, d)]
-    pps = [pp] if pp else _divisors(model.n_layers)
     rows = []
     for t in tps:
         for p in pps:
@@ -82,9 +113,36 @@ def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
                 continue
             eps = [ep] if ep else ([e for e in _divisors(t) if model.n_experts % e == 0]
                                    if model.is_moe else [1])
-            rows += [(t, p, e, n // (t * p)) for e in eps if t % e == 0]
+            rows += [(t, p, e, n // (t * p), 1) for e in eps if t % e == 0]
+    return rows
+
+
+def _attention_dp_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps: list[int],
+                       ep: int | None, ad: int | None) -> list[tuple[int, ...]]:
+    """Data-parallel attention plans of a MoE model: (group, pp, ep, replicas, ad)."""
+    sizes = [tp] if tp else sorted({d for d in _divisors(n) if 1 < d <= group}
+                                   | {2**i for i in range(1, group.bit_length()) if 2**i <= n})
+    rows = []
+    for g in sizes:
+        ads = [ad] if ad else [a for a in _divisors(g) if a > 1 and tp_ok(model, g // a)]
+        e = min(g, model.n_experts)  # every device of the group holds experts, none twice
+        if ep is not None and ep != e:
+            continue
+        rows += [(g, p, e, n // (g * p), a) for a in ads for p in pps if g * p <= n]
+    return rows
+
+
+def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
+                    pp: int | None = None, ep: int | None = None, ad: int | None = None) -> Plans:
+    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept)."""
+    check_degrees(model, tp, pp, ep, ad)
+    n, group = system.chips, scale_up_devices(system)
+    pps = [pp] if pp else _divisors(model.n_layers)
+    rows = [] if ad and ad > 1 else _tensor_rows(model, n, group, tp, pps, ep)
+    if model.is_moe and (ad is None or ad > 1):
+        rows += _attention_dp_rows(model, n, group, tp, pps, ep, ad)
     if not rows:
         raise ConfigError(f"no plan with tp={tp or 'any'}, pp={pp or 'any'}, ep={ep or 'any'} fits "
                           f"{system.id}'s {n} devices; lower the degrees or raise --count")
     a = np.array(rows, dtype=np.int64)
-    return Plans(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
+    return Plans(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])

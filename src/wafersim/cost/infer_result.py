@@ -75,7 +75,7 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
     """Throughput, energy and cost of one point, as a frozen result."""
     tpot_s, ttft_s = sum(tpot.values()), sum(ttft.values())
     out = serving.output_tokens
-    wall = ttft_s + out * tpot_s
+    wall = serving.wall_s(ttft_s, tpot_s)
     eco = economics(system, wall)
     tokens = batch * out
     usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
@@ -87,4 +87,8 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
                        plan=plan, decode_breakdown=tpot, prefill_breakdown=ttft,
                        assumptions=tuple(notes) + eco.assumptions + (
                            f"{serving.input_tokens} prompt and {serving.output_tokens} output "
-                           "tokens per request",), memory=memory)
+                           "tokens per request",) + DECODE_ONLY * serving.decode_only, memory=memory)
+
+
+DECODE_ONLY = ("decode pool of a disaggregated system: prompts are prefilled elsewhere, so "
+               "throughput = requests in flight x output tokens / (output tokens x TPOT)",)
