@@ -1,10 +1,19 @@
 """Serving efficiency per HBM chip: fitted on documented rows, reproduced by the catalog."""
 
+import statistics
+
 import pytest
 
 from wafersim.catalog import Chip
 from wafersim.validate import infer
-from wafersim.validate.calibrate_serving import SERVING_CALIBRATION_ROWS, fit, solve_row, with_serving
+from wafersim.cost.infer_hbm import DEFAULT_SERVING_EFFICIENCY
+from wafersim.validate.calibrate_serving import (
+    SAME_DIE,
+    SERVING_CALIBRATION_ROWS,
+    fit,
+    solve_row,
+    with_serving,
+)
 from wafersim.validate.records import read
 
 
@@ -15,11 +24,23 @@ def rows():
 
 def test_catalog_holds_the_fitted_values(catalog, rows):
     fits, _ = fit(list(rows.values()), catalog)
-    assert {f.part for f in fits} == set(SERVING_CALIBRATION_ROWS)
+    assert {f.part for f in fits} == set(SERVING_CALIBRATION_ROWS) | set(SAME_DIE)
     for f in fits:
         stored = catalog.typed(f.part, Chip).serving_efficiency_fraction
         assert stored.source == "cal-serving" and stored.value == pytest.approx(f.value, abs=0.006)
-        assert stored.lo <= f.value <= stored.hi and len(f.per_row) >= 2
+        assert stored.lo <= f.value <= stored.hi
+        assert len(f.per_row) >= 2 or f.part in SAME_DIE
+
+
+def test_same_die_chips_take_their_siblings_value(catalog, rows):
+    fits = {f.part: f for f in fit(list(rows.values()), catalog)[0]}
+    for chip, sibling in SAME_DIE.items():
+        assert fits[chip].value == fits[sibling].value and not fits[chip].per_row
+
+
+def test_default_is_the_median_of_the_fitted_chips(catalog):
+    values = [catalog.typed(c, Chip).serving_efficiency_fraction.value for c in SERVING_CALIBRATION_ROWS]
+    assert DEFAULT_SERVING_EFFICIENCY == pytest.approx(statistics.median(values), abs=0.006)
 
 
 def test_solved_value_reproduces_its_row(catalog, rows):

@@ -21,7 +21,7 @@ def test_eight_bit_stacks_keep_an_eight_bit_kv_cache():
 
 def test_dataset_named_in_notes_gives_its_mean_lengths():
     s = infer.serving_of(row(notes="MLPerf llama2-70b-99, OpenOrca subset"))
-    assert (s.input_tokens, s.output_tokens) == (600, 294)
+    assert (s.input_tokens, s.output_tokens) == (222, 294)
     s = infer.serving_of(row(notes="synthetic", input_tokens=128, output_tokens=8))
     assert (s.input_tokens, s.output_tokens) == (128, 8)
     assert infer.serving_of(row()).input_tokens == infer.DEFAULT_TOKENS
@@ -39,3 +39,19 @@ def test_decode_pool_is_requests_over_tpot(catalog):
     result = infer.run(pool, catalog)
     assert infer.predict(pool, result) == pytest.approx(result.batch / result.tpot_s)
     assert not infer.decode_pool(row(batch=64, input_tokens=4096, output_tokens=100))
+
+
+def test_batch_is_per_replica_when_the_row_gives_dp(catalog):
+    result = infer.run(row(tp=2, dp=4, batch=16, input_tokens=512, output_tokens=128), catalog)
+    assert result.batch == 64 and result.plan["replicas"] == 4 and result.plan["pp"] == 1
+    assert infer.run(row(tp=8, batch=16, input_tokens=512, output_tokens=128), catalog).batch == 16
+
+
+def test_model_forward_step_times_leave_out_the_serving_stack(catalog):
+    step = row(metric="tpot_s", tp=8, batch=1, input_tokens=512, output_tokens=128,
+               notes="decode step time (model forward only, no serving overhead)")
+    served = row(metric="tpot_s", tp=8, batch=1, input_tokens=512, output_tokens=128)
+    result = infer.run(step, catalog)
+    kernel = result.tpot_s - result.decode_breakdown["serving_stack"]
+    assert infer.predict(step, result) == pytest.approx(kernel)
+    assert infer.predict(served, result) == pytest.approx(result.tpot_s)

@@ -6,11 +6,15 @@ scheduling, sampling, host synchronisation, padding, kernels below their best sh
 every part of TTFT and TPOT alike, so one row gives it in closed form: with efficiency 1 the
 model predicts time t1 (or rate r1), and the row's value is t1 / measured (or measured / r1
 inverted). The chip takes the median over its calibration rows, which must come from at least
-two different runs; every other row of that chip checks the fit. Chips without such rows use
-the default in `cost/infer_hbm.py` (the median over the fitted chips).
+two different runs; every other row of that chip checks the fit. A chip without such rows that
+shares its die and serving stack with a fitted chip (`SAME_DIE`) takes that chip's value, and its
+own rows check the transfer; other chips use the default in `cost/infer_hbm.py` (the median
+over the fitted chips).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.validate.fitting import Fitted, Skipped, fit_subsets, median_fit, with_fraction
@@ -23,6 +27,11 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "h200-sxm": ("I020", "I030"),  # trtllm-bench 8B and Qwen3 MoE
     "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
+}
+# Chips without calibration rows that run the same die and stack as a fitted chip.
+SAME_DIE: dict[str, str] = {
+    "b200": "gb200",  # Blackwell B200 die, TensorRT-LLM; GB200 adds the Grace host
+    "gh200": "h200-sxm",  # GH100 die with HBM3e, TensorRT-LLM; GH200 adds the Grace host
 }
 RATES = ("throughput_tokens_per_s", "user_tokens_per_s")
 SERVING = ("serving_efficiency_fraction",)
@@ -45,8 +54,26 @@ def solve_row(row: Record, catalog: Catalog) -> float:
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
-    return fit_subsets(SERVING_CALIBRATION_ROWS, {r.id: r for r in rows}, SERVING[0],
-                       lambda row: solve_row(row, cat),
-                       lambda chip, per_row: median_fit(
-                           chip, SERVING, per_row, cat, SERVING_SOURCE,
-                           "end-to-end serving / kernel-level estimate", (0.0, 1.0), DIGITS))
+    fitted, skipped = fit_subsets(SERVING_CALIBRATION_ROWS, {r.id: r for r in rows}, SERVING[0],
+                                  lambda row: solve_row(row, cat),
+                                  lambda chip, per_row: median_fit(
+                                      chip, SERVING, per_row, cat, SERVING_SOURCE,
+                                      "end-to-end serving / kernel-level estimate", (0.0, 1.0), DIGITS))
+    return fitted + _transferred(fitted, cat), skipped
+
+
+def _transferred(fitted: list[Fitted], catalog: Catalog) -> list[Fitted]:
+    """The `SAME_DIE` chips' values: their sibling's fit, noted as such."""
+    by_part = {f.part: f for f in fitted if not f.kept}
+    out = []
+    for chip, sibling in SAME_DIE.items():
+        f = by_part.get(sibling)
+        if f is None:
+            continue
+        note = f"same die and serving stack as {sibling}, whose fit it takes: " + f.note
+        out.append(replace(f, part=chip, old=_old(catalog, chip), per_row={}, note=note))
+    return out
+
+
+def _old(catalog: Catalog, chip: str):  # type: ignore[no-untyped-def]
+    return getattr(catalog.get(chip), SERVING[0], None)

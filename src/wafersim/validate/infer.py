@@ -3,6 +3,8 @@
 How a row's fields become a workload (each rule is an assumption, listed in `ASSUMPTIONS`):
 - An empty batch on a throughput row means the team ran at its best batch: the batch and plan
   that maximise output tokens/s are searched. Latency rows without a batch run one request.
+- `batch` is per model replica (validation README): a row that gives dp runs batch x dp
+  requests in flight; without dp the row's devices count as one replica.
 - A published batch is the runtime's cap (TensorRT-LLM `max_batch_size`, MLPerf
   `gpu_batch_size`): in-flight batching admits only the requests whose KV cache fits, so a
   batch past the KV capacity runs at the capacity.
@@ -10,7 +12,11 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   submissions, vLLM `--kv-cache-dtype fp8`); 16-bit and W4A16 stacks keep it in 16 bits.
 - Rows that name a dataset instead of lengths use that dataset's mean lengths (`DATASETS`).
 - A throughput row with a prompt length but no output length measures a decode pool of a
-  prefill/decode-disaggregated system: requests in flight over TPOT at that KV length.
+  prefill/decode-disaggregated system (`Serving.decode_only`): requests in flight over TPOT at
+  that KV length, with the plan chosen for decode.
+- A step time measured without a serving stack (notes: "no serving overhead", a framework's
+  model-forward timing) is compared with the kernel-level time: TTFT or TPOT without the
+  `serving_stack` part.
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -44,15 +50,21 @@ class Dataset:
 
 
 DATASETS = (
-    # MLPerf Inference llama2-70b: OpenOrca subset, input <= 1,024 tokens; output mean 294.45 is the
-    # reference figure the rows' notes quote; the input mean (about 600) is unverified (range 400-1,024)
-    Dataset("OpenOrca", 600, 294, "MLPerf Inference llama2-70b reference (input mean unverified)"),
+    # MLPerf Inference llama2-70b: OpenOrca subset of 24,576 prompts <= 1,024 tokens. Output mean
+    # 294.45 (mlcommons/inference language/llama2-70b/README.md, primary); input mean 222.3 =
+    # 5,463,976 tokens / 24,576 prompts, counted over the md5-pinned official pickle by
+    # FlashLab-MBZUAI/HBFSim validation/calibration/h100-llama2-70b-calibration-protocol.json
+    # (secondary)
+    Dataset("OpenOrca", 222, 294, "MLPerf Inference llama2-70b: mlcommons/inference README "
+            "(output, primary); HBFSim dataset count (input, secondary)"),
 )
 
 ASSUMPTIONS = (
+    "batch is per replica: batch x dp requests in flight when the row gives dp",
     "published batch = runtime cap; in-flight requests limited by the KV cache",
     "8-bit (fp8/fp4/int8) matmul stacks keep the KV cache in 8 bits",
     "rows naming a dataset use its mean lengths; others default to 1,024 tokens",
+    "model-forward step times (no serving stack) are compared with the kernel-level time",
     "throughput rows with a prompt length but no output length measure a decode pool "
     "(requests in flight / TPOT)",
 )
@@ -66,7 +78,7 @@ def serving_of(row: Record) -> Serving:
     precision = row.text("precision") or "bf16"
     output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
     return Serving(row.int("input_tokens") or default_in, output, precision,
-                   EIGHT_BIT.get(precision, "bf16"))
+                   EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row))
 
 
 def decode_pool(row: Record) -> bool:
@@ -79,8 +91,11 @@ def run(row: Record, catalog: Catalog) -> InferResult:
     """The serving result for the workload `row` describes."""
     serving = serving_of(row)
     batch, metric = row.int("batch"), row.text("metric")
+    batch = None if batch is None else batch * (row.int("dp") or 1)
     search = batch is None and metric == "throughput_tokens_per_s"
     plan = {"tp": row.int("tp"), "pp": row.int("pp"), "ep": row.int("ep")}
+    if plan["pp"] is None and None not in (plan["tp"], row.int("dp"), row.int("count")):
+        plan["pp"] = max(1, row.int("count") // (plan["tp"] * row.int("dp")))  # type: ignore[operator]
     system = resolve(catalog, row.text("system") or "")
     if system.chip.device_class == "wafer":
         plan = {}
@@ -96,14 +111,19 @@ def run(row: Record, catalog: Catalog) -> InferResult:
         return serve(model, system, serving, [cap], plan, count)[0]
 
 
+KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time
+
+
 def predict(row: Record, result: InferResult) -> float:
     """The row's metric from a serving result."""
     metric = row.text("metric")
     output = serving_of(row).output_tokens
-    throughput = result.batch / result.tpot_s if decode_pool(row) else result.throughput_tokens_per_s
+    if KERNEL_ONLY in (row.text("notes") or "") and metric in ("ttft_s", "tpot_s"):
+        parts = result.prefill_breakdown if metric == "ttft_s" else result.decode_breakdown
+        return sum(v for k, v in parts.items() if k != "serving_stack")
     values = {"ttft_s": result.ttft_s, "tpot_s": result.tpot_s,
               "user_tokens_per_s": result.user_tokens_per_s,
-              "throughput_tokens_per_s": throughput,
+              "throughput_tokens_per_s": result.throughput_tokens_per_s,
               "e2e_latency_s": result.ttft_s + (output - 1) * result.tpot_s}
     if metric not in values:
         raise ConfigError(f"row {row.id}: serving metric {metric!r} is not one of {', '.join(values)}")
