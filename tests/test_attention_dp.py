@@ -76,3 +76,21 @@ def test_decode_only_leaves_prefill_out_of_throughput(catalog):
     full = wafersim.infer("llama-3.1-8b", "h100-sxm", **args)
     assert pool.throughput_tokens_per_s == pytest.approx(64 / pool.tpot_s)
     assert full.throughput_tokens_per_s < pool.throughput_tokens_per_s
+
+
+def test_mtp_decodes_more_tokens_per_step(catalog):
+    args = dict(count=32, batch=256, input_tokens=2048, output_tokens=512, precision="int8",
+                kv_precision="int8", tp=32, attention_dp=32, catalog=catalog)
+    plain = wafersim.infer("deepseek-v3", "ascend-910c", **args)
+    mtp = wafersim.infer("deepseek-v3", "ascend-910c", draft="mtp", acceptance=0.7, lookahead=1, **args)
+    assert mtp.tpot_s < plain.tpot_s and mtp.decode_breakdown["mtp_draft"] > 0
+    assert mtp.plan["speculative"]["tokens_per_step"] == pytest.approx(1.7)
+    # a step verifies two tokens per request: slower than one plain step, faster than two
+    assert plain.tpot_s < mtp.tpot_s * 1.7 < 2 * plain.tpot_s
+
+
+def test_mtp_needs_a_model_with_an_mtp_module(catalog):
+    with pytest.raises(ConfigError, match="no multi-token-prediction module"):
+        wafersim.infer("llama-3.1-8b", "h100-sxm", draft="mtp", catalog=catalog)
+    with pytest.raises(ConfigError, match="use --draft mtp"):
+        wafersim.infer("llama-3.1-70b", "dgx-h100", draft="llama-3.1-8b", catalog=catalog)

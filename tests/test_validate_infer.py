@@ -2,6 +2,8 @@
 
 import pytest
 
+from wafersim.errors import ConfigError
+
 from wafersim.validate import infer
 from wafersim.validate.records import Record
 
@@ -55,3 +57,13 @@ def test_model_forward_step_times_leave_out_the_serving_stack(catalog):
     kernel = result.tpot_s - result.decode_breakdown["serving_stack"]
     assert infer.predict(step, result) == pytest.approx(kernel)
     assert infer.predict(served, result) == pytest.approx(result.tpot_s)
+
+
+def test_speculative_column_names_mtp_and_its_acceptance():
+    assert infer.speculative_of(row()) is None
+    assert infer.speculative_of(row(speculative="mtp:1:rate=0.7")).acceptance == pytest.approx(0.7)
+    by_length = infer.speculative_of(row(speculative="mtp:3:len=2.59"))
+    assert by_length.lookahead == 3 and by_length.tokens_per_step == pytest.approx(2.59)
+    assert infer.speculative_of(row(speculative="mtp:2")).acceptance == infer.MTP_ACCEPTANCE
+    with pytest.raises(ConfigError, match="mtp:K"):
+        infer.speculative_of(row(speculative="eagle:3"))

@@ -21,6 +21,8 @@ KNOWN_GAPS = {
     "I034": "vendor figure for 405B; the modelled SRAM pipeline over 23 CS-3 gives about 200 tok/s",
     "I037": "SN40L chip count undisclosed and inter-RDU network unpublished: one RDU is modelled",
     "I059": "vLLM 0.6.1 on ROCm at tp 8: 2.6x the calibrated MI300X time (stack, not chip)",
+    "ASC-21": "prefill/decode-disaggregated run (16 + 16 cards) modelled as one 32-card pool",
+    "TRN-7": "Neuron decode at batch 1 near kernel-level time; one Trainium1 run, too few to fit",
 }
 
 

@@ -12,6 +12,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.infer import devices_needed, serve
 from wafersim.cost.infer_common import Serving
 from wafersim.cost.infer_result import InferResult
+from wafersim.cost.infer_common import SelfDraft
 from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.training import train
 from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
@@ -42,7 +43,11 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     spec = _model(model)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only)
     target = resolve(cat, system)
-    speculative = None if draft is None else Speculative(_model(draft), acceptance, lookahead)
+    speculative: Speculative | SelfDraft | None = None
+    if draft == "mtp":
+        speculative = SelfDraft(acceptance, lookahead)
+    elif draft is not None:
+        speculative = Speculative(_model(draft), acceptance, lookahead)
     results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}, count,
                     speculative, tpot_slo_s, search=max_throughput)
     return results[0]

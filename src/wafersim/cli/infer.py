@@ -42,7 +42,8 @@ def infer(
     ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems)."),
     attention_dp: int = typer.Option(None, "--attention-dp", help="Data-parallel attention "
                                      "replicas per tensor group (MoE, HBM systems; 1: off)."),
-    draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers)."),
+    draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers), or "
+                         "mtp: the model's own multi-token-prediction module (HBM systems)."),
     acceptance: float = typer.Option(0.8, "--acceptance", help="Draft token acceptance rate."),
     lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
     decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "

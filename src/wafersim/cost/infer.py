@@ -18,7 +18,7 @@ import numpy as np
 from wafersim.catalog.system import System
 from wafersim.cost import infer_hbm as hbm
 from wafersim.cost.gemm import Device, device_of
-from wafersim.cost.infer_common import KV_BLOCK_TOKENS, Serving
+from wafersim.cost.infer_common import KV_BLOCK_TOKENS, SelfDraft, Serving
 from wafersim.cost.infer_plan import Plans, enumerate_plans
 from wafersim.cost.infer_result import InferResult, assemble
 from wafersim.cost.infer_wafer import (
@@ -68,18 +68,20 @@ def hbm_device(system: System, serving: Serving) -> Device:
     raise ConfigError(f"{system.chip.id} has no dense peak for {serving.precision} or 16-bit")
 
 
-def hbm_points(model: ModelSpec, system: System, serving: Serving, plans: Plans, batch) -> Points:  # type: ignore[no-untyped-def]
+def hbm_points(model: ModelSpec, system: System, serving: Serving, plans: Plans, batch,
+               mtp: SelfDraft | None = None) -> Points:  # type: ignore[no-untyped-def]
     """Cost every (plan, batch) pair given as equal-length arrays."""
     device = hbm_device(system, serving)
     b = np.asarray(batch, dtype=float)
     per_rep = np.ceil(b / plans.dp)
-    weights = hbm.weight_bytes_per_device(model, serving.precision, plans)
-    kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans)
+    extra = 1.0 if mtp is None else (model.n_layers + model.mtp_layers) / model.n_layers  # MTP layers
+    weights = hbm.weight_bytes_per_device(model, serving.precision, plans) * extra
+    kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans) * extra
     blocks = math.ceil(serving.context_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
     kv_req = kv_tok * blocks
     usable = _hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
     per_rep_max = np.maximum(0, np.floor((usable - weights) / kv_req))
-    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep)
+    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp)
     ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep)
     memory = {"weights": weights + 0 * b, "kv_cache": per_rep * kv_req, "usable": usable + 0 * b}
     return Points(plans, b, per_rep, tpot, ttft, per_rep <= per_rep_max, per_rep_max * plans.dp,
@@ -119,14 +121,14 @@ def _infeasible(model: ModelSpec, system: System, serving: Serving, batch: int) 
 
 def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[int],
               plan: dict[str, int | None], slo_s: float | None = None,
-              search: bool = False) -> list[InferResult]:
+              search: bool = False, mtp: SelfDraft | None = None) -> list[InferResult]:
     """The best plan per batch (most tokens/s), or with `search` the best batch and plan."""
     plans = enumerate_plans(model, system, plan.get("tp"), plan.get("pp"), plan.get("ep"),
                             plan.get("attention_dp"))
     if search:
-        batches = _search_batches(model, system, serving, plans)
+        batches = _search_batches(model, system, serving, plans, mtp)
     grid, b = _grid(plans, batches)
-    pts = hbm_points(model, system, serving, grid, b)
+    pts = hbm_points(model, system, serving, grid, b, mtp)
     score = np.where(pts.fits, pts.throughput(serving), -np.inf)
     if slo_s is not None:
         score = np.where(pts.tpot_s <= slo_s, score, -np.inf)
@@ -135,18 +137,19 @@ def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[
         best = int(np.argmax(score))
         if not np.isfinite(score.flat[best]):
             raise _no_point(model, system, serving, slo_s, pts)
-        return [_hbm_result(model, system, serving, pts, best)]
+        return [_hbm_result(model, system, serving, pts, best, mtp)]
     out = []
     for j, batch in enumerate(batches):
         i = int(np.argmax(score[:, j]))
         if not np.isfinite(score[i, j]):
             raise _infeasible(model, system, serving, batch)
-        out.append(_hbm_result(model, system, serving, pts, i * len(batches) + j))
+        out.append(_hbm_result(model, system, serving, pts, i * len(batches) + j, mtp))
     return out
 
 
-def _search_batches(model: ModelSpec, system: System, serving: Serving, plans: Plans) -> list[int]:
-    pts = hbm_points(model, system, serving, plans, np.ones(len(plans)))
+def _search_batches(model: ModelSpec, system: System, serving: Serving, plans: Plans,
+                    mtp: SelfDraft | None) -> list[int]:
+    pts = hbm_points(model, system, serving, plans, np.ones(len(plans)), mtp)
     top = int(min(np.max(pts.max_batch), MAX_SEARCH_BATCH))
     if top < 1:
         raise _infeasible(model, system, serving, 1)
@@ -164,10 +167,14 @@ def _no_point(model: ModelSpec, system: System, serving: Serving, slo_s: float |
                           f"fastest gives {best * 1e3:.2f} ms per token; relax the SLO")
 
 
-def _hbm_result(model: ModelSpec, system: System, serving: Serving, pts: Points, i: int) -> InferResult:
+def _hbm_result(model: ModelSpec, system: System, serving: Serving, pts: Points, i: int,
+                mtp: SelfDraft | None) -> InferResult:
     plan = pts.plans.describe(i) | {"kind": "hbm", "per_replica_batch": int(pts.per_replica[i]),
                                     "precision": serving.precision,
                                     "kv_precision": serving.kv_precision}
+    if mtp is not None:
+        plan["speculative"] = {"draft": "mtp", "acceptance": mtp.acceptance,
+                               "lookahead": mtp.lookahead, "tokens_per_step": mtp.tokens_per_step}
     notes = (*hbm_device(system, serving).assumptions, hbm.serving_efficiency(system.chip)[1],
              *hbm.ASSUMPTIONS)
     memory = {k: float(v[i]) for k, v in pts.memory.items()}
@@ -249,7 +256,7 @@ WAFER_NOTES = (
 
 def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int],
           plan: dict[str, int | None] | None = None, count: int | None = None,
-          spec: Speculative | None = None, slo_s: float | None = None,
+          spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,
           search: bool = False) -> list[InferResult]:
     """Serve `model` on `system`: one result per batch, or the best batch with `search`."""
     if any(b < 1 for b in batches):
@@ -261,8 +268,14 @@ def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int]
         if given:
             raise ConfigError(f"{given}: tensor/pipeline/expert degrees apply to HBM accelerators; "
                               f"{system.id} pipelines layers over wafers (drop it, or use --count)")
+        if isinstance(spec, SelfDraft):
+            raise ConfigError("--draft mtp is modelled on HBM systems; on wafers name a draft model")
         return wafer_serve(model, system, serving, batches, count, spec, slo_s, search)
-    if spec is not None:
-        raise ConfigError("speculative decoding is modelled on wafer-scale systems only; drop --draft")
+    if isinstance(spec, Speculative):
+        raise ConfigError(f"--draft {spec.draft.id}: on HBM systems the draft is the model's own "
+                          "multi-token-prediction module; use --draft mtp")
+    if spec is not None and not model.mtp_layers:
+        raise ConfigError(f"--draft mtp: {model.id} has no multi-token-prediction module "
+                          "(num_nextn_predict_layers); drop --draft")
     target = system if count is None else system.with_chips(count)
-    return hbm_serve(model, target, serving, batches, plan or {}, slo_s, search)
+    return hbm_serve(model, target, serving, batches, plan or {}, slo_s, search, spec)

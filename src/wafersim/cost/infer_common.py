@@ -83,10 +83,27 @@ def speculative_tokens_per_step(acceptance: float, lookahead: int) -> float:
     return (1.0 - acceptance ** (lookahead + 1)) / (1.0 - acceptance)
 
 
+@dataclass(frozen=True)
+class SelfDraft:
+    """Multi-token prediction (DeepSeek-V3 report section 2.2): the model's own MTP module drafts
+    `lookahead` tokens one after another, each accepted with probability `acceptance`, and the
+    model verifies them with the next token in one pass."""
+
+    acceptance: float
+    lookahead: int = 1
+
+    def __post_init__(self) -> None:
+        speculative_tokens_per_step(self.acceptance, self.lookahead)  # validates both
+
+    @property
+    def tokens_per_step(self) -> float:
+        return speculative_tokens_per_step(self.acceptance, self.lookahead)
+
+
 def embedding_on_host(model: ModelSpec) -> bool:
     """An untied input embedding is a row lookup a host can do; a tied one is also the LM head."""
     return not model.tied_embeddings
 
 
-__all__ = ["ACT_BYTES", "KV_BLOCK_TOKENS", "Serving", "bytes_per_param", "embedding_on_host",
+__all__ = ["ACT_BYTES", "KV_BLOCK_TOKENS", "SelfDraft", "Serving", "bytes_per_param", "embedding_on_host",
            "expected_experts", "speculative_tokens_per_step", "WEIGHT_PRECISIONS"]

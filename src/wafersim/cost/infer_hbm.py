@@ -22,7 +22,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
 from wafersim.cost.efficiency import calibrated_fraction
 from wafersim.cost.gemm import Device, gemm_time_s
-from wafersim.cost.infer_common import ACT_BYTES, Serving, expected_experts
+from wafersim.cost.infer_common import ACT_BYTES, SelfDraft, Serving, expected_experts
 from wafersim.cost.infer_plan import Plans
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
@@ -39,7 +39,7 @@ SHARED = "moe.shared."  # a MoE layer's always-on experts
 
 # assumption where a chip has no calibrated serving efficiency: the median of the fitted chips
 # (validate/calibrate_serving.py); range 0.4-1.0
-DEFAULT_SERVING_EFFICIENCY = 0.62
+DEFAULT_SERVING_EFFICIENCY = 0.60
 
 ASSUMPTIONS = (
     f"{HBM_USABLE_FRACTION:g} of HBM holds weights + KV cache (vLLM default; range 0.85-0.95)",
@@ -125,10 +125,12 @@ def score_dims(model: ModelSpec, decode: bool) -> int:
     return model.qk_dim + model.v_dim
 
 
-def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, keys):  # type: ignore[no-untyped-def]
-    """All layers: KV bytes read and score FLOPs per device; `keys` is keys per token."""
+def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, keys,
+               queries: int = 1):  # type: ignore[no-untyped-def]
+    """All layers: KV bytes read and score FLOPs per device; `keys` is keys per request, each of
+    the `tokens` requests scoring `queries` tokens against its cache in one read."""
     kv = tokens * keys * kv_bytes_per_token_device(model, serving.kv_precision, plans) * plans.pp
-    flops = (2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
+    flops = (2.0 * tokens * queries / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=True))
     per_layer = np.maximum(kv / model.n_layers / device.memory_Bps,
                            flops / model.n_layers / (device.matmul_efficiency * device.peak_flops))
@@ -176,18 +178,34 @@ def with_stack(parts: dict[str, np.ndarray], chip) -> dict[str, np.ndarray]:  # 
     return parts | {"serving_stack": sum(parts.values()) * (1.0 / eff - 1.0)}
 
 
-def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
-                 plans: Plans, batch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Seconds per output token by part, for per-replica `batch` (array over plans)."""
-    b = np.asarray(batch, dtype=float)
-    mb = b / np.minimum(b, plans.pp)  # tokens per micro-batch
-    gemm = _gemms(model, device, serving, plans, mb, mb)
-    attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1)
-    ar, a2a, p2p = _communication(model, system, plans, mb)
+def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
+                 plans: Plans, b, queries: int = 1) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Seconds of one decode step by part: each request runs `queries` tokens."""
+    mb = b / np.minimum(b, plans.pp)  # requests per micro-batch
+    gemm = _gemms(model, device, serving, plans, mb * queries, mb * queries)
+    attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1, queries)
+    ar, a2a, p2p = _communication(model, system, plans, mb * queries)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
-    return with_stack({"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
-                       "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead},
-                      system.chip)
+    return {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
+            "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead}
+
+
+def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
+                 plans: Plans, batch, mtp: SelfDraft | None = None) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Seconds per output token by part, for per-replica `batch` (array over plans).
+
+    With multi-token prediction a step verifies lookahead + 1 tokens per request (the KV cache
+    read once) after `lookahead` draft passes of the MTP module, costed as its layers plus the
+    shared head at the mean layer's single-token time; the step yields tokens_per_step tokens.
+    """
+    b = np.asarray(batch, dtype=float)
+    if mtp is None:
+        return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip)
+    verify = _decode_pass(model, system, device, serving, plans, b, mtp.lookahead + 1)
+    one = sum(_decode_pass(model, system, device, serving, plans, b).values())
+    draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
+    parts = verify | {"mtp_draft": draft}
+    return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip)
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,

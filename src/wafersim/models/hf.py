@@ -102,7 +102,7 @@ def _deepseek_v3(c: Cfg) -> dict[str, Any]:
         expert_groups=c.int("n_group", default=0), topk_groups=c.int("topk_group", default=0),
         q_lora_rank=c.int("q_lora_rank", default=0), kv_lora_rank=c.int("kv_lora_rank"),
         qk_nope_head_dim=c.int("qk_nope_head_dim"), qk_rope_head_dim=c.int("qk_rope_head_dim"),
-        v_head_dim=c.int("v_head_dim"),
+        v_head_dim=c.int("v_head_dim"), mtp_layers=c.int("num_nextn_predict_layers", default=0),
     )
 
 

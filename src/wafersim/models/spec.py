@@ -64,6 +64,7 @@ class ModelSpec:
     qk_nope_head_dim: int = 0
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
+    mtp_layers: int = 0  # multi-token-prediction modules (DeepSeek num_nextn_predict_layers)
     source: str = ""
     notes: str = ""
     origin: str = ""

@@ -27,6 +27,7 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "h200-sxm": ("I020", "I030"),  # trtllm-bench 8B and Qwen3 MoE
     "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
+    "ascend-910c": ("ASC-20", "ASC-23"),  # DeepSeek TPOT: CloudMatrix-Infer EP160, SGLang low latency
 }
 # Chips without calibration rows that run the same die and stack as a fitted chip.
 SAME_DIE: dict[str, str] = {

@@ -17,6 +17,10 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
 - A step time measured without a serving stack (notes: "no serving overhead", a framework's
   model-forward timing) is compared with the kernel-level time: TTFT or TPOT without the
   `serving_stack` part.
+- The optional `speculative` column names multi-token prediction as `mtp:LOOKAHEAD`, with the
+  run's published acceptance as `:rate=A` (per drafted token) or `:len=L` (mean tokens per
+  verify step, turned into the rate by Leviathan et al.'s formula); without one the rate is
+  `MTP_ACCEPTANCE`.
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -29,12 +33,15 @@ from dataclasses import dataclass
 from wafersim.catalog import Catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer import serve
-from wafersim.cost.infer_common import Serving
+from wafersim.cost.infer_common import SelfDraft, Serving, speculative_tokens_per_step
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
 from wafersim.validate.records import Record
 
+# assumption: MTP acceptance where a row publishes none: the CLI default; DeepSeek-V3 report
+# section 5.4.3 gives 85-90% for the second token offline; serving runs report 67-75%
+MTP_ACCEPTANCE = 0.8
 DEFAULT_TOKENS = 1024  # assumption for rows that give neither lengths nor a known dataset
 EIGHT_BIT = {"fp8": "fp8", "fp4": "fp8", "int8": "int8"}  # matmul precision -> KV cache format
 
@@ -65,6 +72,8 @@ ASSUMPTIONS = (
     "8-bit (fp8/fp4/int8) matmul stacks keep the KV cache in 8 bits",
     "rows naming a dataset use its mean lengths; others default to 1,024 tokens",
     "model-forward step times (no serving stack) are compared with the kernel-level time",
+    f"multi-token prediction as the row's speculative column says (acceptance {MTP_ACCEPTANCE:g} "
+    "where it publishes none)",
     "throughput rows with a prompt length but no output length measure a decode pool "
     "(requests in flight / TPOT)",
 )
@@ -79,6 +88,35 @@ def serving_of(row: Record) -> Serving:
     output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
     return Serving(row.int("input_tokens") or default_in, output, precision,
                    EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row))
+
+
+def speculative_of(row: Record) -> SelfDraft | None:
+    """The multi-token prediction a row's `speculative` column names, if any."""
+    text = row.text("speculative")
+    if text is None:
+        return None
+    kind, _, rest = text.partition(":")
+    lookahead, _, given = rest.partition(":")
+    if kind != "mtp" or not lookahead.isdigit() or given[:4] not in ("", "rate", "len="):
+        raise ConfigError(f"row {row.id}: speculative {text!r} is not mtp:K[:rate=A|:len=L]; "
+                          "write e.g. mtp:3:len=2.6")
+    k = int(lookahead)
+    if not given:
+        return SelfDraft(MTP_ACCEPTANCE, k)
+    value = float(given.split("=", 1)[1])
+    rate = value if given.startswith("rate") else _rate_for_length(value, k, row)
+    return SelfDraft(rate, k)
+
+
+def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
+    """The acceptance rate whose expected tokens per step is `length` (bisection)."""
+    if not 1.0 <= length < lookahead + 1:
+        raise ConfigError(f"row {row.id}: accepted length {length} must lie in [1, {lookahead + 1})")
+    lo, hi = 0.0, 1.0 - 1e-12
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if speculative_tokens_per_step(mid, lookahead) < length else (lo, mid)
+    return (lo + hi) / 2
 
 
 def decode_pool(row: Record) -> bool:
@@ -100,15 +138,16 @@ def run(row: Record, catalog: Catalog) -> InferResult:
     if system.chip.device_class == "wafer":
         plan = {}
     model, count = load_model(row.text("model") or ""), row.int("count")
+    spec = speculative_of(row)
     try:
-        return serve(model, system, serving, [batch or 1], plan, count, search=search)[0]
+        return serve(model, system, serving, [batch or 1], plan, count, spec, search=search)[0]
     except InfeasiblePlan:
         if batch is None or batch == 1:
             raise
-        cap = serve(model, system, serving, [1], plan, count)[0].max_batch
+        cap = serve(model, system, serving, [1], plan, count, spec)[0].max_batch
         if not 1 <= cap < batch:
             raise
-        return serve(model, system, serving, [cap], plan, count)[0]
+        return serve(model, system, serving, [cap], plan, count, spec)[0]
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time
