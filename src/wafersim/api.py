@@ -12,7 +12,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.infer import devices_needed, serve
 from wafersim.cost.infer_common import Serving
 from wafersim.cost.infer_result import InferResult
-from wafersim.cost.infer_common import SelfDraft
+from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE, SelfDraft
 from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.training import train
 from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
@@ -26,7 +26,7 @@ def _model(spec: str | ModelSpec) -> ModelSpec:
 def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,
           output_tokens: int = 1024, precision: str = "bf16", kv_precision: str = "bf16",
           count: int | None = None, tp: int | None = None, pp: int | None = None,
-          ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = 0.8,
+          ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = DEFAULT_ACCEPTANCE,
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
           decode_only: bool = False) -> InferResult:

@@ -17,6 +17,7 @@ from wafersim.cli.common import (
     range_json,
     range_runs,
 )
+from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
@@ -44,7 +45,7 @@ def infer(
                                      "replicas per tensor group (MoE, HBM systems; 1: off)."),
     draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers), or "
                          "mtp: the model's own multi-token-prediction module (HBM systems)."),
-    acceptance: float = typer.Option(0.8, "--acceptance", help="Draft token acceptance rate."),
+    acceptance: float = typer.Option(DEFAULT_ACCEPTANCE, "--acceptance", help="Draft token acceptance rate."),
     lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
     decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "
                                      "prompts arrive prefilled; throughput leaves out TTFT."),

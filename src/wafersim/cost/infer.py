@@ -74,7 +74,8 @@ def hbm_points(model: ModelSpec, system: System, serving: Serving, plans: Plans,
     device = hbm_device(system, serving)
     b = np.asarray(batch, dtype=float)
     per_rep = np.ceil(b / plans.dp)
-    extra = 1.0 if mtp is None else (model.n_layers + model.mtp_layers) / model.n_layers  # MTP layers
+    # MTP modules as mean layers (DeepSeek-V3: ~14 B, one MoE layer plus a projection; HF config)
+    extra = 1.0 if mtp is None else (model.n_layers + model.mtp_layers) / model.n_layers
     weights = hbm.weight_bytes_per_device(model, serving.precision, plans) * extra
     kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans) * extra
     blocks = math.ceil(serving.context_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS

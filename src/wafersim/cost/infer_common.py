@@ -21,6 +21,9 @@ from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
 WEIGHT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+# assumption: draft-token acceptance rate where none is given; DeepSeek-V3 report section 5.4.3
+# gives 85-90% for its MTP token offline, serving runs report 67-75%; range 0.6-0.9
+DEFAULT_ACCEPTANCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -105,5 +108,5 @@ def embedding_on_host(model: ModelSpec) -> bool:
     return not model.tied_embeddings
 
 
-__all__ = ["ACT_BYTES", "KV_BLOCK_TOKENS", "SelfDraft", "Serving", "bytes_per_param", "embedding_on_host",
+__all__ = ["ACT_BYTES", "DEFAULT_ACCEPTANCE", "KV_BLOCK_TOKENS", "SelfDraft", "Serving", "bytes_per_param", "embedding_on_host",
            "expected_experts", "speculative_tokens_per_step", "WEIGHT_PRECISIONS"]

@@ -63,11 +63,11 @@ def _layout(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
 
 
 def _shard(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
-    """(n, k) one device computes for `op`: row-parallel GEMMs split k, the others n."""
-    width, _ = _layout(op, plans)
+    """(n, k, token share) one device computes for `op`: row-parallel GEMMs split k, others n."""
+    width, share = _layout(op, plans)
     if op.name.endswith(ROW_PARALLEL):
-        return op.n + 0 * width, op.k / width
-    return op.n / width, op.k + 0 * width
+        return op.n + 0 * width, op.k / width, share
+    return op.n / width, op.k + 0 * width, share
 
 
 def _expert_share(model: ModelSpec, plans: Plans):  # type: ignore[no-untyped-def]
@@ -103,8 +103,8 @@ def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tok
     for op in lower(model, "decode", 1, 0).ops:
         if not op.n or not op.k:
             continue
-        n, k = _shard(op, plans)
-        m, inst = tokens * _layout(op, plans)[1], 1.0
+        n, k, share = _shard(op, plans)
+        m, inst = tokens * share, 1.0
         if op.kind == "expert":
             inst = expected_experts(model.n_experts, model.top_k, moe_tokens)
             m = moe_tokens * model.top_k / inst
@@ -230,6 +230,6 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
 def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]
     """Prefill needs logits of each prompt's last token only: swap the head's rows to `b`."""
     head = next(op for op in lower(model, "decode", 1, 0).ops if op.name == "lm_head")
-    n, k = _shard(head, plans)
+    n, k, _ = _shard(head, plans)
     full = gemm_time_s(tokens, n, k, device, serving.precision, ACT_BYTES)
     return np.asarray(full) - np.asarray(gemm_time_s(b, n, k, device, serving.precision, ACT_BYTES))

@@ -72,7 +72,8 @@ def check_degrees(model: ModelSpec, tp: int | None, pp: int | None, ep: int | No
     """One-line errors for user-given degrees that cannot split the model."""
     if ad is not None and ad > 1:
         _check_attention_dp(model, tp, ep, ad)
-        return _check_pp(model, pp)
+        _check_pp(model, pp)
+        return
     if tp is not None and (tp < 1 or not tp_ok(model, tp)):
         raise ConfigError(f"--tp {tp} must divide {model.id}'s {model.n_heads} attention heads and "
                           f"divide or be a multiple of its {model.n_kv_heads} KV heads; try one of "

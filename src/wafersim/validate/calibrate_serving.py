@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wafersim.catalog import Catalog, load_catalog
-from wafersim.validate.fitting import Fitted, Skipped, fit_subsets, median_fit, with_fraction
+from wafersim.validate.fitting import (
+    Fitted,
+    Skipped,
+    field_at,
+    fit_subsets,
+    median_fit,
+    with_fraction,
+)
 from wafersim.validate.infer import predict, run
 from wafersim.validate.records import Record
 
@@ -72,9 +79,6 @@ def _transferred(fitted: list[Fitted], catalog: Catalog) -> list[Fitted]:
         if f is None:
             continue
         note = f"same die and serving stack as {sibling}, whose fit it takes: " + f.note
-        out.append(replace(f, part=chip, old=_old(catalog, chip), per_row={}, note=note))
+        out.append(replace(f, part=chip, old=field_at(catalog.get(chip), SERVING), per_row={}, note=note))
     return out
 
-
-def _old(catalog: Catalog, chip: str):  # type: ignore[no-untyped-def]
-    return getattr(catalog.get(chip), SERVING[0], None)

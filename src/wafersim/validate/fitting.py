@@ -144,13 +144,13 @@ def median_fit(part: str, keys: FieldPath, per_row: dict[str, float], catalog: C
                source: str, what: str, bounds: tuple[float, float], digits: int = 2) -> Fitted:
     """The median of the per-row values, its spread and a note naming the rows."""
     value = round(statistics.median(per_row.values()), digits)
-    old = _field(catalog.get(part), keys)
+    old = field_at(catalog.get(part), keys)
     lo, hi, how = spread(list(per_row.values()), value, old, digits)
     note = (f"{what}; median of {rows_text(per_row, digits, bounds)}; {how}. Command: {COMMAND}")
     return Fitted(part, keys, old, value, lo, hi, per_row, source, note)
 
 
-def _field(obj: Any, keys: FieldPath) -> Quantity | None:
+def field_at(obj: Any, keys: FieldPath) -> Quantity | None:
     """The quantity at `keys` (attributes, then per-precision dict keys), or None."""
     for key in keys:
         obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)

@@ -33,15 +33,19 @@ from dataclasses import dataclass
 from wafersim.catalog import Catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer import serve
-from wafersim.cost.infer_common import SelfDraft, Serving, speculative_tokens_per_step
+from wafersim.cost.infer_common import (
+    DEFAULT_ACCEPTANCE,
+    SelfDraft,
+    Serving,
+    speculative_tokens_per_step,
+)
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
+from wafersim.validate.fitting import bisect
 from wafersim.validate.records import Record
 
-# assumption: MTP acceptance where a row publishes none: the CLI default; DeepSeek-V3 report
-# section 5.4.3 gives 85-90% for the second token offline; serving runs report 67-75%
-MTP_ACCEPTANCE = 0.8
+MTP_ACCEPTANCE = DEFAULT_ACCEPTANCE  # where a row publishes none
 DEFAULT_TOKENS = 1024  # assumption for rows that give neither lengths nor a known dataset
 EIGHT_BIT = {"fp8": "fp8", "fp4": "fp8", "int8": "int8"}  # matmul precision -> KV cache format
 
@@ -112,11 +116,8 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
     """The acceptance rate whose expected tokens per step is `length` (bisection)."""
     if not 1.0 <= length < lookahead + 1:
         raise ConfigError(f"row {row.id}: accepted length {length} must lie in [1, {lookahead + 1})")
-    lo, hi = 0.0, 1.0 - 1e-12
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if speculative_tokens_per_step(mid, lookahead) < length else (lo, mid)
-    return (lo + hi) / 2
+    return bisect(lambda rate: speculative_tokens_per_step(rate, lookahead), length,
+                  0.0, 1.0 - 1e-12, steps=60)
 
 
 def decode_pool(row: Record) -> bool:
