@@ -5,8 +5,8 @@ import statistics
 import pytest
 
 from wafersim.catalog import Chip
-from wafersim.validate import infer
 from wafersim.cost.infer_hbm import DEFAULT_SERVING_EFFICIENCY
+from wafersim.validate import infer
 from wafersim.validate.calibrate_serving import (
     SAME_DIE,
     SERVING_CALIBRATION_ROWS,

@@ -3,7 +3,6 @@
 import pytest
 
 from wafersim.errors import ConfigError
-
 from wafersim.validate import infer
 from wafersim.validate.records import Record
 

@@ -10,9 +10,9 @@ from typing import Any
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer import devices_needed, serve
-from wafersim.cost.infer_common import Serving
+from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
+from wafersim.cost.infer_disagg import Split, disaggregated_serve
 from wafersim.cost.infer_result import InferResult
-from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE, SelfDraft
 from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.training import train
 from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
@@ -29,14 +29,16 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = DEFAULT_ACCEPTANCE,
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
-          decode_only: bool = False) -> InferResult:
+          decode_only: bool = False, disaggregate: str | Split | None = None) -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
     batch (and plan) giving the most output tokens/s under `tpot_slo_s` is searched instead.
     `attention_dp` runs a MoE model's attention as that many data-parallel replicas inside each
     tensor group (1: plain tensor parallel; None: searched). `decode_only` serves a disaggregated
-    decode pool: prompts arrive prefilled, so throughput leaves out TTFT. Raises InfeasiblePlan when the model
+    decode pool: prompts arrive prefilled, so throughput leaves out TTFT. `disaggregate`
+    ("PREFILL:DECODE" devices, e.g. "16:16") serves prompts and decoding on separate pools, each
+    with its own plan; `batch` is then the requests decoding. Raises InfeasiblePlan when the model
     does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
@@ -48,9 +50,24 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
         speculative = SelfDraft(acceptance, lookahead)
     elif draft is not None:
         speculative = Speculative(_model(draft), acceptance, lookahead)
-    results = serve(spec, target, serving, [batch], {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}, count,
-                    speculative, tpot_slo_s, search=max_throughput)
-    return results[0]
+    plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
+    if disaggregate is not None:
+        split = _split(disaggregate, count, decode_only)
+        return disaggregated_serve(spec, target, serving, split, [batch], plan, speculative,
+                                   tpot_slo_s, search=max_throughput)[0]
+    return serve(spec, target, serving, [batch], plan, count, speculative, tpot_slo_s,
+                 search=max_throughput)[0]
+
+
+def _split(disaggregate: str | Split, count: int | None, decode_only: bool) -> Split:
+    split = disaggregate if isinstance(disaggregate, Split) else Split.parse(disaggregate)
+    if decode_only:
+        raise ConfigError(f"--decode-only and --disaggregate {split}: a disaggregated system "
+                          "already has its decode pool; drop --decode-only")
+    if count is not None and count != split.devices:
+        raise ConfigError(f"--count {count} differs from --disaggregate {split} ({split.devices} "
+                          "devices); drop --count or make them agree")
+    return split
 
 
 COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")

@@ -49,6 +49,8 @@ def infer(
     lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
     decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "
                                      "prompts arrive prefilled; throughput leaves out TTFT."),
+    disaggregate: str = typer.Option(None, "--disaggregate", help="Prefill and decode on separate "
+                                     "pools: PREFILL:DECODE devices, e.g. 16:16 (HBM systems)."),
     max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
                                         "plan with the most total tokens/s."),
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
@@ -63,7 +65,8 @@ def infer(
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
     kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
                   kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep,
-                  attention_dp=attention_dp, decode_only=decode_only, draft=draft,
+                  attention_dp=attention_dp, decode_only=decode_only, disaggregate=disaggregate,
+                  draft=draft,
                   acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
                   tpot_slo_s=slo)
     results: list[InferResult | str] = []
@@ -152,10 +155,18 @@ def _print_one(r: InferResult) -> None:
             if value:
                 t.add_row(key, fmt_time(value), f"{value / total:.1%}")
         out.print(t)
-    out.print("plan: " + ", ".join(f"{k}={v}" for k, v in r.plan.items()))
+    flat = {k: v for k, v in r.plan.items() if not isinstance(v, dict)}
+    out.print("plan: " + _pairs(flat))
+    for pool, sub in r.plan.items():
+        if isinstance(sub, dict):
+            out.print(f"  {pool}: " + _pairs(sub))
     out.print("assumptions:")
     for note in r.assumptions:
         out.print(f"  - {note}")
+
+
+def _pairs(plan: dict) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in plan.items())
 
 
 def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> None:

@@ -102,7 +102,7 @@ def devices_needed(model: ModelSpec, system: System, serving: Serving) -> int:
     return math.ceil(need / (_hbm_bytes(system) * hbm.HBM_USABLE_FRACTION))
 
 
-def _grid(plans: Plans, batches) -> tuple[Plans, np.ndarray]:  # type: ignore[no-untyped-def]
+def grid_of(plans: Plans, batches) -> tuple[Plans, np.ndarray]:  # type: ignore[no-untyped-def]
     b = np.asarray(batches, dtype=np.int64)
     i = np.repeat(np.arange(len(plans)), b.size)
     return plans.take(i), np.tile(b, len(plans))
@@ -128,7 +128,7 @@ def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[
                             plan.get("attention_dp"))
     if search:
         batches = _search_batches(model, system, serving, plans, mtp)
-    grid, b = _grid(plans, batches)
+    grid, b = grid_of(plans, batches)
     pts = hbm_points(model, system, serving, grid, b, mtp)
     score = np.where(pts.fits, pts.throughput(serving), -np.inf)
     if slo_s is not None:
@@ -260,10 +260,7 @@ def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int]
           spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,
           search: bool = False) -> list[InferResult]:
     """Serve `model` on `system`: one result per batch, or the best batch with `search`."""
-    if any(b < 1 for b in batches):
-        raise ConfigError(f"--batch {min(batches)} must be at least 1 request")
-    if slo_s is not None and not slo_s > 0:
-        raise ConfigError(f"--tpot-slo {slo_s:g} s must be positive")
+    check_request(batches, slo_s)
     if system.chip.device_class == "wafer":
         given = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in (plan or {}).items() if v)
         if given:
@@ -272,11 +269,24 @@ def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int]
         if isinstance(spec, SelfDraft):
             raise ConfigError("--draft mtp is modelled on HBM systems; on wafers name a draft model")
         return wafer_serve(model, system, serving, batches, count, spec, slo_s, search)
+    check_hbm_draft(model, spec)
+    target = system if count is None else system.with_chips(count)
+    return hbm_serve(model, target, serving, batches, plan or {}, slo_s, search, spec)
+
+
+def check_request(batches: list[int], slo_s: float | None) -> None:
+    """One-line errors for a batch below one request or a non-positive TPOT SLO."""
+    if any(b < 1 for b in batches):
+        raise ConfigError(f"--batch {min(batches)} must be at least 1 request")
+    if slo_s is not None and not slo_s > 0:
+        raise ConfigError(f"--tpot-slo {slo_s:g} s must be positive")
+
+
+def check_hbm_draft(model: ModelSpec, spec: Speculative | SelfDraft | None) -> None:
+    """HBM systems draft with the model's own multi-token-prediction module, if it has one."""
     if isinstance(spec, Speculative):
         raise ConfigError(f"--draft {spec.draft.id}: on HBM systems the draft is the model's own "
                           "multi-token-prediction module; use --draft mtp")
     if spec is not None and not model.mtp_layers:
         raise ConfigError(f"--draft mtp: {model.id} has no multi-token-prediction module "
                           "(num_nextn_predict_layers); drop --draft")
-    target = system if count is None else system.with_chips(count)
-    return hbm_serve(model, target, serving, batches, plan or {}, slo_s, search, spec)

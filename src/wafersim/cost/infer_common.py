@@ -108,5 +108,6 @@ def embedding_on_host(model: ModelSpec) -> bool:
     return not model.tied_embeddings
 
 
-__all__ = ["ACT_BYTES", "DEFAULT_ACCEPTANCE", "KV_BLOCK_TOKENS", "SelfDraft", "Serving", "bytes_per_param", "embedding_on_host",
-           "expected_experts", "speculative_tokens_per_step", "WEIGHT_PRECISIONS"]
+__all__ = ["ACT_BYTES", "DEFAULT_ACCEPTANCE", "KV_BLOCK_TOKENS", "SelfDraft", "Serving",
+           "bytes_per_param", "embedding_on_host", "expected_experts", "speculative_tokens_per_step",
+           "WEIGHT_PRECISIONS"]

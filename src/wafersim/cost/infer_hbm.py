@@ -41,11 +41,12 @@ SHARED = "moe.shared."  # a MoE layer's always-on experts
 # (validate/calibrate_serving.py); range 0.4-1.0
 DEFAULT_SERVING_EFFICIENCY = 0.60
 
+STATIC_BATCH = "static batch: every request in flight prefills together, then decodes together"
 ASSUMPTIONS = (
     f"{HBM_USABLE_FRACTION:g} of HBM holds weights + KV cache (vLLM default; range 0.85-0.95)",
     f"{LAYER_OVERHEAD_S * 1e6:g} us of non-GEMM kernels per layer (range 4-30 us), "
     f"{STEP_OVERHEAD_S * 1e6:g} us per decode step (range 20-500 us)",
-    "static batch: every request in flight prefills together, then decodes together",
+    STATIC_BATCH,
 )
 
 

@@ -21,6 +21,9 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   run's published acceptance as `:rate=A` (per drafted token) or `:len=L` (mean tokens per
   verify step, turned into the rate by Leviathan et al.'s formula); without one the rate is
   `MTP_ACCEPTANCE`.
+- The optional `disaggregate` column gives a prefill/decode-disaggregated run's pools as
+  `PREFILL:DECODE` devices (they add up to `count`); `batch` is then the decode pool's requests
+  in flight and TPOT is the decode pool's (`cost/infer_disagg.py`).
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -39,6 +42,7 @@ from wafersim.cost.infer_common import (
     Serving,
     speculative_tokens_per_step,
 )
+from wafersim.cost.infer_disagg import Split, disaggregated_serve
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
@@ -80,6 +84,7 @@ ASSUMPTIONS = (
     "where it publishes none)",
     "throughput rows with a prompt length but no output length measure a decode pool "
     "(requests in flight / TPOT)",
+    "rows with a disaggregate column run prefill and decode pools of those sizes",
 )
 
 
@@ -120,6 +125,19 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
                   0.0, 1.0 - 1e-12, steps=60)
 
 
+def split_of(row: Record) -> Split | None:
+    """The prefill:decode device split a row's `disaggregate` column gives, checked against count."""
+    text = row.text("disaggregate")
+    if text is None:
+        return None
+    split = Split.parse(text)
+    count = row.int("count")
+    if count is not None and count != split.devices:
+        raise ConfigError(f"row {row.id}: disaggregate {text} is {split.devices} devices but count "
+                          f"is {count}; make them agree")
+    return split
+
+
 def decode_pool(row: Record) -> bool:
     """A throughput row for a disaggregated decode pool: prompt length given, output not."""
     return (row.text("metric") == "throughput_tokens_per_s" and row.int("input_tokens") is not None
@@ -140,6 +158,10 @@ def run(row: Record, catalog: Catalog) -> InferResult:
         plan = {}
     model, count = load_model(row.text("model") or ""), row.int("count")
     spec = speculative_of(row)
+    split = split_of(row)
+    if split is not None:
+        return disaggregated_serve(model, system, serving, split, [batch or 1], plan, spec,
+                                   search=search)[0]
     try:
         return serve(model, system, serving, [batch or 1], plan, count, spec, search=search)[0]
     except InfeasiblePlan:
