@@ -338,3 +338,9 @@ def test_tiers_feed_hierarchical_allreduce(catalog):
     tiers = tiers_for(resolve(catalog, "dgx-h100"), 64)
     flat_slowest = ring_allreduce_s(GB, 64, tiers[1][0])
     assert 0 < hierarchical_allreduce_s(GB, tiers) < flat_slowest
+
+
+def test_a_system_without_any_network_names_why_and_the_fix(catalog):
+    system = resolve(catalog, "sn40l").with_chips(16)
+    with pytest.raises(ConfigError, match="sn40l has no network joining its devices .*--count 1"):
+        tiers_for(system, 16)

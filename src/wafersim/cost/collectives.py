@@ -298,6 +298,11 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
 
 
 def _scale_out(system: System, devices: int, span: int) -> Link:
+    if system.scale_out is None and not system.scale_up:
+        q = system.chip.scale_up_bandwidth_Bps
+        why = q.reason if q is not None and q.reason else "none in the catalog"
+        raise ConfigError(f"system {system.id} has no network joining its devices ({why}); "
+                          "run it on one device (--count 1)")
     if system.scale_out is None:
         raise ConfigError(f"system {system.id} has no scale-out network: {devices} devices exceed its "
                           f"scale-up domain of {span}; use at most {span}")

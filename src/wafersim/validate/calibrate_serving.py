@@ -35,6 +35,8 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
     "ascend-910c": ("ASC-20", "ASC-23"),  # DeepSeek TPOT: CloudMatrix-Infer EP160, SGLang low latency
+    "trainium1": ("TRN-7", "TRN-8"),  # Neuron 70B at tp 16: TPOT and TTFT of its one published run
+    "trainium2": ("TRN-11", "TRN-12"),  # Neuron 70B at 10k prompt: TTFT and TPOT
 }
 # Chips without calibration rows that run the same die and stack as a fitted chip.
 SAME_DIE: dict[str, str] = {
