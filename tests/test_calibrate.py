@@ -53,7 +53,13 @@ def test_network_fit_from_ring_rows_of_one_tier(result):
     assert (f.lo, f.hi) == (f.old.lo, f.old.hi)  # one row: the catalogued range is kept
     reasons = {s.id: s.reason for s in result.skipped}
     assert {"M031", "M032", "M033", "M040", "M041"} <= {i for i, r in reasons.items() if "NVLS" in r}
-    assert "full mesh" in reasons["M037"] and "spans 2 tiers" in reasons["M035"]
+    assert "spans 2 tiers" in reasons["M035"]
+
+
+def test_a_pair_in_a_full_mesh_fits_over_its_one_direct_link(result):
+    f = _fit(result, "infinity-fabric-mi300x", "efficiency_fraction")
+    assert sorted(f.per_row) == ["M036", "M037"]  # 8 GPUs over 7 links, 2 GPUs over 1
+    assert f.per_row["M037"] == pytest.approx(47.671 / 64, abs=2e-3)
 
 
 def test_framework_fits_match_the_catalog(result):

@@ -344,3 +344,10 @@ def test_a_system_without_any_network_names_why_and_the_fix(catalog):
     system = resolve(catalog, "sn40l").with_chips(16)
     with pytest.raises(ConfigError, match="sn40l has no network joining its devices .*--count 1"):
         tiers_for(system, 16)
+
+
+def test_a_full_mesh_group_uses_only_its_direct_links(catalog):
+    system = resolve(catalog, "mi300x-platform")
+    pair, whole = tiers_for(system, 2)[0][0], tiers_for(system, 8)[0][0]
+    assert pair.bandwidth_Bps == pytest.approx(64e9)  # one xGMI link to the one peer
+    assert whole.bandwidth_Bps == pytest.approx(448e9)  # 7 links x 64 GB/s

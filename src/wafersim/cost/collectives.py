@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -290,11 +290,25 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
         inside = min(devices, max(1, tier.devices // stride))  # members within one tier domain
         group = math.ceil(inside / span)
         if group > 1:
-            tiers.append((Link.from_network(tier.network), group))
+            tiers.append((_mesh_share(Link.from_network(tier.network), tier.network, group), group))
             span *= group
     if devices > span:
         tiers.append((_scale_out(system, devices * stride, span * stride), math.ceil(devices / span)))
     return tiers
+
+
+def _mesh_share(link: Link, network: Network, group: int) -> Link:
+    """In a switchless full mesh a device reaches each peer over its own links, so a group of
+    `group` devices uses only group - 1 of them (AMD MI300X UBB: 7 x 64 GB/s xGMI per GPU)."""
+    q = network.link_bandwidth_Bps
+    if network.topology != "full_mesh" or q is None or q.value is None:
+        return link
+    share = (group - 1) * q.value
+    if share >= link.bandwidth_Bps:
+        return link
+    note = (f"{network.id}: a group of {group} uses {group - 1} direct link(s) of the full mesh, "
+            f"{share / 1e9:g} GB/s per device")
+    return replace(link, bandwidth_Bps=share, assumptions=link.assumptions + (note,))
 
 
 def _scale_out(system: System, devices: int, span: int) -> Link:

@@ -9,7 +9,8 @@
 - All-reduce rows (busbw_bytes_per_s): `efficiency_fraction` of the one network tier the row
   runs on, solved by bisection through the same hierarchical ring all-reduce `micro.predict` uses;
   best over rows. Rows the model does not express are left out with the reason: NVLS (in-network
-  reduction) runs, rows spanning several tiers, and a full mesh used by fewer devices than it joins.
+  reduction) runs and rows spanning several tiers. A full mesh used by fewer devices than it
+  joins runs over their direct links only (`collectives.tiers_for`).
 """
 
 from __future__ import annotations
@@ -81,12 +82,7 @@ def _tier(row: Record, catalog: Catalog) -> tuple[Network, int]:
     if len(tiers) != 1:
         names = ", ".join(f"{link.name} x{g}" for link, g in tiers)
         raise ConfigError(f"spans {len(tiers)} tiers ({names}); one bus bandwidth cannot separate them")
-    network = catalog.typed(tiers[0][0].name, Network)
-    domain = next((t.devices for t in system.scale_up if t.network.id == network.id), n)
-    if network.topology == "full_mesh" and n < domain:
-        raise ConfigError(f"{n} of the {domain} devices of the full mesh {network.id}: each uses "
-                          f"{n - 1} of its {domain - 1} links, a topology the model does not express")
-    return network, n
+    return catalog.typed(tiers[0][0].name, Network), n
 
 
 def _allreduce(row: Record, catalog: Catalog, measured: float) -> RowFit:
