@@ -19,7 +19,10 @@ ROW_BOUND_PCT = 50.0
 KNOWN_GAPS = {
     "T004": "Llama 3 8B whole run implies about 21% MFU; cluster size and batch unpublished",
     "I034": "vendor figure for 405B; the modelled SRAM pipeline over 23 CS-3 gives about 200 tok/s",
-    "I059": "vLLM 0.6.1 on ROCm at tp 8: 2.6x the calibrated MI300X time (stack, not chip)",
+    "I059": "vLLM 0.6.1 on ROCm at batch 64: 2.6x the calibrated MI300X time; batch 1 of the same "
+            "stack and plan (I075) is within 20%",
+    "I074": "vLLM 0.6.1 on ROCm at batch 64: 3.7x the calibrated MI300X time; batch 1 of the same "
+            "stack and plan (I053) is within 20%",
     "ASC-21": "bench_serving starts all 832 requests at once: mean concurrency 697, mean TTFT 10 s "
               "in the prefill queue; the steady-state pools give 19.3k tok/s (its TPOT, ASC-22, is -10%)",
 }
