@@ -73,6 +73,16 @@ def search_times() -> None:
           f"{time.perf_counter() - start:.2f} s")
 
 
+def disaggregated_times() -> None:
+    kw = dict(batch=832, input_tokens=3500, output_tokens=1500, precision="int8",
+              kv_precision="int8", draft="mtp", lookahead=2, disaggregate="16:16")
+    rate = per_second(lambda: wafersim.infer("deepseek-v3", "ascend-910c", **kw), 1)
+    r = wafersim.infer("deepseek-v3", "ascend-910c", **kw)
+    print(f"--disaggregate 16:16 deepseek-v3 on ascend-910c (both pools planned): "
+          f"{1 / rate * 1e3:.1f} ms warm; TPOT {r.tpot_s * 1e3:.1f} ms, "
+          f"{r.throughput_tokens_per_s:,.0f} tok/s")
+
+
 def ours() -> None:
     r = wafersim.infer("llama-2-70b", "dgx-h100", tp=8, **POINT)
     rate = per_second(lambda: wafersim.infer("llama-2-70b", "dgx-h100", tp=8, **POINT), 1)
@@ -124,6 +134,7 @@ def main() -> None:
     hbm_rate(catalog, "deepseek-v3", "gb200-nvl72", 256)
     wafer_rate(catalog, "llama-3.1-70b", 4096)
     search_times()
+    disaggregated_times()
     print("Llama 2 70B, 8 x H100 SXM, TP 8, batch 1, 1,024 + 1,024 tokens, 16-bit:")
     ours()
     llm_analysis()
