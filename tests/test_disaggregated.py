@@ -83,3 +83,9 @@ def test_cli_prints_both_pools(cli):
               "--disaggregate", "1:1")
     assert run.code == 0, run.err
     assert "prefill: tp=1" in run.out and "decode: tp=1" in run.out
+
+
+def test_a_prefill_pool_too_small_says_how_many_devices_it_needs(cli):
+    run = cli("infer", "--model", "llama-3.1-405b", "--system", "h100-sxm", "--precision", "fp8",
+              "--disaggregate", "1:8")
+    assert run.code == 2 and "--disaggregate 6:DECODE" in run.err

@@ -11,7 +11,7 @@ from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer import devices_needed, serve
 from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
-from wafersim.cost.infer_disagg import Split, disaggregated_serve
+from wafersim.cost.infer_disagg import Split, disaggregated_serve, split_for
 from wafersim.cost.infer_result import InferResult
 from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.training import train
@@ -60,13 +60,10 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
 
 
 def _split(disaggregate: str | Split, count: int | None, decode_only: bool) -> Split:
-    split = disaggregate if isinstance(disaggregate, Split) else Split.parse(disaggregate)
+    split = split_for(disaggregate, count)
     if decode_only:
         raise ConfigError(f"--decode-only and --disaggregate {split}: a disaggregated system "
                           "already has its decode pool; drop --decode-only")
-    if count is not None and count != split.devices:
-        raise ConfigError(f"--count {count} differs from --disaggregate {split} ({split.devices} "
-                          "devices); drop --count or make them agree")
     return split
 
 

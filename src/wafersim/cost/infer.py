@@ -127,7 +127,7 @@ def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[
     plans = enumerate_plans(model, system, plan.get("tp"), plan.get("pp"), plan.get("ep"),
                             plan.get("attention_dp"))
     if search:
-        batches = _search_batches(model, system, serving, plans, mtp)
+        batches = search_batches(model, system, serving, plans, mtp)
     grid, b = grid_of(plans, batches)
     pts = hbm_points(model, system, serving, grid, b, mtp)
     score = np.where(pts.fits, pts.throughput(serving), -np.inf)
@@ -148,8 +148,8 @@ def hbm_serve(model: ModelSpec, system: System, serving: Serving, batches: list[
     return out
 
 
-def _search_batches(model: ModelSpec, system: System, serving: Serving, plans: Plans,
-                    mtp: SelfDraft | None) -> list[int]:
+def search_batches(model: ModelSpec, system: System, serving: Serving, plans: Plans,
+                   mtp: SelfDraft | None) -> list[int]:
     pts = hbm_points(model, system, serving, plans, np.ones(len(plans)), mtp)
     top = int(min(np.max(pts.max_batch), MAX_SEARCH_BATCH))
     if top < 1:

@@ -18,7 +18,6 @@ and ships every prompt's KV cache from the prefill pool to the decode pool.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -27,12 +26,13 @@ from wafersim.catalog.system import System
 from wafersim.cost.collectives import p2p_s, tiers_for
 from wafersim.cost.economics import economics
 from wafersim.cost.infer import (
-    MAX_SEARCH_BATCH,
     check_hbm_draft,
     check_request,
+    devices_needed,
     grid_of,
     hbm_points,
     hbm_serve,
+    search_batches,
 )
 from wafersim.cost.infer_common import SelfDraft, Serving
 from wafersim.cost.infer_hbm import STATIC_BATCH
@@ -72,6 +72,15 @@ class Split:
         return cls(int(p), int(d))
 
 
+def split_for(disaggregate: str | Split, count: int | None) -> Split:
+    """The split `disaggregate` names, checked against a device `count` if one is given."""
+    split = disaggregate if isinstance(disaggregate, Split) else Split.parse(disaggregate)
+    if count is not None and count != split.devices:
+        raise ConfigError(f"--count {count} differs from --disaggregate {split} ({split.devices} "
+                          "devices); drop --count or make them agree")
+    return split
+
+
 @dataclass(frozen=True)
 class PrefillPoint:
     """The prefill pool's chosen plan and prompt batch."""
@@ -89,12 +98,13 @@ def _prefill_points(model: ModelSpec, system: System, serving: Serving,
     prompts = replace(serving, output_tokens=1, decode_only=False)  # the pool holds prompts only
     plans = enumerate_plans(model, system, plan.get("tp"), plan.get("pp"), plan.get("ep"),
                             plan.get("attention_dp"))
-    one = hbm_points(model, system, prompts, plans, np.ones(len(plans)))
-    top = int(min(np.max(one.max_batch), MAX_SEARCH_BATCH))
-    if top < 1:
+    try:
+        batches = search_batches(model, system, prompts, plans, None)
+    except InfeasiblePlan as exc:
+        need = devices_needed(model, system, prompts)
         raise InfeasiblePlan(f"a {serving.input_tokens}-token prompt of {model.id} does not fit the "
-                             f"{system.chips}-device prefill pool; give it more devices")
-    batches = sorted({2**i for i in range(int(math.log2(top)) + 1)} | {top})
+                             f"{system.chips}-device prefill pool; it needs at least {need} "
+                             f"(--disaggregate {need}:DECODE)") from exc
     grid, b = grid_of(plans, batches)
     pts = hbm_points(model, system, prompts, grid, b)
     return pts, np.where(pts.fits, pts.batch / pts.ttft_s, -np.inf)
@@ -117,9 +127,7 @@ def kv_transfer_s(model: ModelSpec, system: System, serving: Serving, split: Spl
                   devices_per_replica: int) -> float:
     """One prompt's KV cache from its prefill replica to the decode pool (outermost tier)."""
     nbytes = serving.input_tokens * model.kv_cache_bytes_per_token(serving.kv_precision)
-    link = tiers_for(system, split.devices)[-1][0] if split.devices > 1 else None
-    if link is None:
-        return 0.0
+    link = tiers_for(system, split.devices)[-1][0]  # a split has at least two devices
     return float(p2p_s(nbytes / devices_per_replica, link))
 
 
@@ -127,7 +135,8 @@ def _fed_decode(model: ModelSpec, system: System, serving: Serving, batch: int, 
                 plan: dict[str, int | None], spec: SelfDraft | None) -> InferResult:
     """The largest decode batch up to `batch` (to 1/64 of it) whose requests/s `rate` feeds."""
     batches = sorted({max(1, round(batch * f / 64)) for f in range(1, 65)})
-    results = hbm_serve(model, system, serving, batches, plan, mtp=spec)
+    decoding = replace(serving, decode_only=True)
+    results = hbm_serve(model, system, decoding, batches, plan, mtp=spec)
     fed = [r for r in results if r.batch / (serving.output_tokens * r.tpot_s) <= rate]
     return max(fed, key=lambda r: r.batch) if fed else results[0]
 
@@ -162,8 +171,7 @@ def _combine(model: ModelSpec, system: System, pools: tuple[System, System], ser
     pre = prefill_point(model, pools[0], serving, plan, demand)
     bound = "prefill" if pre.rate < demand else "decode"
     if bound == "prefill":
-        decoding = replace(serving, decode_only=True)
-        decode = _fed_decode(model, pools[1], decoding, decode.batch, pre.rate, plan, spec)
+        decode = _fed_decode(model, pools[1], serving, decode.batch, pre.rate, plan, spec)
     ttft = pre.parts | {"kv_transfer": kv_transfer_s(model, system, serving, split,
                                                      pre.devices_per_replica)}
     return _result(model, system, split, decode, pre, ttft, min(pre.rate, demand) * out, bound)

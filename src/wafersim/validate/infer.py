@@ -42,7 +42,7 @@ from wafersim.cost.infer_common import (
     Serving,
     speculative_tokens_per_step,
 )
-from wafersim.cost.infer_disagg import Split, disaggregated_serve
+from wafersim.cost.infer_disagg import Split, disaggregated_serve, split_for
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
@@ -128,14 +128,7 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
 def split_of(row: Record) -> Split | None:
     """The prefill:decode device split a row's `disaggregate` column gives, checked against count."""
     text = row.text("disaggregate")
-    if text is None:
-        return None
-    split = Split.parse(text)
-    count = row.int("count")
-    if count is not None and count != split.devices:
-        raise ConfigError(f"row {row.id}: disaggregate {text} is {split.devices} devices but count "
-                          f"is {count}; make them agree")
-    return split
+    return None if text is None else split_for(text, row.int("count"))
 
 
 def decode_pool(row: Record) -> bool:
