@@ -17,6 +17,9 @@ from wafersim.cost.infer_wafer import Speculative
 from wafersim.cost.training import train
 from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
 from wafersim.models import ModelSpec, load_model
+from wafersim.serve.result import ServeResult
+from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
+from wafersim.serve.workload import Workload
 
 
 def _model(spec: str | ModelSpec) -> ModelSpec:
@@ -45,11 +48,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     spec = _model(model)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only)
     target = resolve(cat, system)
-    speculative: Speculative | SelfDraft | None = None
-    if draft == "mtp":
-        speculative = SelfDraft(acceptance, lookahead)
-    elif draft is not None:
-        speculative = Speculative(_model(draft), acceptance, lookahead)
+    speculative = _speculative(draft, acceptance, lookahead)
     plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
     if disaggregate is not None:
         split = _split(disaggregate, count, decode_only)
@@ -57,6 +56,42 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                                    tpot_slo_s, search=max_throughput)[0]
     return serve(spec, target, serving, [batch], plan, count, speculative, tpot_slo_s,
                  search=max_throughput)[0]
+
+
+def _speculative(draft: str | ModelSpec | None, acceptance: float,
+                 lookahead: int) -> Speculative | SelfDraft | None:
+    """A draft model (wafers), the model's own MTP module ("mtp", HBM systems), or none."""
+    if draft == "mtp":
+        return SelfDraft(acceptance, lookahead)
+    return None if draft is None else Speculative(_model(draft), acceptance, lookahead)
+
+
+def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
+                     concurrency: int | None = None, rate_per_s: float | None = None,
+                     input_tokens: int = 1024, output_tokens: int = 1024,
+                     range_ratio: float = 1.0, seed: int = 0, precision: str = "bf16",
+                     kv_precision: str = "bf16", count: int | None = None, tp: int | None = None,
+                     pp: int | None = None, ep: int | None = None,
+                     attention_dp: int | None = None, draft: str | ModelSpec | None = None,
+                     acceptance: float = DEFAULT_ACCEPTANCE, lookahead: int = 4,
+                     disaggregate: str | Split | None = None,
+                     prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
+                     catalog: Catalog | None = None) -> ServeResult:
+    """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
+
+    `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
+    `concurrency` in flight; lengths are uniform in [range_ratio x L, L] from `seed`. The plan is
+    the one `infer` picks for the run's most requests in flight; `disaggregate` ("PREFILL:DECODE")
+    runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
+    scheduler and iteration.
+    """
+    cat = catalog or load_catalog()
+    workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
+                        range_ratio, seed)
+    split = None if disaggregate is None else _split(disaggregate, count, False)
+    plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
+    return simulate(_model(model), resolve(cat, system), workload, precision, kv_precision, plan,
+                    count, _speculative(draft, acceptance, lookahead), split, prefill_tokens)
 
 
 def _split(disaggregate: str | Split, count: int | None, decode_only: bool) -> Split:

@@ -16,6 +16,7 @@ from wafersim.cli import compare as compare_cmd
 from wafersim.cli import infer as infer_cmd
 from wafersim.cli import mesh as mesh_cmd
 from wafersim.cli import models as models_cmd
+from wafersim.cli import serve as serve_cmd
 from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
 from wafersim.cli import validate as validate_cmd
@@ -53,6 +54,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("calibrate")(calibrate_cmd.calibrate)
 app.command("infer")(infer_cmd.infer)
 app.command("compare")(compare_cmd.compare)
+app.command("serve")(serve_cmd.serve)
 app.add_typer(mesh_cmd.app, name="mesh")
 
 

@@ -1,0 +1,42 @@
+"""The benchmark client: sends each request at its planned time, at most `cap` in flight.
+
+Like `bench_serving --max-concurrency`, a request due while `cap` are in flight waits for one to
+finish; its clock (TTFT, latency) starts when it is actually sent.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from wafersim.serve.engine import Request
+from wafersim.serve.events import EventLoop
+
+
+class Client:
+    """Sends `requests` to `send` at `planned_s`, holding at most `cap` in flight."""
+
+    def __init__(self, loop: EventLoop, requests: list[Request], planned_s: list[float], cap: int,
+                 send: Callable[[Request], None]) -> None:
+        self.loop, self.cap, self.send = loop, cap, send
+        self.in_flight = 0
+        self.backlog: deque[Request] = deque()
+        for req, t in zip(requests, planned_s, strict=True):
+            loop.at(t, lambda r=req: self._due(r))  # type: ignore[misc]
+
+    def _due(self, req: Request) -> None:
+        if self.in_flight < self.cap:
+            self._send(req)
+        else:
+            self.backlog.append(req)
+
+    def finished(self, req: Request) -> None:
+        """A request completed: its slot goes to the longest-waiting due request."""
+        self.in_flight -= 1
+        if self.backlog:
+            self._send(self.backlog.popleft())
+
+    def _send(self, req: Request) -> None:
+        self.in_flight += 1
+        req.sent_s = self.loop.now
+        self.send(req)

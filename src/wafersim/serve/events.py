@@ -1,0 +1,46 @@
+"""The event core: a clock and a time-ordered queue of callbacks.
+
+Ties run in the order they were scheduled, so a run is deterministic. Actors (clients, pools)
+schedule callbacks with `at` / `after`; `run` pops them in time order until the queue empties.
+A batching pool may look ahead with `next_time` to end a multi-step decode run at the first
+iteration boundary after the next thing that could change its batch.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable
+
+Action = Callable[[], None]
+
+
+class EventLoop:
+    """Simulated time in seconds and the callbacks still to run."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._queue: list[tuple[float, int, Action]] = []
+        self._order = itertools.count()
+
+    def at(self, time_s: float, action: Action) -> None:
+        """Run `action` at `time_s` (not before now)."""
+        if time_s < self.now:
+            raise ValueError(f"event at {time_s} s is before now ({self.now} s)")
+        heapq.heappush(self._queue, (time_s, next(self._order), action))
+
+    def after(self, delay_s: float, action: Action) -> None:
+        """Run `action` `delay_s` seconds from now."""
+        self.at(self.now + delay_s, action)
+
+    def next_time(self) -> float:
+        """When the earliest pending event runs (inf when none is pending)."""
+        return self._queue[0][0] if self._queue else math.inf
+
+    def run(self) -> float:
+        """Run every event in time order; returns the time of the last one."""
+        while self._queue:
+            self.now, _, action = heapq.heappop(self._queue)
+            action()
+        return self.now

@@ -1,0 +1,83 @@
+"""`ServeResult`: one simulated benchmark run, summarised as the benchmark clients print it.
+
+Figures follow SGLang `bench_serving` / vLLM `benchmark_serving`: the run lasts from the first
+send to the last completion; output throughput = output tokens / duration; TTFT and latency run
+from a request's send; TPOT = (latency - TTFT) / (output tokens - 1) over requests with more than
+one output token; concurrency = the sum of latencies / duration (mean requests in flight).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wafersim.serve.engine import Request
+
+
+def _stats(values: np.ndarray) -> dict[str, float]:
+    if values.size == 0:
+        return {"mean": math.nan, "p50": math.nan, "p99": math.nan}
+    return {"mean": float(values.mean()), "p50": float(np.percentile(values, 50)),
+            "p99": float(np.percentile(values, 99))}
+
+
+@dataclass(frozen=True)
+class ServeResult:
+    """A simulated serving run (SI units). Each pool's `pools` breakdown sums to `duration_s`."""
+
+    model: str
+    system: str
+    devices: int
+    requests: int
+    duration_s: float
+    input_tokens: int  # all requests
+    output_tokens: int  # all requests
+    throughput_tokens_per_s: float  # output tokens / duration
+    request_throughput_per_s: float
+    mean_concurrency: float
+    ttft_s: dict[str, float]  # mean, p50, p99
+    tpot_s: dict[str, float]
+    latency_s: dict[str, float]
+    pools: dict[str, dict[str, float]]  # per pool: prefill, decode and idle seconds
+    energy_per_token_J: float
+    usd_per_million_tokens: float | None
+    plan: dict[str, Any]
+    steady_state: dict[str, float]  # layer 1 at the plan's batch: ttft_s, tpot_s, throughput
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name, parts in self.pools.items():
+            total = sum(parts.values())
+            assert math.isclose(total, self.duration_s, rel_tol=1e-9, abs_tol=1e-12), \
+                f"pool {name} breakdown {total} != {self.duration_s}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable machine view (SI units)."""
+        return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
+                for k, v in self.__dict__.items()}
+
+
+def summarise(requests: list[Request], pools: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The benchmark's figures from finished requests; pools get their idle seconds."""
+    sent = np.array([r.sent_s for r in requests])
+    first = np.array([r.first_token_s for r in requests])
+    finish = np.array([r.finish_s for r in requests])
+    out = np.array([r.output_tokens for r in requests])
+    duration = float(finish.max())
+    multi = out > 1
+    latency = finish - sent
+    return {
+        "requests": len(requests), "duration_s": duration,
+        "input_tokens": int(sum(r.input_tokens for r in requests)), "output_tokens": int(out.sum()),
+        "throughput_tokens_per_s": float(out.sum()) / duration,
+        "request_throughput_per_s": len(requests) / duration,
+        "mean_concurrency": float(latency.sum()) / duration,
+        "ttft_s": _stats(first - sent),
+        "tpot_s": _stats((finish - first)[multi] / (out[multi] - 1)),
+        "latency_s": _stats(latency),
+        "pools": {name: busy | {"idle": max(0.0, duration - sum(busy.values()))}
+                  for name, busy in pools.items()},
+    }
