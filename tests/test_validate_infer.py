@@ -66,3 +66,17 @@ def test_speculative_column_names_mtp_and_its_acceptance():
     assert infer.speculative_of(row(speculative="mtp:2")).acceptance == infer.MTP_ACCEPTANCE
     with pytest.raises(ConfigError, match="mtp:K"):
         infer.speculative_of(row(speculative="eagle:3"))
+
+
+def test_a_row_with_requests_replays_the_benchmark_run(catalog):
+    import wafersim
+    fields = dict(batch=16, input_tokens=512, output_tokens=128, requests=64, tp=8)
+    replayed = row(**fields)
+    sim = wafersim.simulate_serving("llama-2-70b", "h100-sxm", requests=64, concurrency=16,
+                                    input_tokens=512, output_tokens=128, precision="fp8",
+                                    kv_precision="fp8", count=8, tp=8, catalog=catalog)
+    assert infer.predict_row(replayed, catalog) == pytest.approx(sim.throughput_tokens_per_s)
+    ttft = row(**fields | {"metric": "ttft_s", "prefill_tokens": 512})
+    assert infer.predict_row(ttft, catalog) < sim.ttft_s["mean"]  # one prompt per iteration
+    with pytest.raises(ConfigError, match="needs output_tokens"):
+        infer.predict_row(row(batch=16, input_tokens=512, requests=64), catalog)

@@ -23,8 +23,6 @@ KNOWN_GAPS = {
             "stack and plan (I075) is within 20%",
     "I074": "vLLM 0.6.1 on ROCm at batch 64: 3.7x the calibrated MI300X time; batch 1 of the same "
             "stack and plan (I053) is within 20%",
-    "ASC-21": "bench_serving starts all 832 requests at once: mean concurrency 697, mean TTFT 10 s "
-              "in the prefill queue; the steady-state pools give 19.3k tok/s (its TPOT, ASC-22, is -10%)",
 }
 
 

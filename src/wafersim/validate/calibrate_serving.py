@@ -25,7 +25,7 @@ from wafersim.validate.fitting import (
     median_fit,
     with_fraction,
 )
-from wafersim.validate.infer import predict, run
+from wafersim.validate.infer import predict_row
 from wafersim.validate.records import Record
 
 # The calibration subset: per chip kind, published runs of different shapes and batch sizes.
@@ -34,7 +34,7 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "h200-sxm": ("I020", "I030"),  # trtllm-bench 8B and Qwen3 MoE
     "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
-    "ascend-910c": ("ASC-20", "ASC-23"),  # DeepSeek TPOT: CloudMatrix-Infer EP160, SGLang low latency
+    "ascend-910c": ("ASC-22", "ASC-23"),  # DeepSeek TPOT, SGLang: high throughput and low latency
     "trainium1": ("TRN-7", "TRN-8"),  # Neuron 70B at tp 16: TPOT and TTFT of its one published run
     "trainium2": ("TRN-11", "TRN-12"),  # Neuron 70B at 10k prompt: TTFT and TPOT
 }
@@ -57,7 +57,7 @@ def with_serving(catalog: Catalog, chip_id: str, value: float) -> Catalog:
 def solve_row(row: Record, catalog: Catalog) -> float:
     """The serving efficiency that makes the prediction match `row` (closed form, at most 1)."""
     ideal = with_serving(catalog, row.text("system") or "", 1.0)
-    got, measured = predict(row, run(row, ideal)), row.float("value") or 0.0
+    got, measured = predict_row(row, ideal), row.float("value") or 0.0
     return min(1.0, measured / got if row.text("metric") in RATES else got / measured)
 
 

@@ -24,6 +24,12 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
 - The optional `disaggregate` column gives a prefill/decode-disaggregated run's pools as
   `PREFILL:DECODE` devices (they add up to `count`); `batch` is then the decode pool's requests
   in flight and TPOT is the decode pool's (`cost/infer_disagg.py`).
+- The optional `requests` column gives the number of prompts a finite benchmark run sent
+  (`bench_serving --num-prompts`), all at once with `batch` as the client's concurrency cap
+  (`--max-concurrency`). Such a row is replayed by the event-driven serving simulator
+  (`serve/`): throughput is output tokens over the run's duration, TTFT, TPOT and latency are
+  means over its requests. The optional `prefill_tokens` column gives the server's prompt-token
+  budget per scheduler and iteration (`--max-prefill-tokens`; default SGLang's).
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -34,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
-from wafersim.catalog.system import resolve
+from wafersim.catalog.system import System, resolve
 from wafersim.cost.infer import serve
 from wafersim.cost.infer_common import (
     DEFAULT_ACCEPTANCE,
@@ -44,8 +50,11 @@ from wafersim.cost.infer_common import (
 )
 from wafersim.cost.infer_disagg import Split, disaggregated_serve, split_for
 from wafersim.cost.infer_result import InferResult
-from wafersim.errors import ConfigError, InfeasiblePlan
-from wafersim.models import load_model
+from wafersim.errors import ConfigError
+from wafersim.models import ModelSpec, load_model
+from wafersim.serve.result import ServeResult
+from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, capped, simulate
+from wafersim.serve.workload import Workload
 from wafersim.validate.fitting import bisect
 from wafersim.validate.records import Record
 
@@ -85,6 +94,8 @@ ASSUMPTIONS = (
     "throughput rows with a prompt length but no output length measure a decode pool "
     "(requests in flight / TPOT)",
     "rows with a disaggregate column run prefill and decode pools of those sizes",
+    "rows with a requests column replay the benchmark run (all prompts sent at once, batch = "
+    "concurrency cap) in the serving simulator",
 )
 
 
@@ -137,45 +148,62 @@ def decode_pool(row: Record) -> bool:
             and row.int("output_tokens") is None)
 
 
-def run(row: Record, catalog: Catalog) -> InferResult:
-    """The serving result for the workload `row` describes."""
-    serving = serving_of(row)
-    batch, metric = row.int("batch"), row.text("metric")
-    batch = None if batch is None else batch * (row.int("dp") or 1)
-    search = batch is None and metric == "throughput_tokens_per_s"
+def _setup(row: Record, catalog: Catalog) -> tuple[ModelSpec, System, dict[str, int | None]]:
+    """The row's model, system and the plan degrees it fixes."""
     plan = {"tp": row.int("tp"), "pp": row.int("pp"), "ep": row.int("ep")}
     if plan["pp"] is None and None not in (plan["tp"], row.int("dp"), row.int("count")):
         plan["pp"] = max(1, row.int("count") // (plan["tp"] * row.int("dp")))  # type: ignore[operator]
     system = resolve(catalog, row.text("system") or "")
     if system.chip.device_class == "wafer":
         plan = {}
-    model, count = load_model(row.text("model") or ""), row.int("count")
-    spec = speculative_of(row)
-    split = split_of(row)
+    return load_model(row.text("model") or ""), system, plan
+
+
+def _batch(row: Record) -> int | None:
+    batch = row.int("batch")
+    return None if batch is None else batch * (row.int("dp") or 1)
+
+
+def run(row: Record, catalog: Catalog) -> InferResult:
+    """The serving result for the workload `row` describes."""
+    serving = serving_of(row)
+    batch = _batch(row)
+    search = batch is None and row.text("metric") == "throughput_tokens_per_s"
+    model, system, plan = _setup(row, catalog)
+    count, spec, split = row.int("count"), speculative_of(row), split_of(row)
     if split is not None:
         return disaggregated_serve(model, system, serving, split, [batch or 1], plan, spec,
                                    search=search)[0]
-    try:
-        return serve(model, system, serving, [batch or 1], plan, count, spec, search=search)[0]
-    except InfeasiblePlan:
-        if batch is None or batch == 1:
-            raise
-        cap = serve(model, system, serving, [1], plan, count, spec)[0].max_batch
-        if not 1 <= cap < batch:
-            raise
-        return serve(model, system, serving, [cap], plan, count, spec)[0]
+    if search:
+        return serve(model, system, serving, [1], plan, count, spec, search=True)[0]
+    return capped(lambda b: serve(model, system, serving, [b], plan, count, spec)[0], batch or 1)
+
+
+def replay(row: Record, catalog: Catalog) -> ServeResult:
+    """The benchmark run a row with a `requests` column describes, simulated request by request."""
+    serving = serving_of(row)
+    if serving.decode_only:
+        raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
+    workload = Workload(row.int("requests") or 0, serving.input_tokens, serving.output_tokens,
+                        concurrency=_batch(row))
+    model, system, plan = _setup(row, catalog)
+    return simulate(model, system, workload, serving.precision, serving.kv_precision, plan,
+                    row.int("count"), speculative_of(row), split_of(row),
+                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS)
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time
 
 
-def predict(row: Record, result: InferResult) -> float:
+def predict(row: Record, result: InferResult | ServeResult) -> float:
     """The row's metric from a serving result."""
     metric = row.text("metric")
     output = serving_of(row).output_tokens
     if KERNEL_ONLY in (row.text("notes") or "") and metric in ("ttft_s", "tpot_s"):
         parts = result.prefill_breakdown if metric == "ttft_s" else result.decode_breakdown
         return sum(v for k, v in parts.items() if k != "serving_stack")
+    if isinstance(result, ServeResult):
+        return _replayed(row, result)
     values = {"ttft_s": result.ttft_s, "tpot_s": result.tpot_s,
               "user_tokens_per_s": result.user_tokens_per_s,
               "throughput_tokens_per_s": result.throughput_tokens_per_s,
@@ -183,3 +211,20 @@ def predict(row: Record, result: InferResult) -> float:
     if metric not in values:
         raise ConfigError(f"row {row.id}: serving metric {metric!r} is not one of {', '.join(values)}")
     return values[metric]
+
+
+def _replayed(row: Record, result: ServeResult) -> float:
+    values = {"ttft_s": result.ttft_s["mean"], "tpot_s": result.tpot_s["mean"],
+              "user_tokens_per_s": 1.0 / result.tpot_s["mean"],
+              "throughput_tokens_per_s": result.throughput_tokens_per_s,
+              "e2e_latency_s": result.latency_s["mean"]}
+    metric = row.text("metric") or ""
+    if metric not in values:
+        raise ConfigError(f"row {row.id}: replayed metric {metric!r} is not one of {', '.join(values)}")
+    return values[metric]
+
+
+def predict_row(row: Record, catalog: Catalog) -> float:
+    """The row's metric: a replayed benchmark run when it gives `requests`, else layer 1."""
+    result = replay(row, catalog) if row.text("requests") else run(row, catalog)
+    return predict(row, result)

@@ -56,7 +56,7 @@ def _predict_train(row: Record, catalog: Catalog) -> float:
 
 
 def _predict_infer(row: Record, catalog: Catalog) -> float:
-    return infer.predict(row, infer.run(row, catalog))
+    return infer.predict_row(row, catalog)
 
 
 PREDICTORS: dict[str, Callable[[Record, Catalog], float]] = {
