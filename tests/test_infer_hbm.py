@@ -67,3 +67,28 @@ def test_breakdowns_add_up(catalog):
     r = wafersim.infer("deepseek-v3", "gb200-nvl72", batch=64, precision="fp8", catalog=catalog)
     assert sum(r.decode_breakdown.values()) == pytest.approx(r.tpot_s)
     assert sum(r.prefill_breakdown.values()) == pytest.approx(r.ttft_s)
+
+
+def test_attention_flops_count_every_layer(catalog):
+    """Prefill attention and compute-bound MLA decode attention: all layers' score FLOPs."""
+    from wafersim.catalog.system import resolve
+    from wafersim.cost.infer import hbm_device
+    from wafersim.cost.infer_common import Serving
+    from wafersim.models import load_model
+
+    device = hbm_device(resolve(catalog, "h100-sxm"), Serving())
+    rate = device.matmul_efficiency * device.peak_flops
+    m = load_model("llama-3.1-8b")
+    r = wafersim.infer(m, "h100-sxm", batch=4, input_tokens=8192, output_tokens=16, catalog=catalog)
+    tokens, keys = 4 * 8192, (8192 + 1) / 2
+    flops = m.n_layers * 2 * tokens * keys * m.n_heads * (m.qk_dim + m.v_dim)
+    overhead = m.n_layers * device.kernel_overhead_s
+    assert r.prefill_breakdown["attention"] == pytest.approx(flops / rate + overhead)
+    # absorbed MLA decode at a large batch is compute-bound: 128 heads score one 576-wide latent
+    ds = wafersim.infer("deepseek-v3", "h200-sxm", batch=512, input_tokens=4096, output_tokens=2,
+                        precision="fp8", kv_precision="fp8", tp=8, attention_dp=8, count=8,
+                        catalog=catalog)
+    per_layer = 2 * 512 / 8 * (4096 + 0.5 + 1) * 128 * (2 * 512 + 64)
+    fp8 = hbm_device(resolve(catalog, "h200-sxm"), Serving(precision="fp8"))
+    bound = ds.decode_breakdown["attention_kv"] - 61 * fp8.kernel_overhead_s
+    assert bound == pytest.approx(61 * per_layer / (fp8.matmul_efficiency * fp8.peak_flops))

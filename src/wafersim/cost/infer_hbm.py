@@ -132,9 +132,9 @@ def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans,
     the `tokens` requests scoring `queries` tokens against its cache in one read."""
     kv = tokens * keys * kv_bytes_per_token_device(model, serving.kv_precision, plans) * plans.pp
     flops = (2.0 * tokens * queries / plans.ad * keys * model.n_heads / plans.attention_tp
-             * score_dims(model, decode=True))
+             * score_dims(model, decode=True))  # one layer
     per_layer = np.maximum(kv / model.n_layers / device.memory_Bps,
-                           flops / model.n_layers / (device.matmul_efficiency * device.peak_flops))
+                           flops / (device.matmul_efficiency * device.peak_flops))
     return model.n_layers * (per_layer + device.kernel_overhead_s)
 
 
@@ -217,7 +217,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     gemm = _gemms(model, device, serving, plans, tokens, tokens)
     head_fix = _head_correction(model, device, serving, plans, b, tokens)
     keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
-    flops = (2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
+    flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops)  # fused attention, compute-bound
     ar, a2a, p2p = _communication(model, system, plans, tokens)
