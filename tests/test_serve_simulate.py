@@ -82,7 +82,7 @@ def test_cli_serve_prints_and_emits_json(cli):
 
 @pytest.mark.parametrize("flags, message", [
     (("--requests", "0"), "--requests 0"), (("--rate", "-1"), "--rate -1"),
-    (("--range-ratio", "0"), "--range-ratio 0"), (("--disaggregate", "1:1", "--count", "4"), "--count 4"),
+    (("--range-ratio", "2"), "--range-ratio 2"), (("--disaggregate", "1:1", "--count", "4"), "--count 4"),
     (("--system", "nope-9000"), "nope-9000"),
 ])
 def test_cli_serve_bad_input_exits_2(cli, flags, message):

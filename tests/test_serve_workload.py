@@ -39,6 +39,7 @@ def test_in_flight_is_the_cap_or_every_request():
     ({"requests": 0}, "--requests 0"), ({"requests": 5, "concurrency": 0}, "--concurrency 0"),
     ({"requests": 5, "rate_per_s": 0.0}, "--rate 0"),
     ({"requests": 5, "range_ratio": 1.5}, "--range-ratio 1.5"),
+    ({"requests": 5, "range_ratio": -0.1}, "--range-ratio -0.1"),
     ({"requests": 5, "output_tokens": 0}, "--output-tokens 0"),
 ])
 def test_bad_workloads_name_the_value(kwargs, flag):

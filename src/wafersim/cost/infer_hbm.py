@@ -39,7 +39,7 @@ SHARED = "moe.shared."  # a MoE layer's always-on experts
 
 # assumption where a chip has no calibrated serving efficiency: the median of the fitted chips
 # (validate/calibrate_serving.py); range 0.4-1.0
-DEFAULT_SERVING_EFFICIENCY = 0.60
+DEFAULT_SERVING_EFFICIENCY = 0.62
 
 STATIC_BATCH = "static batch: every request in flight prefills together, then decodes together"
 ASSUMPTIONS = (

@@ -14,6 +14,7 @@ drains, and arrival processes below saturation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -42,7 +43,8 @@ ASSUMPTIONS = (
     "plan: layer 1's best plan for the run's most requests in flight (capped at the KV cache)",
     "decode iterations timed at the request shape's mean context (as layer 1)",
     "prefill first: waiting prompts (within the token budget per scheduler) run before decoding",
-    "a prompt batch of mixed lengths costs its tokens / the nominal prompt length prompts",
+    "plan, step times and KV capacity at the workload's mean lengths; a prompt batch costs its "
+    "tokens / the mean prompt length prompts",
     "energy at the devices' full power for the whole run",
 )
 
@@ -68,15 +70,17 @@ def simulate(model: ModelSpec, system: System, workload: Workload, precision: st
     """Play `workload` against `model` served on `system` (disaggregated when `split` is given)."""
     if prefill_tokens < 1:
         raise ConfigError(f"--prefill-tokens {prefill_tokens} must be at least 1 token")
-    serving = Serving(workload.input_tokens, workload.output_tokens, precision, kv_precision)
-    top = workload.in_flight
+    serving = Serving(*workload.mean_tokens(), precision, kv_precision)
+    mean_in = workload.mean_tokens()[0]
+    top = workload.in_flight * math.ceil(workload.input_tokens / mean_in)  # prompts a batch may hold
     if split is not None:
         point = capped(lambda b: disaggregated_serve(model, system, serving, split, [b], plan,
-                                                     spec)[0], top)
+                                                     spec)[0], workload.in_flight)
         pre, dec = pool_curves(model, system, serving, point.plan, top, spec)  # type: ignore[arg-type]
         used = system.with_chips(split.devices)
     else:
-        point = capped(lambda b: serve(model, system, serving, [b], plan, count, spec)[0], top)
+        point = capped(lambda b: serve(model, system, serving, [b], plan, count, spec)[0],
+                       workload.in_flight)
         used = _served(system, point, count)
         pre = dec = curve_of(model, used, serving, point.plan, top, spec)
     requests, pools = _play(workload, pre, dec, point, prefill_tokens, split is not None)
@@ -103,12 +107,12 @@ def _play(workload: Workload, pre: Curve, dec: Curve, point: InferResult, prefil
 
     decode = DecodePool(loop, dec, max(1, dec.max_batch), finished)
     if disaggregated:
-        prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, workload.input_tokens,
+        prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, workload.mean_tokens()[0],
                               point.prefill_breakdown["kv_transfer"], decode.submit)
         send, pools = prefill.submit, {"prefill_pool": prefill.seconds, "decode_pool": decode.seconds}
     else:
         decode = MixedPool(loop, pre, dec, max(1, dec.max_batch), prefill_tokens * dec.schedulers,
-                           workload.input_tokens, finished)
+                           workload.mean_tokens()[0], finished)
         send, pools = decode.submit, {"engine": decode.seconds}
     client = Client(loop, requests, list(planned), workload.in_flight, send)
     loop.run()

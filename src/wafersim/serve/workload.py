@@ -4,9 +4,9 @@ Mirrors the knobs of the common serving benchmarks (SGLang `bench_serving`, vLLM
 `benchmark_serving`): `requests` prompts (`--num-prompts`); a client holding at most
 `concurrency` in flight (`--max-concurrency`: a request is sent when a slot frees); arrivals
 either all at once (`--request-rate inf`) or as a Poisson process of `rate_per_s`; and the random
-dataset's lengths, uniform integers in [ratio x L, L] (`--random-range-ratio`; 1 gives every
-request exactly L tokens). Lengths and arrival times come from one seeded generator, so the same
-workload gives the same requests.
+dataset's lengths, uniform integers in [max(1, ratio x L), L] (`--random-range-ratio`; 1 gives
+every request exactly L tokens, 0 any length from 1 to L). Lengths and arrival times come from
+one seeded generator, so the same workload gives the same requests.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Workload:
     output_tokens: int = 1024
     concurrency: int | None = None  # most requests in flight; None: no cap
     rate_per_s: float | None = None  # Poisson arrivals; None: all sent at time 0
-    range_ratio: float = 1.0  # lengths uniform in [ratio x L, L]
+    range_ratio: float = 1.0  # lengths uniform in [max(1, ratio x L), L]
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -41,14 +41,24 @@ class Workload:
         if self.rate_per_s is not None and not (self.rate_per_s > 0 and math.isfinite(self.rate_per_s)):
             raise ConfigError(f"--rate {self.rate_per_s:g} must be a positive number of requests/s "
                               "(leave it out to send every request at once)")
-        if not 0.0 < self.range_ratio <= 1.0:
-            raise ConfigError(f"--range-ratio {self.range_ratio:g} must lie in (0, 1]; "
+        if not 0.0 <= self.range_ratio <= 1.0:
+            raise ConfigError(f"--range-ratio {self.range_ratio:g} must lie in [0, 1]; "
                               "1 gives every request the full lengths")
 
     @property
     def in_flight(self) -> int:
         """The most requests that can be in flight at once."""
         return min(self.requests, self.concurrency or self.requests)
+
+    def mean_tokens(self) -> tuple[int, int]:
+        """Mean (prompt, output) tokens of the length distribution, rounded."""
+        return self._mean(self.input_tokens), self._mean(self.output_tokens)
+
+    def _mean(self, full: int) -> int:
+        return round((self._low(full) + full) / 2)
+
+    def _low(self, full: int) -> int:
+        return max(1, int(full * self.range_ratio))
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(send times s, prompt tokens, output tokens), one entry per request, seeded."""
@@ -63,5 +73,4 @@ class Workload:
     def _lengths(self, rng: np.random.Generator, full: int) -> np.ndarray:
         if self.range_ratio == 1.0:
             return np.full(self.requests, full, dtype=np.int64)
-        low = max(1, int(full * self.range_ratio))
-        return rng.integers(low, full + 1, self.requests)
+        return rng.integers(self._low(full), full + 1, self.requests)

@@ -33,6 +33,7 @@ SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
     "h100-sxm": ("I014", "I018", "I027"),  # trtllm-bench 8B short and long, 405B at tp 8
     "h200-sxm": ("I020", "I030"),  # trtllm-bench 8B and Qwen3 MoE
     "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
+    "a100-sxm-80gb": ("I077", "I080"),  # vLLM 8B at batch 64, SGLang 70B at batch 1
     "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
     "ascend-910c": ("ASC-22", "ASC-23"),  # DeepSeek TPOT, SGLang: high throughput and low latency
     "trainium1": ("TRN-7", "TRN-8"),  # Neuron 70B at tp 16: TPOT and TTFT of its one published run

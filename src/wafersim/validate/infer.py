@@ -29,7 +29,9 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   (`--max-concurrency`). Such a row is replayed by the event-driven serving simulator
   (`serve/`): throughput is output tokens over the run's duration, TTFT, TPOT and latency are
   means over its requests. The optional `prefill_tokens` column gives the server's prompt-token
-  budget per scheduler and iteration (`--max-prefill-tokens`; default SGLang's).
+  budget per scheduler and iteration (`--max-prefill-tokens`; default SGLang's), and
+  `range_ratio` the random dataset's `--random-range-ratio` (lengths uniform in
+  [max(1, ratio x L), L]; default 1, every request exactly L).
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -184,8 +186,9 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
     serving = serving_of(row)
     if serving.decode_only:
         raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
+    ratio = row.float("range_ratio")
     workload = Workload(row.int("requests") or 0, serving.input_tokens, serving.output_tokens,
-                        concurrency=_batch(row))
+                        concurrency=_batch(row), range_ratio=1.0 if ratio is None else ratio)
     model, system, plan = _setup(row, catalog)
     return simulate(model, system, workload, serving.precision, serving.kv_precision, plan,
                     row.int("count"), speculative_of(row), split_of(row),
