@@ -46,6 +46,7 @@ from wafersim.cost.gemm import device_of
 from wafersim.cost.training import default_seq_len
 from wafersim.models import load_model
 from wafersim.models.spec import ModelSpec
+from wafersim.serve.workload import Workload
 from wafersim.validate import records, run
 from wafersim.validate.infer import DEFAULT_TOKENS
 from wafersim.validate.records import Record
@@ -203,7 +204,12 @@ Point = Callable[[int, int], tuple[float, float]]  # (tp, batch) -> (TTFT s, mea
 
 
 def tokens_of(row: Record) -> tuple[int, int]:
-    return row.int("input_tokens") or DEFAULT_TOKENS, row.int("output_tokens") or DEFAULT_TOKENS
+    """The row's lengths; a replayed run with a range ratio gives the peers its mean lengths."""
+    inp, out = row.int("input_tokens") or DEFAULT_TOKENS, row.int("output_tokens") or DEFAULT_TOKENS
+    ratio = row.float("range_ratio")
+    if ratio is None:
+        return inp, out
+    return Workload(1, inp, out, range_ratio=ratio).mean_tokens()
 
 
 def serve_best(job: Job, point: Point) -> tuple[float, str]:
