@@ -85,6 +85,22 @@ def print_summary(title: str, rows: dict[str, str]) -> None:
     out.print(table)
 
 
+def _pairs(items: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items.items())
+
+
+def print_plan(plan: dict[str, Any], assumptions: tuple[str, ...]) -> None:
+    """A serving plan (its pools indented under it), then the assumptions, one per line."""
+    out = console()
+    out.print("plan: " + _pairs({k: v for k, v in plan.items() if not isinstance(v, dict)}))
+    for pool, sub in plan.items():
+        if isinstance(sub, dict):
+            out.print(f"  {pool}: " + _pairs(sub))
+    out.print("assumptions:")
+    for note in assumptions:
+        out.print(f"  - {note}")
+
+
 PLAN_KEYS = {"tp": "tp", "pp": "pp", "dp": "dp", "cp": "cp", "ep": "ep", "zero": "zero",
              "mb": "micro_batch", "v": "v", "ovl": "overlap"}
 

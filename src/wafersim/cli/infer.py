@@ -6,18 +6,19 @@ import typer
 from rich.table import Table
 
 from wafersim.api import infer as run_infer
+from wafersim.cli import options as opt
 from wafersim.cli.common import (
     catalog,
     console,
     parse_duration,
     parse_ints,
     print_json,
+    print_plan,
     print_range,
     print_summary,
     range_json,
     range_runs,
 )
-from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE
 from wafersim.cost.infer_result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
@@ -29,34 +30,30 @@ def parse_batches(text: str) -> list[int]:
 
 
 def infer(
-    model: str = typer.Option(..., "--model", help="Model id or config.json path."),
-    system: str = typer.Option(..., "--system", help="System id (chip, node or cluster)."),
-    count: int = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems); "
-                              "default: the system as catalogued, or the fewest wafers that fit."),
+    model: str = opt.MODEL,
+    system: str = opt.SYSTEM,
+    count: int = opt.COUNT,
     batch: str = typer.Option("1", "--batch", help="Requests in flight, or a list 1,8,64."),
     input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens."),
     output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens."),
-    precision: str = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4."),
-    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ..."),
-    tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems)."),
-    pp: int = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems)."),
-    ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems)."),
-    attention_dp: int = typer.Option(None, "--attention-dp", help="Data-parallel attention "
-                                     "replicas per tensor group (MoE, HBM systems; 1: off)."),
-    draft: str = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers), or "
-                         "mtp: the model's own multi-token-prediction module (HBM systems)."),
-    acceptance: float = typer.Option(DEFAULT_ACCEPTANCE, "--acceptance", help="Draft token acceptance rate."),
-    lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
+    precision: str = opt.PRECISION,
+    kv_precision: str = opt.KV_PRECISION,
+    tp: int = opt.TP,
+    pp: int = opt.PP,
+    ep: int = opt.EP,
+    attention_dp: int = opt.ATTENTION_DP,
+    draft: str = opt.DRAFT,
+    acceptance: float = opt.ACCEPTANCE,
+    lookahead: int = opt.LOOKAHEAD,
     decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "
                                      "prompts arrive prefilled; throughput leaves out TTFT."),
-    disaggregate: str = typer.Option(None, "--disaggregate", help="Prefill and decode on separate "
-                                     "pools: PREFILL:DECODE devices, e.g. 16:16 (HBM systems)."),
+    disaggregate: str = opt.DISAGGREGATE,
     max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
                                         "plan with the most total tokens/s."),
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
     with_range: bool = typer.Option(False, "--range", help="Also run with the system's "
                                     "efficiency ranges at their low and high bounds."),
-    as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+    as_json: bool = opt.JSON,
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
     slo = parse_duration(tpot_slo, "--tpot-slo") if tpot_slo else None
@@ -155,18 +152,7 @@ def _print_one(r: InferResult) -> None:
             if value:
                 t.add_row(key, fmt_time(value), f"{value / total:.1%}")
         out.print(t)
-    flat = {k: v for k, v in r.plan.items() if not isinstance(v, dict)}
-    out.print("plan: " + _pairs(flat))
-    for pool, sub in r.plan.items():
-        if isinstance(sub, dict):
-            out.print(f"  {pool}: " + _pairs(sub))
-    out.print("assumptions:")
-    for note in r.assumptions:
-        out.print(f"  - {note}")
-
-
-def _pairs(plan: dict) -> str:
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in plan.items())
+    print_plan(r.plan, r.assumptions)
 
 
 def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> None:

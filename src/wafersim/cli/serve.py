@@ -6,16 +6,16 @@ import typer
 from rich.table import Table
 
 from wafersim.api import simulate_serving
-from wafersim.cli.common import catalog, console, print_json, print_summary
-from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE
+from wafersim.cli import options as opt
+from wafersim.cli.common import catalog, console, print_json, print_plan, print_summary
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
 from wafersim.units import fmt_time, fmt_usd
 
 
 def serve(
-    model: str = typer.Option(..., "--model", help="Model id or config.json path."),
-    system: str = typer.Option(..., "--system", help="System id (chip, node or cluster)."),
+    model: str = opt.MODEL,
+    system: str = opt.SYSTEM,
     requests: int = typer.Option(1000, "--requests", help="Prompts the run sends (--num-prompts)."),
     concurrency: int = typer.Option(None, "--concurrency", help="Most requests in flight "
                                     "(--max-concurrency); default: no cap."),
@@ -27,23 +27,21 @@ def serve(
     range_ratio: float = typer.Option(1.0, "--range-ratio", help="Lengths uniform in "
                                       "[ratio x L, L]; 1: every request exactly L."),
     seed: int = typer.Option(0, "--seed", help="Seed of lengths and arrival times."),
-    count: int = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems)."),
-    precision: str = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4."),
-    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ..."),
-    tp: int = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems)."),
-    pp: int = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems)."),
-    ep: int = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems)."),
-    attention_dp: int = typer.Option(None, "--attention-dp", help="Data-parallel attention "
-                                     "replicas per tensor group (MoE, HBM systems; 1: off)."),
-    draft: str = typer.Option(None, "--draft", help="Draft model (wafers), or mtp (HBM systems)."),
-    acceptance: float = typer.Option(DEFAULT_ACCEPTANCE, "--acceptance", help="Draft token acceptance rate."),
-    lookahead: int = typer.Option(4, "--lookahead", help="Drafted tokens per verify step."),
-    disaggregate: str = typer.Option(None, "--disaggregate", help="Prefill and decode on separate "
-                                     "pools: PREFILL:DECODE devices, e.g. 16:16 (HBM systems)."),
+    count: int = opt.COUNT,
+    precision: str = opt.PRECISION,
+    kv_precision: str = opt.KV_PRECISION,
+    tp: int = opt.TP,
+    pp: int = opt.PP,
+    ep: int = opt.EP,
+    attention_dp: int = opt.ATTENTION_DP,
+    draft: str = opt.DRAFT,
+    acceptance: float = opt.ACCEPTANCE,
+    lookahead: int = opt.LOOKAHEAD,
+    disaggregate: str = opt.DISAGGREGATE,
     prefill_tokens: int = typer.Option(DEFAULT_PREFILL_TOKENS, "--prefill-tokens", help="Prompt "
                                        "tokens one scheduler prefills per iteration "
                                        "(--max-prefill-tokens)."),
-    as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+    as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
     r = simulate_serving(model, system, requests, concurrency, rate, input_tokens, output_tokens,
@@ -78,11 +76,4 @@ def _print(r: ServeResult) -> None:
     for pool, parts in r.pools.items():
         shares = ", ".join(f"{k} {v / r.duration_s:.1%}" for k, v in parts.items() if v)
         out.print(f"{pool}: {shares}")
-    flat = {k: v for k, v in r.plan.items() if not isinstance(v, dict)}
-    out.print("plan: " + ", ".join(f"{k}={v}" for k, v in flat.items()))
-    for pool, sub in r.plan.items():
-        if isinstance(sub, dict):
-            out.print(f"  {pool}: " + ", ".join(f"{k}={v}" for k, v in sub.items()))
-    out.print("assumptions:")
-    for note in r.assumptions:
-        out.print(f"  - {note}")
+    print_plan(r.plan, r.assumptions)

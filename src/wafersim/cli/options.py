@@ -1,0 +1,26 @@
+"""Options that `wafersim infer` and `wafersim serve` share: model, system, formats, plan, draft."""
+
+from __future__ import annotations
+
+import typer
+
+from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE
+
+MODEL = typer.Option(..., "--model", help="Model id or config.json path.")
+SYSTEM = typer.Option(..., "--system", help="System id (chip, node or cluster).")
+COUNT = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems); default: the "
+                     "system as catalogued, or the fewest wafers that fit.")
+PRECISION = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4.")
+KV_PRECISION = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ...")
+TP = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems).")
+PP = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems).")
+EP = typer.Option(None, "--ep", help="Expert-parallel degree (MoE, HBM systems).")
+ATTENTION_DP = typer.Option(None, "--attention-dp", help="Data-parallel attention replicas per "
+                            "tensor group (MoE, HBM systems; 1: off).")
+DRAFT = typer.Option(None, "--draft", help="Draft model for speculative decoding (wafers), or "
+                     "mtp: the model's own multi-token-prediction module (HBM systems).")
+ACCEPTANCE = typer.Option(DEFAULT_ACCEPTANCE, "--acceptance", help="Draft token acceptance rate.")
+LOOKAHEAD = typer.Option(4, "--lookahead", help="Drafted tokens per verify step.")
+DISAGGREGATE = typer.Option(None, "--disaggregate", help="Prefill and decode on separate pools: "
+                            "PREFILL:DECODE devices, e.g. 16:16 (HBM systems).")
+JSON = typer.Option(False, "--json", help="Machine output in SI units.")
