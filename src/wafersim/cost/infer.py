@@ -239,11 +239,16 @@ def _wafer_result(model: ModelSpec, system: System, serving: Serving, f: WaferFi
     memory = {"weights": f.weight_bytes / n, "kv_cache": batch * f.kv_bytes_per_request / n,
               "usable": f.usable_bytes}
     notes = f.notes + (serving_efficiency(system)[1], *WAFER_NOTES)
-    served = replace(system.with_chips(n), memory_service=None, broadcast_reduce=None)  # no MemoryX
+    served = wafer_system(system, n)
     return assemble(model, served, serving, batch, n,
                     {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
                     {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
                     f.max_batch(n), memory, plan, notes)
+
+
+def wafer_system(system: System, wafers: int) -> System:
+    """The wafers SRAM-resident serving runs on: no MemoryX or SwarmX (weights stay on the wafer)."""
+    return replace(system.with_chips(wafers), memory_service=None, broadcast_reduce=None)
 
 
 WAFER_NOTES = (

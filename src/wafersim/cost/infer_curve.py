@@ -11,6 +11,7 @@ context (`Serving.mean_decode_context`), as layer 1 takes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,10 +37,13 @@ class Curve:
         """Seconds per token of each of `batch` requests decoding together."""
         return float(self.tpot_s[min(batch, self.tpot_s.size) - 1])
 
+    @cached_property
+    def _prompts(self) -> np.ndarray:
+        return np.arange(1, self.ttft_s.size + 1, dtype=float)
+
     def prefill_s(self, prompts: float) -> float:
         """Seconds to prefill `prompts` prompts (fractional: tokens / prompt length) in one pass."""
-        k = np.arange(1, self.ttft_s.size + 1)
-        return float(np.interp(max(prompts, 1.0), k, self.ttft_s))
+        return float(np.interp(max(prompts, 1.0), self._prompts, self.ttft_s))
 
 
 def _plans(plan: dict[str, Any]) -> Plans:

@@ -81,29 +81,43 @@ def take_prompts(waiting: deque[Request], room: int, budget_tokens: int) -> list
     return taken
 
 
-class DecodePool:
-    """Requests with their first token decode here until their last; `on_finish` gets each."""
+class _Pool:
+    """A set of devices with its clock, whether it is busy, and its prefill and decode seconds."""
 
-    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done) -> None:
-        self.loop, self.curve, self.capacity, self.on_finish = loop, curve, capacity, on_finish
-        self.queue: deque[Request] = deque()
-        self.batch = _Batch()
+    def __init__(self, loop: EventLoop) -> None:
+        self.loop = loop
         self.busy = False
         self.seconds = {"prefill": 0.0, "decode": 0.0}
-
-    def submit(self, req: Request) -> None:
-        """A request whose first token is out joins the queue (or finishes, if that was all)."""
-        if req.output_tokens <= 1:
-            self._finish(req)
-            return
-        self.queue.append(req)
-        self.wake()
 
     def wake(self) -> None:
         """Start iterating once every event of this instant has run (a burst batches together)."""
         if not self.busy:
             self.busy = True
             self.loop.after(0.0, self.iterate)
+
+    def iterate(self) -> None:
+        raise NotImplementedError
+
+
+class DecodePool(_Pool):
+    """Requests with their first token decode here until their last; `on_finish` gets each."""
+
+    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done) -> None:
+        super().__init__(loop)
+        self.curve, self.capacity, self.on_finish = curve, capacity, on_finish
+        self.queue: deque[Request] = deque()
+        self.batch = _Batch()
+
+    def submit(self, req: Request) -> None:
+        """A request whose first token is out joins the queue (or finishes, if that was all)."""
+        self._decode_next(req)
+        self.wake()
+
+    def _decode_next(self, req: Request) -> None:
+        if req.output_tokens <= 1:
+            self._finish(req)
+        else:
+            self.queue.append(req)
 
     def iterate(self) -> None:
         """Start the next run of iterations, or go idle."""
@@ -161,31 +175,25 @@ class MixedPool(DecodePool):
     def _prefilled(self, prompts: list[Request]) -> None:
         for req in prompts:
             req.first_token_s = self.loop.now
-            if req.output_tokens <= 1:
-                self._finish(req)
-            else:
-                self.queue.append(req)
+            self._decode_next(req)
         self.iterate()
 
 
-class PrefillPool:
+class PrefillPool(_Pool):
     """Prompts only: each prefilled prompt goes to `on_done` after `handoff_s`."""
 
     def __init__(self, loop: EventLoop, curve: Curve, budget_tokens: int, nominal_input: int,
                  handoff_s: float, on_done: Done) -> None:
-        self.loop, self.curve, self.budget, self.nominal = loop, curve, budget_tokens, nominal_input
+        super().__init__(loop)
+        self.curve, self.budget, self.nominal = curve, budget_tokens, nominal_input
         self.handoff_s, self.on_done = handoff_s, on_done
         self.waiting: deque[Request] = deque()
-        self.busy = False
-        self.seconds = {"prefill": 0.0, "decode": 0.0}
 
     def submit(self, req: Request) -> None:
         self.waiting.append(req)
-        if not self.busy:
-            self.busy = True
-            self.loop.after(0.0, self._iterate)
+        self.wake()
 
-    def _iterate(self) -> None:
+    def iterate(self) -> None:
         prompts = take_prompts(self.waiting, len(self.waiting), self.budget)
         self.busy = bool(prompts)
         if not prompts:
@@ -198,4 +206,4 @@ class PrefillPool:
         for req in prompts:
             req.first_token_s = self.loop.now + self.handoff_s
             self.loop.after(self.handoff_s, lambda r=req: self.on_done(r))  # type: ignore[misc]
-        self._iterate()
+        self.iterate()

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from wafersim.catalog.system import System
 from wafersim.cost.economics import economics
-from wafersim.cost.infer import serve
+from wafersim.cost.infer import serve, wafer_system
 from wafersim.cost.infer_common import SelfDraft, Serving
 from wafersim.cost.infer_curve import Curve, curve_of, pool_curves
 from wafersim.cost.infer_disagg import Split, disaggregated_serve
@@ -71,8 +70,8 @@ def simulate(model: ModelSpec, system: System, workload: Workload, precision: st
     if prefill_tokens < 1:
         raise ConfigError(f"--prefill-tokens {prefill_tokens} must be at least 1 token")
     serving = Serving(*workload.mean_tokens(), precision, kv_precision)
-    mean_in = workload.mean_tokens()[0]
-    top = workload.in_flight * math.ceil(workload.input_tokens / mean_in)  # prompts a batch may hold
+    # prompts a batch may hold: mean-length prompts of as many tokens as the longest in flight
+    top = workload.in_flight * math.ceil(workload.input_tokens / serving.input_tokens)
     if split is not None:
         point = capped(lambda b: disaggregated_serve(model, system, serving, split, [b], plan,
                                                      spec)[0], workload.in_flight)
@@ -83,20 +82,21 @@ def simulate(model: ModelSpec, system: System, workload: Workload, precision: st
                        workload.in_flight)
         used = _served(system, point, count)
         pre = dec = curve_of(model, used, serving, point.plan, top, spec)
-    requests, pools = _play(workload, pre, dec, point, prefill_tokens, split is not None)
+    requests, pools = _play(workload, serving, pre, dec, point, prefill_tokens, split is not None)
     return _result(model, used, point, requests, pools, prefill_tokens)
 
 
 def _served(system: System, point: InferResult, count: int | None) -> System:
-    """The system layer 1 served on (wafer systems: its wafers, without MemoryX)."""
+    """The system layer 1 served on."""
     if point.plan["kind"] == "sram_resident":
-        return replace(system.with_chips(point.devices), memory_service=None,
-                       broadcast_reduce=None)
+        return wafer_system(system, point.devices)
     return system if count is None else system.with_chips(count)
 
 
-def _play(workload: Workload, pre: Curve, dec: Curve, point: InferResult, prefill_tokens: int,
-          disaggregated: bool) -> tuple[list[Request], dict[str, dict[str, float]]]:
+def _play(workload: Workload, serving: Serving, pre: Curve, dec: Curve, point: InferResult,
+          prefill_tokens: int, disaggregated: bool) -> tuple[list[Request], dict[str, dict[str, float]]]:
+    """Send the workload's requests through the pools; returns them finished, and each pool's
+    prefill and decode seconds."""
     loop = EventLoop()
     planned, inputs, outputs = workload.sample()
     requests = [Request(i, int(n), int(m)) for i, (n, m) in enumerate(zip(inputs, outputs, strict=True))]
@@ -105,15 +105,16 @@ def _play(workload: Workload, pre: Curve, dec: Curve, point: InferResult, prefil
     def finished(req: Request) -> None:
         client.finished(req)
 
-    decode = DecodePool(loop, dec, max(1, dec.max_batch), finished)
+    capacity = max(1, dec.max_batch)
     if disaggregated:
-        prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, workload.mean_tokens()[0],
+        decode = DecodePool(loop, dec, capacity, finished)
+        prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, serving.input_tokens,
                               point.prefill_breakdown["kv_transfer"], decode.submit)
         send, pools = prefill.submit, {"prefill_pool": prefill.seconds, "decode_pool": decode.seconds}
     else:
-        decode = MixedPool(loop, pre, dec, max(1, dec.max_batch), prefill_tokens * dec.schedulers,
-                           workload.mean_tokens()[0], finished)
-        send, pools = decode.submit, {"engine": decode.seconds}
+        engine = MixedPool(loop, pre, dec, capacity, prefill_tokens * dec.schedulers,
+                           serving.input_tokens, finished)
+        send, pools = engine.submit, {"engine": engine.seconds}
     client = Client(loop, requests, list(planned), workload.in_flight, send)
     loop.run()
     return requests, pools
