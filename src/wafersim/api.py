@@ -32,7 +32,8 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           ep: int | None = None, draft: str | ModelSpec | None = None, acceptance: float = DEFAULT_ACCEPTANCE,
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
-          decode_only: bool = False, disaggregate: str | Split | None = None) -> InferResult:
+          decode_only: bool = False, disaggregate: str | Split | None = None,
+          stack: str | None = None) -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
@@ -41,12 +42,14 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     tensor group (1: plain tensor parallel; None: searched). `decode_only` serves a disaggregated
     decode pool: prompts arrive prefilled, so throughput leaves out TTFT. `disaggregate`
     ("PREFILL:DECODE" devices, e.g. "16:16") serves prompts and decoding on separate pools, each
-    with its own plan; `batch` is then the requests decoding. Raises InfeasiblePlan when the model
-    does not fit (the message says how many devices it needs).
+    with its own plan; `batch` is then the requests decoding. `stack` names a serving stack from
+    the catalog (`wafersim systems --kind stack`) in place of the chip's calibrated one. Raises
+    InfeasiblePlan when the model does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
     spec = _model(model)
-    serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only,
+                      None if stack is None else cat.stack(stack))
     target = resolve(cat, system)
     speculative = _speculative(draft, acceptance, lookahead)
     plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
@@ -76,14 +79,14 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      acceptance: float = DEFAULT_ACCEPTANCE, lookahead: int = 4,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
-                     catalog: Catalog | None = None) -> ServeResult:
+                     catalog: Catalog | None = None, stack: str | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
     `concurrency` in flight; lengths are uniform in [range_ratio x L, L] from `seed`. The plan is
     the one `infer` picks for the run's most requests in flight; `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
-    scheduler and iteration.
+    scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
     """
     cat = catalog or load_catalog()
     workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
@@ -91,7 +94,8 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
     split = None if disaggregate is None else _split(disaggregate, count, False)
     plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
     return simulate(_model(model), resolve(cat, system), workload, precision, kv_precision, plan,
-                    count, _speculative(draft, acceptance, lookahead), split, prefill_tokens)
+                    count, _speculative(draft, acceptance, lookahead), split, prefill_tokens,
+                    None if stack is None else cat.stack(stack))
 
 
 def _split(disaggregate: str | Split, count: int | None, decode_only: bool) -> Split:

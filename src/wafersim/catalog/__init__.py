@@ -11,8 +11,10 @@ from wafersim.catalog.schema import (
     Precision,
     Quantity,
     Source,
+    Stack,
     Tag,
 )
 
 __all__ = ["Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
-           "Quantity", "Source", "Tag", "load_catalog"]
+           "Quantity", "Source", "Stack", "Tag",
+           "load_catalog"]

@@ -18,6 +18,7 @@ from wafersim.catalog.schema import (
     Part,
     Quantity,
     Source,
+    Stack,
 )
 from wafersim.errors import ConfigError, UnknownIdError
 
@@ -32,6 +33,7 @@ REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
               ("broadcast_reduce", Network)],
     MemoryService: [],
     Network: [],
+    Stack: [],
 }
 
 
@@ -75,6 +77,9 @@ class Catalog:
         if isinstance(part, MemoryService):
             for i, ref in enumerate(part.for_nodes):
                 self._expect(ref, Node, f"{part.origin}: field 'for_nodes[{i}]'")
+        if isinstance(part, Stack):
+            for i, ref in enumerate(part.chips):
+                self._expect(ref, Chip, f"{part.origin}: field 'chips[{i}]'")
 
     def _expect(self, ref: str, kind: type[Part], where: str) -> None:
         target = self.parts.get(ref)
@@ -108,6 +113,15 @@ class Catalog:
         if not isinstance(part, kind):
             raise ConfigError(f"{part_id!r} is a {part.kind}, not a {kind.__name__.lower()}")
         return part
+
+    def stack(self, stack_id: str) -> Stack:
+        """The serving stack with this id; unknown ids raise with the known ones listed."""
+        found = self.parts.get(stack_id)
+        if not isinstance(found, Stack):
+            known = ", ".join(s.id for s in self.of_kind(Stack)) or "none"
+            raise UnknownIdError(f"unknown serving stack {stack_id!r}; known stacks: {known} "
+                                 "(wafersim systems --kind stack)")
+        return found
 
     def of_kind(self, kind: type[P]) -> list[P]:
         return [p for p in self.parts.values() if isinstance(p, kind)]

@@ -7,6 +7,8 @@ GB200 NVL72), a `Cluster` (nodes on a scale-out fabric), a `MemoryService` (Memo
 
 Every number is a `Quantity` in SI units with its source and a confidence tag. A field's name ends
 in the SI suffix of its dimension (`hbm_bandwidth_Bps`, `tdp_W`, `chips_count`); see `units.py`.
+A sixth kind, `Stack`, is the serving software a system runs (vLLM 0.6.1 on ROCm, a Cerebras
+Inference release): its parameters are relative to the chip's calibrated serving efficiency.
 Unknown values are explicit (`value: None` with a reason); uncertain ones carry a `lo..hi` range.
 """
 
@@ -254,8 +256,34 @@ class Network(Part):
     technology: str | None = None
 
 
-AnyPart = Chip | Node | Cluster | MemoryService | Network
+class Stack(Part):
+    """A serving software release, where it runs unlike the chip's calibrated serving stack.
+
+    Both numbers are fitted on a documented calibration subset (`validate/calibrate_stacks.py`):
+    the stack's time is the chip's serving-stack time / `speedup_ratio`, plus
+    `per_request_step_s` for every request in the batch at every engine step (scheduling,
+    sampling and input preparation that grow with the batch).
+    """
+
+    kind: Literal["stack"] = "stack"
+    chips: list[str] = Field(default_factory=list)  # chip ids it runs on (empty: any)
+    release: str | None = None  # version or date
+    per_request_step_s: Q = None
+    speedup_ratio: Q = None
+
+    @property
+    def per_request_s(self) -> float:
+        q = self.per_request_step_s
+        return 0.0 if q is None or q.value is None else q.value
+
+    @property
+    def speedup(self) -> float:
+        q = self.speedup_ratio
+        return 1.0 if q is None or q.value is None else q.value
+
+
+AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack
 KINDS: dict[str, type[Part]] = {
     "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
-    "network": Network,
+    "network": Network, "stack": Stack,
 }

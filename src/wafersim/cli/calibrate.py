@@ -56,7 +56,7 @@ def _fits_table(cal: Calibration) -> None:
         table.add_column(head, overflow="fold" if head in ("per-row values", "status") else "ellipsis")
     for f in cal.fits:
         rng = "-" if f.lo is None else f"{f.lo:g}-{f.hi:g}"
-        per_row = ", ".join(f"{row} {v:.3f}" for row, v in f.per_row.items())
+        per_row = ", ".join(f"{row} {v:.4g}" for row, v in f.per_row.items())
         table.add_row(f.part, f.parameter, _fmt(None if f.old is None else f.old.value),
                       _fmt(f.value), rng, str(len(f.per_row)), per_row, _status(f))
     console().print(table)

@@ -48,6 +48,7 @@ def infer(
     decode_only: bool = typer.Option(False, "--decode-only", help="A disaggregated decode pool: "
                                      "prompts arrive prefilled; throughput leaves out TTFT."),
     disaggregate: str = opt.DISAGGREGATE,
+    stack: str = opt.STACK,
     max_throughput: bool = typer.Option(False, "--max-throughput", help="Search the batch and "
                                         "plan with the most total tokens/s."),
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
@@ -63,7 +64,7 @@ def infer(
     kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
                   kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep,
                   attention_dp=attention_dp, decode_only=decode_only, disaggregate=disaggregate,
-                  draft=draft,
+                  draft=draft, stack=stack,
                   acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
                   tpot_slo_s=slo)
     results: list[InferResult | str] = []

@@ -23,4 +23,6 @@ ACCEPTANCE = typer.Option(DEFAULT_ACCEPTANCE, "--acceptance", help="Draft token 
 LOOKAHEAD = typer.Option(4, "--lookahead", help="Drafted tokens per verify step.")
 DISAGGREGATE = typer.Option(None, "--disaggregate", help="Prefill and decode on separate pools: "
                             "PREFILL:DECODE devices, e.g. 16:16 (HBM systems).")
+STACK = typer.Option(None, "--stack", help="Serving stack from the catalog (wafersim systems "
+                     "--kind stack); default: the chip's calibrated one.")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")

@@ -38,6 +38,7 @@ def serve(
     acceptance: float = opt.ACCEPTANCE,
     lookahead: int = opt.LOOKAHEAD,
     disaggregate: str = opt.DISAGGREGATE,
+    stack: str = opt.STACK,
     prefill_tokens: int = typer.Option(DEFAULT_PREFILL_TOKENS, "--prefill-tokens", help="Prompt "
                                        "tokens one scheduler prefills per iteration "
                                        "(--max-prefill-tokens)."),
@@ -47,7 +48,7 @@ def serve(
     r = simulate_serving(model, system, requests, concurrency, rate, input_tokens, output_tokens,
                          range_ratio, seed, precision, kv_precision, count, tp, pp, ep,
                          attention_dp, draft, acceptance, lookahead, disaggregate, prefill_tokens,
-                         catalog())
+                         catalog(), stack)
     if as_json:
         print_json(r.to_json())
         return

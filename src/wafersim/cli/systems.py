@@ -14,13 +14,13 @@ from wafersim.report.catalog import part_detail, system_summary
 from wafersim.units import fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
 
 TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster": "Clusters",
-          "memory_service": "Memory services", "network": "Networks"}
+          "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks"}
 
 
 def systems(
     system_id: str = typer.Argument(None, metavar="[ID]", help="Show everything about one id."),
-    kind: str = typer.Option(None, "--kind", help="Only chip, node, cluster, memory_service "
-                             "or network."),
+    kind: str = typer.Option(None, "--kind", help="Only chip, node, cluster, memory_service, "
+                             "network or stack."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """List every system in the catalog, or one in full with its sources."""
@@ -84,6 +84,13 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
             table.add_row(r["id"], r["name"], fmt_bytes(r["capacity_bytes"]),
                           fmt_bandwidth(r["bandwidth_Bps"]), fmt_count(r["max_params_count"]),
                           fmt_power(r["power_W"]))
+    elif kind == "stack":
+        for h in ("id", "name", "release", "chips", "per request per step", "speed-up"):
+            table.add_column(h)
+        for r in rows:
+            speedup = "-" if r["speedup_ratio"] is None else f"{r['speedup_ratio']:.3g}x"
+            table.add_row(r["id"], r["name"], r["release"] or "-", ", ".join(r["chips"]) or "any",
+                          fmt_time(r["per_request_step_s"]), speedup)
     else:
         for h in ("id", "name", "scope", "topology", "BW/device", "latency", "max devices"):
             table.add_column(h)

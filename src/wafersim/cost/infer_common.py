@@ -1,6 +1,7 @@
 """What an inference run asks for, and the pieces every serving model shares.
 
-`Serving` is the request shape (prompt and output tokens, weight and KV-cache number formats).
+`Serving` is the request shape (prompt and output tokens, weight and KV-cache number formats)
+and, when it is not the chip's calibrated one, the serving stack (`catalog.Stack`).
 MoE decode reads only the experts a batch touches: with top-k routing over E experts and b
 tokens routed independently and uniformly, the expected number of distinct experts is
 E * (1 - (1 - k/E)^b) (occupancy of E bins by b*k draws without replacement per token, the
@@ -12,9 +13,11 @@ keeps (1 - a^(k+1)) / (1 - a) tokens on average at acceptance rate a (Leviathan,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from wafersim.catalog.schema import Chip, Stack
 from wafersim.errors import ConfigError
 from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
 
@@ -28,13 +31,14 @@ DEFAULT_ACCEPTANCE = 0.8
 
 @dataclass(frozen=True)
 class Serving:
-    """Tokens per request and the number formats weights and KV cache are stored in."""
+    """Tokens per request, the number formats weights and KV cache are stored in, and the stack."""
 
     input_tokens: int = 1024
     output_tokens: int = 1024
     precision: str = "bf16"  # weights
     kv_precision: str = "bf16"
     decode_only: bool = False  # a disaggregated decode pool: prompts are prefilled elsewhere
+    stack: Stack | None = None  # None: the chip's calibrated serving stack
 
     def __post_init__(self) -> None:
         for flag, n in (("--input-tokens", self.input_tokens), ("--output-tokens", self.output_tokens)):
@@ -43,6 +47,33 @@ class Serving:
         for flag, p in (("--precision", self.precision), ("--kv-precision", self.kv_precision)):
             if p not in WEIGHT_PRECISIONS:
                 raise ConfigError(f"{flag} {p!r} is unknown; use one of {', '.join(WEIGHT_PRECISIONS)}")
+
+    def check_stack(self, chip: Chip) -> None:
+        """One-line error when the serving stack does not run on `chip`."""
+        if self.stack is not None and self.stack.chips and chip.id not in self.stack.chips:
+            raise ConfigError(f"--stack {self.stack.id} runs on {', '.join(self.stack.chips)}, not "
+                              f"{chip.id}; pick a stack for {chip.id} or drop --stack")
+
+    def stack_parts(self, parts: dict[str, Any], efficiency: float, requests: Any,
+                    name: str = "serving_stack") -> dict[str, Any]:
+        """`parts` (kernel-level seconds) plus the serving stack's share at the chip's calibrated
+        `efficiency`; a named stack's speed-up divides every part (the fitted ratio says how much
+        faster, not which part gains) and its per-request cost for `requests` is a part."""
+        out = parts | {name: sum(parts.values()) * (1.0 / efficiency - 1.0)}
+        if self.stack is None:
+            return out
+        out = {k: v / self.stack.speedup for k, v in out.items()}
+        if self.stack.per_request_s:
+            out["per_request"] = self.stack.per_request_s * np.asarray(requests, dtype=float)
+        return out
+
+    def stack_note(self) -> str | None:
+        """What the result assumes of the stack, when one is named."""
+        if self.stack is None:
+            return None
+        return (f"serving stack {self.stack.id}: {self.stack.speedup:.3g}x the speed of the chip's "
+                f"calibrated stack (every part divided by it), "
+                f"{self.stack.per_request_s * 1e6:.3g} us per request per step")
 
     @property
     def context_tokens(self) -> int:

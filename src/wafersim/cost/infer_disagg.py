@@ -154,6 +154,7 @@ def disaggregated_serve(model: ModelSpec, system: System, serving: Serving, spli
         raise ConfigError(f"--disaggregate {split}: {system.id} pipelines layers over wafers; "
                           "prefill/decode pools are modelled on HBM systems (drop it)")
     check_request(batches, slo_s)
+    serving.check_stack(system.chip)
     check_hbm_draft(model, spec)
     assert not isinstance(spec, Speculative)
     plan = plan or {}

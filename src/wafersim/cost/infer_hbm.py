@@ -173,10 +173,10 @@ def serving_efficiency(chip) -> tuple[float, str]:  # type: ignore[no-untyped-de
                                "0.4-1.0", "serving")
 
 
-def with_stack(parts: dict[str, np.ndarray], chip) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Add the serving stack's share: kernel-level time x (1 / efficiency - 1)."""
-    eff, _ = serving_efficiency(chip)
-    return parts | {"serving_stack": sum(parts.values()) * (1.0 / eff - 1.0)}
+def with_stack(parts: dict[str, np.ndarray], chip, serving: Serving, requests) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Add the serving stack's share, kernel-level time x (1 / efficiency - 1), and a named
+    stack's speed-up and per-request cost for `requests` per step (`Serving.stack_parts`)."""
+    return serving.stack_parts(parts, serving_efficiency(chip)[0], requests)
 
 
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -201,12 +201,14 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
     """
     b = np.asarray(batch, dtype=float)
     if mtp is None:
-        return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip)
+        return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip,
+                          serving, b)
     verify = _decode_pass(model, system, device, serving, plans, b, mtp.lookahead + 1)
     one = sum(_decode_pass(model, system, device, serving, plans, b).values())
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
     parts = verify | {"mtp_draft": draft}
-    return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip)
+    return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip,
+                      serving, b / mtp.tokens_per_step)
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -225,7 +227,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     return with_stack({"gemm": gemm - head_fix,
                        "attention": attn + model.n_layers * device.kernel_overhead_s,
                        "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,
-                       "kernel_overhead": overhead}, system.chip)
+                       "kernel_overhead": overhead}, system.chip, serving, b)
 
 
 def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]

@@ -173,8 +173,8 @@ def wafer_points(model: ModelSpec, system: System, serving: Serving, batch, wafe
     """(decode parts, prefill parts) arrays over `batch` on `wafers` wafers, efficiency applied."""
     eff, _ = serving_efficiency(system)
     b = np.asarray(batch, dtype=float)
-    tpot_parts, tpot = _decode_spec(model, system, serving, b, wafers, f, spec)
+    tpot_parts, _ = _decode_spec(model, system, serving, b, wafers, f, spec)
     ttft_parts = prefill(model, system, serving, b, wafers, f.weight_bytes)
-    tpot_parts["software_overhead"] = tpot * (1.0 / eff - 1.0)
-    ttft_parts["software_overhead"] = sum(ttft_parts.values()) * (1.0 / eff - 1.0)
-    return tpot_parts, ttft_parts
+    tau = 1.0 if spec is None else spec.tokens_per_step
+    return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead"),
+            serving.stack_parts(ttft_parts, eff, b, "software_overhead"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wafersim.catalog import Catalog, Chip, Cluster, MemoryService, Network, Node, Quantity
+from wafersim.catalog import Catalog, Chip, Cluster, MemoryService, Network, Node, Quantity, Stack
 from wafersim.catalog.catalog import quantities
 from wafersim.catalog.schema import Part
 from wafersim.catalog.system import System, resolve
@@ -41,6 +41,10 @@ def system_summary(catalog: Catalog, part: Part) -> dict[str, Any]:
                 "bandwidth_per_device_Bps": _value(part.bandwidth_per_device_Bps),
                 "latency_s": _value(part.latency_s),
                 "max_devices_count": _value(part.max_devices_count)}
+    elif isinstance(part, Stack):
+        row |= {"release": part.release, "chips": part.chips,
+                "per_request_step_s": _value(part.per_request_step_s),
+                "speedup_ratio": _value(part.speedup_ratio)}
     return row
 
 

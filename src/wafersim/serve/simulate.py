@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from wafersim.catalog.schema import Stack
 from wafersim.catalog.system import System
 from wafersim.cost.economics import economics
 from wafersim.cost.infer import serve, wafer_system
@@ -65,11 +66,12 @@ def simulate(model: ModelSpec, system: System, workload: Workload, precision: st
              kv_precision: str = "bf16", plan: dict[str, int | None] | None = None,
              count: int | None = None, spec: Speculative | SelfDraft | None = None,
              split: Split | None = None,
-             prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
-    """Play `workload` against `model` served on `system` (disaggregated when `split` is given)."""
+             prefill_tokens: int = DEFAULT_PREFILL_TOKENS, stack: Stack | None = None) -> ServeResult:
+    """Play `workload` against `model` served on `system` (disaggregated when `split` is given),
+    with the chip's calibrated serving stack or `stack`."""
     if prefill_tokens < 1:
         raise ConfigError(f"--prefill-tokens {prefill_tokens} must be at least 1 token")
-    serving = Serving(*workload.mean_tokens(), precision, kv_precision)
+    serving = Serving(*workload.mean_tokens(), precision, kv_precision, stack=stack)
     # prompts a batch may hold: mean-length prompts of as many tokens as the longest in flight
     top = workload.in_flight * math.ceil(workload.input_tokens / serving.input_tokens)
     if split is not None:

@@ -22,6 +22,7 @@ from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit as fit_serving
+from wafersim.validate.calibrate_stacks import fit as fit_stacks
 from wafersim.validate.fitting import (
     FRAMEWORK_SOURCE,
     Calibration,
@@ -95,13 +96,16 @@ def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
 
 
 def calibrate(rows: list[Record], catalog: Catalog | None = None) -> Calibration:
-    """Micro-row fits, then framework and serving fits on the catalog with the micro fits applied."""
+    """Micro-row fits, then framework and serving fits on the catalog with the micro fits applied,
+    then the serving stacks' fits on top of the chips' serving fits."""
     cat = catalog or load_catalog()
     micro_fits, skipped = fit_micro(rows, cat)
     framework_fits, framework_skipped = fit(rows, apply(cat, micro_fits))
     serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
-    return Calibration(micro_fits + framework_fits + serving_fits,
-                       skipped + framework_skipped + serving_skipped, elsewhere(cat))
+    stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits))
+    return Calibration(micro_fits + framework_fits + serving_fits + stack_fits,
+                       skipped + framework_skipped + serving_skipped + stack_skipped,
+                       elsewhere(cat))
 
 
 def write(calibration: Calibration, catalog: Catalog) -> list[Path]:

@@ -37,13 +37,14 @@ class Fitted:
     source: str
     note: str
     kept: str = ""  # non-empty: the catalogued value stays, for this reason
+    dimension: str = "fraction"  # of the fitted quantity (units.py)
 
     @property
     def parameter(self) -> str:
         return ".".join(self.keys)
 
     def quantity(self) -> Quantity:
-        return Quantity(value=self.value, dimension="fraction", tag="derived", source=self.source,
+        return Quantity(value=self.value, dimension=self.dimension, tag="derived", source=self.source,
                         lo=self.lo, hi=self.hi, note=self.note)
 
     def edit(self) -> Edit:

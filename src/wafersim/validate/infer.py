@@ -32,6 +32,9 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   budget per scheduler and iteration (`--max-prefill-tokens`; default SGLang's), and
   `range_ratio` the random dataset's `--random-range-ratio` (lengths uniform in
   [max(1, ratio x L), L]; default 1, every request exactly L).
+- The optional `stack` column names the serving stack (a catalog `Stack`) the run used where it
+  differs from the chip's calibrated one; its parameters are fitted on the stack's own
+  calibration rows (`calibrate_stacks.py`).
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -98,18 +101,21 @@ ASSUMPTIONS = (
     "rows with a disaggregate column run prefill and decode pools of those sizes",
     "rows with a requests column replay the benchmark run (all prompts sent at once, batch = "
     "concurrency cap) in the serving simulator",
+    "rows with a stack column run that catalog serving stack instead of the chip's calibrated one",
 )
 
 
-def serving_of(row: Record) -> Serving:
-    """Request shape and number formats of a row."""
+def serving_of(row: Record, catalog: Catalog | None = None) -> Serving:
+    """Request shape and number formats of a row, and its serving stack (given a catalog)."""
     data = next((d for d in DATASETS if d.keyword in (row.text("notes") or "")), None)
     default_in = data.input_tokens if data else DEFAULT_TOKENS
     default_out = data.output_tokens if data else DEFAULT_TOKENS
     precision = row.text("precision") or "bf16"
     output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
+    stack = row.text("stack")
     return Serving(row.int("input_tokens") or default_in, output, precision,
-                   EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row))
+                   EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row),
+                   stack=None if stack is None or catalog is None else catalog.stack(stack))
 
 
 def speculative_of(row: Record) -> SelfDraft | None:
@@ -168,7 +174,7 @@ def _batch(row: Record) -> int | None:
 
 def run(row: Record, catalog: Catalog) -> InferResult:
     """The serving result for the workload `row` describes."""
-    serving = serving_of(row)
+    serving = serving_of(row, catalog)
     batch = _batch(row)
     search = batch is None and row.text("metric") == "throughput_tokens_per_s"
     model, system, plan = _setup(row, catalog)
@@ -183,7 +189,7 @@ def run(row: Record, catalog: Catalog) -> InferResult:
 
 def replay(row: Record, catalog: Catalog) -> ServeResult:
     """The benchmark run a row with a `requests` column describes, simulated request by request."""
-    serving = serving_of(row)
+    serving = serving_of(row, catalog)
     if serving.decode_only:
         raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
     ratio = row.float("range_ratio")
@@ -192,7 +198,7 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
     model, system, plan = _setup(row, catalog)
     return simulate(model, system, workload, serving.precision, serving.kv_precision, plan,
                     row.int("count"), speculative_of(row), split_of(row),
-                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS)
+                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS, serving.stack)
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time

@@ -19,11 +19,13 @@ from wafersim.validate import infer, micro, train
 from wafersim.validate.band import Corners, band
 from wafersim.validate.calibrate import CALIBRATION_ROWS, WAFER_CALIBRATION_ROWS
 from wafersim.validate.calibrate_serving import SERVING_CALIBRATION_ROWS
+from wafersim.validate.calibrate_stacks import STACK_CALIBRATION_ROWS
 from wafersim.validate.records import Record
 
 KINDS = ("train", "infer", "micro")
 CALIBRATION = ({row for rows in CALIBRATION_ROWS.values() for row in rows}
                | {row for rows in SERVING_CALIBRATION_ROWS.values() for row in rows}
+               | {row for _, rows in STACK_CALIBRATION_ROWS.values() for row in rows}
                | set(WAFER_CALIBRATION_ROWS))
 
 
