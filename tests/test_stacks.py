@@ -108,6 +108,8 @@ def test_cli_lists_stacks(cli):
     run = cli("systems", "--kind", "stack", "--json")
     assert run.code == 0
     assert {r["id"] for r in run.json()} == {ROCM, CEREBRAS}
+    run = cli("systems", ROCM)
+    assert run.code == 0 and "release: 0.6.1" in run.out and "chips: mi300x" in run.out
 
 
 def test_fit_reproduces_each_calibration_row(catalog, rows):

@@ -115,9 +115,10 @@ def _print_detail(detail: dict[str, Any], depth: int = 0) -> None:
     out = console()
     header = f"{detail['id']} ({detail['kind']}): {detail['name']}, {detail['vendor']}"
     out.print(("  " * depth) + header, style="bold")
-    for key in ("description", "notes", "process", "launch", "origin"):
+    for key in ("description", "notes", "process", "launch", "release", "chips", "origin"):
         if detail.get(key):
-            out.print(("  " * depth) + f"  {key}: {detail[key]}")
+            value = ", ".join(detail[key]) if isinstance(detail[key], list) else detail[key]
+            out.print(("  " * depth) + f"  {key}: {value}")
     table = Table(show_lines=False)
     for h in ("field", "value", "tag", "source"):
         table.add_column(h, overflow="fold")
