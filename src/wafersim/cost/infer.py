@@ -177,7 +177,7 @@ def _hbm_result(model: ModelSpec, system: System, serving: Serving, pts: Points,
         plan["speculative"] = {"draft": "mtp", "acceptance": mtp.acceptance,
                                "lookahead": mtp.lookahead, "tokens_per_step": mtp.tokens_per_step}
     notes = (*hbm_device(system, serving).assumptions, hbm.serving_efficiency(system.chip)[1],
-             *_stack_note(serving), *hbm.ASSUMPTIONS)
+             *serving.stack_notes(), *hbm.ASSUMPTIONS)
     memory = {k: float(v[i]) for k, v in pts.memory.items()}
     return assemble(model, system, serving, int(pts.batch[i]), system.chips,
                     {k: float(v[i]) for k, v in pts.tpot.items()},
@@ -238,17 +238,12 @@ def _wafer_result(model: ModelSpec, system: System, serving: Serving, f: WaferFi
                                "lookahead": spec.lookahead, "tokens_per_step": spec.tokens_per_step}
     memory = {"weights": f.weight_bytes / n, "kv_cache": batch * f.kv_bytes_per_request / n,
               "usable": f.usable_bytes}
-    notes = f.notes + (serving_efficiency(system)[1], *_stack_note(serving), *WAFER_NOTES)
+    notes = f.notes + (serving_efficiency(system)[1], *serving.stack_notes(), *WAFER_NOTES)
     served = wafer_system(system, n)
     return assemble(model, served, serving, batch, n,
                     {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
                     {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
                     f.max_batch(n), memory, plan, notes)
-
-
-def _stack_note(serving: Serving) -> tuple[str, ...]:
-    note = serving.stack_note()
-    return () if note is None else (note,)
 
 
 def wafer_system(system: System, wafers: int) -> System:

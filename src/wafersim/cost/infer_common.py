@@ -67,13 +67,13 @@ class Serving:
             out["per_request"] = self.stack.per_request_s * np.asarray(requests, dtype=float)
         return out
 
-    def stack_note(self) -> str | None:
-        """What the result assumes of the stack, when one is named."""
+    def stack_notes(self) -> tuple[str, ...]:
+        """What the result assumes of the stack: nothing unless one is named."""
         if self.stack is None:
-            return None
+            return ()
         return (f"serving stack {self.stack.id}: {self.stack.speedup:.3g}x the speed of the chip's "
                 f"calibrated stack (every part divided by it), "
-                f"{self.stack.per_request_s * 1e6:.3g} us per request per step")
+                f"{self.stack.per_request_s * 1e6:.3g} us per request per step",)
 
     @property
     def context_tokens(self) -> int:

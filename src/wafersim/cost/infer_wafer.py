@@ -159,13 +159,13 @@ def serving_efficiency(system: System) -> tuple[float, str]:
 
 def _decode_spec(model: ModelSpec, system: System, serving: Serving, b, wafers: int,  # type: ignore[no-untyped-def]
                  f: WaferFit, spec: Speculative | None):
+    """Decode parts per output token, the draft's passes among them when speculating."""
     if spec is None:
-        return decode(model, system, serving, b, wafers, f.weight_bytes)
+        return decode(model, system, serving, b, wafers, f.weight_bytes)[0]
     k, tau = spec.lookahead, spec.tokens_per_step
-    parts, verify = decode(model, system, serving, b, wafers, f.weight_bytes, k + 1)
+    parts, _ = decode(model, system, serving, b, wafers, f.weight_bytes, k + 1)
     _, draft = decode(spec.draft, system, serving, b, wafers, f.weight_bytes)
-    parts = {name: v / tau for name, v in parts.items()} | {"draft_model": k * draft / tau}
-    return parts, (k * draft + verify) / tau
+    return {name: v / tau for name, v in parts.items()} | {"draft_model": k * draft / tau}
 
 
 def wafer_points(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
@@ -173,7 +173,7 @@ def wafer_points(model: ModelSpec, system: System, serving: Serving, batch, wafe
     """(decode parts, prefill parts) arrays over `batch` on `wafers` wafers, efficiency applied."""
     eff, _ = serving_efficiency(system)
     b = np.asarray(batch, dtype=float)
-    tpot_parts, _ = _decode_spec(model, system, serving, b, wafers, f, spec)
+    tpot_parts = _decode_spec(model, system, serving, b, wafers, f, spec)
     ttft_parts = prefill(model, system, serving, b, wafers, f.weight_bytes)
     tau = 1.0 if spec is None else spec.tokens_per_step
     return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead"),

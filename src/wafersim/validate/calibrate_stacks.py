@@ -33,6 +33,7 @@ STACK_CALIBRATION_ROWS: dict[str, tuple[str, tuple[str, ...]]] = {
     # Llama 3.1 70B at 2,100 tok/s per user; held out: I034 (405B, November 2024)
     "cerebras-inference-2024-10": (SPEEDUP, ("I085",)),
 }
+# bisection brackets, wide of any plausible value: 0-10 ms per request per step, 0.1-20x
 BOUNDS = {PER_REQUEST: (0.0, 0.01), SPEEDUP: (0.1, 20.0)}
 DIGITS = {PER_REQUEST: 6, SPEEDUP: 2}
 DIMENSION = {PER_REQUEST: "s", SPEEDUP: "ratio"}
