@@ -9,7 +9,7 @@ import time
 
 from wafersim.catalog.loader import _load, user_dirs
 from wafersim.catalog.system import resolve
-from wafersim.cost.wafer_train import Workload, train_wafer
+from wafersim.cost.train.wafer import Workload, train_wafer
 from wafersim.models import load_model, model_ids
 from wafersim.ops import lower
 

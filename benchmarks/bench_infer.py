@@ -18,11 +18,11 @@ import wafersim
 from wafersim.catalog import load_catalog
 from wafersim.catalog.loader import _load
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer import hbm_points
-from wafersim.cost.infer_common import Serving
-from wafersim.cost.infer_plan import enumerate_plans
-from wafersim.cost.infer_wafer import fit, wafer_points
+from wafersim.cost.infer.common import Serving
+from wafersim.cost.infer.dispatch import hbm_points
+from wafersim.cost.infer.wafer import fit, wafer_points
 from wafersim.models import load_model
+from wafersim.plan.infer_grid import enumerate_plans
 
 POINT = dict(batch=1, input_tokens=1024, output_tokens=1024)
 

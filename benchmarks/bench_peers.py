@@ -41,9 +41,9 @@ from _peers import genz_model, genz_scratch, llm_analysis_model, load_peer, quie
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import System, resolve
-from wafersim.cost.cluster_step import accelerator_of
-from wafersim.cost.gemm import device_of
-from wafersim.cost.training import default_seq_len
+from wafersim.cost.kernels.gemm import device_of
+from wafersim.cost.train.dispatch import default_seq_len
+from wafersim.cost.train.step import accelerator_of
 from wafersim.models import load_model
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.workload import Workload

@@ -14,7 +14,7 @@ from _peers import llm_analysis_model, load_peer
 import wafersim
 from wafersim.catalog import load_catalog
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import StepModel
+from wafersim.cost.train.step import StepModel
 from wafersim.models import load_model
 from wafersim.plan import enumerate_plans
 

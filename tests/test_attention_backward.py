@@ -4,7 +4,7 @@ eager attention keeps the probabilities (2x)."""
 import pytest
 
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import ATTENTION_BACKWARD, StepModel
+from wafersim.cost.train.step import ATTENTION_BACKWARD, StepModel
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans
 

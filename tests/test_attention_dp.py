@@ -5,10 +5,10 @@ import pytest
 
 import wafersim
 from wafersim.catalog.system import resolve
-from wafersim.cost import infer_hbm as hbm
-from wafersim.cost.infer_plan import enumerate_plans
+from wafersim.cost.infer import hbm
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
+from wafersim.plan.infer_grid import enumerate_plans
 
 
 @pytest.fixture(scope="module")

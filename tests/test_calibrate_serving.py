@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from wafersim.catalog import Chip
-from wafersim.cost.infer_hbm import DEFAULT_SERVING_EFFICIENCY
+from wafersim.cost.infer.hbm import DEFAULT_SERVING_EFFICIENCY
 from wafersim.validate import infer
 from wafersim.validate.calibrate_serving import (
     SAME_DIE,

@@ -9,7 +9,7 @@ import pytest
 
 from wafersim import train
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import StepModel
+from wafersim.cost.train.step import StepModel
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans

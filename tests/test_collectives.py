@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import resolve
-from wafersim.cost.collectives import (
+from wafersim.cost.kernels.collectives import (
     Link,
     all_gather_s,
     all_to_all_s,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wafersim.cost.cluster_memory import state_bytes
+from wafersim.cost.train.memory import state_bytes
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans
 

@@ -4,8 +4,8 @@ import pytest
 
 import wafersim
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer_common import Serving
-from wafersim.cost.infer_disagg import Split, disaggregated_serve, prefill_point
+from wafersim.cost.infer.common import Serving
+from wafersim.cost.infer.disagg import Split, disaggregated_serve, prefill_point
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 

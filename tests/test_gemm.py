@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wafersim.cost.gemm import device_of, gemm_efficiency, gemm_time_s
+from wafersim.cost.kernels.gemm import device_of, gemm_efficiency, gemm_time_s
 from wafersim.errors import ConfigError
 
 

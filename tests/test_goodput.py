@@ -4,7 +4,7 @@ and per-step figures do not."""
 import pytest
 
 from wafersim import train
-from wafersim.cost.result import PRODUCTION_GOODPUT
+from wafersim.cost.train.result import PRODUCTION_GOODPUT
 from wafersim.validate.records import Record
 from wafersim.validate.train import predict
 

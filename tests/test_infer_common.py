@@ -2,7 +2,7 @@
 
 import pytest
 
-from wafersim.cost.infer_common import Serving, expected_experts, speculative_tokens_per_step
+from wafersim.cost.infer.common import Serving, expected_experts, speculative_tokens_per_step
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 

@@ -72,8 +72,8 @@ def test_breakdowns_add_up(catalog):
 def test_attention_flops_count_every_layer(catalog):
     """Prefill attention and compute-bound MLA decode attention: all layers' score FLOPs."""
     from wafersim.catalog.system import resolve
-    from wafersim.cost.infer import hbm_device
-    from wafersim.cost.infer_common import Serving
+    from wafersim.cost.infer.common import Serving
+    from wafersim.cost.infer.dispatch import hbm_device
     from wafersim.models import load_model
 
     device = hbm_device(resolve(catalog, "h100-sxm"), Serving())

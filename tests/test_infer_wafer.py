@@ -4,8 +4,8 @@ import pytest
 
 import wafersim
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer_common import Serving
-from wafersim.cost.infer_wafer import fit, wafers_needed
+from wafersim.cost.infer.common import Serving
+from wafersim.cost.infer.wafer import fit, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
 

@@ -1,5 +1,6 @@
-"""Imports flow one way: units/errors -> catalog, models -> ops -> plan -> cost -> serve, mesh
--> sweep, validate, report -> cli. No module may import from a later layer or a sibling."""
+"""Imports flow one way: units/errors -> catalog, models -> ops -> plan -> cost.kernels ->
+cost.train, cost.infer -> serve, mesh -> validate, report, api -> cli. No module may import from
+a later layer or a sibling; `cost` is ranked by its sub-packages."""
 
 import ast
 from pathlib import Path
@@ -8,16 +9,23 @@ import wafersim
 
 ROOT = Path(wafersim.__file__).parent
 LAYERS = [
-    {"units", "errors"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost"}, {"serve", "mesh"},
-    {"sweep", "validate", "report", "api"}, {"cli"},
+    {"units", "errors"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost.kernels"},
+    {"cost.train", "cost.infer"}, {"cost"}, {"serve", "mesh"}, {"validate", "report", "api"},
+    {"cli"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 
 
+SUBDIVIDED = {"cost"}  # packages ranked by their sub-packages
+
+
 def _package(module: str) -> str | None:
+    """The layer a dotted module belongs to: `wafersim.cost.infer.hbm` -> `cost.infer`."""
     parts = module.split(".")
     if parts[0] != "wafersim" or len(parts) < 2:
         return None
+    if parts[1] in SUBDIVIDED and len(parts) > 2 and f"{parts[1]}.{parts[2]}" in RANK:
+        return f"{parts[1]}.{parts[2]}"
     return parts[1]
 
 
@@ -34,6 +42,8 @@ def test_every_package_has_a_layer():
     packages = {p.stem if p.is_file() else p.name for p in ROOT.iterdir()
                 if (p.suffix == ".py" or p.is_dir()) and not p.name.startswith("_")}
     packages -= {"py", "data"}
+    packages |= {f"{name}.{p.name}" for name in SUBDIVIDED for p in (ROOT / name).iterdir()
+                 if p.is_dir() and not p.name.startswith("_")}
     assert packages <= set(RANK), packages - set(RANK)
 
 
@@ -41,7 +51,7 @@ def test_imports_flow_one_way():
     bad = []
     for path in ROOT.rglob("*.py"):
         rel = path.relative_to(ROOT)
-        own = rel.parts[0].removesuffix(".py")
+        own = _package(".".join(("wafersim", *rel.with_suffix("").parts)))
         if own not in RANK:
             continue
         for module in _imports(path):

@@ -5,8 +5,8 @@ import pytest
 
 from wafersim import train
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import StepModel
-from wafersim.cost.lora import adapter_params, lora_flops_per_token, lora_rank
+from wafersim.cost.train.lora import adapter_params, lora_flops_per_token, lora_rank
+from wafersim.cost.train.step import StepModel
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.ops.graph import lower

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_comm import GroupCollectives
-from wafersim.cost.cluster_step import StepModel
-from wafersim.cost.moe_comm import (
+from wafersim.cost.train.comm import GroupCollectives
+from wafersim.cost.train.moe_comm import (
     COMM_SM_SHARE,
     all_to_all_s,
     destinations,
     ep_nodes,
     overlapped,
 )
+from wafersim.cost.train.step import StepModel
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import StepModel
+from wafersim.cost.train.step import StepModel
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans
 

@@ -8,7 +8,7 @@ import pytest
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.plan import Constraints, Plan, enumerate_plans
-from wafersim.plan.enumerate import divisors, tp_error
+from wafersim.plan.train_grid import divisors, tp_error
 
 
 def test_divisors():

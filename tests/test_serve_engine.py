@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wafersim.cost.infer_curve import Curve
+from wafersim.cost.infer.curve import Curve
 from wafersim.serve.client import Client
 from wafersim.serve.engine import DecodePool, MixedPool, PrefillPool, Request, take_prompts
 from wafersim.serve.events import EventLoop

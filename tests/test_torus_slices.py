@@ -2,7 +2,7 @@
 one pod runs as equal slices over the data-center network (Multislice)."""
 
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import accelerator_of
+from wafersim.cost.train.step import accelerator_of
 from wafersim.models import load_model
 from wafersim.plan import Constraints, enumerate_plans
 from wafersim.validate.records import read

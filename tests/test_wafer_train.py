@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from wafersim import train
 from wafersim.catalog.system import resolve
-from wafersim.cost.wafer_train import Workload, train_wafer
+from wafersim.cost.train.wafer import Workload, train_wafer
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
 

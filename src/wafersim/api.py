@@ -9,12 +9,12 @@ from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer import devices_needed, serve
-from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
-from wafersim.cost.infer_disagg import Split, disaggregated_serve, split_for
-from wafersim.cost.infer_result import InferResult
-from wafersim.cost.infer_wafer import Speculative
-from wafersim.cost.training import train
+from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
+from wafersim.cost.infer.disagg import Split, disaggregated_serve, split_for
+from wafersim.cost.infer.dispatch import devices_needed, serve
+from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.wafer import Speculative
+from wafersim.cost.train.dispatch import train
 from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
 from wafersim.models import ModelSpec, load_model
 from wafersim.serve.result import ServeResult

@@ -1,4 +1,4 @@
-"""The analytical on-wafer GEMV (cost/wafer_gemv.py) with the catalog's fitted efficiency agrees
+"""The analytical on-wafer GEMV (cost/kernels/wafer_gemv.py) with the catalog's fitted efficiency agrees
 with the simulator on shapes outside the fit set; calibration writes one catalog line safely."""
 
 import shutil
@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from wafersim.catalog import load_catalog
-from wafersim.cost.wafer_gemv import gemv_time_s, mesh_of
+from wafersim.cost.kernels.wafer_gemv import gemv_time_s, mesh_of
 from wafersim.mesh import gemv
 from wafersim.mesh.calibrate import CATALOG_DIR, FIT_SET, calibrate, write_catalog
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from wafersim.catalog import load_catalog
 from wafersim.catalog.system import resolve
-from wafersim.cost.cluster_step import StepModel
+from wafersim.cost.train.step import StepModel
 from wafersim.models import load_model
 from wafersim.plan import enumerate_plans
 

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer import hbm_points, serve
-from wafersim.cost.infer_common import Serving
-from wafersim.cost.infer_plan import enumerate_plans
-from wafersim.cost.infer_wafer import fit, wafer_points, wafers_needed
+from wafersim.cost.infer.common import Serving
+from wafersim.cost.infer.dispatch import hbm_points, serve
+from wafersim.cost.infer.wafer import fit, wafer_points, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
+from wafersim.plan.infer_grid import enumerate_plans
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -66,7 +66,7 @@ def test_wafer_throughput_never_falls_with_batch(catalog, model, serving, extra)
     tpot, ttft = wafer_points(spec, system, serving, batches, n, f)
     out = serving.output_tokens
     thr = batches * out / (sum(ttft.values()) + out * sum(tpot.values()))
-    # Past pipeline saturation the mesh GEMV is tiled (cost/wafer_gemv.py): one more request can
+    # Past pipeline saturation the mesh GEMV is tiled (cost/kernels/wafer_gemv.py): one more request can
     # add a whole tile row per pass, a quantisation step of a few parts in 10^4. Bound each step
     # by 10^-3 and the total sag below the peak by 1%.
     assert np.all(np.diff(thr) >= -1e-3 * thr[1:])

@@ -19,7 +19,7 @@ from wafersim.cli.common import (
     range_json,
     range_runs,
 )
-from wafersim.cost.infer_result import InferResult
+from wafersim.cost.infer.result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 

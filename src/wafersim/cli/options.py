@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from wafersim.cost.infer_common import DEFAULT_ACCEPTANCE
+from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE
 
 MODEL = typer.Option(..., "--model", help="Model id or config.json path.")
 SYSTEM = typer.Option(..., "--system", help="System id (chip, node or cluster).")

@@ -22,7 +22,7 @@ from wafersim.cli.common import (
     range_json,
     range_runs,
 )
-from wafersim.cost.result import TrainResult
+from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
 

@@ -1,6 +1,6 @@
 """Cycle-level simulator of a wafer's processing-element mesh running real kernels on real data.
 
-Layer "mesh": imports units/errors, catalog, models, ops and cost; imported only by sweep,
+Layer "mesh": imports units/errors, catalog, models, ops and cost; imported only by
 validate, report, api and cli. See docs/mesh.md.
 """
 

@@ -19,7 +19,7 @@ import numpy as np
 from wafersim.catalog import Catalog
 from wafersim.catalog.edit import Edit, write_edits
 from wafersim.catalog.schema import Chip
-from wafersim.cost.wafer_gemv import gemv_cycles
+from wafersim.cost.kernels.wafer_gemv import gemv_cycles
 from wafersim.mesh.gemv import gemv
 from wafersim.mesh.machine import machine_of
 

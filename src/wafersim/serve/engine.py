@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wafersim.cost.infer_curve import Curve
+from wafersim.cost.infer.curve import Curve
 from wafersim.serve.events import EventLoop
 
 

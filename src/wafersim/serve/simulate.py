@@ -1,8 +1,8 @@
 """Simulate a serving benchmark run: layer 1 picks the plan, the event loop plays the requests.
 
-1. The steady-state model (`cost/infer.py`, or `cost/infer_disagg.py` with a split) picks the plan
+1. The steady-state model (`cost/infer/dispatch.py`, or `cost/infer/disagg.py` with a split) picks the plan
    for the run's most requests in flight, capped at what the KV cache holds.
-2. That plan's step-time curves (`cost/infer_curve.py`) give each prefill and decode iteration.
+2. That plan's step-time curves (`cost/infer/curve.py`) give each prefill and decode iteration.
 3. A client sends the workload's requests; a mixed pool (or a prefill and a decode pool) batches
    them iteration by iteration (`serve/engine.py`), and the finished requests are summarised as a
    benchmark client prints them (`serve/result.py`).
@@ -20,13 +20,13 @@ from typing import Any
 
 from wafersim.catalog.schema import Stack
 from wafersim.catalog.system import System
-from wafersim.cost.economics import economics
-from wafersim.cost.infer import serve, wafer_system
-from wafersim.cost.infer_common import SelfDraft, Serving
-from wafersim.cost.infer_curve import Curve, curve_of, pool_curves
-from wafersim.cost.infer_disagg import Split, disaggregated_serve
-from wafersim.cost.infer_result import InferResult
-from wafersim.cost.infer_wafer import Speculative
+from wafersim.cost.infer.common import SelfDraft, Serving
+from wafersim.cost.infer.curve import Curve, curve_of, pool_curves
+from wafersim.cost.infer.disagg import Split, disaggregated_serve
+from wafersim.cost.infer.dispatch import serve, wafer_system
+from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.wafer import Speculative
+from wafersim.cost.kernels.economics import economics
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client

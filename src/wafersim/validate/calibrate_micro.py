@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from wafersim.catalog import Catalog, Chip, Network, Quantity
 from wafersim.catalog.system import resolve
 from wafersim.catalog.variants import FieldPath, efficiencies, with_quantities
-from wafersim.cost.collectives import tiers_for
+from wafersim.cost.kernels.collectives import tiers_for
 from wafersim.errors import ConfigError, SimError, one_line
 from wafersim.validate import micro
 from wafersim.validate.fitting import COMMAND, MICRO_SOURCE, Fitted, Skipped, bisect, rows_text, spread

@@ -8,7 +8,7 @@ model predicts time t1 (or rate r1), and the row's value is t1 / measured (or me
 inverted). The chip takes the median over its calibration rows, which must come from at least
 two different runs; every other row of that chip checks the fit. A chip without such rows that
 shares its die and serving stack with a fitted chip (`SAME_DIE`) takes that chip's value, and its
-own rows check the transfer; other chips use the default in `cost/infer_hbm.py` (the median
+own rows check the transfer; other chips use the default in `cost/infer/hbm.py` (the median
 over the fitted chips).
 """
 

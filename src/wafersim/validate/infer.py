@@ -23,7 +23,7 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   `MTP_ACCEPTANCE`.
 - The optional `disaggregate` column gives a prefill/decode-disaggregated run's pools as
   `PREFILL:DECODE` devices (they add up to `count`); `batch` is then the decode pool's requests
-  in flight and TPOT is the decode pool's (`cost/infer_disagg.py`).
+  in flight and TPOT is the decode pool's (`cost/infer/disagg.py`).
 - The optional `requests` column gives the number of prompts a finite benchmark run sent
   (`bench_serving --num-prompts`), all at once with `batch` as the client's concurrency cap
   (`--max-concurrency`). Such a row is replayed by the event-driven serving simulator
@@ -46,15 +46,15 @@ from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
 from wafersim.catalog.system import System, resolve
-from wafersim.cost.infer import serve
-from wafersim.cost.infer_common import (
+from wafersim.cost.infer.common import (
     DEFAULT_ACCEPTANCE,
     SelfDraft,
     Serving,
     speculative_tokens_per_step,
 )
-from wafersim.cost.infer_disagg import Split, disaggregated_serve, split_for
-from wafersim.cost.infer_result import InferResult
+from wafersim.cost.infer.disagg import Split, disaggregated_serve, split_for
+from wafersim.cost.infer.dispatch import serve
+from wafersim.cost.infer.result import InferResult
 from wafersim.errors import ConfigError
 from wafersim.models import ModelSpec, load_model
 from wafersim.serve.result import ServeResult

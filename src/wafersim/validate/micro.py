@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
-from wafersim.cost.collectives import bus_bandwidth_Bps, hierarchical_allreduce_s, tiers_for
-from wafersim.cost.gemm import device_of, gemm_time_s
+from wafersim.cost.kernels.collectives import bus_bandwidth_Bps, hierarchical_allreduce_s, tiers_for
+from wafersim.cost.kernels.gemm import device_of, gemm_time_s
 from wafersim.errors import ConfigError
 from wafersim.validate.records import Record
 

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from wafersim.errors import ConfigError
-from wafersim.plan.plan import Constraints
+from wafersim.plan.train import Constraints
 
 REQUIRED = ("id", "kind", "system", "metric", "value", "source")
 

@@ -10,8 +10,8 @@ failures, restarts and checkpoints (`PRODUCTION_GOODPUT`); MLPerf times and step
 from __future__ import annotations
 
 from wafersim.catalog import Catalog
-from wafersim.cost.result import TrainResult
-from wafersim.cost.training import default_seq_len, train
+from wafersim.cost.train.dispatch import default_seq_len, train
+from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.validate.records import Record

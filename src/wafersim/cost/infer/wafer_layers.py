@@ -3,7 +3,7 @@
 Every weight matrix sits on its own rectangle of processing elements (PEs), its share of the
 wafers' PEs proportional to its bytes (so all PEs hold weights and work on every token). A
 matrix of shape [out, in] applied to t tokens costs one mesh GEMV with t*out rows
-(`cost/wafer_gemv.py`: operand broadcast down columns, SIMD multiply, reduction hops along rows).
+(`cost/kernels/wafer_gemv.py`: operand broadcast down columns, SIMD multiply, reduction hops along rows).
 MoE layers run the experts a micro-batch touches in parallel, each on its own rectangle.
 Attention reads the layer's KV cache from the SRAM of the layer's PEs (bandwidth per PE from the
 catalog) and reduces the softmax across the layer's rectangle. Norms are one row/column
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from wafersim.catalog.schema import Chip
-from wafersim.cost.infer_common import expected_experts
-from wafersim.cost.wafer_gemv import Mesh, gemv_time_s, mesh_of
+from wafersim.cost.infer.common import expected_experts
+from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_time_s, mesh_of
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from wafersim.cost.cluster_comm import GroupCollectives
+from wafersim.cost.train.comm import GroupCollectives
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.plan import PlanSpace
+from wafersim.plan.train import PlanSpace
 
 Array = npt.NDArray[np.float64]
 COMM_SM_SHARE = 20 / 132  # DeepSeek-V3 Sec. 3.2.2: 20 of the H800's 132 SMs run dispatch/combine

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from wafersim.catalog import Catalog, MemoryService, load_catalog
 from wafersim.catalog.system import System, resolve
-from wafersim.cost.cluster_train import train_cluster
-from wafersim.cost.lora import lora_rank
-from wafersim.cost.result import TrainResult
-from wafersim.cost.wafer_train import Workload, train_wafer
+from wafersim.cost.train.cluster import train_cluster
+from wafersim.cost.train.lora import lora_rank
+from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.wafer import Workload, train_wafer
 from wafersim.errors import ConfigError
 from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints

@@ -23,9 +23,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import p2p_s, tiers_for
-from wafersim.cost.economics import economics
-from wafersim.cost.infer import (
+from wafersim.cost.infer.common import SelfDraft, Serving
+from wafersim.cost.infer.dispatch import (
     check_hbm_draft,
     check_request,
     devices_needed,
@@ -34,13 +33,14 @@ from wafersim.cost.infer import (
     hbm_serve,
     search_batches,
 )
-from wafersim.cost.infer_common import SelfDraft, Serving
-from wafersim.cost.infer_hbm import STATIC_BATCH
-from wafersim.cost.infer_plan import enumerate_plans
-from wafersim.cost.infer_result import InferResult
-from wafersim.cost.infer_wafer import Speculative
+from wafersim.cost.infer.hbm import STATIC_BATCH
+from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.wafer import Speculative
+from wafersim.cost.kernels.collectives import p2p_s, tiers_for
+from wafersim.cost.kernels.economics import economics
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer_grid import enumerate_plans
 
 
 @dataclass(frozen=True)

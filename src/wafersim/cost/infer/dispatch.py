@@ -5,7 +5,7 @@ tensor/pipeline/expert parallel plans (`infer_hbm.py`, `infer_plan.py`). `batch`
 of requests in flight on the whole system; HBM plans split it over their replicas. A static
 batch prefills together then decodes together, so total output tokens/s =
 batch x output tokens / (TTFT + output tokens x TPOT). Energy and cost come from
-`cost/economics.py` over that time.
+`cost/kernels/economics.py` over that time.
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost import infer_hbm as hbm
-from wafersim.cost.gemm import Device, device_of
-from wafersim.cost.infer_common import KV_BLOCK_TOKENS, SelfDraft, Serving
-from wafersim.cost.infer_plan import Plans, enumerate_plans
-from wafersim.cost.infer_result import InferResult, assemble
-from wafersim.cost.infer_wafer import (
+from wafersim.cost.infer import hbm
+from wafersim.cost.infer.common import KV_BLOCK_TOKENS, SelfDraft, Serving
+from wafersim.cost.infer.result import InferResult, assemble
+from wafersim.cost.infer.wafer import (
     Speculative,
     WaferFit,
     fit,
@@ -29,8 +27,10 @@ from wafersim.cost.infer_wafer import (
     wafer_points,
     wafers_needed,
 )
+from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer_grid import Plans, enumerate_plans
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
 
@@ -253,7 +253,7 @@ def wafer_system(system: System, wafers: int) -> System:
 
 WAFER_NOTES = (
     "each weight matrix on its own PE rectangle, sized by its bytes; a token's GEMVs run one "
-    "after another (cost/wafer_gemv.py, chain reduction)",
+    "after another (cost/kernels/wafer_gemv.py, chain reduction)",
     "layers averaged; activations (a few vectors per request) not counted in SRAM",
     "hidden vector crosses the node I/O link (12 x 100 GbE) at each wafer boundary",
     "every layer is a pipeline stage; requests in flight fill the pipeline",

@@ -2,7 +2,7 @@
 prefill times for many plans and batches at once (numpy arrays, one entry per point).
 
 Decode reads each device's share of the weights (the experts a micro-batch touches, for MoE) and
-its KV cache once per step: every GEMM is costed by `cost/gemm.py` (calibrated roofline with a
+its KV cache once per step: every GEMM is costed by `cost/kernels/gemm.py` (calibrated roofline with a
 per-kernel cost), so small batches are bound by bytes over achieved HBM bandwidth and large ones
 by FLOPs. Tensor parallel adds two all-reduces of the hidden vector per layer (Megatron-LM,
 Shoeybi et al. 2019) over the system's scale-up tiers; expert parallel two all-to-alls per MoE
@@ -19,13 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
-from wafersim.cost.efficiency import calibrated_fraction
-from wafersim.cost.gemm import Device, gemm_time_s
-from wafersim.cost.infer_common import ACT_BYTES, SelfDraft, Serving, expected_experts
-from wafersim.cost.infer_plan import Plans
+from wafersim.cost.infer.common import ACT_BYTES, SelfDraft, Serving, expected_experts
+from wafersim.cost.kernels.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
+from wafersim.cost.kernels.efficiency import calibrated_fraction
+from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
+from wafersim.plan.infer_grid import Plans
 
 # assumption: share of HBM for weights + KV cache (vLLM gpu_memory_utilization default; range 0.85-0.95)
 HBM_USABLE_FRACTION = 0.9

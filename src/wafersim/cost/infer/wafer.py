@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import Link, p2p_s
-from wafersim.cost.infer_common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
-from wafersim.cost.infer_wafer_layers import LayerModel, pe_rates, wafer_weight_bytes
+from wafersim.cost.infer.common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
+from wafersim.cost.infer.wafer_layers import LayerModel, pe_rates, wafer_weight_bytes
+from wafersim.cost.kernels.collectives import Link, p2p_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 

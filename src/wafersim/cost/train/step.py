@@ -16,22 +16,22 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.system import System
-from wafersim.cost.cluster_comm import GroupCollectives
-from wafersim.cost.cluster_memory import (
+from wafersim.cost.kernels.efficiency import calibrated_fraction
+from wafersim.cost.kernels.gemm import Device, device_of, gemm_time_s
+from wafersim.cost.train.comm import GroupCollectives
+from wafersim.cost.train.lora import FROZEN_BACKWARD, TRAINED_BACKWARD, adapter_params, adapter_time_s
+from wafersim.cost.train.memory import (
     LOGIT_BYTES,
     activation_bytes,
     params_per_device,
     stage_share,
     state_bytes,
 )
-from wafersim.cost.efficiency import calibrated_fraction
-from wafersim.cost.gemm import Device, device_of, gemm_time_s
-from wafersim.cost.lora import FROZEN_BACKWARD, TRAINED_BACKWARD, adapter_params, adapter_time_s
-from wafersim.cost.moe_comm import all_to_all_s, overlapped
+from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
-from wafersim.plan.plan import PlanSpace
+from wafersim.plan.train import PlanSpace
 
 Array = npt.NDArray[np.float64]
 MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation

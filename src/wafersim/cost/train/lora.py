@@ -16,7 +16,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from wafersim.cost.gemm import Device, gemm_time_s
+from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
 from wafersim.ops.graph import Graph

@@ -14,15 +14,15 @@ from dataclasses import replace
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.cluster_step import StepModel
-from wafersim.cost.economics import economics
-from wafersim.cost.lora import lora_flops_per_token
-from wafersim.cost.result import TrainResult
-from wafersim.cost.wafer_train import Workload
+from wafersim.cost.kernels.economics import economics
+from wafersim.cost.train.lora import lora_flops_per_token
+from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.step import StepModel
+from wafersim.cost.train.wafer import Workload
 from wafersim.errors import InfeasiblePlan
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.enumerate import enumerate_plans
-from wafersim.plan.plan import Constraints, PlanSpace
+from wafersim.plan.train import Constraints, PlanSpace
+from wafersim.plan.train_grid import enumerate_plans
 from wafersim.units import fmt_bytes
 
 TOP = 5

@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import Link, tree_broadcast_s, tree_reduce_s
-from wafersim.cost.economics import economics
-from wafersim.cost.result import TrainResult
+from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
+from wafersim.cost.kernels.economics import economics
+from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Graph, lower

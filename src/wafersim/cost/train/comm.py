@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.system import System
-from wafersim.cost.collectives import (
+from wafersim.cost.kernels.collectives import (
     Link,
     all_gather_s,
     all_to_all_s,

@@ -21,7 +21,7 @@ import numpy as np
 
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE, ModelSpec
-from wafersim.plan.plan import SCHEDULES, Constraints, PlanSpace
+from wafersim.plan.train import SCHEDULES, Constraints, PlanSpace
 
 MAX_MICRO_BATCH = 16  # search grid: larger micro-batches rarely help and never fit big models
 MAX_CP = 32

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wafersim.catalog.system import System
-from wafersim.cost.economics import economics
-from wafersim.cost.infer_common import Serving
+from wafersim.cost.infer.common import Serving
+from wafersim.cost.kernels.economics import economics
 from wafersim.models.spec import ModelSpec
 
 

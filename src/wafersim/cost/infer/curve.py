@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.infer import grid_of, hbm_points
-from wafersim.cost.infer_common import SelfDraft, Serving
-from wafersim.cost.infer_plan import Plans
-from wafersim.cost.infer_wafer import Speculative, fit, wafer_points
+from wafersim.cost.infer.common import SelfDraft, Serving
+from wafersim.cost.infer.dispatch import grid_of, hbm_points
+from wafersim.cost.infer.wafer import Speculative, fit, wafer_points
 from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer_grid import Plans
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.memory import activation_bytes_per_token, training_state
-from wafersim.plan.plan import PlanSpace
+from wafersim.plan.train import PlanSpace
 
 Array = npt.NDArray[np.float64]
 LOGIT_BYTES = 6.0  # bf16 logits plus their fp32 copy for the loss (Megatron cross-entropy)
