@@ -1,10 +1,13 @@
 """One exception family for everything a user can get wrong.
 
 `SimError` is the root; the CLI turns any `SimError` into a one-line ``error: ...`` and exit code 2.
-Messages name the offending value and say how to fix it.
+Messages name the offending value and say how to fix it. A `ParameterError` also carries the
+parameter's name, its value and what is allowed, so each front end spells parameters its own way.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 
 class SimError(Exception):
@@ -30,3 +33,49 @@ class ValidationError(SimError):
 def one_line(text: str) -> str:
     """Collapse whitespace so a message always prints on one line."""
     return " ".join(str(text).split())
+
+
+class ParameterError(ConfigError):
+    """A value given for a named parameter is outside what is allowed.
+
+    `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, ``--tp 3``
+    on the command line) or ``{name.flag}`` (the name alone); the values of parameters other than
+    `parameter` come as keywords. The library renders Python names; the CLI renders its flags.
+    """
+
+    def __init__(self, parameter: str, value: object, message: str, *,
+                 allowed: str | None = None, **values: object) -> None:
+        self.parameter, self.value, self.allowed = parameter, value, allowed
+        self.message, self.values = message, {parameter: value} | values
+        super().__init__(self.render(python_name))
+
+    def render(self, name_of: Callable[[str], str], joiner: str = "=") -> str:
+        """The message with every parameter spelled by `name_of` (and its value after `joiner`)."""
+        refs = {k: _Ref(name_of(k), joiner, v) for k, v in self.values.items()}
+        return one_line(self.message.format_map(_Refs(refs, name_of, joiner)))
+
+
+def python_name(parameter: str) -> str:
+    """How the library spells a parameter: its keyword argument name."""
+    return parameter
+
+
+class _Ref:
+    """A parameter inside a message: ``{tp}`` -> name and value, ``{tp.flag}`` -> name alone."""
+
+    def __init__(self, name: str, joiner: str, value: object = None) -> None:
+        self.flag, self._joiner, self._value = name, joiner, value
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.flag}{self._joiner}{format(self._value, spec)}"
+
+
+class _Refs(dict[str, _Ref]):
+    """Parameters a message names without a value are spelled by name alone."""
+
+    def __init__(self, refs: dict[str, _Ref], name_of: Callable[[str], str], joiner: str) -> None:
+        super().__init__(refs)
+        self._name_of, self._joiner = name_of, joiner
+
+    def __missing__(self, key: str) -> _Ref:
+        return _Ref(self._name_of(key), self._joiner, "?")

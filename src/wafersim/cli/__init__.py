@@ -21,7 +21,8 @@ from wafersim.cli import systems as systems_cmd
 from wafersim.cli import train as train_cmd
 from wafersim.cli import validate as validate_cmd
 from wafersim.cli.common import state
-from wafersim.errors import SimError, one_line
+from wafersim.cli.flags import flag_for
+from wafersim.errors import ParameterError, SimError, one_line
 
 app = typer.Typer(
     name="wafersim", no_args_is_help=True, add_completion=False,
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         result = app(args=argv, prog_name="wafersim", standalone_mode=False)
+    except ParameterError as exc:
+        return _fail(exc.render(flag_for, " "))
     except SimError as exc:
         return _fail(str(exc))
     except typer.Abort:

@@ -1,0 +1,18 @@
+"""Library parameter names -> the command-line flags that set them.
+
+The library names parameters by their keyword arguments (`tpot_slo_s`); errors the CLI prints
+name the flag the user typed (`--tpot-slo`). A parameter not listed here is spelled
+``--`` + its name with dashes.
+"""
+
+from __future__ import annotations
+
+FLAGS = {
+    "tpot_slo_s": "--tpot-slo",
+    "rate_per_s": "--rate",
+}
+
+
+def flag_for(parameter: str) -> str:
+    """The flag of a library parameter: FLAGS, else ``--name-with-dashes``."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
