@@ -19,7 +19,8 @@ from wafersim.catalog import load_catalog
 from wafersim.catalog.loader import _load
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer.common import Serving
-from wafersim.cost.infer.dispatch import hbm_points
+from wafersim.cost.infer.hbm_points import hbm_points
+from wafersim.cost.infer.scenario import Scenario
 from wafersim.cost.infer.wafer import fit, wafer_points
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
@@ -41,7 +42,8 @@ def hbm_rate(catalog, model: str, system: str, batches: int) -> float:
     plans = enumerate_plans(spec, target)
     index = np.repeat(np.arange(len(plans)), batches)
     grid, b = plans.take(index), np.tile(np.arange(1, batches + 1), len(plans))
-    rate = per_second(lambda: hbm_points(spec, target, serving, grid, b), len(b))
+    sc = Scenario(spec, target, serving)
+    rate = per_second(lambda: hbm_points(sc, grid, b), len(b))
     print(f"HBM points ({model} on {system}, {len(plans)} plans x {batches} batches): "
           f"{rate:,.0f} per s")
     return rate
@@ -63,8 +65,8 @@ def search_times() -> None:
     first = time.perf_counter() - start
     again = per_second(lambda: wafersim.infer("llama-3.1-70b", "dgx-h100", max_throughput=True), 1)
     print(f"--max-throughput llama-3.1-70b on dgx-h100: {first:.3f} s first call (catalog load "
-          f"included), {1 / again * 1e3:.1f} ms warm; batch {r.batch}, plan tp={r.plan['tp']} "
-          f"pp={r.plan['pp']} x{r.plan['replicas']}, {r.throughput_tokens_per_s:,.0f} tok/s")
+          f"included), {1 / again * 1e3:.1f} ms warm; batch {r.batch}, plan tp={r.plan.degrees.tp} "
+          f"pp={r.plan.degrees.pp} x{r.plan.degrees.replicas}, {r.throughput_tokens_per_s:,.0f} tok/s")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "wafersim", "infer", "--model", "llama-3.1-70b",
                     "--system", "dgx-h100", "--max-throughput", "--json"], check=True,

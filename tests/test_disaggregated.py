@@ -4,10 +4,13 @@ import pytest
 
 import wafersim
 from wafersim.catalog.system import resolve
+from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
-from wafersim.cost.infer.disagg import Split, disaggregated_serve, prefill_point
+from wafersim.cost.infer.disagg import prefill_point
+from wafersim.cost.infer.scenario import Scenario
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
+from wafersim.plan.infer import Split
 
 
 @pytest.fixture(scope="module")
@@ -17,22 +20,22 @@ def llama8b():
 
 def _serve(catalog, model, split, batch, **kw):
     system = resolve(catalog, "h100-sxm")
-    return disaggregated_serve(model, system, Serving(1024, 256), Split.parse(split), [batch], **kw)[0]
+    return serve(Scenario.of(model, system, Serving(1024, 256), disaggregate=split), [batch])[0]
 
 
 def test_decode_bound_system_serves_the_decode_pool_rate(catalog, llama8b):
     r = _serve(catalog, llama8b, "2:2", 64)
     decode = wafersim.infer(llama8b, "h100-sxm", batch=64, count=2, input_tokens=1024,
                             output_tokens=256, decode_only=True, catalog=catalog)
-    assert r.devices == 4 and r.plan["kind"] == "disaggregated"
+    assert r.devices == 4 and r.plan.kind == "disaggregated"
     assert r.tpot_s == pytest.approx(decode.tpot_s)
     assert r.throughput_tokens_per_s == pytest.approx(64 / decode.tpot_s)
-    assert r.plan["prefill"]["prompts_per_s"] >= 64 / (256 * decode.tpot_s)
+    assert r.plan.prefill.prompts_per_s >= 64 / (256 * decode.tpot_s)
 
 
 def test_prefill_bound_system_runs_the_rate_its_prefill_pool_feeds(catalog, llama8b):
     r = _serve(catalog, llama8b, "1:7", 1024)
-    rate = r.plan["prefill"]["prompts_per_s"]
+    rate = r.plan.prefill.prompts_per_s
     assert r.throughput_tokens_per_s == pytest.approx(rate * 256)
     assert r.batch < 1024  # the decode pool holds only the requests the prefill pool feeds
     assert r.batch / (256 * r.tpot_s) <= rate * (1 + 1e-9)
@@ -46,10 +49,9 @@ def test_breakdowns_add_up_and_ttft_counts_the_kv_transfer(catalog, llama8b):
 
 
 def test_prefill_point_keeps_up_with_the_lowest_ttft(catalog, llama8b):
-    system = resolve(catalog, "h100-sxm").with_chips(2)
-    slow = prefill_point(llama8b, system, Serving(1024, 256), {}, demand=0.1)
-    fast = prefill_point(llama8b, system, Serving(1024, 256), {}, demand=1e9)
-    assert slow.rate >= 0.1 and fast.rate >= slow.rate
+    pool = Scenario.of(llama8b, resolve(catalog, "h100-sxm"), Serving(1024, 256), count=2)
+    slow, fast = prefill_point(pool, demand=0.1), prefill_point(pool, demand=1e9)
+    assert slow.plan.prompts_per_s >= 0.1 and fast.plan.prompts_per_s >= slow.plan.prompts_per_s
     assert sum(slow.parts.values()) <= sum(fast.parts.values())
 
 
@@ -57,7 +59,7 @@ def test_more_decode_devices_lower_tpot_at_the_same_batch(catalog):
     model = load_model("deepseek-v3")
     system = resolve(catalog, "ascend-910c")
     serving = Serving(3500, 1500, "int8", "int8")
-    small, large = (disaggregated_serve(model, system, serving, Split(16, d), [832])[0]
+    small, large = (serve(Scenario.of(model, system, serving, disaggregate=Split(16, d)), [832])[0]
                     for d in (16, 32))
     assert large.tpot_s < small.tpot_s
 

@@ -40,12 +40,12 @@ def test_fewer_weight_bits_decode_faster(catalog):
 
 
 def test_tp_must_divide_heads(catalog):
-    with pytest.raises(ConfigError, match="--tp 3"):
+    with pytest.raises(ConfigError, match="tp=3"):
         wafersim.infer("llama-3.1-8b", "dgx-h100", tp=3, catalog=catalog)
 
 
 def test_ep_on_dense_model_is_refused(catalog):
-    with pytest.raises(ConfigError, match="--ep 2"):
+    with pytest.raises(ConfigError, match="ep=2"):
         wafersim.infer("llama-3.1-8b", "dgx-h100", ep=2, catalog=catalog)
 
 
@@ -73,7 +73,7 @@ def test_attention_flops_count_every_layer(catalog):
     """Prefill attention and compute-bound MLA decode attention: all layers' score FLOPs."""
     from wafersim.catalog.system import resolve
     from wafersim.cost.infer.common import Serving
-    from wafersim.cost.infer.dispatch import hbm_device
+    from wafersim.cost.infer.hbm_points import hbm_device
     from wafersim.models import load_model
 
     device = hbm_device(resolve(catalog, "h100-sxm"), Serving())

@@ -14,7 +14,7 @@ from wafersim.models import load_model
                                                ("llama-3.1-405b", 23)])
 def test_fewest_wafers_that_hold_the_model(catalog, model, wafers):
     r = wafersim.infer(model, "cs-3", catalog=catalog)
-    assert r.devices == wafers and r.plan["wafers"] == wafers
+    assert r.devices == wafers and r.plan.wafers == wafers
 
 
 def test_one_wafer_fewer_does_not_hold_it(catalog):
@@ -35,7 +35,7 @@ def test_requests_in_flight_fill_the_pipeline(catalog):
 
 def test_several_copies_share_a_wafer(catalog):
     r = wafersim.infer("llama-3.1-8b", "cs-3", catalog=catalog)
-    assert r.plan["copies_per_wafer"] >= 2
+    assert r.plan.copies_per_wafer >= 2
 
 
 def test_breakdowns_add_up(catalog):
@@ -53,7 +53,7 @@ def test_speculative_decoding_pays_for_verified_tokens(catalog):
     poor = wafersim.infer("llama-3.1-405b", "cs-3", count=24, draft="llama-3.1-8b",
                           acceptance=0.6, catalog=catalog)
     assert good.user_tokens_per_s > plain.user_tokens_per_s > poor.user_tokens_per_s
-    assert good.plan["speculative"]["tokens_per_step"] == pytest.approx((1 - 0.95**5) / 0.05)
+    assert good.plan.speculation.tokens_per_step == pytest.approx((1 - 0.95**5) / 0.05)
     assert good.decode_breakdown["draft_model"] > 0
 
 

@@ -64,7 +64,7 @@ def test_a_concurrency_beyond_the_kv_cache_runs_at_its_capacity(catalog):
 
 
 def test_bad_prefill_budget_is_a_one_line_error(catalog):
-    with pytest.raises(ConfigError, match="--prefill-tokens 0"):
+    with pytest.raises(ConfigError, match="prefill_tokens=0"):
         _run(catalog, prefill_tokens=0)
 
 

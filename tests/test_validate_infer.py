@@ -44,7 +44,7 @@ def test_decode_pool_is_requests_over_tpot(catalog):
 
 def test_batch_is_per_replica_when_the_row_gives_dp(catalog):
     result = infer.run(row(tp=2, dp=4, batch=16, input_tokens=512, output_tokens=128), catalog)
-    assert result.batch == 64 and result.plan["replicas"] == 4 and result.plan["pp"] == 1
+    assert result.batch == 64 and result.plan.degrees.replicas == 4 and result.plan.degrees.pp == 1
     assert infer.run(row(tp=8, batch=16, input_tokens=512, output_tokens=128), catalog).batch == 16
 
 

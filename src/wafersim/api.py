@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
+from wafersim.cost.backends import serve, serving_backend
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
-from wafersim.cost.infer.disagg import Split, disaggregated_serve, split_for
-from wafersim.cost.infer.dispatch import devices_needed, serve
 from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.scenario import Scenario
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.train.dispatch import train
-from wafersim.errors import ConfigError, InfeasiblePlan, SimError, one_line
+from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError, SimError, one_line
 from wafersim.models import ModelSpec, load_model
+from wafersim.plan.infer import InferConstraints, Split
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.workload import Workload
@@ -47,18 +47,17 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     InfeasiblePlan when the model does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
-    spec = _model(model)
+    if disaggregate is not None and decode_only:
+        raise ParameterError("decode_only", True, "{decode_only.flag} and {disaggregate}: a "
+                             "disaggregated system already has its decode pool; drop "
+                             "{decode_only.flag}", allowed="False with disaggregate",
+                             disaggregate=disaggregate)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only,
                       None if stack is None else cat.stack(stack))
-    target = resolve(cat, system)
-    speculative = _speculative(draft, acceptance, lookahead)
-    plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
-    if disaggregate is not None:
-        split = _split(disaggregate, count, decode_only)
-        return disaggregated_serve(spec, target, serving, split, [batch], plan, speculative,
-                                   tpot_slo_s, search=max_throughput)[0]
-    return serve(spec, target, serving, [batch], plan, count, speculative, tpot_slo_s,
-                 search=max_throughput)[0]
+    sc = Scenario.of(_model(model), resolve(cat, system), serving, count,
+                     InferConstraints(tp, pp, ep, attention_dp),
+                     _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate)
+    return serve(sc, [batch], search=max_throughput)[0]
 
 
 def _speculative(draft: str | ModelSpec | None, acceptance: float,
@@ -91,19 +90,12 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
     cat = catalog or load_catalog()
     workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
                         range_ratio, seed)
-    split = None if disaggregate is None else _split(disaggregate, count, False)
-    plan = {"tp": tp, "pp": pp, "ep": ep, "attention_dp": attention_dp}
-    return simulate(_model(model), resolve(cat, system), workload, precision, kv_precision, plan,
-                    count, _speculative(draft, acceptance, lookahead), split, prefill_tokens,
-                    None if stack is None else cat.stack(stack))
-
-
-def _split(disaggregate: str | Split, count: int | None, decode_only: bool) -> Split:
-    split = split_for(disaggregate, count)
-    if decode_only:
-        raise ConfigError(f"--decode-only and --disaggregate {split}: a disaggregated system "
-                          "already has its decode pool; drop --decode-only")
-    return split
+    serving = Serving(*workload.mean_tokens(), precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    sc = Scenario.of(_model(model), resolve(cat, system), serving, count,
+                     InferConstraints(tp, pp, ep, attention_dp),
+                     _speculative(draft, acceptance, lookahead), disaggregate=disaggregate)
+    return simulate(sc, workload, prefill_tokens)
 
 
 COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")
@@ -125,15 +117,8 @@ def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, An
 
 def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
     """None when the system as catalogued holds the model, else whole nodes that hold it."""
-    target = resolve(cat, system)
-    if target.chip.device_class == "wafer":
-        return None
-    serving = Serving()
-    need = devices_needed(spec, target, serving)
-    if need <= target.chips:
-        return None
-    per_node = target.chips_per_node
-    return max(target.chips, math.ceil(need / per_node) * per_node)
+    sc = Scenario.of(spec, resolve(cat, system))
+    return serving_backend(sc.system).fitting_count(sc)
 
 
 def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float = 1e12,

@@ -35,8 +35,8 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-class ParameterError(ConfigError):
-    """A value given for a named parameter is outside what is allowed.
+class NamesParameters(SimError):
+    """An error whose message names parameters, so each front end can spell them its own way.
 
     `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, ``--tp 3``
     on the command line) or ``{name.flag}`` (the name alone); the values of parameters other than
@@ -53,6 +53,14 @@ class ParameterError(ConfigError):
         """The message with every parameter spelled by `name_of` (and its value after `joiner`)."""
         refs = {k: _Ref(name_of(k), joiner, v) for k, v in self.values.items()}
         return one_line(self.message.format_map(_Refs(refs, name_of, joiner)))
+
+
+class ParameterError(NamesParameters, ConfigError):
+    """A value given for a named parameter is outside what is allowed."""
+
+
+class DoesNotFit(NamesParameters, InfeasiblePlan):
+    """A plan cannot run with the value given for a named parameter (memory, degrees, SLO)."""
 
 
 def python_name(parameter: str) -> str:

@@ -153,7 +153,7 @@ def _print_one(r: InferResult) -> None:
             if value:
                 t.add_row(key, fmt_time(value), f"{value / total:.1%}")
         out.print(t)
-    print_plan(r.plan, r.assumptions)
+    print_plan(r.plan.to_json(), r.assumptions)
 
 
 def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> None:
@@ -164,8 +164,9 @@ def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> No
     for r in results:
         if isinstance(r, str):
             continue
-        plan = ", ".join(f"{k}={r.plan[k]}" for k in ("tp", "pp", "ep", "replicas", "wafers")
-                         if k in r.plan)
+        view = r.plan.to_json()
+        plan = ", ".join(f"{k}={view[k]}" for k in ("tp", "pp", "ep", "replicas", "wafers")
+                         if k in view)
         table.add_row(str(r.batch), fmt_time(r.ttft_s), fmt_time(r.tpot_s),
                       f"{r.user_tokens_per_s:,.1f}", f"{r.throughput_tokens_per_s:,.0f}",
                       str(r.devices), plan, f"{r.energy_per_token_J:.3g}",

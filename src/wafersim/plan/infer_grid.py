@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer import Degrees
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,10 @@ class Plans:
     def take(self, index) -> Plans:  # type: ignore[no-untyped-def]
         return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index], self.ad[index])
 
-    def describe(self, i: int) -> dict[str, int]:
-        out = {"tp": int(self.tp[i]), "pp": int(self.pp[i]), "ep": int(self.ep[i]),
-               "replicas": int(self.dp[i])}
-        return out | ({"attention_dp": int(self.ad[i])} if self.ad[i] > 1 else {})
+    def degrees(self, i: int) -> Degrees:
+        """Plan number `i` as typed degrees."""
+        return Degrees(int(self.tp[i]), int(self.pp[i]), int(self.ep[i]), int(self.dp[i]),
+                       int(self.ad[i]))
 
 
 def scale_up_devices(system: System) -> int:
@@ -75,32 +76,40 @@ def check_degrees(model: ModelSpec, tp: int | None, pp: int | None, ep: int | No
         _check_pp(model, pp)
         return
     if tp is not None and (tp < 1 or not tp_ok(model, tp)):
-        raise ConfigError(f"--tp {tp} must divide {model.id}'s {model.n_heads} attention heads and "
-                          f"divide or be a multiple of its {model.n_kv_heads} KV heads; try one of "
-                          + ", ".join(str(d) for d in _divisors(model.n_heads) if tp_ok(model, d)))
+        ok = ", ".join(str(d) for d in _divisors(model.n_heads) if tp_ok(model, d))
+        raise ParameterError("tp", tp, f"{{tp}} must divide {model.id}'s {model.n_heads} attention "
+                             f"heads and divide or be a multiple of its {model.n_kv_heads} KV heads; "
+                             f"try one of {ok}", allowed=f"one of {ok}")
     _check_pp(model, pp)
     if ep is not None and (ep < 1 or (ep > 1 and (not model.is_moe or model.n_experts % ep))):
         what = f"its {model.n_experts} experts" if model.is_moe else "experts (it is dense; use 1)"
-        raise ConfigError(f"--ep {ep} must divide {model.id}'s {what}")
+        raise ParameterError("ep", ep, f"{{ep}} must divide {model.id}'s {what}",
+                             allowed="a divisor of the experts" if model.is_moe else "1")
     if ep is not None and tp is not None and tp % ep:
-        raise ConfigError(f"--ep {ep} must divide --tp {tp}: experts spread over a tensor group")
+        raise ParameterError("ep", ep, "{ep} must divide {tp}: experts spread over a tensor group",
+                             allowed=f"a divisor of {tp}", tp=tp)
 
 
 def _check_pp(model: ModelSpec, pp: int | None) -> None:
     if pp is not None and (pp < 1 or model.n_layers % pp):
-        raise ConfigError(f"--pp {pp} must divide {model.id}'s {model.n_layers} layers")
+        raise ParameterError("pp", pp, f"{{pp}} must divide {model.id}'s {model.n_layers} layers",
+                             allowed=f"a divisor of {model.n_layers}")
 
 
 def _check_attention_dp(model: ModelSpec, tp: int | None, ep: int | None, ad: int) -> None:
     if not model.is_moe:
-        raise ConfigError(f"--attention-dp {ad} applies to MoE models; {model.id} is dense: run "
-                          "replicas instead (drop --attention-dp)")
+        raise ParameterError("attention_dp", ad, f"{{attention_dp}} applies to MoE models; "
+                             f"{model.id} is dense: run replicas instead (drop {{attention_dp.flag}})",
+                             allowed="None or 1 for dense models")
     if tp is not None and (tp % ad or not tp_ok(model, tp // ad)):
-        raise ConfigError(f"--attention-dp {ad} must divide --tp {tp} into attention groups whose "
-                          f"size divides {model.id}'s {model.n_heads} heads")
+        raise ParameterError("attention_dp", ad, "{attention_dp} must divide {tp} into attention "
+                             f"groups whose size divides {model.id}'s {model.n_heads} heads",
+                             allowed=f"a divisor of {tp}", tp=tp)
     if ep is not None and tp is not None and ep != min(tp, model.n_experts):
-        raise ConfigError(f"--ep {ep}: with --attention-dp the experts spread over the whole tensor "
-                          f"group; use --ep {min(tp, model.n_experts)} (or drop --ep)")
+        e = min(tp, model.n_experts)
+        raise ParameterError("ep", ep, f"{{ep}}: with {{attention_dp.flag}} the experts spread over "
+                             f"the whole tensor group; use {{ep.flag}} {e} (or drop {{ep.flag}})",
+                             allowed=f"{e} or None")
 
 
 def _tensor_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps: list[int],
@@ -143,7 +152,8 @@ def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
     if model.is_moe and (ad is None or ad > 1):
         rows += _attention_dp_rows(model, n, group, tp, pps, ep, ad)
     if not rows:
-        raise ConfigError(f"no plan with tp={tp or 'any'}, pp={pp or 'any'}, ep={ep or 'any'} fits "
-                          f"{system.id}'s {n} devices; lower the degrees or raise --count")
+        raise ParameterError("count", n, f"no plan with tp={tp or 'any'}, pp={pp or 'any'}, "
+                             f"ep={ep or 'any'} fits {system.id}'s {n} devices; lower the degrees "
+                             "or raise {count.flag}", allowed=f"> {n}")
     a = np.array(rows, dtype=np.int64)
     return Plans(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])

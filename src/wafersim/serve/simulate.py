@@ -1,8 +1,10 @@
 """Simulate a serving benchmark run: layer 1 picks the plan, the event loop plays the requests.
 
-1. The steady-state model (`cost/infer/dispatch.py`, or `cost/infer/disagg.py` with a split) picks the plan
-   for the run's most requests in flight, capped at what the KV cache holds.
-2. That plan's step-time curves (`cost/infer/curve.py`) give each prefill and decode iteration.
+1. The steady-state model (`cost/backends.py`: the scenario's backend, or two pools with a
+   split) picks the typed plan for the run's most requests in flight, capped at what the KV
+   cache holds.
+2. That plan's step-time curves (`Curve`, from the same backend) give each prefill and decode
+   iteration.
 3. A client sends the workload's requests; a mixed pool (or a prefill and a decode pool) batches
    them iteration by iteration (`serve/engine.py`), and the finished requests are summarised as a
    benchmark client prints them (`serve/result.py`).
@@ -15,19 +17,15 @@ drains, and arrival processes below saturation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
-from wafersim.catalog.schema import Stack
 from wafersim.catalog.system import System
-from wafersim.cost.infer.common import SelfDraft, Serving
-from wafersim.cost.infer.curve import Curve, curve_of, pool_curves
-from wafersim.cost.infer.disagg import Split, disaggregated_serve
-from wafersim.cost.infer.dispatch import serve, wafer_system
+from wafersim.cost.backends import curves, occupied, serve_at_most
+from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.wafer import Speculative
+from wafersim.cost.infer.scenario import Scenario
 from wafersim.cost.kernels.economics import economics
-from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client
 from wafersim.serve.engine import DecodePool, MixedPool, PrefillPool, Request
@@ -49,54 +47,23 @@ ASSUMPTIONS = (
 )
 
 
-def capped(run: Callable[[int], InferResult], batch: int) -> InferResult:
-    """Layer 1 at `batch` requests in flight, or at the KV cache's capacity when fewer fit."""
-    try:
-        return run(batch)
-    except InfeasiblePlan:
-        if batch == 1:
-            raise
-        cap = run(1).max_batch
-        if not 1 <= cap < batch:
-            raise
-        return run(cap)
-
-
-def simulate(model: ModelSpec, system: System, workload: Workload, precision: str = "bf16",
-             kv_precision: str = "bf16", plan: dict[str, int | None] | None = None,
-             count: int | None = None, spec: Speculative | SelfDraft | None = None,
-             split: Split | None = None,
-             prefill_tokens: int = DEFAULT_PREFILL_TOKENS, stack: Stack | None = None) -> ServeResult:
-    """Play `workload` against `model` served on `system` (disaggregated when `split` is given),
-    with the chip's calibrated serving stack or `stack`."""
+def simulate(sc: Scenario, workload: Workload,
+             prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
+    """Play `workload` against the scenario (its request shape at the workload's mean lengths;
+    disaggregated when it has a split)."""
     if prefill_tokens < 1:
-        raise ConfigError(f"--prefill-tokens {prefill_tokens} must be at least 1 token")
-    serving = Serving(*workload.mean_tokens(), precision, kv_precision, stack=stack)
+        raise ParameterError("prefill_tokens", prefill_tokens, "{prefill_tokens} must be at least "
+                             "1 token", allowed=">= 1")
     # prompts a batch may hold: mean-length prompts of as many tokens as the longest in flight
-    top = workload.in_flight * math.ceil(workload.input_tokens / serving.input_tokens)
-    if split is not None:
-        point = capped(lambda b: disaggregated_serve(model, system, serving, split, [b], plan,
-                                                     spec)[0], workload.in_flight)
-        pre, dec = pool_curves(model, system, serving, point.plan, top, spec)  # type: ignore[arg-type]
-        used = system.with_chips(split.devices)
-    else:
-        point = capped(lambda b: serve(model, system, serving, [b], plan, count, spec)[0],
-                       workload.in_flight)
-        used = _served(system, point, count)
-        pre = dec = curve_of(model, used, serving, point.plan, top, spec)
-    requests, pools = _play(workload, serving, pre, dec, point, prefill_tokens, split is not None)
-    return _result(model, used, point, requests, pools, prefill_tokens)
+    top = workload.in_flight * math.ceil(workload.input_tokens / sc.serving.input_tokens)
+    point = serve_at_most(sc, workload.in_flight)
+    pre, dec = curves(sc, point, top)
+    requests, pools = _play(workload, sc, pre, dec, point, prefill_tokens)
+    return _result(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens)
 
 
-def _served(system: System, point: InferResult, count: int | None) -> System:
-    """The system layer 1 served on."""
-    if point.plan["kind"] == "sram_resident":
-        return wafer_system(system, point.devices)
-    return system if count is None else system.with_chips(count)
-
-
-def _play(workload: Workload, serving: Serving, pre: Curve, dec: Curve, point: InferResult,
-          prefill_tokens: int, disaggregated: bool) -> tuple[list[Request], dict[str, dict[str, float]]]:
+def _play(workload: Workload, sc: Scenario, pre: Curve, dec: Curve, point: InferResult,
+          prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
     loop = EventLoop()
@@ -108,7 +75,8 @@ def _play(workload: Workload, serving: Serving, pre: Curve, dec: Curve, point: I
         client.finished(req)
 
     capacity = max(1, dec.max_batch)
-    if disaggregated:
+    serving = sc.serving
+    if sc.split is not None:
         decode = DecodePool(loop, dec, capacity, finished)
         prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, serving.input_tokens,
                               point.prefill_breakdown["kv_transfer"], decode.submit)
@@ -128,7 +96,7 @@ def _result(model: ModelSpec, used: System, point: InferResult, requests: list[R
     eco = economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
     usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
-    plan: dict[str, Any] = dict(point.plan) | {"prefill_tokens_per_scheduler": prefill_tokens}
+    plan: dict[str, Any] = point.plan.to_json() | {"prefill_tokens_per_scheduler": prefill_tokens}
     steady = {"batch": float(point.batch), "ttft_s": point.ttft_s, "tpot_s": point.tpot_s,
               "throughput_tokens_per_s": point.throughput_tokens_per_s}
     return ServeResult(model=model.id, system=point.system, devices=point.devices,

@@ -45,20 +45,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
-from wafersim.catalog.system import System, resolve
+from wafersim.catalog.system import resolve
+from wafersim.cost.backends import serve, serve_at_most
 from wafersim.cost.infer.common import (
     DEFAULT_ACCEPTANCE,
     SelfDraft,
     Serving,
     speculative_tokens_per_step,
 )
-from wafersim.cost.infer.disagg import Split, disaggregated_serve, split_for
-from wafersim.cost.infer.dispatch import serve
 from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.scenario import Scenario
 from wafersim.errors import ConfigError
-from wafersim.models import ModelSpec, load_model
+from wafersim.models import load_model
+from wafersim.plan.infer import InferConstraints
 from wafersim.serve.result import ServeResult
-from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, capped, simulate
+from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.workload import Workload
 from wafersim.validate.fitting import bisect
 from wafersim.validate.records import Record
@@ -144,27 +145,21 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
                   0.0, 1.0 - 1e-12, steps=60)
 
 
-def split_of(row: Record) -> Split | None:
-    """The prefill:decode device split a row's `disaggregate` column gives, checked against count."""
-    text = row.text("disaggregate")
-    return None if text is None else split_for(text, row.int("count"))
-
-
 def decode_pool(row: Record) -> bool:
     """A throughput row for a disaggregated decode pool: prompt length given, output not."""
     return (row.text("metric") == "throughput_tokens_per_s" and row.int("input_tokens") is not None
             and row.int("output_tokens") is None)
 
 
-def _setup(row: Record, catalog: Catalog) -> tuple[ModelSpec, System, dict[str, int | None]]:
-    """The row's model, system and the plan degrees it fixes."""
-    plan = {"tp": row.int("tp"), "pp": row.int("pp"), "ep": row.int("ep")}
-    if plan["pp"] is None and None not in (plan["tp"], row.int("dp"), row.int("count")):
-        plan["pp"] = max(1, row.int("count") // (plan["tp"] * row.int("dp")))  # type: ignore[operator]
-    system = resolve(catalog, row.text("system") or "")
-    if system.chip.device_class == "wafer":
-        plan = {}
-    return load_model(row.text("model") or ""), system, plan
+def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> Scenario:
+    """The row's model on its system and count, the plan degrees it fixes, its drafting and its
+    prefill:decode split."""
+    tp, pp, dp, count = row.int("tp"), row.int("pp"), row.int("dp"), row.int("count")
+    if pp is None and tp is not None and dp is not None and count is not None:
+        pp = max(1, count // (tp * dp))
+    return Scenario.of(load_model(row.text("model") or ""), resolve(catalog, row.text("system") or ""),
+                       serving, count, InferConstraints(tp, pp, row.int("ep")), speculative_of(row),
+                       disaggregate=row.text("disaggregate"))
 
 
 def _batch(row: Record) -> int | None:
@@ -174,17 +169,17 @@ def _batch(row: Record) -> int | None:
 
 def run(row: Record, catalog: Catalog) -> InferResult:
     """The serving result for the workload `row` describes."""
-    serving = serving_of(row, catalog)
+    sc = scenario_of(row, catalog, serving_of(row, catalog))
     batch = _batch(row)
-    search = batch is None and row.text("metric") == "throughput_tokens_per_s"
-    model, system, plan = _setup(row, catalog)
-    count, spec, split = row.int("count"), speculative_of(row), split_of(row)
-    if split is not None:
-        return disaggregated_serve(model, system, serving, split, [batch or 1], plan, spec,
-                                   search=search)[0]
-    if search:
-        return serve(model, system, serving, [1], plan, count, spec, search=True)[0]
-    return capped(lambda b: serve(model, system, serving, [b], plan, count, spec)[0], batch or 1)
+    if sc.split is not None:
+        return serve(sc, [batch or 1], search=batch is None and _throughput(row))[0]
+    if batch is None and _throughput(row):
+        return serve(sc, [1], search=True)[0]
+    return serve_at_most(sc, batch or 1)
+
+
+def _throughput(row: Record) -> bool:
+    return row.text("metric") == "throughput_tokens_per_s"
 
 
 def replay(row: Record, catalog: Catalog) -> ServeResult:
@@ -195,10 +190,10 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
     ratio = row.float("range_ratio")
     workload = Workload(row.int("requests") or 0, serving.input_tokens, serving.output_tokens,
                         concurrency=_batch(row), range_ratio=1.0 if ratio is None else ratio)
-    model, system, plan = _setup(row, catalog)
-    return simulate(model, system, workload, serving.precision, serving.kv_precision, plan,
-                    row.int("count"), speculative_of(row), split_of(row),
-                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS, serving.stack)
+    mean = Serving(*workload.mean_tokens(), serving.precision, serving.kv_precision,
+                   stack=serving.stack)
+    return simulate(scenario_of(row, catalog, mean), workload,
+                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS)
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time

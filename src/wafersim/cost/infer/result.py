@@ -10,6 +10,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.kernels.economics import economics
 from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer import InferPlan
 
 
 def _check(parts: dict[str, float], total: float, what: str) -> None:
@@ -36,7 +37,7 @@ class InferResult:
     memory_bytes_per_device: float
     energy_per_token_J: float
     usd_per_million_tokens: float | None
-    plan: dict[str, Any]
+    plan: InferPlan
     decode_breakdown: dict[str, float]
     prefill_breakdown: dict[str, float]
     assumptions: tuple[str, ...] = ()
@@ -63,7 +64,7 @@ class InferResult:
             "memory_bytes_per_device": self.memory_bytes_per_device,
             "energy_per_token_J": self.energy_per_token_J,
             "usd_per_million_tokens": self.usd_per_million_tokens,
-            "plan": dict(self.plan), "decode_breakdown": dict(self.decode_breakdown),
+            "plan": self.plan.to_json(), "decode_breakdown": dict(self.decode_breakdown),
             "prefill_breakdown": dict(self.prefill_breakdown), "memory": dict(self.memory),
             "assumptions": list(self.assumptions),
         }
@@ -71,7 +72,7 @@ class InferResult:
 
 def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, devices: int,
              tpot: dict[str, float], ttft: dict[str, float], max_batch: int,
-             memory: dict[str, float], plan: dict, notes: tuple[str, ...]) -> InferResult:
+             memory: dict[str, float], plan: InferPlan, notes: tuple[str, ...]) -> InferResult:
     """Throughput, energy and cost of one point, as a frozen result."""
     tpot_s, ttft_s = sum(tpot.values()), sum(ttft.values())
     out = serving.output_tokens

@@ -1,0 +1,82 @@
+"""The registry: each device class to the backend that serves on it, and the one dispatch.
+
+Adding a device class is one backend module (`cost/infer/backend.py` says what it must do) and
+one line in `SERVING`; nothing else in wafersim asks what kind of device a system has.
+"""
+
+from __future__ import annotations
+
+from wafersim.catalog.system import System
+from wafersim.cost.infer.backend import ServingBackend
+from wafersim.cost.infer.curve import Curve
+from wafersim.cost.infer.disagg import DisaggregatedServing
+from wafersim.cost.infer.hbm_serving import HbmServing
+from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.scenario import Scenario, check_batches
+from wafersim.cost.infer.wafer_serving import WaferServing
+from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError
+from wafersim.plan.infer import DisaggregatedPlan
+
+_HBM, _WAFER = HbmServing(), WaferServing()
+SERVING: dict[str, ServingBackend] = {
+    "gpu": _HBM, "npu": _HBM, "tpu": _HBM, "trainium": _HBM, "rdu": _HBM, "lpu": _HBM,
+    "hpu": _HBM, "cpu": _HBM, "wafer": _WAFER,
+}
+
+
+def serving_backend(system: System) -> ServingBackend:
+    """The backend registered for the system's device class."""
+    backend = SERVING.get(system.chip.device_class)
+    if backend is None:
+        raise ConfigError(f"{system.chip.id}: no serving backend is registered for device class "
+                          f"{system.chip.device_class!r}; known: {', '.join(sorted(SERVING))}")
+    return backend
+
+
+def serve(sc: Scenario, batches: list[int], search: bool = False) -> list[InferResult]:
+    """Serve the scenario: one result per batch, or the best batch with `search`."""
+    check_batches(batches)
+    backend = serving_backend(sc.system)
+    if sc.split is None:
+        backend.check(sc)
+        return backend.serve(sc, batches, search)
+    if not backend.disaggregates:
+        raise ParameterError("disaggregate", sc.split, f"{{disaggregate}}: {sc.system.id} "
+                             f"{backend.how}; prefill/decode pools are modelled on HBM "
+                             "systems (drop it)", allowed="None")
+    assert isinstance(backend, HbmServing)  # the one backend that disaggregates today
+    return DisaggregatedServing(backend).serve(sc, batches, search)
+
+
+def serve_at_most(sc: Scenario, batch: int) -> InferResult:
+    """The scenario at `batch` requests in flight, or at the KV cache's capacity when fewer fit."""
+    try:
+        return serve(sc, [batch])[0]
+    except InfeasiblePlan:
+        if batch == 1:
+            raise
+        cap = serve(sc, [1])[0].max_batch
+        if not 1 <= cap < batch:
+            raise
+        return serve(sc, [cap])[0]
+
+
+def curves(sc: Scenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
+    """(prefill, decode) step-time curves of the plan `result` carries, for 1..`top` requests;
+    one curve twice when prompts and decoding share the devices."""
+    plan = result.plan
+    if isinstance(plan, DisaggregatedPlan):
+        backend = serving_backend(sc.system)
+        assert isinstance(backend, HbmServing)
+        return DisaggregatedServing(backend).pool_curves(sc, plan, top)
+    backend = serving_backend(sc.system)
+    one = backend.curve(sc, plan, top)
+    return one, one
+
+
+def occupied(sc: Scenario, result: InferResult) -> System:
+    """The devices the plan `result` carries runs on."""
+    plan = result.plan
+    if isinstance(plan, DisaggregatedPlan):
+        return sc.system.with_chips(plan.devices)
+    return serving_backend(sc.system).occupied(sc, plan)

@@ -1,0 +1,156 @@
+"""Serving from HBM (GPU, Trainium, Ascend, TPU...): enumerate tensor/pipeline/expert parallel
+plans, cost every (plan, batch) point at once, report the best as an `InferResult`.
+
+Per batch the plan with the most output tokens/s among those whose weights and KV cache fit
+wins; with `search` the best (plan, batch) pair under the TPOT SLO. A static batch prefills
+together then decodes together, so tokens/s = batch x output tokens / (TTFT + output x TPOT).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.catalog.system import System
+from wafersim.cost.infer import hbm
+from wafersim.cost.infer.common import SelfDraft
+from wafersim.cost.infer.curve import Curve
+from wafersim.cost.infer.hbm_points import (
+    Points,
+    devices_needed,
+    grid_of,
+    hbm_device,
+    hbm_points,
+    search_batches,
+)
+from wafersim.cost.infer.result import InferResult, assemble
+from wafersim.cost.infer.scenario import Scenario
+from wafersim.errors import DoesNotFit, ParameterError
+from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
+from wafersim.plan.infer_grid import Plans, enumerate_plans
+
+
+class HbmServing:
+    """Replicas of a parallel plan, weights and KV cache in each device's HBM."""
+
+    how = "runs replicas of parallel plans from HBM"  # what it does, for messages
+    name = "hbm"
+    disaggregates = True
+
+    def check(self, sc: Scenario) -> None:
+        """HBM systems draft with the model's own multi-token-prediction module, if it has one."""
+        sc.serving.check_stack(sc.system.chip)
+        if sc.drafting is not None and not isinstance(sc.drafting, SelfDraft):
+            raise ParameterError("draft", sc.drafting.draft.id, "{draft}: on HBM systems the draft "
+                                 "is the model's own multi-token-prediction module; use mtp",
+                                 allowed="mtp")
+        if sc.drafting is not None and not sc.model.mtp_layers:
+            raise ParameterError("draft", "mtp", f"{{draft}}: {sc.model.id} has no multi-token-"
+                                 "prediction module (num_nextn_predict_layers); drop it",
+                                 allowed="None")
+
+    def plans(self, sc: Scenario) -> Plans:
+        """Every plan that splits the model on the scenario's devices (fixed degrees kept)."""
+        c = sc.constraints
+        return enumerate_plans(sc.model, sc.system, c.tp, c.pp, c.ep, c.attention_dp)
+
+    def serve(self, sc: Scenario, batches: list[int], search: bool) -> list[InferResult]:
+        plans, mtp = self.plans(sc), _mtp(sc)
+        if search:
+            batches = search_batches(sc, plans, mtp) or _raise(_infeasible(sc, 1))
+        grid, b = grid_of(plans, batches)
+        pts = hbm_points(sc, grid, b, mtp)
+        score = np.where(pts.fits, pts.throughput(sc.serving), -np.inf)
+        if sc.tpot_slo_s is not None:
+            score = np.where(pts.tpot_s <= sc.tpot_slo_s, score, -np.inf)
+        score = score.reshape(len(plans), len(batches))
+        if search:
+            best = int(np.argmax(score))
+            if not np.isfinite(score.flat[best]):
+                raise _no_point(sc, pts)
+            return [self.report(sc, pts, best)]
+        out = []
+        for j, batch in enumerate(batches):
+            i = int(np.argmax(score[:, j]))
+            if not np.isfinite(score[i, j]):
+                raise _infeasible(sc, batch)
+            out.append(self.report(sc, pts, i * len(batches) + j))
+        return out
+
+    def report(self, sc: Scenario, pts: Points, i: int) -> InferResult:
+        """Point `i` as a frozen result with its typed plan and assumptions."""
+        plan = HbmPlan(pts.plans.degrees(i), int(pts.per_replica[i]), _formats(sc),
+                       _speculation(sc))
+        notes = (*hbm_device(sc.system, sc.serving).assumptions,
+                 hbm.serving_efficiency(sc.system.chip)[1], *sc.serving.stack_notes(),
+                 *hbm.ASSUMPTIONS)
+        tpot, ttft, memory = pts.at(i)
+        return assemble(sc.model, sc.system, sc.serving, int(pts.batch[i]), sc.system.chips, tpot,
+                        ttft, int(pts.max_batch[i]), memory, plan, notes)
+
+    def curve(self, sc: Scenario, plan: InferPlan, top: int) -> Curve:
+        """TPOT and TTFT of one HBM plan for 1..`top` requests."""
+        assert isinstance(plan, HbmPlan)
+        return degrees_curve(sc, plan.degrees, top)
+
+    def occupied(self, sc: Scenario, plan: InferPlan) -> System:
+        return sc.system
+
+    def fitting_count(self, sc: Scenario) -> int | None:
+        """Whole nodes holding the weights and one request, when the system as given cannot."""
+        need = devices_needed(sc.model, sc.system, sc.serving)
+        if need <= sc.system.chips:
+            return None
+        per_node = sc.system.chips_per_node
+        return max(sc.system.chips, -(-need // per_node) * per_node)
+
+
+def degrees_curve(sc: Scenario, degrees: Degrees, top: int) -> Curve:
+    """The step-time curves of one set of degrees on the scenario's devices."""
+    one = Plans(*(np.array([v]) for v in (degrees.tp, degrees.pp, degrees.ep, degrees.replicas,
+                                          degrees.attention_dp)))
+    plans, b = grid_of(one, np.arange(1, top + 1))
+    pts = hbm_points(sc, plans, b, _mtp(sc))
+    return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)
+
+
+def _mtp(sc: Scenario) -> SelfDraft | None:
+    return sc.drafting if isinstance(sc.drafting, SelfDraft) else None
+
+
+def _formats(sc: Scenario) -> Formats:
+    return Formats(sc.serving.precision, sc.serving.kv_precision)
+
+
+def _speculation(sc: Scenario) -> Speculation | None:
+    mtp = _mtp(sc)
+    if mtp is None:
+        return None
+    return Speculation("mtp", mtp.acceptance, mtp.lookahead, mtp.tokens_per_step)
+
+
+def _raise(exc: Exception) -> list[int]:
+    raise exc
+
+
+def _infeasible(sc: Scenario, batch: int) -> DoesNotFit:
+    model, system, serving = sc.model, sc.system, sc.serving
+    need = devices_needed(model, system, serving)
+    if need <= system.chips:
+        return DoesNotFit("batch", batch, f"{{batch}} requests of {serving.context_tokens} tokens "
+                          f"do not fit the KV cache of {model.id} on {system.chips} x "
+                          f"{system.chip.id}; lower {{batch.flag}} or the token counts, or raise "
+                          "{count.flag}", allowed="<= what the KV cache holds")
+    gb = model.weight_bytes(serving.precision) / 1e9
+    return DoesNotFit("count", system.chips, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
+                      f"does not fit {system.chips} x {system.chip.id}; it needs at least {need} "
+                      f"devices ({{count.flag}} {need}) or a smaller {{precision.flag}}",
+                      allowed=f">= {need}")
+
+
+def _no_point(sc: Scenario, pts: Points) -> DoesNotFit:
+    if not pts.fits.any():
+        return _infeasible(sc, 1)
+    best = float(np.min(pts.tpot_s[pts.fits]))
+    return DoesNotFit("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on {sc.system.id} "
+                      f"meets {{tpot_slo_s:g}} s; the fastest gives {best * 1e3:.2f} ms per token; "
+                      "relax the SLO", allowed=f">= {best:.3g}")

@@ -1,0 +1,68 @@
+"""One serving question, resolved once: what model, on which devices, under which constraints.
+
+The Python API, the validation rows and the serving simulator all build a `Scenario` and hand it
+to the one dispatch (`cost/backends.py`); a backend reads it and never re-resolves ids or counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from wafersim.catalog.system import System
+from wafersim.cost.infer.common import SelfDraft, Serving
+from wafersim.cost.infer.wafer import Speculative
+from wafersim.errors import ParameterError
+from wafersim.models.spec import ModelSpec
+from wafersim.plan.infer import InferConstraints, Split, split_for
+
+Drafting = Speculative | SelfDraft | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A model served on a system: the request shape, the plan constraints, drafting and SLO.
+
+    `system` carries the device count the user fixed (`count`), or the catalogued one when
+    `count` is None; with `split` the devices are two pools (prefill, decode).
+    """
+
+    model: ModelSpec
+    system: System
+    serving: Serving = field(default_factory=Serving)
+    count: int | None = None  # devices the user fixed; None: the backend chooses
+    constraints: InferConstraints = field(default_factory=InferConstraints)
+    drafting: Drafting = None
+    tpot_slo_s: float | None = None
+    split: Split | None = None
+
+    def __post_init__(self) -> None:
+        if self.tpot_slo_s is not None and not self.tpot_slo_s > 0:
+            raise ParameterError("tpot_slo_s", self.tpot_slo_s, "{tpot_slo_s:g} s must be positive",
+                                 allowed="> 0")
+
+    @classmethod
+    def of(cls, model: ModelSpec, system: System, serving: Serving | None = None,
+           count: int | None = None, constraints: InferConstraints | None = None,
+           drafting: Drafting = None, tpot_slo_s: float | None = None,
+           disaggregate: str | Split | None = None) -> Scenario:
+        """Resolve the device count once: `count`, or the devices of a `disaggregate` split."""
+        split = None if disaggregate is None else split_for(disaggregate, count)
+        devices = split.devices if split is not None else count
+        target = system if devices is None else system.with_chips(devices)
+        return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
+                   drafting, tpot_slo_s, split)
+
+    def with_serving(self, **changes: object) -> Scenario:
+        """The same scenario with parts of the request shape changed."""
+        return replace(self, serving=replace(self.serving, **changes))  # type: ignore[arg-type]
+
+    def on(self, devices: int) -> Scenario:
+        """The same scenario on `devices` devices of the same system, no split."""
+        return replace(self, system=self.system.with_chips(devices), count=devices, split=None)
+
+
+def check_batches(batches: list[int]) -> None:
+    """A batch is at least one request."""
+    if any(b < 1 for b in batches):
+        raise ParameterError("batch", min(batches), "{batch} must be at least 1 request",
+                             allowed=">= 1")
