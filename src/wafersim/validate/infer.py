@@ -107,20 +107,20 @@ ASSUMPTIONS = (
 
 def serving_of(row: Record, catalog: Catalog | None = None) -> Serving:
     """Request shape and number formats of a row, and its serving stack (given a catalog)."""
-    data = next((d for d in DATASETS if d.keyword in (row.text("notes") or "")), None)
+    data = next((d for d in DATASETS if d.keyword in (row.notes or "")), None)
     default_in = data.input_tokens if data else DEFAULT_TOKENS
     default_out = data.output_tokens if data else DEFAULT_TOKENS
-    precision = row.text("precision") or "bf16"
-    output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
-    stack = row.text("stack")
-    return Serving(row.int("input_tokens") or default_in, output, precision,
+    precision = row.precision or "bf16"
+    output = 1 if decode_pool(row) else row.output_tokens or default_out
+    stack = row.stack
+    return Serving(row.input_tokens or default_in, output, precision,
                    EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row),
                    stack=None if stack is None or catalog is None else catalog.stack(stack))
 
 
 def speculative_of(row: Record) -> SelfDraft | None:
     """The multi-token prediction a row's `speculative` column names, if any."""
-    text = row.text("speculative")
+    text = row.speculative
     if text is None:
         return None
     kind, _, rest = text.partition(":")
@@ -146,39 +146,39 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
 
 def split_of(row: Record) -> Split | None:
     """The prefill:decode device split a row's `disaggregate` column gives, checked against count."""
-    text = row.text("disaggregate")
-    return None if text is None else split_for(text, row.int("count"))
+    text = row.disaggregate
+    return None if text is None else split_for(text, row.count)
 
 
 def decode_pool(row: Record) -> bool:
     """A throughput row for a disaggregated decode pool: prompt length given, output not."""
-    return (row.text("metric") == "throughput_tokens_per_s" and row.int("input_tokens") is not None
-            and row.int("output_tokens") is None)
+    return (row.metric == "throughput_tokens_per_s" and row.input_tokens is not None
+            and row.output_tokens is None)
 
 
 def _setup(row: Record, catalog: Catalog) -> tuple[ModelSpec, System, dict[str, int | None]]:
     """The row's model, system and the plan degrees it fixes."""
-    plan = {"tp": row.int("tp"), "pp": row.int("pp"), "ep": row.int("ep")}
-    if plan["pp"] is None and None not in (plan["tp"], row.int("dp"), row.int("count")):
-        plan["pp"] = max(1, row.int("count") // (plan["tp"] * row.int("dp")))  # type: ignore[operator]
-    system = resolve(catalog, row.text("system") or "")
+    plan = {"tp": row.tp, "pp": row.pp, "ep": row.ep}
+    if plan["pp"] is None and None not in (plan["tp"], row.dp, row.count):
+        plan["pp"] = max(1, row.count // (plan["tp"] * row.dp))  # type: ignore[operator]
+    system = resolve(catalog, row.system)
     if system.chip.device_class == "wafer":
         plan = {}
-    return load_model(row.text("model") or ""), system, plan
+    return load_model(row.model or ""), system, plan
 
 
 def _batch(row: Record) -> int | None:
-    batch = row.int("batch")
-    return None if batch is None else batch * (row.int("dp") or 1)
+    batch = row.batch
+    return None if batch is None else batch * (row.dp or 1)
 
 
 def run(row: Record, catalog: Catalog) -> InferResult:
     """The serving result for the workload `row` describes."""
     serving = serving_of(row, catalog)
     batch = _batch(row)
-    search = batch is None and row.text("metric") == "throughput_tokens_per_s"
+    search = batch is None and row.metric == "throughput_tokens_per_s"
     model, system, plan = _setup(row, catalog)
-    count, spec, split = row.int("count"), speculative_of(row), split_of(row)
+    count, spec, split = row.count, speculative_of(row), split_of(row)
     if split is not None:
         return disaggregated_serve(model, system, serving, split, [batch or 1], plan, spec,
                                    search=search)[0]
@@ -192,13 +192,13 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
     serving = serving_of(row, catalog)
     if serving.decode_only:
         raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
-    ratio = row.float("range_ratio")
-    workload = Workload(row.int("requests") or 0, serving.input_tokens, serving.output_tokens,
+    ratio = row.range_ratio
+    workload = Workload(row.requests or 0, serving.input_tokens, serving.output_tokens,
                         concurrency=_batch(row), range_ratio=1.0 if ratio is None else ratio)
     model, system, plan = _setup(row, catalog)
     return simulate(model, system, workload, serving.precision, serving.kv_precision, plan,
-                    row.int("count"), speculative_of(row), split_of(row),
-                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS, serving.stack)
+                    row.count, speculative_of(row), split_of(row),
+                    row.prefill_tokens or DEFAULT_PREFILL_TOKENS, serving.stack)
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time
@@ -206,9 +206,9 @@ KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward st
 
 def predict(row: Record, result: InferResult | ServeResult) -> float:
     """The row's metric from a serving result."""
-    metric = row.text("metric")
+    metric = row.metric
     output = serving_of(row).output_tokens
-    if KERNEL_ONLY in (row.text("notes") or "") and metric in ("ttft_s", "tpot_s"):
+    if KERNEL_ONLY in (row.notes or "") and metric in ("ttft_s", "tpot_s"):
         parts = result.prefill_breakdown if metric == "ttft_s" else result.decode_breakdown
         return sum(v for k, v in parts.items() if k != "serving_stack")
     if isinstance(result, ServeResult):
@@ -227,7 +227,7 @@ def _replayed(row: Record, result: ServeResult) -> float:
               "user_tokens_per_s": 1.0 / result.tpot_s["mean"],
               "throughput_tokens_per_s": result.throughput_tokens_per_s,
               "e2e_latency_s": result.latency_s["mean"]}
-    metric = row.text("metric") or ""
+    metric = row.metric
     if metric not in values:
         raise ConfigError(f"row {row.id}: replayed metric {metric!r} is not one of {', '.join(values)}")
     return values[metric]
@@ -235,5 +235,5 @@ def _replayed(row: Record, result: ServeResult) -> float:
 
 def predict_row(row: Record, catalog: Catalog) -> float:
     """The row's metric: a replayed benchmark run when it gives `requests`, else layer 1."""
-    result = replay(row, catalog) if row.text("requests") else run(row, catalog)
+    result = replay(row, catalog) if row.requests else run(row, catalog)
     return predict(row, result)
