@@ -123,23 +123,23 @@ class Job:
 
 
 def job_of(row: Record, catalog: Catalog) -> Job:
-    if row.text("finetune"):
+    if row.finetune:
         raise NotExpressible("tune")
-    system = resolve(catalog, row.text("system") or "")
+    system = resolve(catalog, row.system)
     chip = system.chip
     if chip.device_class == "wafer" or not _value(chip.hbm_bytes) or not _value(chip.hbm_bandwidth_Bps):
         raise NotExpressible("dev")
-    count = row.int("count")
+    count = row.count
     if count is None:
         raise NotExpressible("count")
     if count > 1 and not links(chip)[0]:
         raise NotExpressible("link")
-    spec = load_model(row.text("model") or "")
+    spec = load_model(row.model or "")
     if spec.is_mla:
         raise NotExpressible("mla")
     if spec.is_moe and (spec.n_dense_layers or spec.n_shared_experts or spec.moe_every != 1):
         raise NotExpressible("moe")
-    return Job(row, spec, system, row.text("precision") or "bf16", count)
+    return Job(row, spec, system, row.precision or "bf16", count)
 
 
 def _value(q) -> float | None:  # type: ignore[no-untyped-def]
@@ -178,7 +178,7 @@ def serving_metric(metric: str, ttft: float, tpot: float, batch: int, replicas: 
 
 def training_metric(job: Job, step_s: float, recompute: str) -> float:
     row, spec = job.row, job.spec
-    seq, batch = row.int("seq_len") or default_seq_len(spec), row.int("global_batch") or 0
+    seq, batch = row.seq_len or default_seq_len(spec), row.global_batch or 0
     tokens_step = batch * seq
     model_flops = spec.training_flops_per_token(seq) * tokens_step  # the FLOP count wafersim reports
     values = {"step_time_s": step_s,
@@ -188,11 +188,11 @@ def training_metric(job: Job, step_s: float, recompute: str) -> float:
               "hw_flops_per_device": spec.training_flops_per_token(seq, recompute) * tokens_step
               / step_s / job.count,
               "mfu": model_flops / step_s / job.count / device_of(job.chip, job.precision).peak_flops}
-    tokens = row.float("tokens")
+    tokens = row.tokens
     if tokens:  # whole-run metrics: the row's token count at the peer's step time
         values["time_to_train_s"] = tokens / tokens_step * step_s
         values["device_hours"] = values["time_to_train_s"] * job.count / 3600
-    metric = row.text("metric") or ""
+    metric = row.metric
     if metric not in values:
         raise NotExpressible("err", f"training metric {metric} has no conversion")
     return values[metric]
@@ -205,8 +205,8 @@ Point = Callable[[int, int], tuple[float, float]]  # (tp, batch) -> (TTFT s, mea
 
 def tokens_of(row: Record) -> tuple[int, int]:
     """The row's lengths; a replayed run with a range ratio gives the peers its mean lengths."""
-    inp, out = row.int("input_tokens") or DEFAULT_TOKENS, row.int("output_tokens") or DEFAULT_TOKENS
-    ratio = row.float("range_ratio")
+    inp, out = row.input_tokens or DEFAULT_TOKENS, row.output_tokens or DEFAULT_TOKENS
+    ratio = row.range_ratio
     if ratio is None:
         return inp, out
     return Workload(1, inp, out, range_ratio=ratio).mean_tokens()
@@ -215,18 +215,18 @@ def tokens_of(row: Record) -> tuple[int, int]:
 def serve_best(job: Job, point: Point) -> tuple[float, str]:
     """The row's metric at the row's plan and batch, or the best over the ones it leaves open."""
     row = job.row
-    if (row.int("pp") or 1) > 1 or (row.int("ep") or 1) > 1:
+    if (row.pp or 1) > 1 or (row.ep or 1) > 1:
         raise NotExpressible("cp", "pipeline or expert parallel serving")
-    metric, (_, output) = row.text("metric") or "", tokens_of(row)
-    search = row.int("batch") is None and metric == "throughput_tokens_per_s"
-    tps = [row.int("tp")] if row.int("tp") else [t for t in (1, 2, 4, 8, 16, 32)
+    metric, (_, output) = row.metric, tokens_of(row)
+    search = row.batch is None and metric == "throughput_tokens_per_s"
+    tps = [row.tp] if row.tp else [t for t in (1, 2, 4, 8, 16, 32)
                                                 if t <= job.count and job.count % t == 0]
     sign = 1.0 if metric in HIGHER_IS_BETTER else -1.0
     best: tuple[float, str] | None = None
     for tp in tps:
         if job.count % tp:
             raise NotExpressible("err", f"tp {tp} does not divide {job.count} devices")
-        replicas, batch, last = job.count // tp, row.int("batch") or 1, None
+        replicas, batch, last = job.count // tp, row.batch or 1, None
         while batch <= MAX_BATCH:
             try:
                 ttft, tpot = point(tp, batch)
@@ -343,14 +343,14 @@ def genz_system(job: Job, calibrated: bool):  # type: ignore[no-untyped-def]
 
 def plan_of(job: Job) -> tuple[int, int, int]:
     row = job.row
-    if (row.int("cp") or 1) > 1 or (row.int("ep") or 1) > 1:
+    if (row.cp or 1) > 1 or (row.ep or 1) > 1:
         raise NotExpressible("cp")
-    degrees = [row.int("tp"), row.int("pp"), row.int("dp")]
+    degrees = [row.tp, row.pp, row.dp]
     known = 1
     for d in degrees:
         known *= d or 1
     missing = degrees.count(None)
-    if row.int("global_batch") is None or missing > 1 or job.count % known:
+    if row.global_batch is None or missing > 1 or job.count % known:
         raise NotExpressible("plan")
     if missing == 1:  # the product of the degrees is the device count
         degrees[degrees.index(None)] = job.count // known
@@ -368,12 +368,12 @@ def llm_analysis_training(job: Job, calibrated: bool) -> tuple[float, str, str]:
     if spec.head_dim * spec.n_heads != spec.d_model:
         raise NotExpressible("hd")
     tp, pp, dp = plan_of(job)
-    seq = row.int("seq_len") or default_seq_len(spec)
+    seq = row.seq_len or default_seq_len(spec)
     model, gpu = llm_analysis_model(spec, seq), la_gpu(job, calibrated)
     dtype = get_dtype_config_by_name(LA_DTYPE[job.precision][0])
     effs = dict(zip(("flops_efficiency", "hbm_memory_efficiency"), achieved(job, True), strict=True)) \
         if calibrated else {}
-    recomputes = [row.text("recompute")] if row.text("recompute") else ["none", "selective", "full"]
+    recomputes = [row.recompute] if row.recompute else ["none", "selective", "full"]
     kept = None
     for recompute in recomputes:  # fastest first; ZeRO stages cost llm-analysis no time
         for zero in DSZeRO:
@@ -381,7 +381,7 @@ def llm_analysis_training(job: Job, calibrated: bool) -> tuple[float, str, str]:
                                    **effs)
             try:
                 out = analysis.training(
-                    batch_size_per_gpu=row.int("micro_batch"), global_batch_size=row.int("global_batch"),
+                    batch_size_per_gpu=row.micro_batch, global_batch_size=row.global_batch,
                     seq_len=seq, activation_recomputation=ActivationRecomputation[recompute.upper()],
                     ds_zero=zero, flash_attn=attention_of(row) == "flash",
                     mlp_gated_linear_units=spec.gated_mlp)
@@ -439,7 +439,7 @@ def peer_cell(row: Record, catalog: Catalog, measured: float | None,
 
 
 def llm_analysis_job(job: Job, calibrated: bool) -> tuple:  # type: ignore[type-arg]
-    if job.row.text("kind") == "train":
+    if job.row.kind == "train":
         return llm_analysis_training(job, calibrated)
     return llm_analysis_serving(job, calibrated)
 
@@ -453,7 +453,7 @@ COLUMNS = {"llm-analysis": ("llm-analysis", llm_analysis_job, False),
 def column_cell(name: str, row: Record, measured: float | None) -> Cell:
     """One peer column on one row, timed (module level, so that a worker process can run it)."""
     dist, fn, calibrated = COLUMNS[name]
-    if dist == "genz-llm" and row.text("kind") == "train":
+    if dist == "genz-llm" and row.kind == "train":
         return Cell(na="train")
     return timed(partial(peer_cell, row, load_catalog(), measured, partial(fn, calibrated=calibrated)))
 
@@ -599,7 +599,7 @@ def main() -> int:
 
     catalog = load_catalog()
     wanted = set(args.rows.split(",")) if args.rows else None
-    rows = [r for r in records.read() if r.text("kind") in KINDS and (wanted is None or r.id in wanted)]
+    rows = [r for r in records.read() if r.kind in KINDS and (wanted is None or r.id in wanted)]
     names = ["wafersim", *(n for n, (dist, _, _) in COLUMNS.items() if peers[dist])]
     lines = []
     for row in rows:

@@ -104,10 +104,11 @@ def test_a_bad_fit_writes_nothing(tmp_path):
     assert not [p for p in data.rglob(".*")]
 
 
-def _subset(tmp_path):
-    """A CSV of the micro rows and Trainium1's calibration rows (a quick calibration)."""
+def _subset(tmp_path, ids=("TRN-1", "TRN-3")):
+    """A CSV of the micro rows and the rows `ids` (default: Trainium1's calibration rows, a quick
+    calibration)."""
     lines = BUILTIN_CSV.read_text().splitlines()
-    keep = [line for line in lines[1:] if ",micro," in line or line.startswith(("TRN-1,", "TRN-3,"))]
+    keep = [line for line in lines[1:] if ",micro," in line or line.split(",")[0] in ids]
     path = tmp_path / "subset.csv"
     path.write_text("\n".join([lines[0], *keep]) + "\n")
     return path
@@ -123,12 +124,13 @@ def test_module_entry_point_prints_fits(capsys, monkeypatch, tmp_path):
 
 
 def test_cli_json_and_bad_input(cli, tmp_path):
-    r = cli("calibrate", "--json", "--data", str(_subset(tmp_path)))
+    r = cli("calibrate", "--json", "--data", str(_subset(tmp_path, ("TRN-1", "TRN-3", "ASC-4"))))
     assert r.code == 0
     data = r.json()
     assert {"fits", "skipped", "elsewhere", "written"} <= set(data) and data["written"] == []
     assert {"part", "parameter", "old", "fitted", "range", "per_row"} <= set(data["fits"][0])
-    assert any("a fit needs two" in s["reason"] for s in data["skipped"])  # h100-sxm: no rows
+    assert {"ascend-910b: 1 of its calibration rows (ASC-4) usable in the data; a fit needs two"} == {
+        s["reason"] for s in data["skipped"] if s["parameter"] == "framework_efficiency_fraction"}
     r = cli("calibrate", "--data", str(tmp_path / "missing.csv"))
     assert r.code == 2 and r.err.startswith("error:") and r.err.count("\n") == 1
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")

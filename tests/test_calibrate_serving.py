@@ -1,4 +1,5 @@
-"""Serving efficiency per HBM chip: fitted on documented rows, reproduced by the catalog."""
+"""Serving efficiency per HBM chip: fitted on the rows marked serving:<chip>, reproduced by the
+catalog."""
 
 import statistics
 
@@ -7,14 +8,8 @@ import pytest
 from wafersim.catalog import Chip
 from wafersim.cost.infer.hbm import DEFAULT_SERVING_EFFICIENCY
 from wafersim.validate import infer
-from wafersim.validate.calibrate_serving import (
-    SAME_DIE,
-    SERVING_CALIBRATION_ROWS,
-    fit,
-    solve_row,
-    with_serving,
-)
-from wafersim.validate.records import read
+from wafersim.validate.calibrate_serving import SAME_DIE, fit, solve_row, with_serving
+from wafersim.validate.records import read, subsets
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +17,14 @@ def rows():
     return {r.id: r for r in read()}
 
 
-def test_catalog_holds_the_fitted_values(catalog, rows):
+@pytest.fixture(scope="module")
+def fitted_chips(rows):
+    return {c.key for c in subsets(rows.values(), "serving")}
+
+
+def test_catalog_holds_the_fitted_values(catalog, rows, fitted_chips):
     fits, _ = fit(list(rows.values()), catalog)
-    assert {f.part for f in fits} == set(SERVING_CALIBRATION_ROWS) | set(SAME_DIE)
+    assert {f.part for f in fits} == fitted_chips | set(SAME_DIE)
     for f in fits:
         stored = catalog.typed(f.part, Chip).serving_efficiency_fraction
         assert stored.source == "cal-serving" and stored.value == pytest.approx(f.value, abs=0.006)
@@ -38,8 +38,8 @@ def test_same_die_chips_take_their_siblings_value(catalog, rows):
         assert fits[chip].value == fits[sibling].value and not fits[chip].per_row
 
 
-def test_default_is_the_median_of_the_fitted_chips(catalog):
-    values = [catalog.typed(c, Chip).serving_efficiency_fraction.value for c in SERVING_CALIBRATION_ROWS]
+def test_default_is_the_median_of_the_fitted_chips(catalog, fitted_chips):
+    values = [catalog.typed(c, Chip).serving_efficiency_fraction.value for c in fitted_chips]
     assert DEFAULT_SERVING_EFFICIENCY == pytest.approx(statistics.median(values), abs=0.006)
 
 
@@ -47,7 +47,7 @@ def test_solved_value_reproduces_its_row(catalog, rows):
     row = rows["I018"]
     value = solve_row(row, catalog)
     got = infer.predict(row, infer.run(row, with_serving(catalog, "h100-sxm", value)))
-    assert got == pytest.approx(row.float("value"), rel=1e-6)
+    assert got == pytest.approx(row.value, rel=1e-6)
 
 
 def test_stack_share_is_its_own_part(catalog, rows):

@@ -117,7 +117,7 @@ def test_moe_pays_all_to_all(catalog):
 def test_held_out_published_runs_within_15_percent(catalog, row_id):
     row = {r.id: r for r in read()}[row_id]
     got = predict(row, run(row, catalog))
-    assert got == pytest.approx(row.float("value"), rel=0.15)
+    assert got == pytest.approx(row.value, rel=0.15)
 
 
 def test_shipped_measurements_match_the_shared_copy():

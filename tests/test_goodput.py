@@ -10,8 +10,8 @@ from wafersim.validate.train import predict
 
 
 def _row(metric):
-    return Record({"id": "X", "kind": "train", "system": "dgx-h100", "model": "llama-2-7b",
-                   "metric": metric, "value": "1", "source": "test"})
+    return Record(id="X", kind="train", system="dgx-h100", model="llama-2-7b", metric=metric, value=1,
+                  source="test")
 
 
 def test_goodput_is_the_llama3_figure():

@@ -9,14 +9,8 @@ from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.loader import parse_part
 from wafersim.errors import ConfigError, SimError, UnknownIdError
 from wafersim.validate import infer
-from wafersim.validate.calibrate_stacks import (
-    STACK_CALIBRATION_ROWS,
-    fit,
-    solve_row,
-    with_parameter,
-)
-from wafersim.validate.records import read
-from wafersim.validate.run import CALIBRATION
+from wafersim.validate.calibrate_stacks import fit, solve_row, with_parameter
+from wafersim.validate.records import read, subsets
 
 ROCM, CEREBRAS = "vllm-0.6.1-rocm", "cerebras-inference-2024-10"
 
@@ -113,15 +107,15 @@ def test_cli_lists_stacks(cli):
 
 def test_fit_reproduces_each_calibration_row(catalog, rows):
     fits, skipped = fit(list(rows.values()), catalog)
-    assert not skipped and {f.part for f in fits} == set(STACK_CALIBRATION_ROWS)
+    marked = subsets(rows.values(), "stack")
+    assert not skipped and {(f.part, f.parameter) for f in fits} == {(c.key, c.parameter) for c in marked}
+    assert {f.part for f in fits} == {ROCM, CEREBRAS}
     for f in fits:
-        field, ids = STACK_CALIBRATION_ROWS[f.part]
-        stored = getattr(catalog.stack(f.part), field)
+        stored = getattr(catalog.stack(f.part), f.parameter)
         assert stored.value == pytest.approx(f.value, rel=0.01)
-        for i in ids:
-            got = infer.predict_row(rows[i], with_parameter(catalog, f.part, field, f.per_row[i]))
-            assert got == pytest.approx(rows[i].float("value"), rel=1e-4)
-            assert i in CALIBRATION
+        for i in f.per_row:
+            got = infer.predict_row(rows[i], with_parameter(catalog, f.part, f.parameter, f.per_row[i]))
+            assert got == pytest.approx(rows[i].value, rel=1e-4)
 
 
 def test_solve_refuses_a_row_of_another_stack(catalog, rows):
@@ -130,9 +124,9 @@ def test_solve_refuses_a_row_of_another_stack(catalog, rows):
 
 
 def test_held_out_rows_of_each_stack_exist(rows):
-    for stack_id, (_, ids) in STACK_CALIBRATION_ROWS.items():
-        held = [r for r in rows.values() if r.text("stack") == stack_id and r.id not in ids]
-        assert held, f"{stack_id} has no held-out row to check its fit"
+    for target in subsets(rows.values(), "stack"):
+        held = [r for r in rows.values() if r.stack == target.key and r.calibrates is None]
+        assert held, f"{target.key} has no held-out row to check its fit"
 
 
 def test_serving_without_a_stack_has_no_stack_parts(catalog, rows):

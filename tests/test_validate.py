@@ -13,7 +13,7 @@ def outcomes(catalog):
 
 
 def test_every_row_is_reported(outcomes):
-    rows = [r for r in read() if r.text("kind") in ("train", "micro")]
+    rows = [r for r in read() if r.kind in ("train", "micro")]
     assert [o.id for o in outcomes] == [r.id for r in rows]
     for o in outcomes:
         assert (o.status == "ok") == (o.predicted is not None)

@@ -50,7 +50,7 @@ class Corners:
 def band(row: Record, predicted: float, predictor: Predictor, corners: Corners) -> Band:
     """The band of `row` around its nominal prediction; a corner that cannot run is left out."""
     values = [predicted]
-    pair = corners.of(row.text("system") or "")
+    pair = corners.of(row.system)
     for cat in pair or ():
         try:
             values.append(predictor(row, cat))

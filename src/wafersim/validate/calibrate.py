@@ -1,14 +1,15 @@
 """Calibrate the catalog's efficiency parameters per hardware kind on published rows.
 
 Two stages, in order. First the micro-benchmark rows fit the matmul, HBM and network
-efficiencies (`calibrate_micro`). Then, on the catalog with those fits applied, the documented
-subsets of serving rows fit each HBM chip's serving efficiency (`calibrate_serving`) and the documented
-subset of training rows fits each accelerator kind's framework efficiency: the share of the
-kernel-level compute estimate a real training stack achieves end to end (kernels the operator
-graph does not list, launch gaps, synchronisation and stragglers). It is fitted per chip kind,
-never per row: for each calibration row the value that reproduces the row is found by bisection,
-and the chip takes the median over its rows (at least two). Every other row of that chip checks
-the fit. Wafer efficiencies are fitted by other commands and only listed here.
+efficiencies (`calibrate_micro`). Then, on the catalog with those fits applied, the subsets of
+serving rows the data marks (its `calibrates` column) fit each HBM chip's serving efficiency
+(`calibrate_serving`) and the marked training rows fit each accelerator kind's framework
+efficiency: the share of the kernel-level compute estimate a real training stack achieves end to
+end (kernels the operator graph does not list, launch gaps, synchronisation and stragglers). It
+is fitted per chip kind, never per row: for each calibration row the value that reproduces the
+row is found by bisection, and the chip takes the median over its rows (at least two). Every
+other row of that chip checks the fit. Wafer efficiencies are fitted by other commands and only
+listed here.
 """
 
 from __future__ import annotations
@@ -34,19 +35,11 @@ from wafersim.validate.fitting import (
     rows_text,
     with_fraction,
 )
-from wafersim.validate.records import Record
+from wafersim.validate.records import Record, subsets
 from wafersim.validate.train import predict, run
 
-# The calibration subset: a few runs per chip kind with their plans published, spanning sizes.
-CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
-    "a100-sxm-80gb": ("T015", "T020", "T024"),  # Megatron-LM 2021, 1.7 B to 1 T
-    "h100-sxm": ("T009", "T042", "T048"),  # Llama 3 405B, Megatron-Core GPT-3, MLPerf GPT-3
-    "trainium1": ("TRN-1", "TRN-3"),  # Neuron SDK Llama 8B and 7B
-    "ascend-910b": ("ASC-4", "ASC-6"),  # MindSpeed Llama 2 7B and 70B
-}
-# Rows other fits used: the wafer matmul efficiencies (catalog source cb-cal-train) and the
-# WSE-3 serving efficiency (cb-cal-infer).
-WAFER_CALIBRATION_ROWS = ("CB04", "CB07", "I032")
+# Efficiencies other fits write, by catalog source: the wafers' (their rows are marked `wafer`
+# in the data's calibrates column).
 ELSEWHERE = {"cb-mesh-cal": "wafersim mesh calibrate --pe {part} --write",
              "cb-cal-train": "wafer training rows CB04 (CS-2), CB07 (CS-3); see the catalog note",
              "cb-cal-infer": "WSE-3 serving row I032; see the catalog note"}
@@ -63,15 +56,16 @@ def with_framework(catalog: Catalog, chip_id: str, value: float) -> Catalog:
 
 def solve_row(row: Record, catalog: Catalog, steps: int = 30) -> float:
     """The framework efficiency that makes the prediction match `row` (bisection)."""
-    chip, measured = row.text("system") or "", row.float("value") or 0.0
-    return bisect(lambda x: predict(row, run(row, with_framework(catalog, chip, x))), measured,
-                  *BOUNDS, increasing=row.text("metric") in HIGHER_IS_FASTER, steps=steps)
+    return bisect(lambda x: predict(row, run(row, with_framework(catalog, row.system, x))), row.value,
+                  *BOUNDS, increasing=row.metric in HIGHER_IS_FASTER, steps=steps)
 
 
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
-    """Framework efficiency per chip kind from its calibration rows, and the rows left out."""
+    """Framework efficiency per chip kind from its calibration rows (`framework:<chip>` in the
+    calibrates column), and the rows left out."""
     cat = catalog or load_catalog()
-    return fit_subsets(CALIBRATION_ROWS, {r.id: r for r in rows}, FRAMEWORK[0],
+    chips = {c.key: group for c, group in subsets(rows, "framework").items()}
+    return fit_subsets(chips, FRAMEWORK[0],
                        lambda row: solve_row(row, cat),
                        lambda chip, per_row: median_fit(
                            chip, FRAMEWORK, per_row, cat, FRAMEWORK_SOURCE,

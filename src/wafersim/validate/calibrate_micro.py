@@ -47,15 +47,15 @@ class RowFit:
 
 
 def _chip(row: Record, catalog: Catalog) -> Chip:
-    return resolve(catalog, row.text("system") or "").chip
+    return resolve(catalog, row.system).chip
 
 
 def _gemm(row: Record, catalog: Catalog, measured: float) -> RowFit:
-    chip, precision = _chip(row, catalog), row.text("precision") or "bf16"
+    chip, precision = _chip(row, catalog), row.precision or "bf16"
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
         raise ConfigError(f"{chip.id} has no dense {precision} peak in the catalog")
-    size = row.float("size")
+    size = row.size
     shape = f"m=n=k={size:.0f}" if size else "best over sizes"
     efficiency = measured / peak.value  # achieved / dense peak, as MAMF (Bekman, ML Engineering)
     return RowFit(chip.id, ("matmul_efficiency_fraction", precision), efficiency,
@@ -74,10 +74,10 @@ def _hbm(row: Record, catalog: Catalog, measured: float) -> RowFit:
 
 def _tier(row: Record, catalog: Catalog) -> tuple[Network, int]:
     """The one network tier an all-reduce row runs on, or why the model cannot express it."""
-    if NVLS.search(row.text("notes") or ""):
+    if NVLS.search(row.notes or ""):
         raise ConfigError("NVLS (in-network reduction) run; the micro model's all-reduce is ring")
-    n = row.int("count") or 8
-    system = resolve(catalog, row.text("system") or "").with_chips(n)
+    n = row.count or 8
+    system = resolve(catalog, row.system).with_chips(n)
     tiers = tiers_for(system, n)
     if len(tiers) != 1:
         names = ", ".join(f"{link.name} x{g}" for link, g in tiers)
@@ -112,13 +112,11 @@ FITTERS = {"gemm": _gemm, "hbm_read": _hbm, "allreduce": _allreduce}
 
 def row_fit(row: Record, catalog: Catalog) -> RowFit:
     """The parameter value one micro row implies; SimError says why a row cannot be used."""
-    op, metric, measured = row.text("op") or "", row.text("metric"), row.float("value")
+    op, metric, measured = row.op or "", row.metric, row.value
     if op not in FITTERS:
         raise ConfigError(f"op {op!r} is not fitted (gemm, hbm_read, allreduce are)")
     if metric != METRICS[op]:
         raise ConfigError(f"metric {metric!r} is not {METRICS[op]}")
-    if not measured:
-        raise ConfigError("the row has no measured value")
     return FITTERS[op](row, catalog, measured)
 
 
@@ -151,12 +149,12 @@ def fit_micro(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], list[
     groups: dict[tuple[str, FieldPath], list[tuple[str, RowFit]]] = defaultdict(list)
     skipped = []
     for row in rows:
-        if row.text("kind") != "micro":
+        if row.kind != "micro":
             continue
         try:
             f = row_fit(row, catalog)
         except SimError as exc:
-            parameter = PARAMETERS.get(row.text("op") or "", row.text("op") or "?")
+            parameter = PARAMETERS.get(row.op or "", row.op or "?")
             skipped.append(Skipped(row.id, parameter, one_line(str(exc))))
             continue
         groups[(f.part, f.keys)].append((row.id, f))

@@ -1,15 +1,15 @@
-"""Fit each HBM accelerator's serving efficiency on a documented subset of serving rows.
+"""Fit each HBM accelerator's serving efficiency on the serving rows the data marks for it.
 
 The serving efficiency is the share of the kernel-level estimate (GEMMs, attention, collectives
 and launch costs from the calibrated roofline) that a real serving stack achieves end to end:
 scheduling, sampling, host synchronisation, padding, kernels below their best shapes. It scales
 every part of TTFT and TPOT alike, so one row gives it in closed form: with efficiency 1 the
 model predicts time t1 (or rate r1), and the row's value is t1 / measured (or measured / r1
-inverted). The chip takes the median over its calibration rows, which must come from at least
-two different runs; every other row of that chip checks the fit. A chip without such rows that
-shares its die and serving stack with a fitted chip (`SAME_DIE`) takes that chip's value, and its
-own rows check the transfer; other chips use the default in `cost/infer/hbm.py` (the median
-over the fitted chips).
+inverted). A chip's calibration rows are those whose `calibrates` cell is `serving:<chip>`;
+it takes the median over them, which must come from at least two different runs; every other
+row of that chip checks the fit. A chip without such rows that shares its die and serving stack
+with a fitted chip (`SAME_DIE`) takes that chip's value, and its own rows check the transfer;
+other chips use the default in `cost/infer/hbm.py` (the median over the fitted chips).
 """
 
 from __future__ import annotations
@@ -26,19 +26,8 @@ from wafersim.validate.fitting import (
     with_fraction,
 )
 from wafersim.validate.infer import predict_row
-from wafersim.validate.records import Record
+from wafersim.validate.records import Record, subsets
 
-# The calibration subset: per chip kind, published runs of different shapes and batch sizes.
-SERVING_CALIBRATION_ROWS: dict[str, tuple[str, ...]] = {
-    "h100-sxm": ("I014", "I018", "I027"),  # trtllm-bench 8B short and long, 405B at tp 8
-    "h200-sxm": ("I020", "I030"),  # trtllm-bench 8B and Qwen3 MoE
-    "gb200": ("I026", "I068"),  # trtllm-bench 70B fp4, Azure 8B fp8 1k/1k
-    "a100-sxm-80gb": ("I077", "I080"),  # vLLM 8B at batch 64, SGLang 70B at batch 1
-    "mi300x": ("I010", "I011"),  # MLPerf llama2-70b Server (8 GPUs) and Offline (1 GPU)
-    "ascend-910c": ("ASC-22", "ASC-23"),  # DeepSeek TPOT, SGLang: high throughput and low latency
-    "trainium1": ("TRN-7", "TRN-8"),  # Neuron 70B at tp 16: TPOT and TTFT of its one published run
-    "trainium2": ("TRN-11", "TRN-12"),  # Neuron 70B at 10k prompt: TTFT and TPOT
-}
 # Chips without calibration rows that run the same die and stack as a fitted chip.
 SAME_DIE: dict[str, str] = {
     "b200": "gb200",  # Blackwell B200 die, TensorRT-LLM; GB200 adds the Grace host
@@ -57,15 +46,15 @@ def with_serving(catalog: Catalog, chip_id: str, value: float) -> Catalog:
 
 def solve_row(row: Record, catalog: Catalog) -> float:
     """The serving efficiency that makes the prediction match `row` (closed form, at most 1)."""
-    ideal = with_serving(catalog, row.text("system") or "", 1.0)
-    got, measured = predict_row(row, ideal), row.float("value") or 0.0
-    return min(1.0, measured / got if row.text("metric") in RATES else got / measured)
+    got, measured = predict_row(row, with_serving(catalog, row.system, 1.0)), row.value
+    return min(1.0, measured / got if row.metric in RATES else got / measured)
 
 
 def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
-    fitted, skipped = fit_subsets(SERVING_CALIBRATION_ROWS, {r.id: r for r in rows}, SERVING[0],
+    chips = {c.key: group for c, group in subsets(rows, "serving").items()}
+    fitted, skipped = fit_subsets(chips, SERVING[0],
                                   lambda row: solve_row(row, cat),
                                   lambda chip, per_row: median_fit(
                                       chip, SERVING, per_row, cat, SERVING_SOURCE,

@@ -17,6 +17,7 @@ from wafersim.catalog import Catalog, Quantity
 from wafersim.catalog.edit import Edit
 from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
+from wafersim.validate.records import Record
 
 COMMAND = "wafersim calibrate --write"
 MICRO_SOURCE = "cal-micro"
@@ -114,23 +115,23 @@ def rows_text(per_row: dict[str, float], digits: int, bounds: tuple[float, float
     return ", ".join(one(r, v) for r, v in per_row.items())
 
 
-def fit_subsets(subsets: dict[str, tuple[str, ...]], by_id: dict[str, Any], parameter: str,
-                solve: Callable[[Any], float],
+def fit_subsets(subsets: dict[str, list[Record]], parameter: str, solve: Callable[[Record], float],
                 build: Callable[[str, dict[str, float]], Fitted]) -> tuple[list[Fitted], list[Skipped]]:
     """One fit per chip from its calibration rows (at least two usable), and the rows left out."""
     fits, skipped = [], []
-    for chip, ids in subsets.items():
+    for chip, rows in subsets.items():
         per_row = {}
-        for i in (i for i in ids if i in by_id):
+        for row in rows:
             try:
-                per_row[i] = solve(by_id[i])
+                per_row[row.id] = solve(row)
             except SimError as exc:
-                skipped.append(Skipped(i, parameter, one_line(str(exc))))
+                skipped.append(Skipped(row.id, parameter, one_line(str(exc))))
         if len(per_row) >= 2:
             fits.append(build(chip, per_row))
         else:
+            ids = ", ".join(r.id for r in rows)
             skipped.append(Skipped(", ".join(per_row) or "-", parameter,
-                                   f"{chip}: {len(per_row)} of its calibration rows ({', '.join(ids)}) "
+                                   f"{chip}: {len(per_row)} of its calibration rows ({ids}) "
                                    "usable in the data; a fit needs two"))
     return fits, skipped
 

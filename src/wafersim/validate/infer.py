@@ -108,20 +108,20 @@ ASSUMPTIONS = (
 
 def serving_of(row: Record, catalog: Catalog | None = None) -> Serving:
     """Request shape and number formats of a row, and its serving stack (given a catalog)."""
-    data = next((d for d in DATASETS if d.keyword in (row.text("notes") or "")), None)
+    data = next((d for d in DATASETS if d.keyword in (row.notes or "")), None)
     default_in = data.input_tokens if data else DEFAULT_TOKENS
     default_out = data.output_tokens if data else DEFAULT_TOKENS
-    precision = row.text("precision") or "bf16"
-    output = 1 if decode_pool(row) else row.int("output_tokens") or default_out
-    stack = row.text("stack")
-    return Serving(row.int("input_tokens") or default_in, output, precision,
+    precision = row.precision or "bf16"
+    output = 1 if decode_pool(row) else row.output_tokens or default_out
+    stack = row.stack
+    return Serving(row.input_tokens or default_in, output, precision,
                    EIGHT_BIT.get(precision, "bf16"), decode_only=decode_pool(row),
                    stack=None if stack is None or catalog is None else catalog.stack(stack))
 
 
 def speculative_of(row: Record) -> SelfDraft | None:
     """The multi-token prediction a row's `speculative` column names, if any."""
-    text = row.text("speculative")
+    text = row.speculative
     if text is None:
         return None
     kind, _, rest = text.partition(":")
@@ -147,24 +147,24 @@ def _rate_for_length(length: float, lookahead: int, row: Record) -> float:
 
 def decode_pool(row: Record) -> bool:
     """A throughput row for a disaggregated decode pool: prompt length given, output not."""
-    return (row.text("metric") == "throughput_tokens_per_s" and row.int("input_tokens") is not None
-            and row.int("output_tokens") is None)
+    return (row.metric == "throughput_tokens_per_s" and row.input_tokens is not None
+            and row.output_tokens is None)
 
 
 def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> Scenario:
     """The row's model on its system and count, the plan degrees it fixes, its drafting and its
     prefill:decode split."""
-    tp, pp, dp, count = row.int("tp"), row.int("pp"), row.int("dp"), row.int("count")
+    tp, pp, dp, count = row.tp, row.pp, row.dp, row.count
     if pp is None and tp is not None and dp is not None and count is not None:
         pp = max(1, count // (tp * dp))
-    return Scenario.of(load_model(row.text("model") or ""), resolve(catalog, row.text("system") or ""),
-                       serving, count, InferConstraints(tp, pp, row.int("ep")), speculative_of(row),
-                       disaggregate=row.text("disaggregate"))
+    return Scenario.of(load_model(row.model or ""), resolve(catalog, row.system), serving, count,
+                       InferConstraints(tp, pp, row.ep), speculative_of(row),
+                       disaggregate=row.disaggregate)
 
 
 def _batch(row: Record) -> int | None:
-    batch = row.int("batch")
-    return None if batch is None else batch * (row.int("dp") or 1)
+    batch = row.batch
+    return None if batch is None else batch * (row.dp or 1)
 
 
 def run(row: Record, catalog: Catalog) -> InferResult:
@@ -179,7 +179,7 @@ def run(row: Record, catalog: Catalog) -> InferResult:
 
 
 def _throughput(row: Record) -> bool:
-    return row.text("metric") == "throughput_tokens_per_s"
+    return row.metric == "throughput_tokens_per_s"
 
 
 def replay(row: Record, catalog: Catalog) -> ServeResult:
@@ -187,13 +187,13 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
     serving = serving_of(row, catalog)
     if serving.decode_only:
         raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
-    ratio = row.float("range_ratio")
-    workload = Workload(row.int("requests") or 0, serving.input_tokens, serving.output_tokens,
+    ratio = row.range_ratio
+    workload = Workload(row.requests or 0, serving.input_tokens, serving.output_tokens,
                         concurrency=_batch(row), range_ratio=1.0 if ratio is None else ratio)
     mean = Serving(*workload.mean_tokens(), serving.precision, serving.kv_precision,
                    stack=serving.stack)
     return simulate(scenario_of(row, catalog, mean), workload,
-                    row.int("prefill_tokens") or DEFAULT_PREFILL_TOKENS)
+                    row.prefill_tokens or DEFAULT_PREFILL_TOKENS)
 
 
 KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward step time
@@ -201,9 +201,9 @@ KERNEL_ONLY = "no serving overhead"  # how a row's notes mark a model-forward st
 
 def predict(row: Record, result: InferResult | ServeResult) -> float:
     """The row's metric from a serving result."""
-    metric = row.text("metric")
+    metric = row.metric
     output = serving_of(row).output_tokens
-    if KERNEL_ONLY in (row.text("notes") or "") and metric in ("ttft_s", "tpot_s"):
+    if KERNEL_ONLY in (row.notes or "") and metric in ("ttft_s", "tpot_s"):
         parts = result.prefill_breakdown if metric == "ttft_s" else result.decode_breakdown
         return sum(v for k, v in parts.items() if k != "serving_stack")
     if isinstance(result, ServeResult):
@@ -222,7 +222,7 @@ def _replayed(row: Record, result: ServeResult) -> float:
               "user_tokens_per_s": 1.0 / result.tpot_s["mean"],
               "throughput_tokens_per_s": result.throughput_tokens_per_s,
               "e2e_latency_s": result.latency_s["mean"]}
-    metric = row.text("metric") or ""
+    metric = row.metric
     if metric not in values:
         raise ConfigError(f"row {row.id}: replayed metric {metric!r} is not one of {', '.join(values)}")
     return values[metric]
@@ -230,5 +230,5 @@ def _replayed(row: Record, result: ServeResult) -> float:
 
 def predict_row(row: Record, catalog: Catalog) -> float:
     """The row's metric: a replayed benchmark run when it gives `requests`, else layer 1."""
-    result = replay(row, catalog) if row.text("requests") else run(row, catalog)
+    result = replay(row, catalog) if row.requests else run(row, catalog)
     return predict(row, result)

@@ -21,16 +21,16 @@ BEST_SIZE = 16384  # m = n = k for a best-over-sizes GEMM row
 def predict(row: Record, catalog: Catalog | None = None) -> float:
     """The row's metric from the catalog's calibrated device and network models."""
     cat = catalog or load_catalog()
-    op, system_id = row.text("op"), row.text("system") or ""
+    op, system_id = row.op, row.system
     system = resolve(cat, system_id)
     if op == "gemm":
-        size = row.float("size") or BEST_SIZE
-        device = device_of(system.chip, row.text("precision") or "bf16")
+        size = row.size or BEST_SIZE
+        device = device_of(system.chip, row.precision or "bf16")
         return 2.0 * size**3 / gemm_time_s(size, size, size, device)
     if op == "hbm_read":
         return device_of(system.chip, "bf16").memory_Bps
     if op == "allreduce":
-        n, size = row.int("count") or 8, row.float("size") or 2**30
+        n, size = row.count or 8, row.size or 2**30
         time_s = hierarchical_allreduce_s(size, tiers_for(system.with_chips(n), n))
         return float(bus_bandwidth_Bps(size, n, time_s, "allreduce"))
     raise ConfigError(f"row {row.id}: micro-benchmark op {op!r} is not modelled (gemm, hbm_read, "

@@ -1,77 +1,282 @@
 """Rows of published measurements in the schema of the validation README (public.csv).
 
-Every field is kept as text; typed accessors turn empty fields into None. Plan fields that are
-filled are constraints for the prediction; empty ones are searched.
+A row is a frozen, typed `Record`, built once when the CSV is read: every field is named after
+its column, empty cells are None, numbers are parsed and checked there, and a bad cell stops the
+read with one line naming the file, row, column, value and fix. Plan fields that are filled are
+constraints for the prediction; empty ones are searched. The `calibrates` column names the fit
+a row belongs to (`Calibrates`); rows without it are held out.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
+import io
+import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal, get_args
 
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import ValidationError as PydanticError
+
+from wafersim.catalog.schema import Precision
 from wafersim.errors import ConfigError
 from wafersim.plan.train import Constraints
 
-REQUIRED = ("id", "kind", "system", "metric", "value", "source")
+Kind = Literal["train", "infer", "micro"]
+Metric = Literal["device_hours", "time_to_train_s", "step_time_s", "mfu", "flops_per_device",
+                 "hw_flops_per_device", "tokens_per_s", "ttft_s", "tpot_s", "e2e_latency_s",
+                 "user_tokens_per_s", "throughput_tokens_per_s", "flops_per_s", "bytes_per_s",
+                 "busbw_bytes_per_s"]
+Recompute = Literal["none", "selective", "full"]
+Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
+Fit = Literal["framework", "serving", "stack", "wafer"]
+StackParameter = Literal["per_request_step_s", "speedup_ratio"]
+
+REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
+NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty
+INTEGERS = ("count", "seq_len", "global_batch", "tp", "pp", "dp", "ep", "cp", "micro_batch", "batch",
+            "input_tokens", "output_tokens", "requests", "prefill_tokens")
+NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio")
+CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
+           "op": get_args(Op), "precision": tuple(p.value for p in Precision)}
+FIT_KINDS = {"framework": ("train",), "serving": ("infer",), "stack": ("infer",),
+             "wafer": ("train", "infer")}
+FORMS = {"framework": "framework:<chip>", "serving": "serving:<chip>",
+         "stack": "stack:<stack>:<parameter>", "wafer": "wafer"}
 
 
 @dataclass(frozen=True)
-class Record:
-    """One published figure."""
+class Calibrates:
+    """The fit a row calibrates, as its `calibrates` cell names it.
 
-    fields: dict[str, str]
+    `framework:<chip>` and `serving:<chip>`: the chip's framework or serving efficiency (the
+    chip is the row's system); `stack:<stack>:<parameter>`: that parameter of the row's serving
+    stack; `wafer`: the wafer efficiencies fitted by other commands (the row is only marked).
+    """
 
-    def text(self, name: str) -> str | None:
-        value = self.fields.get(name, "").strip()
-        return value or None
+    fit: Fit
+    key: str = ""  # the chip or stack whose parameter the fit writes; empty for wafer
+    parameter: str = ""  # the stack parameter; empty for the other fits
 
-    def int(self, name: str) -> int | None:
-        value = self.text(name)
-        try:
-            return None if value is None else int(float(value))
-        except ValueError:
-            raise ConfigError(f"row {self.id}: {name} {value!r} is not a number") from None
+    def __str__(self) -> str:
+        return ":".join(p for p in (self.fit, self.key, self.parameter) if p)
 
-    def float(self, name: str) -> float | None:
-        value = self.text(name)
-        try:
-            return None if value is None else float(value)
-        except ValueError:
-            raise ConfigError(f"row {self.id}: {name} {value!r} is not a number") from None
+    @classmethod
+    def parse(cls, text: str) -> Calibrates:
+        fit, *rest = text.split(":")
+        if fit not in FORMS:
+            raise ValueError(f"calibrates {text!r} names no fit; write {', '.join(FORMS.values())}, "
+                             "or leave it empty")
+        if len(rest) != FORMS[fit].count(":") or not all(rest):
+            raise ValueError(f"calibrates {text!r} is not of the form {FORMS[fit]}")
+        if fit == "stack" and rest[1] not in get_args(StackParameter):
+            raise ValueError(f"calibrates {text!r}: a stack's parameter is one of "
+                             f"{', '.join(get_args(StackParameter))}; write one of them")
+        return cls(fit, *rest)  # type: ignore[arg-type]
 
-    @property
-    def id(self) -> str:
-        return self.fields.get("id", "?")
+
+class Record(BaseModel):
+    """One published figure, one field per column of the schema (README of data/)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: Kind
+    system: str
+    count: int | None = None
+    model: str | None = None
+    precision: str | None = None
+    seq_len: int | None = None
+    global_batch: int | None = None
+    tokens: float | None = None
+    tp: int | None = None
+    pp: int | None = None
+    dp: int | None = None
+    ep: int | None = None
+    cp: int | None = None
+    micro_batch: int | None = None
+    recompute: Recompute | None = None
+    batch: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    op: Op | None = None
+    size: float | None = None
+    metric: Metric
+    value: float
+    tolerance: float | None = None
+    source: str | None = None
+    notes: str | None = None
+    finetune: str | None = None
+    speculative: str | None = None
+    disaggregate: str | None = None
+    requests: int | None = None
+    prefill_tokens: int | None = None
+    range_ratio: float | None = None
+    stack: str | None = None
+    calibrates: Calibrates | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _cell(cls, value: object, info: ValidationInfo) -> object:
+        """Strip text, empty cells to None; then the column's own check."""
+        name = info.field_name or ""
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is None:
+            if name in NEEDED:
+                raise ValueError(f"{name} is empty; every row needs one")
+            return None
+        if name in INTEGERS:
+            return _whole(name, value)
+        if name in NUMBERS:
+            return _number(name, value)
+        if name in CHOICES and value not in CHOICES[name]:
+            empty = "" if name in NEEDED else " or leave it empty"
+            raise ValueError(f"{name} {value!r} is not one of {', '.join(CHOICES[name])}; "
+                             f"write one of them{empty}")
+        if name == "calibrates" and isinstance(value, str):
+            return Calibrates.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _calibration(self) -> Record:
+        """A calibration row is of the kind its fit reads and names its own chip or stack."""
+        c = self.calibrates
+        if c is None:
+            return self
+        if self.kind not in FIT_KINDS[c.fit]:
+            raise ValueError(f"calibrates {str(c)!r} fits {' or '.join(FIT_KINDS[c.fit])} rows, "
+                             f"not {self.kind}; correct the kind or the calibrates cell")
+        column = {"framework": "system", "serving": "system", "stack": "stack"}.get(c.fit)
+        own = getattr(self, column) if column else None
+        if column and c.key != own:
+            fix = (f"write {Calibrates(c.fit, own, c.parameter)}" if own else
+                   f"fill the {column} column")
+            raise ValueError(f"calibrates {str(c)!r} names {c.key} but the row's {column} is "
+                             f"{own or 'empty'}; {fix}")
+        return self
 
     @property
     def year(self) -> int | None:
         """Latest year the source names (the software era of the run), if any."""
-        years = [int(y) for y in re.findall(r"\b(20[0-3]\d)\b", self.fields.get("source", ""))]
+        years = [int(y) for y in re.findall(r"\b(20[0-3]\d)\b", self.source or "")]
         return max(years) if years else None
 
     def constraints(self) -> Constraints:
         """The plan fields the row fixes."""
-        return Constraints(tp=self.int("tp"), pp=self.int("pp"), dp=self.int("dp"),
-                           cp=self.int("cp"), ep=self.int("ep"),
-                           micro_batch=self.int("micro_batch"))
+        return Constraints(tp=self.tp, pp=self.pp, dp=self.dp, cp=self.cp, ep=self.ep,
+                           micro_batch=self.micro_batch)
+
+
+COLUMNS = tuple(Record.model_fields)
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _number(name: str, value: object) -> float:
+    """A finite number >= 0; `value` > 0, `range_ratio` at most 1."""
+    number = _float(value)
+    low_ok = number > 0 if name == "value" else number >= 0
+    if not (math.isfinite(number) and low_ok and (name != "range_ratio" or number <= 1)):
+        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1"}.get(
+            name, "a number >= 0")
+        empty = "" if name in NEEDED else " or leave it empty"
+        raise ValueError(f"{name} {value!r} is not {what}; write one (SI units){empty}")
+    return number
+
+
+def _whole(name: str, value: object) -> int:
+    """A positive whole number ('8', '8.0' and '8e0' alike)."""
+    number = _float(value)
+    if not (math.isfinite(number) and number.is_integer() and number >= 1):
+        raise ValueError(f"{name} {value!r} is not a positive whole number; write one (e.g. 8) "
+                         "or leave it empty")
+    return int(number)
+
+
+def subsets(rows: Iterable[Record], fit: Fit) -> dict[Calibrates, list[Record]]:
+    """The rows whose `calibrates` names `fit`, grouped by what they fit, in file order."""
+    out: dict[Calibrates, list[Record]] = {}
+    for row in rows:
+        if row.calibrates is not None and row.calibrates.fit == fit:
+            out.setdefault(row.calibrates, []).append(row)
+    return out
 
 
 def read(path: str | Path | None = None) -> list[Record]:
     """Rows of a CSV in the public.csv schema (default: the set shipped with wafersim)."""
+    name, text = _text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    _check_header(name, reader.fieldnames)
+    rows, seen = [], set()
+    for cells in reader:
+        row = _record(name, reader.line_num, cells)
+        if row.id in seen:
+            raise ConfigError(f"{name}: row {row.id} (line {reader.line_num}) repeats an id; "
+                              "give every row its own id")
+        seen.add(row.id)
+        rows.append(row)
+    if not rows:
+        raise ConfigError(f"{name} has a header but no rows; add at least one row")
+    return rows
+
+
+def _text(path: str | Path | None) -> tuple[str, str]:
+    """The file's name (for messages) and its text."""
     if path is None:
-        text = resources.files("wafersim.validate").joinpath("data/public.csv").read_text()
+        data = resources.files("wafersim.validate").joinpath("data/public.csv").read_bytes()
         name = "the built-in public.csv"
     else:
         try:
-            text = Path(path).read_text()
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror}; give an existing CSV file") from None
         name = str(path)
-    rows = list(csv.DictReader(text.splitlines()))
-    if rows and (missing := [c for c in REQUIRED if c not in rows[0]]):
+    try:
+        return name, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name} is not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+                          f"{exc.start}); save it as UTF-8") from None
+
+
+def _check_header(name: str, header: Iterable[str] | None) -> None:
+    """Every required column present; no unknown or repeated one."""
+    columns = [c.strip() for c in header or ()]
+    if not columns:
+        raise ConfigError(f"{name} is empty; write the header line of the schema in "
+                          "docs/validation.md, then one row per measurement")
+    if missing := [c for c in REQUIRED if c not in columns]:
         raise ConfigError(f"{name} lacks the column(s) {', '.join(missing)}; see the schema in "
                           "docs/validation.md")
-    return [Record(r) for r in rows]
+    if twice := sorted({c for c in columns if columns.count(c) > 1}):
+        raise ConfigError(f"{name} names the column(s) {', '.join(twice)} twice; keep one of each")
+    if unknown := [c for c in columns if c not in COLUMNS]:
+        hints = [f"{c} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(c, COLUMNS, 1))
+                 else c for c in unknown]
+        raise ConfigError(f"{name} has the unknown column(s) {', '.join(hints)}; rename or remove "
+                          "them (the schema is in docs/validation.md)")
+
+
+def _record(name: str, line: int, cells: Mapping[str | None, str | list[str] | None]) -> Record:
+    """One row, checked; a bad cell is one ConfigError naming the file, row and column."""
+    where = f"{name}: row {str(cells.get('id') or '?').strip()} (line {line})"
+    if None in cells:
+        raise ConfigError(f"{where} has more cells than the header; quote cells that hold commas")
+    if None in cells.values():
+        raise ConfigError(f"{where} has fewer cells than the header; end it with empty cells")
+    try:
+        return Record.model_validate({str(k).strip(): v for k, v in cells.items()})
+    except PydanticError as exc:
+        error = exc.errors()[0]
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        raise ConfigError(f"{where}: {message}") from None

@@ -2,7 +2,8 @@
 
 A row the tool cannot simulate (unknown id, missing input, a workload not modelled yet) is kept
 as `skipped` with the reason, never dropped. Calibration rows are marked, so held-out error can
-be read apart from in-sample error. With `with_range`, each predicted row also gets the low and
+be read apart from in-sample error: a row is one when its `calibrates` cell names a fit, and
+every micro row is. With `with_range`, each predicted row also gets the low and
 high predictions of its efficiency ranges (`band.py`) and whether the measurement lies inside.
 """
 
@@ -11,22 +12,15 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, get_args
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import SimError, one_line
 from wafersim.validate import infer, micro, train
 from wafersim.validate.band import Corners, band
-from wafersim.validate.calibrate import CALIBRATION_ROWS, WAFER_CALIBRATION_ROWS
-from wafersim.validate.calibrate_serving import SERVING_CALIBRATION_ROWS
-from wafersim.validate.calibrate_stacks import STACK_CALIBRATION_ROWS
-from wafersim.validate.records import Record
+from wafersim.validate.records import Kind, Record
 
-KINDS = ("train", "infer", "micro")
-CALIBRATION = ({row for rows in CALIBRATION_ROWS.values() for row in rows}
-               | {row for rows in SERVING_CALIBRATION_ROWS.values() for row in rows}
-               | {row for _, rows in STACK_CALIBRATION_ROWS.values() for row in rows}
-               | set(WAFER_CALIBRATION_ROWS))
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 @dataclass(frozen=True)
@@ -71,16 +65,11 @@ PREDICTORS: dict[str, Callable[[Record, Catalog], float]] = {
 def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Outcome:
     """Predict one row; any modelling limit becomes a skipped outcome with its reason. With
     `corners`, an ok row also gets its low/high band."""
-    kind, measured = row.text("kind") or "", None
-    base = dict(id=row.id, kind=kind, system=row.text("system") or "", model=row.text("model") or "",
-                metric=row.text("metric") or "", source=row.text("source") or "",
-                calibration=row.id in CALIBRATION or kind == "micro")
+    kind, measured = row.kind, row.value
+    base = dict(id=row.id, kind=kind, system=row.system, model=row.model or "",
+                metric=row.metric, source=row.source or "",
+                calibration=row.calibrates is not None or kind == "micro")
     try:
-        measured = row.float("value")
-        if kind not in PREDICTORS:
-            raise SimError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-        if not measured:
-            raise SimError("the row has no measured value")
         predicted = PREDICTORS[kind](row, catalog)
     except SimError as exc:
         return Outcome(**base, measured=measured, predicted=None, error_pct=None,  # type: ignore[arg-type]
@@ -99,7 +88,7 @@ def validate(rows: Iterable[Record], kinds: tuple[str, ...] = KINDS,
     """Outcomes of every row of the chosen kinds, in file order; `with_range` adds the bands."""
     cat = catalog or load_catalog()
     corners = Corners(cat) if with_range else None
-    return [outcome(r, cat, corners) for r in rows if (r.text("kind") or "") in kinds]
+    return [outcome(r, cat, corners) for r in rows if r.kind in kinds]
 
 
 def stats(outcomes: Iterable[Outcome]) -> dict[str, float]:

@@ -27,21 +27,21 @@ def attention_of(row: Record) -> str:
 
 def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
     """The training result for the workload `row` describes."""
-    tokens = row.float("tokens") or 1e12  # only whole-run metrics need the real figure
-    count = row.int("count") or DEFAULT_WHOLE_RUN_DEVICES
-    return train(row.text("model") or "", row.text("system") or "", tokens, count=count,
-                 global_batch=row.int("global_batch"), seq_len=row.int("seq_len"),
-                 precision=row.text("precision") or "bf16", recompute=row.text("recompute") or "auto",
+    tokens = row.tokens or 1e12  # only whole-run metrics need the real figure
+    count = row.count or DEFAULT_WHOLE_RUN_DEVICES
+    return train(row.model or "", row.system, tokens, count=count,
+                 global_batch=row.global_batch, seq_len=row.seq_len,
+                 precision=row.precision or "bf16", recompute=row.recompute or "auto",
                  catalog=catalog, plan=row.constraints(),
-                 attention=attention_of(row), finetune=row.text("finetune"))
+                 attention=attention_of(row), finetune=row.finetune)
 
 
 def predict(row: Record, result: TrainResult) -> float:
     """The row's metric from a training result."""
-    metric = row.text("metric")
+    metric = row.metric
     if metric == "hw_flops_per_device":
         model = load_model(result.model)
-        seq = row.int("seq_len") or default_seq_len(model)
+        seq = row.seq_len or default_seq_len(model)
         ratio = (model.training_flops_per_token(seq, result.plan.get("recompute", "none"))
                  / model.training_flops_per_token(seq))
         return result.flops_per_device * ratio
