@@ -46,7 +46,7 @@ def test_same_inputs_same_bytes(catalog):
 def test_wafer_systems_and_disaggregated_pools_run(catalog):
     cs3 = wafersim.simulate_serving("llama-3.1-8b", "cs-3", requests=32, concurrency=8,
                                     catalog=catalog)
-    assert cs3.plan["kind"] == "sram_resident" and set(cs3.pools) == {"engine"}
+    assert cs3.plan.kind == "sram_resident" and set(cs3.pools) == {"engine"}
     split = wafersim.simulate_serving("llama-3-8b", "h100-sxm", requests=64, concurrency=32,
                                       input_tokens=1024, output_tokens=128, count=4,
                                       disaggregate="2:2", catalog=catalog)

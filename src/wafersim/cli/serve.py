@@ -77,4 +77,4 @@ def _print(r: ServeResult) -> None:
     for pool, parts in r.pools.items():
         shares = ", ".join(f"{k} {v / r.duration_s:.1%}" for k, v in parts.items() if v)
         out.print(f"{pool}: {shares}")
-    print_plan(r.plan, r.assumptions)
+    print_plan(r.to_json()["plan"], r.assumptions)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from wafersim.plan.infer import InferPlan
 from wafersim.serve.engine import Request
 
 
@@ -44,7 +45,8 @@ class ServeResult:
     pools: dict[str, dict[str, float]]  # per pool: prefill, decode and idle seconds
     energy_per_token_J: float
     usd_per_million_tokens: float | None
-    plan: dict[str, Any]
+    plan: InferPlan  # layer 1's plan the run played
+    prefill_tokens_per_scheduler: int  # prompt-token budget of one scheduler's iteration
     steady_state: dict[str, float]  # layer 1 at the plan's batch: ttft_s, tpot_s, throughput
     assumptions: tuple[str, ...] = field(default_factory=tuple)
 
@@ -56,8 +58,10 @@ class ServeResult:
 
     def to_json(self) -> dict[str, Any]:
         """The stable machine view (SI units)."""
-        return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
-                for k, v in self.__dict__.items()}
+        out = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v)
+               for k, v in self.__dict__.items()}
+        budget = out.pop("prefill_tokens_per_scheduler")
+        return out | {"plan": self.plan.to_json() | {"prefill_tokens_per_scheduler": budget}}
 
 
 def summarise(requests: list[Request], pools: dict[str, dict[str, float]]) -> dict[str, Any]:

@@ -17,7 +17,6 @@ drains, and arrival processes below saturation.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from wafersim.catalog.system import System
 from wafersim.cost.backends import curves, occupied, serve_at_most
@@ -96,10 +95,10 @@ def _result(model: ModelSpec, used: System, point: InferResult, requests: list[R
     eco = economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
     usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
-    plan: dict[str, Any] = point.plan.to_json() | {"prefill_tokens_per_scheduler": prefill_tokens}
     steady = {"batch": float(point.batch), "ttft_s": point.ttft_s, "tpot_s": point.tpot_s,
               "throughput_tokens_per_s": point.throughput_tokens_per_s}
     return ServeResult(model=model.id, system=point.system, devices=point.devices,
                        energy_per_token_J=eco.energy_J / tokens, usd_per_million_tokens=usd,
-                       plan=plan, steady_state=steady,
+                       plan=point.plan, prefill_tokens_per_scheduler=prefill_tokens,
+                       steady_state=steady,
                        assumptions=ASSUMPTIONS + eco.assumptions, **figures)
