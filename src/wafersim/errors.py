@@ -39,8 +39,9 @@ class ParameterError(ConfigError):
     """A value given for a named parameter is outside what is allowed.
 
     `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, ``--tp 3``
-    on the command line) or ``{name.flag}`` (the name alone); the values of parameters other than
-    `parameter` come as keywords. The library renders Python names; the CLI renders its flags.
+    on the command line; ``{name!r}`` quotes the value) or ``{name.flag}`` (the name alone); the
+    values of parameters other than `parameter` come as keywords. Other text put in the message
+    goes through `literal`. The library renders Python names; the CLI renders its flags.
     """
 
     def __init__(self, parameter: str, value: object, message: str, *,
@@ -53,6 +54,15 @@ class ParameterError(ConfigError):
         """The message with every parameter spelled by `name_of` (and its value after `joiner`)."""
         refs = {k: _Ref(name_of(k), joiner, v) for k, v in self.values.items()}
         return one_line(self.message.format_map(_Refs(refs, name_of, joiner)))
+
+
+class InfeasibleParameter(ParameterError, InfeasiblePlan):
+    """A plan cannot run with this parameter's value (too long a sequence, too small a batch)."""
+
+
+def literal(text: object) -> str:
+    """`text` escaped to appear as itself in a ParameterError message (ids, paths, OS errors)."""
+    return str(text).replace("{", "{{").replace("}", "}}")
 
 
 def python_name(parameter: str) -> str:
@@ -68,6 +78,12 @@ class _Ref:
 
     def __format__(self, spec: str) -> str:
         return f"{self.flag}{self._joiner}{format(self._value, spec)}"
+
+    def __repr__(self) -> str:
+        return f"{self.flag}{self._joiner}{self._value!r}"
+
+    def __str__(self) -> str:
+        return format(self, "")
 
 
 class _Refs(dict[str, _Ref]):
