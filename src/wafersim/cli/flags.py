@@ -12,6 +12,10 @@ from wafersim.errors import ParameterError
 FLAGS = {
     "tpot_slo_s": "--tpot-slo",
     "rate_per_s": "--rate",
+    "extra_dirs": "--catalog",
+    "n_heads": "--heads",
+    "plot_path": "--plot",
+    "trace_path": "--trace",
 }
 
 

@@ -18,7 +18,7 @@ from wafersim.catalog.edit import Edit
 from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
 
-COMMAND = "wafersim calibrate --write"
+COMMAND = "wafersim calibrate --write"  # provenance: the command that writes the fits
 MICRO_SOURCE = "cal-micro"
 FRAMEWORK_SOURCE = "cal-train-framework"
 
