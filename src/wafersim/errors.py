@@ -38,10 +38,10 @@ def one_line(text: str) -> str:
 class ParameterError(ConfigError):
     """A value given for a named parameter is outside what is allowed.
 
-    `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, ``--tp 3``
-    on the command line; ``{name!r}`` quotes the value) or ``{name.flag}`` (the name alone); the
-    values of parameters other than `parameter` come as keywords. Other text put in the message
-    goes through `literal`. The library renders Python names; the CLI renders its flags.
+    `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, the flag
+    and the value on the command line; ``{name!r}`` quotes the value) or ``{name.flag}`` (the name
+    alone); the values of parameters other than `parameter` come as keywords. Other text put in
+    the message goes through `literal`. The library renders Python names; the CLI renders flags.
     """
 
     def __init__(self, parameter: str, value: object, message: str, *,
