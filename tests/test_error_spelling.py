@@ -10,6 +10,7 @@ import typer
 
 import wafersim
 from wafersim.cli import app
+from wafersim.cli.flags import flag_for
 from wafersim.errors import ParameterError
 from wafersim.plan import Constraints
 
@@ -81,6 +82,29 @@ def test_the_library_names_no_cli_flag():
             named += [(rel, text) for _, text in flags_named(path.read_text(), cli_flags)]
     assert [hit for hit in named if hit not in COMMANDS] == []
     assert set(named) == COMMANDS  # each provenance command is still there
+
+
+def _parameters_named(source: str) -> set[str]:
+    """Parameters that ParameterErrors in `source` name: their first argument, ``{name.flag}``."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERRORS and node.args
+                and isinstance(node.args[0], ast.Constant)):
+            names.add(node.args[0].value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names |= set(re.findall(r"\{(\w+)\.flag\}", node.value))
+    return names
+
+
+ERRORS = ("ParameterError", "InfeasibleParameter")
+
+
+def test_every_parameter_a_library_error_names_has_a_flag():
+    cli_flags = _cli_flags()
+    names = set().union(*(_parameters_named(p.read_text()) for p in ROOT.rglob("*.py")
+                          if not p.relative_to(ROOT).as_posix().startswith(("cli/", "errors.py"))))
+    assert {"tp", "n_heads", "rate_per_s", "extra_dirs"} <= names
+    assert {n: flag_for(n) for n in names if flag_for(n) not in cli_flags} == {}
 
 
 def test_a_library_call_names_the_keyword_and_what_is_allowed():
