@@ -25,7 +25,7 @@ from wafersim.cost.kernels.collectives import (
     tree_broadcast_s,
     tree_reduce_s,
 )
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 
 NVLINK = Link(450e9, 3e-6, name="nvlink")
 NVLS = Link(450e9, 3e-6, in_network_reduction=True, name="nvls")
@@ -342,8 +342,9 @@ def test_tiers_feed_hierarchical_allreduce(catalog):
 
 def test_a_system_without_any_network_names_why_and_the_fix(catalog):
     system = resolve(catalog, "sn40l").with_chips(16)
-    with pytest.raises(ConfigError, match="sn40l has no network joining its devices .*--count 1"):
+    with pytest.raises(ParameterError, match=r"sn40l has no network joining .*\(count 1\)") as exc:
         tiers_for(system, 16)
+    assert (exc.value.parameter, exc.value.value, exc.value.allowed) == ("count", 16, "1")
 
 
 def test_a_full_mesh_group_uses_only_its_direct_links(catalog):

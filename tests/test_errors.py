@@ -3,7 +3,7 @@ front end spells the parameters its own way."""
 
 import pytest
 
-from wafersim.errors import ConfigError, ParameterError
+from wafersim.errors import ConfigError, InfeasibleParameter, InfeasiblePlan, ParameterError, literal
 
 
 def test_python_spelling_names_keyword_and_value():
@@ -28,3 +28,20 @@ def test_value_format_spec_applies_to_the_value():
 def test_a_name_without_a_value_renders_its_name():
     with pytest.raises(ParameterError, match=r"raise count$"):
         raise ParameterError("batch", 9, "{batch} does not fit; raise {count.flag}")
+
+
+def test_repr_conversion_quotes_the_value():
+    exc = ParameterError("schedule", "gpipe", "{schedule!r} is not one of 1f1b, interleaved")
+    assert str(exc) == "schedule='gpipe' is not one of 1f1b, interleaved"
+    assert exc.render({"schedule": "--schedule"}.__getitem__, " ").startswith("--schedule 'gpipe' ")
+
+
+def test_literal_text_keeps_its_braces():
+    exc = ParameterError("extra_dirs", "/d/{x}", f"catalog directory {literal('/d/{x}')} is missing")
+    assert str(exc) == "catalog directory /d/{x} is missing"
+
+
+def test_an_infeasible_parameter_is_an_infeasible_plan():
+    exc = InfeasibleParameter("seq_len", 9, "{seq_len} does not fit")
+    assert isinstance(exc, InfeasiblePlan) and isinstance(exc, ParameterError)
+    assert str(exc) == "seq_len=9 does not fit"

@@ -26,9 +26,9 @@ def test_speculative_tokens_per_step_matches_leviathan():
 
 
 def test_serving_rejects_bad_values():
-    with pytest.raises(ConfigError, match="precision 'fp3'"):
+    with pytest.raises(ConfigError, match="precision='fp3'"):
         Serving(precision="fp3")
-    with pytest.raises(ConfigError, match="--input-tokens 0"):
+    with pytest.raises(ConfigError, match="input_tokens=0"):
         Serving(input_tokens=0)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError
 from wafersim.serve.workload import Workload
 
 
@@ -35,13 +35,14 @@ def test_in_flight_is_the_cap_or_every_request():
     assert Workload(100).in_flight == 100
 
 
-@pytest.mark.parametrize("kwargs, flag", [
-    ({"requests": 0}, "--requests 0"), ({"requests": 5, "concurrency": 0}, "--concurrency 0"),
-    ({"requests": 5, "rate_per_s": 0.0}, "--rate 0"),
-    ({"requests": 5, "range_ratio": 1.5}, "--range-ratio 1.5"),
-    ({"requests": 5, "range_ratio": -0.1}, "--range-ratio -0.1"),
-    ({"requests": 5, "output_tokens": 0}, "--output-tokens 0"),
+@pytest.mark.parametrize("kwargs, named", [
+    ({"requests": 0}, "requests=0"), ({"requests": 5, "concurrency": 0}, "concurrency=0"),
+    ({"requests": 5, "rate_per_s": 0.0}, "rate_per_s=0"),
+    ({"requests": 5, "range_ratio": 1.5}, "range_ratio=1.5"),
+    ({"requests": 5, "range_ratio": -0.1}, "range_ratio=-0.1"),
+    ({"requests": 5, "output_tokens": 0}, "output_tokens=0"),
 ])
-def test_bad_workloads_name_the_value(kwargs, flag):
-    with pytest.raises(ConfigError, match=flag):
+def test_bad_workloads_name_the_value(kwargs, named):
+    with pytest.raises(ParameterError, match=named) as exc:
         Workload(**kwargs)
+    assert exc.value.parameter == named.split("=")[0] and exc.value.allowed

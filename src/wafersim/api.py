@@ -43,7 +43,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     decode pool: prompts arrive prefilled, so throughput leaves out TTFT. `disaggregate`
     ("PREFILL:DECODE" devices, e.g. "16:16") serves prompts and decoding on separate pools, each
     with its own plan; `batch` is then the requests decoding. `stack` names a serving stack from
-    the catalog (`wafersim systems --kind stack`) in place of the chip's calibrated one. Raises
+    the catalog (its parts of kind stack) in place of the chip's calibrated one. Raises
     InfeasiblePlan when the model does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()

@@ -35,12 +35,13 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-class NamesParameters(SimError):
-    """An error whose message names parameters, so each front end can spell them its own way.
+class ParameterError(ConfigError):
+    """A value given for a named parameter is outside what is allowed.
 
-    `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, ``--tp 3``
-    on the command line) or ``{name.flag}`` (the name alone); the values of parameters other than
-    `parameter` come as keywords. The library renders Python names; the CLI renders its flags.
+    `message` names parameters as ``{name}`` (rendered with its value: ``tp=3`` in Python, the flag
+    and the value on the command line; ``{name!r}`` quotes the value) or ``{name.flag}`` (the name
+    alone); the values of parameters other than `parameter` come as keywords. Other text put in
+    the message goes through `literal`. The library renders Python names; the CLI renders flags.
     """
 
     def __init__(self, parameter: str, value: object, message: str, *,
@@ -55,12 +56,13 @@ class NamesParameters(SimError):
         return one_line(self.message.format_map(_Refs(refs, name_of, joiner)))
 
 
-class ParameterError(NamesParameters, ConfigError):
-    """A value given for a named parameter is outside what is allowed."""
+class InfeasibleParameter(ParameterError, InfeasiblePlan):
+    """A plan cannot run with this parameter's value (too long a sequence, too small a batch)."""
 
 
-class DoesNotFit(NamesParameters, InfeasiblePlan):
-    """A plan cannot run with the value given for a named parameter (memory, degrees, SLO)."""
+def literal(text: object) -> str:
+    """`text` escaped to appear as itself in a ParameterError message (ids, paths, OS errors)."""
+    return str(text).replace("{", "{{").replace("}", "}}")
 
 
 def python_name(parameter: str) -> str:
@@ -76,6 +78,12 @@ class _Ref:
 
     def __format__(self, spec: str) -> str:
         return f"{self.flag}{self._joiner}{format(self._value, spec)}"
+
+    def __repr__(self) -> str:
+        return f"{self.flag}{self._joiner}{self._value!r}"
+
+    def __str__(self) -> str:
+        return format(self, "")
 
 
 class _Refs(dict[str, _Ref]):

@@ -99,8 +99,8 @@ def test_sram_use_is_reported():
     assert r.peak_sram_bytes_per_pe == 16 * 16 * 2 + 16 * 2 + 16 * 6
 
 
-@pytest.mark.parametrize("kwargs, word", [({"m": 0}, "m 0"), ({"n": -1}, "n -1"),
-                                          ({"reduction": "ring"}, "ring"),
+@pytest.mark.parametrize("kwargs, word", [({"m": 0}, "m=0"), ({"n": -1}, "n=-1"),
+                                          ({"reduction": "ring"}, "reduction=.ring."),
                                           ({"precision": "fp8"}, "fp8")])
 def test_bad_inputs(kwargs, word):
     args = {"m": 8, "n": 8, "grid": (2, 2), **kwargs}

@@ -119,8 +119,7 @@ class Catalog:
         found = self.parts.get(stack_id)
         if not isinstance(found, Stack):
             known = ", ".join(s.id for s in self.of_kind(Stack)) or "none"
-            raise UnknownIdError(f"unknown serving stack {stack_id!r}; known stacks: {known} "
-                                 "(wafersim systems --kind stack)")
+            raise UnknownIdError(f"unknown serving stack {stack_id!r}; known stacks: {known}")
         return found
 
     def of_kind(self, kind: type[P]) -> list[P]:

@@ -1,9 +1,10 @@
 """Read catalog directories into one checked `Catalog`.
 
-The built-in data ships in ``wafersim/catalog/data``; users add directories with ``--catalog DIR``
-or the ``WAFERSIM_CATALOG`` environment variable (several joined by the OS path separator). A user
-part with the id of a built-in one replaces it. Each YAML file holds one part (``kind:`` chip,
-node, cluster, memory_service or network); a file named ``sources.yaml`` holds shared citations.
+The built-in data ships in ``wafersim/catalog/data``; users add directories with `load_catalog`'s
+`extra_dirs` or the ``WAFERSIM_CATALOG`` environment variable (several joined by the OS path
+separator). A user part with the id of a built-in one replaces it. Each YAML file holds one part
+(``kind:`` chip, node, cluster, memory_service or network); a file named ``sources.yaml`` holds
+shared citations.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.convert import at, convert
 from wafersim.catalog.schema import KINDS, Part, Source
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, literal
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 ENV_VAR = "WAFERSIM_CATALOG"
@@ -75,8 +76,9 @@ def _parse_sources(raw: Any, file: str) -> dict[str, Source]:
 
 def _files(directory: Path) -> list[Path]:
     if not directory.is_dir():
-        raise ConfigError(f"catalog directory {directory} does not exist; pass an existing "
-                          f"directory to --catalog or {ENV_VAR}")
+        raise ParameterError("extra_dirs", str(directory), f"catalog directory "
+                             f"{literal(directory)} does not exist; pass an existing directory "
+                             f"to {{extra_dirs.flag}} or {ENV_VAR}", allowed="existing directories")
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 

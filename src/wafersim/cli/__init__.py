@@ -22,7 +22,7 @@ from wafersim.cli import train as train_cmd
 from wafersim.cli import validate as validate_cmd
 from wafersim.cli.common import state
 from wafersim.cli.flags import flag_for
-from wafersim.errors import NamesParameters, SimError, one_line
+from wafersim.errors import ParameterError, SimError, one_line
 
 app = typer.Typer(
     name="wafersim", no_args_is_help=True, add_completion=False,
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
         result = app(args=argv, prog_name="wafersim", standalone_mode=False)
-    except NamesParameters as exc:
+    except ParameterError as exc:
         return _fail(exc.render(flag_for, " "))
     except SimError as exc:
         return _fail(str(exc))

@@ -19,6 +19,7 @@ from wafersim.cli.common import (
     range_json,
     range_runs,
 )
+from wafersim.cli.flags import message_of
 from wafersim.cost.infer.result import InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
@@ -74,7 +75,7 @@ def infer(
         except InfeasiblePlan as exc:
             if len(batches) == 1:
                 raise
-            results.append(f"batch {b}: {exc}")
+            results.append(f"batch {b}: {message_of(exc)}")
     if with_range and isinstance(results[0], InferResult):
         runs = range_runs(catalog(), system, lambda cat: run_infer(  # type: ignore[arg-type]
             model, system, batch=batches[0], catalog=cat, **kwargs))

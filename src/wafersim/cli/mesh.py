@@ -46,7 +46,7 @@ def _run(grid: str, pe: str, plot: str | None, trace: str | None, as_json: bool,
     if trace:
         check_traceable(cols * rows)
     if plot:
-        require_matplotlib()
+        require_matplotlib(plot)
     result = run(grid=(cols, rows), pe=pe, trace=bool(trace), catalog=catalog())
     if plot:
         save_heatmaps(result, plot)

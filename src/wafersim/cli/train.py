@@ -22,6 +22,7 @@ from wafersim.cli.common import (
     range_json,
     range_runs,
 )
+from wafersim.cli.flags import message_of
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
@@ -81,7 +82,7 @@ def train(
         except InfeasiblePlan as exc:
             if len(counts) == 1:
                 raise
-            results.append(f"infeasible at {n}: {exc}")
+            results.append(f"infeasible at {n}: {message_of(exc)}")
     if with_range and isinstance(results[0], TrainResult):
         _range(results[0], range_runs(catalog(), system, lambda cat: run(counts[0], cat)), as_json)
         return

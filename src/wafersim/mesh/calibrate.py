@@ -32,6 +32,7 @@ FIT_SET = tuple(
 )
 EFFICIENCIES = np.round(np.arange(0.200, 1.0005, 0.001), 3)
 SOURCE_ID = "cb-mesh-cal"
+COMMAND = "wafersim mesh calibrate --pe {pe} --write"  # provenance: the command that writes the fit
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "cerebras"
 
 
@@ -87,7 +88,7 @@ def catalog_edit(cal: Calibration) -> Edit:
     note = (f"achieved share of the FP16 SIMD rate in the per-PE GEMV loop, fitted to the PE mesh "
             f"simulator over {len(cal.points)} GEMVs (mean error {cal.mean_rel_error:.1%}, max "
             f"{cal.max_rel_error:.1%}); the SRAM ports cap @fmach at 4 fp16 elements per cycle. "
-            f"Command: wafersim mesh calibrate --pe {cal.pe} --write")
+            f"Command: {COMMAND.format(pe=cal.pe)}")
     return Edit(("wafer", "gemv_efficiency_fraction"), cal.efficiency, "derived", SOURCE_ID, note,
                 cal.lo, cal.hi)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError
 from wafersim.mesh.elementwise import unary_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemv import check_reduction
@@ -31,7 +31,8 @@ COLOR = 10
 
 def check_scope(scope: str) -> None:
     if scope not in SCOPES:
-        raise ConfigError(f"--scope {scope!r} is not one of {', '.join(SCOPES)}")
+        raise ParameterError("scope", scope, f"{{scope!r}} is not one of {', '.join(SCOPES)}",
+                             allowed=f"one of {', '.join(SCOPES)}")
 
 
 def _fill(sim: MeshSim, d: str, senders: np.ndarray, wavelets: int) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wafersim.catalog import Catalog
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError, literal
 from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemm import gemm_on
@@ -53,14 +53,20 @@ class LayerShape:
 def scaled_layer(model: str, d_model: int, n_heads: int, seq_len: int) -> LayerShape:
     """Scale `model` down to `d_model` and `n_heads`, keeping its GQA and MLP ratios."""
     spec = load_model(model)
-    if d_model % n_heads or n_heads < 1:
-        raise ConfigError(f"--d-model {d_model} must be a multiple of --heads {n_heads}")
+    if n_heads < 1:
+        raise ParameterError("n_heads", n_heads, "{n_heads} must be a positive integer",
+                             allowed=">= 1")
+    if d_model % n_heads:
+        raise ParameterError("d_model", d_model, "{d_model} must be a multiple of {n_heads}",
+                             allowed=f"a multiple of {n_heads}", n_heads=n_heads)
     group = max(1, spec.n_heads // max(spec.n_kv_heads, 1))
     if n_heads % group:
-        raise ConfigError(f"--heads {n_heads} must be a multiple of {spec.id}'s {group} query "
-                          "heads per KV head")
+        raise ParameterError("n_heads", n_heads, f"{{n_heads}} must be a multiple of "
+                             f"{literal(spec.id)}'s {group} query heads per KV head",
+                             allowed=f"a multiple of {group}")
     if seq_len < 1:
-        raise ConfigError(f"--seq-len {seq_len} must be a positive integer")
+        raise ParameterError("seq_len", seq_len, "{seq_len} must be a positive integer",
+                             allowed=">= 1")
     eps = float(spec.extra.get("rms_norm_eps", 1e-5) or 1e-5)  # type: ignore[arg-type]
     d_ff = max(1, round(d_model * spec.d_ff / spec.d_model))
     return LayerShape(d_model, n_heads, n_heads // group, d_model // n_heads, d_ff, seq_len, eps)

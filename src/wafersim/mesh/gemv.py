@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
@@ -39,7 +39,8 @@ BROADCAST_COLOR, REDUCE_COLOR = 0, 2
 
 def check_reduction(reduction: str) -> None:
     if reduction not in REDUCTIONS:
-        raise ConfigError(f"--reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
+        raise ParameterError("reduction", reduction, f"{{reduction!r}} is not one of "
+                             f"{', '.join(REDUCTIONS)}", allowed=f"one of {', '.join(REDUCTIONS)}")
 
 
 def reserve(sim: MeshSim, m: int, n: int, precision: str) -> None:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 
 DTYPES = {"fp16": np.float16, "fp32": np.float32}
 
@@ -47,7 +47,8 @@ def check_positive(**sizes: int) -> None:
     """Every named size must be a positive integer."""
     for name, value in sizes.items():
         if not isinstance(value, int | np.integer) or value < 1:
-            raise ConfigError(f"{name} {value!r} must be a positive integer, e.g. --{name} 1024")
+            raise ParameterError(name, value, f"{{{name}}} must be a positive integer",
+                                 allowed="a positive integer")
 
 
 def dtype_of(precision: str):  # type: ignore[no-untyped-def]

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.schema import Chip, Quantity
-from wafersim.errors import ConfigError, UnknownIdError
+from wafersim.errors import ConfigError, ParameterError, UnknownIdError, literal
 
 PRECISION_BYTES = {"fp16": 2, "fp32": 4}
+WAFERS = "a wafer-scale chip id in the catalog (wse-2, wse-3)"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def parse_grid(text: str) -> tuple[int, int]:
     """'128x128' -> (cols, rows); both must be positive integers."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX*]\s*(\d+)\s*", text)
     if not match:
-        raise ConfigError(f"--grid {text!r} is not COLSxROWS; write e.g. --grid 128x128")
+        raise ParameterError("grid", text, "{grid!r} is not COLSxROWS; write e.g. {grid.flag} "
+                             "128x128", allowed="COLSxROWS")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -93,10 +95,11 @@ def _chip(pe: str, catalog: Catalog | None) -> Chip:
     try:
         part = (catalog or load_catalog()).get(pe)
     except UnknownIdError:
-        raise ConfigError(f"--pe {pe!r} is not in the catalog; use a wafer id such as wse-2 or "
-                          "wse-3") from None
+        raise ParameterError("pe", pe, "{pe!r} is not in the catalog; use a wafer id such as "
+                             "wse-2 or wse-3", allowed=WAFERS) from None
     if not isinstance(part, Chip) or part.wafer is None:
-        raise ConfigError(f"--pe {pe!r} is not a wafer-scale chip; use wse-2 or wse-3")
+        raise ParameterError("pe", pe, "{pe!r} is not a wafer-scale chip; use wse-2 or wse-3",
+                             allowed=WAFERS)
     return part
 
 
@@ -111,10 +114,12 @@ def machine_of(pe: str = "wse-3", grid: tuple[int, int] = (4, 4), catalog: Catal
     fab_rows = int(_value(w.fabric_rows_count, "fabric rows", chip))
     cols, rows = (int(g) for g in grid)
     if cols < 1 or rows < 1:
-        raise ConfigError(f"grid {cols}x{rows} has no PEs; give at least 1x1, e.g. --grid 4x4")
+        raise ParameterError("grid", grid, f"grid {cols}x{rows} has no PEs; give at least 1x1, "
+                             "e.g. {grid.flag} 4x4", allowed=">= 1x1")
     if cols > fab_cols or rows > fab_rows:
-        raise ConfigError(f"grid {cols}x{rows} exceeds the {pe} fabric of {fab_cols}x{fab_rows} "
-                          "PEs; give a smaller --grid")
+        raise ParameterError("grid", grid, f"grid {cols}x{rows} exceeds the {literal(pe)} fabric "
+                             f"of {fab_cols}x{fab_rows} PEs; give a smaller {{grid.flag}}",
+                             allowed=f"<= {fab_cols}x{fab_rows}")
     clock = w.clock_hz
     machine = PEMachine(
         pe=pe, cols=cols, rows=rows, fabric_cols=fab_cols, fabric_rows=fab_rows,

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError, literal
 from wafersim.mesh.result import MeshResult
 
 
-def require_matplotlib():  # type: ignore[no-untyped-def]
-    """matplotlib.pyplot on the Agg backend, or a one-line error saying how to install it."""
+def require_matplotlib(plot_path: str | Path | None = None):  # type: ignore[no-untyped-def]
+    """matplotlib.pyplot on the Agg backend, or a one-line error saying how to install it (for
+    heatmaps asked to go to `plot_path`)."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError("--plot needs matplotlib; install it with: pip install 'wafersim[plot]'"
-                          ) from None
+        raise ParameterError("plot_path", plot_path, "{plot_path.flag} needs matplotlib; install "
+                             "it with: pip install 'wafersim[plot]'") from None
     return plt
 
 
-def save_heatmaps(result: MeshResult, path: str | Path) -> Path:
+def save_heatmaps(result: MeshResult, plot_path: str | Path) -> Path:
     """Write a PNG with three heatmaps over the grid: compute, busiest link, SRAM bytes."""
-    plt = require_matplotlib()
+    plt = require_matplotlib(plot_path)
     panels = (("compute utilisation", result.compute_util, (0, 1)),
               ("link utilisation (busiest port)", result.link_util, (0, 1)),
               ("SRAM bytes", result.sram_bytes, (0, None)))
@@ -37,11 +38,12 @@ def save_heatmaps(result: MeshResult, path: str | Path) -> Path:
         fig.colorbar(image, ax=ax)
     cols, rows = result.grid
     fig.suptitle(f"{result.kernel} on {cols}x{rows} {result.pe}: {result.cycles:,} cycles")
-    out = Path(path)
+    out = Path(plot_path)
     try:
         fig.savefig(out, dpi=110)
     except OSError as exc:
-        raise ConfigError(f"--plot {str(path)!r} cannot be written: {exc.strerror}") from None
+        raise ParameterError("plot_path", str(plot_path), "{plot_path!r} cannot be written: "
+                             f"{literal(exc.strerror)}", allowed="a writable file") from None
     finally:
         plt.close(fig)
     return out

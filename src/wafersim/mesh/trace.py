@@ -12,15 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.mesh.engine import TRACE_MAX_PES
 from wafersim.mesh.result import MeshResult
 
 
 def check_traceable(pes: int) -> None:
+    """A grid of `pes` PEs can be traced, or a one-line error saying what to change."""
     if pes > TRACE_MAX_PES:
-        raise ConfigError(f"--trace is limited to grids of at most {TRACE_MAX_PES} PEs (this grid "
-                          f"has {pes:,}); use a smaller --grid or drop --trace")
+        raise ParameterError("trace", True, f"{{trace.flag}} is limited to grids of at most "
+                             f"{TRACE_MAX_PES} PEs (this grid has {pes:,}); use a smaller "
+                             "{grid.flag} or drop {trace.flag}",
+                             allowed=f"grids of at most {TRACE_MAX_PES} PEs")
 
 
 def chrome_trace(result: MeshResult) -> dict[str, object]:
@@ -46,10 +49,11 @@ def chrome_trace(result: MeshResult) -> dict[str, object]:
             "metadata": {"cycles": result.cycles, "clock_hz": result.clock_hz}}
 
 
-def write_trace(result: MeshResult, path: str | Path) -> Path:
-    out = Path(path)
+def write_trace(result: MeshResult, trace_path: str | Path) -> Path:
+    out = Path(trace_path)
     try:
         out.write_text(json.dumps(chrome_trace(result)))
     except OSError as exc:
-        raise ConfigError(f"--trace {str(path)!r} cannot be written: {exc.strerror}") from None
+        raise ParameterError("trace_path", str(trace_path), "{trace_path!r} cannot be written: "
+                             f"{literal(exc.strerror)}", allowed="a writable file") from None
     return out

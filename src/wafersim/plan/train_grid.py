@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, SimError, literal
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.plan.train import SCHEDULES, Constraints, PlanSpace
 
@@ -34,54 +34,74 @@ def divisors(n: int) -> list[int]:
     return sorted(set(small + [n // d for d in small]))
 
 
-def tp_error(model: ModelSpec, tp: int, scale_up: int) -> str | None:
+def tp_error(model: ModelSpec, tp: int, scale_up: int) -> ParameterError | None:
     """Why `tp` is not allowed for `model` (None when it is)."""
-    kv = model.n_kv_heads
-    if model.n_heads % tp:
-        return f"--tp {tp} does not divide the {model.n_heads} attention heads of {model.id}"
+    kv, heads = model.n_kv_heads, model.n_heads
+    if heads % tp:
+        return ParameterError("tp", tp, f"{{tp}} does not divide the {heads} attention heads of "
+                              f"{literal(model.id)}", allowed=f"a divisor of {heads}")
     if kv % tp and tp % kv:
-        return f"--tp {tp} neither divides nor is a multiple of the {kv} KV heads of {model.id}"
+        return ParameterError("tp", tp, f"{{tp}} neither divides nor is a multiple of the {kv} KV "
+                              f"heads of {literal(model.id)}",
+                              allowed=f"a divisor or a multiple of {kv}")
     if tp > scale_up:
-        return f"--tp {tp} exceeds the scale-up domain of {scale_up} devices"
+        return ParameterError("tp", tp, f"{{tp}} exceeds the scale-up domain of {scale_up} devices",
+                              allowed=f"<= {scale_up}")
     if scale_up % tp:
-        return f"--tp {tp} does not divide the scale-up domain of {scale_up} devices (groups would straddle)"
+        return ParameterError("tp", tp, f"{{tp}} does not divide the scale-up domain of {scale_up} "
+                              "devices (groups would straddle)", allowed=f"a divisor of {scale_up}")
     return None
 
 
 def _check_fixed(model: ModelSpec, devices: int, scale_up: int, seq_len: int, c: Constraints) -> None:
-    checks = [
-        (c.tp is not None and c.tp >= 1, lambda: tp_error(model, c.tp, scale_up)),  # type: ignore[arg-type]
-        (c.pp is not None and c.pp > model.n_layers,
-         lambda: f"--pp {c.pp} exceeds the {model.n_layers} layers of {model.id}"),
-        (c.cp is not None and c.cp >= 1 and seq_len % (2 * c.cp),
-         lambda: f"--cp {c.cp}: the sequence length {seq_len} must divide into 2 x cp chunks"),
-        (c.ep is not None and c.ep > 1 and not model.is_moe,
-         lambda: f"--ep {c.ep}: {model.id} has no experts (use --ep 1)"),
-        (c.ep is not None and c.ep >= 1 and model.is_moe and model.n_experts % c.ep,
-         lambda: f"--ep {c.ep} does not divide the {model.n_experts} experts of {model.id}"),
-        (bool(c.overlap) and (not model.is_moe or c.ep == 1),
-         lambda: f"overlap 1 hides expert all-to-all: {model.id} with ep {c.ep} has none (use 0)"),
-    ]
-    for name in ("tp", "pp", "dp", "cp", "ep", "micro_batch", "v"):
-        value = getattr(c, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} {value} must be at least 1")
-    if c.overlap is not None and c.overlap not in (0, 1):
-        raise ConfigError(f"overlap {c.overlap} must be 0 or 1")
-    if c.zero is not None and c.zero not in (0, 1, 2, 3):
-        raise ConfigError(f"--zero {c.zero} must be 0, 1, 2 or 3")
-    if c.recompute is not None and c.recompute not in RECOMPUTE:
-        raise ConfigError(f"--recompute {c.recompute!r} is not one of {', '.join(RECOMPUTE)}")
-    if c.schedule is not None and c.schedule not in SCHEDULES:
-        raise ConfigError(f"--schedule {c.schedule!r} is not one of {', '.join(SCHEDULES)}")
-    for applies, message in checks:
-        if applies and (text := message()):
-            raise ConfigError(text)
+    _check_values(c)
+    if error := next(_model_errors(model, scale_up, seq_len, c), None):
+        raise error
     fixed = [x for x in (c.tp, c.pp, c.dp, c.cp) if x is not None]
     if math.prod(fixed) > devices or (len(fixed) == 4 and math.prod(fixed) != devices) or (
             devices % math.prod(fixed)):
         raise ConfigError(f"tp x pp x dp x cp must multiply to the {devices} devices; "
                           f"the fixed factors ({' x '.join(map(str, fixed))}) cannot")
+
+
+def _check_values(c: Constraints) -> None:
+    """Each fixed part on its own: degrees of at least 1, known recompute modes and schedules."""
+    for name in ("tp", "pp", "dp", "cp", "ep", "micro_batch", "v"):
+        value = getattr(c, name)
+        if value is not None and value < 1:
+            raise ParameterError(name, value, f"{{{name}}} must be at least 1", allowed=">= 1")
+    if c.overlap is not None and c.overlap not in (0, 1):
+        raise ConfigError(f"overlap {c.overlap} must be 0 or 1")
+    if c.zero is not None and c.zero not in (0, 1, 2, 3):
+        raise ParameterError("zero", c.zero, "{zero} must be 0, 1, 2 or 3", allowed="0, 1, 2 or 3")
+    for name, known in (("recompute", RECOMPUTE), ("schedule", SCHEDULES)):
+        value = getattr(c, name)
+        if value is not None and value not in known:
+            raise ParameterError(name, value, f"{{{name}!r}} is not one of {', '.join(known)}",
+                                 allowed=f"one of {', '.join(known)}")
+
+
+def _model_errors(model: ModelSpec, scale_up: int, seq_len: int,
+                  c: Constraints) -> Iterator[SimError]:
+    """Why the fixed parts do not suit `model`, lazily, first the tensor-parallel degree."""
+    mid, layers, experts = literal(model.id), model.n_layers, model.n_experts
+    if c.tp is not None and c.tp >= 1 and (error := tp_error(model, c.tp, scale_up)):
+        yield error
+    if c.pp is not None and c.pp > layers:
+        yield ParameterError("pp", c.pp, f"{{pp}} exceeds the {layers} layers of {mid}",
+                             allowed=f"<= {layers}")
+    if c.cp is not None and c.cp >= 1 and seq_len % (2 * c.cp):
+        yield ParameterError("cp", c.cp, f"{{cp}}: the sequence length {seq_len} must divide into "
+                             "2 x cp chunks", allowed=f"2 x cp divides {seq_len}")
+    if c.ep is not None and c.ep > 1 and not model.is_moe:
+        yield ParameterError("ep", c.ep, f"{{ep}}: {mid} has no experts (use {{ep.flag}} 1)",
+                             allowed="1")
+    if c.ep is not None and c.ep >= 1 and model.is_moe and experts % c.ep:
+        yield ParameterError("ep", c.ep, f"{{ep}} does not divide the {experts} experts of {mid}",
+                             allowed=f"a divisor of {experts}")
+    if c.overlap and (not model.is_moe or c.ep == 1):
+        yield ConfigError(f"overlap 1 hides expert all-to-all: {model.id} with ep {c.ep} has none "
+                          "(use 0)")
 
 
 def _pick(fixed: int | None, options: Iterable[int]) -> list[int]:
@@ -142,8 +162,9 @@ def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch:
     rows = [row for layout in _layouts(model, devices, scale_up, seq_len, c)
             for row in _per_layout(model, layout, global_batch, c)]
     if not rows:
-        raise ConfigError(f"no parallel plan of {model.id} on {devices} devices meets the given "
-                          "constraints; relax --tp/--pp/--dp/--cp/--ep or change the count")
+        raise ParameterError("plan", c, f"no parallel plan of {literal(model.id)} on {devices} "
+                             "devices meets the given constraints; relax {tp.flag}/{pp.flag}/"
+                             "{dp.flag}/{cp.flag}/{ep.flag} or change the count")
     a = np.array(rows, dtype=np.int64)
     return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
                      recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])

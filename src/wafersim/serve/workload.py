@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -32,18 +32,20 @@ class Workload:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for flag, n in (("--requests", self.requests), ("--input-tokens", self.input_tokens),
-                        ("--output-tokens", self.output_tokens)):
-            if n < 1:
-                raise ConfigError(f"{flag} {n} must be at least 1")
+        for name in ("requests", "input_tokens", "output_tokens"):
+            if getattr(self, name) < 1:
+                raise ParameterError(name, getattr(self, name), f"{{{name}}} must be at least 1",
+                                     allowed=">= 1")
         if self.concurrency is not None and self.concurrency < 1:
-            raise ConfigError(f"--concurrency {self.concurrency} must be at least 1 request")
+            raise ParameterError("concurrency", self.concurrency, "{concurrency} must be at least "
+                                 "1 request", allowed=">= 1 or None (no cap)")
         if self.rate_per_s is not None and not (self.rate_per_s > 0 and math.isfinite(self.rate_per_s)):
-            raise ConfigError(f"--rate {self.rate_per_s:g} must be a positive number of requests/s "
-                              "(leave it out to send every request at once)")
+            raise ParameterError("rate_per_s", self.rate_per_s, "{rate_per_s:g} must be a positive "
+                                 "number of requests/s (leave it out to send every request at "
+                                 "once)", allowed="> 0 and finite, or None (all at once)")
         if not 0.0 <= self.range_ratio <= 1.0:
-            raise ConfigError(f"--range-ratio {self.range_ratio:g} must lie in [0, 1]; "
-                              "1 gives every request the full lengths")
+            raise ParameterError("range_ratio", self.range_ratio, "{range_ratio:g} must lie in "
+                                 "[0, 1]; 1 gives every request the full lengths", allowed="[0, 1]")
 
     @property
     def in_flight(self) -> int:

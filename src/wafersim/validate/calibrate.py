@@ -21,6 +21,8 @@ from wafersim.catalog.edit import commit, file_of, part_files, prepare
 from wafersim.catalog.loader import BUILTIN_DIR
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
+from wafersim.mesh.calibrate import COMMAND as MESH_COMMAND
+from wafersim.mesh.calibrate import SOURCE_ID as MESH_SOURCE
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit as fit_serving
 from wafersim.validate.calibrate_stacks import fit as fit_stacks
@@ -40,7 +42,7 @@ from wafersim.validate.train import predict, run
 
 # Efficiencies other fits write, by catalog source: the wafers' (their rows are marked `wafer`
 # in the data's calibrates column).
-ELSEWHERE = {"cb-mesh-cal": "wafersim mesh calibrate --pe {part} --write",
+ELSEWHERE = {MESH_SOURCE: MESH_COMMAND,
              "cb-cal-train": "wafer training rows CB04 (CS-2), CB07 (CS-3); see the catalog note",
              "cb-cal-infer": "WSE-3 serving row I032; see the catalog note"}
 BOUNDS = (0.2, 1.0)
@@ -84,7 +86,7 @@ def apply(catalog: Catalog, fits: list[Fitted]) -> Catalog:
 def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
     """Efficiencies the catalog holds from other fits (the wafers'), with how they are fitted."""
     return [{"part": chip.id, "parameter": ".".join(keys), "value": q.value, "source": q.source,
-             "fitted_by": ELSEWHERE[q.source].format(part=chip.id)}
+             "fitted_by": ELSEWHERE[q.source].format(pe=chip.id)}
             for chip in catalog.of_kind(Chip) for keys, q in efficiencies(chip).items()
             if q.source in ELSEWHERE]
 

@@ -19,7 +19,7 @@ from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
 from wafersim.validate.records import Record
 
-COMMAND = "wafersim calibrate --write"
+COMMAND = "wafersim calibrate --write"  # provenance: the command that writes the fits
 MICRO_SOURCE = "cal-micro"
 FRAMEWORK_SOURCE = "cal-train-framework"
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from wafersim.catalog.schema import Chip, Stack
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
 
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
@@ -41,18 +41,22 @@ class Serving:
     stack: Stack | None = None  # None: the chip's calibrated serving stack
 
     def __post_init__(self) -> None:
-        for flag, n in (("--input-tokens", self.input_tokens), ("--output-tokens", self.output_tokens)):
+        for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
             if n < 1:
-                raise ConfigError(f"{flag} {n} must be at least 1 token")
-        for flag, p in (("--precision", self.precision), ("--kv-precision", self.kv_precision)):
+                raise ParameterError(name, n, f"{{{name}}} must be at least 1 token", allowed=">= 1")
+        known = ", ".join(WEIGHT_PRECISIONS)
+        for name, p in (("precision", self.precision), ("kv_precision", self.kv_precision)):
             if p not in WEIGHT_PRECISIONS:
-                raise ConfigError(f"{flag} {p!r} is unknown; use one of {', '.join(WEIGHT_PRECISIONS)}")
+                raise ParameterError(name, p, f"{{{name}!r}} is unknown; use one of {known}",
+                                     allowed=f"one of {known}")
 
     def check_stack(self, chip: Chip) -> None:
         """One-line error when the serving stack does not run on `chip`."""
         if self.stack is not None and self.stack.chips and chip.id not in self.stack.chips:
-            raise ConfigError(f"--stack {self.stack.id} runs on {', '.join(self.stack.chips)}, not "
-                              f"{chip.id}; pick a stack for {chip.id} or drop --stack")
+            raise ParameterError("stack", self.stack.id, f"{{stack}} runs on "
+                                 f"{', '.join(self.stack.chips)}, not {chip.id}; pick a stack for "
+                                 f"{chip.id} or drop {{stack.flag}}",
+                                 allowed=f"a stack for {chip.id}")
 
     def stack_parts(self, parts: dict[str, Any], efficiency: float, requests: Any,
                     name: str = "serving_stack") -> dict[str, Any]:

@@ -31,7 +31,7 @@ from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import Scenario
 from wafersim.cost.kernels.collectives import p2p_s, tiers_for
 from wafersim.cost.kernels.economics import economics
-from wafersim.errors import DoesNotFit
+from wafersim.errors import InfeasibleParameter
 from wafersim.plan.infer import DisaggregatedPlan, HbmPlan, PrefillPlan, Split
 
 
@@ -106,7 +106,7 @@ def prefill_point(pool: Scenario, demand: float) -> PrefillPoint:
     batches = search_batches(prompts, plans, None)
     if not batches:
         need = devices_needed(pool.model, pool.system, prompts.serving)
-        raise DoesNotFit("disaggregate", pool.split or f"{pool.system.chips}:DECODE",
+        raise InfeasibleParameter("disaggregate", pool.split or f"{pool.system.chips}:DECODE",
                          f"a {pool.serving.input_tokens}-token prompt of {pool.model.id} does not "
                          f"fit the {pool.system.chips}-device prefill pool; it needs at least "
                          f"{need} ({{disaggregate.flag}} {need}:DECODE)", allowed=f">= {need}:1")

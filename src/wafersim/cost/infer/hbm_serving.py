@@ -24,7 +24,7 @@ from wafersim.cost.infer.hbm_points import (
 )
 from wafersim.cost.infer.result import InferResult, assemble
 from wafersim.cost.infer.scenario import Scenario
-from wafersim.errors import DoesNotFit, ParameterError
+from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
 from wafersim.plan.infer_grid import Plans, enumerate_plans
 
@@ -132,25 +132,25 @@ def _raise(exc: Exception) -> list[int]:
     raise exc
 
 
-def _infeasible(sc: Scenario, batch: int) -> DoesNotFit:
+def _infeasible(sc: Scenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = devices_needed(model, system, serving)
     if need <= system.chips:
-        return DoesNotFit("batch", batch, f"{{batch}} requests of {serving.context_tokens} tokens "
+        return InfeasibleParameter("batch", batch, f"{{batch}} requests of {serving.context_tokens} tokens "
                           f"do not fit the KV cache of {model.id} on {system.chips} x "
                           f"{system.chip.id}; lower {{batch.flag}} or the token counts, or raise "
                           "{count.flag}", allowed="<= what the KV cache holds")
     gb = model.weight_bytes(serving.precision) / 1e9
-    return DoesNotFit("count", system.chips, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
+    return InfeasibleParameter("count", system.chips, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
                       f"does not fit {system.chips} x {system.chip.id}; it needs at least {need} "
                       f"devices ({{count.flag}} {need}) or a smaller {{precision.flag}}",
                       allowed=f">= {need}")
 
 
-def _no_point(sc: Scenario, pts: Points) -> DoesNotFit:
+def _no_point(sc: Scenario, pts: Points) -> InfeasibleParameter:
     if not pts.fits.any():
         return _infeasible(sc, 1)
     best = float(np.min(pts.tpot_s[pts.fits]))
-    return DoesNotFit("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on {sc.system.id} "
+    return InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on {sc.system.id} "
                       f"meets {{tpot_slo_s:g}} s; the fastest gives {best * 1e3:.2f} ms per token; "
                       "relax the SLO", allowed=f">= {best:.3g}")

@@ -28,7 +28,7 @@ from wafersim.cost.infer.wafer import (
     wafer_points,
     wafers_needed,
 )
-from wafersim.errors import DoesNotFit, ParameterError
+from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.plan.infer import Formats, InferPlan, Speculation, WaferPlan
 
 WAFER_NOTES = (
@@ -74,7 +74,7 @@ class WaferServing:
             score = np.where(tpot_s <= sc.tpot_slo_s, score, -np.inf)
         best = int(np.argmax(score))
         if not np.isfinite(score[best]):
-            raise DoesNotFit("tpot_slo_s", sc.tpot_slo_s, f"no batch of {sc.model.id} on {n} x "
+            raise InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no batch of {sc.model.id} on {n} x "
                              f"{sc.system.chip.id} meets {{tpot_slo_s:g}} s; batch 1 gives "
                              f"{tpot_s[0] * 1e3:.3f} ms per token", allowed=f">= {tpot_s[0]:.3g}")
         return [self.report(sc, f, n, int(grid[best]), tpot, ttft, best)]
@@ -126,7 +126,7 @@ def _wafer_count(sc: Scenario, f: WaferFit, batch: int) -> int:
     need = wafers_needed(f, batch)
     limit = sc.count or (sc.system.chips if sc.system.cluster is not None else None)
     if limit is not None and limit < need:
-        raise DoesNotFit("count", limit, f"{sc.model.id} with {batch} request(s) of "
+        raise InfeasibleParameter("count", limit, f"{sc.model.id} with {batch} request(s) of "
                          f"{f.kv_bytes_per_request / 1e9:.2f} GB KV cache needs {need} wafers "
                          f"({f.weight_bytes / 1e9:,.1f} GB of weights over "
                          f"{f.usable_bytes / 1e9:.1f} GB usable SRAM each); {sc.system.id} gives "

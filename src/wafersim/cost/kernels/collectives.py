@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.units import fmt_bandwidth
 
 Bytes = float | npt.NDArray[np.float64]  # a message size, or many
@@ -315,8 +315,9 @@ def _scale_out(system: System, devices: int, span: int) -> Link:
     if system.scale_out is None and not system.scale_up:
         q = system.chip.scale_up_bandwidth_Bps
         why = q.reason if q is not None and q.reason else "none in the catalog"
-        raise ConfigError(f"system {system.id} has no network joining its devices ({why}); "
-                          "run it on one device (--count 1)")
+        raise ParameterError("count", system.chips, f"system {literal(system.id)} has no network "
+                             f"joining its devices ({literal(why)}); run it on one device "
+                             "({count.flag} 1)", allowed="1")
     if system.scale_out is None:
         raise ConfigError(f"system {system.id} has no scale-out network: {devices} devices exceed its "
                           f"scale-up domain of {span}; use at most {span}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wafersim.catalog.schema import Chip
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.models.spec import bytes_per_param
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
@@ -68,8 +68,9 @@ def device_of(chip: Chip, precision: str) -> Device:
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
         have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"
-        raise ConfigError(f"{chip.id} has no dense {precision} peak (it has: {have}); "
-                          "choose another --precision")
+        raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
+                             f"{literal(precision)} peak (it has: {have}); choose another "
+                             "{precision.flag}", allowed=f"one of {have}")
     notes: list[str] = [f"kernel overhead {KERNEL_OVERHEAD_S * 1e6:g} us per GEMM (assumed)"]
     eff = _efficiency(chip, precision, notes)
     return Device(chip=chip.id, precision=precision, peak_flops=peak.value, matmul_efficiency=eff,

@@ -10,7 +10,7 @@ from wafersim.cost.train.cluster import train_cluster
 from wafersim.cost.train.lora import lora_rank
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.wafer import Workload, train_wafer
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints
 
@@ -53,12 +53,15 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
         if work.lora_rank:
             raise ConfigError(f"fine-tuning {finetune!r} is modelled on accelerator clusters only")
         if plan is not None and plan != Constraints():
-            raise ConfigError(f"{target.id} trains by weight streaming; --tp/--pp/--dp/--cp/--ep/"
-                              "--zero/--micro-batch/--schedule apply to accelerator clusters only")
+            raise ParameterError("plan", plan, f"{literal(target.id)} trains by weight streaming; "
+                                 "{tp.flag}/{pp.flag}/{dp.flag}/{cp.flag}/{ep.flag}/{zero.flag}/"
+                                 "{micro_batch.flag}/{schedule.flag} apply to accelerator "
+                                 "clusters only", allowed="no fixed parts on wafer-scale systems")
         result = train_wafer(spec, target, work, sparsity=sparsity, recompute=recompute)
     else:
         if sparsity:
-            raise ConfigError(f"--sparsity {sparsity} applies to wafer-scale systems only")
+            raise ParameterError("sparsity", sparsity, "{sparsity} applies to wafer-scale systems "
+                                 "only", allowed="0 on accelerator clusters")
         fixed = replace(plan or Constraints(), recompute=None if recompute == "auto" else recompute)
         result = train_cluster(spec, target, work, fixed, attention)
     if global_batch is None:

@@ -28,7 +28,7 @@ from wafersim.cost.train.memory import (
     state_bytes,
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
@@ -132,7 +132,8 @@ class StepModel:
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0) -> None:
         if attention not in ATTENTION:
-            raise ConfigError(f"--attention {attention!r} is not one of {', '.join(ATTENTION)}")
+            raise ParameterError("attention", attention, "{attention!r} is not one of "
+                                 f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
         self.model, self.system, self.seq_len = model, system, seq_len
         self.attention = attention
         self.global_batch, self.precision = global_batch, precision

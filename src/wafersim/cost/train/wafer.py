@@ -20,7 +20,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.result import TrainResult
-from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.errors import ConfigError, InfeasibleParameter, InfeasiblePlan, ParameterError, literal
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Graph, lower
 from wafersim.ops.memory import activation_bytes_per_token, training_state
@@ -66,7 +66,9 @@ def wafer_of(system: System, precision: str) -> Wafer:
     chip, notes = system.chip, []
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
     if peak is None:
-        raise ConfigError(f"{chip.id} has no dense {precision} peak; use --precision bf16 or fp16")
+        raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
+                             f"{literal(precision)} peak; use {{precision.flag}} bf16 or fp16",
+                             allowed="bf16 or fp16")
     usable = chip.wafer.sram_usable_fraction if chip.wafer else None
     sram = _q(chip.sram_bytes, "SRAM", system) * (usable.value if usable and usable.value else 1.0)
     streams = [q.value for q in (system.node.io_bandwidth_Bps if system.node else None,
@@ -129,9 +131,10 @@ def micro_batch(model: ModelSpec, w: Wafer, seqs: int, seq_len: int, buffers: fl
             n_micro = math.ceil(seqs / min(fits, seqs))
             return seqs / n_micro, n_micro, mode
     need = activation_bytes_per_token(model, "full") * model.n_layers * seq_len
-    raise InfeasiblePlan(f"the activations of one {seq_len}-token sequence of {model.id} "
-                         f"({need / 1e9:.1f} GB, layer inputs only) exceed the {max(free, 0) / 1e9:.1f} "
-                         "GB of wafer SRAM left after the weight buffer; use a shorter --seq-len")
+    raise InfeasibleParameter("seq_len", seq_len, f"the activations of one {seq_len}-token "
+                              f"sequence of {literal(model.id)} ({need / 1e9:.1f} GB, layer inputs "
+                              f"only) exceed the {max(free, 0) / 1e9:.1f} GB of wafer SRAM left "
+                              "after the weight buffer; use a shorter {seq_len.flag}")
 
 
 def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recompute: str,
@@ -156,8 +159,10 @@ def train_wafer(model: ModelSpec, system: System, work: Workload, sparsity: floa
         raise ConfigError(f"weight sparsity {sparsity} must be in [0, 1)")
     n = system.chips
     if work.global_batch < n:
-        raise InfeasiblePlan(f"global batch {work.global_batch} is smaller than {n} systems; "
-                             "each system needs at least one sequence (raise --global-batch)")
+        raise InfeasibleParameter("global_batch", work.global_batch, f"global batch "
+                                  f"{work.global_batch} is smaller than {n} systems; each system "
+                                  "needs at least one sequence (raise {global_batch.flag})",
+                                  allowed=f">= {n}")
     w = wafer_of(system, work.precision)
     seqs = math.ceil(work.global_batch / n)
     full = lower(model, "train", 1, work.seq_len)
