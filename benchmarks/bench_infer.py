@@ -20,7 +20,7 @@ from wafersim.catalog.loader import _load
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import fit, wafer_points
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
@@ -42,7 +42,7 @@ def hbm_rate(catalog, model: str, system: str, batches: int) -> float:
     plans = enumerate_plans(spec, target)
     index = np.repeat(np.arange(len(plans)), batches)
     grid, b = plans.take(index), np.tile(np.arange(1, batches + 1), len(plans))
-    sc = Scenario(spec, target, serving)
+    sc = InferScenario(spec, target, serving)
     rate = per_second(lambda: hbm_points(sc, grid, b), len(b))
     print(f"HBM points ({model} on {system}, {len(plans)} plans x {batches} batches): "
           f"{rate:,.0f} per s")

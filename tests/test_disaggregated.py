@@ -7,7 +7,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.disagg import prefill_point
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.plan.infer import Split
@@ -20,7 +20,7 @@ def llama8b():
 
 def _serve(catalog, model, split, batch, **kw):
     system = resolve(catalog, "h100-sxm")
-    return serve(Scenario.of(model, system, Serving(1024, 256), disaggregate=split), [batch])[0]
+    return serve(InferScenario.of(model, system, Serving(1024, 256), disaggregate=split), [batch])[0]
 
 
 def test_decode_bound_system_serves_the_decode_pool_rate(catalog, llama8b):
@@ -49,7 +49,7 @@ def test_breakdowns_add_up_and_ttft_counts_the_kv_transfer(catalog, llama8b):
 
 
 def test_prefill_point_keeps_up_with_the_lowest_ttft(catalog, llama8b):
-    pool = Scenario.of(llama8b, resolve(catalog, "h100-sxm"), Serving(1024, 256), count=2)
+    pool = InferScenario.of(llama8b, resolve(catalog, "h100-sxm"), Serving(1024, 256), count=2)
     slow, fast = prefill_point(pool, demand=0.1), prefill_point(pool, demand=1e9)
     assert slow.plan.prompts_per_s >= 0.1 and fast.plan.prompts_per_s >= slow.plan.prompts_per_s
     assert sum(slow.parts.values()) <= sum(fast.parts.values())
@@ -59,7 +59,7 @@ def test_more_decode_devices_lower_tpot_at_the_same_batch(catalog):
     model = load_model("deepseek-v3")
     system = resolve(catalog, "ascend-910c")
     serving = Serving(3500, 1500, "int8", "int8")
-    small, large = (serve(Scenario.of(model, system, serving, disaggregate=Split(16, d)), [832])[0]
+    small, large = (serve(InferScenario.of(model, system, serving, disaggregate=Split(16, d)), [832])[0]
                     for d in (16, 32))
     assert large.tpot_s < small.tpot_s
 

@@ -11,7 +11,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.backends import serve, serving_backend
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.train.dispatch import train
 from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError, SimError, one_line
@@ -54,7 +54,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                              disaggregate=disaggregate)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only,
                       None if stack is None else cat.stack(stack))
-    sc = Scenario.of(_model(model), resolve(cat, system), serving, count,
+    sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate)
     return serve(sc, [batch], search=max_throughput)[0]
@@ -92,7 +92,7 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                         range_ratio, seed)
     serving = Serving(*workload.mean_tokens(), precision, kv_precision,
                       stack=None if stack is None else cat.stack(stack))
-    sc = Scenario.of(_model(model), resolve(cat, system), serving, count,
+    sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate)
     return simulate(sc, workload, prefill_tokens)
@@ -117,7 +117,7 @@ def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, An
 
 def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
     """None when the system as catalogued holds the model, else whole nodes that hold it."""
-    sc = Scenario.of(spec, resolve(cat, system))
+    sc = InferScenario.of(spec, resolve(cat, system))
     return serving_backend(sc.system).fitting_count(sc)
 
 

@@ -11,7 +11,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import fit, wafer_points, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
@@ -38,8 +38,8 @@ def test_decode_never_slower_with_more_bandwidth(catalog, model, serving, factor
     spec, system = load_model(model), resolve(catalog, "gb200-nvl72")
     plans = enumerate_plans(spec, system)
     b = np.full(len(plans), batch)
-    slow = hbm_points(Scenario(spec, system, serving), plans, b).tpot_s
-    fast = hbm_points(Scenario(spec, _with_bandwidth(system, factor), serving), plans, b).tpot_s
+    slow = hbm_points(InferScenario(spec, system, serving), plans, b).tpot_s
+    fast = hbm_points(InferScenario(spec, _with_bandwidth(system, factor), serving), plans, b).tpot_s
     assert np.all(fast <= slow * (1 + 1e-12))
 
 
@@ -49,7 +49,7 @@ def test_hbm_throughput_never_falls_with_batch_until_memory_runs_out(catalog, mo
     spec, system = load_model(model), resolve(catalog, "h200-sxm")
     plans = enumerate_plans(spec, system, tp=1, pp=1, ep=1)
     batches = np.arange(1, 257)
-    pts = hbm_points(Scenario(spec, system, serving), plans.take(np.zeros(256, dtype=int)), batches)
+    pts = hbm_points(InferScenario(spec, system, serving), plans.take(np.zeros(256, dtype=int)), batches)
     thr = pts.throughput(serving)[pts.fits]
     assert np.all(np.diff(thr) >= -1e-9 * thr[1:])
 
@@ -90,7 +90,7 @@ def test_wafer_count_is_the_minimum(catalog, model, serving, batch):
 def test_a_model_that_does_not_fit_says_how_many_devices(catalog, model, system):
     spec = load_model(model)
     with pytest.raises(InfeasiblePlan, match=r"needs at least (\d+) devices") as err:
-        serve(Scenario(spec, resolve(catalog, system)), [1])
+        serve(InferScenario(spec, resolve(catalog, system)), [1])
     need = int(err.value.args[0].split("needs at least ")[1].split()[0])
     assert need > 8
     assert need * 0.9 * resolve(catalog, system).chip.hbm_bytes.value >= spec.weight_bytes("bf16")

@@ -12,7 +12,7 @@ from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.disagg import DisaggregatedServing
 from wafersim.cost.infer.hbm_serving import HbmServing
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario, check_batches
+from wafersim.cost.infer.scenario import InferScenario, check_batches
 from wafersim.cost.infer.wafer_serving import WaferServing
 from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError
 from wafersim.plan.infer import DisaggregatedPlan
@@ -33,7 +33,7 @@ def serving_backend(system: System) -> ServingBackend:
     return backend
 
 
-def serve(sc: Scenario, batches: list[int], search: bool = False) -> list[InferResult]:
+def serve(sc: InferScenario, batches: list[int], search: bool = False) -> list[InferResult]:
     """Serve the scenario: one result per batch, or the best batch with `search`."""
     check_batches(batches)
     backend = serving_backend(sc.system)
@@ -48,7 +48,7 @@ def serve(sc: Scenario, batches: list[int], search: bool = False) -> list[InferR
     return DisaggregatedServing(backend).serve(sc, batches, search)
 
 
-def serve_at_most(sc: Scenario, batch: int) -> InferResult:
+def serve_at_most(sc: InferScenario, batch: int) -> InferResult:
     """The scenario at `batch` requests in flight, or at the KV cache's capacity when fewer fit."""
     try:
         return serve(sc, [batch])[0]
@@ -61,7 +61,7 @@ def serve_at_most(sc: Scenario, batch: int) -> InferResult:
         return serve(sc, [cap])[0]
 
 
-def curves(sc: Scenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
+def curves(sc: InferScenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
     """(prefill, decode) step-time curves of the plan `result` carries, for 1..`top` requests;
     one curve twice when prompts and decoding share the devices."""
     plan = result.plan
@@ -74,7 +74,7 @@ def curves(sc: Scenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
     return one, one
 
 
-def occupied(sc: Scenario, result: InferResult) -> System:
+def occupied(sc: InferScenario, result: InferResult) -> System:
     """The devices the plan `result` carries runs on."""
     plan = result.plan
     if isinstance(plan, DisaggregatedPlan):

@@ -22,7 +22,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.backends import curves, occupied, serve_at_most
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.economics import economics
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
@@ -46,7 +46,7 @@ ASSUMPTIONS = (
 )
 
 
-def simulate(sc: Scenario, workload: Workload,
+def simulate(sc: InferScenario, workload: Workload,
              prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
     """Play `workload` against the scenario (its request shape at the workload's mean lengths;
     disaggregated when it has a split)."""
@@ -61,7 +61,7 @@ def simulate(sc: Scenario, workload: Workload,
     return _result(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens)
 
 
-def _play(workload: Workload, sc: Scenario, pre: Curve, dec: Curve, point: InferResult,
+def _play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
           prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""

@@ -54,7 +54,7 @@ from wafersim.cost.infer.common import (
     speculative_tokens_per_step,
 )
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.plan.infer import InferConstraints
@@ -151,13 +151,13 @@ def decode_pool(row: Record) -> bool:
             and row.output_tokens is None)
 
 
-def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> Scenario:
+def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> InferScenario:
     """The row's model on its system and count, the plan degrees it fixes, its drafting and its
     prefill:decode split."""
     tp, pp, dp, count = row.tp, row.pp, row.dp, row.count
     if pp is None and tp is not None and dp is not None and count is not None:
         pp = max(1, count // (tp * dp))
-    return Scenario.of(load_model(row.model or ""), resolve(catalog, row.system), serving, count,
+    return InferScenario.of(load_model(row.model or ""), resolve(catalog, row.system), serving, count,
                        InferConstraints(tp, pp, row.ep), speculative_of(row),
                        disaggregate=row.disaggregate)
 

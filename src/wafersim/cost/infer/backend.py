@@ -12,29 +12,29 @@ from typing import Protocol
 from wafersim.catalog.system import System
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.plan.infer import InferPlan
 
 
 class ServingBackend(Protocol):
-    """Serve a `Scenario`: search or fix its plans, and give the curves a simulation steps along."""
+    """Serve a `InferScenario`: search or fix its plans, and give the curves a simulation steps along."""
 
     name: str
     how: str  # what it does with a model, for messages: 'pipelines layers over wafers'
     disaggregates: bool  # can run prompts and decoding on separate pools of its devices
 
-    def check(self, sc: Scenario) -> None:
+    def check(self, sc: InferScenario) -> None:
         """One structured error for what this backend cannot do with the scenario."""
 
-    def serve(self, sc: Scenario, batches: list[int], search: bool) -> list[InferResult]:
+    def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
         """The best plan per batch (most tokens/s), or with `search` the best batch and plan."""
 
-    def curve(self, sc: Scenario, plan: InferPlan, top: int) -> Curve:
+    def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """Step times of `plan` for 1..`top` requests (decode) and prompts (prefill)."""
 
-    def occupied(self, sc: Scenario, plan: InferPlan) -> System:
+    def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         """The devices `plan` runs on."""
 
-    def fitting_count(self, sc: Scenario) -> int | None:
+    def fitting_count(self, sc: InferScenario) -> int | None:
         """Devices to use when the system as catalogued cannot hold the model (None: it can,
         or the backend picks its own count)."""

@@ -28,7 +28,7 @@ from wafersim.cost.infer.hbm import STATIC_BATCH
 from wafersim.cost.infer.hbm_points import devices_needed, grid_of, hbm_points, search_batches
 from wafersim.cost.infer.hbm_serving import HbmServing, degrees_curve
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.collectives import p2p_s, tiers_for
 from wafersim.cost.kernels.economics import economics
 from wafersim.errors import InfeasibleParameter
@@ -51,7 +51,7 @@ class DisaggregatedServing:
     def __init__(self, pools: HbmServing) -> None:
         self.pools = pools
 
-    def serve(self, sc: Scenario, batches: list[int], search: bool) -> list[InferResult]:
+    def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
         """`batch` is the number of requests decoding in the decode pool; with `search` the decode
         batch and plan with the most tokens/s (under the SLO) are searched."""
         split = _split(sc)
@@ -60,17 +60,17 @@ class DisaggregatedServing:
         decoded = self.pools.serve(decoding, batches, search)
         return [self._combine(sc, split, d) for d in decoded]
 
-    def pool_curves(self, sc: Scenario, plan: DisaggregatedPlan, top: int) -> tuple[Curve, Curve]:
+    def pool_curves(self, sc: InferScenario, plan: DisaggregatedPlan, top: int) -> tuple[Curve, Curve]:
         """(prefill pool, decode pool) step-time curves of a disaggregated plan."""
         prompts = sc.on(plan.prefill_devices).with_serving(output_tokens=1, decode_only=False)
         decoding = sc.on(plan.decode_devices).with_serving(decode_only=True)
         return (degrees_curve(replace(prompts, drafting=None), plan.prefill.degrees, top),
                 degrees_curve(decoding, plan.decode.degrees, top))
 
-    def occupied(self, sc: Scenario, plan: DisaggregatedPlan) -> System:
+    def occupied(self, sc: InferScenario, plan: DisaggregatedPlan) -> System:
         return sc.system.with_chips(plan.devices)
 
-    def _combine(self, sc: Scenario, split: Split, decode: InferResult) -> InferResult:
+    def _combine(self, sc: InferScenario, split: Split, decode: InferResult) -> InferResult:
         out = sc.serving.output_tokens
         demand = decode.batch / (out * decode.tpot_s)  # requests/s the decode pool finishes
         pre = prefill_point(sc.on(split.prefill_devices), demand)
@@ -83,7 +83,7 @@ class DisaggregatedServing:
         rate = min(pre.plan.prompts_per_s, demand)
         return _result(sc, split, decode, pre, ttft, rate * out, bound)
 
-    def _fed_decode(self, pool: Scenario, batch: int, rate: float) -> InferResult:
+    def _fed_decode(self, pool: InferScenario, batch: int, rate: float) -> InferResult:
         """The largest decode batch up to `batch` (to 1/64 of it) whose requests/s `rate` feeds."""
         batches = sorted({max(1, round(batch * f / 64)) for f in range(1, 65)})
         decoding = replace(pool.with_serving(decode_only=True), tpot_slo_s=None)
@@ -93,12 +93,12 @@ class DisaggregatedServing:
         return max(fed, key=lambda r: r.batch) if fed else results[0]
 
 
-def _split(sc: Scenario) -> Split:
+def _split(sc: InferScenario) -> Split:
     assert sc.split is not None
     return sc.split
 
 
-def prefill_point(pool: Scenario, demand: float) -> PrefillPoint:
+def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
     """The lowest-TTFT point of the prefill pool that serves `demand` prompts/s, else the one with
     the most prompts/s."""
     prompts = replace(pool.with_serving(output_tokens=1, decode_only=False), drafting=None)
@@ -120,14 +120,14 @@ def prefill_point(pool: Scenario, demand: float) -> PrefillPoint:
     return PrefillPoint(plan, {k: float(v[i]) for k, v in pts.ttft.items()})
 
 
-def kv_transfer_s(sc: Scenario, split: Split, devices_per_replica: int) -> float:
+def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> float:
     """One prompt's KV cache from its prefill replica to the decode pool (outermost tier)."""
     nbytes = sc.serving.input_tokens * sc.model.kv_cache_bytes_per_token(sc.serving.kv_precision)
     link = tiers_for(sc.system, split.devices)[-1][0]  # a split has at least two devices
     return float(p2p_s(nbytes / devices_per_replica, link))
 
 
-def _result(sc: Scenario, split: Split, decode: InferResult, pre: PrefillPoint,
+def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPoint,
             ttft: dict[str, float], tokens_per_s: float, bound: str) -> InferResult:
     eco = economics(sc.system.with_chips(split.devices), 1.0)  # one second of both pools
     usd = None if eco.cost_usd is None else eco.cost_usd / tokens_per_s * 1e6

@@ -17,7 +17,7 @@ import numpy as np
 from wafersim.catalog.system import System
 from wafersim.cost.infer import hbm
 from wafersim.cost.infer.common import KV_BLOCK_TOKENS, SelfDraft, Serving
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
@@ -69,7 +69,7 @@ def hbm_device(system: System, serving: Serving) -> Device:
     raise ConfigError(f"{system.chip.id} has no dense peak for {serving.precision} or 16-bit")
 
 
-def hbm_points(sc: Scenario, plans: Plans, batch: Any, mtp: SelfDraft | None = None) -> Points:
+def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | None = None) -> Points:
     """Cost every (plan, batch) pair given as equal-length arrays."""
     model, system, serving = sc.model, sc.system, sc.serving
     device = hbm_device(system, serving)
@@ -109,7 +109,7 @@ def grid_of(plans: Plans, batches: Any) -> tuple[Plans, np.ndarray]:
     return plans.take(i), np.tile(b, len(plans))
 
 
-def search_batches(sc: Scenario, plans: Plans, mtp: SelfDraft | None) -> list[int]:
+def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> list[int]:
     """Batches the throughput search tries: powers of two up to the largest that fits, and each
     plan's own largest."""
     pts = hbm_points(sc, plans, np.ones(len(plans)), mtp)

@@ -23,7 +23,7 @@ from wafersim.cost.infer.hbm_points import (
     search_batches,
 )
 from wafersim.cost.infer.result import InferResult, assemble
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
 from wafersim.plan.infer_grid import Plans, enumerate_plans
@@ -36,7 +36,7 @@ class HbmServing:
     name = "hbm"
     disaggregates = True
 
-    def check(self, sc: Scenario) -> None:
+    def check(self, sc: InferScenario) -> None:
         """HBM systems draft with the model's own multi-token-prediction module, if it has one."""
         sc.serving.check_stack(sc.system.chip)
         if sc.drafting is not None and not isinstance(sc.drafting, SelfDraft):
@@ -48,12 +48,12 @@ class HbmServing:
                                  "prediction module (num_nextn_predict_layers); drop it",
                                  allowed="None")
 
-    def plans(self, sc: Scenario) -> Plans:
+    def plans(self, sc: InferScenario) -> Plans:
         """Every plan that splits the model on the scenario's devices (fixed degrees kept)."""
         c = sc.constraints
         return enumerate_plans(sc.model, sc.system, c.tp, c.pp, c.ep, c.attention_dp)
 
-    def serve(self, sc: Scenario, batches: list[int], search: bool) -> list[InferResult]:
+    def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
         plans, mtp = self.plans(sc), _mtp(sc)
         if search:
             batches = search_batches(sc, plans, mtp) or _raise(_infeasible(sc, 1))
@@ -76,7 +76,7 @@ class HbmServing:
             out.append(self.report(sc, pts, i * len(batches) + j))
         return out
 
-    def report(self, sc: Scenario, pts: Points, i: int) -> InferResult:
+    def report(self, sc: InferScenario, pts: Points, i: int) -> InferResult:
         """Point `i` as a frozen result with its typed plan and assumptions."""
         plan = HbmPlan(pts.plans.degrees(i), int(pts.per_replica[i]), _formats(sc),
                        _speculation(sc))
@@ -87,15 +87,15 @@ class HbmServing:
         return assemble(sc.model, sc.system, sc.serving, int(pts.batch[i]), sc.system.chips, tpot,
                         ttft, int(pts.max_batch[i]), memory, plan, notes)
 
-    def curve(self, sc: Scenario, plan: InferPlan, top: int) -> Curve:
+    def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT of one HBM plan for 1..`top` requests."""
         assert isinstance(plan, HbmPlan)
         return degrees_curve(sc, plan.degrees, top)
 
-    def occupied(self, sc: Scenario, plan: InferPlan) -> System:
+    def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         return sc.system
 
-    def fitting_count(self, sc: Scenario) -> int | None:
+    def fitting_count(self, sc: InferScenario) -> int | None:
         """Whole nodes holding the weights and one request, when the system as given cannot."""
         need = devices_needed(sc.model, sc.system, sc.serving)
         if need <= sc.system.chips:
@@ -104,7 +104,7 @@ class HbmServing:
         return max(sc.system.chips, -(-need // per_node) * per_node)
 
 
-def degrees_curve(sc: Scenario, degrees: Degrees, top: int) -> Curve:
+def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
     """The step-time curves of one set of degrees on the scenario's devices."""
     one = Plans(*(np.array([v]) for v in (degrees.tp, degrees.pp, degrees.ep, degrees.replicas,
                                           degrees.attention_dp)))
@@ -113,15 +113,15 @@ def degrees_curve(sc: Scenario, degrees: Degrees, top: int) -> Curve:
     return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)
 
 
-def _mtp(sc: Scenario) -> SelfDraft | None:
+def _mtp(sc: InferScenario) -> SelfDraft | None:
     return sc.drafting if isinstance(sc.drafting, SelfDraft) else None
 
 
-def _formats(sc: Scenario) -> Formats:
+def _formats(sc: InferScenario) -> Formats:
     return Formats(sc.serving.precision, sc.serving.kv_precision)
 
 
-def _speculation(sc: Scenario) -> Speculation | None:
+def _speculation(sc: InferScenario) -> Speculation | None:
     mtp = _mtp(sc)
     if mtp is None:
         return None
@@ -132,7 +132,7 @@ def _raise(exc: Exception) -> list[int]:
     raise exc
 
 
-def _infeasible(sc: Scenario, batch: int) -> InfeasibleParameter:
+def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = devices_needed(model, system, serving)
     if need <= system.chips:
@@ -147,7 +147,7 @@ def _infeasible(sc: Scenario, batch: int) -> InfeasibleParameter:
                       allowed=f">= {need}")
 
 
-def _no_point(sc: Scenario, pts: Points) -> InfeasibleParameter:
+def _no_point(sc: InferScenario, pts: Points) -> InfeasibleParameter:
     if not pts.fits.any():
         return _infeasible(sc, 1)
     best = float(np.min(pts.tpot_s[pts.fits]))

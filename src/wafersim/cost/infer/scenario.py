@@ -1,6 +1,6 @@
 """One serving question, resolved once: what model, on which devices, under which constraints.
 
-The Python API, the validation rows and the serving simulator all build a `Scenario` and hand it
+The Python API, the validation rows and the serving simulator all build a `InferScenario` and hand it
 to the one dispatch (`cost/backends.py`); a backend reads it and never re-resolves ids or counts.
 """
 
@@ -19,7 +19,7 @@ Drafting = Speculative | SelfDraft | None
 
 
 @dataclass(frozen=True)
-class Scenario:
+class InferScenario:
     """A model served on a system: the request shape, the plan constraints, drafting and SLO.
 
     `system` carries the device count the user fixed (`count`), or the catalogued one when
@@ -44,7 +44,7 @@ class Scenario:
     def of(cls, model: ModelSpec, system: System, serving: Serving | None = None,
            count: int | None = None, constraints: InferConstraints | None = None,
            drafting: Drafting = None, tpot_slo_s: float | None = None,
-           disaggregate: str | Split | None = None) -> Scenario:
+           disaggregate: str | Split | None = None) -> InferScenario:
         """Resolve the device count once: `count`, or the devices of a `disaggregate` split."""
         split = None if disaggregate is None else split_for(disaggregate, count)
         devices = split.devices if split is not None else count
@@ -52,11 +52,11 @@ class Scenario:
         return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
                    drafting, tpot_slo_s, split)
 
-    def with_serving(self, **changes: object) -> Scenario:
+    def with_serving(self, **changes: object) -> InferScenario:
         """The same scenario with parts of the request shape changed."""
         return replace(self, serving=replace(self.serving, **changes))  # type: ignore[arg-type]
 
-    def on(self, devices: int) -> Scenario:
+    def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""
         return replace(self, system=self.system.with_chips(devices), count=devices, split=None)
 

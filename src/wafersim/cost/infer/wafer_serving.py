@@ -19,7 +19,7 @@ from wafersim.cost.infer.common import SelfDraft
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.hbm_points import MAX_SEARCH_BATCH
 from wafersim.cost.infer.result import InferResult, assemble
-from wafersim.cost.infer.scenario import Scenario
+from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import (
     Speculative,
     WaferFit,
@@ -47,7 +47,7 @@ class WaferServing:
     name = "sram_resident"
     disaggregates = False
 
-    def check(self, sc: Scenario) -> None:
+    def check(self, sc: InferScenario) -> None:
         """Wafers pipeline layers; they take no parallel degrees and draft with a named model."""
         sc.serving.check_stack(sc.system.chip)
         given = sc.constraints.given()
@@ -60,7 +60,7 @@ class WaferServing:
             raise ParameterError("draft", "mtp", "{draft} is modelled on HBM systems; on wafers "
                                  "name a draft model", allowed="a draft model id")
 
-    def serve(self, sc: Scenario, batches: list[int], search: bool) -> list[InferResult]:
+    def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
         f = fit(sc.model, sc.system, sc.serving, _draft(sc))
         if not search:
             return [self._one(sc, f, batch) for batch in batches]
@@ -79,12 +79,12 @@ class WaferServing:
                              f"{tpot_s[0] * 1e3:.3f} ms per token", allowed=f">= {tpot_s[0]:.3g}")
         return [self.report(sc, f, n, int(grid[best]), tpot, ttft, best)]
 
-    def _one(self, sc: Scenario, f: WaferFit, batch: int) -> InferResult:
+    def _one(self, sc: InferScenario, f: WaferFit, batch: int) -> InferResult:
         n = _wafer_count(sc, f, batch)
         tpot, ttft = wafer_points(sc.model, sc.system, sc.serving, [batch], n, f, _draft(sc))
         return self.report(sc, f, n, batch, tpot, ttft, 0)
 
-    def report(self, sc: Scenario, f: WaferFit, n: int, batch: int, tpot: dict[str, Any],
+    def report(self, sc: InferScenario, f: WaferFit, n: int, batch: int, tpot: dict[str, Any],
                ttft: dict[str, Any], i: int) -> InferResult:
         """Point `i` of the costed batches on `n` wafers as a frozen result."""
         L = sc.model.n_layers
@@ -100,7 +100,7 @@ class WaferServing:
                         {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
                         f.max_batch(n), memory, plan, notes)
 
-    def curve(self, sc: Scenario, plan: InferPlan, top: int) -> Curve:
+    def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT on the plan's wafers for 1..`top` requests."""
         assert isinstance(plan, WaferPlan)
         f = fit(sc.model, sc.system, sc.serving, _draft(sc))
@@ -109,10 +109,10 @@ class WaferServing:
         return Curve(np.asarray(sum(tpot.values())), np.asarray(sum(ttft.values())),
                      f.max_batch(plan.wafers), 1)
 
-    def occupied(self, sc: Scenario, plan: InferPlan) -> System:
+    def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         return wafer_system(sc.system, plan.devices)
 
-    def fitting_count(self, sc: Scenario) -> int | None:
+    def fitting_count(self, sc: InferScenario) -> int | None:
         return None  # the fewest wafers that hold the model are chosen per batch
 
 
@@ -121,7 +121,7 @@ def wafer_system(system: System, wafers: int) -> System:
     return replace(system.with_chips(wafers), memory_service=None, broadcast_reduce=None)
 
 
-def _wafer_count(sc: Scenario, f: WaferFit, batch: int) -> int:
+def _wafer_count(sc: InferScenario, f: WaferFit, batch: int) -> int:
     """The wafers to use: the fewest that hold the model and `batch` requests, or `count`."""
     need = wafers_needed(f, batch)
     limit = sc.count or (sc.system.chips if sc.system.cluster is not None else None)
@@ -134,11 +134,11 @@ def _wafer_count(sc: Scenario, f: WaferFit, batch: int) -> int:
     return sc.count or need
 
 
-def _draft(sc: Scenario) -> Speculative | None:
+def _draft(sc: InferScenario) -> Speculative | None:
     return sc.drafting if isinstance(sc.drafting, Speculative) else None
 
 
-def _speculation(sc: Scenario) -> Speculation | None:
+def _speculation(sc: InferScenario) -> Speculation | None:
     spec = _draft(sc)
     if spec is None:
         return None
