@@ -9,7 +9,8 @@ import time
 
 from wafersim.catalog.loader import _load, user_dirs
 from wafersim.catalog.system import resolve
-from wafersim.cost.train.wafer import Workload, train_wafer
+from wafersim.cost.train.scenario import TrainWorkload
+from wafersim.cost.train.wafer import train_wafer
 from wafersim.models import load_model, model_ids
 from wafersim.ops import lower
 
@@ -33,7 +34,7 @@ def main() -> None:
     print(f"model figures: {per_s:,.0f} per s")
     spec = load_model("llama-3.1-405b")
     print(f"graph lowering (405B, train): {rate(lambda: lower(spec, 'train', 8, 8192)):,.0f} per s")
-    base, work = resolve(catalog, "cs-3"), Workload(2e12, 2048, 4096)
+    base, work = resolve(catalog, "cs-3"), TrainWorkload(2e12, 2048, 4096)
     systems = [base.with_chips(2**i) for i in range(12)]
     llama = load_model("llama-2-70b")
     evals = rate(lambda: [train_wafer(llama, s, work) for s in systems]) * len(systems)

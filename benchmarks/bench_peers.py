@@ -42,7 +42,7 @@ from _peers import genz_model, genz_scratch, llm_analysis_model, load_peer, quie
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import System, resolve
 from wafersim.cost.kernels.gemm import device_of
-from wafersim.cost.train.dispatch import default_seq_len
+from wafersim.cost.train.scenario import default_seq_len
 from wafersim.cost.train.step import accelerator_of
 from wafersim.models import load_model
 from wafersim.models.spec import ModelSpec

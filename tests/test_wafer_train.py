@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from wafersim import train
 from wafersim.catalog.system import resolve
-from wafersim.cost.train.wafer import Workload, train_wafer
+from wafersim.cost.train.scenario import TrainWorkload
+from wafersim.cost.train.wafer import train_wafer
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.models import load_model
 
@@ -35,7 +36,7 @@ def test_breakdown_sums_and_keys(catalog):
 
 def _step(catalog, n, batch, model="llama-2-70b"):
     system = resolve(catalog, "cs-3").with_chips(n)
-    return train_wafer(load_model(model), system, Workload(1e12, batch, 4096)).step_time_s
+    return train_wafer(load_model(model), system, TrainWorkload(1e12, batch, 4096)).step_time_s
 
 
 def test_knee_exists_and_moves_right_with_batch(catalog):
@@ -58,7 +59,7 @@ def test_sparsity_never_slows(n, sparsity):
 
     cat = load_catalog()
     system = resolve(cat, "cs-3").with_chips(n)
-    work = Workload(1e12, 2048, 2048)
+    work = TrainWorkload(1e12, 2048, 2048)
     dense = train_wafer(load_model("llama-2-7b"), system, work).step_time_s
     sparse = train_wafer(load_model("llama-2-7b"), system, work, sparsity=sparsity).step_time_s
     assert sparse <= dense * (1 + 1e-12)

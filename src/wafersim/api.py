@@ -8,14 +8,17 @@ from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
+from wafersim.cost import backends
 from wafersim.cost.backends import serve, serving_backend
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
-from wafersim.cost.train.dispatch import train
+from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError, SimError, one_line
 from wafersim.models import ModelSpec, load_model
+from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
@@ -24,6 +27,26 @@ from wafersim.serve.workload import Workload
 
 def _model(spec: str | ModelSpec) -> ModelSpec:
     return load_model(spec) if isinstance(spec, str) else spec
+
+
+def train(model: str | ModelSpec, system: str, tokens: float, count: int | None = None,
+          global_batch: int | None = None, seq_len: int | None = None, precision: str = "bf16",
+          recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
+          catalog: Catalog | None = None, plan: Constraints | None = None,
+          attention: str = "flash", finetune: str | None = None) -> TrainResult:
+    """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
+
+    On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
+    of it (tp, pp, dp, cp, ep, ZeRO stage, micro-batch, schedule); `recompute` "auto" searches
+    none/selective/full. On wafer-scale systems training is weight streaming and `plan` must be
+    empty. `attention` is "flash" (fused, no s x s scores kept) or "eager" (pre-2022 Megatron).
+    `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base (clusters only).
+    """
+    ts = TrainScenario.of(catalog or load_catalog(), model, system, tokens, count, global_batch,
+                          seq_len, precision, memory_service, constraints=plan or Constraints(),
+                          recompute=recompute, sparsity=sparsity, attention=attention,
+                          finetune=finetune)
+    return backends.train(ts)
 
 
 def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,

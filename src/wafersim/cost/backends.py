@@ -1,10 +1,15 @@
-"""The registry: each device class to the backend that serves on it, and the one dispatch.
+"""The registry: each device class to the backends that train and serve on it, and the one
+dispatch for each.
 
-Adding a device class is one backend module (`cost/infer/backend.py` says what it must do) and
-one line in `SERVING`; nothing else in wafersim asks what kind of device a system has.
+Adding a device class is one backend module per question (`cost/train/backend.py` and
+`cost/infer/backend.py` say what each must do) and one line in `TRAINING` and `SERVING`;
+nothing else in wafersim asks what kind of device a system has.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TypeVar
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.backend import ServingBackend
@@ -14,9 +19,21 @@ from wafersim.cost.infer.hbm_serving import HbmServing
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario, check_batches
 from wafersim.cost.infer.wafer_serving import WaferServing
+from wafersim.cost.train.backend import TrainingBackend
+from wafersim.cost.train.cluster_training import ClusterTraining
+from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.scenario import TrainScenario
+from wafersim.cost.train.weight_streaming import WeightStreaming
 from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError
 from wafersim.plan.infer import DisaggregatedPlan
 
+_B = TypeVar("_B")
+
+_CLUSTER, _STREAMING = ClusterTraining(), WeightStreaming()
+TRAINING: dict[str, TrainingBackend] = {
+    "gpu": _CLUSTER, "npu": _CLUSTER, "tpu": _CLUSTER, "trainium": _CLUSTER, "rdu": _CLUSTER,
+    "lpu": _CLUSTER, "hpu": _CLUSTER, "cpu": _CLUSTER, "wafer": _STREAMING,
+}
 _HBM, _WAFER = HbmServing(), WaferServing()
 SERVING: dict[str, ServingBackend] = {
     "gpu": _HBM, "npu": _HBM, "tpu": _HBM, "trainium": _HBM, "rdu": _HBM, "lpu": _HBM,
@@ -24,13 +41,30 @@ SERVING: dict[str, ServingBackend] = {
 }
 
 
-def serving_backend(system: System) -> ServingBackend:
-    """The backend registered for the system's device class."""
-    backend = SERVING.get(system.chip.device_class)
+def _registered(registry: dict[str, _B], system: System, what: str) -> _B:
+    backend = registry.get(system.chip.device_class)
     if backend is None:
-        raise ConfigError(f"{system.chip.id}: no serving backend is registered for device class "
-                          f"{system.chip.device_class!r}; known: {', '.join(sorted(SERVING))}")
+        raise ConfigError(f"{system.chip.id}: no {what} backend is registered for device class "
+                          f"{system.chip.device_class!r}; known: {', '.join(sorted(registry))}")
     return backend
+
+
+def training_backend(system: System) -> TrainingBackend:
+    """The training backend registered for the system's device class."""
+    return _registered(TRAINING, system, "training")
+
+
+def serving_backend(system: System) -> ServingBackend:
+    """The serving backend registered for the system's device class."""
+    return _registered(SERVING, system, "serving")
+
+
+def train(ts: TrainScenario) -> TrainResult:
+    """Train the scenario on its system's backend; the default batch, if taken, is an assumption."""
+    backend = training_backend(ts.system)
+    backend.check(ts)
+    result = backend.train(ts)
+    return replace(result, assumptions=(*ts.batch_note(), *result.assumptions))
 
 
 def serve(sc: InferScenario, batches: list[int], search: bool = False) -> list[InferResult]:

@@ -9,9 +9,10 @@ failures, restarts and checkpoints (`PRODUCTION_GOODPUT`); MLPerf times and step
 
 from __future__ import annotations
 
-from wafersim.catalog import Catalog
-from wafersim.cost.train.dispatch import default_seq_len, train
+from wafersim.catalog import Catalog, load_catalog
+from wafersim.cost.backends import train
 from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.scenario import TrainScenario, default_seq_len
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.validate.records import Record
@@ -29,11 +30,11 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
     """The training result for the workload `row` describes."""
     tokens = row.tokens or 1e12  # only whole-run metrics need the real figure
     count = row.count or DEFAULT_WHOLE_RUN_DEVICES
-    return train(row.model or "", row.system, tokens, count=count,
-                 global_batch=row.global_batch, seq_len=row.seq_len,
-                 precision=row.precision or "bf16", recompute=row.recompute or "auto",
-                 catalog=catalog, plan=row.constraints(),
-                 attention=attention_of(row), finetune=row.finetune)
+    ts = TrainScenario.of(catalog or load_catalog(), row.model or "", row.system, tokens, count,
+                          row.global_batch, row.seq_len, row.precision or "bf16",
+                          constraints=row.constraints(), recompute=row.recompute or "auto",
+                          attention=attention_of(row), finetune=row.finetune)
+    return train(ts)
 
 
 def predict(row: Record, result: TrainResult) -> float:

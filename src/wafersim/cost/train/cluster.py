@@ -17,8 +17,8 @@ from wafersim.catalog.system import System
 from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.step import StepModel
-from wafersim.cost.train.wafer import Workload
 from wafersim.errors import InfeasiblePlan
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, PlanSpace
@@ -28,7 +28,7 @@ from wafersim.units import fmt_bytes
 TOP = 5
 
 
-def search(model: ModelSpec, system: System, work: Workload, constraints: Constraints | None = None,
+def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: Constraints | None = None,
            attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, object]:
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
@@ -54,7 +54,7 @@ def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: Plan
         f"add devices (about {int(np.ceil(system.chips * need / have))}) or allow more sharding")
 
 
-def train_cluster(model: ModelSpec, system: System, work: Workload,
+def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
                   constraints: Constraints | None = None, attention: str = "flash",
                   top: int = TOP) -> TrainResult:
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
@@ -65,7 +65,7 @@ def train_cluster(model: ModelSpec, system: System, work: Workload,
     return replace(results[0], alternatives=alternatives)
 
 
-def _result(model: ModelSpec, system: System, work: Workload, step_model: StepModel,
+def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
             plans: PlanSpace, step, i: int, constraints: Constraints | None) -> TrainResult:  # type: ignore[no-untyped-def]
     n = system.chips
     breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}

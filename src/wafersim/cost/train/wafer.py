@@ -20,26 +20,11 @@ from wafersim.catalog.system import System
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.result import TrainResult
+from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.errors import ConfigError, InfeasibleParameter, InfeasiblePlan, ParameterError, literal
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Graph, lower
 from wafersim.ops.memory import activation_bytes_per_token, training_state
-
-
-@dataclass(frozen=True)
-class Workload:
-    """What to train: tokens in total, sequences per optimizer step, sequence length."""
-
-    tokens: float
-    global_batch: int
-    seq_len: int
-    precision: str = "bf16"
-    lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
-
-    def __post_init__(self) -> None:
-        if self.tokens <= 0 or self.global_batch < 1 or self.seq_len < 1:
-            raise ConfigError(f"tokens {self.tokens:g}, global batch {self.global_batch} and "
-                              f"sequence length {self.seq_len} must all be positive")
 
 
 @dataclass(frozen=True)
@@ -152,7 +137,7 @@ def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recomp
     return fwd, 2.0 * fwd, recompute_s, stream
 
 
-def train_wafer(model: ModelSpec, system: System, work: Workload, sparsity: float = 0.0,
+def train_wafer(model: ModelSpec, system: System, work: TrainWorkload, sparsity: float = 0.0,
                 recompute: str = "auto") -> TrainResult:
     """Step time, throughput and breakdown of weight-streaming training on `system`."""
     if not 0.0 <= sparsity < 1.0:
@@ -189,7 +174,7 @@ def _breakdown(model: ModelSpec, w: Wafer, n_micro: int, fwd: float, bwd: float,
     }
 
 
-def _result(model: ModelSpec, system: System, work: Workload, w: Wafer, breakdown: dict[str, float],
+def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, breakdown: dict[str, float],
             step: float, memory: dict[str, float], mb: float, n_micro: int, mode: str,
             sparsity: float) -> TrainResult:
     n = system.chips
