@@ -154,7 +154,7 @@ def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float 
         return {"train_error": one_line(str(exc))}
     return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
             "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
-            "train_plan": dict(r.plan)}
+            "train_plan": r.plan.to_json()}
 
 
 # Column groups of `compare`, by name: each takes (model, system id, catalog, **options) and

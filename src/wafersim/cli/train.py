@@ -127,7 +127,7 @@ def _print_one(r: TrainResult) -> None:
     for key, value in r.breakdown.items():
         parts.add_row(key, fmt_time(value), f"{value / r.step_time_s:.1%}")
     out.print(parts)
-    out.print("plan: " + ", ".join(f"{k}={v}" for k, v in r.plan.items()))
+    out.print("plan: " + ", ".join(f"{k}={v}" for k, v in r.plan.to_json().items()))
     if r.alternatives:
         _print_alternatives(r)
     out.print("assumptions:")

@@ -12,7 +12,7 @@ of one micro-batch with the compute of another (`overlap`: DualPipe, DeepSeek-AI
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -102,3 +102,47 @@ class PlanSpace:
         values = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
         values["recompute"] = RECOMPUTE[values["recompute"]]  # type: ignore[assignment]
         return Plan(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    """The plan a cluster trains with: its layout, micro-batches per step, formats and attention."""
+
+    kind: ClassVar[str] = "parallel"
+    layout: Plan
+    micro_batches: int  # per step and pipeline
+    precision: str
+    attention: str  # flash or eager
+
+    @property
+    def recompute(self) -> str:
+        return self.layout.recompute
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.layout.to_json(), "micro_batches": self.micro_batches,
+                "precision": self.precision, "attention": self.attention}
+
+
+@dataclass(frozen=True)
+class StreamingPlan:
+    """Weight streaming: every system takes its share of the batch in SRAM-sized micro-batches."""
+
+    kind: ClassVar[str] = "weight_streaming"
+    systems: int
+    sequences_per_system: int
+    micro_batch: int  # sequences per micro-batch, per system
+    micro_batches: int
+    recompute: str
+    weight_sparsity: float
+    precision: str
+    memory_service: str | None  # MemoryX part id
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "systems": self.systems,
+                "sequences_per_system": self.sequences_per_system, "micro_batch": self.micro_batch,
+                "micro_batches": self.micro_batches, "recompute": self.recompute,
+                "weight_sparsity": self.weight_sparsity, "precision": self.precision,
+                "memory_service": self.memory_service}
+
+
+TrainPlan = ParallelPlan | StreamingPlan

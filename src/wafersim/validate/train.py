@@ -43,7 +43,7 @@ def predict(row: Record, result: TrainResult) -> float:
     if metric == "hw_flops_per_device":
         model = load_model(result.model)
         seq = row.seq_len or default_seq_len(model)
-        ratio = (model.training_flops_per_token(seq, result.plan.get("recompute", "none"))
+        ratio = (model.training_flops_per_token(seq, result.plan.recompute)
                  / model.training_flops_per_token(seq))
         return result.flops_per_device * ratio
     simple = {"device_hours": result.production_device_hours, "time_to_train_s": result.wall_time_s,

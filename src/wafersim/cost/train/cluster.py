@@ -21,7 +21,7 @@ from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.step import StepModel
 from wafersim.errors import InfeasiblePlan
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.train import Constraints, PlanSpace
+from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
 from wafersim.plan.train_grid import enumerate_plans
 from wafersim.units import fmt_bytes
 
@@ -87,8 +87,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         flops_per_device=model_flops / step_s / n,
         memory_bytes_per_device=float(step.memory_bytes[i]), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
-        plan={"kind": "parallel", **plan.to_json(), "micro_batches": int(step.n_micro[i]),
-              "precision": work.precision, "attention": step_model.attention},
+        plan=ParallelPlan(plan, int(step.n_micro[i]), work.precision, step_model.attention),
         assumptions=notes, memory=memory)
 
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wafersim.plan.train import TrainPlan
 from wafersim.units import HOUR_S
 
 # Whole production runs lose time to failures, restarts, checkpoints and evaluations: Llama 3 405B
@@ -29,7 +30,7 @@ class TrainResult:
     energy_J: float
     cost_usd: float | None
     breakdown: dict[str, float]  # seconds per step; sums to step_time_s
-    plan: dict[str, Any]
+    plan: TrainPlan
     assumptions: tuple[str, ...] = ()
     memory: dict[str, float] = field(default_factory=dict)  # named footprints, bytes
     alternatives: tuple[dict[str, Any], ...] = ()  # runners-up of a plan search, best first
@@ -58,7 +59,7 @@ class TrainResult:
 
     def summary(self) -> dict[str, Any]:
         """Plan, step time, MFU, memory and breakdown: how a runner-up is reported."""
-        return {"plan": dict(self.plan), "step_time_s": self.step_time_s, "mfu": self.mfu,
+        return {"plan": self.plan.to_json(), "step_time_s": self.step_time_s, "mfu": self.mfu,
                 "memory_bytes_per_device": self.memory_bytes_per_device,
                 "breakdown": dict(self.breakdown)}
 
@@ -71,7 +72,7 @@ class TrainResult:
             "production_device_hours": self.production_device_hours, "mfu": self.mfu,
             "flops_per_device": self.flops_per_device,
             "memory_bytes_per_device": self.memory_bytes_per_device, "energy_J": self.energy_J,
-            "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": dict(self.plan),
+            "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": self.plan.to_json(),
             "memory": dict(self.memory), "assumptions": list(self.assumptions),
             "alternatives": [dict(a) for a in self.alternatives],
         }

@@ -25,6 +25,7 @@ from wafersim.errors import ConfigError, InfeasibleParameter, InfeasiblePlan, Pa
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Graph, lower
 from wafersim.ops.memory import activation_bytes_per_token, training_state
+from wafersim.plan.train import StreamingPlan
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     eco = economics(system, steps * step)
     per_seq = activation_bytes_per_token(model, mode) * model.n_layers * work.seq_len
     memory = memory | {"sram_activations": mb * per_seq, "sram_usable": w.sram_bytes}
-    plan = {"kind": "weight_streaming", "systems": n, "sequences_per_system": math.ceil(
-        work.global_batch / n), "micro_batch": mb, "micro_batches": n_micro, "recompute": mode,
-        "weight_sparsity": sparsity, "precision": work.precision,
-        "memory_service": system.memory_service.id if system.memory_service else None}
+    plan = StreamingPlan(n, math.ceil(work.global_batch / n), mb, n_micro, mode, sparsity,
+                         work.precision, system.memory_service.id if system.memory_service else None)
     notes = w.assumptions + eco.assumptions + (
         f"matmul efficiency {w.efficiency:.2f} of dense peak (catalog, calibrated)",
         f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
