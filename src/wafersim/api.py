@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
@@ -151,7 +151,7 @@ def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float 
     try:
         r = train(spec, system, tokens, count=devices, catalog=cat)
     except SimError as exc:
-        return {"train_error": one_line(str(exc))}
+        return {"train_error": exc}
     return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
             "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
             "train_plan": r.plan.to_json()}
@@ -164,11 +164,25 @@ COMPARE_COLUMNS: dict[str, ColumnFn] = {"serving": _serving_columns, "training":
 
 @dataclass(frozen=True)
 class CompareRow:
-    """One system's columns in a comparison, or why it could not run the model."""
+    """One system's columns in a comparison, or why it could not run the model.
+
+    `failures` keeps the errors behind `error` and any `*_error` column, so a front end can
+    spell their parameters its own way; the strings use the library's keyword names.
+    """
 
     system: str
     columns: dict[str, Any]
     error: str | None = None
+    failures: dict[str, SimError] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _row(system: str, columns: dict[str, Any], failure: SimError | None = None) -> CompareRow:
+    """A row whose error columns hold one-line strings, the errors themselves in `failures`."""
+    failures = {k: v for k, v in columns.items() if isinstance(v, SimError)}
+    failures |= {"error": failure} if failure is not None else {}
+    text = {k: one_line(str(v)) for k, v in failures.items()}
+    return CompareRow(system, columns | {k: v for k, v in text.items() if k != "error"},
+                      text.get("error"), failures)
 
 
 def compare(model: str | ModelSpec, systems: Sequence[str] | None = None,
@@ -185,7 +199,7 @@ def compare(model: str | ModelSpec, systems: Sequence[str] | None = None,
         try:
             for group in groups:
                 columns |= COMPARE_COLUMNS[group](spec, system, cat, **(options or {}).get(group, {}))
-            rows.append(CompareRow(system, columns))
+            rows.append(_row(system, columns))
         except (InfeasiblePlan, ConfigError) as exc:  # this system cannot serve it: say why
-            rows.append(CompareRow(system, columns, one_line(str(exc))))
+            rows.append(_row(system, columns, exc))
     return rows

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
-from wafersim.api import COMPARE_SYSTEMS
+from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
 from wafersim.cli.common import catalog, console, parse_amount, print_json
+from wafersim.cli.flags import message_of
 from wafersim.units import fmt_time, fmt_usd
 
 
@@ -31,7 +34,7 @@ def compare(
                                "devices": train_devices}
     rows = run_compare(model, ids, groups=groups, catalog=catalog(), options=options)
     if as_json:
-        print_json({"model": model, "rows": [{"system": r.system, **r.columns, "error": r.error}
+        print_json({"model": model, "rows": [{"system": r.system, **_spelled(r)}
                                              for r in rows]})
         return
     table = Table(title=f"{model}: serving (1,024 prompt + 1,024 output tokens, bf16)",
@@ -52,7 +55,7 @@ def compare(
     console().print(table)
     for r in rows:
         if r.error:
-            console().print(f"{r.system}: {r.error}")
+            console().print(f"{r.system}: {message_of(r.failures['error'])}")
     console().print("devices: the system as catalogued, grown to whole nodes (the fewest wafers for "
                     "CS systems) when the model does not fit; $ and J at max throughput; - where the "
                     "catalog has no price or power")
@@ -68,7 +71,9 @@ def _training_table(model: str, rows: list, tokens: str, devices: int) -> None: 
     for r in rows:
         c = r.columns
         if "train_error" in c or "train_devices" not in c:
-            table.add_row(r.system, c.get("train_error", r.error or "-"), "", "", "", "")
+            reason = _spelled(r).get("train_error") or (
+                message_of(r.failures["error"]) if r.error else "-")
+            table.add_row(r.system, reason, "", "", "", "")
             continue
         table.add_row(r.system, f"{c['train_devices']:,}", fmt_time(c["train_wall_time_s"]),
                       f"{c['train_mfu']:.1%}",
@@ -77,3 +82,9 @@ def _training_table(model: str, rows: list, tokens: str, devices: int) -> None: 
     console().print(table)
     console().print("cost: the catalog's rental price where it has one, else the purchase price over "
                     "a 4-year life plus electricity, so rows may differ in basis; - where unknown")
+
+
+def _spelled(row: CompareRow) -> dict[str, Any]:
+    """A row's columns and its error, the errors' parameters spelled as flags."""
+    return (row.columns | {"error": row.error}
+            | {k: message_of(v) for k, v in row.failures.items()})

@@ -136,7 +136,7 @@ def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = devices_needed(model, system, serving)
     if need <= system.chips:
-        return InfeasibleParameter("batch", batch, f"{{batch}} requests of {serving.context_tokens} tokens "
+        return InfeasibleParameter("batch", batch, f"{{batch}}: requests of {serving.context_tokens} tokens "
                           f"do not fit the KV cache of {model.id} on {system.chips} x "
                           f"{system.chip.id}; lower {{batch.flag}} or the token counts, or raise "
                           "{count.flag}", allowed="<= what the KV cache holds")
