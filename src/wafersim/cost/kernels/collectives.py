@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -282,8 +283,11 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
     members it joins over those the inner tiers joined), then the scale-out network for the rest.
     A partly filled outer group counts as a whole one.
     """
-    devices = _devices(devices, "device count")
-    stride = _devices(stride, "stride")
+    return list(_tiers(system, _devices(devices, "device count"), _devices(stride, "stride")))
+
+
+@lru_cache(maxsize=4096)
+def _tiers(system: System, devices: int, stride: int) -> tuple[tuple[Link, int], ...]:
     tiers: list[tuple[Link, int]] = []
     span = 1  # group members joined by the tiers taken so far
     for tier in system.scale_up:
@@ -294,7 +298,7 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
             span *= group
     if devices > span:
         tiers.append((_scale_out(system, devices * stride, span * stride), math.ceil(devices / span)))
-    return tiers
+    return tuple(tiers)
 
 
 def _mesh_share(link: Link, network: Network, group: int) -> Link:

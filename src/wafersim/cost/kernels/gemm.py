@@ -12,6 +12,7 @@ Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -63,8 +64,9 @@ def _memory_Bps(chip: Chip, notes: list[str]) -> float:
     return q.value * eff.value
 
 
+@lru_cache(maxsize=1024)
 def device_of(chip: Chip, precision: str) -> Device:
-    """Peak, calibrated efficiencies and kernel cost of `chip` in `precision`."""
+    """Peak, calibrated efficiencies and kernel cost of `chip` in `precision` (memoised)."""
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
         have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"

@@ -11,6 +11,7 @@ runs, bound by memory bandwidth. The step time is the sum of the breakdown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -65,8 +66,10 @@ class Accelerator:
     assumptions: tuple[str, ...]
 
 
+@lru_cache(maxsize=1024)
 def accelerator_of(system: System, precision: str) -> Accelerator:
-    """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator."""
+    """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator
+    (memoised)."""
     chip = system.chip
     if chip.hbm_bytes is None or chip.hbm_bytes.value is None:
         raise ConfigError(f"{chip.id} has no device memory size in the catalog; add hbm_bytes")
