@@ -39,6 +39,7 @@ from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.kernels.collectives import p2p_s, tiers_for
 from wafersim.cost.kernels.economics import economics
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import enumerate_plans
 
@@ -141,6 +142,7 @@ def _fed_decode(model: ModelSpec, system: System, serving: Serving, batch: int, 
     return max(fed, key=lambda r: r.batch) if fed else results[0]
 
 
+@memoised()
 def disaggregated_serve(model: ModelSpec, system: System, serving: Serving, split: Split,
                         batches: list[int], plan: dict[str, int | None] | None = None,
                         spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,

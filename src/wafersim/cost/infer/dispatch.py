@@ -29,6 +29,7 @@ from wafersim.cost.infer.wafer import (
 )
 from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans, enumerate_plans
 
@@ -260,6 +261,7 @@ WAFER_NOTES = (
 )
 
 
+@memoised()
 def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int],
           plan: dict[str, int | None] | None = None, count: int | None = None,
           spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,

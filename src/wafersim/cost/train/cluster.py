@@ -10,6 +10,7 @@ the answer is deterministic). When none fits, the error names the plan that came
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,10 +55,12 @@ def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: Plan
         f"add devices (about {int(np.ceil(system.chips * need / have))}) or allow more sharding")
 
 
+@lru_cache(maxsize=1024)
 def train_cluster(model: ModelSpec, system: System, work: Workload,
                   constraints: Constraints | None = None, attention: str = "flash",
                   top: int = TOP) -> TrainResult:
-    """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
+    """The fastest feasible plan as a TrainResult; `alternatives` holds the next best (memoised:
+    a pure function of frozen inputs)."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
     results = [_result(model, system, work, step_model, plans, step, int(i), constraints)
                for i in order[:top]]
