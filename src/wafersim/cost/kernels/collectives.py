@@ -17,6 +17,7 @@ device costs nothing. Contention between concurrent collectives and congestion a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -106,8 +107,9 @@ def _or_default(part: str, field: str, q: Quantity | None, default: float) -> tu
 
 def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
     b = np.asarray(nbytes, dtype=float)
-    bad = b[np.isnan(b) | (b < 0)]
-    if bad.size:
+    ok = b >= 0  # False for NaN too
+    if not ok.all():
+        bad = b[~ok]
         raise ConfigError(f"message size {bad[0]:g} bytes is invalid; give sizes >= 0")
     return b
 
@@ -177,7 +179,7 @@ def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> S
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
         times = [np.asarray(_ALLREDUCE[a](nbytes, n, link)) for a in allreduce_algorithms(link)]
-        return _out(np.minimum.reduce(times))
+        return _out(functools.reduce(np.minimum, times))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
