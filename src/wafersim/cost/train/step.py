@@ -11,7 +11,7 @@ runs, bound by memory bandwidth. The step time is the sum of the breakdown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -99,11 +99,11 @@ class Step:
     memory: dict[str, Array]  # bytes per device of the fullest stage
     usable_bytes: float
 
-    @property
+    @cached_property
     def time_s(self) -> Array:
         return np.sum(list(self.breakdown.values()), axis=0)
 
-    @property
+    @cached_property
     def memory_bytes(self) -> Array:
         return np.sum(list(self.memory.values()), axis=0)
 
