@@ -66,3 +66,22 @@ def test_exceptions_are_not_cached():
         except ValueError:
             pass
     assert attempts == [1, 1]
+
+
+def test_identity_types_are_keyed_by_object():
+    calls = []
+
+    class Part:
+        def __eq__(self, other):
+            raise AssertionError("compared")  # identity keys never compare values
+
+        __hash__ = None
+
+    @memoised(identity=(Part,))
+    def f(part, scale=1):
+        calls.append(part)
+        return scale
+
+    a, b = Part(), Part()
+    assert (f(a), f(a), f(b), f(a, 1.0)) == (1, 1, 1, 1.0)
+    assert [id(c) for c in calls] == [id(a), id(b), id(a)]  # 1.0 is keyed apart from 1

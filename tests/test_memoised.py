@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import wafersim
+from wafersim.catalog import Catalog
 from wafersim.catalog.system import resolve
 from wafersim.catalog.variants import corner
 from wafersim.models import load_model
@@ -23,10 +24,16 @@ def test_resolved_systems_and_graphs_are_reused(catalog):
     assert lower(model, "decode", 1, 0) is lower(model, "decode", 1, 0)
 
 
-def test_hash_follows_equality(catalog):
-    nominal, low = resolve(catalog, "dgx-h100"), resolve(corner(catalog, "dgx-h100", "lo"), "dgx-h100")
-    assert hash(low) == hash(nominal) and low != nominal  # same id and size, other efficiencies
-    assert hash(low.chip) == hash(nominal.chip) and low.chip != nominal.chip
+def test_an_equal_but_distinct_catalog_is_costed_again(catalog):
+    copy = Catalog(catalog.parts, catalog.sources)
+    system, twin = resolve(catalog, "dgx-h100"), resolve(copy, "dgx-h100")
+    assert twin == system and twin is not system
+    kw = dict(count=128, global_batch=128, seq_len=4096, plan=PLAN, recompute="selective")
+    first = wafersim.train("llama-2-70b", "dgx-h100", 1e12, catalog=catalog, **kw)
+    assert wafersim.train("llama-2-70b", "dgx-h100", 1e12, catalog=copy, **kw) == first
+
+
+def test_model_hash_follows_equality():
     model = load_model("llama-2-70b")
     assert hash(replace(model, notes="copy")) == hash(model) != hash(load_model("llama-2-7b"))
 

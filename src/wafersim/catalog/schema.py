@@ -115,10 +115,6 @@ class Part(Frozen):
     sources: dict[str, Source] = Field(default_factory=dict)
     origin: str = ""  # file the part came from (set by the loader)
 
-    def __hash__(self) -> int:
-        # kind and id: equal parts share them, so results derived from a part can be memoised
-        return hash((type(self).__name__, self.id))
-
 
 class WaferSpec(Frozen):
     """The processing-element mesh of a wafer-scale engine."""

@@ -14,6 +14,7 @@ from functools import lru_cache
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.schema import Chip, Cluster, MemoryService, Network, Node, Quantity
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,6 @@ class System:
     scale_out: Network | None = None
     memory_service: MemoryService | None = None
     broadcast_reduce: Network | None = None
-
-    def __hash__(self) -> int:
-        # id and size: equal systems share them; results derived from a system are memoised
-        return hash((self.id, self.chips))
 
     @property
     def chips_per_node(self) -> int:
@@ -86,7 +83,7 @@ class System:
         return _with_chips(self, count)
 
 
-@lru_cache(maxsize=1024, typed=True)
+@memoised(identity=(System,))
 def _with_chips(system: System, count: int) -> System:
     if count < 1:
         raise ConfigError(f"count {count} must be at least 1 accelerator")

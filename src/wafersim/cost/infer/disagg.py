@@ -142,7 +142,7 @@ def _fed_decode(model: ModelSpec, system: System, serving: Serving, batch: int, 
     return max(fed, key=lambda r: r.batch) if fed else results[0]
 
 
-@memoised()
+@memoised(identity=(System,))
 def disaggregated_serve(model: ModelSpec, system: System, serving: Serving, split: Split,
                         batches: list[int], plan: dict[str, int | None] | None = None,
                         spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,

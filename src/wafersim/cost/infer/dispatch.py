@@ -261,7 +261,7 @@ WAFER_NOTES = (
 )
 
 
-@memoised()
+@memoised(identity=(System,))
 def serve(model: ModelSpec, system: System, serving: Serving, batches: list[int],
           plan: dict[str, int | None] | None = None, count: int | None = None,
           spec: Speculative | SelfDraft | None = None, slo_s: float | None = None,

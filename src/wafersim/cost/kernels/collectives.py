@@ -17,11 +17,10 @@ device costs nothing. Contention between concurrent collectives and congestion a
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import reduce
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +28,7 @@ import numpy.typing as npt
 from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.units import fmt_bandwidth
 
 Bytes = float | npt.NDArray[np.float64]  # a message size, or many
@@ -179,7 +179,7 @@ def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> S
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
         times = [np.asarray(_ALLREDUCE[a](nbytes, n, link)) for a in allreduce_algorithms(link)]
-        return _out(functools.reduce(np.minimum, times))
+        return _out(reduce(np.minimum, times))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
@@ -288,7 +288,7 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
     return list(_tiers(system, _devices(devices, "device count"), _devices(stride, "stride")))
 
 
-@lru_cache(maxsize=4096)
+@memoised(4096, identity=(System,))
 def _tiers(system: System, devices: int, stride: int) -> tuple[tuple[Link, int], ...]:
     tiers: list[tuple[Link, int]] = []
     span = 1  # group members joined by the tiers taken so far

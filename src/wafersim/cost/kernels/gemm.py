@@ -12,12 +12,12 @@ Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.models.spec import bytes_per_param
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
@@ -64,7 +64,7 @@ def _memory_Bps(chip: Chip, notes: list[str]) -> float:
     return q.value * eff.value
 
 
-@lru_cache(maxsize=1024)
+@memoised(identity=(Chip,))
 def device_of(chip: Chip, precision: str) -> Device:
     """Peak, calibrated efficiencies and kernel cost of `chip` in `precision` (memoised)."""
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]

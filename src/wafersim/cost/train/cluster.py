@@ -10,7 +10,6 @@ the answer is deterministic). When none fits, the error names the plan that came
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.step import StepModel
 from wafersim.cost.train.wafer import Workload
 from wafersim.errors import InfeasiblePlan
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, PlanSpace
 from wafersim.plan.train_grid import enumerate_plans
@@ -55,7 +55,7 @@ def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: Plan
         f"add devices (about {int(np.ceil(system.chips * need / have))}) or allow more sharding")
 
 
-@lru_cache(maxsize=1024)
+@memoised(identity=(System,))
 def train_cluster(model: ModelSpec, system: System, work: Workload,
                   constraints: Constraints | None = None, attention: str = "flash",
                   top: int = TOP) -> TrainResult:

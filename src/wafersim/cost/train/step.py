@@ -11,7 +11,7 @@ runs, bound by memory bandwidth. The step time is the sum of the breakdown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,7 @@ from wafersim.cost.train.memory import (
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
@@ -66,7 +67,7 @@ class Accelerator:
     assumptions: tuple[str, ...]
 
 
-@lru_cache(maxsize=1024)
+@memoised(identity=(System,))
 def accelerator_of(system: System, precision: str) -> Accelerator:
     """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator
     (memoised)."""
