@@ -1,9 +1,35 @@
-"""wafersim: simulate AI compute systems (wafer-scale engines, GPU and NPU clusters) running LLMs."""
+"""wafersim: simulate AI compute systems (wafer-scale engines, GPU and NPU clusters) running LLMs.
+
+The public API is imported on first use (`wafersim.infer`, ...), so that ``import wafersim`` and
+the command line start without loading numpy, pydantic and the catalog schema up front.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from wafersim.api import infer, simulate_serving, train  # noqa: E402  (the public API needs __version__ defined first)
-from wafersim.cost.infer.result import InferResult  # noqa: E402
-from wafersim.serve.result import ServeResult  # noqa: E402
+if TYPE_CHECKING:
+    from wafersim.api import infer, simulate_serving, train
+    from wafersim.cost.infer.result import InferResult
+    from wafersim.serve.result import ServeResult
+
+# public name -> module defining it
+_LAZY = {"infer": "wafersim.api", "simulate_serving": "wafersim.api", "train": "wafersim.api",
+         "InferResult": "wafersim.cost.infer.result", "ServeResult": "wafersim.serve.result"}
 
 __all__ = ["InferResult", "ServeResult", "__version__", "infer", "simulate_serving", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'wafersim' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.schema import Chip, Cluster, MemoryService, Network, Node, Quantity
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,20 @@ class System:
 
     def with_chips(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
-        if count < 1:
-            raise ConfigError(f"count {count} must be at least 1 accelerator")
-        limit = self.node.max_cluster_nodes_count if self.node else None
-        if limit is not None and limit.value is not None and count > limit.value * self.chips_per_node:
-            raise ConfigError(f"count {count} exceeds the largest supported {self.node.id} "  # type: ignore[union-attr]
-                              f"cluster ({limit.value:g} systems); use a count up to that")
-        tiers = tuple(_sliced(t, count) for t in self.scale_up)
-        return replace(self, chips=count, cluster=None if count != self.chips else self.cluster,
-                       scale_up=tiers)
+        return _with_chips(self, count)
+
+
+@memoised(identity=(System,))
+def _with_chips(system: System, count: int) -> System:
+    if count < 1:
+        raise ConfigError(f"count {count} must be at least 1 accelerator")
+    limit = system.node.max_cluster_nodes_count if system.node else None
+    if limit is not None and limit.value is not None and count > limit.value * system.chips_per_node:
+        raise ConfigError(f"count {count} exceeds the largest supported {system.node.id} "  # type: ignore[union-attr]
+                          f"cluster ({limit.value:g} systems); use a count up to that")
+    tiers = tuple(_sliced(t, count) for t in system.scale_up)
+    return replace(system, chips=count, cluster=None if count != system.chips else system.cluster,
+                   scale_up=tiers)
 
 
 def _sliced(tier: ScaleUpTier, count: int) -> ScaleUpTier:
@@ -105,8 +112,9 @@ def _int(q: Quantity) -> int:
     return int(q.value)
 
 
+@lru_cache(maxsize=1024)
 def resolve(catalog: Catalog, part_id: str) -> System:
-    """The system a chip, node or cluster id stands for."""
+    """The system a chip, node or cluster id stands for (memoised: catalogs are not changed)."""
     part = catalog.get(part_id)
     if isinstance(part, Cluster):
         node = catalog.typed(part.node, Node)

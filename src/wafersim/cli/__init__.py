@@ -1,7 +1,8 @@
 """The ``wafersim`` command: one thin module per subcommand over the library API.
 
 Every user mistake (bad flag, unknown id, broken catalog file) ends as one ``error: ...`` line on
-stderr and exit code 2; never a traceback.
+stderr and exit code 2; never a traceback. A subcommand's module (and the library it needs) is
+imported only when that subcommand runs or shows its help, so ``wafersim --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -11,22 +12,13 @@ import sys
 import typer
 
 from wafersim import __version__
-from wafersim.cli import calibrate as calibrate_cmd
-from wafersim.cli import compare as compare_cmd
-from wafersim.cli import infer as infer_cmd
-from wafersim.cli import mesh as mesh_cmd
-from wafersim.cli import models as models_cmd
-from wafersim.cli import serve as serve_cmd
-from wafersim.cli import systems as systems_cmd
-from wafersim.cli import train as train_cmd
-from wafersim.cli import validate as validate_cmd
-from wafersim.cli.common import state
 from wafersim.cli.flags import flag_for
+from wafersim.cli.lazy import LazyGroup
 from wafersim.errors import ParameterError, SimError, one_line
 
 app = typer.Typer(
     name="wafersim", no_args_is_help=True, add_completion=False,
-    pretty_exceptions_enable=False, rich_markup_mode=None,
+    pretty_exceptions_enable=False, rich_markup_mode=None, cls=LazyGroup,
     help="Simulate AI compute systems (wafer-scale engines, GPU/NPU clusters) running LLMs.",
 )
 
@@ -45,18 +37,9 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
+    from wafersim.cli.common import state
+
     state.catalog_dirs = tuple(catalog)
-
-
-app.command("systems")(systems_cmd.systems)
-app.command("models")(models_cmd.models)
-app.command("train")(train_cmd.train)
-app.command("validate")(validate_cmd.validate)
-app.command("calibrate")(calibrate_cmd.calibrate)
-app.command("infer")(infer_cmd.infer)
-app.command("compare")(compare_cmd.compare)
-app.command("serve")(serve_cmd.serve)
-app.add_typer(mesh_cmd.app, name="mesh")
 
 
 def _fail(message: str) -> int:

@@ -70,6 +70,10 @@ class ModelSpec:
     origin: str = ""
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
+    def __hash__(self) -> int:
+        # a few fields that equal specs share: cheap, so results derived from a spec are memoised
+        return hash((self.id, self.n_layers, self.d_model, self.n_experts))
+
     # ---- structure ----
     @property
     def is_moe(self) -> bool:

@@ -10,7 +10,7 @@ full sequence for training (Megatron-LM / PaLM convention) and causal counts for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from wafersim.errors import ConfigError
@@ -162,8 +162,10 @@ def _mlp_ops(m: ModelSpec, t: float) -> list[Op]:
     return ops
 
 
+@lru_cache(maxsize=4096, typed=True)
 def lower(model: ModelSpec, phase: Phase, batch: int, seq_len: int) -> Graph:
-    """The operator graph of one step: `batch` sequences of `seq_len` (decode: context)."""
+    """The operator graph of one step: `batch` sequences of `seq_len` (decode: context); memoised
+    (a frozen graph of a frozen model)."""
     if phase not in PHASES:
         raise ConfigError(f"phase {phase!r} is not one of {', '.join(PHASES)}")
     if batch < 1 or seq_len < (0 if phase == "decode" else 1):

@@ -148,7 +148,7 @@ def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # t
     ar, a2a, p2p = (np.zeros(len(plans)) for _ in range(3))
     hidden = np.broadcast_to(np.asarray(tokens, float) * model.d_model * ACT_BYTES, (len(plans),))
     keys = np.stack([plans.tp, plans.pp, plans.ep, plans.ad], axis=1)
-    for tp, pp, ep, ad in np.unique(keys, axis=0).tolist():
+    for tp, pp, ep, ad in sorted(set(map(tuple, keys.tolist()))):  # np.unique(axis=0) is slower
         at = np.all(keys == (tp, pp, ep, ad), axis=1)
         ffn_layers = model.n_layers if ad == 1 else model.n_layers - model.n_moe_layers
         if tp // ad > 1:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import reduce
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ import numpy.typing as npt
 from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
 from wafersim.errors import ConfigError, ParameterError, literal
+from wafersim.memo import memoised
 from wafersim.units import fmt_bandwidth
 
 Bytes = float | npt.NDArray[np.float64]  # a message size, or many
@@ -105,8 +107,9 @@ def _or_default(part: str, field: str, q: Quantity | None, default: float) -> tu
 
 def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
     b = np.asarray(nbytes, dtype=float)
-    bad = b[np.isnan(b) | (b < 0)]
-    if bad.size:
+    ok = b >= 0  # False for NaN too
+    if not ok.all():
+        bad = b[~ok]
         raise ConfigError(f"message size {bad[0]:g} bytes is invalid; give sizes >= 0")
     return b
 
@@ -176,7 +179,7 @@ def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> S
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
         times = [np.asarray(_ALLREDUCE[a](nbytes, n, link)) for a in allreduce_algorithms(link)]
-        return _out(np.minimum.reduce(times))
+        return _out(reduce(np.minimum, times))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
@@ -282,8 +285,11 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
     members it joins over those the inner tiers joined), then the scale-out network for the rest.
     A partly filled outer group counts as a whole one.
     """
-    devices = _devices(devices, "device count")
-    stride = _devices(stride, "stride")
+    return list(_tiers(system, _devices(devices, "device count"), _devices(stride, "stride")))
+
+
+@memoised(4096, identity=(System,))
+def _tiers(system: System, devices: int, stride: int) -> tuple[tuple[Link, int], ...]:
     tiers: list[tuple[Link, int]] = []
     span = 1  # group members joined by the tiers taken so far
     for tier in system.scale_up:
@@ -294,7 +300,7 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
             span *= group
     if devices > span:
         tiers.append((_scale_out(system, devices * stride, span * stride), math.ceil(devices / span)))
-    return tiers
+    return tuple(tiers)
 
 
 def _mesh_share(link: Link, network: Network, group: int) -> Link:

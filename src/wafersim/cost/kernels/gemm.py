@@ -17,6 +17,7 @@ import numpy as np
 
 from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError, ParameterError, literal
+from wafersim.memo import memoised
 from wafersim.models.spec import bytes_per_param
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
@@ -63,8 +64,9 @@ def _memory_Bps(chip: Chip, notes: list[str]) -> float:
     return q.value * eff.value
 
 
+@memoised(identity=(Chip,))
 def device_of(chip: Chip, precision: str) -> Device:
-    """Peak, calibrated efficiencies and kernel cost of `chip` in `precision`."""
+    """Peak, calibrated efficiencies and kernel cost of `chip` in `precision` (memoised)."""
     peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
         have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"

@@ -59,27 +59,28 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
                   top: int = TOP) -> TrainResult:
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
-    results = [_result(model, system, work, step_model, plans, step, int(i), constraints)
+    per_token = (lora_flops_per_token(model, work.seq_len) if work.lora_rank
+                 else model.training_flops_per_token(work.seq_len))
+    notes = _assumptions(step_model, constraints)
+    results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
     return replace(results[0], alternatives=alternatives)
 
 
 def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
-            plans: PlanSpace, step, i: int, constraints: Constraints | None) -> TrainResult:  # type: ignore[no-untyped-def]
+            plans: PlanSpace, step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:  # type: ignore[no-untyped-def]
+    """Plan `i` of the search as a result; `per_token` model FLOPs, `notes` the search's."""
     n = system.chips
     breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}
     step_s = sum(breakdown.values())
     tokens_step = work.global_batch * work.seq_len
-    per_token = (lora_flops_per_token(model, work.seq_len) if work.lora_rank
-                 else model.training_flops_per_token(work.seq_len))
     model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
     eco = economics(system, steps * step_s)
     memory = {k: float(v[i]) for k, v in step.memory.items()}
     memory |= {"usable": step_model.accel.usable_bytes, "device": step_model.accel.hbm_bytes}
     plan = plans.plan(i)
-    notes = _assumptions(step_model, plan.recompute, constraints) + eco.assumptions
     return TrainResult(
         model=model.id, system=system.id, devices=n, step_time_s=step_s,
         tokens_per_step=tokens_step, steps=steps,
@@ -88,11 +89,10 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         memory_bytes_per_device=float(step.memory_bytes[i]), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
         plan=ParallelPlan(plan, int(step.n_micro[i]), work.precision, step_model.attention),
-        assumptions=notes, memory=memory)
+        assumptions=notes + eco.assumptions, memory=memory)
 
 
-def _assumptions(step_model: StepModel, recompute: str,
-                 constraints: Constraints | None) -> tuple[str, ...]:
+def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:
     accel = step_model.accel
     searched = ("plan searched over tp, pp, dp, cp, ep, ZeRO stage, recompute, micro-batch and "
                 "schedule" if constraints in (None, Constraints()) else

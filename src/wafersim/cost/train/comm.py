@@ -9,7 +9,8 @@ message sizes of all plans that share it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,8 @@ from wafersim.cost.kernels.collectives import (
 
 Array = npt.NDArray[np.float64]
 Tiers = tuple[tuple[Link, int], ...]
+Mask = npt.NDArray[np.bool_]
+FEW = 64  # up to this many plans, distinct keys are found in Python (numpy's sort costs more)
 
 
 def _layered(op: Callable[[Array, int, Link], Array]) -> Callable[[Array, Tiers], Array]:
@@ -75,24 +78,37 @@ class GroupCollectives:
 
     def time_s(self, op: str, nbytes: Array, stride: npt.ArrayLike, group: npt.ArrayLike) -> Array:
         """Seconds of `op` on each plan's group (0 where the group has one member)."""
-        b, s, g = np.broadcast_arrays(np.asarray(nbytes, float), np.asarray(stride), np.asarray(group))
+        b, s, g = _broadcast(np.asarray(nbytes, float), np.asarray(stride), np.asarray(group))
         out = np.zeros(b.shape)
         keys = s.astype(np.int64) * (1 << 32) + g.astype(np.int64)
-        for key in np.unique(keys[g > 1]):
-            mask = keys == key
-            out[mask] = OPS[op](b[mask], self.tiers(int(key >> 32), int(key & 0xFFFFFFFF)))
+        for key, mask in _groups(keys, g > 1):
+            out[mask] = OPS[op](b[mask], self.tiers(key >> 32, key & 0xFFFFFFFF))
         return out
 
     def p2p_s(self, nbytes: Array, stride: npt.ArrayLike) -> Array:
         """Seconds to send `nbytes` to the device `stride` ranks away (pipeline neighbours)."""
-        b, s = np.broadcast_arrays(np.asarray(nbytes, float), np.asarray(stride))
+        b, s = _broadcast(np.asarray(nbytes, float), np.asarray(stride))
         out = np.zeros(b.shape)
-        for value in np.unique(s):
-            mask = s == value
-            out[mask] = np.asarray(p2p_s(b[mask], self.tiers(int(value), 2)[-1][0]))
+        for value, mask in _groups(s, None):
+            out[mask] = np.asarray(p2p_s(b[mask], self.tiers(value, 2)[-1][0]))
         return out
 
     def link_notes(self) -> tuple[str, ...]:
         """Defaults applied to the catalog networks the costed groups crossed."""
         return tuple(sorted({note for tiers in self._cache.values() for link, _ in tiers
                              for note in link.assumptions}))
+
+
+def _groups(keys: npt.NDArray[np.int64], where: Mask | None) -> Iterator[tuple[int, Mask]]:
+    """Each distinct key (ascending) among `keys[where]`, with the mask of its positions."""
+    present = keys if where is None else keys[where]
+    distinct = sorted(set(present.tolist())) if present.size <= FEW else np.unique(present).tolist()
+    for key in distinct:
+        yield key, keys == key
+
+
+def _broadcast(*arrays: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:
+    """`np.broadcast_arrays`, skipped when the shapes already agree (one plan: the common case)."""
+    if all(a.shape == arrays[0].shape for a in arrays[1:]):
+        return arrays
+    return tuple(np.broadcast_arrays(*arrays))

@@ -11,6 +11,7 @@ runs, bound by memory bandwidth. The step time is the sum of the breakdown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,7 @@ from wafersim.cost.train.memory import (
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
 from wafersim.errors import ConfigError, ParameterError
+from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
@@ -65,8 +67,10 @@ class Accelerator:
     assumptions: tuple[str, ...]
 
 
+@memoised(identity=(System,))
 def accelerator_of(system: System, precision: str) -> Accelerator:
-    """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator."""
+    """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator
+    (memoised)."""
     chip = system.chip
     if chip.hbm_bytes is None or chip.hbm_bytes.value is None:
         raise ConfigError(f"{chip.id} has no device memory size in the catalog; add hbm_bytes")
@@ -96,11 +100,11 @@ class Step:
     memory: dict[str, Array]  # bytes per device of the fullest stage
     usable_bytes: float
 
-    @property
+    @cached_property
     def time_s(self) -> Array:
         return np.sum(list(self.breakdown.values()), axis=0)
 
-    @property
+    @cached_property
     def memory_bytes(self) -> Array:
         return np.sum(list(self.memory.values()), axis=0)
 

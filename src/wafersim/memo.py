@@ -1,0 +1,69 @@
+"""Memoisation of pure functions whose arguments are frozen data, lists and dicts included.
+
+`functools.lru_cache` serves functions of hashable arguments; `memoised` also keys list and dict
+arguments by their contents (a plan given as {"tp": 8}, batches as [1, 8]), and arguments of the
+`identity` types by which object they are: catalog parts and systems are frozen but deep, so
+comparing two of them costs more than costing the call again, and the object is kept alive
+while its result is remembered. A call with an argument that cannot be keyed (a numpy array, a
+mutable object) runs uncached. Results are shared between calls, so they must be immutable
+(frozen results); a list result is handed out as a new list each time. Exceptions are not cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Same:
+    """Key of an object by identity; holds the object so that its id is not reused."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+
+def memoised(maxsize: int = 1024, identity: tuple[type, ...] = ()) -> Callable[[F], F]:
+    """Decorator: remember up to `maxsize` results (the oldest is dropped first); arguments of
+    the `identity` types are keyed by identity."""
+    def frozen(x: Any) -> Any:
+        if isinstance(x, identity):
+            return _Same(x)
+        if isinstance(x, bool | float):  # typed, as lru_cache(typed=True): 1, 1.0 and True differ
+            return (type(x), x)
+        if isinstance(x, list):
+            return (list, *map(frozen, x))
+        if isinstance(x, dict):
+            return (dict, *sorted((k, frozen(v)) for k, v in x.items()))
+        return x
+
+    def wrap(fn: F) -> F:
+        cache: dict[Any, Any] = {}
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                key = (tuple(map(frozen, args)), *sorted((k, frozen(v)) for k, v in kwargs.items()))
+                value = cache[key]
+            except KeyError:
+                value = fn(*args, **kwargs)
+                if len(cache) >= maxsize:
+                    del cache[next(iter(cache))]
+                cache[key] = value
+            except TypeError:  # an argument that cannot be keyed
+                return fn(*args, **kwargs)
+            return list(value) if isinstance(value, list) else value
+
+        call.cache_clear = cache.clear  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
+    return wrap
