@@ -99,9 +99,9 @@ class PlanSpace:
 
     def plan(self, i: int) -> Plan:
         """Plan number `i` as a `Plan`."""
-        values = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
-        values["recompute"] = RECOMPUTE[values["recompute"]]  # type: ignore[assignment]
-        return Plan(**values)  # type: ignore[arg-type]
+        values: dict[str, Any] = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
+        values["recompute"] = RECOMPUTE[values["recompute"]]
+        return Plan(**values)
 
 
 @dataclass(frozen=True)
