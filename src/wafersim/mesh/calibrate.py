@@ -19,7 +19,7 @@ import numpy as np
 from wafersim.catalog import Catalog
 from wafersim.catalog.edit import Edit, write_edits
 from wafersim.catalog.schema import Chip
-from wafersim.cost.kernels.wafer_gemv import gemv_cycles
+from wafersim.cost.kernels.wafer_gemv import Figure, gemv_cycles
 from wafersim.mesh.gemv import gemv
 from wafersim.mesh.machine import machine_of
 
@@ -57,7 +57,7 @@ class Calibration:
 
 
 def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
-               efficiency: float | np.ndarray, catalog: Catalog | None = None):  # type: ignore[no-untyped-def]
+               efficiency: Figure, catalog: Catalog | None = None) -> Figure:
     """`cost.wafer_gemv.gemv_cycles` with the wafer's catalog figures (vectorised over
     `efficiency`)."""
     mach = machine_of(pe, (cols, rows), catalog)
