@@ -130,7 +130,7 @@ class StreamingPlan:
     kind: ClassVar[str] = "weight_streaming"
     systems: int
     sequences_per_system: int
-    micro_batch: int  # sequences per micro-batch, per system
+    micro_batch: float  # sequences per micro-batch, per system (an even share: may be fractional)
     micro_batches: int
     recompute: str
     weight_sparsity: float
