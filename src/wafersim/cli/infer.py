@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -62,22 +64,21 @@ def infer(
     batches = [1] if max_throughput else parse_batches(batch)
     if with_range and len(batches) > 1:
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
-    kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
-                  kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep,
-                  attention_dp=attention_dp, decode_only=decode_only, disaggregate=disaggregate,
-                  draft=draft, stack=stack,
-                  acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
-                  tpot_slo_s=slo)
+    kwargs: dict[str, Any] = dict(
+        input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
+        kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, attention_dp=attention_dp,
+        decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
+        acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []
     for b in batches:
         try:
-            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))  # type: ignore[arg-type]
+            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
         except InfeasiblePlan as exc:
             if len(batches) == 1:
                 raise
             results.append(f"batch {b}: {message_of(exc)}")
     if with_range and isinstance(results[0], InferResult):
-        runs = range_runs(catalog(), system, lambda cat: run_infer(  # type: ignore[arg-type]
+        runs = range_runs(catalog(), system, lambda cat: run_infer(
             model, system, batch=batches[0], catalog=cat, **kwargs))
         _range(results[0], runs, as_json)
         return
