@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -97,11 +98,12 @@ def _range(r: InferResult, runs: tuple[InferResult, InferResult, list[str]], as_
         print_json(r.to_json() | {"range": range_json(RANGE_FIGURES, low, high, params)})
         return
     _print_one(r)
-    shown = {"time to first token": lambda x: fmt_time(x.ttft_s),
-             "time per output token": lambda x: fmt_time(x.tpot_s),
-             "tokens/s per user": lambda x: f"{x.user_tokens_per_s:,.1f}",
-             "tokens/s total": lambda x: f"{x.throughput_tokens_per_s:,.0f}",
-             "$ per million tokens": lambda x: fmt_usd(x.usd_per_million_tokens)}
+    shown: dict[str, Callable[[InferResult], str]] = {
+        "time to first token": lambda x: fmt_time(x.ttft_s),
+        "time per output token": lambda x: fmt_time(x.tpot_s),
+        "tokens/s per user": lambda x: f"{x.user_tokens_per_s:,.1f}",
+        "tokens/s total": lambda x: f"{x.throughput_tokens_per_s:,.0f}",
+        "$ per million tokens": lambda x: fmt_usd(x.usd_per_million_tokens)}
     print_range({name: (f(low), f(r), f(high)) for name, f in shown.items()}, params)
 
 

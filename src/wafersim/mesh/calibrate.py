@@ -67,7 +67,7 @@ def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
 
 
 def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
-              fit_set: tuple = FIT_SET) -> Calibration:
+              fit_set: tuple[tuple[int, int, int, int, str], ...] = FIT_SET) -> Calibration:
     """Simulate the fit set on `pe` and fit `gemv_efficiency_fraction`."""
     sim = np.array([gemv(m, n, (c, r), pe, red, catalog=catalog).cycles
                     for m, n, c, r, red in fit_set], dtype=float)
