@@ -80,3 +80,9 @@ def test_a_row_with_requests_replays_the_benchmark_run(catalog):
     assert infer.predict_row(ttft, catalog) < sim.ttft_s["mean"]  # one prompt per iteration
     with pytest.raises(ConfigError, match="needs output_tokens"):
         infer.predict_row(row(batch=16, input_tokens=512, requests=64), catalog)
+
+
+def test_a_replayed_row_is_read_as_a_replay_whatever_its_notes_say(catalog):
+    fields = dict(batch=16, input_tokens=512, output_tokens=128, requests=64, tp=8, metric="tpot_s")
+    replayed = infer.predict_row(row(**fields), catalog)  # a replay has no kernel-level breakdown
+    assert infer.predict_row(row(**fields, notes=infer.KERNEL_ONLY), catalog) == replayed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +64,6 @@ def memoised(maxsize: int = 1024, identity: tuple[type, ...] = ()) -> Callable[[
                 return fn(*args, **kwargs)
             return list(value) if isinstance(value, list) else value
 
-        call.cache_clear = cache.clear  # type: ignore[attr-defined]
-        return call  # type: ignore[return-value]
+        call.cache_clear = cache.clear  # type: ignore[attr-defined]  # as lru_cache's, on the function
+        return cast(F, call)  # functools.wraps keeps fn's signature
     return wrap

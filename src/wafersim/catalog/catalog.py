@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -59,8 +59,8 @@ def quantities(obj: BaseModel, path: str = "") -> Iterator[tuple[str, Quantity]]
 class Catalog:
     """All parts by id, plus the citations their quantities point to."""
 
-    def __init__(self, parts: dict[str, Part], sources: dict[str, Source]):
-        self.parts: dict[str, AnyPart] = dict(sorted(parts.items()))  # type: ignore[arg-type]
+    def __init__(self, parts: Mapping[str, AnyPart], sources: dict[str, Source]):
+        self.parts: dict[str, AnyPart] = dict(sorted(parts.items()))
         self.sources = sources
         for part in self.parts.values():
             self._check_references(part)
@@ -138,9 +138,10 @@ class Catalog:
 
 
 def _dotted(obj: object, path: str) -> str | None:
+    found: Any = obj  # each step is a field named at run time: a sub-model, a list, then the id
     for piece in path.replace("]", "").split("."):
         name, _, index = piece.partition("[")
-        obj = getattr(obj, name)
+        found = getattr(found, name)
         if index:
-            obj = obj[int(index)]  # type: ignore[index]
-    return obj  # type: ignore[return-value]
+            found = found[int(index)]
+    return found

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from wafersim.catalog.loader import SafeLoader, parse_part
-from wafersim.catalog.schema import Part
+from wafersim.catalog.schema import AnyPart, Part
 from wafersim.errors import ConfigError
 
 INDENT = "  "
@@ -106,7 +106,7 @@ def _at(raw: Any, keys: Sequence[str]) -> Any:
     return raw
 
 
-def check_text(text: str, edits: Sequence[Edit], where: str) -> Part:
+def check_text(text: str, edits: Sequence[Edit], where: str) -> AnyPart:
     """The part `text` describes; raises unless it parses and holds every edited value."""
     try:
         raw = yaml.load(text, Loader=SafeLoader)  # noqa: S506 (safe loader)
@@ -120,13 +120,13 @@ def check_text(text: str, edits: Sequence[Edit], where: str) -> Part:
     return parse_part(raw, where)
 
 
-def write_edits(path: Path, edits: Sequence[Edit], check: Callable[[Part], None] | None = None) -> None:
+def write_edits(path: Path, edits: Sequence[Edit], check: Callable[[AnyPart], None] | None = None) -> None:
     """Apply `edits` to the YAML file at `path` atomically (temporary file, checks, rename)."""
     new = prepare(path, edits, check)
     commit(path, new)
 
 
-def prepare(path: Path, edits: Sequence[Edit], check: Callable[[Part], None] | None = None) -> str:
+def prepare(path: Path, edits: Sequence[Edit], check: Callable[[AnyPart], None] | None = None) -> str:
     """The checked new text of `path` with `edits` applied; the file itself is not touched."""
     try:
         text = path.read_text(encoding="utf-8")

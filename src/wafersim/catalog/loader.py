@@ -19,7 +19,7 @@ import yaml
 
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.convert import at, convert
-from wafersim.catalog.schema import KINDS, Part, Source
+from wafersim.catalog.schema import KINDS, AnyPart, Source
 from wafersim.errors import ConfigError, ParameterError, literal
 
 BUILTIN_DIR = Path(__file__).parent / "data"
@@ -49,7 +49,7 @@ def _pydantic_message(exc: pydantic.ValidationError, file: str) -> str:
     return f"{at(file, path)}: {msg}"
 
 
-def parse_part(raw: Any, file: str) -> Part:
+def parse_part(raw: Any, file: str) -> AnyPart:
     """Validate one file's mapping into a frozen part."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: must be a mapping with 'kind: chip|node|cluster|"
@@ -82,8 +82,8 @@ def _files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml"))
 
 
-def _load_dir(directory: Path, user: bool) -> tuple[dict[str, Part], dict[str, Source]]:
-    parts: dict[str, Part] = {}
+def _load_dir(directory: Path, user: bool) -> tuple[dict[str, AnyPart], dict[str, Source]]:
+    parts: dict[str, AnyPart] = {}
     sources: dict[str, Source] = {}
     for path in _files(directory):
         label = str(path) if user else path.name

@@ -283,7 +283,7 @@ class Stack(Part):
 
 
 AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack
-KINDS: dict[str, type[Part]] = {
+KINDS: dict[str, type[AnyPart]] = {
     "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
     "network": Network, "stack": Stack,
 }

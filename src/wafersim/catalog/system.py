@@ -51,7 +51,7 @@ class System:
 
     def peak_flops(self, precision: str, sparse: bool = False) -> float | None:
         table = self.chip.peak_sparse_flops if sparse else self.chip.peak_dense_flops
-        return self.total(table.get(precision))  # type: ignore[call-overload]
+        return self.total(table.get(precision))  # type: ignore[call-overload]  # StrEnum keys match plain str
 
     @property
     def memory_bytes(self) -> float | None:
@@ -73,9 +73,10 @@ class System:
         """Declared power: the cluster's, else whole nodes' (hosts included), else chips' TDP."""
         if self.cluster and self.cluster.power_W and self.cluster.power_W.value is not None:
             return self.cluster.power_W.value
-        whole_nodes = self.node is not None and self.chips % self.chips_per_node == 0
-        if whole_nodes and self.node.power_W and self.node.power_W.value is not None:  # type: ignore[union-attr]
-            return self.node.power_W.value * self.nodes  # type: ignore[union-attr]
+        node = self.node
+        whole_nodes = node.power_W if node is not None and self.chips % self.chips_per_node == 0 else None
+        if whole_nodes and whole_nodes.value is not None:
+            return whole_nodes.value * self.nodes
         return self.total(self.chip.tdp_W)
 
     def with_chips(self, count: int) -> System:
@@ -87,9 +88,10 @@ class System:
 def _with_chips(system: System, count: int) -> System:
     if count < 1:
         raise ConfigError(f"count {count} must be at least 1 accelerator")
-    limit = system.node.max_cluster_nodes_count if system.node else None
-    if limit is not None and limit.value is not None and count > limit.value * system.chips_per_node:
-        raise ConfigError(f"count {count} exceeds the largest supported {system.node.id} "  # type: ignore[union-attr]
+    node = system.node
+    limit = node.max_cluster_nodes_count if node else None
+    if node and limit is not None and limit.value is not None and count > limit.value * system.chips_per_node:
+        raise ConfigError(f"count {count} exceeds the largest supported {node.id} "
                           f"cluster ({limit.value:g} systems); use a count up to that")
     tiers = tuple(_sliced(t, count) for t in system.scale_up)
     return replace(system, chips=count, cluster=None if count != system.chips else system.cluster,

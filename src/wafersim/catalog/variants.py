@@ -13,7 +13,7 @@ tiers, scale-out, broadcast/reduce). `corner` sets all of those that carry a ran
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, TypeVar
 
 from wafersim.catalog.catalog import Catalog, quantities
 from wafersim.catalog.schema import Frozen, Network, Part, Precision, Quantity
@@ -21,9 +21,10 @@ from wafersim.catalog.system import resolve
 
 FieldPath = tuple[str, ...]
 SUFFIX = "efficiency_fraction"
+F = TypeVar("F", bound=Frozen)
 
 
-def replace(obj: Frozen, keys: FieldPath, q: Quantity) -> Frozen:
+def replace(obj: F, keys: FieldPath, q: Quantity) -> F:
     """`obj` with the quantity at `keys` set to `q` (sub-models and precision maps included)."""
     head, rest = keys[0], keys[1:]
     if not rest:
@@ -38,11 +39,11 @@ def with_quantities(catalog: Catalog, changes: Mapping[str, Mapping[FieldPath, Q
     """A checked copy of `catalog` with each part's quantities replaced."""
     parts = dict(catalog.parts)
     for part_id, fields in changes.items():
-        part: Frozen = catalog.get(part_id)
+        part = catalog.get(part_id)
         for keys, q in fields.items():
             part = replace(part, keys, q)
-        parts[part_id] = part  # type: ignore[assignment]
-    return Catalog(parts, catalog.sources)  # type: ignore[arg-type]
+        parts[part_id] = part
+    return Catalog(parts, catalog.sources)
 
 
 def efficiencies(part: Part) -> dict[FieldPath, Quantity]:

@@ -8,6 +8,7 @@ imported only when that subcommand runs or shows its help, so ``wafersim --help`
 from __future__ import annotations
 
 import sys
+from typing import Protocol, TypeGuard
 
 import typer
 
@@ -47,7 +48,13 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _is_usage_error(exc: Exception) -> bool:
+class _UsageError(Protocol):
+    exit_code: int
+
+    def format_message(self) -> str: ...
+
+
+def _is_usage_error(exc: Exception) -> TypeGuard[_UsageError]:
     """Click's usage errors, whether from click itself or the copy typer vendors."""
     return hasattr(exc, "format_message") and hasattr(exc, "exit_code")
 
@@ -65,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
         if type(exc).__name__ == "NoArgsIsHelpError":
-            sys.stdout.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+            sys.stdout.write(exc.format_message() + "\n")
             return 0
-        if _is_usage_error(exc):
-            return _fail(exc.format_message())  # type: ignore[attr-defined]
-        raise
+        return _fail(exc.format_message())
     return result if isinstance(result, int) else 0
 
 

@@ -75,6 +75,6 @@ def _other_tables(cal: Calibration) -> None:
         for head in ("part", "parameter", "value", "fitted by"):
             table.add_column(head, overflow="fold")
         for e in cal.elsewhere:
-            table.add_row(str(e["part"]), str(e["parameter"]), _fmt(e["value"]),  # type: ignore[arg-type]
+            table.add_row(str(e["part"]), str(e["parameter"]), _fmt(e["value"]),
                           str(e["fitted_by"]))
         console().print(table)

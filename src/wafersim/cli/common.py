@@ -109,7 +109,7 @@ def parse_plan(text: str) -> Constraints:
     """'auto' or 'tp8,pp4,zero1,mb2,v2,full' -> the fixed parts of a training plan."""
     if text.strip() == "auto":
         return Constraints()
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for token in text.replace(",", " ").split():
         if token in RECOMPUTE:
             values["recompute"] = token
@@ -120,7 +120,7 @@ def parse_plan(text: str) -> Constraints:
             raise ConfigError(f"--plan part {token!r} is not understood; write e.g. "
                               "'tp8,pp4,dp32,zero1,mb2,v2', 'ep8,ovl1' or 'auto'")
         values[PLAN_KEYS[key]] = int(digits)
-    return Constraints(**values)  # type: ignore[arg-type]
+    return Constraints(**values)
 
 
 def parse_duration(text: str, flag: str) -> float:

@@ -63,7 +63,7 @@ def compare(
         _training_table(model, rows, train_tokens, train_devices)
 
 
-def _training_table(model: str, rows: list, tokens: str, devices: int) -> None:  # type: ignore[type-arg]
+def _training_table(model: str, rows: list[CompareRow], tokens: str, devices: int) -> None:
     table = Table(title=f"{model}: training on {tokens} tokens, {devices:,} devices per system "
                   "(fastest feasible plan)", title_justify="left")
     for head in ("system", "devices", "wall time", "MFU", "energy", "cost"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -62,22 +65,21 @@ def infer(
     batches = [1] if max_throughput else parse_batches(batch)
     if with_range and len(batches) > 1:
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
-    kwargs = dict(input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
-                  kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep,
-                  attention_dp=attention_dp, decode_only=decode_only, disaggregate=disaggregate,
-                  draft=draft, stack=stack,
-                  acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput,
-                  tpot_slo_s=slo)
+    kwargs: dict[str, Any] = dict(
+        input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
+        kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, attention_dp=attention_dp,
+        decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
+        acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []
     for b in batches:
         try:
-            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))  # type: ignore[arg-type]
+            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
         except InfeasiblePlan as exc:
             if len(batches) == 1:
                 raise
             results.append(f"batch {b}: {message_of(exc)}")
     if with_range and isinstance(results[0], InferResult):
-        runs = range_runs(catalog(), system, lambda cat: run_infer(  # type: ignore[arg-type]
+        runs = range_runs(catalog(), system, lambda cat: run_infer(
             model, system, batch=batches[0], catalog=cat, **kwargs))
         _range(results[0], runs, as_json)
         return
@@ -96,11 +98,12 @@ def _range(r: InferResult, runs: tuple[InferResult, InferResult, list[str]], as_
         print_json(r.to_json() | {"range": range_json(RANGE_FIGURES, low, high, params)})
         return
     _print_one(r)
-    shown = {"time to first token": lambda x: fmt_time(x.ttft_s),
-             "time per output token": lambda x: fmt_time(x.tpot_s),
-             "tokens/s per user": lambda x: f"{x.user_tokens_per_s:,.1f}",
-             "tokens/s total": lambda x: f"{x.throughput_tokens_per_s:,.0f}",
-             "$ per million tokens": lambda x: fmt_usd(x.usd_per_million_tokens)}
+    shown: dict[str, Callable[[InferResult], str]] = {
+        "time to first token": lambda x: fmt_time(x.ttft_s),
+        "time per output token": lambda x: fmt_time(x.tpot_s),
+        "tokens/s per user": lambda x: f"{x.user_tokens_per_s:,.1f}",
+        "tokens/s total": lambda x: f"{x.throughput_tokens_per_s:,.0f}",
+        "$ per million tokens": lambda x: fmt_usd(x.usd_per_million_tokens)}
     print_range({name: (f(low), f(r), f(high)) for name, f in shown.items()}, params)
 
 

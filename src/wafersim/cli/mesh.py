@@ -81,8 +81,8 @@ def _print(r: MeshResult) -> None:
     parts = Table(title="cycle breakdown", title_justify="left")
     for head in ("phase", "cycles", "share"):
         parts.add_column(head)
-    for key, value in r.breakdown.items():
-        parts.add_row(key, f"{value:,}", f"{value / r.cycles:.1%}")
+    for phase, cycles in r.breakdown.items():
+        parts.add_row(phase, f"{cycles:,}", f"{cycles / r.cycles:.1%}")
     out.print(parts)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -65,9 +66,9 @@ def train(
     counts = parse_counts(count) if count else [None]
     if with_range and len(counts) > 1:
         raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
-    fixed = replace(parse_plan(plan), **{k: v for k, v in dict(
-        tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
-        schedule=schedule).items() if v is not None})
+    flags: dict[str, Any] = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
+                                 schedule=schedule)
+    fixed = replace(parse_plan(plan), **{k: v for k, v in flags.items() if v is not None})
 
     def run(n: int | None, cat: Catalog) -> TrainResult:
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
@@ -148,7 +149,7 @@ def _print_alternatives(r: TrainResult) -> None:
     console().print(table)
 
 
-def plan_label(plan: dict) -> str:  # type: ignore[type-arg]
+def plan_label(plan: dict[str, Any]) -> str:
     """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object."""
     parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
              ("tp", "pp", "dp")]

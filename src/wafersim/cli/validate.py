@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -60,7 +62,7 @@ def _rows_table(outcomes: list[Outcome], with_range: bool = False) -> None:
     console().print(table)
 
 
-def _range_table(report: dict) -> None:  # type: ignore[type-arg]
+def _range_table(report: dict[str, Any]) -> None:
     table = Table(title="measurements inside their band (efficiency ranges at low and high)",
                   title_justify="left")
     for head in ("group", "n", "inside", "share", "bands wider than a point"):
@@ -73,7 +75,7 @@ def _range_table(report: dict) -> None:  # type: ignore[type-arg]
     console().print(table)
 
 
-def _summary_tables(report: dict, outcomes: list[Outcome]) -> None:  # type: ignore[type-arg]
+def _summary_tables(report: dict[str, Any], outcomes: list[Outcome]) -> None:
     table = Table(title="absolute error (%)", title_justify="left")
     for head in ("group", "n", "median", "mean", "max"):
         table.add_column(head)
@@ -90,7 +92,7 @@ def _summary_tables(report: dict, outcomes: list[Outcome]) -> None:  # type: ign
     console().print(f"skipped rows: {report['skipped']}")
 
 
-def markdown_tables(outcomes: list[Outcome], report: dict) -> str:  # type: ignore[type-arg]
+def markdown_tables(outcomes: list[Outcome], report: dict[str, Any]) -> str:
     """Every row and the per-kind summary as Markdown (c marks a calibration row)."""
     lines = ["| id | system | model | metric | measured | predicted | error |",
              "|---|---|---|---|---|---|---|"]

@@ -19,7 +19,7 @@ import numpy as np
 from wafersim.catalog import Catalog
 from wafersim.catalog.edit import Edit, write_edits
 from wafersim.catalog.schema import Chip
-from wafersim.cost.kernels.wafer_gemv import gemv_cycles
+from wafersim.cost.kernels.wafer_gemv import Figure, gemv_cycles
 from wafersim.mesh.gemv import gemv
 from wafersim.mesh.machine import machine_of
 
@@ -57,7 +57,7 @@ class Calibration:
 
 
 def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
-               efficiency: float | np.ndarray, catalog: Catalog | None = None):  # type: ignore[no-untyped-def]
+               efficiency: Figure, catalog: Catalog | None = None) -> Figure:
     """`cost.wafer_gemv.gemv_cycles` with the wafer's catalog figures (vectorised over
     `efficiency`)."""
     mach = machine_of(pe, (cols, rows), catalog)
@@ -67,7 +67,7 @@ def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
 
 
 def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
-              fit_set: tuple = FIT_SET) -> Calibration:
+              fit_set: tuple[tuple[int, int, int, int, str], ...] = FIT_SET) -> Calibration:
     """Simulate the fit set on `pe` and fit `gemv_efficiency_fraction`."""
     sim = np.array([gemv(m, n, (c, r), pe, red, catalog=catalog).cycles
                     for m, n, c, r, red in fit_set], dtype=float)

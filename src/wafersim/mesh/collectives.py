@@ -45,9 +45,9 @@ def _fill(sim: MeshSim, d: str, senders: np.ndarray, wavelets: int) -> None:
 def _edge(sim: MeshSim, d: str) -> np.ndarray:
     """Mask of the PEs at the far edge of travel direction d."""
     mask = np.zeros(sim.shape, dtype=bool)
-    index = {"E": (slice(None), -1), "W": (slice(None), 0), "S": (-1, slice(None)),
-             "N": (0, slice(None))}[d]
-    mask[index] = True
+    edges: dict[str, tuple[slice | int, slice | int]] = {
+        "E": (slice(None), -1), "W": (slice(None), 0), "S": (-1, slice(None)), "N": (0, slice(None))}
+    mask[edges[d]] = True
     return mask
 
 
@@ -107,7 +107,8 @@ def _reference(values: np.ndarray, scope: str, op: str) -> np.ndarray:
     return np.broadcast_to(ufunc.reduce(wide, axis=(0, 1), keepdims=True), wide.shape)
 
 
-def _sim(pe, grid, catalog, trace, hop, rate) -> MeshSim:  # type: ignore[no-untyped-def]
+def _sim(pe: str, grid: tuple[int, int], catalog: Catalog | None, trace: bool, hop: float | None,
+         rate: float | None) -> MeshSim:
     machine = machine_of(pe, grid, catalog, hop, rate)
     return MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
 

@@ -18,6 +18,7 @@ expects its input. The new k and v rows are written into the resident cache loca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,12 +68,12 @@ def scaled_layer(model: str, d_model: int, n_heads: int, seq_len: int) -> LayerS
     if seq_len < 1:
         raise ParameterError("seq_len", seq_len, "{seq_len} must be a positive integer",
                              allowed=">= 1")
-    eps = float(spec.extra.get("rms_norm_eps", 1e-5) or 1e-5)  # type: ignore[arg-type]
+    eps = float(spec.extra.get("rms_norm_eps", 1e-5) or 1e-5)  # type: ignore[arg-type]  # a raw config number
     d_ff = max(1, round(d_model * spec.d_ff / spec.d_model))
     return LayerShape(d_model, n_heads, n_heads // group, d_model // n_heads, d_ff, seq_len, eps)
 
 
-def _weights(shape: LayerShape, seed: int, dt) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def _weights(shape: LayerShape, seed: int, dt: type[np.floating[Any]]) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     d, hd, f = shape.d_model, shape.head_dim, shape.d_ff
     qkv = (shape.n_heads + 2 * shape.n_kv_heads) * hd
@@ -85,7 +86,7 @@ def _weights(shape: LayerShape, seed: int, dt) -> dict[str, np.ndarray]:  # type
     return {k: v.astype(dt) for k, v in out.items()}
 
 
-def _split_qkv(shape: LayerShape, qkv: np.ndarray):  # type: ignore[no-untyped-def]
+def _split_qkv(shape: LayerShape, qkv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     hd, h, g = shape.head_dim, shape.n_heads, shape.n_kv_heads
     return (qkv[: h * hd].reshape(h, hd), qkv[h * hd:(h + g) * hd].reshape(g, hd),
             qkv[(h + g) * hd:].reshape(g, hd))
@@ -99,7 +100,7 @@ def reference(shape: LayerShape, w: dict[str, np.ndarray]) -> np.ndarray:
     """NumPy decode step of the layer in float64 (from the same rounded weights)."""
     f = {k: v.astype(np.float64) for k, v in w.items()}
 
-    def rms(v, g):  # type: ignore[no-untyped-def]
+    def rms(v: np.ndarray, g: np.ndarray) -> np.ndarray:
         return v / np.sqrt(np.mean(v * v) + shape.eps) * g
 
     q, k, v = _split_qkv(shape, f["wqkv"] @ rms(f["x"], f["g1"]))

@@ -14,7 +14,7 @@ import numpy as np
 
 from wafersim.errors import InfeasiblePlan
 from wafersim.mesh.core import Core
-from wafersim.mesh.fabric import Fabric
+from wafersim.mesh.fabric import Delivery, Fabric
 from wafersim.mesh.machine import PEMachine
 from wafersim.mesh.result import MeshResult, Span
 from wafersim.mesh.routes import RouteTable
@@ -79,7 +79,8 @@ class MeshSim:
             self.span(name, np.where(mask, start, np.nan), np.where(mask, done, np.nan))
         return done
 
-    def consume(self, name: str, delivery, work_full, work_last, flops=0.0) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def consume(self, name: str, delivery: Delivery, work_full: np.ndarray | float,
+                work_last: np.ndarray | float, flops: np.ndarray | float = 0.0) -> np.ndarray:
         """Process a delivered stream wavelet by wavelet (see `Core.consume`), traced as `name`."""
         got = delivery.wavelets > 0
         start = np.where(got, np.maximum(self.core.free, delivery.first), np.nan)

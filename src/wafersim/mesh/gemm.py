@@ -33,7 +33,7 @@ from wafersim.mesh.result import MeshResult
 COLORS = {"E": 4, "W": 5, "S": 6, "N": 7}
 
 
-def _panels(a: np.ndarray, b: np.ndarray, rows: int, cols: int):  # type: ignore[no-untyped-def]
+def _panels(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray, int]:
     """A -> (rows, P, tm, kb) and B -> (cols, P, kb, tp) panel tiles, zero-padded."""
     steps = max(rows, cols)
     ap = to_tiles(a, rows, steps)  # (rows, P, tm, kb)

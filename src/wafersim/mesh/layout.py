@@ -9,12 +9,13 @@ vectorised NumPy operation.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from wafersim.errors import ConfigError, ParameterError
 
-DTYPES = {"fp16": np.float16, "fp32": np.float32}
+DTYPES: dict[str, type[np.floating[Any]]] = {"fp16": np.float16, "fp32": np.float32}
 
 
 def tile_of(size: int, parts: int) -> int:
@@ -51,7 +52,7 @@ def check_positive(**sizes: int) -> None:
                                  allowed="a positive integer")
 
 
-def dtype_of(precision: str):  # type: ignore[no-untyped-def]
+def dtype_of(precision: str) -> type[np.floating[Any]]:
     if precision not in DTYPES:
         raise ConfigError(f"precision {precision!r} is not one of {', '.join(DTYPES)}")
     return DTYPES[precision]

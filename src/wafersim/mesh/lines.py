@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.mesh.engine import MeshSim
-from wafersim.mesh.fabric import PORT_OF
+from wafersim.mesh.fabric import PORT_OF, Delivery
 from wafersim.mesh.orient import orient
 from wafersim.mesh.routes import OPPOSITE, RAMP, line_routes
 
@@ -34,7 +34,7 @@ def _unorient(sim: MeshSim, a: np.ndarray, d: str) -> np.ndarray:
 
 
 def multicast(sim: MeshSim, color: int, d: str, senders: np.ndarray, wavelets: int,
-              ready: np.ndarray | float):
+              ready: np.ndarray | float) -> Delivery:
     """Each sender streams `wavelets` to every PE after it in direction `d` up to the edge."""
     shape_o = orient(senders, d).shape
     reach_o = np.broadcast_to(shape_o[1] - 1 - np.arange(shape_o[1]), shape_o)

@@ -133,8 +133,8 @@ def machine_of(pe: str = "wse-3", grid: tuple[int, int] = (4, 4), catalog: Catal
         hop_latency_cycles=_value(w.hop_latency_cycles, "hop latency", chip),
         colors=int(_value(w.colors_count, "colors", chip)),
         clock_hz=_value(clock, "clock", chip),
-        clock_hz_lo=float(clock.lo if clock and clock.lo else clock.value),  # type: ignore[union-attr]
-        clock_hz_hi=float(clock.hi if clock and clock.hi else clock.value),  # type: ignore[union-attr]
+        clock_hz_lo=float(clock.lo if clock and clock.lo else _value(clock, "clock", chip)),
+        clock_hz_hi=float(clock.hi if clock and clock.hi else _value(clock, "clock", chip)),
     )
     return _override(machine, hop_latency_cycles, link_wavelets_per_cycle)
 

@@ -78,7 +78,8 @@ def norm_on(sim: MeshSim, xt: np.ndarray, n: int, gamma: np.ndarray, beta: np.nd
     return y.astype(np.float32)
 
 
-def _start(pe, grid, catalog, trace, m, n) -> MeshSim:  # type: ignore[no-untyped-def]
+def _start(pe: str, grid: tuple[int, int], catalog: Catalog | None, trace: bool, m: int,
+           n: int) -> MeshSim:
     machine = machine_of(pe, grid, catalog)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     sim.alloc("X", tile_of(m, machine.rows) * tile_of(n, machine.cols) * 4 * 2)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 from wafersim.errors import ParameterError, literal
 from wafersim.mesh.result import MeshResult
 
 
-def require_matplotlib(plot_path: str | Path | None = None):  # type: ignore[no-untyped-def]
+def require_matplotlib(plot_path: str | Path | None = None) -> ModuleType:
     """matplotlib.pyplot on the Agg backend, or a one-line error saying how to install it (for
     heatmaps asked to go to `plot_path`)."""
     try:

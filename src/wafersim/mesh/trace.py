@@ -40,11 +40,11 @@ def chrome_trace(result: MeshResult) -> dict[str, object]:
                        "args": {"name": f"PE ({pe // cols}, {pe % cols})"}})
     for span in result.spans:
         start, end = span.start.reshape(-1), span.end.reshape(-1)
-        for pe in np.flatnonzero(np.isfinite(start) & np.isfinite(end) & (end > start)):
-            events.append({"ph": "X", "name": span.name, "pid": 0, "tid": int(pe),
-                           "ts": float(start[pe]) * us_per_cycle,
-                           "dur": float(end[pe] - start[pe]) * us_per_cycle,
-                           "args": {"start_cycle": float(start[pe]), "end_cycle": float(end[pe])}})
+        for busy in np.flatnonzero(np.isfinite(start) & np.isfinite(end) & (end > start)):
+            events.append({"ph": "X", "name": span.name, "pid": 0, "tid": int(busy),
+                           "ts": float(start[busy]) * us_per_cycle,
+                           "dur": float(end[busy] - start[busy]) * us_per_cycle,
+                           "args": {"start_cycle": float(start[busy]), "end_cycle": float(end[busy])}})
     return {"traceEvents": events, "displayTimeUnit": "ns",
             "metadata": {"cycles": result.cycles, "clock_hz": result.clock_hz}}
 

@@ -9,7 +9,7 @@ full sequence for training (Megatron-LM / PaLM convention) and causal counts for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Literal
 
@@ -183,13 +183,9 @@ def lower(model: ModelSpec, phase: Phase, batch: int, seq_len: int) -> Graph:
     ops.append(_norm(m, "norm.final", head_tokens, 1, layer=False))
     head = _gemm("lm_head", head_tokens, m.vocab_size, m.d_model, 1, m.lm_head_bias, layer=False)
     if m.tied_embeddings:  # the product is computed, the weights are the embedding's
-        head = Op(**{**_asdict(head), "weight_params": 0.0})
+        head = replace(head, weight_params=0.0)
     ops.append(head)
     rest = m.params_total - sum(op.weight_params * op.repeat for op in ops)
     if rest > 0:  # small weights without a matmul: MLA/qk norms, embedding norm, head bias
         ops.append(Op(name="other", kind="norm", weight_params=rest, layer=False))
     return Graph(model=m, phase=phase, batch=batch, seq_len=seq_len, ops=tuple(ops))
-
-
-def _asdict(op: Op) -> dict[str, object]:
-    return {name: getattr(op, name) for name in Op.__slots__}  # type: ignore[attr-defined]

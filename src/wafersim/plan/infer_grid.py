@@ -18,8 +18,10 @@ device).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.errors import ParameterError
@@ -45,7 +47,7 @@ class Plans:
         """Devices one attention replica spans."""
         return self.tp // self.ad
 
-    def take(self, index) -> Plans:  # type: ignore[no-untyped-def]
+    def take(self, index: npt.NDArray[np.integer[Any]] | npt.NDArray[np.bool_]) -> Plans:
         return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index], self.ad[index])
 
     def degrees(self, i: int) -> Degrees:
@@ -116,7 +118,7 @@ def _tensor_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps: list
                  ep: int | None) -> list[tuple[int, ...]]:
     """Plain tensor-parallel plans: (tp, pp, ep, replicas, 1)."""
     tps = [tp] if tp else [d for d in _divisors(model.n_heads) if d <= group and tp_ok(model, d)]
-    rows = []
+    rows: list[tuple[int, ...]] = []
     for t in tps:
         for p in pps:
             if t * p > n:
@@ -132,7 +134,7 @@ def _attention_dp_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps
     """Data-parallel attention plans of a MoE model: (group, pp, ep, replicas, ad)."""
     sizes = [tp] if tp else sorted({d for d in _divisors(n) if 1 < d <= group}
                                    | {2**i for i in range(1, group.bit_length()) if 2**i <= n})
-    rows = []
+    rows: list[tuple[int, ...]] = []
     for g in sizes:
         ads = [ad] if ad else [a for a in _divisors(g) if a > 1 and tp_ok(model, g // a)]
         e = min(g, model.n_experts)  # every device of the group holds experts, none twice

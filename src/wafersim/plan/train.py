@@ -99,9 +99,9 @@ class PlanSpace:
 
     def plan(self, i: int) -> Plan:
         """Plan number `i` as a `Plan`."""
-        values = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
-        values["recompute"] = RECOMPUTE[values["recompute"]]  # type: ignore[assignment]
-        return Plan(**values)  # type: ignore[arg-type]
+        values: dict[str, Any] = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
+        values["recompute"] = RECOMPUTE[values["recompute"]]
+        return Plan(**values)
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class StreamingPlan:
     kind: ClassVar[str] = "weight_streaming"
     systems: int
     sequences_per_system: int
-    micro_batch: int  # sequences per micro-batch, per system
+    micro_batch: float  # sequences per micro-batch, per system (an even share: may be fractional)
     micro_batches: int
     recompute: str
     weight_sparsity: float

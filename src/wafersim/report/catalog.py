@@ -6,7 +6,7 @@ from typing import Any
 
 from wafersim.catalog import Catalog, Chip, Cluster, MemoryService, Network, Node, Quantity, Stack
 from wafersim.catalog.catalog import quantities
-from wafersim.catalog.schema import Part
+from wafersim.catalog.schema import AnyPart
 from wafersim.catalog.system import System, resolve
 
 COMPUTE_PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8", "int4")
@@ -26,7 +26,7 @@ def _per_precision(system: System, sparse: bool) -> dict[str, float]:
     return out
 
 
-def system_summary(catalog: Catalog, part: Part) -> dict[str, Any]:
+def system_summary(catalog: Catalog, part: AnyPart) -> dict[str, Any]:
     """One row of `wafersim systems` (SI units)."""
     row: dict[str, Any] = {"id": part.id, "kind": part.kind, "name": part.name,
                            "vendor": part.vendor}
@@ -63,7 +63,7 @@ def _compute_summary(s: System) -> dict[str, Any]:
     }
 
 
-def quantity_detail(catalog: Catalog, part: Part, q: Quantity) -> dict[str, Any]:
+def quantity_detail(catalog: Catalog, part: AnyPart, q: Quantity) -> dict[str, Any]:
     """A quantity with its citation spelled out."""
     src = catalog.source(part, q.source)
     out: dict[str, Any] = {"value": q.value, "unit": q.dimension}
@@ -83,7 +83,7 @@ def quantity_detail(catalog: Catalog, part: Part, q: Quantity) -> dict[str, Any]
     return out
 
 
-def part_detail(catalog: Catalog, part: Part) -> dict[str, Any]:
+def part_detail(catalog: Catalog, part: AnyPart) -> dict[str, Any]:
     """Everything about one part, sources included; composed parts nest their pieces."""
     plain = {k: v for k, v in part.model_dump(mode="json").items()
              if not isinstance(v, dict) or k == "sources"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 
 from wafersim.serve.engine import Request
 from wafersim.serve.events import EventLoop
@@ -22,7 +23,7 @@ class Client:
         self.in_flight = 0
         self.backlog: deque[Request] = deque()
         for req, t in zip(requests, planned_s, strict=True):
-            loop.at(t, lambda r=req: self._due(r))  # type: ignore[misc]
+            loop.at(t, partial(self._due, req))
 
     def _due(self, req: Request) -> None:
         if self.in_flight < self.cap:

@@ -23,6 +23,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from wafersim.cost.infer.curve import Curve
 from wafersim.serve.events import EventLoop
@@ -205,5 +206,5 @@ class PrefillPool(_Pool):
     def _prefilled(self, prompts: list[Request]) -> None:
         for req in prompts:
             req.first_token_s = self.loop.now + self.handoff_s
-            self.loop.after(self.handoff_s, lambda r=req: self.on_done(r))  # type: ignore[misc]
+            self.loop.after(self.handoff_s, partial(self.on_done, req))
         self.iterate()

@@ -19,7 +19,7 @@ from pathlib import Path
 from wafersim.catalog import Catalog, Chip, load_catalog
 from wafersim.catalog.edit import commit, file_of, part_files, prepare
 from wafersim.catalog.loader import BUILTIN_DIR
-from wafersim.catalog.schema import Quantity
+from wafersim.catalog.schema import AnyPart, Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.mesh.calibrate import COMMAND as MESH_COMMAND
 from wafersim.mesh.calibrate import SOURCE_ID as MESH_SOURCE
@@ -117,10 +117,11 @@ def write(calibration: Calibration, catalog: Catalog) -> list[Path]:
             by_part.setdefault(f.part, []).append(f)
     builtin, texts, parts = part_files(BUILTIN_DIR), {}, dict(catalog.parts)
     for part_id, fits in by_part.items():
-        path, checked = file_of(catalog.get(part_id), builtin), []
+        checked: list[AnyPart] = []
+        path = file_of(catalog.get(part_id), builtin)
         texts[path] = prepare(path, [f.edit() for f in fits], checked.append)
         parts[part_id] = checked[0]
-    Catalog(parts, catalog.sources)  # type: ignore[arg-type]
+    Catalog(parts, catalog.sources)
     changed = [path for path, text in texts.items() if path.read_text(encoding="utf-8") != text]
     for path in changed:
         commit(path, texts[path])

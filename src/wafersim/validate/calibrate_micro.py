@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from wafersim.catalog import Catalog, Chip, Network, Quantity
+from wafersim.catalog import Catalog, Chip, Network, Quantity, Tag
 from wafersim.catalog.system import resolve
 from wafersim.catalog.variants import FieldPath, efficiencies, with_quantities
 from wafersim.cost.kernels.collectives import tiers_for
@@ -52,7 +52,7 @@ def _chip(row: Record, catalog: Catalog) -> Chip:
 
 def _gemm(row: Record, catalog: Catalog, measured: float) -> RowFit:
     chip, precision = _chip(row, catalog), row.precision or "bf16"
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]  # StrEnum keys match plain str
     if peak is None or peak.value is None:
         raise ConfigError(f"{chip.id} has no dense {precision} peak in the catalog")
     size = row.size
@@ -89,7 +89,7 @@ def _allreduce(row: Record, catalog: Catalog, measured: float) -> RowFit:
     network, n = _tier(row, catalog)
 
     def predict(efficiency: float) -> float:
-        q = Quantity(value=efficiency, dimension="fraction", tag="derived", source="derived")
+        q = Quantity(value=efficiency, dimension="fraction", tag=Tag.derived, source="derived")
         return micro.predict(row, with_quantities(catalog, {network.id: {("efficiency_fraction",): q}}))
 
     if predict(1.0) < measured:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 
-from wafersim.catalog import Catalog, Quantity, Stack
+from wafersim.catalog import Catalog, Quantity, Stack, Tag
 from wafersim.catalog.variants import with_quantities
 from wafersim.errors import SimError, one_line
 from wafersim.validate.calibrate_serving import RATES
@@ -38,7 +38,7 @@ SOURCE = "cal-stack"
 
 def with_parameter(catalog: Catalog, stack_id: str, field: str, value: float) -> Catalog:
     """A copy of `catalog` whose stack `stack_id` has `field` set to `value`."""
-    q = Quantity(value=value, dimension=DIMENSION[field], tag="derived", source="derived")
+    q = Quantity(value=value, dimension=DIMENSION[field], tag=Tag.derived, source="derived")
     return with_quantities(catalog, {stack_id: {(field,): q}})
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wafersim.catalog import Catalog, Quantity
+from wafersim.catalog import Catalog, Quantity, Tag
 from wafersim.catalog.edit import Edit
 from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
@@ -45,7 +45,7 @@ class Fitted:
         return ".".join(self.keys)
 
     def quantity(self) -> Quantity:
-        return Quantity(value=self.value, dimension=self.dimension, tag="derived", source=self.source,
+        return Quantity(value=self.value, dimension=self.dimension, tag=Tag.derived, source=self.source,
                         lo=self.lo, hi=self.hi, note=self.note)
 
     def edit(self) -> Edit:
@@ -138,7 +138,7 @@ def fit_subsets(subsets: dict[str, list[Record]], parameter: str, solve: Callabl
 
 def with_fraction(catalog: Catalog, part: str, keys: FieldPath, value: float) -> Catalog:
     """A copy of `catalog` whose part `part` has the fraction at `keys` set to `value`."""
-    q = Quantity(value=value, dimension="fraction", tag="derived", source="derived")
+    q = Quantity(value=value, dimension="fraction", tag=Tag.derived, source="derived")
     return with_quantities(catalog, {part: {keys: q}})
 
 
@@ -156,4 +156,4 @@ def field_at(obj: Any, keys: FieldPath) -> Quantity | None:
     """The quantity at `keys` (attributes, then per-precision dict keys), or None."""
     for key in keys:
         obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    return obj  # type: ignore[no-any-return]
+    return obj

@@ -203,11 +203,11 @@ def predict(row: Record, result: InferResult | ServeResult) -> float:
     """The row's metric from a serving result."""
     metric = row.metric
     output = serving_of(row).output_tokens
+    if isinstance(result, ServeResult):
+        return _replayed(row, result)
     if KERNEL_ONLY in (row.notes or "") and metric in ("ttft_s", "tpot_s"):
         parts = result.prefill_breakdown if metric == "ttft_s" else result.decode_breakdown
         return sum(v for k, v in parts.items() if k != "serving_stack")
-    if isinstance(result, ServeResult):
-        return _replayed(row, result)
     values = {"ttft_s": result.ttft_s, "tpot_s": result.tpot_s,
               "user_tokens_per_s": result.user_tokens_per_s,
               "throughput_tokens_per_s": result.throughput_tokens_per_s,

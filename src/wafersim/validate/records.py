@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
@@ -77,7 +77,7 @@ class Calibrates:
         if fit == "stack" and rest[1] not in get_args(StackParameter):
             raise ValueError(f"calibrates {text!r}: a stack's parameter is one of "
                              f"{', '.join(get_args(StackParameter))}; write one of them")
-        return cls(fit, *rest)  # type: ignore[arg-type]
+        return cls(cast(Fit, fit), *rest)  # a key of FORMS: one of the Fit literals
 
 
 class Record(BaseModel):
@@ -178,7 +178,7 @@ COLUMNS = tuple(Record.model_fields)
 
 def _float(value: object) -> float:
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]  # any cell: what float() refuses is nan
     except (TypeError, ValueError):
         return math.nan
 

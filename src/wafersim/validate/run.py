@@ -66,20 +66,20 @@ def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Ou
     """Predict one row; any modelling limit becomes a skipped outcome with its reason. With
     `corners`, an ok row also gets its low/high band."""
     kind, measured = row.kind, row.value
-    base = dict(id=row.id, kind=kind, system=row.system, model=row.model or "",
+    base: dict[str, Any] = dict(id=row.id, kind=kind, system=row.system, model=row.model or "",
                 metric=row.metric, source=row.source or "",
                 calibration=row.calibrates is not None or kind == "micro")
     try:
         predicted = PREDICTORS[kind](row, catalog)
     except SimError as exc:
-        return Outcome(**base, measured=measured, predicted=None, error_pct=None,  # type: ignore[arg-type]
+        return Outcome(**base, measured=measured, predicted=None, error_pct=None,
                        status="skipped", reason=one_line(str(exc)))
     error = 100.0 * (predicted - measured) / measured
-    ranged = {}
+    ranged: dict[str, Any] = {}
     if corners is not None:
         b = band(row, predicted, PREDICTORS[kind], corners)
         ranged = {"low": b.low, "high": b.high, "inside": b.holds(measured)}
-    return Outcome(**base, measured=measured, predicted=predicted, error_pct=error,  # type: ignore[arg-type]
+    return Outcome(**base, measured=measured, predicted=predicted, error_pct=error,
                    status="ok", reason="", **ranged)
 
 

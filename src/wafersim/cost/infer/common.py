@@ -13,9 +13,10 @@ keeps (1 - a^(k+1)) / (1 - a) tokens on average at acceptance rate a (Leviathan,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip, Stack
 from wafersim.errors import ConfigError, ParameterError
@@ -27,6 +28,8 @@ WEIGHT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
 # assumption: draft-token acceptance rate where none is given; DeepSeek-V3 report section 5.4.3
 # gives 85-90% for its MTP token offline, serving runs report 67-75%; range 0.6-0.9
 DEFAULT_ACCEPTANCE = 0.8
+Figure = float | npt.NDArray[np.float64]  # one value, or one per point
+Seconds = TypeVar("Seconds", float, npt.NDArray[np.float64])  # one time, or one per point
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Serving:
         """Tokens a request holds in the KV cache at its end."""
         return self.input_tokens + self.output_tokens
 
-    def wall_s(self, ttft_s, tpot_s):  # type: ignore[no-untyped-def]
+    def wall_s(self, ttft_s: Seconds, tpot_s: Seconds) -> Seconds:
         """Time a request occupies the system: its prefill (unless done elsewhere) and decode."""
         return (0.0 if self.decode_only else ttft_s) + self.output_tokens * tpot_s
 
@@ -105,7 +108,7 @@ class Serving:
         return tokens * model.kv_cache_bytes_per_token(self.kv_precision)
 
 
-def expected_experts(n_experts: int, top_k: int, tokens):  # type: ignore[no-untyped-def]
+def expected_experts(n_experts: int, top_k: int, tokens: npt.ArrayLike) -> Figure:
     """Expected distinct experts `tokens` tokens touch with top-k routing over n_experts."""
     t = np.asarray(tokens, dtype=float)
     out = n_experts * (1.0 - (1.0 - top_k / n_experts) ** t)  # balls in bins, uniform routing

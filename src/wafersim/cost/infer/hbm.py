@@ -17,9 +17,11 @@ Prefill runs the prompt tokens of the batch as one pass, its attention compute-b
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
+from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
-from wafersim.cost.infer.common import ACT_BYTES, SelfDraft, Serving, expected_experts
+from wafersim.cost.infer.common import ACT_BYTES, Figure, SelfDraft, Serving, expected_experts
 from wafersim.cost.kernels.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
 from wafersim.cost.kernels.efficiency import calibrated_fraction
 from wafersim.cost.kernels.gemm import Device, gemm_time_s
@@ -50,7 +52,7 @@ ASSUMPTIONS = (
 )
 
 
-def _layout(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
+def _layout(op: Op, plans: Plans) -> tuple[np.ndarray, np.ndarray | float]:
     """(devices `op`'s weights split over, share of a replica's tokens one device computes)."""
     if op.name.startswith(REPLICATED):
         return np.ones_like(plans.tp), 1.0 / plans.ad
@@ -63,7 +65,7 @@ def _layout(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
     return plans.tp, 1.0
 
 
-def _shard(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
+def _shard(op: Op, plans: Plans) -> tuple[np.ndarray, np.ndarray, np.ndarray | float]:
     """(n, k, token share) one device computes for `op`: row-parallel GEMMs split k, others n."""
     width, share = _layout(op, plans)
     if op.name.endswith(ROW_PARALLEL):
@@ -71,14 +73,15 @@ def _shard(op: Op, plans: Plans):  # type: ignore[no-untyped-def]
     return op.n / width, op.k + 0 * width, share
 
 
-def _expert_share(model: ModelSpec, plans: Plans):  # type: ignore[no-untyped-def]
+def _expert_share(model: ModelSpec, plans: Plans) -> np.ndarray:
     """Share of the routed experts on the fullest device of an expert-parallel group."""
     return np.ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe else 1.0 + 0 * plans.ep
 
 
-def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
+def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> np.ndarray:
     """Layer weights by their split, over pp stages; embedding and head split over tp (on every
     stage, a bound)."""
+    layer: float | np.ndarray
     layer, ops = 0.0, lower(model, "decode", 1, 0).layer_ops()
     for op in ops:
         width, _ = _layout(op, plans)
@@ -88,7 +91,7 @@ def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans):  # 
     return (layer / plans.pp + rest / plans.tp) * bytes_per_param(precision)
 
 
-def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans):  # type: ignore[no-untyped-def]
+def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans) -> np.ndarray:
     """KV cache one device holds per cached token of its replica: its layers, its attention
     replica's share of the requests and its KV heads (replicated past tp = kv heads)."""
     full = model.kv_cache_bytes_per_token(precision) / plans.pp / plans.ad
@@ -98,9 +101,11 @@ def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans):  
     return full * heads / model.n_kv_heads
 
 
-def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, moe_tokens):  # type: ignore[no-untyped-def]
+def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens: Figure,
+           moe_tokens: Figure) -> np.ndarray:
     """Seconds of every GEMM of one pass over all layers for `tokens` tokens per replica step."""
-    total = 0.0
+    total: float | np.ndarray = 0.0
+    inst: float | np.ndarray
     for op in lower(model, "decode", 1, 0).ops:
         if not op.n or not op.k:
             continue
@@ -126,8 +131,8 @@ def score_dims(model: ModelSpec, decode: bool) -> int:
     return model.qk_dim + model.v_dim
 
 
-def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens, keys,
-               queries: int = 1):  # type: ignore[no-untyped-def]
+def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens: Figure,
+               keys: float, queries: int = 1) -> np.ndarray:
     """All layers: KV bytes read and score FLOPs per device; `keys` is keys per request, each of
     the `tokens` requests scoring `queries` tokens against its cache in one read."""
     kv = tokens * keys * kv_bytes_per_token_device(model, serving.kv_precision, plans) * plans.pp
@@ -138,7 +143,8 @@ def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans,
     return model.n_layers * (per_layer + device.kernel_overhead_s)
 
 
-def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # type: ignore[no-untyped-def]
+def _communication(model: ModelSpec, system: System, plans: Plans,
+                   tokens: Figure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(tensor all-reduce, expert all-to-all, pipeline p2p) seconds of one pass, all layers.
 
     Attention all-reduces its output within its replica (tp / ad devices, its own tokens); the
@@ -163,24 +169,25 @@ def _communication(model: ModelSpec, system: System, plans: Plans, tokens):  # t
     return ar, a2a, p2p
 
 
-def _allreduce(system: System, nbytes, devices: int):  # type: ignore[no-untyped-def]
+def _allreduce(system: System, nbytes: np.ndarray, devices: int) -> float | np.ndarray:
     return hierarchical_allreduce_s(nbytes, tiers_for(system, devices), "auto")
 
 
-def serving_efficiency(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+def serving_efficiency(chip: Chip) -> tuple[float, str]:
     """Share of the kernel-level estimate the chip's serving stack achieves end to end."""
     return calibrated_fraction(chip, "serving_efficiency_fraction", DEFAULT_SERVING_EFFICIENCY,
                                "0.4-1.0", "serving")
 
 
-def with_stack(parts: dict[str, np.ndarray], chip, serving: Serving, requests) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+def with_stack(parts: dict[str, np.ndarray], chip: Chip, serving: Serving,
+               requests: np.ndarray) -> dict[str, np.ndarray]:
     """Add the serving stack's share, kernel-level time x (1 / efficiency - 1), and a named
     stack's speed-up and per-request cost for `requests` per step (`Serving.stack_parts`)."""
     return serving.stack_parts(parts, serving_efficiency(chip)[0], requests)
 
 
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
-                 plans: Plans, b, queries: int = 1) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+                 plans: Plans, b: np.ndarray, queries: int = 1) -> dict[str, np.ndarray]:
     """Seconds of one decode step by part: each request runs `queries` tokens."""
     mb = b / np.minimum(b, plans.pp)  # requests per micro-batch
     gemm = _gemms(model, device, serving, plans, mb * queries, mb * queries)
@@ -192,7 +199,7 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
 
 
 def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
-                 plans: Plans, batch, mtp: SelfDraft | None = None) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+                 plans: Plans, batch: npt.ArrayLike, mtp: SelfDraft | None = None) -> dict[str, np.ndarray]:
     """Seconds per output token by part, for per-replica `batch` (array over plans).
 
     With multi-token prediction a step verifies lookahead + 1 tokens per request (the KV cache
@@ -204,7 +211,7 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
         return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip,
                           serving, b)
     verify = _decode_pass(model, system, device, serving, plans, b, mtp.lookahead + 1)
-    one = sum(_decode_pass(model, system, device, serving, plans, b).values())
+    one: np.ndarray = sum(_decode_pass(model, system, device, serving, plans, b).values())  # type: ignore[assignment]  # sum() of arrays is an array, not int 0
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
     parts = verify | {"mtp_draft": draft}
     return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip,
@@ -212,7 +219,7 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
-                  plans: Plans, batch) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+                  plans: Plans, batch: npt.ArrayLike) -> dict[str, np.ndarray]:
     """Seconds to first token by part: the batch's prompts in one pass."""
     b = np.asarray(batch, dtype=float)
     tokens = b * serving.input_tokens
@@ -230,7 +237,8 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
                        "kernel_overhead": overhead}, system.chip, serving, b)
 
 
-def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b, tokens):  # type: ignore[no-untyped-def]
+def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b: np.ndarray,
+                     tokens: np.ndarray) -> np.ndarray:
     """Prefill needs logits of each prompt's last token only: swap the head's rows to `b`."""
     head = next(op for op in lower(model, "decode", 1, 0).ops if op.name == "lm_head")
     n, k, _ = _shard(head, plans)

@@ -52,8 +52,11 @@ class Points:
 
     def at(self, i: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """(TPOT parts, TTFT parts, memory) of point `i` as floats."""
-        return tuple({k: float(v[i]) for k, v in d.items()}  # type: ignore[return-value]
-                     for d in (self.tpot, self.ttft, self.memory))
+        return _floats(self.tpot, i), _floats(self.ttft, i), _floats(self.memory, i)
+
+
+def _floats(parts: dict[str, np.ndarray], i: int) -> dict[str, float]:
+    return {k: float(v[i]) for k, v in parts.items()}
 
 
 def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
@@ -64,7 +67,7 @@ def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
 def hbm_device(system: System, serving: Serving) -> Device:
     """The calibrated device in the weight format (falling back to a precision the chip runs)."""
     for prec in (serving.precision, "fp8", "bf16", "fp16"):
-        if system.chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
+        if system.chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]  # StrEnum keys match plain str
             return device_of(system.chip, prec)
     raise ConfigError(f"{system.chip.id} has no dense peak for {serving.precision} or 16-bit")
 

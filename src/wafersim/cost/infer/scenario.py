@@ -7,6 +7,7 @@ to the one dispatch (`cost/backends.py`); a backend reads it and never re-resolv
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import SelfDraft, Serving
@@ -52,9 +53,9 @@ class InferScenario:
         return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
                    drafting, tpot_slo_s, split)
 
-    def with_serving(self, **changes: object) -> InferScenario:
-        """The same scenario with parts of the request shape changed."""
-        return replace(self, serving=replace(self.serving, **changes))  # type: ignore[arg-type]
+    def with_serving(self, **changes: Any) -> InferScenario:
+        """The same scenario with parts of the request shape changed (`Serving` fields)."""
+        return replace(self, serving=replace(self.serving, **changes))
 
     def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
@@ -27,6 +28,9 @@ from wafersim.cost.infer.wafer_layers import LayerModel, pe_rates, wafer_weight_
 from wafersim.cost.kernels.collectives import Link, p2p_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
+
+Array = npt.NDArray[np.float64]
+Parts = dict[str, Array]  # seconds by part, one per batch
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ def _link(system: System) -> Link:
     return Link(q.value, latency.value if latency and latency.value else 0.0, name="wafer-io")
 
 
-def _pipeline(layers: LayerModel, tokens, context: float, batch, links_s):  # type: ignore[no-untyped-def]
+def _pipeline(layers: LayerModel, tokens: Array, context: float, batch: Array,
+              links_s: Array) -> tuple[Parts, Array]:
     """(pass seconds split by part, TPOT) for micro-batches of `tokens` and `batch` requests."""
     L = layers.model.n_layers
     gemv = L * np.asarray(layers.layer_gemv_s(tokens))
@@ -112,8 +117,8 @@ def _pipeline(layers: LayerModel, tokens, context: float, batch, links_s):  # ty
     return parts, tpot
 
 
-def decode(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
-           weight_bytes: float, tokens_per_request: int = 1):
+def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike, wafers: int,
+           weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
     """Decode breakdown and TPOT (arrays over `batch`) on `wafers` wafers."""
     rates = pe_rates(system.chip)
     layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
@@ -125,8 +130,8 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch, wafers: in
     return _pipeline(layers, tokens, serving.mean_decode_context, b, links)
 
 
-def prefill(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
-            weight_bytes: float):
+def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike, wafers: int,
+            weight_bytes: float) -> Parts:
     """TTFT breakdown (arrays over `batch`): prompts streamed through the stages in chunks."""
     rates = pe_rates(system.chip)
     layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
@@ -157,8 +162,8 @@ def serving_efficiency(system: System) -> tuple[float, str]:
                      f"({q.tag}; {q.note or q.source})")
 
 
-def _decode_spec(model: ModelSpec, system: System, serving: Serving, b, wafers: int,  # type: ignore[no-untyped-def]
-                 f: WaferFit, spec: Speculative | None):
+def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, wafers: int,
+                 f: WaferFit, spec: Speculative | None) -> Parts:
     """Decode parts per output token, the draft's passes among them when speculating."""
     if spec is None:
         return decode(model, system, serving, b, wafers, f.weight_bytes)[0]
@@ -168,8 +173,8 @@ def _decode_spec(model: ModelSpec, system: System, serving: Serving, b, wafers: 
     return {name: v / tau for name, v in parts.items()} | {"draft_model": k * draft / tau}
 
 
-def wafer_points(model: ModelSpec, system: System, serving: Serving, batch, wafers: int,  # type: ignore[no-untyped-def]
-                 f: WaferFit, spec: Speculative | None = None):
+def wafer_points(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
+                 wafers: int, f: WaferFit, spec: Speculative | None = None) -> tuple[Parts, Parts]:
     """(decode parts, prefill parts) arrays over `batch` on `wafers` wafers, efficiency applied."""
     eff, _ = serving_efficiency(system)
     b = np.asarray(batch, dtype=float)

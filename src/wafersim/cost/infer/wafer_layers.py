@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip
 from wafersim.cost.infer.common import expected_experts
@@ -23,6 +24,8 @@ from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_time_s, mesh_of
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
+
+Array = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,10 @@ class LayerModel:
     weight_bpp: float
     kv_bpp: float
 
-    def _op_s(self, op: Op, tokens):  # type: ignore[no-untyped-def]
+    def _op_s(self, op: Op, tokens: npt.ArrayLike) -> Array:
         """Seconds of one occurrence of `op` for `tokens` tokens (array)."""
         t = np.asarray(tokens, dtype=float)
+        instances: float | Array
         instances, per_instance = 1.0, t
         if op.kind == "expert":
             m = self.model
@@ -95,7 +99,7 @@ class LayerModel:
         params = sum(op.weight_params * op.repeat for op in _gemm_ops(self.model) if op.layer)
         return params / self.model.n_layers * self.weight_bpp * self.pes_per_byte
 
-    def attention_s(self, tokens, context):  # type: ignore[no-untyped-def]
+    def attention_s(self, tokens: npt.ArrayLike, context: float) -> Array:
         """KV read or score compute on the layer's PEs, plus softmax reductions across them."""
         m, r = self.model, self.rates
         pes = self.layer_pes()
@@ -109,13 +113,13 @@ class LayerModel:
         """Each norm reduces a sum of squares across the layer's rectangle and broadcasts it."""
         return self.model.norms_per_layer * 2.0 * math.sqrt(self.layer_pes()) * self.rates.hop_s
 
-    def layer_gemv_s(self, tokens):  # type: ignore[no-untyped-def]
+    def layer_gemv_s(self, tokens: npt.ArrayLike) -> float | Array:
         """Mean GEMV seconds per layer for `tokens` tokens per pass."""
         ops = [op for op in _gemm_ops(self.model) if op.layer]
         total = sum(np.asarray(self._op_s(op, tokens)) * op.repeat for op in ops)
         return total / self.model.n_layers
 
-    def head_s(self, tokens):  # type: ignore[no-untyped-def]
+    def head_s(self, tokens: npt.ArrayLike) -> Array:
         """LM head GEMV plus the arg-max reduction over the vocabulary."""
         head = next(op for op in _gemm_ops(self.model) if op.name == "lm_head")
         pes = head.n * head.k * self.weight_bpp * self.pes_per_byte  # tied: the embedding table

@@ -64,8 +64,9 @@ def _rental(system: System, wall_s: float) -> float | None:
 def _owned(system: System, wall_s: float, energy_J: float) -> float | None:
     node_capex = _v(system.node.price_usd) if system.node else None
     capex = node_capex * system.nodes if node_capex is not None else None
-    if capex is None and _v(system.chip.price_usd) is not None:
-        capex = system.chips * _v(system.chip.price_usd)  # type: ignore[operator]
+    chip_price = _v(system.chip.price_usd)
+    if capex is None and chip_price is not None:
+        capex = system.chips * chip_price
     if capex is None:
         return None
     return capex * wall_s / SERVICE_LIFE_S + energy_J * ELECTRICITY_USD_PER_J

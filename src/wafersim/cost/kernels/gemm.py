@@ -12,8 +12,10 @@ Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError, ParameterError, literal
@@ -23,6 +25,7 @@ from wafersim.models.spec import bytes_per_param
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
 DEFAULT_HBM_EFFICIENCY = 0.8  # assumption where no bandwidth benchmark exists (range 0.6-0.9)
 KERNEL_OVERHEAD_S = 5e-6  # assumption: launch plus tail of one kernel, order of CUDA launch latency
+Seconds = float | npt.NDArray[np.float64]  # one figure, or one per broadcast shape
 FALLBACK = {"fp16": "bf16", "bf16": "fp16", "fp8": "bf16", "int8": "fp8", "fp4": "fp8", "int4": "fp8"}
 
 
@@ -42,7 +45,7 @@ class Device:
 def _efficiency(chip: Chip, precision: str, notes: list[str]) -> float:
     table = chip.matmul_efficiency_fraction
     for prec in (precision, FALLBACK.get(precision)):
-        q = table.get(prec) if prec else None  # type: ignore[call-overload]
+        q = table.get(prec) if prec else None  # type: ignore[call-overload]  # StrEnum keys match plain str
         if q is not None and q.value is not None:
             if prec != precision:
                 notes.append(f"{chip.id} {precision} matmul efficiency taken from {prec}")
@@ -67,7 +70,7 @@ def _memory_Bps(chip: Chip, notes: list[str]) -> float:
 @memoised(identity=(Chip,))
 def device_of(chip: Chip, precision: str) -> Device:
     """Peak, calibrated efficiencies and kernel cost of `chip` in `precision` (memoised)."""
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]  # StrEnum keys match plain str
     if peak is None or peak.value is None:
         have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
@@ -80,8 +83,9 @@ def device_of(chip: Chip, precision: str) -> Device:
                   assumptions=tuple(notes))
 
 
-def gemm_time_s(m, n, k, device: Device, weight_precision: str | None = None,  # type: ignore[no-untyped-def]
-                act_bytes: float = 2.0, instances=1):
+def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: Device,
+                weight_precision: str | None = None, act_bytes: float = 2.0,
+                instances: npt.ArrayLike = 1) -> Seconds:
     """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast."""
     m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
     w_bytes = bytes_per_param(weight_precision or device.precision)
@@ -92,7 +96,8 @@ def gemm_time_s(m, n, k, device: Device, weight_precision: str | None = None,  #
     return float(t) if t.ndim == 0 else t
 
 
-def gemm_efficiency(m, n, k, device: Device, weight_precision: str | None = None):  # type: ignore[no-untyped-def]
+def gemm_efficiency(m: npt.ArrayLike, n: float | npt.NDArray[Any], k: float | npt.NDArray[Any],
+                    device: Device, weight_precision: str | None = None) -> npt.NDArray[np.float64]:
     """Achieved FLOP/s over the dense peak for one GEMM of this shape."""
     t = gemm_time_s(m, n, k, device, weight_precision)
     return 2.0 * np.asarray(m, float) * n * k / (np.asarray(t) * device.peak_flops)

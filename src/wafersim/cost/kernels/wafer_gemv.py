@@ -28,11 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from wafersim.catalog.schema import Chip
+from wafersim.catalog.schema import Chip, Quantity
 from wafersim.errors import ConfigError
 
 REDUCTIONS = ("chain", "tree")
+Figure = float | npt.NDArray[np.float64]  # one value, or one per (m, n) pair
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Mesh:
     sram_per_pe_bytes: float
 
 
-def _value(q, what: str, chip: Chip) -> float:  # type: ignore[no-untyped-def]
+def _value(q: Quantity | None, what: str, chip: Chip) -> float:
     if q is None or q.value is None:
         raise ConfigError(f"{chip.id}: wafer {what} is unknown in the catalog")
     return float(q.value)
@@ -68,14 +70,13 @@ def mesh_of(chip: Chip) -> Mesh:
                 sram_per_pe_bytes=_value(w.sram_per_pe_bytes, "SRAM per PE", chip))
 
 
-def gemv_cycles(m, n, cols: int, rows: int, simd: float, hop_cycles: float = 1.0,  # type: ignore[no-untyped-def]
-                efficiency: float = 1.0, reduction: str = "chain", bytes_per_value: float = 2.0,
-                cycles_per_wavelet: float = 1.0):
+def gemv_cycles(m: npt.ArrayLike, n: npt.ArrayLike, cols: int, rows: int, simd: float,
+                hop_cycles: float = 1.0, efficiency: Figure = 1.0, reduction: str = "chain",
+                bytes_per_value: float = 2.0, cycles_per_wavelet: float = 1.0) -> Figure:
     """Cycles of y = W[m, n] @ x on a cols x rows grid (see the module formula)."""
     if reduction not in REDUCTIONS:
         raise ConfigError(f"reduction {reduction!r} is not one of {', '.join(REDUCTIONS)}")
-    m, n = np.asarray(m, dtype=float), np.asarray(n, dtype=float)
-    tile_m, tile_n = np.ceil(m / rows), np.ceil(n / cols)
+    tile_m, tile_n = np.ceil(np.asarray(m, dtype=float) / rows), np.ceil(np.asarray(n, dtype=float) / cols)
     per_wavelet = max(1.0, 4.0 / bytes_per_value)
     wavelets = np.ceil(tile_n / per_wavelet)
     column = np.ceil(tile_m / (simd * efficiency))
@@ -87,7 +88,8 @@ def gemv_cycles(m, n, cols: int, rows: int, simd: float, hop_cycles: float = 1.0
     return float(out) if out.ndim == 0 else out
 
 
-def _reduction(tile_m, cols: int, hop_cycles: float, reduction: str):  # type: ignore[no-untyped-def]
+def _reduction(tile_m: npt.NDArray[np.float64], cols: int, hop_cycles: float,
+               reduction: str) -> npt.NDArray[np.float64]:
     if cols <= 1:
         return 0.0 * tile_m
     if reduction == "chain":
@@ -95,8 +97,8 @@ def _reduction(tile_m, cols: int, hop_cycles: float, reduction: str):  # type: i
     return hop_cycles * (cols - 1) + np.ceil(np.log2(cols)) * tile_m
 
 
-def gemv_time_s(m, n, mesh: Mesh, reduction: str = "chain", cols: int | None = None,  # type: ignore[no-untyped-def]
-                rows: int | None = None):
+def gemv_time_s(m: npt.ArrayLike, n: npt.ArrayLike, mesh: Mesh, reduction: str = "chain",
+                cols: int | None = None, rows: int | None = None) -> Figure:
     """Seconds of one GEMV on (a `cols` x `rows` part of) the wafer at the catalog clock."""
     cycles = gemv_cycles(m, n, cols or mesh.cols, rows or mesh.rows, mesh.simd_fp16,
                          mesh.hop_cycles, mesh.efficiency, reduction)

@@ -18,7 +18,7 @@ from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
-from wafersim.cost.train.step import StepModel
+from wafersim.cost.train.step import Step, StepModel
 from wafersim.errors import InfeasiblePlan
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
@@ -29,7 +29,7 @@ TOP = 5
 
 
 def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: Constraints | None = None,
-           attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, object]:
+           attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, Step]:
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
                            work.lora_rank)
@@ -45,7 +45,7 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
 
 
 def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: PlanSpace,
-            step) -> None:  # type: ignore[no-untyped-def]
+            step: Step) -> None:
     i = int(np.argmin(step.memory_bytes))
     need, have = float(step.memory_bytes[i]), step_model.accel.usable_bytes
     raise InfeasiblePlan(
@@ -69,7 +69,7 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
 
 
 def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
-            plans: PlanSpace, step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:  # type: ignore[no-untyped-def]
+            plans: PlanSpace, step: Step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:
     """Plan `i` of the search as a result; `per_token` model FLOPs, `notes` the search's."""
     n = system.chips
     breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}

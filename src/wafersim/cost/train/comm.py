@@ -32,7 +32,7 @@ Mask = npt.NDArray[np.bool_]
 FEW = 64  # up to this many plans, distinct keys are found in Python (numpy's sort costs more)
 
 
-def _layered(op: Callable[[Array, int, Link], Array]) -> Callable[[Array, Tiers], Array]:
+def _layered(op: Callable[[Array, int, Link], Array | float]) -> Callable[[Array, Tiers], Array]:
     """Reduce-scatter or all-gather over tiers: the inner tier on the full buffer, each outer
     tier on the inner tiers' shard (hierarchical collectives, NCCL's tree/ring per tier)."""
     def run(b: Array, tiers: Tiers) -> Array:
@@ -56,8 +56,8 @@ def _all_to_all(b: Array, tiers: Tiers) -> Array:
 
 OPS: dict[str, Callable[[Array, Tiers], Array]] = {
     "allreduce": _allreduce,
-    "reduce_scatter": _layered(reduce_scatter_s),  # type: ignore[arg-type]
-    "all_gather": _layered(all_gather_s),  # type: ignore[arg-type]
+    "reduce_scatter": _layered(reduce_scatter_s),
+    "all_gather": _layered(all_gather_s),
     "all_to_all": _all_to_all,
 }
 

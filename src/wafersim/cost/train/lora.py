@@ -19,7 +19,7 @@ import numpy.typing as npt
 from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
-from wafersim.ops.graph import Graph
+from wafersim.ops.graph import Graph, Op
 
 Array = npt.NDArray[np.float64]
 TARGETS = ("attn.qkv", "attn.q", "attn.q_b", "attn.kv_b", "attn.o")  # attention projections
@@ -37,7 +37,7 @@ def lora_rank(finetune: str | None) -> int:
     return int(match.group(1))
 
 
-def _targets(graph: Graph) -> list:  # type: ignore[type-arg]
+def _targets(graph: Graph) -> list[Op]:
     return [op for op in graph.layer_ops() if op.kind == "gemm" and op.name in TARGETS]
 
 
@@ -46,7 +46,7 @@ def adapter_params(graph: Graph, rank: int) -> float:
     return float(sum(rank * (op.k + op.n) * op.repeat for op in _targets(graph)))
 
 
-def adapter_time_s(graph: Graph, rank: int, tokens: Array, tp: Array, share: Array,
+def adapter_time_s(graph: Graph, rank: int, tokens: Array, tp: npt.NDArray[np.int64], share: Array,
                    device: Device) -> Array:
     """Forward seconds of one stage's adapters on one micro-batch (x A, then (x A) B); the
     tensor-parallel rank holds its slice of the wide side."""

@@ -53,10 +53,11 @@ class TrainScenario:
     @classmethod
     def of(cls, catalog: Catalog, model: str | ModelSpec, system: str, tokens: float,
            count: int | None = None, global_batch: int | None = None, seq_len: int | None = None,
-           precision: str = "bf16", memory_service: str | None = None,
-           **options: object) -> TrainScenario:
-        """Resolve ids, the device count, the memory service and the default batch once;
-        `options` are the remaining fields (constraints, recompute, sparsity, attention, finetune)."""
+           precision: str = "bf16", memory_service: str | None = None, *,
+           constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
+           attention: str = "flash", finetune: str | None = None) -> TrainScenario:
+        """Resolve ids, the device count, the memory service and the default batch once; the
+        keywords are the scenario's remaining fields."""
         spec = load_model(model) if isinstance(model, str) else model
         target = resolve(catalog, system)
         target = target if count is None else target.with_chips(count)
@@ -64,11 +65,9 @@ class TrainScenario:
             target = replace(target, memory_service=catalog.typed(memory_service, MemoryService))
         seq = seq_len or default_seq_len(spec)
         batch = global_batch or max(target.chips, round(DEFAULT_BATCH_TOKENS / seq))
-        finetune = options.get("finetune")
-        work = TrainWorkload(tokens, batch, seq, precision,
-                             lora_rank(finetune if isinstance(finetune, str) else None))
-        return cls(spec, target, work, default_batch=global_batch is None,  # type: ignore[arg-type]
-                   **options)
+        work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune))
+        return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
+                   finetune, default_batch=global_batch is None)
 
     def batch_note(self) -> tuple[str, ...]:
         """The default batch as an assumption, when it was not given."""

@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.efficiency import calibrated_fraction
 from wafersim.cost.kernels.gemm import Device, device_of, gemm_time_s
@@ -85,7 +86,7 @@ def accelerator_of(system: System, precision: str) -> Accelerator:
                        framework, notes)
 
 
-def _framework(chip) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+def _framework(chip: Chip) -> tuple[float, str]:
     return calibrated_fraction(chip, "framework_efficiency_fraction",
                                DEFAULT_FRAMEWORK_EFFICIENCY, "0.55-1.0", "training")
 
@@ -113,7 +114,7 @@ class Step:
         return self.memory_bytes <= self.usable_bytes
 
 
-def _split(op: Op, tp: Array) -> tuple[Array | int, Array | int]:
+def _split(op: Op, tp: npt.NDArray[np.int64]) -> tuple[Array | int, Array | int]:
     """(n, k) of `op` on one tensor-parallel rank."""
     if op.name in REPLICATED:
         return op.n, op.k
@@ -154,6 +155,7 @@ class StepModel:
             if op.kind not in ("gemm", "expert", "router"):
                 continue
             n, k = _split(op, plans.tp)
+            inst: float | Array
             rows, inst = tokens, 1.0
             if op.kind == "expert":  # tokens gathered from the ep group, local experts only
                 rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.kernels.economics import economics
@@ -41,7 +42,7 @@ class Wafer:
     assumptions: tuple[str, ...]
 
 
-def _q(q, what: str, system: System) -> float:  # type: ignore[no-untyped-def]
+def _q(q: Quantity | None, what: str, system: System) -> float:
     if q is None or q.value is None:
         raise ConfigError(f"{system.id}: {what} is unknown in the catalog; add it to train on it")
     return float(q.value)
@@ -50,7 +51,7 @@ def _q(q, what: str, system: System) -> float:  # type: ignore[no-untyped-def]
 def wafer_of(system: System, precision: str) -> Wafer:
     """Read peak, efficiency, SRAM, stream bandwidth and tree shape from the catalog."""
     chip, notes = system.chip, []
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]  # StrEnum keys match plain str
     if peak is None:
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
                              f"{literal(precision)} peak; use {{precision.flag}} bf16 or fp16",
@@ -70,7 +71,7 @@ def wafer_of(system: System, precision: str) -> Wafer:
     notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
                  "not the sparse marketing figure")
     return Wafer(peak_flops=_q(peak, "dense peak", system),
-                 efficiency=_q(chip.matmul_efficiency_fraction.get(precision),  # type: ignore[call-overload]
+                 efficiency=_q(chip.matmul_efficiency_fraction.get(precision),  # type: ignore[call-overload]  # StrEnum keys match plain str
                                f"{precision} matmul efficiency", system),
                  sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
                  memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
