@@ -21,7 +21,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.cost.infer.wafer import fit, wafer_points
+from wafersim.cost.infer.wafer import wafer_fit, wafer_points
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
 
@@ -51,7 +51,7 @@ def hbm_rate(catalog, model: str, system: str, batches: int) -> float:
 
 def wafer_rate(catalog, model: str, batches: int) -> float:
     spec, target, serving = load_model(model), resolve(catalog, "cs-3"), Serving()
-    f = fit(spec, target, serving)
+    f = wafer_fit(spec, target, serving)
     b = np.arange(1, batches + 1)
     rate = per_second(lambda: wafer_points(spec, target, serving, b, 6, f), batches)
     print(f"wafer points ({model} on 6 CS-3, {batches} batches): {rate:,.0f} per s")

@@ -12,7 +12,7 @@ from wafersim.errors import ConfigError
 from wafersim.validate import calibrate as calibrate_module
 from wafersim.validate import records
 from wafersim.validate.calibrate import calibrate, write
-from wafersim.validate.fitting import Calibration, Fitted
+from wafersim.validate.fitting import CatalogCalibration, Fitted
 from wafersim.validate.records import read
 
 BUILTIN_CSV = BUILTIN_DIR.parents[1] / "validate" / "data" / "public.csv"
@@ -99,7 +99,7 @@ def test_a_bad_fit_writes_nothing(tmp_path):
     good = Fitted("h100-sxm", ("hbm_efficiency_fraction",), None, 0.5, None, None, {}, "cal-micro", "n")
     bad = Fitted("b200", ("hbm_efficiency_fraction",), None, 0.5, None, None, {}, "no-such-source", "n")
     with pytest.raises(ConfigError, match="no-such-source"):
-        write(Calibration([good, bad]), cat)
+        write(CatalogCalibration([good, bad]), cat)
     assert {p: p.read_text() for p in data.rglob("*.yaml")} == before
     assert not [p for p in data.rglob(".*")]
 

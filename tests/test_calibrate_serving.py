@@ -8,7 +8,7 @@ import pytest
 from wafersim.catalog import Chip
 from wafersim.cost.infer.hbm import DEFAULT_SERVING_EFFICIENCY
 from wafersim.validate import infer
-from wafersim.validate.calibrate_serving import SAME_DIE, fit, solve_row, with_serving
+from wafersim.validate.calibrate_serving import SAME_DIE, fit_serving, solve_row, with_serving
 from wafersim.validate.records import read, subsets
 
 
@@ -23,7 +23,7 @@ def fitted_chips(rows):
 
 
 def test_catalog_holds_the_fitted_values(catalog, rows, fitted_chips):
-    fits, _ = fit(list(rows.values()), catalog)
+    fits, _ = fit_serving(list(rows.values()), catalog)
     assert {f.part for f in fits} == fitted_chips | set(SAME_DIE)
     for f in fits:
         stored = catalog.typed(f.part, Chip).serving_efficiency_fraction
@@ -33,7 +33,7 @@ def test_catalog_holds_the_fitted_values(catalog, rows, fitted_chips):
 
 
 def test_same_die_chips_take_their_siblings_value(catalog, rows):
-    fits = {f.part: f for f in fit(list(rows.values()), catalog)[0]}
+    fits = {f.part: f for f in fit_serving(list(rows.values()), catalog)[0]}
     for chip, sibling in SAME_DIE.items():
         assert fits[chip].value == fits[sibling].value and not fits[chip].per_row
 

@@ -5,7 +5,7 @@ import pytest
 import wafersim
 from wafersim.catalog.system import resolve
 from wafersim.cost.infer.common import Serving
-from wafersim.cost.infer.wafer import fit, wafers_needed
+from wafersim.cost.infer.wafer import wafer_fit, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
 
@@ -19,7 +19,7 @@ def test_fewest_wafers_that_hold_the_model(catalog, model, wafers):
 
 def test_one_wafer_fewer_does_not_hold_it(catalog):
     m, system = load_model("llama-3.1-70b"), resolve(catalog, "cs-3")
-    f = fit(m, system, Serving())
+    f = wafer_fit(m, system, Serving())
     n = wafers_needed(f, 1)
     assert (n - 1) * f.usable_bytes < f.weight_bytes + f.kv_bytes_per_request
     with pytest.raises(InfeasiblePlan, match="needs 4 wafers"):

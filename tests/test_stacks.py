@@ -9,7 +9,7 @@ from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.loader import parse_part
 from wafersim.errors import ConfigError, SimError, UnknownIdError
 from wafersim.validate import infer
-from wafersim.validate.calibrate_stacks import fit, solve_row, with_parameter
+from wafersim.validate.calibrate_stacks import fit_stacks, solve_row, with_parameter
 from wafersim.validate.records import read, subsets
 
 ROCM, CEREBRAS = "vllm-0.6.1-rocm", "cerebras-inference-2024-10"
@@ -106,7 +106,7 @@ def test_cli_lists_stacks(cli):
 
 
 def test_fit_reproduces_each_calibration_row(catalog, rows):
-    fits, skipped = fit(list(rows.values()), catalog)
+    fits, skipped = fit_stacks(list(rows.values()), catalog)
     marked = subsets(rows.values(), "stack")
     assert not skipped and {(f.part, f.parameter) for f in fits} == {(c.key, c.parameter) for c in marked}
     assert {f.part for f in fits} == {ROCM, CEREBRAS}

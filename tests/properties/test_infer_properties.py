@@ -12,7 +12,7 @@ from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.cost.infer.wafer import fit, wafer_points, wafers_needed
+from wafersim.cost.infer.wafer import wafer_fit, wafer_points, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
@@ -59,7 +59,7 @@ def test_hbm_throughput_never_falls_with_batch_until_memory_runs_out(catalog, mo
        serving=SERVING, extra=st.integers(0, 4))
 def test_wafer_throughput_never_falls_with_batch(catalog, model, serving, extra):
     spec, system = load_model(model), resolve(catalog, "cs-3")
-    f = fit(spec, system, serving)
+    f = wafer_fit(spec, system, serving)
     n = wafers_needed(f, 1) + extra
     top = f.max_batch(n)
     if top < 2:
@@ -79,7 +79,7 @@ def test_wafer_throughput_never_falls_with_batch(catalog, model, serving, extra)
 @given(model=MODELS, serving=SERVING, batch=st.integers(1, 64))
 def test_wafer_count_is_the_minimum(catalog, model, serving, batch):
     spec, system = load_model(model), resolve(catalog, "cs-3")
-    f = fit(spec, system, serving)
+    f = wafer_fit(spec, system, serving)
     n = wafers_needed(f, batch)
     need = f.weight_bytes + batch * f.kv_bytes_per_request
     assert n * f.usable_bytes >= need and (n == 1 or (n - 1) * f.usable_bytes < need)

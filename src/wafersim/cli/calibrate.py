@@ -8,7 +8,7 @@ from rich.table import Table
 from wafersim.cli.common import catalog, console, print_json
 from wafersim.validate.calibrate import calibrate as run_calibrate
 from wafersim.validate.calibrate import write as write_catalog
-from wafersim.validate.fitting import Calibration, Fitted
+from wafersim.validate.fitting import CatalogCalibration, Fitted
 from wafersim.validate.records import read
 
 
@@ -49,7 +49,7 @@ def _status(f: Fitted) -> str:
     return "unchanged" if same else "new value" if old is None or old.value != f.value else "new provenance"
 
 
-def _fits_table(cal: Calibration) -> None:
+def _fits_table(cal: CatalogCalibration) -> None:
     table = Table(title="fitted efficiencies (micro rows, then the training and serving calibration subsets)",
                   title_justify="left")
     for head in ("part", "parameter", "old", "fitted", "range", "rows", "per-row values", "status"):
@@ -62,7 +62,7 @@ def _fits_table(cal: Calibration) -> None:
     console().print(table)
 
 
-def _other_tables(cal: Calibration) -> None:
+def _other_tables(cal: CatalogCalibration) -> None:
     if cal.skipped:
         table = Table(title="rows left out", title_justify="left")
         for head in ("row", "parameter", "reason"):

@@ -37,7 +37,7 @@ CATALOG_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "cerebr
 
 
 @dataclass(frozen=True)
-class Calibration:
+class GemvCalibration:
     """The fitted efficiency, its range and the fit's errors over `points`."""
 
     pe: str
@@ -67,7 +67,7 @@ def analytical(pe: str, m: int, n: int, cols: int, rows: int, reduction: str,
 
 
 def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
-              fit_set: tuple[tuple[int, int, int, int, str], ...] = FIT_SET) -> Calibration:
+              fit_set: tuple[tuple[int, int, int, int, str], ...] = FIT_SET) -> GemvCalibration:
     """Simulate the fit set on `pe` and fit `gemv_efficiency_fraction`."""
     sim = np.array([gemv(m, n, (c, r), pe, red, catalog=catalog).cycles
                     for m, n, c, r, red in fit_set], dtype=float)
@@ -79,11 +79,11 @@ def calibrate(pe: str = "wse-3", catalog: Catalog | None = None,
     near = EFFICIENCIES[mean <= mean[best] + 0.01]
     points = tuple((m, n, c, r, red, int(s), float(model[i, best]))
                    for i, ((m, n, c, r, red), s) in enumerate(zip(fit_set, sim, strict=True)))
-    return Calibration(pe, float(EFFICIENCIES[best]), float(near.min()), float(near.max()),
+    return GemvCalibration(pe, float(EFFICIENCIES[best]), float(near.min()), float(near.max()),
                        float(mean[best]), float(errors[:, best].max()), points)
 
 
-def catalog_edit(cal: Calibration) -> Edit:
+def catalog_edit(cal: GemvCalibration) -> Edit:
     """The new `wafer.gemv_efficiency_fraction` quantity of the wafer's YAML file."""
     note = (f"achieved share of the FP16 SIMD rate in the per-PE GEMV loop, fitted to the PE mesh "
             f"simulator over {len(cal.points)} GEMVs (mean error {cal.mean_rel_error:.1%}, max "
@@ -93,7 +93,7 @@ def catalog_edit(cal: Calibration) -> Edit:
                 cal.lo, cal.hi)
 
 
-def write_catalog(cal: Calibration, directory: Path = CATALOG_DIR) -> Path:
+def write_catalog(cal: GemvCalibration, directory: Path = CATALOG_DIR) -> Path:
     """Replace the `gemv_efficiency_fraction` line of `<pe>.yaml`, keeping everything else."""
     path = directory / f"{cal.pe}.yaml"
     write_edits(path, [catalog_edit(cal)])

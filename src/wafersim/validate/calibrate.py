@@ -24,11 +24,11 @@ from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.mesh.calibrate import COMMAND as MESH_COMMAND
 from wafersim.mesh.calibrate import SOURCE_ID as MESH_SOURCE
 from wafersim.validate.calibrate_micro import fit_micro
-from wafersim.validate.calibrate_serving import fit as fit_serving
-from wafersim.validate.calibrate_stacks import fit as fit_stacks
+from wafersim.validate.calibrate_serving import fit_serving
+from wafersim.validate.calibrate_stacks import fit_stacks
 from wafersim.validate.fitting import (
     FRAMEWORK_SOURCE,
-    Calibration,
+    CatalogCalibration,
     Fitted,
     Skipped,
     bisect,
@@ -62,7 +62,7 @@ def solve_row(row: Record, catalog: Catalog, steps: int = 30) -> float:
                   *BOUNDS, increasing=row.metric in HIGHER_IS_FASTER, steps=steps)
 
 
-def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
+def fit_framework(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Framework efficiency per chip kind from its calibration rows (`framework:<chip>` in the
     calibrates column), and the rows left out."""
     cat = catalog or load_catalog()
@@ -91,20 +91,20 @@ def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
             if q.source in ELSEWHERE]
 
 
-def calibrate(rows: list[Record], catalog: Catalog | None = None) -> Calibration:
+def calibrate(rows: list[Record], catalog: Catalog | None = None) -> CatalogCalibration:
     """Micro-row fits, then framework and serving fits on the catalog with the micro fits applied,
     then the serving stacks' fits on top of the chips' serving fits."""
     cat = catalog or load_catalog()
     micro_fits, skipped = fit_micro(rows, cat)
-    framework_fits, framework_skipped = fit(rows, apply(cat, micro_fits))
+    framework_fits, framework_skipped = fit_framework(rows, apply(cat, micro_fits))
     serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
     stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits))
-    return Calibration(micro_fits + framework_fits + serving_fits + stack_fits,
+    return CatalogCalibration(micro_fits + framework_fits + serving_fits + stack_fits,
                        skipped + framework_skipped + serving_skipped + stack_skipped,
                        elsewhere(cat))
 
 
-def write(calibration: Calibration, catalog: Catalog) -> list[Path]:
+def write(calibration: CatalogCalibration, catalog: Catalog) -> list[Path]:
     """Write every fit not kept back into its part's YAML file; returns the files changed.
 
     Every new text is prepared and checked first (it parses, holds the new values, loads as a

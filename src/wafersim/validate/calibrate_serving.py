@@ -50,7 +50,7 @@ def solve_row(row: Record, catalog: Catalog) -> float:
     return min(1.0, measured / got if row.metric in RATES else got / measured)
 
 
-def fit(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
+def fit_serving(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:
     """Serving efficiency per chip kind from its calibration rows, and the rows left out."""
     cat = catalog or load_catalog()
     chips = {c.key: group for c, group in subsets(rows, "serving").items()}

@@ -52,7 +52,7 @@ def solve_row(row: Record, catalog: Catalog, stack_id: str, field: str) -> float
                   increasing=faster == (field == SPEEDUP))
 
 
-def fit(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], list[Skipped]]:
+def fit_stacks(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], list[Skipped]]:
     """Each stack's parameter from its calibration rows, and the rows left out."""
     fits, skipped = [], []
     for target, group in subsets(rows, "stack").items():

@@ -72,7 +72,7 @@ class Skipped:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class CatalogCalibration:
     """Every fit of one run, the rows left out, and efficiencies fitted by other commands."""
 
     fits: list[Fitted]

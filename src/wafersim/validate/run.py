@@ -1,7 +1,7 @@
 """Validate: predict every published row, compare with the measurement, summarise the errors.
 
 A row the tool cannot simulate (unknown id, missing input, a workload not modelled yet) is kept
-as `skipped` with the reason, never dropped. Calibration rows are marked, so held-out error can
+as `skipped` with the reason, never dropped. CatalogCalibration rows are marked, so held-out error can
 be read apart from in-sample error: a row is one when its `calibrates` cell names a fit, and
 every micro row is. With `with_range`, each predicted row also gets the low and
 high predictions of its efficiency ranges (`band.py`) and whether the measurement lies inside.

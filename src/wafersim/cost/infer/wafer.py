@@ -71,7 +71,8 @@ def _usable_sram(system: System) -> tuple[float, str]:
                                           f" GB per wafer (catalog, {q.tag if q else 'assumed'})")
 
 
-def fit(model: ModelSpec, system: System, serving: Serving, spec: Speculative | None = None) -> WaferFit:
+def wafer_fit(model: ModelSpec, system: System, serving: Serving,
+              spec: Speculative | None = None) -> WaferFit:
     """Usable SRAM, weights and per-request KV cache of `model` (and a draft) on `system`'s wafers."""
     usable, note = _usable_sram(system)
     host = embedding_on_host(model)

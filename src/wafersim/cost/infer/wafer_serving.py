@@ -23,8 +23,8 @@ from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import (
     Speculative,
     WaferFit,
-    fit,
     serving_efficiency,
+    wafer_fit,
     wafer_points,
     wafers_needed,
 )
@@ -61,7 +61,7 @@ class WaferServing:
                                  "name a draft model", allowed="a draft model id")
 
     def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
-        f = fit(sc.model, sc.system, sc.serving, _draft(sc))
+        f = wafer_fit(sc.model, sc.system, sc.serving, _draft(sc))
         if not search:
             return [self._one(sc, f, batch) for batch in batches]
         n = _wafer_count(sc, f, 1)
@@ -103,7 +103,7 @@ class WaferServing:
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT on the plan's wafers for 1..`top` requests."""
         assert isinstance(plan, WaferPlan)
-        f = fit(sc.model, sc.system, sc.serving, _draft(sc))
+        f = wafer_fit(sc.model, sc.system, sc.serving, _draft(sc))
         tpot, ttft = wafer_points(sc.model, sc.system, sc.serving, np.arange(1, top + 1),
                                   plan.wafers, f, _draft(sc))
         return Curve(np.asarray(sum(tpot.values())), np.asarray(sum(ttft.values())),
