@@ -9,7 +9,7 @@ import wafersim
 
 ROOT = Path(wafersim.__file__).parent
 LAYERS = [
-    {"units", "errors", "memo"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost.kernels"},
+    {"units", "errors", "memo", "precision"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost.kernels"},
     {"cost.train", "cost.infer"}, {"cost"}, {"serve", "mesh"}, {"validate", "report", "api"},
     {"cli"},
 ]

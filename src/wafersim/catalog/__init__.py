@@ -8,12 +8,12 @@ from wafersim.catalog.schema import (
     MemoryService,
     Network,
     Node,
-    Precision,
     Quantity,
     Source,
     Stack,
     Tag,
 )
+from wafersim.precision import Precision
 
 __all__ = ["Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
            "Quantity", "Source", "Stack", "Tag",

@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from wafersim.precision import Precision
+
 
 class Tag(StrEnum):
     """How far a number can be trusted."""
@@ -27,27 +29,6 @@ class Tag(StrEnum):
     secondary = "secondary"  # trade press, third-party compilation
     derived = "derived"  # arithmetic on tagged inputs
     unverified = "unverified"  # weak or conflicting sources
-
-
-class Precision(StrEnum):
-    """Number formats a matrix unit can run."""
-
-    fp64 = "fp64"
-    fp32 = "fp32"
-    tf32 = "tf32"
-    bf16 = "bf16"
-    fp16 = "fp16"
-    fp8 = "fp8"
-    fp6 = "fp6"
-    fp4 = "fp4"
-    int8 = "int8"
-    int4 = "int4"
-
-
-BYTES_PER_ELEMENT: dict[str, float] = {
-    "fp64": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "fp6": 0.75, "fp4": 0.5,
-    "int8": 1, "int4": 0.5,
-}
 
 
 class Frozen(BaseModel):

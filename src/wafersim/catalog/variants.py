@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from typing import Literal, TypeVar
 
 from wafersim.catalog.catalog import Catalog, quantities
-from wafersim.catalog.schema import Frozen, Network, Part, Precision, Quantity
+from wafersim.catalog.schema import Frozen, Network, Part, Quantity
 from wafersim.catalog.system import resolve
+from wafersim.precision import Precision
 
 FieldPath = tuple[str, ...]
 SUFFIX = "efficiency_fraction"

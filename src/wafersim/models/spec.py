@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
+from wafersim.precision import BYTES_PER_ELEMENT
 
 RECOMPUTE = ("none", "selective", "full")
-BYTES_PER_PARAM: dict[str, float] = {
-    "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp6": 0.75, "fp4": 0.5,
-    "int4": 0.5,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +235,8 @@ class ModelSpec:
 def bytes_per_param(precision: str) -> float:
     """Bytes one weight takes in a number format."""
     try:
-        return BYTES_PER_PARAM[precision]
+        return BYTES_PER_ELEMENT[precision]
     except KeyError:
-        raise ConfigError(f"unknown precision {precision!r}; use one of "
-                          f"{', '.join(BYTES_PER_PARAM)}") from None
+        known = ", ".join(BYTES_PER_ELEMENT)
+        raise ParameterError("precision", precision, f"{{precision!r}} is unknown; use one of {known}",
+                             allowed=f"one of {known}") from None

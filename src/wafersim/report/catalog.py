@@ -8,8 +8,9 @@ from wafersim.catalog import Catalog, Chip, Cluster, MemoryService, Network, Nod
 from wafersim.catalog.catalog import quantities
 from wafersim.catalog.schema import AnyPart
 from wafersim.catalog.system import System, resolve
+from wafersim.precision import Precision
 
-COMPUTE_PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8", "int4")
+COMPUTE_PRECISIONS = tuple(str(p) for p in Precision)
 
 
 def _value(q: Quantity | None) -> float | None:

@@ -23,9 +23,9 @@ from typing import Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
-from wafersim.catalog.schema import Precision
 from wafersim.errors import ConfigError
 from wafersim.plan.train import Constraints
+from wafersim.precision import Precision
 
 Kind = Literal["train", "infer", "micro"]
 Metric = Literal["device_hours", "time_to_train_s", "step_time_s", "mfu", "flops_per_device",

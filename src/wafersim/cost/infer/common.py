@@ -20,11 +20,12 @@ import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip, Stack
 from wafersim.errors import ConfigError, ParameterError
-from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
+from wafersim.models.spec import ModelSpec, bytes_per_param
+from wafersim.precision import STORAGE
 
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
-WEIGHT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4", "fp4")
+WEIGHT_PRECISIONS = tuple(str(p) for p in STORAGE)
 # assumption: draft-token acceptance rate where none is given; DeepSeek-V3 report section 5.4.3
 # gives 85-90% for its MTP token offline, serving runs report 67-75%; range 0.6-0.9
 DEFAULT_ACCEPTANCE = 0.8
@@ -98,7 +99,7 @@ class Serving:
 
     @property
     def weight_bytes_per_param(self) -> float:
-        return BYTES_PER_PARAM[self.precision]
+        return bytes_per_param(self.precision)
 
     def kv_bytes_per_request(self, model: ModelSpec, paged: bool = True) -> float:
         """KV cache of one request at full context, rounded up to whole blocks when paged."""
