@@ -20,38 +20,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import Degrees
+from wafersim.xp import Whole
 
 
 @dataclass(frozen=True)
 class Plans:
-    """Candidate plans as equal-length integer arrays."""
+    """Candidate plans as equal-length integer arrays, or one plan as Python ints (`one`): the
+    cost formulas take either."""
 
-    tp: np.ndarray
-    pp: np.ndarray
-    ep: np.ndarray
-    dp: np.ndarray  # model replicas on the system
-    ad: np.ndarray  # data-parallel attention replicas inside one tensor group (1: plain tp)
+    tp: Whole
+    pp: Whole
+    ep: Whole
+    dp: Whole  # model replicas on the system
+    ad: Whole  # data-parallel attention replicas inside one tensor group (1: plain tp)
 
     def __len__(self) -> int:
-        return int(self.tp.size)
+        return int(np.size(self.tp))
 
     @property
-    def attention_tp(self) -> np.ndarray:
+    def attention_tp(self) -> Whole:
         """Devices one attention replica spans."""
         return self.tp // self.ad
 
-    def take(self, index) -> Plans:  # type: ignore[no-untyped-def]
-        return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index], self.ad[index])
+    def _fields(self) -> tuple[Whole, ...]:
+        return self.tp, self.pp, self.ep, self.dp, self.ad
+
+    def take(self, index: npt.ArrayLike) -> Plans:
+        return Plans(*(np.asarray(v)[index] for v in self._fields()))
+
+    def one(self, i: int) -> Plans:
+        """Plan number `i` alone, its degrees as Python ints (costed without numpy arrays)."""
+        return Plans(*(_at(v, i) for v in self._fields()))
 
     def degrees(self, i: int) -> Degrees:
         """Plan number `i` as typed degrees."""
-        return Degrees(int(self.tp[i]), int(self.pp[i]), int(self.ep[i]), int(self.dp[i]),
-                       int(self.ad[i]))
+        return Degrees(*(_at(v, i) for v in self._fields()))
+
+
+def _at(v: Whole, i: int) -> int:
+    return v if isinstance(v, int) else int(v[i])
 
 
 def scale_up_devices(system: System) -> int:

@@ -22,43 +22,51 @@ from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans
+from wafersim.xp import Flag, Real, ceil, floor, maximum, real
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
 
 
 @dataclass(frozen=True)
 class Points:
-    """Many (plan, batch) points costed at once; arrays of equal length."""
+    """Many (plan, batch) points costed at once, arrays of equal length; or one point (its plan
+    as ints, `points_of`), every figure a float."""
 
     plans: Plans
-    batch: np.ndarray  # requests in flight, whole system
-    per_replica: np.ndarray
-    tpot: dict[str, np.ndarray]
-    ttft: dict[str, np.ndarray]
-    fits: np.ndarray  # weights and KV of the batch fit
-    max_batch: np.ndarray  # whole system
-    memory: dict[str, np.ndarray]  # per device
+    batch: Real  # requests in flight, whole system
+    per_replica: Real
+    tpot: dict[str, Real]
+    ttft: dict[str, Real]
+    fits: Flag  # weights and KV of the batch fit
+    max_batch: Real  # whole system
+    memory: dict[str, Real]  # per device
 
     @property
-    def tpot_s(self) -> np.ndarray:
+    def tpot_s(self) -> Real:
         return _total(self.tpot)
 
     @property
-    def ttft_s(self) -> np.ndarray:
+    def ttft_s(self) -> Real:
         return _total(self.ttft)
 
-    def throughput(self, serving: Serving) -> np.ndarray:
-        return self.batch * serving.output_tokens / serving.wall_s(self.ttft_s, self.tpot_s)
+    def throughput(self, serving: Serving) -> Real:
+        out: Real = self.batch * serving.output_tokens / serving.wall_s(self.ttft_s, self.tpot_s)
+        return out
 
     def at(self, i: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """(TPOT parts, TTFT parts, memory) of point `i` as floats."""
-        return tuple({k: float(v[i]) for k, v in d.items()}  # type: ignore[return-value]
-                     for d in (self.tpot, self.ttft, self.memory))
+        tpot, ttft, memory = ({k: point(v, i) for k, v in d.items()}
+                              for d in (self.tpot, self.ttft, self.memory))
+        return tpot, ttft, memory
 
 
-def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
-    out: Any = sum(parts.values())
-    return np.asarray(out, dtype=float)
+def point(values: Real, i: int) -> float:
+    """Point `i` of `values` (an array of points, or the one point's float)."""
+    return float(values[i]) if isinstance(values, np.ndarray) else float(values)
+
+
+def _total(parts: dict[str, Real]) -> Real:
+    return real(sum(parts.values()))
 
 
 def hbm_device(system: System, serving: Serving) -> Device:
@@ -73,15 +81,15 @@ def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | Non
     """Cost every (plan, batch) pair given as equal-length arrays."""
     model, system, serving = sc.model, sc.system, sc.serving
     device = hbm_device(system, serving)
-    b = np.asarray(batch, dtype=float)
-    per_rep = np.ceil(b / plans.dp)
+    b = real(batch)
+    per_rep = ceil(b / plans.dp)
     extra = 1.0 if mtp is None else (model.n_layers + model.mtp_layers) / model.n_layers
     weights = hbm.weight_bytes_per_device(model, serving.precision, plans) * extra
     kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans) * extra
     blocks = math.ceil(serving.context_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
     kv_req = kv_tok * blocks
     usable = hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
-    per_rep_max = np.maximum(0, np.floor((usable - weights) / kv_req))
+    per_rep_max = maximum(0.0, floor((usable - weights) / kv_req))
     tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp)
     ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep)
     memory = {"weights": weights + 0 * b, "kv_cache": per_rep * kv_req, "usable": usable + 0 * b}
@@ -107,6 +115,13 @@ def grid_of(plans: Plans, batches: Any) -> tuple[Plans, np.ndarray]:
     b = np.asarray(batches, dtype=np.int64)
     i = np.repeat(np.arange(len(plans)), b.size)
     return plans.take(i), np.tile(b, len(plans))
+
+
+def points_of(plans: Plans, batches: list[int]) -> tuple[Plans, Real]:
+    """`grid_of`, but one plan at one batch as plain numbers (costed without arrays)."""
+    if len(plans) == 1 and len(batches) == 1:
+        return plans.one(0), float(batches[0])
+    return grid_of(plans, batches)
 
 
 def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> list[int]:

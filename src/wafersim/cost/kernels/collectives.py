@@ -30,6 +30,7 @@ from wafersim.catalog.system import System
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.units import fmt_bandwidth
+from wafersim.xp import minimum, real
 
 Bytes = float | npt.NDArray[np.float64]  # a message size, or many
 Seconds = float | npt.NDArray[np.float64]
@@ -105,9 +106,14 @@ def _or_default(part: str, field: str, q: Quantity | None, default: float) -> tu
     return default, f"{part}: {field} unknown; {default:g} assumed"
 
 
-def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
-    b = np.asarray(nbytes, dtype=float)
-    ok = b >= 0  # False for NaN too
+def _sizes(nbytes: Bytes) -> Bytes:
+    """Message sizes as a float (one) or a float array (many), each checked >= 0."""
+    b = real(nbytes)
+    if isinstance(b, float):
+        if not b >= 0:  # False for NaN too
+            raise ConfigError(f"message size {b:g} bytes is invalid; give sizes >= 0")
+        return b
+    ok = b >= 0
     if not ok.all():
         bad = b[~ok]
         raise ConfigError(f"message size {bad[0]:g} bytes is invalid; give sizes >= 0")
@@ -115,13 +121,20 @@ def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
 
 
 def _devices(n: int, what: str = "group size n") -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"{what} {n!r} must be a whole number of devices >= 1")
     return int(n)
 
 
-def _out(t: npt.NDArray[np.float64]) -> Seconds:
-    return float(t) if t.ndim == 0 else t
+def _out(t: Seconds) -> Seconds:
+    """A float for one size, an array for many."""
+    if isinstance(t, np.ndarray):
+        return float(t) if t.ndim == 0 else t
+    return float(t)
+
+
+def _zero(b: Bytes) -> Seconds:
+    return np.zeros_like(b) if isinstance(b, np.ndarray) else 0.0
 
 
 def _ceil_log(n: int, base: int) -> int:
@@ -136,7 +149,7 @@ def _alpha_beta(nbytes: Bytes, n: int, link: Link, volume: float, steps: int) ->
     """steps * alpha + volume * nbytes * beta, zero for a single device."""
     b, n = _sizes(nbytes), _devices(n)
     if n == 1:
-        return _out(np.zeros_like(b))
+        return _out(_zero(b))
     return _out(volume * b / link.effective_Bps + steps * link.latency_s)  # alpha-beta cost model [TRG05]
 
 
@@ -178,8 +191,8 @@ def allreduce_algorithms(link: Link) -> tuple[str, ...]:
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
-        times = [np.asarray(_ALLREDUCE[a](nbytes, n, link)) for a in allreduce_algorithms(link)]
-        return _out(reduce(np.minimum, times))
+        times = [_ALLREDUCE[a](nbytes, n, link) for a in allreduce_algorithms(link)]
+        return _out(reduce(minimum, times))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
@@ -239,10 +252,10 @@ def hierarchical_allreduce_s(nbytes: Bytes, tiers: Sequence[tuple[Link, int]],
     """
     b = _sizes(nbytes)
     active = [(link, _devices(n)) for link, n in tiers if _devices(n) > 1]
-    return _out(np.asarray(_hierarchical(b, active, algorithm) if active else np.zeros_like(b)))
+    return _out(_hierarchical(b, active, algorithm) if active else _zero(b))
 
 
-def _hierarchical(b: npt.NDArray[np.float64], tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
+def _hierarchical(b: Bytes, tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
     (link, n), outer = tiers[0], tiers[1:]
     if not outer:
         return allreduce_s(b, n, link, algorithm)

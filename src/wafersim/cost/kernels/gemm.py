@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.models.spec import bytes_per_param
+from wafersim.xp import Real, maximum, real
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
 DEFAULT_HBM_EFFICIENCY = 0.8  # assumption where no bandwidth benchmark exists (range 0.6-0.9)
@@ -80,16 +82,18 @@ def device_of(chip: Chip, precision: str) -> Device:
                   assumptions=tuple(notes))
 
 
-def gemm_time_s(m, n, k, device: Device, weight_precision: str | None = None,  # type: ignore[no-untyped-def]
-                act_bytes: float = 2.0, instances=1):
-    """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast."""
-    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: Device,
+                weight_precision: str | None = None, act_bytes: float = 2.0,
+                instances: Real = 1.0) -> Real:
+    """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast, and plain
+    numbers give a float."""
+    m, n, k = real(m), real(n), real(k)
     w_bytes = bytes_per_param(weight_precision or device.precision)
     flops = 2.0 * m * n * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops)
-    t = np.maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
-    return float(t) if t.ndim == 0 else t
+    t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
+    return t
 
 
 def gemm_efficiency(m, n, k, device: Device, weight_precision: str | None = None):  # type: ignore[no-untyped-def]

@@ -1,0 +1,83 @@
+"""One value or many: the few operations the cost formulas need beyond arithmetic, for Python
+numbers and numpy arrays alike.
+
+The cost models are written once and evaluated two ways: over numpy arrays (many plans or
+batches at once: a search) or over Python numbers (one plan at one batch: a single call, where
+numpy's cost per operation would outweigh the arithmetic). Both are IEEE double arithmetic in
+the same order, so both give the same bits; these helpers pick the numpy function for arrays
+and its exact scalar equivalent otherwise (numpy's NaN rules kept: the first NaN wins).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Real = float | FloatArray  # one value, or one per point
+Whole = int | IntArray  # one degree, or one per plan
+Flag = bool | BoolArray
+_NUMBER = (int, float, np.integer, np.floating, np.bool_)
+
+
+def is_many(*values: object) -> bool:
+    """True when any of `values` is a numpy array (the formulas run vectorised)."""
+    return any(isinstance(v, np.ndarray) for v in values)
+
+
+@overload
+def real(x: float) -> float: ...
+@overload
+def real(x: npt.ArrayLike) -> Real: ...
+def real(x: npt.ArrayLike) -> Real:
+    """`x` as a Python float when it is one number, else as a float array."""
+    if isinstance(x, _NUMBER):
+        return float(x)
+    return np.asarray(x, dtype=float)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """Elementwise maximum (np.maximum)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.maximum(a, b)
+    return a if a >= b or a != a else b
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """Elementwise minimum (np.minimum)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.minimum(a, b)
+    return a if a <= b or a != a else b
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """`a` where `condition` holds, else `b` (np.where)."""
+    if isinstance(condition, np.ndarray) or isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+def ceil(x: Any) -> Any:
+    """Smallest whole number >= x, as a float (np.ceil)."""
+    if isinstance(x, np.ndarray):
+        return np.ceil(x)
+    return float(math.ceil(x)) if math.isfinite(x) else float(x)
+
+
+def floor(x: Any) -> Any:
+    """Largest whole number <= x, as a float (np.floor)."""
+    if isinstance(x, np.ndarray):
+        return np.floor(x)
+    return float(math.floor(x)) if math.isfinite(x) else float(x)
+
+
+def power(base: Any, exponent: Any) -> Any:
+    """base ** exponent by numpy's own routine for one number too (libm's pow may round
+    differently from numpy's vectorised one)."""
+    out = np.power(base, exponent)
+    return out if isinstance(out, np.ndarray) and out.ndim else float(out)
