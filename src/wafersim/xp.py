@@ -36,6 +36,8 @@ def real(x: float) -> float: ...
 def real(x: npt.ArrayLike) -> Real: ...
 def real(x: npt.ArrayLike) -> Real:
     """`x` as a Python float when it is one number, else as a float array."""
+    if isinstance(x, float):
+        return x
     if isinstance(x, _NUMBER):
         return float(x)
     return np.asarray(x, dtype=float)

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.errors import ParameterError
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import Degrees
 from wafersim.xp import Whole
@@ -155,9 +156,11 @@ def _attention_dp_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps
     return rows
 
 
+@memoised(256, identity=(System,))
 def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
                     pp: int | None = None, ep: int | None = None, ad: int | None = None) -> Plans:
-    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept)."""
+    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept); memoised,
+    the arrays read-only."""
     check_degrees(model, tp, pp, ep, ad)
     n, group = system.chips, scale_up_devices(system)
     pps = [pp] if pp else _divisors(model.n_layers)
@@ -169,4 +172,5 @@ def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
                              f"ep={ep or 'any'} fits {system.id}'s {n} devices; lower the degrees "
                              "or raise {count.flag}", allowed=f"> {n}")
     a = np.array(rows, dtype=np.int64)
+    a.flags.writeable = False
     return Plans(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])

@@ -85,8 +85,12 @@ def _gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[tuple[Op, Real, Real, 
     """(op, n, k, token share, expert share) of every GEMM of a pass, sharded by each plan;
     memoised for one plan (a plan given as arrays is not hashable and is computed each time)."""
     expert = _expert_share(model, plans)
-    return tuple((op, *_shard(op, plans), expert) for op in lower(model, "decode", 1, 0).ops
-                 if op.n and op.k)
+    shapes = []
+    for op in lower(model, "decode", 1, 0).ops:
+        if op.n and op.k:
+            n, k, share = _shard(op, plans)
+            shapes.append((op, real(n), real(k), share, expert))
+    return tuple(shapes)
 
 
 @memoised(256)
@@ -186,10 +190,12 @@ def _group_communication(model: ModelSpec, system: System, tp: int, pp: int, ep:
     a2a: Real = 0.0
     p2p: Real = 0.0
     ffn_layers = model.n_layers if ad == 1 else model.n_layers - model.n_moe_layers
+    attention: Real = 0.0
     if tp // ad > 1:
-        ar = model.n_layers * _allreduce(system, hidden / ad, tp // ad)
-    if tp > 1 and ffn_layers:
-        ar = ar + ffn_layers * _allreduce(system, hidden, tp)
+        attention = _allreduce(system, hidden / ad, tp // ad)
+        ar = model.n_layers * attention
+    if tp > 1 and ffn_layers:  # without data-parallel attention, the attention's all-reduce again
+        ar = ar + ffn_layers * (attention if ad == 1 else _allreduce(system, hidden, tp))
     if ep > 1:
         routed = hidden / ad * model.top_k  # each token goes to top_k experts and back
         a2a = 2 * model.n_moe_layers * direct_all_to_all_s(routed, ep, tiers_for(system, ep)[-1][0])
@@ -202,8 +208,10 @@ def _allreduce(system: System, nbytes: Real, devices: int) -> Real:
     return hierarchical_allreduce_s(nbytes, tiers_for(system, devices), "auto")
 
 
+@memoised(identity=(Chip,))
 def serving_efficiency(chip: Chip) -> tuple[float, str]:
-    """Share of the kernel-level estimate the chip's serving stack achieves end to end."""
+    """Share of the kernel-level estimate the chip's serving stack achieves end to end
+    (memoised)."""
     return calibrated_fraction(chip, "serving_efficiency_fraction", DEFAULT_SERVING_EFFICIENCY,
                                "0.4-1.0", "serving")
 

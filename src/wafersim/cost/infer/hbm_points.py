@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.infer import hbm
 from wafersim.cost.infer.common import KV_BLOCK_TOKENS, SelfDraft, Serving
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans
 from wafersim.xp import Flag, Real, ceil, floor, maximum, real
@@ -55,6 +57,10 @@ class Points:
 
     def at(self, i: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """(TPOT parts, TTFT parts, memory) of point `i` as floats."""
+        if not isinstance(self.batch, np.ndarray):  # one point: its figures are floats
+            return ({k: float(v) for k, v in self.tpot.items()},
+                    {k: float(v) for k, v in self.ttft.items()},
+                    {k: float(v) for k, v in self.memory.items()})
         tpot, ttft, memory = ({k: point(v, i) for k, v in d.items()}
                               for d in (self.tpot, self.ttft, self.memory))
         return tpot, ttft, memory
@@ -71,10 +77,15 @@ def _total(parts: dict[str, Real]) -> Real:
 
 def hbm_device(system: System, serving: Serving) -> Device:
     """The calibrated device in the weight format (falling back to a precision the chip runs)."""
-    for prec in (serving.precision, "fp8", "bf16", "fp16"):
-        if system.chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
-            return device_of(system.chip, prec)
-    raise ConfigError(f"{system.chip.id} has no dense peak for {serving.precision} or 16-bit")
+    return _device(system.chip, serving.precision)
+
+
+@memoised(identity=(Chip,))
+def _device(chip: Chip, precision: str) -> Device:
+    for prec in (precision, "fp8", "bf16", "fp16"):
+        if chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
+            return device_of(chip, prec)
+    raise ConfigError(f"{chip.id} has no dense peak for {precision} or 16-bit")
 
 
 def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | None = None) -> Points:

@@ -8,6 +8,8 @@ together then decodes together, so tokens/s = batch x output tokens / (TTFT + ou
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from wafersim.catalog.system import System
@@ -65,7 +67,11 @@ class HbmServing:
         fast = where(pts.fits, pts.throughput(sc.serving), -np.inf)
         if sc.tpot_slo_s is not None:
             fast = where(pts.tpot_s <= sc.tpot_slo_s, fast, -np.inf)
-        score = np.reshape(fast, (len(plans), len(batches)))
+        if not isinstance(fast, np.ndarray):  # one plan at one batch
+            if not math.isfinite(fast):
+                raise _no_point(sc, pts) if search else _infeasible(sc, batches[0])
+            return [self.report(sc, pts, 0)]
+        score = fast.reshape(len(plans), len(batches))
         if search:
             best = int(np.argmax(score))
             if not np.isfinite(score.flat[best]):

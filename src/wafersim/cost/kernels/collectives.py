@@ -36,6 +36,7 @@ Bytes = float | npt.NDArray[np.float64]  # a message size, or many
 Seconds = float | npt.NDArray[np.float64]
 
 ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network")
+_SWITCHLESS = ("ring", "tree")  # where switches do not reduce
 BUS_OPS = ("allreduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "reduce")
 # assumption: per-step latency of a link whose latency is unpublished: the catalog's typical
 # switched hop (NVLink 3 us, InfiniBand and PCIe 5 us); range 2-20 us
@@ -121,6 +122,8 @@ def _sizes(nbytes: Bytes) -> Bytes:
 
 
 def _devices(n: int, what: str = "group size n") -> int:
+    if n.__class__ is int and n >= 1:
+        return n
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"{what} {n!r} must be a whole number of devices >= 1")
     return int(n)
@@ -150,14 +153,29 @@ def _alpha_beta(nbytes: Bytes, n: int, link: Link, volume: float, steps: int) ->
     b, n = _sizes(nbytes), _devices(n)
     if n == 1:
         return _out(_zero(b))
-    return _out(volume * b / link.effective_Bps + steps * link.latency_s)  # alpha-beta cost model [TRG05]
+    return _out(_cost(b, link, volume, steps))
+
+
+def _cost(b: Bytes, link: Link, volume: float, steps: int) -> Seconds:
+    return volume * b / link.effective_Bps + steps * link.latency_s  # alpha-beta cost model [TRG05]
+
+
+def _ring(n: int) -> tuple[float, int]:
+    return 2 * (n - 1) / n, 2 * (n - 1)  # ring all-reduce, Patarasuk & Yuan 2009; [TRG05]
+
+
+def _tree(n: int) -> tuple[float, int]:
+    return 2.0, 2 * _ceil_log(n, 2)  # two-tree reduce+bcast, Sanders/Speck/Traff 2009
+
+
+def _in_network(n: int) -> tuple[float, int]:
+    return 1.0, 2  # up once, down once: SHArP, Graham et al. 2016
 
 
 def ring_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     """Ring all-reduce (reduce-scatter then all-gather around a ring) of an nbytes buffer."""
     n = _devices(n)
-    volume, steps = 2 * (n - 1) / n, 2 * (n - 1)  # ring all-reduce, Patarasuk & Yuan 2009; [TRG05]
-    return _alpha_beta(nbytes, n, link, volume, steps)
+    return _alpha_beta(nbytes, n, link, *_ring(n))
 
 
 def tree_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
@@ -167,31 +185,36 @@ def tree_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     broadcast each move nbytes per device at line rate, so time = 2 nbytes / bw + 2 ceil(log2 n) a.
     """
     n = _devices(n)
-    steps = 2 * _ceil_log(n, 2)
-    return _alpha_beta(nbytes, n, link, 2.0, steps)  # two-tree reduce+bcast, Sanders/Speck/Traff 2009
+    return _alpha_beta(nbytes, n, link, *_tree(n))
 
 
 def in_network_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     """All-reduce reduced by the switches (NVLS, SHARP, SwarmX): each device sends and receives once."""
     if not link.in_network_reduction:
         raise ConfigError(f"link {link.name} has no in-network reduction; use 'ring' or 'tree'")
-    return _alpha_beta(nbytes, n, link, 1.0, 2)  # up once, down once: SHArP, Graham et al. 2016
+    return _alpha_beta(nbytes, n, link, *_in_network(n))
 
 
 _ALLREDUCE: dict[str, Callable[[Bytes, int, Link], Seconds]] = {
     "ring": ring_allreduce_s, "tree": tree_allreduce_s, "in_network": in_network_allreduce_s,
 }
+_TERMS: dict[str, Callable[[int], tuple[float, int]]] = {
+    "ring": _ring, "tree": _tree, "in_network": _in_network,
+}
 
 
 def allreduce_algorithms(link: Link) -> tuple[str, ...]:
     """The all-reduce algorithms a link allows."""
-    return tuple(a for a in ALLREDUCE_ALGORITHMS if a != "in_network" or link.in_network_reduction)
+    return ALLREDUCE_ALGORITHMS if link.in_network_reduction else _SWITCHLESS
 
 
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
-        times = [_ALLREDUCE[a](nbytes, n, link) for a in allreduce_algorithms(link)]
+        b, n = _sizes(nbytes), _devices(n)
+        if n == 1:
+            return _out(_zero(b))
+        times = [_cost(b, link, *_TERMS[a](n)) for a in allreduce_algorithms(link)]
         return _out(reduce(minimum, times))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
