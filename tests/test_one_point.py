@@ -1,5 +1,6 @@
-"""One plan at one batch is costed in plain Python floats, many at once in numpy arrays: the same
-formulas, so the same bits. Each case compares the one point with itself among many."""
+"""One plan (at one batch, for serving) is costed in plain Python floats, many at once in numpy
+arrays: the same formulas, so the same bits. Each case compares the one plan with itself among
+many."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,9 @@ from wafersim.cost.infer.common import SelfDraft, Serving
 from wafersim.cost.infer.hbm_points import grid_of, hbm_points
 from wafersim.cost.infer.hbm_serving import HbmServing
 from wafersim.cost.infer.scenario import InferScenario
+from wafersim.cost.train.step import StepModel
 from wafersim.models import load_model
+from wafersim.plan import enumerate_plans
 from wafersim.plan.infer import InferConstraints
 
 ROCM = "vllm-0.6.1-rocm"
@@ -55,3 +58,29 @@ def test_a_single_call_answers_as_a_batch_sweep_does(catalog, case):
     among = serve(sc, [5, 9])[0]
     assert alone.to_json() == among.to_json()
     assert np.isfinite(alone.tpot_s)
+
+
+TRAIN_CASES = {  # id: (model, system, devices, batch, seq, precision, attention, LoRA rank)
+    "dense": ("llama-2-70b", "dgx-h100", 256, 512, 4096, "bf16", "flash", 0),
+    "moe fp8 overlap": ("deepseek-v3", "dgx-h100", 512, 1024, 4096, "fp8", "flash", 0),
+    "eager": ("llama-2-7b", "dgx-a100", 64, 256, 2048, "bf16", "eager", 0),
+    "lora": ("llama-2-70b", "dgx-h100", 64, 128, 4096, "bf16", "flash", 16),
+}
+
+
+@pytest.mark.parametrize("case", TRAIN_CASES)
+def test_one_training_plan_has_the_bits_of_many(catalog, case):
+    model_id, system, n, batch, seq, precision, attention, rank = TRAIN_CASES[case]
+    model = load_model(model_id)
+    sm = StepModel(model, resolve(catalog, system).with_chips(n), seq, batch, precision, attention,
+                   rank)
+    every = enumerate_plans(model, n, sm.accel.scale_up, batch, seq)
+    plans = every.take(np.linspace(0, len(every) - 1, 60).astype(np.int64))
+    many = sm.evaluate(plans)
+    for i in range(len(plans)):
+        one = sm.evaluate(plans.one(i))
+        assert isinstance(one.memory_bytes, float), case
+        assert {k: float(v[i]) for k, v in many.breakdown.items()} == one.breakdown, plans.plan(i)
+        assert {k: float(v[i]) for k, v in many.memory.items()} == one.memory, plans.plan(i)
+        assert (float(many.n_micro[i]), float(many.memory_bytes[i])) == (one.n_micro, one.memory_bytes)
+        assert one.time_s == pytest.approx(float(many.time_s[i]), rel=1e-12)

@@ -83,3 +83,22 @@ def power(base: Any, exponent: Any) -> Any:
     differently from numpy's vectorised one)."""
     out = np.power(base, exponent)
     return out if isinstance(out, np.ndarray) and out.ndim else float(out)
+
+
+def pick(values: list[float], index: Any) -> Any:
+    """values[index] for an index or an array of them (numpy fancy indexing)."""
+    if isinstance(index, np.ndarray):
+        return np.asarray(values)[index]
+    return values[index]
+
+
+def ratio(a: Any, b: Any) -> Any:
+    """a / b where b > 0, else 0 (np.divide with `where`)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.divide(a, b, out=np.zeros_like(b), where=b > 0)
+    return a / b if b > 0 else 0.0
+
+
+def item(values: Any, i: int) -> float:
+    """Point `i` of an array of points, or the one point's number, as a float."""
+    return float(values[i]) if isinstance(values, np.ndarray) else float(values)

@@ -24,7 +24,7 @@ from wafersim.errors import ConfigError
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans
-from wafersim.xp import Flag, Real, ceil, floor, maximum, real
+from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
 
@@ -61,14 +61,9 @@ class Points:
             return ({k: float(v) for k, v in self.tpot.items()},
                     {k: float(v) for k, v in self.ttft.items()},
                     {k: float(v) for k, v in self.memory.items()})
-        tpot, ttft, memory = ({k: point(v, i) for k, v in d.items()}
+        tpot, ttft, memory = ({k: item(v, i) for k, v in d.items()}
                               for d in (self.tpot, self.ttft, self.memory))
         return tpot, ttft, memory
-
-
-def point(values: Real, i: int) -> float:
-    """Point `i` of `values` (an array of points, or the one point's float)."""
-    return float(values[i]) if isinstance(values, np.ndarray) else float(values)
 
 
 def _total(parts: dict[str, Real]) -> Real:

@@ -22,7 +22,6 @@ from wafersim.cost.infer.hbm_points import (
     grid_of,
     hbm_device,
     hbm_points,
-    point,
     points_of,
     search_batches,
 )
@@ -31,7 +30,7 @@ from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
 from wafersim.plan.infer_grid import Plans, enumerate_plans
-from wafersim.xp import where
+from wafersim.xp import item, where
 
 
 class HbmServing:
@@ -87,14 +86,14 @@ class HbmServing:
 
     def report(self, sc: InferScenario, pts: Points, i: int) -> InferResult:
         """Point `i` as a frozen result with its typed plan and assumptions."""
-        plan = HbmPlan(pts.plans.degrees(i), int(point(pts.per_replica, i)), _formats(sc),
+        plan = HbmPlan(pts.plans.degrees(i), int(item(pts.per_replica, i)), _formats(sc),
                        _speculation(sc))
         notes = (*hbm_device(sc.system, sc.serving).assumptions,
                  hbm.serving_efficiency(sc.system.chip)[1], *sc.serving.stack_notes(),
                  *hbm.ASSUMPTIONS)
         tpot, ttft, memory = pts.at(i)
-        return assemble(sc.model, sc.system, sc.serving, int(point(pts.batch, i)), sc.system.chips,
-                        tpot, ttft, int(point(pts.max_batch, i)), memory, plan, notes)
+        return assemble(sc.model, sc.system, sc.serving, int(item(pts.batch, i)), sc.system.chips,
+                        tpot, ttft, int(item(pts.max_batch, i)), memory, plan, notes)
 
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT of one HBM plan for 1..`top` requests."""

@@ -9,6 +9,7 @@ the answer is deterministic). When none fits, the error names the plan that came
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -24,6 +25,7 @@ from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
 from wafersim.plan.train_grid import enumerate_plans
 from wafersim.units import fmt_bytes
+from wafersim.xp import item, where
 
 TOP = 5
 
@@ -35,10 +37,14 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
                            work.lora_rank)
     plans = enumerate_plans(model, system.chips, step_model.accel.scale_up, work.global_batch,
                             work.seq_len, constraints)
+    plans = plans.one(0) if len(plans) == 1 else plans  # one plan: costed in floats
     step = step_model.evaluate(plans)
-    time_s = np.where(step.feasible, step.time_s, np.inf)
-    order = np.argsort(time_s, kind="stable")
-    feasible = order[np.isfinite(time_s[order])]
+    time_s = where(step.feasible, step.time_s, np.inf)
+    if isinstance(time_s, np.ndarray):
+        order = np.argsort(time_s, kind="stable")
+        feasible = order[np.isfinite(time_s[order])]
+    else:
+        feasible = np.arange(1 if math.isfinite(time_s) else 0)
     if feasible.size == 0:
         _no_fit(model, system, step_model, plans, step)
     return step_model, plans, feasible, step
@@ -47,7 +53,7 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
 def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: PlanSpace,
             step) -> None:  # type: ignore[no-untyped-def]
     i = int(np.argmin(step.memory_bytes))
-    need, have = float(step.memory_bytes[i]), step_model.accel.usable_bytes
+    need, have = item(step.memory_bytes, i), step_model.accel.usable_bytes
     raise InfeasiblePlan(
         f"{model.id} does not fit on {system.chips} x {system.chip.id}: the leanest plan "
         f"({plans.plan(i)}) needs {fmt_bytes(need)} per device, {fmt_bytes(have)} is usable; "
@@ -72,13 +78,13 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
             plans: PlanSpace, step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:  # type: ignore[no-untyped-def]
     """Plan `i` of the search as a result; `per_token` model FLOPs, `notes` the search's."""
     n = system.chips
-    breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}
+    breakdown = {k: item(v, i) for k, v in step.breakdown.items()}
     step_s = sum(breakdown.values())
     tokens_step = work.global_batch * work.seq_len
     model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
     eco = economics(system, steps * step_s)
-    memory = {k: float(v[i]) for k, v in step.memory.items()}
+    memory = {k: item(v, i) for k, v in step.memory.items()}
     memory |= {"usable": step_model.accel.usable_bytes, "device": step_model.accel.hbm_bytes}
     plan = plans.plan(i)
     return TrainResult(
@@ -86,9 +92,9 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         tokens_per_step=tokens_step, steps=steps,
         mfu=model_flops / step_s / (n * step_model.accel.gemm.peak_flops),
         flops_per_device=model_flops / step_s / n,
-        memory_bytes_per_device=float(step.memory_bytes[i]), energy_J=eco.energy_J,
+        memory_bytes_per_device=item(step.memory_bytes, i), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
-        plan=ParallelPlan(plan, int(step.n_micro[i]), work.precision, step_model.attention),
+        plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
         assumptions=notes + eco.assumptions, memory=memory)
 
 
