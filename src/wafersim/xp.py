@@ -11,6 +11,9 @@ and its exact scalar equivalent otherwise (numpy's NaN rules kept: the first NaN
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Iterable, Sequence
+from functools import reduce
 from typing import Any, overload
 
 import numpy as np
@@ -85,7 +88,7 @@ def power(base: Any, exponent: Any) -> Any:
     return out if isinstance(out, np.ndarray) and out.ndim else float(out)
 
 
-def pick(values: list[float], index: Any) -> Any:
+def pick(values: Sequence[float], index: Any) -> Any:
     """values[index] for an index or an array of them (numpy fancy indexing)."""
     if isinstance(index, np.ndarray):
         return np.asarray(values)[index]
@@ -102,3 +105,9 @@ def ratio(a: Any, b: Any) -> Any:
 def item(values: Any, i: int) -> float:
     """Point `i` of an array of points, or the one point's number, as a float."""
     return float(values[i]) if isinstance(values, np.ndarray) else float(values)
+
+
+def total(values: Iterable[Any]) -> Any:
+    """The values added left to right, as numpy adds arrays (Python's `sum` of floats may
+    compensate rounding, as 3.12 does: not the same bits)."""
+    return reduce(operator.add, values, 0)

@@ -20,6 +20,7 @@ import numpy as np
 from wafersim.catalog.schema import Chip, Stack
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.models.spec import BYTES_PER_PARAM, ModelSpec, bytes_per_param
+from wafersim.xp import total
 
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
@@ -63,7 +64,7 @@ class Serving:
         """`parts` (kernel-level seconds) plus the serving stack's share at the chip's calibrated
         `efficiency`; a named stack's speed-up divides every part (the fitted ratio says how much
         faster, not which part gains) and its per-request cost for `requests` is a part."""
-        out = parts | {name: sum(parts.values()) * (1.0 / efficiency - 1.0)}
+        out = parts | {name: total(parts.values()) * (1.0 / efficiency - 1.0)}
         if self.stack is None:
             return out
         out = {k: v / self.stack.speedup for k, v in out.items()}

@@ -29,7 +29,7 @@ from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
 from wafersim.plan.infer_grid import Plans
-from wafersim.xp import Real, Whole, ceil, maximum, minimum, real, where
+from wafersim.xp import Real, Whole, ceil, maximum, minimum, real, total, where
 
 # assumption: share of HBM for weights + KV cache (vLLM gpu_memory_utilization default; range 0.85-0.95)
 HBM_USABLE_FRACTION = 0.9
@@ -249,7 +249,7 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
         return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip,
                           serving, b)
     verify = _decode_pass(model, system, device, serving, plans, b, mtp.lookahead + 1)
-    one = sum(_decode_pass(model, system, device, serving, plans, b).values())
+    one = total(_decode_pass(model, system, device, serving, plans, b).values())
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
     parts = verify | {"mtp_draft": draft}
     return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip,

@@ -24,7 +24,7 @@ from wafersim.errors import ConfigError
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans
-from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real
+from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real, total
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
 
@@ -67,16 +67,17 @@ class Points:
 
 
 def _total(parts: dict[str, Real]) -> Real:
-    return real(sum(parts.values()))
+    return real(total(parts.values()))
 
 
 def hbm_device(system: System, serving: Serving) -> Device:
     """The calibrated device in the weight format (falling back to a precision the chip runs)."""
-    return _device(system.chip, serving.precision)
+    return hbm_device_of(system.chip, serving.precision)
 
 
 @memoised(identity=(Chip,))
-def _device(chip: Chip, precision: str) -> Device:
+def hbm_device_of(chip: Chip, precision: str) -> Device:
+    """`hbm_device` of a chip and a weight format (memoised)."""
     for prec in (precision, "fp8", "bf16", "fp16"):
         if chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
             return device_of(chip, prec)
@@ -126,8 +127,15 @@ def grid_of(plans: Plans, batches: Any) -> tuple[Plans, np.ndarray]:
 def points_of(plans: Plans, batches: list[int]) -> tuple[Plans, Real]:
     """`grid_of`, but one plan at one batch as plain numbers (costed without arrays)."""
     if len(plans) == 1 and len(batches) == 1:
-        return plans.one(0), float(batches[0])
+        return _alone(plans), float(batches[0])
     return grid_of(plans, batches)
+
+
+@memoised(256, identity=(Plans,))
+def _alone(plans: Plans) -> Plans:
+    """The one plan of `plans` as ints; memoised, so that figures memoised per plan find it by
+    identity."""
+    return plans.one(0)
 
 
 def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> list[int]:

@@ -20,7 +20,7 @@ from wafersim.cost.infer.hbm_points import (
     Points,
     devices_needed,
     grid_of,
-    hbm_device,
+    hbm_device_of,
     hbm_points,
     points_of,
     search_batches,
@@ -28,6 +28,7 @@ from wafersim.cost.infer.hbm_points import (
 from wafersim.cost.infer.result import InferResult, assemble
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import InfeasibleParameter, ParameterError
+from wafersim.memo import memoised
 from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
 from wafersim.plan.infer_grid import Plans, enumerate_plans
 from wafersim.xp import item, where
@@ -88,8 +89,7 @@ class HbmServing:
         """Point `i` as a frozen result with its typed plan and assumptions."""
         plan = HbmPlan(pts.plans.degrees(i), int(item(pts.per_replica, i)), _formats(sc),
                        _speculation(sc))
-        notes = (*hbm_device(sc.system, sc.serving).assumptions,
-                 hbm.serving_efficiency(sc.system.chip)[1], *sc.serving.stack_notes(),
+        notes = (*_notes(sc.system, sc.serving.precision), *sc.serving.stack_notes(),
                  *hbm.ASSUMPTIONS)
         tpot, ttft, memory = pts.at(i)
         return assemble(sc.model, sc.system, sc.serving, int(item(pts.batch, i)), sc.system.chips,
@@ -119,6 +119,13 @@ def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
     plans, b = grid_of(one, np.arange(1, top + 1))
     pts = hbm_points(sc, plans, b, _mtp(sc))
     return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)
+
+
+@memoised(identity=(System,))
+def _notes(system: System, precision: str) -> tuple[str, ...]:
+    """What a result assumes of the device in the weight format and of its serving stack."""
+    return (*hbm_device_of(system.chip, precision).assumptions,
+            hbm.serving_efficiency(system.chip)[1])
 
 
 def _mtp(sc: InferScenario) -> SelfDraft | None:

@@ -87,7 +87,8 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
                 instances: Real = 1.0) -> Real:
     """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast, and plain
     numbers give a float."""
-    m, n, k = real(m), real(n), real(k)
+    if not (isinstance(m, float) and isinstance(n, float) and isinstance(k, float)):
+        m, n, k = real(m), real(n), real(k)
     w_bytes = bytes_per_param(weight_precision or device.precision)
     flops = 2.0 * m * n * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from wafersim.units import fmt_bytes
 from wafersim.xp import item, where
 
 TOP = 5
+_FREE = Constraints()  # nothing fixed
 
 
 def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: Constraints | None = None,
@@ -65,13 +67,18 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
                   top: int = TOP) -> TrainResult:
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
-    per_token = (lora_flops_per_token(model, work.seq_len) if work.lora_rank
-                 else model.training_flops_per_token(work.seq_len))
+    per_token = _flops_per_token(model, work.seq_len, work.lora_rank > 0)
     notes = _assumptions(step_model, constraints)
     results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
-    return replace(results[0], alternatives=alternatives)
+    return replace(results[0], alternatives=alternatives) if alternatives else results[0]
+
+
+@lru_cache(maxsize=256)
+def _flops_per_token(model: ModelSpec, seq_len: int, lora: bool) -> float:
+    """Model FLOPs per trained token (memoised)."""
+    return lora_flops_per_token(model, seq_len) if lora else model.training_flops_per_token(seq_len)
 
 
 def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
@@ -101,7 +108,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:
     accel = step_model.accel
     searched = ("plan searched over tp, pp, dp, cp, ep, ZeRO stage, recompute, micro-batch and "
-                "schedule" if constraints in (None, Constraints()) else
+                "schedule" if constraints is None or constraints == _FREE else
                 "plan searched within the fixed choices")
     return (
         searched,

@@ -44,6 +44,8 @@ def _targets(graph: Graph) -> list:  # type: ignore[type-arg]
 
 def adapter_params(graph: Graph, rank: int) -> float:
     """Adapter weights of the whole model: r (k + n) per adapted projection and layer."""
+    if not rank:
+        return 0.0
     return float(sum(rank * (op.k + op.n) * op.repeat for op in _targets(graph)))
 
 

@@ -34,7 +34,7 @@ from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
-from wafersim.xp import Flag, Real, Whole, ceil, maximum, ratio, where
+from wafersim.xp import Flag, Real, Whole, ceil, maximum, ratio, total, where
 
 Array = npt.NDArray[np.float64]
 MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation
@@ -116,13 +116,12 @@ class Step:
 
 
 def _sum_parts(parts: dict[str, Real]) -> Real:
-    """The parts added up: along the plans' axis of their stacked arrays, or numpy's sum of one
-    plan's floats (the same additions, in the same order, as a stack of one-plan arrays)."""
+    """The parts added up, left to right for each plan (as numpy adds a stack of arrays)."""
     values = list(parts.values())
     if isinstance(values[0], np.ndarray):
         many: Real = np.sum(values, axis=0)
         return many
-    return float(np.sum(values))
+    return float(total(values))
 
 
 def _split(op: Op, tp: Whole) -> tuple[Real, Real]:
@@ -158,9 +157,11 @@ class StepModel:
         self.lora_rank = lora_rank  # 0: full training; r: LoRA adapters of rank r, base frozen
         self.adapters = adapter_params(self.graph, lora_rank)
 
-    def _gemms(self, plans: PlanSpace, tokens: Real) -> Real:
-        """Forward GEMM seconds of one stage's layers for one micro-batch."""
+    def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
+        """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
+        plans' `stage_share`, computed when not given, as in the methods below)."""
         m, total = self.model, _zeros(plans)
+        share = stage_share(m, plans) if share is None else share
         for op in self.graph.layer_ops():
             if op.kind not in ("gemm", "expert", "router"):
                 continue
@@ -169,10 +170,10 @@ class StepModel:
             if op.kind == "expert":  # tokens gathered from the ep group, local experts only
                 rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep
             t = gemm_time_s(rows, n, k, self.accel.gemm, instances=inst)
-            total = total + t * op.repeat * stage_share(m, plans)
+            total = total + t * op.repeat * share
         return total
 
-    def _attention(self, plans: PlanSpace) -> Real:
+    def _attention(self, plans: PlanSpace, share: Real | None = None) -> Real:
         """Forward attention-core seconds of one stage for one micro-batch.
 
         flash: full-sequence FLOPs at GEMM efficiency (causal masking halves the work, flash
@@ -191,19 +192,19 @@ class StepModel:
             t = (gemm_time_s(q, s, m.qk_dim, dev, "bf16", instances=heads)
                  + gemm_time_s(q, m.v_dim, s, dev, "bf16", instances=heads)
                  + heads * q * s * EAGER_SOFTMAX_BYTES / dev.memory_Bps)
-        out: Real = t * m.n_layers * stage_share(m, plans)
+        out: Real = t * m.n_layers * (stage_share(m, plans) if share is None else share)
         return out
 
-    def _elementwise(self, plans: PlanSpace, tokens: Real) -> Real:
+    def _elementwise(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Norms, residual adds and the MLP activation of one stage: memory-bound passes."""
         m = self.model
         d_ff = m.top_k * m.d_ff_expert if m.is_moe else m.d_ff
         per_token = 2.0 * ELEMENTWISE_PASSES * (4 * m.d_model + (3 if m.gated_mlp else 2) * d_ff)
-        layers = m.n_layers * stage_share(m, plans)
+        layers = m.n_layers * (stage_share(m, plans) if share is None else share)
         out: Real = per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
         return out
 
-    def _permute(self, plans: PlanSpace, tokens: Real) -> Real:
+    def _permute(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """MoE token permutation into expert order and back (top-k copies of each hidden state,
         Megatron-Core token dispatchers), on the tokens a tensor-parallel group gathers; the
         backward pass moves the gradients the same way."""
@@ -211,16 +212,17 @@ class StepModel:
         if not m.is_moe:
             return _zeros(plans)
         moved = 2.0 * (1.0 + m.top_k) * m.d_model * BF16_BYTES  # permute and unpermute, read + write
-        layers = m.n_moe_layers * stage_share(m, plans)
+        layers = m.n_moe_layers * (stage_share(m, plans) if share is None else share)
         out: Real = moved * tokens * layers / self.accel.gemm.memory_Bps
         return out
 
-    def _adapters(self, plans: PlanSpace, tokens: Real) -> Real:
+    def _adapters(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward seconds of one stage's LoRA adapters (none in full training)."""
         if not self.lora_rank:
             return _zeros(plans)
         return adapter_time_s(self.graph, self.lora_rank, tokens, plans.tp,
-                              stage_share(self.model, plans), self.accel.gemm)
+                              stage_share(self.model, plans) if share is None else share,
+                              self.accel.gemm)
 
     def _head(self, plans: PlanSpace, tokens: Real) -> Real:
         """LM head and loss on the last stage, forward only."""
@@ -231,13 +233,14 @@ class StepModel:
 
     def evaluate(self, plans: PlanSpace) -> Step:
         """Step time, breakdown and memory of every plan."""
-        m = self.model
+        m, share = self.model, stage_share(self.model, plans)
         tokens = plans.micro_batch * self.seq_len / plans.cp  # per device per micro-batch
         n_micro = ceil(ceil(self.global_batch / plans.dp) / plans.micro_batch)
         slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
-        gemms, adapters = self._gemms(plans, tokens) * slow, self._adapters(plans, tokens) * slow
-        eltwise, attn = self._elementwise(plans, tokens) * slow, self._attention(plans) * slow
-        head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens) * slow
+        gemms = self._gemms(plans, tokens, share) * slow
+        adapters = self._adapters(plans, tokens, share) * slow
+        eltwise, attn = self._elementwise(plans, tokens, share) * slow, self._attention(plans, share) * slow
+        head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens, share) * slow
         layers_fwd = gemms + adapters + eltwise + permute
         full = plans.recompute == RECOMPUTE.index("full")
         selective = plans.recompute == RECOMPUTE.index("selective")
@@ -245,33 +248,32 @@ class StepModel:
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
         compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
                    + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
-        comm = self._micro_batch_comm(plans, tokens, attn, full)
+        comm = self._micro_batch_comm(plans, tokens, attn, full, share)
         if m.is_moe:
             comm = _overlap_moe(comm, compute + recompute, plans)
-        per_micro = compute + recompute + sum(comm.values())
+        per_micro = compute + recompute + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
         # data-parallel traffic hides behind a micro-batch's compute and its exposed ring-attention
         # time alike, so the window is the forward share of both (keeps the step monotone)
         window = layers_fwd + attn + head + comm["exposed_cp_comm"] / 3.0
-        parts |= self._data_parallel(plans, n_micro, window)
-        memory = state_bytes(m, plans, self.precision, self.adapters)
+        parts |= self._data_parallel(plans, n_micro, window, share)
+        memory = state_bytes(m, plans, self.precision, self.adapters, share)
         memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
-                                                 self.attention == "eager")
+                                                 self.attention == "eager", share)
         return Step(plans, n_micro, parts, memory, self.accel.usable_bytes)
 
-    def _micro_batch_comm(self, plans: PlanSpace, tokens: Real, attn: Real,
-                          full: Flag) -> dict[str, Real]:
+    def _micro_batch_comm(self, plans: PlanSpace, tokens: Real, attn: Real, full: Flag,
+                          share: Real) -> dict[str, Real]:
         """Exposed communication of one stage per micro-batch, by kind."""
         m, c = self.model, self.comm
         act = tokens * m.d_model * 2.0  # one bf16 hidden state of the micro-batch
         passes = 2.0 + full  # forward, backward, and forward again under full recompute
         # sequence parallel: all-gather + reduce-scatter around attention and MLP (Korthikanti 2022)
         tp = 2.0 * (c.time_s("all_gather", act, 1, plans.tp) + c.time_s("reduce_scatter", act, 1, plans.tp))
-        share = stage_share(m, plans)
         out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
-        out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn)
+        out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn, share)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
             fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
             out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
@@ -279,22 +281,23 @@ class StepModel:
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
         return out
 
-    def _context_parallel(self, plans: PlanSpace, tokens: Real, attn: Real) -> Real:
+    def _context_parallel(self, plans: PlanSpace, tokens: Real, attn: Real, share: Real) -> Real:
         """Ring attention (Liu et al. 2023): cp - 1 KV exchanges per layer, hidden behind the
         attention compute; backward sends KV and their gradients."""
         m = self.model
         kv = (m.n_heads * (m.qk_dim + m.v_dim) if m.is_mla else 2 * m.n_kv_heads * m.head_dim)
         hop = self.comm.p2p_s(tokens * kv * 2.0 / plans.tp, plans.tp) * (plans.cp - 1)
-        layers = m.n_layers * stage_share(m, plans)
+        layers = m.n_layers * share
         per_layer = attn / layers
         exposed = maximum(0.0, hop - per_layer) + maximum(0.0, 2.0 * hop - 2.0 * per_layer)
         out: Real = where(plans.cp > 1, exposed * layers, 0.0)
         return out
 
-    def _data_parallel(self, plans: PlanSpace, n_micro: Real, fwd: Real) -> dict[str, Real]:
+    def _data_parallel(self, plans: PlanSpace, n_micro: Real, fwd: Real,
+                       share: Real) -> dict[str, Real]:
         """Exposed gradient reduction / ZeRO gathers, and the optimizer step."""
-        base = params_per_device(self.model, plans)
-        trained = (self.adapters * stage_share(self.model, plans) / plans.tp, 0.0 * base[1]) \
+        base = params_per_device(self.model, plans, share)
+        trained = (self.adapters * share / plans.tp, 0.0 * base[1]) \
             if self.lora_rank else base  # LoRA: only the adapters are reduced and updated
         c, z = self.comm, plans.zero
         group, edp = plans.dp * plans.cp, maximum(plans.dp * plans.cp // plans.ep, 1)
