@@ -26,11 +26,7 @@ Real = float | FloatArray  # one value, or one per point
 Whole = int | IntArray  # one degree, or one per plan
 Flag = bool | BoolArray
 _NUMBER = (int, float, np.integer, np.floating, np.bool_)
-
-
-def is_many(*values: object) -> bool:
-    """True when any of `values` is a numpy array (the formulas run vectorised)."""
-    return any(isinstance(v, np.ndarray) for v in values)
+_ND = np.ndarray
 
 
 @overload
@@ -48,35 +44,35 @@ def real(x: npt.ArrayLike) -> Real:
 
 def maximum(a: Any, b: Any) -> Any:
     """Elementwise maximum (np.maximum)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    if isinstance(a, _ND) or isinstance(b, _ND):
         return np.maximum(a, b)
     return a if a >= b or a != a else b
 
 
 def minimum(a: Any, b: Any) -> Any:
     """Elementwise minimum (np.minimum)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    if isinstance(a, _ND) or isinstance(b, _ND):
         return np.minimum(a, b)
     return a if a <= b or a != a else b
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:
     """`a` where `condition` holds, else `b` (np.where)."""
-    if isinstance(condition, np.ndarray) or isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    if isinstance(condition, _ND) or isinstance(a, _ND) or isinstance(b, _ND):
         return np.where(condition, a, b)
     return a if condition else b
 
 
 def ceil(x: Any) -> Any:
     """Smallest whole number >= x, as a float (np.ceil)."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _ND):
         return np.ceil(x)
     return float(math.ceil(x)) if math.isfinite(x) else float(x)
 
 
 def floor(x: Any) -> Any:
     """Largest whole number <= x, as a float (np.floor)."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _ND):
         return np.floor(x)
     return float(math.floor(x)) if math.isfinite(x) else float(x)
 
@@ -85,26 +81,26 @@ def power(base: Any, exponent: Any) -> Any:
     """base ** exponent by numpy's own routine for one number too (libm's pow may round
     differently from numpy's vectorised one)."""
     out = np.power(base, exponent)
-    return out if isinstance(out, np.ndarray) and out.ndim else float(out)
+    return out if isinstance(out, _ND) and out.ndim else float(out)
 
 
 def pick(values: Sequence[float], index: Any) -> Any:
     """values[index] for an index or an array of them (numpy fancy indexing)."""
-    if isinstance(index, np.ndarray):
+    if isinstance(index, _ND):
         return np.asarray(values)[index]
     return values[index]
 
 
 def ratio(a: Any, b: Any) -> Any:
     """a / b where b > 0, else 0 (np.divide with `where`)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    if isinstance(a, _ND) or isinstance(b, _ND):
         return np.divide(a, b, out=np.zeros_like(b), where=b > 0)
     return a / b if b > 0 else 0.0
 
 
 def item(values: Any, i: int) -> float:
     """Point `i` of an array of points, or the one point's number, as a float."""
-    return float(values[i]) if isinstance(values, np.ndarray) else float(values)
+    return float(values[i]) if isinstance(values, _ND) else float(values)
 
 
 def total(values: Iterable[Any]) -> Any:

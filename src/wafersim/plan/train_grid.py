@@ -162,6 +162,20 @@ def _chunks(model: ModelSpec, pp: int, n_micro: int, c: Constraints) -> list[int
 def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch: int,
                     seq_len: int, constraints: Constraints | None = None) -> PlanSpace:
     """Every plan in the search grid that the model, the cluster and the constraints admit."""
+    return space_of(plan_rows(model, devices, scale_up, global_batch, seq_len, constraints))
+
+
+def space_of(rows: list[tuple[int, ...]]) -> PlanSpace:
+    """Rows of `plan_rows` as a PlanSpace of integer arrays."""
+    a = np.array(rows, dtype=np.int64)
+    return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
+                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])
+
+
+def plan_rows(model: ModelSpec, devices: int, scale_up: int, global_batch: int, seq_len: int,
+              constraints: Constraints | None = None) -> list[tuple[int, ...]]:
+    """The plans of `enumerate_plans` as rows of ints in PlanSpace's field order (recompute as
+    its index)."""
     c = constraints or Constraints()
     _check_fixed(model, devices, scale_up, seq_len, c)
     rows = [row for layout in _layouts(model, devices, scale_up, seq_len, c)
@@ -170,6 +184,4 @@ def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch:
         raise ParameterError("plan", c, f"no parallel plan of {literal(model.id)} on {devices} "
                              "devices meets the given constraints; relax {tp.flag}/{pp.flag}/"
                              "{dp.flag}/{cp.flag}/{ep.flag} or change the count")
-    a = np.array(rows, dtype=np.int64)
-    return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
-                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])
+    return rows

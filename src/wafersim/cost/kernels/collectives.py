@@ -109,7 +109,7 @@ def _or_default(part: str, field: str, q: Quantity | None, default: float) -> tu
 
 def _sizes(nbytes: Bytes) -> Bytes:
     """Message sizes as a float (one) or a float array (many), each checked >= 0."""
-    b = real(nbytes)
+    b = nbytes if nbytes.__class__ is float else real(nbytes)
     if isinstance(b, float):
         if not b >= 0:  # False for NaN too
             raise ConfigError(f"message size {b:g} bytes is invalid; give sizes >= 0")
@@ -131,6 +131,8 @@ def _devices(n: int, what: str = "group size n") -> int:
 
 def _out(t: Seconds) -> Seconds:
     """A float for one size, an array for many."""
+    if t.__class__ is float:
+        return t
     if isinstance(t, np.ndarray):
         return float(t) if t.ndim == 0 else t
     return float(t)
@@ -150,6 +152,8 @@ def _ceil_log(n: int, base: int) -> int:
 
 def _alpha_beta(nbytes: Bytes, n: int, link: Link, volume: float, steps: int) -> Seconds:
     """steps * alpha + volume * nbytes * beta, zero for a single device."""
+    if nbytes.__class__ is float and n.__class__ is int and n > 1 and nbytes >= 0:
+        return _cost(nbytes, link, volume, steps)  # one valid size: the checks below pass
     b, n = _sizes(nbytes), _devices(n)
     if n == 1:
         return _out(_zero(b))

@@ -5,6 +5,7 @@ Every plan the model and cluster admit (`plan.enumerate_plans`, narrowed by the 
 choices) is evaluated at once by `cluster_step.StepModel`; plans whose memory exceeds the device
 are infeasible, and the fastest feasible plan wins (ties: the earlier plan in the search grid, so
 the answer is deterministic). When none fits, the error names the plan that came closest.
+A single admitted plan (every part fixed) is costed in Python floats, by the same formulas.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
-from wafersim.cost.train.step import StepModel
+from wafersim.cost.train.step import Accelerator, StepModel
 from wafersim.errors import InfeasiblePlan
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
-from wafersim.plan.train_grid import enumerate_plans
+from wafersim.plan.train_grid import plan_rows, space_of
 from wafersim.units import fmt_bytes
 from wafersim.xp import item, where
 
@@ -37,9 +39,9 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
                            work.lora_rank)
-    plans = enumerate_plans(model, system.chips, step_model.accel.scale_up, work.global_batch,
-                            work.seq_len, constraints)
-    plans = plans.one(0) if len(plans) == 1 else plans  # one plan: costed in floats
+    rows = plan_rows(model, system.chips, step_model.accel.scale_up, work.global_batch,
+                     work.seq_len, constraints)
+    plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats
     step = step_model.evaluate(plans)
     time_s = where(step.feasible, step.time_s, np.inf)
     if isinstance(time_s, np.ndarray):
@@ -106,19 +108,25 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:
-    accel = step_model.accel
+    free = constraints is None or constraints == _FREE
+    return (*_search_notes(step_model.accel, step_model.attention, free),
+            *step_model.comm.link_notes())
+
+
+@memoised(identity=(Accelerator,))
+def _search_notes(accel: Accelerator, attention: str, free: bool) -> tuple[str, ...]:
+    """What every result of a search assumes, the networks' defaults aside (memoised)."""
     searched = ("plan searched over tp, pp, dp, cp, ep, ZeRO stage, recompute, micro-batch and "
-                "schedule" if constraints is None or constraints == _FREE else
-                "plan searched within the fixed choices")
+                "schedule" if free else "plan searched within the fixed choices")
     return (
         searched,
         f"GEMMs: calibrated roofline, {accel.gemm.matmul_efficiency:.2f} of the dense "
         f"{accel.gemm.precision} peak at best (micro-benchmarks)",
         "flash attention costed as full-sequence FLOPs at GEMM efficiency (causal halving and "
-        "flash-kernel efficiency assumed to cancel)" if step_model.attention == "flash" else
+        "flash-kernel efficiency assumed to cancel)" if attention == "flash" else
         "eager attention: s x s scores written, softmax and dropout passes memory-bound",
         "tensor-parallel and expert all-to-all collectives exposed; data-parallel reduction "
         "overlapped with the last backward pass, parameter gathers with the first forward pass",
         "sequence parallelism with tensor parallelism (Megatron-LM); ring attention for cp > 1",
-        *accel.assumptions[1:], *step_model.comm.link_notes(),
+        *accel.assumptions[1:],
     )

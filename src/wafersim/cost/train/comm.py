@@ -75,9 +75,10 @@ class GroupCollectives:
     def tiers(self, stride: int, group: int) -> Tiers:
         """The network tiers a group of `group` members `stride` devices apart spans (cached)."""
         key = (stride, group)
-        if key not in self._cache:
-            self._cache[key] = tuple(tiers_for(self.system, group, stride))
-        return self._cache[key]
+        tiers = self._cache.get(key)
+        if tiers is None:
+            tiers = self._cache[key] = tuple(tiers_for(self.system, group, stride))
+        return tiers
 
     def time_s(self, op: str, nbytes: Real, stride: Whole, group: Whole) -> Real:
         """Seconds of `op` on each plan's group (0 where the group has one member); one plan's

@@ -125,12 +125,12 @@ def _sum_parts(parts: dict[str, Real]) -> Real:
 
 
 def _split(op: Op, tp: Whole) -> tuple[Real, Real]:
-    """(n, k) of `op` on one tensor-parallel rank."""
+    """(n, k) of `op` on one tensor-parallel rank, as floats."""
     if op.name in REPLICATED:
-        return op.n, op.k
+        return float(op.n), float(op.k)
     if op.name.endswith(ROW_PARALLEL):
-        return op.n, op.k / tp
-    return op.n / tp, op.k
+        return float(op.n), op.k / tp
+    return op.n / tp, float(op.k)
 
 
 def _overlap_moe(comm: dict[str, Real], work: Real, plans: PlanSpace) -> dict[str, Real]:
