@@ -25,9 +25,11 @@ def memoised(maxsize: int = 1024, identity: tuple[type, ...] = ()) -> Callable[[
     """Decorator: remember up to `maxsize` results (the oldest is dropped first); arguments of
     the `identity` types are keyed by identity."""
     plain = set(_PLAIN)  # classes keyed as they are; learnt as arguments arrive
+    same: set[type] = set()  # classes keyed by identity; learnt likewise
 
     def frozen(x: Any) -> Any:
         if isinstance(x, identity):
+            same.add(x.__class__)
             return (_SAME, id(x))
         if isinstance(x, bool | float):  # typed, as lru_cache(typed=True): 1, 1.0 and True differ
             return (type(x), x)
@@ -44,7 +46,8 @@ def memoised(maxsize: int = 1024, identity: tuple[type, ...] = ()) -> Callable[[
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                key: Any = (tuple([a if a.__class__ in plain else frozen(a) for a in args]),)
+                key: Any = (tuple([a if a.__class__ in plain else (_SAME, id(a)) if a.__class__ in same
+                                   else frozen(a) for a in args]),)
                 if kwargs:
                     key = (*key, *sorted((k, frozen(v)) for k, v in kwargs.items()))
                 value = cache[key][0]

@@ -27,6 +27,7 @@ Whole = int | IntArray  # one degree, or one per plan
 Flag = bool | BoolArray
 _NUMBER = (int, float, np.integer, np.floating, np.bool_)
 _ND = np.ndarray
+_PLAIN = frozenset((int, float))
 
 
 @overload
@@ -58,6 +59,8 @@ def minimum(a: Any, b: Any) -> Any:
 
 def where(condition: Any, a: Any, b: Any) -> Any:
     """`a` where `condition` holds, else `b` (np.where)."""
+    if condition.__class__ is bool and a.__class__ in _PLAIN and b.__class__ in _PLAIN:
+        return a if condition else b
     if isinstance(condition, _ND) or isinstance(a, _ND) or isinstance(b, _ND):
         return np.where(condition, a, b)
     return a if condition else b

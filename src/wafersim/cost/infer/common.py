@@ -45,9 +45,9 @@ class Serving:
         for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
             if n < 1:
                 raise ParameterError(name, n, f"{{{name}}} must be at least 1 token", allowed=">= 1")
-        known = ", ".join(WEIGHT_PRECISIONS)
         for name, p in (("precision", self.precision), ("kv_precision", self.kv_precision)):
             if p not in WEIGHT_PRECISIONS:
+                known = ", ".join(WEIGHT_PRECISIONS)
                 raise ParameterError(name, p, f"{{{name}!r}} is unknown; use one of {known}",
                                      allowed=f"one of {known}")
 

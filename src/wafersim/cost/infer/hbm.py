@@ -22,7 +22,12 @@ import numpy.typing as npt
 from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, SelfDraft, Serving, expected_experts
-from wafersim.cost.kernels.collectives import direct_all_to_all_s, hierarchical_allreduce_s, p2p_s, tiers_for
+from wafersim.cost.kernels.collectives import (
+    direct_all_to_all_s,
+    group_tiers,
+    hierarchical_allreduce_s,
+    p2p_s,
+)
 from wafersim.cost.kernels.efficiency import calibrated_fraction
 from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.memo import memoised
@@ -198,14 +203,14 @@ def _group_communication(model: ModelSpec, system: System, tp: int, pp: int, ep:
         ar = ar + ffn_layers * (attention if ad == 1 else _allreduce(system, hidden, tp))
     if ep > 1:
         routed = hidden / ad * model.top_k  # each token goes to top_k experts and back
-        a2a = 2 * model.n_moe_layers * direct_all_to_all_s(routed, ep, tiers_for(system, ep)[-1][0])
+        a2a = 2 * model.n_moe_layers * direct_all_to_all_s(routed, ep, group_tiers(system, ep)[-1][0])
     if pp > 1:
-        p2p = (pp - 1) * p2p_s(hidden, tiers_for(system, tp * pp)[-1][0])
+        p2p = (pp - 1) * p2p_s(hidden, group_tiers(system, tp * pp)[-1][0])
     return ar, a2a, p2p
 
 
 def _allreduce(system: System, nbytes: Real, devices: int) -> Real:
-    return hierarchical_allreduce_s(nbytes, tiers_for(system, devices), "auto")
+    return hierarchical_allreduce_s(nbytes, group_tiers(system, devices), "auto")
 
 
 @memoised(identity=(Chip,))

@@ -215,15 +215,18 @@ def allreduce_algorithms(link: Link) -> tuple[str, ...]:
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
-        b, n = _sizes(nbytes), _devices(n)
-        if n == 1:
-            return _out(_zero(b))
-        times = [_cost(b, link, *_TERMS[a](n)) for a in allreduce_algorithms(link)]
-        return _out(reduce(minimum, times))
+        return _out(_fastest(_sizes(nbytes), _devices(n), link))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
     return _ALLREDUCE[algorithm](nbytes, n, link)
+
+
+def _fastest(b: Bytes, n: int, link: Link) -> Seconds:
+    """The fastest allowed all-reduce of checked sizes `b` over n devices."""
+    if n == 1:
+        return _zero(b)
+    return reduce(minimum, [_cost(b, link, *_TERMS[a](n)) for a in allreduce_algorithms(link)])
 
 
 def reduce_scatter_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
@@ -285,7 +288,7 @@ def hierarchical_allreduce_s(nbytes: Bytes, tiers: Sequence[tuple[Link, int]],
 def _hierarchical(b: Bytes, tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
     (link, n), outer = tiers[0], tiers[1:]
     if not outer:
-        return allreduce_s(b, n, link, algorithm)
+        return _fastest(b, n, link) if algorithm == "auto" else allreduce_s(b, n, link, algorithm)
     inner = _hierarchical(b / n, outer, algorithm)
     return reduce_scatter_s(b, n, link) + inner + all_gather_s(b, n, link)  # 2D all-reduce, Mikami 2018
 
@@ -325,7 +328,12 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
     members it joins over those the inner tiers joined), then the scale-out network for the rest.
     A partly filled outer group counts as a whole one.
     """
-    return list(_tiers(system, _devices(devices, "device count"), _devices(stride, "stride")))
+    return list(group_tiers(system, devices, stride))
+
+
+def group_tiers(system: System, devices: int, stride: int = 1) -> tuple[tuple[Link, int], ...]:
+    """`tiers_for` as a tuple, shared between calls (memoised)."""
+    return _tiers(system, _devices(devices, "device count"), _devices(stride, "stride"))
 
 
 @memoised(4096, identity=(System,))

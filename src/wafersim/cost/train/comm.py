@@ -21,10 +21,10 @@ from wafersim.cost.kernels.collectives import (
     Link,
     all_gather_s,
     all_to_all_s,
+    group_tiers,
     hierarchical_allreduce_s,
     p2p_s,
     reduce_scatter_s,
-    tiers_for,
 )
 from wafersim.xp import Real, Whole
 
@@ -77,7 +77,7 @@ class GroupCollectives:
         key = (stride, group)
         tiers = self._cache.get(key)
         if tiers is None:
-            tiers = self._cache[key] = tuple(tiers_for(self.system, group, stride))
+            tiers = self._cache[key] = group_tiers(self.system, group, stride)
         return tiers
 
     def time_s(self, op: str, nbytes: Real, stride: Whole, group: Whole) -> Real:

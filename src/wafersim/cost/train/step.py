@@ -52,6 +52,7 @@ ATTENTION = ("flash", "eager")
 ATTENTION_BACKWARD = {"flash": 2.5, "eager": 2.0}
 
 
+_FULL, _SELECTIVE = RECOMPUTE.index("full"), RECOMPUTE.index("selective")
 DEFAULT_FRAMEWORK_EFFICIENCY = 0.8  # assumption where uncalibrated (range 0.55-1.0, the fitted chips' spread)
 
 
@@ -242,8 +243,7 @@ class StepModel:
         eltwise, attn = self._elementwise(plans, tokens, share) * slow, self._attention(plans, share) * slow
         head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens, share) * slow
         layers_fwd = gemms + adapters + eltwise + permute
-        full = plans.recompute == RECOMPUTE.index("full")
-        selective = plans.recompute == RECOMPUTE.index("selective")
+        full, selective = plans.recompute == _FULL, plans.recompute == _SELECTIVE
         recompute = where(full, layers_fwd + attn, where(selective, attn, 0.0))
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
         compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
