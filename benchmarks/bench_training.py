@@ -39,13 +39,8 @@ def ours() -> None:
         start = time.perf_counter()
         r = train(model_id, system, 1e12, count=n, global_batch=batch, seq_len=seq, catalog=catalog)
         print(f"wafersim: full --plan auto search, {model_id} on {n} devices of {system}: "
-              f"{time.perf_counter() - start:.3f} s; best {_label(r.plan)} step "
+              f"{time.perf_counter() - start:.3f} s; best {r.plan.layout} step "
               f"{r.step_time_s:.2f} s, MFU {r.mfu:.1%}")
-
-
-def _label(plan: dict) -> str:  # type: ignore[type-arg]
-    return f"tp{plan['tp']} pp{plan['pp']} dp{plan['dp']} cp{plan['cp']} zero{plan['zero']} " \
-           f"mb{plan['micro_batch']} {plan['recompute']} v{plan['v']}"
 
 
 def peer() -> None:

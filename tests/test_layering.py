@@ -1,4 +1,4 @@
-"""Imports flow one way: units/errors/memo -> catalog, models -> ops -> plan -> cost.kernels ->
+"""Imports flow one way: units/errors/memo/xp -> catalog, models -> ops -> plan -> cost.kernels ->
 cost.train, cost.infer -> serve, mesh -> validate, report, api -> cli. No module may import from
 a later layer or a sibling; `cost` is ranked by its sub-packages."""
 
@@ -9,7 +9,8 @@ import wafersim
 
 ROOT = Path(wafersim.__file__).parent
 LAYERS = [
-    {"units", "errors", "memo", "precision"}, {"catalog", "models"}, {"ops"}, {"plan"}, {"cost.kernels"},
+    {"units", "errors", "memo", "xp", "precision"}, {"catalog", "models"}, {"ops"}, {"plan"},
+    {"cost.kernels"},
     {"cost.train", "cost.infer"}, {"cost"}, {"serve", "mesh"}, {"validate", "report", "api"},
     {"cli"},
 ]

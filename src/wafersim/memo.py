@@ -18,52 +18,51 @@ from typing import Any, TypeVar, cast
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Same:
-    """Key of an object by identity; holds the object so that its id is not reused."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.obj is self.obj
+_SAME = object()  # tags an identity key: (_SAME, id(obj)); the entry keeps obj alive
 
 
 def memoised(maxsize: int = 1024, identity: tuple[type, ...] = ()) -> Callable[[F], F]:
     """Decorator: remember up to `maxsize` results (the oldest is dropped first); arguments of
     the `identity` types are keyed by identity."""
+    plain = set(_PLAIN)  # classes keyed as they are; learnt as arguments arrive
+    same: set[type] = set()  # classes keyed by identity; learnt likewise
+
     def frozen(x: Any) -> Any:
         if isinstance(x, identity):
-            return _Same(x)
+            same.add(x.__class__)
+            return (_SAME, id(x))
         if isinstance(x, bool | float):  # typed, as lru_cache(typed=True): 1, 1.0 and True differ
             return (type(x), x)
         if isinstance(x, list):
             return (list, *map(frozen, x))
         if isinstance(x, dict):
             return (dict, *sorted((k, frozen(v)) for k, v in x.items()))
+        plain.add(x.__class__)
         return x
 
     def wrap(fn: F) -> F:
-        cache: dict[Any, Any] = {}
+        cache: dict[Any, tuple[Any, tuple[Any, ...]]] = {}  # key: (result, the arguments kept)
 
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                key = (tuple(map(frozen, args)), *sorted((k, frozen(v)) for k, v in kwargs.items()))
-                value = cache[key]
+                key: Any = (tuple([a if a.__class__ in plain else (_SAME, id(a)) if a.__class__ in same
+                                   else frozen(a) for a in args]),)
+                if kwargs:
+                    key = (*key, *sorted((k, frozen(v)) for k, v in kwargs.items()))
+                value = cache[key][0]
             except KeyError:
                 value = fn(*args, **kwargs)
                 if len(cache) >= maxsize:
                     del cache[next(iter(cache))]
-                cache[key] = value
+                cache[key] = (value, (args, kwargs))
             except TypeError:  # an argument that cannot be keyed
                 return fn(*args, **kwargs)
-            return list(value) if isinstance(value, list) else value
+            return list(value) if value.__class__ is list else value
 
         call.cache_clear = cache.clear  # type: ignore[attr-defined]  # as lru_cache's, on the function
         return cast(F, call)  # functools.wraps keeps fn's signature
     return wrap
+
+
+_PLAIN = (str, int, type(None))  # keyed as they are (bool and float are typed)

@@ -64,7 +64,8 @@ def train(ts: TrainScenario) -> TrainResult:
     backend = training_backend(ts.system)
     backend.check(ts)
     result = backend.train(ts)
-    return replace(result, assumptions=(*ts.batch_note(), *result.assumptions))
+    note = ts.batch_note()
+    return replace(result, assumptions=(*note, *result.assumptions)) if note else result
 
 
 def serve(sc: InferScenario, batches: list[int], search: bool = False) -> list[InferResult]:

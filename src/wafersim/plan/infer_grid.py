@@ -18,42 +18,54 @@ device).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.errors import ParameterError
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import Degrees
+from wafersim.xp import Whole
 
 
 @dataclass(frozen=True)
 class Plans:
-    """Candidate plans as equal-length integer arrays."""
+    """Candidate plans as equal-length integer arrays, or one plan as Python ints (`one`): the
+    cost formulas take either."""
 
-    tp: np.ndarray
-    pp: np.ndarray
-    ep: np.ndarray
-    dp: np.ndarray  # model replicas on the system
-    ad: np.ndarray  # data-parallel attention replicas inside one tensor group (1: plain tp)
+    tp: Whole
+    pp: Whole
+    ep: Whole
+    dp: Whole  # model replicas on the system
+    ad: Whole  # data-parallel attention replicas inside one tensor group (1: plain tp)
 
     def __len__(self) -> int:
-        return int(self.tp.size)
+        return int(np.size(self.tp))
 
     @property
-    def attention_tp(self) -> np.ndarray:
+    def attention_tp(self) -> Whole:
         """Devices one attention replica spans."""
         return self.tp // self.ad
 
-    def take(self, index: npt.NDArray[np.integer[Any]] | npt.NDArray[np.bool_]) -> Plans:
-        return Plans(self.tp[index], self.pp[index], self.ep[index], self.dp[index], self.ad[index])
+    def _fields(self) -> tuple[Whole, ...]:
+        return self.tp, self.pp, self.ep, self.dp, self.ad
+
+    def take(self, index: npt.ArrayLike) -> Plans:
+        return Plans(*(np.asarray(v)[index] for v in self._fields()))  # type: ignore[index]  # an array wherever indexed (xp.Real)
+
+    def one(self, i: int) -> Plans:
+        """Plan number `i` alone, its degrees as Python ints (costed without numpy arrays)."""
+        return Plans(*(_at(v, i) for v in self._fields()))
 
     def degrees(self, i: int) -> Degrees:
         """Plan number `i` as typed degrees."""
-        return Degrees(int(self.tp[i]), int(self.pp[i]), int(self.ep[i]), int(self.dp[i]),
-                       int(self.ad[i]))
+        return Degrees(*(_at(v, i) for v in self._fields()))
+
+
+def _at(v: Whole, i: int) -> int:
+    return v if isinstance(v, int) else int(v[i])
 
 
 def scale_up_devices(system: System) -> int:
@@ -144,9 +156,11 @@ def _attention_dp_rows(model: ModelSpec, n: int, group: int, tp: int | None, pps
     return rows
 
 
+@memoised(256, identity=(System,))
 def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
                     pp: int | None = None, ep: int | None = None, ad: int | None = None) -> Plans:
-    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept)."""
+    """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept); memoised,
+    the arrays read-only."""
     check_degrees(model, tp, pp, ep, ad)
     n, group = system.chips, scale_up_devices(system)
     pps = [pp] if pp else _divisors(model.n_layers)
@@ -158,4 +172,5 @@ def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
                              f"ep={ep or 'any'} fits {system.id}'s {n} devices; lower the degrees "
                              "or raise {count.flag}", allowed=f"> {n}")
     a = np.array(rows, dtype=np.int64)
+    a.flags.writeable = False
     return Plans(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4])

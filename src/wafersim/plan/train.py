@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.models.spec import RECOMPUTE
+from wafersim.xp import Whole
 
 IntArray = npt.NDArray[np.int64]
 SCHEDULES = ("1f1b", "interleaved")
@@ -77,31 +78,42 @@ class Constraints:
 
 @dataclass(frozen=True)
 class PlanSpace:
-    """Many plans as parallel integer arrays (recompute as an index into RECOMPUTE)."""
+    """Many plans as parallel integer arrays (recompute as an index into RECOMPUTE), or one plan
+    as Python ints (`one`): the cost formulas take either."""
 
-    tp: IntArray
-    pp: IntArray
-    dp: IntArray
-    cp: IntArray
-    ep: IntArray
-    zero: IntArray
-    recompute: IntArray
-    micro_batch: IntArray
-    v: IntArray
-    overlap: IntArray
+    tp: Whole
+    pp: Whole
+    dp: Whole
+    cp: Whole
+    ep: Whole
+    zero: Whole
+    recompute: Whole
+    micro_batch: Whole
+    v: Whole
+    overlap: Whole
 
     def __len__(self) -> int:
-        return int(self.tp.shape[0])
+        return int(np.size(self.tp))
 
     def take(self, index: IntArray | npt.NDArray[np.bool_]) -> PlanSpace:
         """The plans at `index` (integer positions or a boolean mask)."""
-        return PlanSpace(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return PlanSpace(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(self)})
+
+    def one(self, i: int) -> PlanSpace:
+        """Plan number `i` alone, its parts as Python ints (costed without numpy arrays)."""
+        return PlanSpace(*(_at(getattr(self, name), i) for name in _NAMES))
 
     def plan(self, i: int) -> Plan:
         """Plan number `i` as a `Plan`."""
-        values: dict[str, Any] = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
-        values["recompute"] = RECOMPUTE[values["recompute"]]
-        return Plan(**values)
+        values = {name: _at(getattr(self, name), i) for name in _NAMES}
+        return Plan(**{**values, "recompute": RECOMPUTE[values["recompute"]]})  # type: ignore[arg-type]
+
+
+_NAMES = ("tp", "pp", "dp", "cp", "ep", "zero", "recompute", "micro_batch", "v", "overlap")
+
+
+def _at(v: Whole, i: int) -> int:
+    return v if isinstance(v, int) else int(v[i])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from wafersim.errors import ConfigError, ParameterError, SimError, literal
+from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.plan.train import SCHEDULES, Constraints, PlanSpace
 
@@ -53,7 +54,9 @@ def tp_error(model: ModelSpec, tp: int, scale_up: int) -> ParameterError | None:
     return None
 
 
+@memoised(256)
 def _check_fixed(model: ModelSpec, devices: int, scale_up: int, seq_len: int, c: Constraints) -> None:
+    """The fixed parts suit the model and the devices, or the first error (a pass is memoised)."""
     _check_values(c)
     if error := next(_model_errors(model, scale_up, seq_len, c), None):
         raise error
@@ -105,6 +108,7 @@ def _model_errors(model: ModelSpec, scale_up: int, seq_len: int,
 
 
 def _pick(fixed: int | None, options: Iterable[int]) -> list[int]:
+    """The fixed value, else every option (`options` may be lazy: unread when fixed)."""
     return [fixed] if fixed is not None else list(options)
 
 
@@ -112,14 +116,15 @@ def _powers_of_two(limit: int) -> list[int]:
     return [2**i for i in range(int(math.log2(max(limit, 1))) + 1)]
 
 
+@memoised(256)
 def _layouts(model: ModelSpec, devices: int, scale_up: int, seq_len: int,
              c: Constraints) -> list[tuple[int, int, int, int]]:
-    """(tp, pp, cp, dp) factorizations of the devices that the model admits."""
+    """(tp, pp, cp, dp) factorizations of the devices that the model admits (memoised)."""
     out = []
-    for tp in _pick(c.tp, [d for d in divisors(devices) if tp_error(model, d, scale_up) is None]):
+    for tp in _pick(c.tp, (d for d in divisors(devices) if tp_error(model, d, scale_up) is None)):
         rest = devices // tp
-        for pp in _pick(c.pp, [d for d in divisors(rest) if model.n_layers % d == 0]):
-            for cp in _pick(c.cp, [d for d in _powers_of_two(MAX_CP) if seq_len % (2 * d) == 0]):
+        for pp in _pick(c.pp, (d for d in divisors(rest) if model.n_layers % d == 0)):
+            for cp in _pick(c.cp, (d for d in _powers_of_two(MAX_CP) if seq_len % (2 * d) == 0)):
                 if (rest % pp) or (rest // pp) % cp:
                     continue
                 dp = rest // pp // cp
@@ -157,6 +162,20 @@ def _chunks(model: ModelSpec, pp: int, n_micro: int, c: Constraints) -> list[int
 def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch: int,
                     seq_len: int, constraints: Constraints | None = None) -> PlanSpace:
     """Every plan in the search grid that the model, the cluster and the constraints admit."""
+    return space_of(plan_rows(model, devices, scale_up, global_batch, seq_len, constraints))
+
+
+def space_of(rows: list[tuple[int, ...]]) -> PlanSpace:
+    """Rows of `plan_rows` as a PlanSpace of integer arrays."""
+    a = np.array(rows, dtype=np.int64)
+    return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
+                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])
+
+
+def plan_rows(model: ModelSpec, devices: int, scale_up: int, global_batch: int, seq_len: int,
+              constraints: Constraints | None = None) -> list[tuple[int, ...]]:
+    """The plans of `enumerate_plans` as rows of ints in PlanSpace's field order (recompute as
+    its index)."""
     c = constraints or Constraints()
     _check_fixed(model, devices, scale_up, seq_len, c)
     rows = [row for layout in _layouts(model, devices, scale_up, seq_len, c)
@@ -165,6 +184,4 @@ def enumerate_plans(model: ModelSpec, devices: int, scale_up: int, global_batch:
         raise ParameterError("plan", c, f"no parallel plan of {literal(model.id)} on {devices} "
                              "devices meets the given constraints; relax {tp.flag}/{pp.flag}/"
                              "{dp.flag}/{cp.flag}/{ep.flag} or change the count")
-    a = np.array(rows, dtype=np.int64)
-    return PlanSpace(tp=a[:, 0], pp=a[:, 1], dp=a[:, 2], cp=a[:, 3], ep=a[:, 4], zero=a[:, 5],
-                     recompute=a[:, 6], micro_batch=a[:, 7], v=a[:, 8], overlap=a[:, 9])
+    return rows

@@ -22,6 +22,7 @@ from wafersim.catalog.schema import Chip, Stack
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.precision import STORAGE
+from wafersim.xp import total
 
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
@@ -48,9 +49,9 @@ class Serving:
         for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
             if n < 1:
                 raise ParameterError(name, n, f"{{{name}}} must be at least 1 token", allowed=">= 1")
-        known = ", ".join(WEIGHT_PRECISIONS)
         for name, p in (("precision", self.precision), ("kv_precision", self.kv_precision)):
             if p not in WEIGHT_PRECISIONS:
+                known = ", ".join(WEIGHT_PRECISIONS)
                 raise ParameterError(name, p, f"{{{name}!r}} is unknown; use one of {known}",
                                      allowed=f"one of {known}")
 
@@ -67,7 +68,7 @@ class Serving:
         """`parts` (kernel-level seconds) plus the serving stack's share at the chip's calibrated
         `efficiency`; a named stack's speed-up divides every part (the fitted ratio says how much
         faster, not which part gains) and its per-request cost for `requests` is a part."""
-        out = parts | {name: sum(parts.values()) * (1.0 / efficiency - 1.0)}
+        out = parts | {name: total(parts.values()) * (1.0 / efficiency - 1.0)}
         if self.stack is None:
             return out
         out = {k: v / self.stack.speedup for k, v in out.items()}

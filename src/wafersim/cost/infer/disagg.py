@@ -116,8 +116,8 @@ def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
     keeps_up = rate >= demand
     i = (int(np.argmin(np.where(keeps_up, pts.ttft_s, np.inf))) if keeps_up.any()
          else int(np.argmax(rate)))
-    plan = PrefillPlan(pts.plans.degrees(i), int(pts.batch[i]), float(rate[i]))
-    return PrefillPoint(plan, {k: float(v[i]) for k, v in pts.ttft.items()})
+    plan = PrefillPlan(pts.plans.degrees(i), int(pts.batch[i]), float(rate[i]))  # type: ignore[index]  # an array wherever indexed (xp.Real)
+    return PrefillPoint(plan, {k: float(v[i]) for k, v in pts.ttft.items()})  # type: ignore[index]  # an array wherever indexed (xp.Real)
 
 
 def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> float:

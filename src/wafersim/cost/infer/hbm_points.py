@@ -14,77 +14,89 @@ from typing import Any
 
 import numpy as np
 
+from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.infer import hbm
 from wafersim.cost.infer.common import KV_BLOCK_TOKENS, SelfDraft, Serving
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import Plans
+from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real, total
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
 
 
 @dataclass(frozen=True)
 class Points:
-    """Many (plan, batch) points costed at once; arrays of equal length."""
+    """Many (plan, batch) points costed at once, arrays of equal length; or one point (its plan
+    as ints, `points_of`), every figure a float."""
 
     plans: Plans
-    batch: np.ndarray  # requests in flight, whole system
-    per_replica: np.ndarray
-    tpot: dict[str, np.ndarray]
-    ttft: dict[str, np.ndarray]
-    fits: np.ndarray  # weights and KV of the batch fit
-    max_batch: np.ndarray  # whole system
-    memory: dict[str, np.ndarray]  # per device
+    batch: Real  # requests in flight, whole system
+    per_replica: Real
+    tpot: dict[str, Real]
+    ttft: dict[str, Real]
+    fits: Flag  # weights and KV of the batch fit
+    max_batch: Real  # whole system
+    memory: dict[str, Real]  # per device
 
     @property
-    def tpot_s(self) -> np.ndarray:
+    def tpot_s(self) -> Real:
         return _total(self.tpot)
 
     @property
-    def ttft_s(self) -> np.ndarray:
+    def ttft_s(self) -> Real:
         return _total(self.ttft)
 
-    def throughput(self, serving: Serving) -> np.ndarray:
-        return self.batch * serving.output_tokens / serving.wall_s(self.ttft_s, self.tpot_s)
+    def throughput(self, serving: Serving) -> Real:
+        out: Real = self.batch * serving.output_tokens / serving.wall_s(self.ttft_s, self.tpot_s)  # type: ignore[type-var]  # xp.Real: float or float64 array
+        return out
 
     def at(self, i: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """(TPOT parts, TTFT parts, memory) of point `i` as floats."""
-        return _floats(self.tpot, i), _floats(self.ttft, i), _floats(self.memory, i)
+        if not isinstance(self.batch, np.ndarray):  # one point: its figures are floats
+            return ({k: float(v) for k, v in self.tpot.items()},
+                    {k: float(v) for k, v in self.ttft.items()},
+                    {k: float(v) for k, v in self.memory.items()})
+        tpot, ttft, memory = ({k: item(v, i) for k, v in d.items()}
+                              for d in (self.tpot, self.ttft, self.memory))
+        return tpot, ttft, memory
 
 
-def _floats(parts: dict[str, np.ndarray], i: int) -> dict[str, float]:
-    return {k: float(v[i]) for k, v in parts.items()}
-
-
-def _total(parts: dict[str, np.ndarray]) -> np.ndarray:
-    out: Any = sum(parts.values())
-    return np.asarray(out, dtype=float)
+def _total(parts: dict[str, Real]) -> Real:
+    return real(total(parts.values()))
 
 
 def hbm_device(system: System, serving: Serving) -> Device:
     """The calibrated device in the weight format (falling back to a precision the chip runs)."""
-    for prec in (serving.precision, "fp8", "bf16", "fp16"):
-        if system.chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]  # StrEnum keys match plain str
-            return device_of(system.chip, prec)
-    raise ConfigError(f"{system.chip.id} has no dense peak for {serving.precision} or 16-bit")
+    return hbm_device_of(system.chip, serving.precision)
+
+
+@memoised(identity=(Chip,))
+def hbm_device_of(chip: Chip, precision: str) -> Device:
+    """`hbm_device` of a chip and a weight format (memoised)."""
+    for prec in (precision, "fp8", "bf16", "fp16"):
+        if chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
+            return device_of(chip, prec)
+    raise ConfigError(f"{chip.id} has no dense peak for {precision} or 16-bit")
 
 
 def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | None = None) -> Points:
     """Cost every (plan, batch) pair given as equal-length arrays."""
     model, system, serving = sc.model, sc.system, sc.serving
     device = hbm_device(system, serving)
-    b = np.asarray(batch, dtype=float)
-    per_rep = np.ceil(b / plans.dp)
+    b = real(batch)
+    per_rep = ceil(b / plans.dp)
     extra = 1.0 if mtp is None else (model.n_layers + model.mtp_layers) / model.n_layers
     weights = hbm.weight_bytes_per_device(model, serving.precision, plans) * extra
     kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans) * extra
     blocks = math.ceil(serving.context_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
     kv_req = kv_tok * blocks
     usable = hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
-    per_rep_max = np.maximum(0, np.floor((usable - weights) / kv_req))
+    per_rep_max = maximum(0.0, floor((usable - weights) / kv_req))
     tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp)
     ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep)
     memory = {"weights": weights + 0 * b, "kv_cache": per_rep * kv_req, "usable": usable + 0 * b}
@@ -112,6 +124,20 @@ def grid_of(plans: Plans, batches: Any) -> tuple[Plans, np.ndarray]:
     return plans.take(i), np.tile(b, len(plans))
 
 
+def points_of(plans: Plans, batches: list[int]) -> tuple[Plans, Real]:
+    """`grid_of`, but one plan at one batch as plain numbers (costed without arrays)."""
+    if len(plans) == 1 and len(batches) == 1:
+        return _alone(plans), float(batches[0])
+    return grid_of(plans, batches)
+
+
+@memoised(256, identity=(Plans,))
+def _alone(plans: Plans) -> Plans:
+    """The one plan of `plans` as ints; memoised, so that figures memoised per plan find it by
+    identity."""
+    return plans.one(0)
+
+
 def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> list[int]:
     """Batches the throughput search tries: powers of two up to the largest that fits, and each
     plan's own largest."""
@@ -120,5 +146,5 @@ def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> li
     if top < 1:
         return []
     grid = {2**i for i in range(int(math.log2(top)) + 1)} | {top}
-    grid |= {int(x) for x in pts.max_batch if 1 <= x <= top}
+    grid |= {int(x) for x in pts.max_batch if 1 <= x <= top}  # type: ignore[union-attr]  # an array: many batches (xp.Real)
     return sorted(grid)

@@ -8,6 +8,8 @@ together then decodes together, so tokens/s = batch x output tokens / (TTFT + ou
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from wafersim.catalog.system import System
@@ -18,15 +20,18 @@ from wafersim.cost.infer.hbm_points import (
     Points,
     devices_needed,
     grid_of,
-    hbm_device,
+    hbm_device_of,
     hbm_points,
+    points_of,
     search_batches,
 )
 from wafersim.cost.infer.result import InferResult, assemble
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import InfeasibleParameter, ParameterError
+from wafersim.memo import memoised
 from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
 from wafersim.plan.infer_grid import Plans, enumerate_plans
+from wafersim.xp import item, where
 
 
 class HbmServing:
@@ -57,12 +62,16 @@ class HbmServing:
         plans, mtp = self.plans(sc), _mtp(sc)
         if search:
             batches = search_batches(sc, plans, mtp) or _raise(_infeasible(sc, 1))
-        grid, b = grid_of(plans, batches)
+        grid, b = points_of(plans, batches)
         pts = hbm_points(sc, grid, b, mtp)
-        score = np.where(pts.fits, pts.throughput(sc.serving), -np.inf)
+        fast = where(pts.fits, pts.throughput(sc.serving), -np.inf)
         if sc.tpot_slo_s is not None:
-            score = np.where(pts.tpot_s <= sc.tpot_slo_s, score, -np.inf)
-        score = score.reshape(len(plans), len(batches))
+            fast = where(pts.tpot_s <= sc.tpot_slo_s, fast, -np.inf)
+        if not isinstance(fast, np.ndarray):  # one plan at one batch
+            if not math.isfinite(fast):
+                raise _no_point(sc, pts) if search else _infeasible(sc, batches[0])
+            return [self.report(sc, pts, 0)]
+        score = fast.reshape(len(plans), len(batches))
         if search:
             best = int(np.argmax(score))
             if not np.isfinite(score.flat[best]):
@@ -78,14 +87,13 @@ class HbmServing:
 
     def report(self, sc: InferScenario, pts: Points, i: int) -> InferResult:
         """Point `i` as a frozen result with its typed plan and assumptions."""
-        plan = HbmPlan(pts.plans.degrees(i), int(pts.per_replica[i]), _formats(sc),
+        plan = HbmPlan(pts.plans.degrees(i), int(item(pts.per_replica, i)), _formats(sc),
                        _speculation(sc))
-        notes = (*hbm_device(sc.system, sc.serving).assumptions,
-                 hbm.serving_efficiency(sc.system.chip)[1], *sc.serving.stack_notes(),
+        notes = (*_notes(sc.system, sc.serving.precision), *sc.serving.stack_notes(),
                  *hbm.ASSUMPTIONS)
         tpot, ttft, memory = pts.at(i)
-        return assemble(sc.model, sc.system, sc.serving, int(pts.batch[i]), sc.system.chips, tpot,
-                        ttft, int(pts.max_batch[i]), memory, plan, notes)
+        return assemble(sc.model, sc.system, sc.serving, int(item(pts.batch, i)), sc.system.chips,
+                        tpot, ttft, int(item(pts.max_batch, i)), memory, plan, notes)
 
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT of one HBM plan for 1..`top` requests."""
@@ -110,7 +118,14 @@ def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
                                           degrees.attention_dp)))
     plans, b = grid_of(one, np.arange(1, top + 1))
     pts = hbm_points(sc, plans, b, _mtp(sc))
-    return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)
+    return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)  # type: ignore[arg-type, index]  # xp.Real: stubs widen dtypes
+
+
+@memoised(identity=(System,))
+def _notes(system: System, precision: str) -> tuple[str, ...]:
+    """What a result assumes of the device in the weight format and of its serving stack."""
+    return (*hbm_device_of(system.chip, precision).assumptions,
+            hbm.serving_efficiency(system.chip)[1])
 
 
 def _mtp(sc: InferScenario) -> SelfDraft | None:
@@ -148,9 +163,10 @@ def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
 
 
 def _no_point(sc: InferScenario, pts: Points) -> InfeasibleParameter:
-    if not pts.fits.any():
+    fits = np.asarray(pts.fits)
+    if not fits.any():
         return _infeasible(sc, 1)
-    best = float(np.min(pts.tpot_s[pts.fits]))
+    best = float(np.min(np.asarray(pts.tpot_s)[fits]))
     return InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on {sc.system.id} "
                       f"meets {{tpot_slo_s:g}} s; the fastest gives {best * 1e3:.2f} ms per token; "
                       "relax the SLO", allowed=f">= {best:.3g}")

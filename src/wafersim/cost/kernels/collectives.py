@@ -30,11 +30,13 @@ from wafersim.catalog.system import System
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.units import fmt_bandwidth
+from wafersim.xp import minimum, real
 
 Bytes = float | npt.NDArray[np.float64]  # a message size, or many
 Seconds = float | npt.NDArray[np.float64]
 
 ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network")
+_SWITCHLESS = ("ring", "tree")  # where switches do not reduce
 BUS_OPS = ("allreduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "reduce")
 # assumption: per-step latency of a link whose latency is unpublished: the catalog's typical
 # switched hop (NVLink 3 us, InfiniBand and PCIe 5 us); range 2-20 us
@@ -105,9 +107,14 @@ def _or_default(part: str, field: str, q: Quantity | None, default: float) -> tu
     return default, f"{part}: {field} unknown; {default:g} assumed"
 
 
-def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
-    b = np.asarray(nbytes, dtype=float)
-    ok = b >= 0  # False for NaN too
+def _sizes(nbytes: Bytes) -> Bytes:
+    """Message sizes as a float (one) or a float array (many), each checked >= 0."""
+    b = nbytes if nbytes.__class__ is float else real(nbytes)
+    if isinstance(b, float):
+        if not b >= 0:  # False for NaN too
+            raise ConfigError(f"message size {b:g} bytes is invalid; give sizes >= 0")
+        return b
+    ok = b >= 0
     if not ok.all():
         bad = b[~ok]
         raise ConfigError(f"message size {bad[0]:g} bytes is invalid; give sizes >= 0")
@@ -115,13 +122,24 @@ def _sizes(nbytes: Bytes) -> npt.NDArray[np.float64]:
 
 
 def _devices(n: int, what: str = "group size n") -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+    if n.__class__ is int and n >= 1:
+        return n
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"{what} {n!r} must be a whole number of devices >= 1")
     return int(n)
 
 
-def _out(t: npt.NDArray[np.float64]) -> Seconds:
-    return float(t) if t.ndim == 0 else t
+def _out(t: Seconds) -> Seconds:
+    """A float for one size, an array for many."""
+    if t.__class__ is float:
+        return t
+    if isinstance(t, np.ndarray):
+        return float(t) if t.ndim == 0 else t
+    return float(t)
+
+
+def _zero(b: Bytes) -> Seconds:
+    return np.zeros_like(b) if isinstance(b, np.ndarray) else 0.0
 
 
 def _ceil_log(n: int, base: int) -> int:
@@ -134,17 +152,34 @@ def _ceil_log(n: int, base: int) -> int:
 
 def _alpha_beta(nbytes: Bytes, n: int, link: Link, volume: float, steps: int) -> Seconds:
     """steps * alpha + volume * nbytes * beta, zero for a single device."""
+    if nbytes.__class__ is float and n.__class__ is int and n > 1 and nbytes >= 0:
+        return _cost(nbytes, link, volume, steps)  # one valid size: the checks below pass
     b, n = _sizes(nbytes), _devices(n)
     if n == 1:
-        return _out(np.zeros_like(b))
-    return _out(volume * b / link.effective_Bps + steps * link.latency_s)  # alpha-beta cost model [TRG05]
+        return _out(_zero(b))
+    return _out(_cost(b, link, volume, steps))
+
+
+def _cost(b: Bytes, link: Link, volume: float, steps: int) -> Seconds:
+    return volume * b / link.effective_Bps + steps * link.latency_s  # alpha-beta cost model [TRG05]
+
+
+def _ring(n: int) -> tuple[float, int]:
+    return 2 * (n - 1) / n, 2 * (n - 1)  # ring all-reduce, Patarasuk & Yuan 2009; [TRG05]
+
+
+def _tree(n: int) -> tuple[float, int]:
+    return 2.0, 2 * _ceil_log(n, 2)  # two-tree reduce+bcast, Sanders/Speck/Traff 2009
+
+
+def _in_network(n: int) -> tuple[float, int]:
+    return 1.0, 2  # up once, down once: SHArP, Graham et al. 2016
 
 
 def ring_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     """Ring all-reduce (reduce-scatter then all-gather around a ring) of an nbytes buffer."""
     n = _devices(n)
-    volume, steps = 2 * (n - 1) / n, 2 * (n - 1)  # ring all-reduce, Patarasuk & Yuan 2009; [TRG05]
-    return _alpha_beta(nbytes, n, link, volume, steps)
+    return _alpha_beta(nbytes, n, link, *_ring(n))
 
 
 def tree_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
@@ -154,36 +189,44 @@ def tree_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     broadcast each move nbytes per device at line rate, so time = 2 nbytes / bw + 2 ceil(log2 n) a.
     """
     n = _devices(n)
-    steps = 2 * _ceil_log(n, 2)
-    return _alpha_beta(nbytes, n, link, 2.0, steps)  # two-tree reduce+bcast, Sanders/Speck/Traff 2009
+    return _alpha_beta(nbytes, n, link, *_tree(n))
 
 
 def in_network_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     """All-reduce reduced by the switches (NVLS, SHARP, SwarmX): each device sends and receives once."""
     if not link.in_network_reduction:
         raise ConfigError(f"link {link.name} has no in-network reduction; use 'ring' or 'tree'")
-    return _alpha_beta(nbytes, n, link, 1.0, 2)  # up once, down once: SHArP, Graham et al. 2016
+    return _alpha_beta(nbytes, n, link, *_in_network(n))
 
 
 _ALLREDUCE: dict[str, Callable[[Bytes, int, Link], Seconds]] = {
     "ring": ring_allreduce_s, "tree": tree_allreduce_s, "in_network": in_network_allreduce_s,
 }
+_TERMS: dict[str, Callable[[int], tuple[float, int]]] = {
+    "ring": _ring, "tree": _tree, "in_network": _in_network,
+}
 
 
 def allreduce_algorithms(link: Link) -> tuple[str, ...]:
     """The all-reduce algorithms a link allows."""
-    return tuple(a for a in ALLREDUCE_ALGORITHMS if a != "in_network" or link.in_network_reduction)
+    return ALLREDUCE_ALGORITHMS if link.in_network_reduction else _SWITCHLESS
 
 
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:
     """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
     if algorithm == "auto":
-        times = [np.asarray(_ALLREDUCE[a](nbytes, n, link)) for a in allreduce_algorithms(link)]
-        return _out(reduce(np.minimum, times))
+        return _out(_fastest(_sizes(nbytes), _devices(n), link))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
     return _ALLREDUCE[algorithm](nbytes, n, link)
+
+
+def _fastest(b: Bytes, n: int, link: Link) -> Seconds:
+    """The fastest allowed all-reduce of checked sizes `b` over n devices."""
+    if n == 1:
+        return _zero(b)
+    return reduce(minimum, [_cost(b, link, *_TERMS[a](n)) for a in allreduce_algorithms(link)])
 
 
 def reduce_scatter_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
@@ -239,13 +282,13 @@ def hierarchical_allreduce_s(nbytes: Bytes, tiers: Sequence[tuple[Link, int]],
     """
     b = _sizes(nbytes)
     active = [(link, _devices(n)) for link, n in tiers if _devices(n) > 1]
-    return _out(np.asarray(_hierarchical(b, active, algorithm) if active else np.zeros_like(b)))
+    return _out(_hierarchical(b, active, algorithm) if active else _zero(b))
 
 
-def _hierarchical(b: npt.NDArray[np.float64], tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
+def _hierarchical(b: Bytes, tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
     (link, n), outer = tiers[0], tiers[1:]
     if not outer:
-        return allreduce_s(b, n, link, algorithm)
+        return _fastest(b, n, link) if algorithm == "auto" else allreduce_s(b, n, link, algorithm)
     inner = _hierarchical(b / n, outer, algorithm)
     return reduce_scatter_s(b, n, link) + inner + all_gather_s(b, n, link)  # 2D all-reduce, Mikami 2018
 
@@ -285,7 +328,12 @@ def tiers_for(system: System, devices: int, stride: int = 1) -> list[tuple[Link,
     members it joins over those the inner tiers joined), then the scale-out network for the rest.
     A partly filled outer group counts as a whole one.
     """
-    return list(_tiers(system, _devices(devices, "device count"), _devices(stride, "stride")))
+    return list(group_tiers(system, devices, stride))
+
+
+def group_tiers(system: System, devices: int, stride: int = 1) -> tuple[tuple[Link, int], ...]:
+    """`tiers_for` as a tuple, shared between calls (memoised)."""
+    return _tiers(system, _devices(devices, "device count"), _devices(stride, "stride"))
 
 
 @memoised(4096, identity=(System,))

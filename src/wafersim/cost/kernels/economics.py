@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
+from wafersim.memo import memoised
 from wafersim.units import HOUR_S
 
 DEFAULT_PUE = 1.2  # assumption: modern AI data centre; hyperscalers report ~1.1, industry mean ~1.5
@@ -53,36 +54,55 @@ def _power(system: System) -> tuple[float, list[str]]:
     return power, notes
 
 
-def _rental(system: System, wall_s: float) -> float | None:
+@dataclass(frozen=True)
+class _Terms:
+    """What a system's energy and cost per second of running depend on, the time aside."""
+
+    power_W: float
+    pue: float
+    rental_usd_per_hour: float | None  # the whole system's rental price
+    capex_usd: float | None  # its purchase price, where it has no rental price
+    notes: tuple[str, ...]
+
+
+def _rental(system: System) -> float | None:
     node_price = _v(system.node.cloud_price_usd_per_hour) if system.node else None
     if node_price is not None:
-        return system.nodes * node_price * wall_s / HOUR_S
+        return system.nodes * node_price
     chip_price = _v(system.chip.cloud_price_usd_per_hour)
-    return None if chip_price is None else system.chips * chip_price * wall_s / HOUR_S
+    return None if chip_price is None else system.chips * chip_price
 
 
-def _owned(system: System, wall_s: float, energy_J: float) -> float | None:
+def _capex(system: System) -> float | None:
     node_capex = _v(system.node.price_usd) if system.node else None
     capex = node_capex * system.nodes if node_capex is not None else None
-    chip_price = _v(system.chip.price_usd)
-    if capex is None and chip_price is not None:
-        capex = system.chips * chip_price
-    if capex is None:
-        return None
-    return capex * wall_s / SERVICE_LIFE_S + energy_J * ELECTRICITY_USD_PER_J
+    if capex is None and _v(system.chip.price_usd) is not None:
+        capex = system.chips * _v(system.chip.price_usd)  # type: ignore[operator]
+    return capex
+
+
+@memoised(identity=(System,))
+def _terms(system: System) -> _Terms:
+    """Power, PUE and prices of `system`, with the notes on what was assumed (memoised)."""
+    power, notes = _power(system)
+    pue, pue_notes = _pue(system)
+    rental = _rental(system)
+    capex = None if rental is not None else _capex(system)
+    if rental is None and capex is not None:
+        notes.append("cost = purchase price over a 4-year life (assumed) + electricity at "
+                     "$0.08/kWh (assumed); no rental price in the catalog")
+    elif rental is None:
+        notes.append(f"no price for {system.id} in the catalog: cost unknown")
+    return _Terms(power, pue, rental, capex, tuple(notes + pue_notes))
 
 
 def economics(system: System, wall_s: float) -> Economics:
     """Energy and cost of running `system` for `wall_s` seconds."""
-    power, notes = _power(system)
-    pue, pue_notes = _pue(system)
-    energy = power * wall_s * pue
-    cost = _rental(system, wall_s)
-    if cost is None:
-        cost = _owned(system, wall_s, energy)
-        if cost is not None:
-            notes.append("cost = purchase price over a 4-year life (assumed) + electricity at "
-                          "$0.08/kWh (assumed); no rental price in the catalog")
-        else:
-            notes.append(f"no price for {system.id} in the catalog: cost unknown")
-    return Economics(power, energy, cost, tuple(notes + pue_notes))
+    t = _terms(system)
+    energy = t.power_W * wall_s * t.pue
+    cost = None
+    if t.rental_usd_per_hour is not None:
+        cost = t.rental_usd_per_hour * wall_s / HOUR_S
+    elif t.capex_usd is not None:
+        cost = t.capex_usd * wall_s / SERVICE_LIFE_S + energy * ELECTRICITY_USD_PER_J
+    return Economics(t.power_W, energy, cost, t.notes)

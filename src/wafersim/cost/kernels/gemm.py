@@ -21,6 +21,7 @@ from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.models.spec import bytes_per_param
+from wafersim.xp import Real, maximum, real
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
 DEFAULT_HBM_EFFICIENCY = 0.8  # assumption where no bandwidth benchmark exists (range 0.6-0.9)
@@ -85,15 +86,17 @@ def device_of(chip: Chip, precision: str) -> Device:
 
 def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: Device,
                 weight_precision: str | None = None, act_bytes: float = 2.0,
-                instances: npt.ArrayLike = 1) -> Seconds:
-    """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast."""
-    m, n, k = (np.asarray(x, dtype=float) for x in (m, n, k))
+                instances: Real = 1.0) -> Real:
+    """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast, and plain
+    numbers give a float."""
+    if not (isinstance(m, float) and isinstance(n, float) and isinstance(k, float)):  # type: ignore[unreachable]  # numpy scalars reach it at run time
+        m, n, k = real(m), real(n), real(k)
     w_bytes = bytes_per_param(weight_precision or device.precision)
     flops = 2.0 * m * n * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops)
-    t = np.maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
-    return float(t) if t.ndim == 0 else t
+    t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
+    return t
 
 
 def gemm_efficiency(m: npt.ArrayLike, n: float | npt.NDArray[Any], k: float | npt.NDArray[Any],

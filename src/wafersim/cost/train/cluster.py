@@ -5,11 +5,14 @@ Every plan the model and cluster admit (`plan.enumerate_plans`, narrowed by the 
 choices) is evaluated at once by `cluster_step.StepModel`; plans whose memory exceeds the device
 are infeasible, and the fastest feasible plan wins (ties: the earlier plan in the search grid, so
 the answer is deterministic). When none fits, the error names the plan that came closest.
+A single admitted plan (every part fixed) is costed in Python floats, by the same formulas.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,14 +21,17 @@ from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
-from wafersim.cost.train.step import Step, StepModel
+from wafersim.cost.train.step import Accelerator, Step, StepModel
 from wafersim.errors import InfeasiblePlan
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
-from wafersim.plan.train_grid import enumerate_plans
+from wafersim.plan.train_grid import plan_rows, space_of
 from wafersim.units import fmt_bytes
+from wafersim.xp import item, where
 
 TOP = 5
+_FREE = Constraints()  # nothing fixed
 
 
 def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: Constraints | None = None,
@@ -33,12 +39,16 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
                            work.lora_rank)
-    plans = enumerate_plans(model, system.chips, step_model.accel.scale_up, work.global_batch,
-                            work.seq_len, constraints)
+    rows = plan_rows(model, system.chips, step_model.accel.scale_up, work.global_batch,
+                     work.seq_len, constraints)
+    plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats
     step = step_model.evaluate(plans)
-    time_s = np.where(step.feasible, step.time_s, np.inf)
-    order = np.argsort(time_s, kind="stable")
-    feasible = order[np.isfinite(time_s[order])]
+    time_s = where(step.feasible, step.time_s, np.inf)
+    if isinstance(time_s, np.ndarray):
+        order = np.argsort(time_s, kind="stable")
+        feasible = order[np.isfinite(time_s[order])]
+    else:
+        feasible = np.arange(1 if math.isfinite(time_s) else 0)
     if feasible.size == 0:
         _no_fit(model, system, step_model, plans, step)
     return step_model, plans, feasible, step
@@ -47,7 +57,7 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
 def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: PlanSpace,
             step: Step) -> None:
     i = int(np.argmin(step.memory_bytes))
-    need, have = float(step.memory_bytes[i]), step_model.accel.usable_bytes
+    need, have = item(step.memory_bytes, i), step_model.accel.usable_bytes
     raise InfeasiblePlan(
         f"{model.id} does not fit on {system.chips} x {system.chip.id}: the leanest plan "
         f"({plans.plan(i)}) needs {fmt_bytes(need)} per device, {fmt_bytes(have)} is usable; "
@@ -59,26 +69,31 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
                   top: int = TOP) -> TrainResult:
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
-    per_token = (lora_flops_per_token(model, work.seq_len) if work.lora_rank
-                 else model.training_flops_per_token(work.seq_len))
+    per_token = _flops_per_token(model, work.seq_len, work.lora_rank > 0)
     notes = _assumptions(step_model, constraints)
     results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
-    return replace(results[0], alternatives=alternatives)
+    return replace(results[0], alternatives=alternatives) if alternatives else results[0]
+
+
+@lru_cache(maxsize=256)
+def _flops_per_token(model: ModelSpec, seq_len: int, lora: bool) -> float:
+    """Model FLOPs per trained token (memoised)."""
+    return lora_flops_per_token(model, seq_len) if lora else model.training_flops_per_token(seq_len)
 
 
 def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
             plans: PlanSpace, step: Step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:
     """Plan `i` of the search as a result; `per_token` model FLOPs, `notes` the search's."""
     n = system.chips
-    breakdown = {k: float(v[i]) for k, v in step.breakdown.items()}
+    breakdown = {k: item(v, i) for k, v in step.breakdown.items()}
     step_s = sum(breakdown.values())
     tokens_step = work.global_batch * work.seq_len
     model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
     eco = economics(system, steps * step_s)
-    memory = {k: float(v[i]) for k, v in step.memory.items()}
+    memory = {k: item(v, i) for k, v in step.memory.items()}
     memory |= {"usable": step_model.accel.usable_bytes, "device": step_model.accel.hbm_bytes}
     plan = plans.plan(i)
     return TrainResult(
@@ -86,26 +101,32 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         tokens_per_step=tokens_step, steps=steps,
         mfu=model_flops / step_s / (n * step_model.accel.gemm.peak_flops),
         flops_per_device=model_flops / step_s / n,
-        memory_bytes_per_device=float(step.memory_bytes[i]), energy_J=eco.energy_J,
+        memory_bytes_per_device=item(step.memory_bytes, i), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
-        plan=ParallelPlan(plan, int(step.n_micro[i]), work.precision, step_model.attention),
+        plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
         assumptions=notes + eco.assumptions, memory=memory)
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:
-    accel = step_model.accel
+    free = constraints is None or constraints == _FREE
+    return (*_search_notes(step_model.accel, step_model.attention, free),
+            *step_model.comm.link_notes())
+
+
+@memoised(identity=(Accelerator,))
+def _search_notes(accel: Accelerator, attention: str, free: bool) -> tuple[str, ...]:
+    """What every result of a search assumes, the networks' defaults aside (memoised)."""
     searched = ("plan searched over tp, pp, dp, cp, ep, ZeRO stage, recompute, micro-batch and "
-                "schedule" if constraints in (None, Constraints()) else
-                "plan searched within the fixed choices")
+                "schedule" if free else "plan searched within the fixed choices")
     return (
         searched,
         f"GEMMs: calibrated roofline, {accel.gemm.matmul_efficiency:.2f} of the dense "
         f"{accel.gemm.precision} peak at best (micro-benchmarks)",
         "flash attention costed as full-sequence FLOPs at GEMM efficiency (causal halving and "
-        "flash-kernel efficiency assumed to cancel)" if step_model.attention == "flash" else
+        "flash-kernel efficiency assumed to cancel)" if attention == "flash" else
         "eager attention: s x s scores written, softmax and dropout passes memory-bound",
         "tensor-parallel and expert all-to-all collectives exposed; data-parallel reduction "
         "overlapped with the last backward pass, parameter gathers with the first forward pass",
         "sequence parallelism with tensor parallelism (Megatron-LM); ring attention for cp > 1",
-        *accel.assumptions[1:], *step_model.comm.link_notes(),
+        *accel.assumptions[1:],
     )

@@ -4,11 +4,13 @@ parallel plan searched at once (`cost/train/cluster.py`), the fastest feasible r
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from wafersim.cost.train.cluster import train_cluster
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import ParameterError
+from wafersim.plan.train import Constraints
 
 
 class ClusterTraining:
@@ -23,5 +25,11 @@ class ClusterTraining:
                                  "systems only", allowed="0 on accelerator clusters")
 
     def train(self, ts: TrainScenario) -> TrainResult:
-        fixed = replace(ts.constraints, recompute=None if ts.recompute == "auto" else ts.recompute)
+        fixed = _with_recompute(ts.constraints, None if ts.recompute == "auto" else ts.recompute)
         return train_cluster(ts.model, ts.system, ts.work, fixed, ts.attention)
+
+
+@lru_cache(maxsize=256)
+def _with_recompute(constraints: Constraints, recompute: str | None) -> Constraints:
+    """The constraints with the recompute mode fixed (None: searched); memoised."""
+    return replace(constraints, recompute=recompute)

@@ -9,6 +9,7 @@ message sizes of all plans that share it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,11 +21,12 @@ from wafersim.cost.kernels.collectives import (
     Link,
     all_gather_s,
     all_to_all_s,
+    group_tiers,
     hierarchical_allreduce_s,
     p2p_s,
     reduce_scatter_s,
-    tiers_for,
 )
+from wafersim.xp import Real, Whole
 
 Array = npt.NDArray[np.float64]
 Tiers = tuple[tuple[Link, int], ...]
@@ -32,11 +34,12 @@ Mask = npt.NDArray[np.bool_]
 FEW = 64  # up to this many plans, distinct keys are found in Python (numpy's sort costs more)
 
 
-def _layered(op: Callable[[Array, int, Link], Array | float]) -> Callable[[Array, Tiers], Array]:
+def _layered(op: Callable[[Real, int, Link], Real]) -> Callable[[Real, Tiers], Real]:
     """Reduce-scatter or all-gather over tiers: the inner tier on the full buffer, each outer
     tier on the inner tiers' shard (hierarchical collectives, NCCL's tree/ring per tier)."""
-    def run(b: Array, tiers: Tiers) -> Array:
-        total, shard = np.zeros_like(b), b
+    def run(b: Real, tiers: Tiers) -> Real:
+        total: Real = np.zeros_like(b) if isinstance(b, np.ndarray) else 0.0
+        shard = b
         for link, n in tiers:
             total = total + op(shard, n, link)
             shard = shard / n
@@ -44,17 +47,17 @@ def _layered(op: Callable[[Array, int, Link], Array | float]) -> Callable[[Array
     return run
 
 
-def _allreduce(b: Array, tiers: Tiers) -> Array:
-    return np.asarray(hierarchical_allreduce_s(b, list(tiers)))
+def _allreduce(b: Real, tiers: Tiers) -> Real:
+    return hierarchical_allreduce_s(b, list(tiers))
 
 
-def _all_to_all(b: Array, tiers: Tiers) -> Array:
+def _all_to_all(b: Real, tiers: Tiers) -> Real:
     # every member sends to every other; the outermost tier carries nearly all of it (conservative)
-    group = int(np.prod([n for _, n in tiers]))
-    return np.asarray(all_to_all_s(b, group, tiers[-1][0]))
+    group = math.prod(n for _, n in tiers)
+    return all_to_all_s(b, group, tiers[-1][0])
 
 
-OPS: dict[str, Callable[[Array, Tiers], Array]] = {
+OPS: dict[str, Callable[[Real, Tiers], Real]] = {
     "allreduce": _allreduce,
     "reduce_scatter": _layered(reduce_scatter_s),
     "all_gather": _layered(all_gather_s),
@@ -72,12 +75,16 @@ class GroupCollectives:
     def tiers(self, stride: int, group: int) -> Tiers:
         """The network tiers a group of `group` members `stride` devices apart spans (cached)."""
         key = (stride, group)
-        if key not in self._cache:
-            self._cache[key] = tuple(tiers_for(self.system, group, stride))
-        return self._cache[key]
+        tiers = self._cache.get(key)
+        if tiers is None:
+            tiers = self._cache[key] = group_tiers(self.system, group, stride)
+        return tiers
 
-    def time_s(self, op: str, nbytes: Array, stride: npt.ArrayLike, group: npt.ArrayLike) -> Array:
-        """Seconds of `op` on each plan's group (0 where the group has one member)."""
+    def time_s(self, op: str, nbytes: Real, stride: Whole, group: Whole) -> Real:
+        """Seconds of `op` on each plan's group (0 where the group has one member); one plan's
+        group given as ints costs a float."""
+        if not isinstance(nbytes, np.ndarray) and isinstance(stride, int) and isinstance(group, int):
+            return OPS[op](float(nbytes), self.tiers(stride, group)) if group > 1 else 0.0
         b, s, g = _broadcast(np.asarray(nbytes, float), np.asarray(stride), np.asarray(group))
         out = np.zeros(b.shape)
         keys = s.astype(np.int64) * (1 << 32) + g.astype(np.int64)
@@ -85,8 +92,10 @@ class GroupCollectives:
             out[mask] = OPS[op](b[mask], self.tiers(key >> 32, key & 0xFFFFFFFF))
         return out
 
-    def p2p_s(self, nbytes: Array, stride: npt.ArrayLike) -> Array:
+    def p2p_s(self, nbytes: Real, stride: Whole) -> Real:
         """Seconds to send `nbytes` to the device `stride` ranks away (pipeline neighbours)."""
+        if not isinstance(nbytes, np.ndarray) and isinstance(stride, int):
+            return p2p_s(float(nbytes), self.tiers(stride, 2)[-1][0])
         b, s = _broadcast(np.asarray(nbytes, float), np.asarray(stride))
         out = np.zeros(b.shape)
         for value, mask in _groups(s, None):

@@ -20,6 +20,7 @@ from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
 from wafersim.ops.graph import Graph, Op
+from wafersim.xp import Real, Whole
 
 Array = npt.NDArray[np.float64]
 TARGETS = ("attn.qkv", "attn.q", "attn.q_b", "attn.kv_b", "attn.o")  # attention projections
@@ -43,14 +44,16 @@ def _targets(graph: Graph) -> list[Op]:
 
 def adapter_params(graph: Graph, rank: int) -> float:
     """Adapter weights of the whole model: r (k + n) per adapted projection and layer."""
+    if not rank:
+        return 0.0
     return float(sum(rank * (op.k + op.n) * op.repeat for op in _targets(graph)))
 
 
-def adapter_time_s(graph: Graph, rank: int, tokens: Array, tp: npt.NDArray[np.int64], share: Array,
-                   device: Device) -> Array:
+def adapter_time_s(graph: Graph, rank: int, tokens: Real, tp: Whole, share: Real,
+                   device: Device) -> Real:
     """Forward seconds of one stage's adapters on one micro-batch (x A, then (x A) B); the
     tensor-parallel rank holds its slice of the wide side."""
-    total = np.zeros_like(tokens)
+    total: Real = np.zeros_like(tokens) if isinstance(tokens, np.ndarray) else 0.0
     for op in _targets(graph):
         down = gemm_time_s(tokens, rank, op.k / tp if op.name.endswith(".o") else op.k, device)
         up = gemm_time_s(tokens, op.n if op.name.endswith(".o") else op.n / tp, rank, device)

@@ -13,21 +13,25 @@ and one more when MoE all-to-all overlaps another micro-batch (DualPipe: pp + 1,
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.memory import activation_bytes_per_token, training_state
 from wafersim.plan.train import PlanSpace
+from wafersim.xp import Real, ceil, maximum, minimum, pick, real, where
 
 Array = npt.NDArray[np.float64]
 LOGIT_BYTES = 6.0  # bf16 logits plus their fp32 copy for the loss (Megatron cross-entropy)
 
 
-def stage_share(model: ModelSpec, plans: PlanSpace) -> Array:
+def stage_share(model: ModelSpec, plans: PlanSpace) -> Real:
     """Share of the layers on the fullest stage: v chunks of ceil(layers / (pp v)) layers each
     (uneven stages allowed, as Llama 3 405B's 126 layers on 16 stages)."""
-    return plans.v * np.ceil(model.n_layers / (plans.pp * plans.v)) / model.n_layers
+    share: Real = plans.v * ceil(model.n_layers / (plans.pp * plans.v)) / model.n_layers
+    return share
 
 
 def _expert_params(model: ModelSpec) -> float:
@@ -36,44 +40,60 @@ def _expert_params(model: ModelSpec) -> float:
     return float(model.n_moe_layers * model.n_experts * model.mlp_params(model.d_ff_expert))
 
 
-def params_per_device(model: ModelSpec, plans: PlanSpace) -> tuple[Array, Array]:
-    """(dense, expert) parameters on the device of the fullest pipeline stage."""
-    tp, share = plans.tp.astype(float), stage_share(model, plans)
+@lru_cache(maxsize=256)
+def _params(model: ModelSpec) -> tuple[int | float, float, int, int]:
+    """(layer weights but the experts, routed experts, embedding, head) of the whole model."""
     experts = _expert_params(model)
     embed, head = model.embedding_params(), model.head_params()
-    layers = model.params_total - experts - embed - head
-    ends = np.where(plans.pp > 1, max(embed, head), embed + head)  # first/last stage holds them
-    return (layers * share + ends) / tp, experts * share / (tp * plans.ep)
+    return model.params_total - experts - embed - head, experts, embed, head
+
+
+def params_per_device(model: ModelSpec, plans: PlanSpace,
+                      share: Real | None = None) -> tuple[Real, Real]:
+    """(dense, expert) parameters on the device of the fullest pipeline stage (`share`: the
+    plans' `stage_share`, computed when not given, as below)."""
+    tp, share = real(plans.tp), stage_share(model, plans) if share is None else share
+    layers, experts, embed, head = _params(model)
+    ends = where(plans.pp > 1, max(embed, head), embed + head)  # first/last stage holds them
+    return (layers * share + ends) / tp, experts * share / (tp * plans.ep)  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
 
 
 def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
-                adapters: float = 0.0) -> dict[str, Array]:
+                adapters: float = 0.0, share: Real | None = None) -> dict[str, Real]:
     """Weights, gradients and optimizer state per device, sharded as each plan's ZeRO stage says.
 
     LoRA (`adapters` > 0 weights in the whole model): the base is frozen, so gradients and
     optimizer state are the adapters' alone (unsharded; they are small)."""
-    dense, expert = params_per_device(model, plans)
-    dp = (plans.dp * plans.cp).astype(float)  # context-parallel ranks hold the same weights
-    expert_dp = np.maximum(dp / plans.ep, 1.0)  # experts replicate over dp cp / ep ranks
+    share = stage_share(model, plans) if share is None else share
+    dense, expert = params_per_device(model, plans, share)
+    dp = real(plans.dp * plans.cp)  # context-parallel ranks hold the same weights
+    expert_dp = maximum(dp / plans.ep, 1.0)  # experts replicate over dp cp / ep ranks
     state = training_state(precision)
     z = plans.zero
 
-    def sharded(bytes_per_param: float, from_stage: int) -> Array:
+    def sharded(bytes_per_param: float, from_stage: int) -> Real:
         on = z >= from_stage
-        return bytes_per_param * (np.where(on, dense / dp, dense) + np.where(on, expert / expert_dp,
-                                                                             expert))
-    gathered = np.where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * stage_share(model, plans)), 0.0)
+        out: Real = bytes_per_param * (where(on, dense / dp, dense) + where(on, expert / expert_dp,
+                                                                            expert))
+        return out
+    gathered = where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * share), 0.0)
     weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
     if adapters:
-        local = adapters * stage_share(model, plans) / plans.tp
+        local = adapters * share / plans.tp
         return {"weights": weights + state.weights * local, "gradients": state.gradients * local,
                 "optimizer": state.optimizer * local}
     return {"weights": weights, "gradients": sharded(state.gradients, 2),
             "optimizer": sharded(state.optimizer, 1)}
 
 
-def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: Array,
-                     eager: bool = False) -> Array:
+@lru_cache(maxsize=256)
+def _per_token_modes(model: ModelSpec) -> tuple[float, ...]:
+    """Activation bytes a layer keeps per token, under each recompute mode (RECOMPUTE order)."""
+    return tuple(activation_bytes_per_token(model, mode) for mode in RECOMPUTE)
+
+
+def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: Real,
+                     eager: bool = False, share: Real | None = None) -> Real:
     """Activations the first pipeline stage keeps, plus the working layer and the logits.
 
     Eager (non-flash) attention also keeps the softmax output, dropout mask and dropout output:
@@ -81,14 +101,15 @@ def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: 
     et al. 2022, Eq. 1-2).
     """
     scores = 5.0 * model.n_heads * seq_len if eager else 0.0  # per local token, all keys
-    per_token = np.array([activation_bytes_per_token(model, mode) for mode in RECOMPUTE])
-    per_token = per_token[plans.recompute] + np.where(plans.recompute == 0, scores, 0.0)
-    full_layer = activation_bytes_per_token(model, "none") + scores
+    modes = _per_token_modes(model)
+    per_token = pick(modes, plans.recompute) + where(plans.recompute == 0, scores, 0.0)
+    full_layer = modes[RECOMPUTE.index("none")] + scores
     tokens = plans.micro_batch * seq_len / (plans.tp * plans.cp)  # per device, with SP and CP
-    layers = model.n_layers * stage_share(model, plans)
-    in_flight = np.minimum(n_micro, plans.pp + plans.overlap) * np.where(
+    layers = model.n_layers * (stage_share(model, plans) if share is None else share)
+    in_flight = minimum(n_micro, plans.pp + plans.overlap) * where(
         plans.v > 1, 1.0 + (plans.pp - 1) / (plans.pp * plans.v), 1.0)
     kept = per_token * tokens * layers * in_flight
-    working = np.where(plans.recompute == RECOMPUTE.index("full"), full_layer * tokens, 0.0)
+    working = where(plans.recompute == RECOMPUTE.index("full"), full_layer * tokens, 0.0)
     logits = plans.micro_batch * seq_len / plans.cp * model.vocab_size / plans.tp * LOGIT_BYTES
-    return kept + working + logits
+    out: Real = kept + working + logits
+    return out

@@ -18,51 +18,57 @@ import numpy.typing as npt
 from wafersim.cost.train.comm import GroupCollectives
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import PlanSpace
+from wafersim.xp import Real, Whole, ceil, maximum, minimum, power, real, where
 
 Array = npt.NDArray[np.float64]
 COMM_SM_SHARE = 20 / 132  # DeepSeek-V3 Sec. 3.2.2: 20 of the H800's 132 SMs run dispatch/combine
 COMBINE_BYTES = 2.0  # expert outputs return in bf16 (DeepSeek-V3 Sec. 3.3.3; Megatron-Core)
 
 
-def destinations(model: ModelSpec, units: Array) -> Array:
+def destinations(model: ModelSpec, units: Real) -> Real:
     """Expected distinct units (nodes or ranks) among `units` holding a token's top-k experts.
 
     Experts spread evenly and picked alike: units x (1 - (1 - 1/units)^k) (occupancy of k balls
     in `units` bins); node-limited routing caps it at topk_groups groups' worth of units.
     """
-    u = np.maximum(np.asarray(units, float), 1.0)
-    hit = u * (1.0 - (1.0 - 1.0 / u) ** model.top_k)  # expected occupied bins, k balls
+    u = maximum(real(units), 1.0)
+    hit = u * (1.0 - power(1.0 - 1.0 / u, model.top_k))  # expected occupied bins, k balls
     if model.topk_groups:
-        hit = np.minimum(hit, model.topk_groups * np.maximum(1.0, u / model.expert_groups))
-    return np.minimum(hit, model.top_k)
+        hit = minimum(hit, model.topk_groups * maximum(1.0, u / model.expert_groups))
+    out: Real = minimum(hit, model.top_k)
+    return out
 
 
-def ep_nodes(plans: PlanSpace, scale_up: int) -> Array:
+def ep_nodes(plans: PlanSpace, scale_up: int) -> Real:
     """Scale-up domains the expert-parallel group spans (members sit tp x cp ranks apart)."""
-    per_domain = np.clip(scale_up // (plans.tp * plans.cp), 1, plans.ep)
-    return np.ceil(plans.ep / per_domain)
+    per_domain = minimum(maximum(scale_up // (plans.tp * plans.cp), 1), plans.ep)  # np.clip
+    nodes: Real = ceil(plans.ep / per_domain)
+    return nodes
 
 
-def all_to_all_s(comm: GroupCollectives, model: ModelSpec, plans: PlanSpace, tokens: Array,
-                 scale_up: int, fp8: bool) -> tuple[Array, Array]:
+def all_to_all_s(comm: GroupCollectives, model: ModelSpec, plans: PlanSpace, tokens: Real,
+                 scale_up: int, fp8: bool) -> tuple[Real, Real]:
     """(forward, backward) seconds of one MoE layer's dispatch and combine on one micro-batch."""
     nodes = ep_nodes(plans, scale_up)
     dedup = plans.overlap == 1
     # deduplicated per node across nodes, per rank inside one (groups are contiguous expert blocks)
-    units = destinations(model, np.where(nodes > 1, nodes, plans.ep))
-    copies = np.where(dedup, units, float(model.top_k))
-    dispatch_bytes = np.where(dedup & fp8, 1.0, COMBINE_BYTES)
+    units = destinations(model, where(nodes > 1, nodes, plans.ep))
+    copies = where(dedup, units, float(model.top_k))
+    dispatch_bytes = where(dedup & fp8, 1.0, COMBINE_BYTES)
     per_copy = tokens / plans.tp * model.d_model * copies  # elements sent per device
-    stride, n = np.tile(plans.tp * plans.cp, 2), len(plans)
-    both = comm.time_s("all_to_all", np.concatenate([per_copy * dispatch_bytes,
-                                                      per_copy * COMBINE_BYTES]), stride,
-                       np.tile(plans.ep, 2))  # dispatch and combine costed in one pass
-    dispatch, combine = both[:n], both[n:]
+    sent = (per_copy * dispatch_bytes, per_copy * COMBINE_BYTES)
+    if isinstance(plans.tp, np.ndarray):  # dispatch and combine costed in one pass
+        stride, n = np.tile(plans.tp * plans.cp, 2), len(plans)
+        both = comm.time_s("all_to_all", np.concatenate(sent), stride, np.tile(plans.ep, 2))
+        dispatch, combine = both[:n], both[n:]  # type: ignore[index]  # an array wherever indexed (xp.Real)
+    else:
+        dispatch, combine = (comm.time_s("all_to_all", b, plans.tp * plans.cp, plans.ep) for b in sent)
     return dispatch + combine, 2.0 * combine  # backward: both ways in 16 bits
 
 
-def overlapped(hidden: Array, work: Array, overlap: npt.NDArray[np.int64]) -> Array:
+def overlapped(hidden: Real, work: Real, overlap: Whole) -> Real:
     """Exposed seconds of `hidden` communication run beside `work` seconds of compute: the
     compute loses the communication kernels' share while both run, and what outlasts it shows."""
-    shared = np.maximum(COMM_SM_SHARE * hidden, hidden - work)
-    return np.where(overlap == 1, shared, hidden)
+    shared = maximum(COMM_SM_SHARE * hidden, hidden - work)
+    out: Real = where(overlap == 1, shared, hidden)
+    return out

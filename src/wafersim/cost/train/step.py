@@ -35,6 +35,7 @@ from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
+from wafersim.xp import Flag, Real, Whole, ceil, maximum, ratio, total, where
 
 Array = npt.NDArray[np.float64]
 MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation
@@ -52,6 +53,7 @@ ATTENTION = ("flash", "eager")
 ATTENTION_BACKWARD = {"flash": 2.5, "eager": 2.0}
 
 
+_FULL, _SELECTIVE = RECOMPUTE.index("full"), RECOMPUTE.index("selective")
 DEFAULT_FRAMEWORK_EFFICIENCY = 0.8  # assumption where uncalibrated (range 0.55-1.0, the fitted chips' spread)
 
 
@@ -93,41 +95,50 @@ def _framework(chip: Chip) -> tuple[float, str]:
 
 @dataclass(frozen=True)
 class Step:
-    """Step time, breakdown and memory of every plan in a `PlanSpace` (arrays over plans)."""
+    """Step time, breakdown and memory of every plan in a `PlanSpace` (arrays over plans), or of
+    one plan given as ints (floats)."""
 
     plans: PlanSpace
-    n_micro: Array  # micro-batches per step
-    breakdown: dict[str, Array]  # seconds per step; sums to `time_s`
-    memory: dict[str, Array]  # bytes per device of the fullest stage
+    n_micro: Real  # micro-batches per step
+    breakdown: dict[str, Real]  # seconds per step; sums to `time_s`
+    memory: dict[str, Real]  # bytes per device of the fullest stage
     usable_bytes: float
 
     @cached_property
-    def time_s(self) -> Array:
-        return np.sum(list(self.breakdown.values()), axis=0)
+    def time_s(self) -> Real:
+        return _sum_parts(self.breakdown)
 
     @cached_property
-    def memory_bytes(self) -> Array:
-        return np.sum(list(self.memory.values()), axis=0)
+    def memory_bytes(self) -> Real:
+        return _sum_parts(self.memory)
 
     @property
-    def feasible(self) -> npt.NDArray[np.bool_]:
+    def feasible(self) -> Flag:
         return self.memory_bytes <= self.usable_bytes
 
 
-def _split(op: Op, tp: npt.NDArray[np.int64]) -> tuple[Array | int, Array | int]:
-    """(n, k) of `op` on one tensor-parallel rank."""
+def _sum_parts(parts: dict[str, Real]) -> Real:
+    """The parts added up, left to right for each plan (as numpy adds a stack of arrays)."""
+    values = list(parts.values())
+    if isinstance(values[0], np.ndarray):
+        many: Real = np.sum(values, axis=0)  # type: ignore[arg-type]  # xp.Real: stubs widen dtypes
+        return many
+    return float(total(values))
+
+
+def _split(op: Op, tp: Whole) -> tuple[Real, Real]:
+    """(n, k) of `op` on one tensor-parallel rank, as floats."""
     if op.name in REPLICATED:
-        return op.n, op.k
+        return float(op.n), float(op.k)
     if op.name.endswith(ROW_PARALLEL):
-        return op.n, op.k / tp
-    return op.n / tp, op.k
+        return float(op.n), op.k / tp
+    return op.n / tp, float(op.k)
 
 
-def _overlap_moe(comm: dict[str, Array], work: Array, plans: PlanSpace) -> dict[str, Array]:
+def _overlap_moe(comm: dict[str, Real], work: Real, plans: PlanSpace) -> dict[str, Real]:
     """Expert all-to-all and pipeline sends of overlapping plans, hidden behind `work`."""
     hidden = comm["exposed_ep_all_to_all"] + comm["exposed_pp_p2p"]
-    kept = np.divide(overlapped(hidden, work, plans.overlap), hidden, out=np.zeros_like(hidden),
-                     where=hidden > 0)
+    kept = ratio(overlapped(hidden, work, plans.overlap), hidden)
     return comm | {k: comm[k] * kept for k in ("exposed_ep_all_to_all", "exposed_pp_p2p")}
 
 
@@ -148,9 +159,11 @@ class StepModel:
         self.lora_rank = lora_rank  # 0: full training; r: LoRA adapters of rank r, base frozen
         self.adapters = adapter_params(self.graph, lora_rank)
 
-    def _gemms(self, plans: PlanSpace, tokens: Array) -> Array:
-        """Forward GEMM seconds of one stage's layers for one micro-batch."""
-        m, total = self.model, np.zeros(len(plans))
+    def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
+        """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
+        plans' `stage_share`, computed when not given, as in the methods below)."""
+        m, total = self.model, _zeros(plans)
+        share = stage_share(m, plans) if share is None else share
         for op in self.graph.layer_ops():
             if op.kind not in ("gemm", "expert", "router"):
                 continue
@@ -160,10 +173,10 @@ class StepModel:
             if op.kind == "expert":  # tokens gathered from the ep group, local experts only
                 rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep
             t = gemm_time_s(rows, n, k, self.accel.gemm, instances=inst)
-            total = total + t * op.repeat * stage_share(m, plans)
+            total = total + t * op.repeat * share
         return total
 
-    def _attention(self, plans: PlanSpace) -> Array:
+    def _attention(self, plans: PlanSpace, share: Real | None = None) -> Real:
         """Forward attention-core seconds of one stage for one micro-batch.
 
         flash: full-sequence FLOPs at GEMM efficiency (causal masking halves the work, flash
@@ -182,35 +195,39 @@ class StepModel:
             t = (gemm_time_s(q, s, m.qk_dim, dev, "bf16", instances=heads)
                  + gemm_time_s(q, m.v_dim, s, dev, "bf16", instances=heads)
                  + heads * q * s * EAGER_SOFTMAX_BYTES / dev.memory_Bps)
-        return t * m.n_layers * stage_share(m, plans)
+        out: Real = t * m.n_layers * (stage_share(m, plans) if share is None else share)
+        return out
 
-    def _elementwise(self, plans: PlanSpace, tokens: Array) -> Array:
+    def _elementwise(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Norms, residual adds and the MLP activation of one stage: memory-bound passes."""
         m = self.model
         d_ff = m.top_k * m.d_ff_expert if m.is_moe else m.d_ff
         per_token = 2.0 * ELEMENTWISE_PASSES * (4 * m.d_model + (3 if m.gated_mlp else 2) * d_ff)
-        layers = m.n_layers * stage_share(m, plans)
-        return per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
+        layers = m.n_layers * (stage_share(m, plans) if share is None else share)
+        out: Real = per_token * tokens / plans.tp * layers / self.accel.gemm.memory_Bps
+        return out
 
-    def _permute(self, plans: PlanSpace, tokens: Array) -> Array:
+    def _permute(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """MoE token permutation into expert order and back (top-k copies of each hidden state,
         Megatron-Core token dispatchers), on the tokens a tensor-parallel group gathers; the
         backward pass moves the gradients the same way."""
         m = self.model
         if not m.is_moe:
-            return np.zeros(len(plans))
+            return _zeros(plans)
         moved = 2.0 * (1.0 + m.top_k) * m.d_model * BF16_BYTES  # permute and unpermute, read + write
-        layers = m.n_moe_layers * stage_share(m, plans)
-        return moved * tokens * layers / self.accel.gemm.memory_Bps
+        layers = m.n_moe_layers * (stage_share(m, plans) if share is None else share)
+        out: Real = moved * tokens * layers / self.accel.gemm.memory_Bps
+        return out
 
-    def _adapters(self, plans: PlanSpace, tokens: Array) -> Array:
+    def _adapters(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward seconds of one stage's LoRA adapters (none in full training)."""
         if not self.lora_rank:
-            return np.zeros(len(plans))
+            return _zeros(plans)
         return adapter_time_s(self.graph, self.lora_rank, tokens, plans.tp,
-                              stage_share(self.model, plans), self.accel.gemm)
+                              stage_share(self.model, plans) if share is None else share,
+                              self.accel.gemm)
 
-    def _head(self, plans: PlanSpace, tokens: Array) -> Array:
+    def _head(self, plans: PlanSpace, tokens: Real) -> Real:
         """LM head and loss on the last stage, forward only."""
         m = self.model
         gemm = gemm_time_s(tokens, m.vocab_size / plans.tp, m.d_model, self.accel.gemm)
@@ -219,85 +236,91 @@ class StepModel:
 
     def evaluate(self, plans: PlanSpace) -> Step:
         """Step time, breakdown and memory of every plan."""
-        m = self.model
+        m, share = self.model, stage_share(self.model, plans)
         tokens = plans.micro_batch * self.seq_len / plans.cp  # per device per micro-batch
-        n_micro = np.ceil(np.ceil(self.global_batch / plans.dp) / plans.micro_batch)
+        n_micro = ceil(ceil(self.global_batch / plans.dp) / plans.micro_batch)
         slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
-        gemms, adapters = self._gemms(plans, tokens) * slow, self._adapters(plans, tokens) * slow
-        eltwise, attn = self._elementwise(plans, tokens) * slow, self._attention(plans) * slow
-        head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens) * slow
+        gemms = self._gemms(plans, tokens, share) * slow
+        adapters = self._adapters(plans, tokens, share) * slow
+        eltwise, attn = self._elementwise(plans, tokens, share) * slow, self._attention(plans, share) * slow
+        head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens, share) * slow
         layers_fwd = gemms + adapters + eltwise + permute
-        full = plans.recompute == RECOMPUTE.index("full")
-        selective = plans.recompute == RECOMPUTE.index("selective")
-        recompute = np.where(full, layers_fwd + attn, np.where(selective, attn, 0.0))
+        full, selective = plans.recompute == _FULL, plans.recompute == _SELECTIVE
+        recompute = where(full, layers_fwd + attn, where(selective, attn, 0.0))
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
         compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
                    + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
-        comm = self._micro_batch_comm(plans, tokens, attn, full)
+        comm = self._micro_batch_comm(plans, tokens, attn, full, share)
         if m.is_moe:
             comm = _overlap_moe(comm, compute + recompute, plans)
-        per_micro = compute + recompute + sum(comm.values())
+        per_micro = compute + recompute + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
         # data-parallel traffic hides behind a micro-batch's compute and its exposed ring-attention
         # time alike, so the window is the forward share of both (keeps the step monotone)
         window = layers_fwd + attn + head + comm["exposed_cp_comm"] / 3.0
-        parts |= self._data_parallel(plans, n_micro, window)
-        memory = state_bytes(m, plans, self.precision, self.adapters)
+        parts |= self._data_parallel(plans, n_micro, window, share)
+        memory = state_bytes(m, plans, self.precision, self.adapters, share)
         memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
-                                                 self.attention == "eager")
+                                                 self.attention == "eager", share)
         return Step(plans, n_micro, parts, memory, self.accel.usable_bytes)
 
-    def _micro_batch_comm(self, plans: PlanSpace, tokens: Array, attn: Array,
-                          full: npt.NDArray[np.bool_]) -> dict[str, Array]:
+    def _micro_batch_comm(self, plans: PlanSpace, tokens: Real, attn: Real, full: Flag,
+                          share: Real) -> dict[str, Real]:
         """Exposed communication of one stage per micro-batch, by kind."""
         m, c = self.model, self.comm
         act = tokens * m.d_model * 2.0  # one bf16 hidden state of the micro-batch
         passes = 2.0 + full  # forward, backward, and forward again under full recompute
         # sequence parallel: all-gather + reduce-scatter around attention and MLP (Korthikanti 2022)
         tp = 2.0 * (c.time_s("all_gather", act, 1, plans.tp) + c.time_s("reduce_scatter", act, 1, plans.tp))
-        share = stage_share(m, plans)
         out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
-        out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn)
+        out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn, share)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
             fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
             out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
-        hops = np.where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
+        hops = where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
-        return out
+        return out  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
 
-    def _context_parallel(self, plans: PlanSpace, tokens: Array, attn: Array) -> Array:
+    def _context_parallel(self, plans: PlanSpace, tokens: Real, attn: Real, share: Real) -> Real:
         """Ring attention (Liu et al. 2023): cp - 1 KV exchanges per layer, hidden behind the
         attention compute; backward sends KV and their gradients."""
         m = self.model
         kv = (m.n_heads * (m.qk_dim + m.v_dim) if m.is_mla else 2 * m.n_kv_heads * m.head_dim)
         hop = self.comm.p2p_s(tokens * kv * 2.0 / plans.tp, plans.tp) * (plans.cp - 1)
-        layers = m.n_layers * stage_share(m, plans)
+        layers = m.n_layers * share
         per_layer = attn / layers
-        exposed = np.maximum(0.0, hop - per_layer) + np.maximum(0.0, 2.0 * hop - 2.0 * per_layer)
-        return np.where(plans.cp > 1, exposed * layers, 0.0)
+        exposed = maximum(0.0, hop - per_layer) + maximum(0.0, 2.0 * hop - 2.0 * per_layer)
+        out: Real = where(plans.cp > 1, exposed * layers, 0.0)
+        return out
 
-    def _data_parallel(self, plans: PlanSpace, n_micro: Array, fwd: Array) -> dict[str, Array]:
+    def _data_parallel(self, plans: PlanSpace, n_micro: Real, fwd: Real,
+                       share: Real) -> dict[str, Real]:
         """Exposed gradient reduction / ZeRO gathers, and the optimizer step."""
-        base = params_per_device(self.model, plans)
-        trained = (self.adapters * stage_share(self.model, plans) / plans.tp, 0.0 * base[1]) \
+        base = params_per_device(self.model, plans, share)
+        trained = (self.adapters * share / plans.tp, 0.0 * base[1]) \
             if self.lora_rank else base  # LoRA: only the adapters are reduced and updated
         c, z = self.comm, plans.zero
-        group, edp = plans.dp * plans.cp, np.maximum(plans.dp * plans.cp // plans.ep, 1)
+        group, edp = plans.dp * plans.cp, maximum(plans.dp * plans.cp // plans.ep, 1)
 
-        def coll(op: str, bytes_per_param: float, params: tuple[Array, Array]) -> Array:
+        def coll(op: str, bytes_per_param: float, params: tuple[Real, Real]) -> Real:
             return (c.time_s(op, params[0] * bytes_per_param, plans.tp, group)
                     + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
-        reduce = np.where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES, trained),
-                          coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
+        reduce = where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES, trained),
+                       coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
         gather_base = coll("all_gather", PARAM_GATHER_BYTES, base)
         gather_trained = coll("all_gather", PARAM_GATHER_BYTES, trained) if self.lora_rank else gather_base
-        gather = np.where(z >= 3, gather_base, np.where(z >= 1, gather_trained, 0.0))
-        once = np.maximum(0.0, reduce - 2.0 * fwd) + np.maximum(0.0, gather - fwd)
-        per_micro = n_micro * np.maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
+        gather = where(z >= 3, gather_base, where(z >= 1, gather_trained, 0.0))
+        once = maximum(0.0, reduce - 2.0 * fwd) + maximum(0.0, gather - fwd)
+        per_micro = n_micro * maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
         dense, expert = trained
-        local = np.where(z >= 1, dense / group + expert / edp, dense + expert)
+        local = where(z >= 1, dense / group + expert / edp, dense + expert)
         bw = self.accel.gemm.memory_Bps
-        return {"exposed_dp_comm": np.where(z >= 3, per_micro, once),
+        return {"exposed_dp_comm": where(z >= 3, per_micro, once),
                 "optimizer": local * OPTIMIZER_BYTES_PER_PARAM / bw}
+
+
+def _zeros(plans: PlanSpace) -> Real:
+    """No seconds for any plan: an array of zeros, or 0.0 for one plan given as ints."""
+    return np.zeros(len(plans)) if isinstance(plans.tp, np.ndarray) else 0.0
