@@ -26,7 +26,7 @@ def predict(row: Record, catalog: Catalog | None = None) -> float:
     if op == "gemm":
         size = row.size or BEST_SIZE
         device = device_of(system.chip, row.precision or "bf16")
-        return 2.0 * size**3 / gemm_time_s(size, size, size, device)
+        return float(2.0 * size**3 / gemm_time_s(size, size, size, device))
     if op == "hbm_read":
         return device_of(system.chip, "bf16").memory_Bps
     if op == "allreduce":

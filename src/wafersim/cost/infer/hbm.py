@@ -33,7 +33,7 @@ from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
-from wafersim.plan.infer_grid import Plans
+from wafersim.plan.infer_grid import OnePlan, Plans
 from wafersim.xp import Real, Whole, ceil, maximum, minimum, real, total, where
 
 # assumption: share of HBM for weights + KV cache (vLLM gpu_memory_utilization default; range 0.85-0.95)
@@ -72,7 +72,7 @@ def _layout(op: Op, plans: Plans) -> tuple[Whole, Real]:
     return plans.tp, 1.0
 
 
-def _shard(op: Op, plans: Plans) -> tuple[Real, Real, Real]:
+def _shard(op: Op, plans: Plans) -> tuple[Real | Whole, Real | Whole, Real]:
     """(n, k, token share) one device computes for `op`: row-parallel GEMMs split k, others n."""
     width, share = _layout(op, plans)
     if op.name.endswith(ROW_PARALLEL):
@@ -82,13 +82,15 @@ def _shard(op: Op, plans: Plans) -> tuple[Real, Real, Real]:
 
 def _expert_share(model: ModelSpec, plans: Plans) -> Real:
     """Share of the routed experts on the fullest device of an expert-parallel group."""
-    return ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe else 1.0 + 0 * plans.ep
+    share: Real = (ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe
+                   else 1.0 + 0 * plans.ep)
+    return share
 
 
-@memoised(256)
+@memoised(256, identity=(OnePlan,))
 def _gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[tuple[Op, Real, Real, Real, Real], ...]:
     """(op, n, k, token share, expert share) of every GEMM of a pass, sharded by each plan;
-    memoised for one plan (a plan given as arrays is not hashable and is computed each time)."""
+    memoised for one plan (plans given as arrays are not hashable: computed each time)."""
     expert = _expert_share(model, plans)
     shapes = []
     for op in lower(model, "decode", 1, 0).ops:
@@ -98,7 +100,7 @@ def _gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[tuple[Op, Real, Real, 
     return tuple(shapes)
 
 
-@memoised(256)
+@memoised(256, identity=(OnePlan,))
 def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> Real:
     """Layer weights by their split, over pp stages; embedding and head split over tp (on every
     stage, a bound). Memoised for one plan."""
@@ -113,7 +115,7 @@ def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> R
     return out
 
 
-@memoised(256)
+@memoised(256, identity=(OnePlan,))
 def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans) -> Real:
     """KV cache one device holds per cached token of its replica: its layers, its attention
     replica's share of the requests and its KV heads (replicated past tp = kv heads). Memoised
