@@ -19,7 +19,6 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 Real = float | npt.NDArray[np.floating[Any]]  # one value, or one per point

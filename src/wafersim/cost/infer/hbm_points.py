@@ -97,8 +97,9 @@ def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | Non
     kv_req = kv_tok * blocks
     usable = hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
     per_rep_max = maximum(0.0, floor((usable - weights) / kv_req))
-    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp)
-    ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep)
+    shapes = hbm.gemm_shapes(model, plans)
+    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp, shapes)
+    ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep, shapes)
     memory = {"weights": weights + 0 * b, "kv_cache": per_rep * kv_req, "usable": usable + 0 * b}
     return Points(plans, b, per_rep, tpot, ttft, per_rep <= per_rep_max, per_rep_max * plans.dp,
                   memory)
