@@ -69,6 +69,9 @@ class OnePlan(Plans):
     """One plan, its degrees as Python ints (`Plans.one`); figures memoised for one plan are
     keyed by the object, not by comparing degrees."""
 
+    def degrees(self, i: int = 0) -> Degrees:
+        return Degrees(int(self.tp), int(self.pp), int(self.ep), int(self.dp), int(self.ad))
+
 
 def _at(v: Whole, i: int) -> int:
     return v if isinstance(v, int) else int(v[i])
