@@ -36,7 +36,7 @@ def main() -> None:
     lowered = rate(lambda: lower.__wrapped__(spec, "train", 8, 8192))  # computed, not the memo
     print(f"graph lowering (405B, train): {lowered:,.0f} per s (a repeat is memoised)")
     base, work = resolve(catalog, "cs-3"), TrainWorkload(2e12, 2048, 4096)
-    systems = [base.with_chips(2**i) for i in range(12)]
+    systems = [base.with_devices(2**i) for i in range(12)]
     llama = load_model("llama-2-70b")
     evals = rate(lambda: [train_wafer(llama, s, work) for s in systems]) * len(systems)
     print(f"wafer training evaluations (70B, 1..2048 CS-3): {evals:,.0f} per s")

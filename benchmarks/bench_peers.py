@@ -187,7 +187,7 @@ def training_metric(job: Job, step_s: float, recompute: str) -> float:
               # hardware FLOPs: recompute FLOPs of the recompute the peer ran with counted (Megatron eq. 3)
               "hw_flops_per_device": spec.training_flops_per_token(seq, recompute) * tokens_step
               / step_s / job.count,
-              "mfu": model_flops / step_s / job.count / device_of(job.chip, job.precision).peak_flops}
+              "mfu": model_flops / step_s / job.count / device_of(job.chip, job.precision).peak_flops_per_s}
     tokens = row.tokens
     if tokens:  # whole-run metrics: the row's token count at the peer's step time
         values["time_to_train_s"] = tokens / tokens_step * step_s
@@ -296,7 +296,7 @@ def genz_serving(job: Job, calibrated: bool) -> tuple[float, str]:
 # ---- device files for the peers ----
 
 def _peak(chip, precision: str) -> float | None:  # type: ignore[no-untyped-def]
-    q = chip.peak_dense_flops.get(precision)
+    q = chip.peak_dense_flops_per_s.get(precision)
     return None if q is None or q.value is None else q.value / 1e12
 
 
@@ -332,7 +332,7 @@ def genz_system(job: Job, calibrated: bool):  # type: ignore[no-untyped-def]
     bits = GENZ_BITS[job.precision]
     # GenZ's 'Flops' is the 16-bit TFLOP/s (decimal) it scales by its own precision multiplier;
     # its sizes and bandwidths are binary (GiB, GiB/s), so bytes are divided by 2^30
-    flops = device_of(chip, job.precision).peak_flops / 1e12 * compute * GenZSystem.compute_multiplier[bits]
+    flops = device_of(chip, job.precision).peak_flops_per_s / 1e12 * compute * GenZSystem.compute_multiplier[bits]
     link = links(chip)[0]
     return {"Flops": flops, "Memory_size": chip.hbm_bytes.value / 2**30,
             "Memory_BW": chip.hbm_bandwidth_Bps.value * memory / 2**30, "ICN": link / 2**30,

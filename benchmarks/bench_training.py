@@ -24,7 +24,7 @@ MODEL, SYSTEM, DEVICES, BATCH, SEQ = "llama-2-70b", "dgx-h100", 1024, 1024, 4096
 def ours() -> None:
     catalog = load_catalog()
     model = load_model(MODEL)
-    step_model = StepModel(model, resolve(catalog, SYSTEM).with_chips(DEVICES), SEQ, BATCH, "bf16")
+    step_model = StepModel(model, resolve(catalog, SYSTEM).with_devices(DEVICES), SEQ, BATCH, "bf16")
     plans = enumerate_plans(model, DEVICES, step_model.accel.scale_up, BATCH, SEQ)
     start, rounds = time.perf_counter(), 0
     while time.perf_counter() - start < 2.0:

@@ -14,7 +14,7 @@ SEQ, BATCH = 4096, 8
 def _parts(catalog, attention):
     """(compute per micro-batch, forward attention, forward rest) of one fixed plan, seconds."""
     model = load_model("llama-2-7b")
-    sm = StepModel(model, resolve(catalog, "dgx-h100").with_chips(8), SEQ, BATCH, "bf16", attention)
+    sm = StepModel(model, resolve(catalog, "dgx-h100").with_devices(8), SEQ, BATCH, "bf16", attention)
     plans = enumerate_plans(model, 8, 8, BATCH, SEQ, Constraints(
         tp=8, pp=1, dp=1, cp=1, zero=0, recompute="none", micro_batch=1))
     step = sm.evaluate(plans)

@@ -17,7 +17,7 @@ def deepseek():
 
 
 def test_attention_dp_plans_spread_experts_over_the_whole_group(catalog, deepseek):
-    system = resolve(catalog, "ascend-910c").with_chips(160)
+    system = resolve(catalog, "ascend-910c").with_devices(160)
     plans = enumerate_plans(deepseek, system, ad=None)
     wide = plans.ad > 1
     assert wide.any() and (~wide).any()
@@ -33,7 +33,7 @@ def test_dense_models_get_no_attention_dp(catalog):
 
 
 def test_latent_kv_is_split_not_replicated(catalog, deepseek):
-    system = resolve(catalog, "ascend-910c").with_chips(32)
+    system = resolve(catalog, "ascend-910c").with_devices(32)
     tp = enumerate_plans(deepseek, system, tp=32, ep=32, ad=1)
     dp = enumerate_plans(deepseek, system, tp=32, ad=32)
     full = deepseek.kv_cache_bytes_per_token("int8")
@@ -42,7 +42,7 @@ def test_latent_kv_is_split_not_replicated(catalog, deepseek):
 
 
 def test_uneven_expert_split_loads_the_fullest_device(catalog, deepseek):
-    system = resolve(catalog, "ascend-910c").with_chips(160)
+    system = resolve(catalog, "ascend-910c").with_devices(160)
     plans = enumerate_plans(deepseek, system, tp=160, ad=160)
     assert int(plans.ep[0]) == 160
     # 256 experts over 160 devices: the fullest holds 2, so its expert bytes are 2/256 of them

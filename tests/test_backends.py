@@ -78,10 +78,10 @@ def test_a_backend_that_cannot_disaggregate_refuses_a_split(catalog):
 def test_the_scenario_resolves_the_device_count_once(catalog):
     system = resolve(catalog, "dgx-h100")
     sc = InferScenario.of(load_model("llama-3.1-8b"), system, count=16)
-    assert sc.system.chips == 16 and sc.count == 16
+    assert sc.system.devices == 16 and sc.count == 16
     split = InferScenario.of(load_model("llama-3.1-8b"), system, disaggregate="4:12")
-    assert split.system.chips == 16 and split.on(4).system.chips == 4 and split.on(4).split is None
-    assert replace(sc, count=None).system.chips == 16
+    assert split.system.devices == 16 and split.on(4).system.devices == 4 and split.on(4).split is None
+    assert replace(sc, count=None).system.devices == 16
 
 
 def test_training_dispatch_asks_the_registry(catalog, monkeypatch):

@@ -56,15 +56,15 @@ def test_every_part_has_numbers(catalog):
 
 def test_accelerators_have_core_figures(catalog):
     for chip in catalog.of_kind(Chip):
-        assert chip.peak_dense_flops, f"{chip.id}: no dense peak"
+        assert chip.peak_dense_flops_per_s, f"{chip.id}: no dense peak"
         mem = [q for q in (chip.hbm_bytes, chip.sram_bytes) if q is not None and q.known]
         assert mem, f"{chip.id}: no memory capacity"
 
 
 def test_dense_never_exceeds_sparse(catalog):
     for chip in catalog.of_kind(Chip):
-        for prec, sparse in chip.peak_sparse_flops.items():
-            dense = chip.peak_dense_flops.get(prec)
+        for prec, sparse in chip.peak_sparse_flops_per_s.items():
+            dense = chip.peak_dense_flops_per_s.get(prec)
             if dense is not None and dense.known and sparse.known:
                 assert dense.value <= sparse.value, (chip.id, prec)
 
@@ -81,10 +81,10 @@ def test_wafer_mesh(catalog, chip_id, pes_min):
     # dense FP16 peak = marketed PEs x SIMD FMAC x 2 FLOP x clock (derived, within its range)
     simd = w.simd_fmac_per_cycle["fp16"].value
     derived = w.pes_marketing_count.value * simd * 2 * w.clock_hz.value
-    peak = chip.peak_dense_flops["fp16"]
+    peak = chip.peak_dense_flops_per_s["fp16"]
     assert derived == pytest.approx(peak.value, rel=0.02)
     # the vendor "AI" figure is the sparse one, several times the dense figure
-    assert chip.peak_sparse_flops["fp16"].value > 4 * peak.value
+    assert chip.peak_sparse_flops_per_s["fp16"].value > 4 * peak.value
 
 
 def test_wse3_doubles_simd(catalog):
@@ -117,25 +117,25 @@ def test_swarmx_is_a_reduce_tree(catalog):
     ("h100-sxm", 1),
 ])
 def test_composition(catalog, system_id, chips):
-    assert resolve(catalog, system_id).chips == chips
+    assert resolve(catalog, system_id).devices == chips
 
 
 def test_trn2_ultraserver_fp8(catalog):
     # claim C28: 64 Trainium2 give 83.2 PFLOPS dense FP8
     system = resolve(catalog, "trn2-ultraserver")
-    assert system.peak_flops("fp8") == pytest.approx(83.2e15, rel=0.01)
+    assert system.peak_flops_per_s("fp8") == pytest.approx(83.2e15, rel=0.01)
 
 
 def test_andromeda_dense_fp16(catalog):
     # 16 CS-2 at ~7.5 PF dense FP16 each = Andromeda's 120 PF
-    assert resolve(catalog, "andromeda").peak_flops("fp16") == pytest.approx(120e15, rel=0.02)
+    assert resolve(catalog, "andromeda").peak_flops_per_s("fp16") == pytest.approx(120e15, rel=0.02)
 
 
 def test_references_resolve(catalog):
     for kind in (Node, Cluster):
         for part in catalog.of_kind(kind):
             system = resolve(catalog, part.id)
-            assert system.chips >= 1
+            assert system.devices >= 1
             for tier in system.scale_up:
                 assert tier.devices >= 1
 
@@ -144,6 +144,6 @@ def test_with_chips_respects_cluster_limit(catalog):
     from wafersim.errors import ConfigError
 
     cs3 = resolve(catalog, "cs-3")
-    assert cs3.with_chips(2048).chips == 2048
+    assert cs3.with_devices(2048).devices == 2048
     with pytest.raises(ConfigError, match="2048"):
-        cs3.with_chips(2049)
+        cs3.with_devices(2049)

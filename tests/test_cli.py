@@ -23,8 +23,8 @@ def test_systems_json_is_si(cli):
     h100 = rows["h100-sxm"]
     assert h100["memory_bytes"] == 80e9
     assert h100["memory_bandwidth_Bps"] == pytest.approx(3.35e12)
-    assert h100["peak_dense_flops"]["bf16"] == pytest.approx(989.4e12)
-    assert h100["peak_sparse_flops"]["fp8"] == pytest.approx(3958e12)
+    assert h100["peak_dense_flops_per_s"]["bf16"] == pytest.approx(989.4e12)
+    assert h100["peak_sparse_flops_per_s"]["fp8"] == pytest.approx(3958e12)
     assert rows["dgx-h100"]["chips"] == 8
 
 

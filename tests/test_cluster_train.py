@@ -17,12 +17,12 @@ from wafersim.validate.records import read
 from wafersim.validate.train import predict, run
 
 JSON_KEYS = ("step_time_s", "tokens_per_s", "wall_time_s", "device_hours", "mfu",
-             "flops_per_device", "memory_bytes_per_device", "energy_J", "cost_usd", "breakdown",
+             "flops_per_s_per_device", "memory_bytes_per_device", "energy_J", "cost_usd", "breakdown",
              "plan", "assumptions")
 
 
 def _step_model(catalog, model="llama-2-70b", system="dgx-h100", n=256, batch=512, seq=4096):
-    return StepModel(load_model(model), resolve(catalog, system).with_chips(n), seq, batch, "bf16")
+    return StepModel(load_model(model), resolve(catalog, system).with_devices(n), seq, batch, "bf16")
 
 
 def test_result_keys_breakdown_and_alternatives(catalog):
@@ -132,6 +132,6 @@ def test_faster_accelerator_never_slower(catalog):
     sm = _step_model(catalog)
     plans = enumerate_plans(sm.model, 256, 8, 512, 4096)
     base = sm.evaluate(plans).time_s
-    sm.accel = replace(sm.accel, gemm=replace(sm.accel.gemm, peak_flops=sm.accel.gemm.peak_flops * 2,
+    sm.accel = replace(sm.accel, gemm=replace(sm.accel.gemm, peak_flops_per_s=sm.accel.gemm.peak_flops_per_s * 2,
                                               memory_Bps=sm.accel.gemm.memory_Bps * 2))
     assert np.all(sm.evaluate(plans).time_s <= base + 1e-12)

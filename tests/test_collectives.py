@@ -341,7 +341,7 @@ def test_tiers_feed_hierarchical_allreduce(catalog):
 
 
 def test_a_system_without_any_network_names_why_and_the_fix(catalog):
-    system = resolve(catalog, "sn40l").with_chips(16)
+    system = resolve(catalog, "sn40l").with_devices(16)
     with pytest.raises(ParameterError, match=r"sn40l has no network joining .*\(count 1\)") as exc:
         tiers_for(system, 16)
     assert (exc.value.parameter, exc.value.value, exc.value.allowed) == ("count", 16, "1")

@@ -42,7 +42,7 @@ def test_faster_memory_never_slower(m, n, k, factor):
     from wafersim.catalog import load_catalog
 
     dev = device_of(load_catalog().get("h100-sxm"), "bf16")
-    fast = replace(dev, memory_Bps=dev.memory_Bps * factor, peak_flops=dev.peak_flops * factor)
+    fast = replace(dev, memory_Bps=dev.memory_Bps * factor, peak_flops_per_s=dev.peak_flops_per_s * factor)
     assert gemm_time_s(m, n, k, fast) <= gemm_time_s(m, n, k, dev)
 
 

@@ -77,7 +77,7 @@ def test_attention_flops_count_every_layer(catalog):
     from wafersim.models import load_model
 
     device = hbm_device(resolve(catalog, "h100-sxm"), Serving())
-    rate = device.matmul_efficiency * device.peak_flops
+    rate = device.matmul_efficiency * device.peak_flops_per_s
     m = load_model("llama-3.1-8b")
     r = wafersim.infer(m, "h100-sxm", batch=4, input_tokens=8192, output_tokens=16, catalog=catalog)
     tokens, keys = 4 * 8192, (8192 + 1) / 2
@@ -91,4 +91,4 @@ def test_attention_flops_count_every_layer(catalog):
     per_layer = 2 * 512 / 8 * (4096 + 0.5 + 1) * 128 * (2 * 512 + 64)
     fp8 = hbm_device(resolve(catalog, "h200-sxm"), Serving(precision="fp8"))
     bound = ds.decode_breakdown["attention_kv"] - 61 * fp8.kernel_overhead_s
-    assert bound == pytest.approx(61 * per_layer / (fp8.matmul_efficiency * fp8.peak_flops))
+    assert bound == pytest.approx(61 * per_layer / (fp8.matmul_efficiency * fp8.peak_flops_per_s))

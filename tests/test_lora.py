@@ -17,7 +17,7 @@ SEQ, BATCH = 8192, 8
 
 def _step(catalog, rank, **fixed):
     model = load_model("llama-2-70b")
-    sm = StepModel(model, resolve(catalog, "dgx-h100").with_chips(8), SEQ, BATCH, "fp8",
+    sm = StepModel(model, resolve(catalog, "dgx-h100").with_devices(8), SEQ, BATCH, "fp8",
                    lora_rank=rank)
     c = Constraints(tp=4, pp=1, dp=2, cp=1, micro_batch=1, recompute="full", **fixed)
     return sm, sm.evaluate(enumerate_plans(model, 8, 8, BATCH, SEQ, c))
@@ -59,7 +59,7 @@ def test_model_flops_and_wafer_refusal(catalog):
         4.0 * m.params_matmul_active + 3.0 * m.attention_score_flops(SEQ))
     r = train("llama-2-70b", "dgx-h100", 1e8, count=8, global_batch=8, seq_len=SEQ,
               precision="fp8", finetune="lora-r16", catalog=catalog)
-    assert r.flops_per_device * r.step_time_s * 8 == pytest.approx(
+    assert r.flops_per_s_per_device * r.step_time_s * 8 == pytest.approx(
         lora_flops_per_token(m, SEQ) * 8 * SEQ)
     with pytest.raises(ConfigError, match="clusters only"):
         train("llama-2-7b", "cs-3", 1e8, finetune="lora-r16", catalog=catalog)

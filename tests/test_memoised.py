@@ -19,7 +19,7 @@ PLAN = Constraints(tp=8, pp=1, dp=16, cp=1, zero=1, micro_batch=1, v=1)
 def test_resolved_systems_and_graphs_are_reused(catalog):
     system = resolve(catalog, "dgx-h100")
     assert resolve(catalog, "dgx-h100") is system
-    assert system.with_chips(64) is system.with_chips(64)
+    assert system.with_devices(64) is system.with_devices(64)
     model = load_model("llama-2-70b")
     assert lower(model, "decode", 1, 0) is lower(model, "decode", 1, 0)
 

@@ -43,7 +43,7 @@ def test_ep_group_spans_nodes_by_stride():
 
 def test_dedup_and_fp8_dispatch_shrink_the_all_to_all(catalog):
     model = load_model("deepseek-v3")
-    comm = GroupCollectives(resolve(catalog, "hgx-h800").with_chips(DEVICES))
+    comm = GroupCollectives(resolve(catalog, "hgx-h800").with_devices(DEVICES))
     plain, ovl = _plans(model, overlap=0), _plans(model, overlap=1)
     tokens = np.full(len(plain), float(SEQ))
     f0, b0 = all_to_all_s(comm, model, plain, tokens, 8, fp8=True)
@@ -61,7 +61,7 @@ def test_overlap_hides_what_the_compute_covers():
 
 def test_overlapped_plan_is_faster_and_keeps_one_more_micro_batch(catalog):
     model = load_model("deepseek-v3")
-    sm = StepModel(model, resolve(catalog, "hgx-h800").with_chips(DEVICES), SEQ, BATCH, "fp8")
+    sm = StepModel(model, resolve(catalog, "hgx-h800").with_devices(DEVICES), SEQ, BATCH, "fp8")
     plain, ovl = sm.evaluate(_plans(model, overlap=0)), sm.evaluate(_plans(model, overlap=1))
     assert ovl.time_s[0] < plain.time_s[0]
     assert ovl.breakdown["exposed_ep_all_to_all"][0] < plain.breakdown["exposed_ep_all_to_all"][0]

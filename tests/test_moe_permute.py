@@ -12,7 +12,7 @@ from wafersim.plan import Constraints, enumerate_plans
 
 def _permute(catalog, model_id, tp):
     model = load_model(model_id)
-    sm = StepModel(model, resolve(catalog, "dgx-h100").with_chips(8), 4096, 8, "bf16")
+    sm = StepModel(model, resolve(catalog, "dgx-h100").with_devices(8), 4096, 8, "bf16")
     plans = enumerate_plans(model, 8, 8, 8, 4096, Constraints(tp=tp, pp=1, cp=1, ep=1, zero=1,
                                                               recompute="none", micro_batch=1))
     return sm, float(sm._permute(plans, np.full(len(plans), 4096.0))[0])

@@ -72,7 +72,7 @@ TRAIN_CASES = {  # id: (model, system, devices, batch, seq, precision, attention
 def test_one_training_plan_has_the_bits_of_many(catalog, case):
     model_id, system, n, batch, seq, precision, attention, rank = TRAIN_CASES[case]
     model = load_model(model_id)
-    sm = StepModel(model, resolve(catalog, system).with_chips(n), seq, batch, precision, attention,
+    sm = StepModel(model, resolve(catalog, system).with_devices(n), seq, batch, precision, attention,
                    rank)
     every = enumerate_plans(model, n, sm.accel.scale_up, batch, seq)
     plans = every.take(np.linspace(0, len(every) - 1, 60).astype(np.int64))

@@ -15,18 +15,18 @@ def _domain(system):
 
 def test_multi_pod_job_runs_as_equal_slices(catalog):
     pod = resolve(catalog, "tpu-v4-pod")
-    assert _domain(pod.with_chips(6144)) == [3072]  # PaLM: 2 x 3072 chips
-    assert _domain(pod.with_chips(512)) == [512]
-    assert _domain(pod.with_chips(6144).with_chips(4096)) == [4096]  # from the pod, not the slice
-    assert _domain(resolve(catalog, "tpu-v6e-pod").with_chips(3072)) == [256]
+    assert _domain(pod.with_devices(6144)) == [3072]  # PaLM: 2 x 3072 chips
+    assert _domain(pod.with_devices(512)) == [512]
+    assert _domain(pod.with_devices(6144).with_devices(4096)) == [4096]  # from the pod, not the slice
+    assert _domain(resolve(catalog, "tpu-v6e-pod").with_devices(3072)) == [256]
 
 
 def test_switched_domains_are_not_sliced(catalog):
-    assert _domain(resolve(catalog, "dgx-h100").with_chips(24)) == [8]
+    assert _domain(resolve(catalog, "dgx-h100").with_devices(24)) == [8]
 
 
 def test_tp12_fits_a_3072_chip_slice(catalog):
-    system = resolve(catalog, "tpu-v4-pod").with_chips(6144)
+    system = resolve(catalog, "tpu-v4-pod").with_devices(6144)
     model = load_model("palm-540b")
     plans = enumerate_plans(model, 6144, accelerator_of(system, "bf16").scale_up, 2048, 2048,
                             Constraints(tp=12, dp=512))

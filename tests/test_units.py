@@ -16,7 +16,7 @@ from wafersim.units import UNITS, fmt_bandwidth, fmt_bytes, fmt_flops, fmt_time,
     ("simd_fmac_per_cycle", "simd_fmac", "per_cycle", 1.0),
     ("hop_latency_cycles", "hop_latency", "cycles", 1.0),
     ("latency_us", "latency", "s", 1e-6),
-    ("peak_dense_TFLOPS", "peak_dense", "flops", 1e12),
+    ("peak_dense_TFLOPS", "peak_dense", "flops_per_s", 1e12),
 ])
 def test_split_unit(key, base, dim, factor):
     got_base, unit = split_unit(key)

@@ -27,7 +27,7 @@ def test_breakdown_sums_and_keys(catalog):
     assert sum(r.breakdown.values()) == pytest.approx(r.step_time_s)
     data = r.to_json()
     for key in ("step_time_s", "tokens_per_s", "wall_time_s", "device_hours", "mfu",
-                "flops_per_device", "memory_bytes_per_device", "energy_J", "cost_usd",
+                "flops_per_s_per_device", "memory_bytes_per_device", "energy_J", "cost_usd",
                 "breakdown", "plan", "assumptions"):
         assert key in data
     assert r.wall_time_s == pytest.approx(2e12 / r.tokens_per_s)
@@ -35,7 +35,7 @@ def test_breakdown_sums_and_keys(catalog):
 
 
 def _step(catalog, n, batch, model="llama-2-70b"):
-    system = resolve(catalog, "cs-3").with_chips(n)
+    system = resolve(catalog, "cs-3").with_devices(n)
     return train_wafer(load_model(model), system, TrainWorkload(1e12, batch, 4096)).step_time_s
 
 
@@ -58,7 +58,7 @@ def test_sparsity_never_slows(n, sparsity):
     from wafersim.catalog import load_catalog
 
     cat = load_catalog()
-    system = resolve(cat, "cs-3").with_chips(n)
+    system = resolve(cat, "cs-3").with_devices(n)
     work = TrainWorkload(1e12, 2048, 2048)
     dense = train_wafer(load_model("llama-2-7b"), system, work).step_time_s
     sparse = train_wafer(load_model("llama-2-7b"), system, work, sparsity=sparsity).step_time_s

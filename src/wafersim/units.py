@@ -3,7 +3,7 @@
 Data files may write a quantity in a human unit, but the unit must be the suffix of the key
 (``hbm_bandwidth_TBps``, ``tdp_W``, ``clock_GHz``). `UNITS` maps every accepted suffix to its
 dimension and its factor to SI. In memory every field carries the SI suffix of its dimension
-(`SI_SUFFIX`): bytes, Bps (bytes/s), flops (FLOP/s), hz, W, s, usd, ...
+(`SI_SUFFIX`): bytes, Bps (bytes/s), flops_per_s (FLOP/s; a count of FLOPs is `flops`), hz, W, s, usd, ...
 
 The formatters at the bottom turn SI values back into short human strings for reports.
 """
@@ -41,8 +41,8 @@ UNITS: dict[str, Unit] = {
         "bps": 1 / BITS_PER_BYTE, "Mbps": MEGA / BITS_PER_BYTE, "Gbps": GIGA / BITS_PER_BYTE,
         "Tbps": TERA / BITS_PER_BYTE, "Pbps": PETA / BITS_PER_BYTE,
     }),
-    **_family("flops", {
-        "flops": 1.0, "FLOPS": 1.0, "GFLOPS": GIGA, "TFLOPS": TERA, "PFLOPS": PETA,
+    **_family("flops_per_s", {
+        "flops_per_s": 1.0, "flops": 1.0, "FLOPS": 1.0, "GFLOPS": GIGA, "TFLOPS": TERA, "PFLOPS": PETA,
         "EFLOPS": EXA, "TOPS": TERA, "POPS": PETA,
     }),
     **_family("hz", {"hz": 1.0, "Hz": 1.0, "MHz": MEGA, "GHz": GIGA}),
@@ -66,7 +66,7 @@ SI_SUFFIX: dict[str, str] = {dim: dim for dim in {u.dimension for u in UNITS.val
 DIMENSION_HELP: dict[str, str] = {
     "bytes": "a size, e.g. _GB, _GiB, _KiB or _bytes",
     "Bps": "a bandwidth, e.g. _TBps, _GBps (bytes/s) or _Gbps (bits/s)",
-    "flops": "a compute rate, e.g. _TFLOPS, _PFLOPS or _TOPS",
+    "flops_per_s": "a compute rate, e.g. _TFLOPS, _PFLOPS or _TOPS",
     "hz": "a frequency, e.g. _GHz or _MHz",
     "W": "a power, e.g. _W or _kW",
     "s": "a time, e.g. _s, _ms, _us or _ns",
@@ -164,7 +164,7 @@ def fmt_usd_per_hour(value: float | None) -> str:
 
 
 FORMATTERS = {
-    "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops": fmt_flops, "W": fmt_power, "hz": fmt_hz,
+    "bytes": fmt_bytes, "Bps": fmt_bandwidth, "flops_per_s": fmt_flops, "W": fmt_power, "hz": fmt_hz,
     "s": fmt_time, "usd": fmt_usd, "usd_per_hour": fmt_usd_per_hour, "count": fmt_count,
 }
 

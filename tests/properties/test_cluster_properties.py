@@ -21,7 +21,7 @@ cases = st.tuples(st.sampled_from(["llama-2-7b", "llama-2-70b", "mixtral-8x7b", 
 
 def _model(case):
     model_id, system_id, n, batch, seq = case
-    system = resolve(CATALOG, system_id).with_chips(n)
+    system = resolve(CATALOG, system_id).with_devices(n)
     sm = StepModel(load_model(model_id), system, seq, batch, "bf16")
     return sm, enumerate_plans(sm.model, n, sm.accel.scale_up, batch, seq)
 
@@ -61,7 +61,7 @@ def test_more_flops_never_slower(case):
     sm, plans = _model(case)
     base = sm.evaluate(plans).time_s
     g = sm.accel.gemm
-    sm.accel = replace(sm.accel, gemm=replace(g, peak_flops=g.peak_flops * 1.5),
+    sm.accel = replace(sm.accel, gemm=replace(g, peak_flops_per_s=g.peak_flops_per_s * 1.5),
                        attention=replace(sm.accel.attention,
-                                         peak_flops=sm.accel.attention.peak_flops * 1.5))
+                                         peak_flops_per_s=sm.accel.attention.peak_flops_per_s * 1.5))
     assert np.all(sm.evaluate(plans).time_s <= base * (1 + 1e-9))

@@ -146,8 +146,8 @@ class Chip(Part):
 
     kind: Literal["chip"] = "chip"
     device_class: Literal["gpu", "npu", "tpu", "trainium", "wafer", "rdu", "lpu", "hpu", "cpu"]
-    peak_dense_flops: PerPrecision = Field(default_factory=dict)
-    peak_sparse_flops: PerPrecision = Field(default_factory=dict)
+    peak_dense_flops_per_s: PerPrecision = Field(default_factory=dict)
+    peak_sparse_flops_per_s: PerPrecision = Field(default_factory=dict)
     hbm_bytes: Q = None
     hbm_bandwidth_Bps: Q = None
     sram_bytes: Q = None
@@ -215,7 +215,7 @@ class Cluster(Part):
     power_W: Q = None
     price_usd: Q = None
     pue_ratio: Q = None
-    vendor_ai_flops: Q = None  # headline "AI" FLOP/s as marketed (often sparse)
+    vendor_ai_flops_per_s: Q = None  # headline "AI" FLOP/s as marketed (often sparse)
     parameter_memory_bytes: Q = None
     internal_bandwidth_Bps: Q = None
     deployed: bool = True  # False for a capacity or reference design, not a built system
@@ -228,7 +228,7 @@ class MemoryService(Part):
     capacity_bytes: Quantity
     bandwidth_Bps: Q = None  # to each attached system, per direction
     max_params_count: Q = None  # as claimed by the vendor
-    optimizer_flops: Q = None  # compute available for the weight update
+    optimizer_flops_per_s: Q = None  # compute available for the weight update
     power_W: Q = None
     nodes_count: Q = None
     media: str | None = None

@@ -1,7 +1,7 @@
 """A `System`: a catalog id resolved into chip, node and cluster, with totals.
 
 Any chip, node or cluster id resolves: a chip stands alone (its default node gives it networks),
-a node holds `chips_count` chips, a cluster `nodes_count` nodes. `System.with_chips(n)` scales a
+a node holds `chips_count` chips, a cluster `nodes_count` nodes. `System.with_devices(n)` scales a
 system to n accelerators on its node's scale-out fabric, the way a user sizes a cluster.
 """
 
@@ -29,7 +29,7 @@ class System:
 
     id: str
     chip: Chip
-    chips: int  # accelerators in the whole system
+    devices: int  # accelerators in the whole system
     node: Node | None = None
     cluster: Cluster | None = None
     scale_up: tuple[ScaleUpTier, ...] = ()
@@ -38,19 +38,19 @@ class System:
     broadcast_reduce: Network | None = None
 
     @property
-    def chips_per_node(self) -> int:
+    def devices_per_node(self) -> int:
         return _int(self.node.chips_count) if self.node else 1
 
     @property
     def nodes(self) -> int:
-        return math.ceil(self.chips / self.chips_per_node)
+        return math.ceil(self.devices / self.devices_per_node)
 
     def total(self, q: Quantity | None) -> float | None:
         """A per-chip quantity times the chip count (None when unknown)."""
-        return None if q is None or q.value is None else q.value * self.chips
+        return None if q is None or q.value is None else q.value * self.devices
 
-    def peak_flops(self, precision: str, sparse: bool = False) -> float | None:
-        table = self.chip.peak_sparse_flops if sparse else self.chip.peak_dense_flops
+    def peak_flops_per_s(self, precision: str, sparse: bool = False) -> float | None:
+        table = self.chip.peak_sparse_flops_per_s if sparse else self.chip.peak_dense_flops_per_s
         return self.total(table.get(precision))  # type: ignore[call-overload]
 
     @property
@@ -60,7 +60,7 @@ class System:
         if chip.hbm_bytes is not None and chip.hbm_bytes.value is not None:
             return self.total(chip.hbm_bytes)
         parts = [q.value for q in (chip.sram_bytes, chip.ddr_bytes) if q and q.value is not None]
-        return sum(parts) * self.chips if parts else None
+        return sum(parts) * self.devices if parts else None
 
     @property
     def memory_bandwidth_Bps(self) -> float | None:
@@ -73,12 +73,12 @@ class System:
         """Declared power: the cluster's, else whole nodes' (hosts included), else chips' TDP."""
         if self.cluster and self.cluster.power_W and self.cluster.power_W.value is not None:
             return self.cluster.power_W.value
-        whole_nodes = self.node is not None and self.chips % self.chips_per_node == 0
+        whole_nodes = self.node is not None and self.devices % self.devices_per_node == 0
         if whole_nodes and self.node.power_W and self.node.power_W.value is not None:  # type: ignore[union-attr]
             return self.node.power_W.value * self.nodes  # type: ignore[union-attr]
         return self.total(self.chip.tdp_W)
 
-    def with_chips(self, count: int) -> System:
+    def with_devices(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
         return _with_chips(self, count)
 
@@ -88,11 +88,11 @@ def _with_chips(system: System, count: int) -> System:
     if count < 1:
         raise ConfigError(f"count {count} must be at least 1 accelerator")
     limit = system.node.max_cluster_nodes_count if system.node else None
-    if limit is not None and limit.value is not None and count > limit.value * system.chips_per_node:
+    if limit is not None and limit.value is not None and count > limit.value * system.devices_per_node:
         raise ConfigError(f"count {count} exceeds the largest supported {system.node.id} "  # type: ignore[union-attr]
                           f"cluster ({limit.value:g} systems); use a count up to that")
     tiers = tuple(_sliced(t, count) for t in system.scale_up)
-    return replace(system, chips=count, cluster=None if count != system.chips else system.cluster,
+    return replace(system, devices=count, cluster=None if count != system.devices else system.cluster,
                    scale_up=tiers)
 
 
@@ -120,7 +120,7 @@ def resolve(catalog: Catalog, part_id: str) -> System:
         node = catalog.typed(part.node, Node)
         base = _from_node(catalog, node)
         return replace(
-            base, id=part.id, cluster=part, chips=base.chips * _int(part.nodes_count),
+            base, id=part.id, cluster=part, devices=base.devices * _int(part.nodes_count),
             scale_out=_network(catalog, part.scale_out) or base.scale_out,
             memory_service=_memory(catalog, part.memory_service) or base.memory_service,
             broadcast_reduce=_network(catalog, part.broadcast_reduce) or base.broadcast_reduce,
@@ -130,8 +130,8 @@ def resolve(catalog: Catalog, part_id: str) -> System:
     if isinstance(part, Chip):
         if part.default_node:
             base = _from_node(catalog, catalog.typed(part.default_node, Node))
-            return replace(base, id=part.id, chip=part, chips=1)
-        return System(id=part.id, chip=part, chips=1)
+            return replace(base, id=part.id, chip=part, devices=1)
+        return System(id=part.id, chip=part, devices=1)
     raise ConfigError(f"{part_id!r} is a {part.kind}, not a system; give a chip, node or "
                       "cluster id")
 
@@ -140,7 +140,7 @@ def _from_node(catalog: Catalog, node: Node) -> System:
     tiers = tuple(ScaleUpTier(catalog.typed(t.network, Network), _int(t.devices_count))
                   for t in node.scale_up)
     return System(
-        id=node.id, chip=catalog.typed(node.chip, Chip), chips=_int(node.chips_count), node=node,
+        id=node.id, chip=catalog.typed(node.chip, Chip), devices=_int(node.chips_count), node=node,
         scale_up=tiers, scale_out=_network(catalog, node.scale_out),
         memory_service=_memory(catalog, node.memory_service),
         broadcast_reduce=_network(catalog, node.broadcast_reduce),

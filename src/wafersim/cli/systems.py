@@ -69,11 +69,11 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
         for h in heads:
             table.add_column(h, overflow="fold")
         for r in rows:
-            d = r["peak_dense_flops"]
+            d = r["peak_dense_flops_per_s"]
             table.add_row(
                 r["id"], r["name"], str(r["chips"]), _flops_cell(d, "bf16", "fp16"),
                 _flops_cell(d, "fp8", "int8"), _flops_cell(d, "fp4", "int4"),
-                _sparse_cell(r["peak_sparse_flops"]), fmt_bytes(r["memory_bytes"]),
+                _sparse_cell(r["peak_sparse_flops_per_s"]), fmt_bytes(r["memory_bytes"]),
                 fmt_bandwidth(r["memory_bandwidth_Bps"]),
                 fmt_bandwidth(r["scale_up_bandwidth_Bps_per_chip"]),
                 ", ".join(r["interconnect"]) or "-", fmt_power(r["power_W"]))

@@ -162,7 +162,7 @@ def _summary(r: TrainResult) -> dict[str, str]:
         "step time": fmt_time(r.step_time_s), "tokens/s": _rate(r.tokens_per_s),
         "steps": f"{r.steps:,.0f}", "wall time": fmt_time(r.wall_time_s),
         "device-hours": f"{r.device_hours:,.0f}", "MFU": f"{r.mfu:.1%}",
-        "model FLOP/s per device": fmt_flops(r.flops_per_device),
+        "model FLOP/s per device": fmt_flops(r.flops_per_s_per_device),
         "memory per device": fmt_bytes(r.memory_bytes_per_device),
         "energy": f"{r.energy_J / 3.6e9:,.1f} MWh", "cost": fmt_usd(r.cost_usd),
     }

@@ -113,5 +113,5 @@ def occupied(sc: InferScenario, result: InferResult) -> System:
     """The devices the plan `result` carries runs on."""
     plan = result.plan
     if isinstance(plan, DisaggregatedPlan):
-        return sc.system.with_chips(plan.devices)
+        return sc.system.with_devices(plan.devices)
     return serving_backend(sc.system).occupied(sc, plan)

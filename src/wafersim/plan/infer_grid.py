@@ -171,7 +171,7 @@ def enumerate_plans(model: ModelSpec, system: System, tp: int | None = None,
     """Every plan that splits `model` on `system`'s devices (user-fixed degrees kept); memoised,
     the arrays read-only."""
     check_degrees(model, tp, pp, ep, ad)
-    n, group = system.chips, scale_up_devices(system)
+    n, group = system.devices, scale_up_devices(system)
     pps = [pp] if pp else _divisors(model.n_layers)
     rows = [] if ad and ad > 1 else _tensor_rows(model, n, group, tp, pps, ep)
     if model.is_moe and (ad is None or ad > 1):

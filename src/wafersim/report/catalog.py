@@ -17,10 +17,10 @@ def _value(q: Quantity | None) -> float | None:
 
 
 def _per_precision(system: System, sparse: bool) -> dict[str, float]:
-    table = system.chip.peak_sparse_flops if sparse else system.chip.peak_dense_flops
+    table = system.chip.peak_sparse_flops_per_s if sparse else system.chip.peak_dense_flops_per_s
     out = {}
     for p in COMPUTE_PRECISIONS:
-        total = system.peak_flops(p, sparse)
+        total = system.peak_flops_per_s(p, sparse)
         if p in table and total is not None:
             out[p] = total
     return out
@@ -50,9 +50,9 @@ def system_summary(catalog: Catalog, part: Part) -> dict[str, Any]:
 
 def _compute_summary(s: System) -> dict[str, Any]:
     return {
-        "chip": s.chip.id, "chips": s.chips,
-        "peak_dense_flops": _per_precision(s, sparse=False),
-        "peak_sparse_flops": _per_precision(s, sparse=True),
+        "chip": s.chip.id, "chips": s.devices,
+        "peak_dense_flops_per_s": _per_precision(s, sparse=False),
+        "peak_sparse_flops_per_s": _per_precision(s, sparse=True),
         "memory_bytes": s.memory_bytes, "memory_bandwidth_Bps": s.memory_bandwidth_Bps,
         "scale_up_bandwidth_Bps_per_chip": _value(s.chip.scale_up_bandwidth_Bps),
         "scale_out_bandwidth_Bps_per_chip": _value(s.chip.scale_out_bandwidth_Bps),

@@ -52,7 +52,7 @@ def _chip(row: Record, catalog: Catalog) -> Chip:
 
 def _gemm(row: Record, catalog: Catalog, measured: float) -> RowFit:
     chip, precision = _chip(row, catalog), row.precision or "bf16"
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops_per_s.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
         raise ConfigError(f"{chip.id} has no dense {precision} peak in the catalog")
     size = row.size
@@ -77,7 +77,7 @@ def _tier(row: Record, catalog: Catalog) -> tuple[Network, int]:
     if NVLS.search(row.notes or ""):
         raise ConfigError("NVLS (in-network reduction) run; the micro model's all-reduce is ring")
     n = row.count or 8
-    system = resolve(catalog, row.system).with_chips(n)
+    system = resolve(catalog, row.system).with_devices(n)
     tiers = tiers_for(system, n)
     if len(tiers) != 1:
         names = ", ".join(f"{link.name} x{g}" for link, g in tiers)

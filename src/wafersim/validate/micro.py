@@ -31,7 +31,7 @@ def predict(row: Record, catalog: Catalog | None = None) -> float:
         return device_of(system.chip, "bf16").memory_Bps
     if op == "allreduce":
         n, size = row.count or 8, row.size or 2**30
-        time_s = hierarchical_allreduce_s(size, tiers_for(system.with_chips(n), n))
+        time_s = hierarchical_allreduce_s(size, tiers_for(system.with_devices(n), n))
         return float(bus_bandwidth_Bps(size, n, time_s, "allreduce"))
     raise ConfigError(f"row {row.id}: micro-benchmark op {op!r} is not modelled (gemm, hbm_read, "
                       "allreduce are)")

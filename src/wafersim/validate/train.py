@@ -45,10 +45,10 @@ def predict(row: Record, result: TrainResult) -> float:
         seq = row.seq_len or default_seq_len(model)
         ratio = (model.training_flops_per_token(seq, result.plan.recompute)
                  / model.training_flops_per_token(seq))
-        return result.flops_per_device * ratio
+        return result.flops_per_s_per_device * ratio
     simple = {"device_hours": result.production_device_hours, "time_to_train_s": result.wall_time_s,
               "step_time_s": result.step_time_s, "mfu": result.mfu,
-              "flops_per_device": result.flops_per_device, "tokens_per_s": result.tokens_per_s}
+              "flops_per_device": result.flops_per_s_per_device, "tokens_per_s": result.tokens_per_s}
     if metric not in simple:
         raise ConfigError(f"row {row.id}: training metric {metric!r} is not one of "
                           f"{', '.join(['hw_flops_per_device', *simple])}")

@@ -69,7 +69,7 @@ class DisaggregatedServing:
                 degrees_curve(decoding, plan.decode.degrees, top))
 
     def occupied(self, sc: InferScenario, plan: DisaggregatedPlan) -> System:
-        return sc.system.with_chips(plan.devices)
+        return sc.system.with_devices(plan.devices)
 
     def _combine(self, sc: InferScenario, split: Split, decode: InferResult) -> InferResult:
         out = sc.serving.output_tokens
@@ -107,9 +107,9 @@ def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
     batches = search_batches(prompts, plans, None)
     if not batches:
         need = devices_needed(pool.model, pool.system, prompts.serving)
-        raise InfeasibleParameter("disaggregate", pool.split or f"{pool.system.chips}:DECODE",
+        raise InfeasibleParameter("disaggregate", pool.split or f"{pool.system.devices}:DECODE",
                          f"a {pool.serving.input_tokens}-token prompt of {pool.model.id} does not "
-                         f"fit the {pool.system.chips}-device prefill pool; it needs at least "
+                         f"fit the {pool.system.devices}-device prefill pool; it needs at least "
                          f"{need} ({{disaggregate.flag}} {need}:DECODE)", allowed=f">= {need}:1")
     grid, b = grid_of(plans, batches)
     pts = hbm_points(prompts, grid, b)
@@ -130,7 +130,7 @@ def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> 
 
 def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPoint,
             ttft: dict[str, float], tokens_per_s: float, bound: str) -> InferResult:
-    eco = economics(sc.system.with_chips(split.devices), 1.0)  # one second of both pools
+    eco = economics(sc.system.with_devices(split.devices), 1.0)  # one second of both pools
     usd = None if eco.cost_usd is None else eco.cost_usd / tokens_per_s * 1e6
     assert isinstance(decode.plan, HbmPlan)
     plan = DisaggregatedPlan(split.prefill_devices, split.decode_devices, pre.plan, decode.plan)

@@ -165,7 +165,7 @@ def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans,
     flops = (2.0 * tokens * queries / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=True))  # one layer
     per_layer = maximum(kv / model.n_layers / device.memory_Bps,
-                        flops / (device.matmul_efficiency * device.peak_flops))
+                        flops / (device.matmul_efficiency * device.peak_flops_per_s))
     out: Real = model.n_layers * (per_layer + device.kernel_overhead_s)
     return out
 
@@ -283,7 +283,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
-    attn = flops / (device.matmul_efficiency * device.peak_flops)  # fused attention, compute-bound
+    attn = flops / (device.matmul_efficiency * device.peak_flops_per_s)  # fused attention, compute-bound
     ar, a2a, p2p = _communication(model, system, plans, tokens)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
     return with_stack({"gemm": gemm - head_fix,

@@ -79,7 +79,7 @@ def hbm_device(system: System, serving: Serving) -> Device:
 def hbm_device_of(chip: Chip, precision: str) -> Device:
     """`hbm_device` of a chip and a weight format (memoised)."""
     for prec in (precision, "fp8", "bf16", "fp16"):
-        if chip.peak_dense_flops.get(prec) is not None:  # type: ignore[call-overload]
+        if chip.peak_dense_flops_per_s.get(prec) is not None:  # type: ignore[call-overload]
             return device_of(chip, prec)
     raise ConfigError(f"{chip.id} has no dense peak for {precision} or 16-bit")
 

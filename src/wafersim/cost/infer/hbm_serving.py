@@ -93,7 +93,7 @@ class HbmServing:
         notes = (*_notes(sc.system, sc.serving.precision), *sc.serving.stack_notes(),
                  *hbm.ASSUMPTIONS)
         tpot, ttft, memory = pts.at(i)
-        return assemble(sc.model, sc.system, sc.serving, int(item(pts.batch, i)), sc.system.chips,
+        return assemble(sc.model, sc.system, sc.serving, int(item(pts.batch, i)), sc.system.devices,
                         tpot, ttft, int(item(pts.max_batch, i)), memory, plan, notes)
 
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
@@ -107,10 +107,10 @@ class HbmServing:
     def fitting_count(self, sc: InferScenario) -> int | None:
         """Whole nodes holding the weights and one request, when the system as given cannot."""
         need = devices_needed(sc.model, sc.system, sc.serving)
-        if need <= sc.system.chips:
+        if need <= sc.system.devices:
             return None
-        per_node = sc.system.chips_per_node
-        return max(sc.system.chips, -(-need // per_node) * per_node)
+        per_node = sc.system.devices_per_node
+        return max(sc.system.devices, -(-need // per_node) * per_node)
 
 
 def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
@@ -157,14 +157,14 @@ def _raise(exc: Exception) -> list[int]:
 def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = devices_needed(model, system, serving)
-    if need <= system.chips:
+    if need <= system.devices:
         return InfeasibleParameter("batch", batch, f"{{batch}}: requests of {serving.context_tokens} tokens "
-                          f"do not fit the KV cache of {model.id} on {system.chips} x "
+                          f"do not fit the KV cache of {model.id} on {system.devices} x "
                           f"{system.chip.id}; lower {{batch.flag}} or the token counts, or raise "
                           "{count.flag}", allowed="<= what the KV cache holds")
     gb = model.weight_bytes(serving.precision) / 1e9
-    return InfeasibleParameter("count", system.chips, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
-                      f"does not fit {system.chips} x {system.chip.id}; it needs at least {need} "
+    return InfeasibleParameter("count", system.devices, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
+                      f"does not fit {system.devices} x {system.chip.id}; it needs at least {need} "
                       f"devices ({{count.flag}} {need}) or a smaller {{precision.flag}}",
                       allowed=f">= {need}")
 

@@ -48,7 +48,7 @@ class InferScenario:
         """Resolve the device count once: `count`, or the devices of a `disaggregate` split."""
         split = None if disaggregate is None else split_for(disaggregate, count)
         devices = split.devices if split is not None else count
-        target = system if devices is None else system.with_chips(devices)
+        target = system if devices is None else system.with_devices(devices)
         return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
                    drafting, tpot_slo_s, split)
 
@@ -58,7 +58,7 @@ class InferScenario:
 
     def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""
-        return replace(self, system=self.system.with_chips(devices), count=devices, split=None)
+        return replace(self, system=self.system.with_devices(devices), count=devices, split=None)
 
 
 def check_batches(batches: list[int]) -> None:

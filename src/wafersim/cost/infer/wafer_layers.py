@@ -34,7 +34,7 @@ class PeRates:
     pes_per_wafer: int
 
     @property
-    def flops_per_pe(self) -> float:
+    def flops_per_s_per_pe(self) -> float:
         """Achieved 16-bit FLOP/s of one PE in a streaming loop (2 per FMAC)."""
         return 2.0 * self.mesh.simd_fp16 * self.mesh.clock_hz * self.mesh.efficiency
 
@@ -103,7 +103,7 @@ class LayerModel:
         read = np.asarray(tokens, float) * context * kv_per_token / (pes * r.sram_read_Bps_per_pe)
         flops = 2.0 * np.asarray(tokens, float) * context * m.n_heads * (m.qk_dim + m.v_dim)
         reduce = 2.0 * 2.0 * math.sqrt(pes) * r.hop_s  # max and sum of the softmax, row + column
-        return np.maximum(read, flops / (pes * r.flops_per_pe)) + reduce
+        return np.maximum(read, flops / (pes * r.flops_per_s_per_pe)) + reduce
 
     def norms_s(self) -> float:
         """Each norm reduces a sum of squares across the layer's rectangle and broadcasts it."""

@@ -118,13 +118,13 @@ class WaferServing:
 
 def wafer_system(system: System, wafers: int) -> System:
     """The wafers SRAM-resident serving runs on: no MemoryX or SwarmX (weights stay on the wafer)."""
-    return replace(system.with_chips(wafers), memory_service=None, broadcast_reduce=None)
+    return replace(system.with_devices(wafers), memory_service=None, broadcast_reduce=None)
 
 
 def _wafer_count(sc: InferScenario, f: WaferFit, batch: int) -> int:
     """The wafers to use: the fewest that hold the model and `batch` requests, or `count`."""
     need = wafers_needed(f, batch)
-    limit = sc.count or (sc.system.chips if sc.system.cluster is not None else None)
+    limit = sc.count or (sc.system.devices if sc.system.cluster is not None else None)
     if limit is not None and limit < need:
         raise InfeasibleParameter("count", limit, f"{sc.model.id} with {batch} request(s) of "
                          f"{f.kv_bytes_per_request / 1e9:.2f} GB KV cache needs {need} wafers "

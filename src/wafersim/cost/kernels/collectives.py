@@ -368,7 +368,7 @@ def _scale_out(system: System, devices: int, span: int) -> Link:
     if system.scale_out is None and not system.scale_up:
         q = system.chip.scale_up_bandwidth_Bps
         why = q.reason if q is not None and q.reason else "none in the catalog"
-        raise ParameterError("count", system.chips, f"system {literal(system.id)} has no network "
+        raise ParameterError("count", system.devices, f"system {literal(system.id)} has no network "
                              f"joining its devices ({literal(why)}); run it on one device "
                              "({count.flag} 1)", allowed="1")
     if system.scale_out is None:

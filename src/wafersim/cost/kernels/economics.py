@@ -70,14 +70,14 @@ def _rental(system: System) -> float | None:
     if node_price is not None:
         return system.nodes * node_price
     chip_price = _v(system.chip.cloud_price_usd_per_hour)
-    return None if chip_price is None else system.chips * chip_price
+    return None if chip_price is None else system.devices * chip_price
 
 
 def _capex(system: System) -> float | None:
     node_capex = _v(system.node.price_usd) if system.node else None
     capex = node_capex * system.nodes if node_capex is not None else None
     if capex is None and _v(system.chip.price_usd) is not None:
-        capex = system.chips * _v(system.chip.price_usd)  # type: ignore[operator]
+        capex = system.devices * _v(system.chip.price_usd)  # type: ignore[operator]
     return capex
 
 

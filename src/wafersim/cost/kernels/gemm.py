@@ -34,7 +34,7 @@ class Device:
 
     chip: str
     precision: str
-    peak_flops: float
+    peak_flops_per_s: float
     matmul_efficiency: float
     memory_Bps: float  # achieved
     kernel_overhead_s: float
@@ -69,15 +69,15 @@ def _memory_Bps(chip: Chip, notes: list[str]) -> float:
 @memoised(identity=(Chip,))
 def device_of(chip: Chip, precision: str) -> Device:
     """Peak, calibrated efficiencies and kernel cost of `chip` in `precision` (memoised)."""
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops_per_s.get(precision)  # type: ignore[call-overload]
     if peak is None or peak.value is None:
-        have = ", ".join(sorted(p.value for p in chip.peak_dense_flops)) or "none"
+        have = ", ".join(sorted(p.value for p in chip.peak_dense_flops_per_s)) or "none"
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
                              f"{literal(precision)} peak (it has: {have}); choose another "
                              "{precision.flag}", allowed=f"one of {have}")
     notes: list[str] = [f"kernel overhead {KERNEL_OVERHEAD_S * 1e6:g} us per GEMM (assumed)"]
     eff = _efficiency(chip, precision, notes)
-    return Device(chip=chip.id, precision=precision, peak_flops=peak.value, matmul_efficiency=eff,
+    return Device(chip=chip.id, precision=precision, peak_flops_per_s=peak.value, matmul_efficiency=eff,
                   memory_Bps=_memory_Bps(chip, notes), kernel_overhead_s=KERNEL_OVERHEAD_S,
                   assumptions=tuple(notes))
 
@@ -93,7 +93,7 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
     w_bytes = BYTES_PER_PARAM.get(precision) or bytes_per_param(precision)  # the error when unknown
     flops = 2.0 * m * n * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
-    compute = flops / (device.matmul_efficiency * device.peak_flops)
+    compute = flops / (device.matmul_efficiency * device.peak_flops_per_s)
     t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
     return t
 
@@ -101,4 +101,4 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
 def gemm_efficiency(m, n, k, device: Device, weight_precision: str | None = None):  # type: ignore[no-untyped-def]
     """Achieved FLOP/s over the dense peak for one GEMM of this shape."""
     t = gemm_time_s(m, n, k, device, weight_precision)
-    return 2.0 * np.asarray(m, float) * n * k / (np.asarray(t) * device.peak_flops)
+    return 2.0 * np.asarray(m, float) * n * k / (np.asarray(t) * device.peak_flops_per_s)

@@ -39,7 +39,7 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
                            work.lora_rank)
-    rows = plan_rows(model, system.chips, step_model.accel.scale_up, work.global_batch,
+    rows = plan_rows(model, system.devices, step_model.accel.scale_up, work.global_batch,
                      work.seq_len, constraints)
     plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats
     step = step_model.evaluate(plans)
@@ -59,9 +59,9 @@ def _no_fit(model: ModelSpec, system: System, step_model: StepModel, plans: Plan
     i = int(np.argmin(step.memory_bytes))
     need, have = item(step.memory_bytes, i), step_model.accel.usable_bytes
     raise InfeasiblePlan(
-        f"{model.id} does not fit on {system.chips} x {system.chip.id}: the leanest plan "
+        f"{model.id} does not fit on {system.devices} x {system.chip.id}: the leanest plan "
         f"({plans.plan(i)}) needs {fmt_bytes(need)} per device, {fmt_bytes(have)} is usable; "
-        f"add devices (about {int(np.ceil(system.chips * need / have))}) or allow more sharding")
+        f"add devices (about {int(np.ceil(system.devices * need / have))}) or allow more sharding")
 
 
 def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
@@ -86,7 +86,7 @@ def _flops_per_token(model: ModelSpec, seq_len: int, lora: bool) -> float:
 def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: StepModel,
             plans: PlanSpace, step, i: int, per_token: float, notes: tuple[str, ...]) -> TrainResult:  # type: ignore[no-untyped-def]
     """Plan `i` of the search as a result; `per_token` model FLOPs, `notes` the search's."""
-    n = system.chips
+    n = system.devices
     breakdown = {k: item(v, i) for k, v in step.breakdown.items()}
     step_s = sum(breakdown.values())
     tokens_step = work.global_batch * work.seq_len
@@ -99,8 +99,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
     return TrainResult(
         model=model.id, system=system.id, devices=n, step_time_s=step_s,
         tokens_per_step=tokens_step, steps=steps,
-        mfu=model_flops / step_s / (n * step_model.accel.gemm.peak_flops),
-        flops_per_device=model_flops / step_s / n,
+        mfu=model_flops / step_s / (n * step_model.accel.gemm.peak_flops_per_s),
+        flops_per_s_per_device=model_flops / step_s / n,
         memory_bytes_per_device=item(step.memory_bytes, i), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
         plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),

@@ -25,7 +25,7 @@ class TrainResult:
     tokens_per_step: float
     steps: float
     mfu: float  # model FLOPs / (devices x dense peak in the precision used)
-    flops_per_device: float  # achieved model FLOP/s per device
+    flops_per_s_per_device: float  # achieved model FLOP/s per device
     memory_bytes_per_device: float
     energy_J: float
     cost_usd: float | None
@@ -70,7 +70,7 @@ class TrainResult:
             "step_time_s": self.step_time_s, "tokens_per_s": self.tokens_per_s,
             "wall_time_s": self.wall_time_s, "device_hours": self.device_hours,
             "production_device_hours": self.production_device_hours, "mfu": self.mfu,
-            "flops_per_device": self.flops_per_device,
+            "flops_per_s_per_device": self.flops_per_s_per_device,
             "memory_bytes_per_device": self.memory_bytes_per_device, "energy_J": self.energy_J,
             "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": self.plan.to_json(),
             "memory": dict(self.memory), "assumptions": list(self.assumptions),

@@ -59,11 +59,11 @@ class TrainScenario:
         `options` are the remaining fields (constraints, recompute, sparsity, attention, finetune)."""
         spec = load_model(model) if isinstance(model, str) else model
         target = resolve(catalog, system)
-        target = target if count is None else target.with_chips(count)
+        target = target if count is None else target.with_devices(count)
         if memory_service is not None:
             target = replace(target, memory_service=catalog.typed(memory_service, MemoryService))
         seq = seq_len or default_seq_len(spec)
-        batch = global_batch or max(target.chips, round(DEFAULT_BATCH_TOKENS / seq))
+        batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
         finetune = options.get("finetune")
         work = TrainWorkload(tokens, batch, seq, precision,
                              lora_rank(finetune if isinstance(finetune, str) else None))

@@ -189,7 +189,7 @@ class StepModel:
         t: Real
         if self.attention == "flash":
             flops = 2.0 * heads * (s / plans.cp) * s * (m.qk_dim + m.v_dim)
-            t = flops / (dev.matmul_efficiency * dev.peak_flops) + 2 * dev.kernel_overhead_s
+            t = flops / (dev.matmul_efficiency * dev.peak_flops_per_s) + 2 * dev.kernel_overhead_s
         else:
             q = s / plans.cp
             t = (gemm_time_s(q, s, m.qk_dim, dev, "bf16", instances=heads)

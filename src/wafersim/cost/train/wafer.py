@@ -32,7 +32,7 @@ from wafersim.plan.train import StreamingPlan
 class Wafer:
     """The numbers of one wafer system the model needs, read from the catalog."""
 
-    peak_flops: float  # dense, in the training precision
+    peak_flops_per_s: float  # dense, in the training precision
     efficiency: float  # achieved share of peak on the layer matmuls
     sram_bytes: float  # usable for activations and weight buffers
     stream_Bps: float  # weight/gradient stream per system, per direction
@@ -50,7 +50,7 @@ def _q(q, what: str, system: System) -> float:  # type: ignore[no-untyped-def]
 def wafer_of(system: System, precision: str) -> Wafer:
     """Read peak, efficiency, SRAM, stream bandwidth and tree shape from the catalog."""
     chip, notes = system.chip, []
-    peak = chip.peak_dense_flops.get(precision)  # type: ignore[call-overload]
+    peak = chip.peak_dense_flops_per_s.get(precision)  # type: ignore[call-overload]
     if peak is None:
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
                              f"{literal(precision)} peak; use {{precision.flag}} bf16 or fp16",
@@ -69,7 +69,7 @@ def wafer_of(system: System, precision: str) -> Wafer:
         raise ConfigError(f"{system.id} names no memory service (MemoryX); weight streaming needs one")
     notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
                  "not the sparse marketing figure")
-    return Wafer(peak_flops=_q(peak, "dense peak", system),
+    return Wafer(peak_flops_per_s=_q(peak, "dense peak", system),
                  efficiency=_q(chip.matmul_efficiency_fraction.get(precision),  # type: ignore[call-overload]
                                f"{precision} matmul efficiency", system),
                  sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
@@ -80,11 +80,11 @@ def wafer_of(system: System, precision: str) -> Wafer:
 def _tree_fill_s(system: System) -> tuple[float, list[str]]:
     """Latency of one broadcast down and one reduce up the SwarmX tree (no payload)."""
     tree = system.broadcast_reduce
-    if tree is None or system.chips == 1:
+    if tree is None or system.devices == 1:
         return 0.0, []
     link = Link.from_network(tree)
     fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
-    fill = float(tree_broadcast_s(0.0, system.chips, link, fan) + tree_reduce_s(0.0, system.chips, link, fan))
+    fill = float(tree_broadcast_s(0.0, system.devices, link, fan) + tree_reduce_s(0.0, system.devices, link, fan))
     return fill, list(link.assumptions)
 
 
@@ -128,7 +128,7 @@ def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recomp
     """Per average layer of one micro-batch (an even share of `graph`): forward, backward,
     recompute compute; and the layer's stream time."""
     layers = graph.model.n_layers * n_micro
-    rate = w.peak_flops * w.efficiency
+    rate = w.peak_flops_per_s * w.efficiency
     gemm = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind != "attention")
     attn = sum(op.flops * op.repeat for op in graph.layer_ops() if op.kind == "attention")
     fwd = (gemm * (1.0 - sparsity) + attn) / layers / rate  # sparsity skips zero weights only
@@ -143,7 +143,7 @@ def train_wafer(model: ModelSpec, system: System, work: TrainWorkload, sparsity:
     """Step time, throughput and breakdown of weight-streaming training on `system`."""
     if not 0.0 <= sparsity < 1.0:
         raise ConfigError(f"weight sparsity {sparsity} must be in [0, 1)")
-    n = system.chips
+    n = system.devices
     if work.global_batch < n:
         raise InfeasibleParameter("global_batch", work.global_batch, f"global batch "
                                   f"{work.global_batch} is smaller than {n} systems; each system "
@@ -165,7 +165,7 @@ def _breakdown(model: ModelSpec, w: Wafer, n_micro: int, fwd: float, bwd: float,
                rec: float, stream: float, graph: Graph) -> dict[str, float]:
     L = model.n_layers
     exposed = L * (max(fwd, stream) - fwd + max(bwd + rec, stream) - (bwd + rec)) + 2 * stream
-    head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops * w.efficiency) / n_micro
+    head = sum(op.flops for op in graph.ops if not op.layer) / (w.peak_flops_per_s * w.efficiency) / n_micro
     return {
         "compute": n_micro * (L * (fwd + bwd) + 3 * head),
         "recompute": n_micro * L * rec,
@@ -178,7 +178,7 @@ def _breakdown(model: ModelSpec, w: Wafer, n_micro: int, fwd: float, bwd: float,
 def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, breakdown: dict[str, float],
             step: float, memory: dict[str, float], mb: float, n_micro: int, mode: str,
             sparsity: float) -> TrainResult:
-    n = system.chips
+    n = system.devices
     tokens_step = work.global_batch * work.seq_len
     model_flops = model.training_flops_per_token(work.seq_len) * tokens_step
     steps = work.tokens / tokens_step
@@ -196,8 +196,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     )
     return TrainResult(
         model=model.id, system=system.id, devices=n, step_time_s=step, tokens_per_step=tokens_step,
-        steps=steps, mfu=model_flops / step / (n * w.peak_flops),
-        flops_per_device=model_flops / step / n,
+        steps=steps, mfu=model_flops / step / (n * w.peak_flops_per_s),
+        flops_per_s_per_device=model_flops / step / n,
         memory_bytes_per_device=memory["sram_activations"] + memory["weight_buffers"],
         energy_J=eco.energy_J, cost_usd=eco.cost_usd, breakdown=breakdown, plan=plan,
         assumptions=notes, memory=memory)
