@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-Real = float | FloatArray  # one value, or one per point
+Real = float | npt.NDArray[np.floating[Any]]  # one value, or one per point
 Whole = int | IntArray  # one degree, or one per plan
 Flag = bool | BoolArray
 _NUMBER = (int, float, np.integer, np.floating, np.bool_)
@@ -64,6 +63,13 @@ def where(condition: Any, a: Any, b: Any) -> Any:
     if isinstance(condition, _ND) or isinstance(a, _ND) or isinstance(b, _ND):
         return np.where(condition, a, b)
     return a if condition else b
+
+
+def choose(condition: Any, if_true: Callable[[], Any], if_false: Callable[[], Any]) -> Any:
+    """where(condition, if_true(), if_false()), calling only the branch one plan takes."""
+    if isinstance(condition, _ND):
+        return np.where(condition, if_true(), if_false())
+    return if_true() if condition else if_false()
 
 
 def ceil(x: Any) -> Any:

@@ -52,16 +52,25 @@ class Plans:
     def _fields(self) -> tuple[Whole, ...]:
         return self.tp, self.pp, self.ep, self.dp, self.ad
 
-    def take(self, index: npt.ArrayLike) -> Plans:
-        return Plans(*(np.asarray(v)[index] for v in self._fields()))  # type: ignore[index]  # an array wherever indexed (xp.Real)
+    def take(self, index: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> Plans:
+        return Plans(*(np.asarray(v)[index] for v in self._fields()))
 
-    def one(self, i: int) -> Plans:
+    def one(self, i: int) -> OnePlan:
         """Plan number `i` alone, its degrees as Python ints (costed without numpy arrays)."""
-        return Plans(*(_at(v, i) for v in self._fields()))
+        return OnePlan(*(_at(v, i) for v in self._fields()))
 
     def degrees(self, i: int) -> Degrees:
         """Plan number `i` as typed degrees."""
         return Degrees(*(_at(v, i) for v in self._fields()))
+
+
+@dataclass(frozen=True)
+class OnePlan(Plans):
+    """One plan, its degrees as Python ints (`Plans.one`); figures memoised for one plan are
+    keyed by the object, not by comparing degrees."""
+
+    def degrees(self, i: int = 0) -> Degrees:
+        return Degrees(int(self.tp), int(self.pp), int(self.ep), int(self.dp), int(self.ad))
 
 
 def _at(v: Whole, i: int) -> int:

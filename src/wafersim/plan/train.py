@@ -99,17 +99,19 @@ class PlanSpace:
         """The plans at `index` (integer positions or a boolean mask)."""
         return PlanSpace(**{f.name: np.asarray(getattr(self, f.name))[index] for f in fields(self)})
 
+    def _row(self, i: int) -> list[int]:
+        """Plan number `i` as ints, in field order."""
+        return [_at(v, i) for v in (self.tp, self.pp, self.dp, self.cp, self.ep, self.zero,
+                                    self.recompute, self.micro_batch, self.v, self.overlap)]
+
     def one(self, i: int) -> PlanSpace:
         """Plan number `i` alone, its parts as Python ints (costed without numpy arrays)."""
-        return PlanSpace(*(_at(getattr(self, name), i) for name in _NAMES))
+        return PlanSpace(*self._row(i))
 
     def plan(self, i: int) -> Plan:
         """Plan number `i` as a `Plan`."""
-        values = {name: _at(getattr(self, name), i) for name in _NAMES}
-        return Plan(**{**values, "recompute": RECOMPUTE[values["recompute"]]})  # type: ignore[arg-type]
-
-
-_NAMES = ("tp", "pp", "dp", "cp", "ep", "zero", "recompute", "micro_batch", "v", "overlap")
+        tp, pp, dp, cp, ep, zero, recompute, micro_batch, v, overlap = self._row(i)
+        return Plan(tp, pp, dp, cp, ep, zero, RECOMPUTE[recompute], micro_batch, v, overlap)
 
 
 def _at(v: Whole, i: int) -> int:

@@ -54,7 +54,7 @@ def tp_error(model: ModelSpec, tp: int, scale_up: int) -> ParameterError | None:
     return None
 
 
-@memoised(256)
+@memoised(256, identity=(Constraints,))
 def _check_fixed(model: ModelSpec, devices: int, scale_up: int, seq_len: int, c: Constraints) -> None:
     """The fixed parts suit the model and the devices, or the first error (a pass is memoised)."""
     _check_values(c)
@@ -116,7 +116,7 @@ def _powers_of_two(limit: int) -> list[int]:
     return [2**i for i in range(int(math.log2(max(limit, 1))) + 1)]
 
 
-@memoised(256)
+@memoised(256, identity=(Constraints,))
 def _layouts(model: ModelSpec, devices: int, scale_up: int, seq_len: int,
              c: Constraints) -> list[tuple[int, int, int, int]]:
     """(tp, pp, cp, dp) factorizations of the devices that the model admits (memoised)."""

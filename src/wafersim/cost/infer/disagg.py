@@ -33,6 +33,7 @@ from wafersim.cost.kernels.collectives import p2p_s, tiers_for
 from wafersim.cost.kernels.economics import economics
 from wafersim.errors import InfeasibleParameter
 from wafersim.plan.infer import DisaggregatedPlan, HbmPlan, PrefillPlan, Split
+from wafersim.xp import item
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
     keeps_up = rate >= demand
     i = (int(np.argmin(np.where(keeps_up, pts.ttft_s, np.inf))) if keeps_up.any()
          else int(np.argmax(rate)))
-    plan = PrefillPlan(pts.plans.degrees(i), int(pts.batch[i]), float(rate[i]))  # type: ignore[index]  # an array wherever indexed (xp.Real)
-    return PrefillPoint(plan, {k: float(v[i]) for k, v in pts.ttft.items()})  # type: ignore[index]  # an array wherever indexed (xp.Real)
+    plan = PrefillPlan(pts.plans.degrees(i), int(item(pts.batch, i)), float(rate[i]))
+    return PrefillPoint(plan, {k: item(v, i) for k, v in pts.ttft.items()})
 
 
 def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> float:

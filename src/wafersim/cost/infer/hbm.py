@@ -33,8 +33,10 @@ from wafersim.cost.kernels.gemm import Device, gemm_time_s
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
-from wafersim.plan.infer_grid import Plans
+from wafersim.plan.infer_grid import OnePlan, Plans
 from wafersim.xp import Real, Whole, ceil, maximum, minimum, real, total, where
+
+Shape = tuple[Op, Real, Real, Real, Real]  # a GEMM on one device: op, n, k, token and expert shares
 
 # assumption: share of HBM for weights + KV cache (vLLM gpu_memory_utilization default; range 0.85-0.95)
 HBM_USABLE_FRACTION = 0.9
@@ -72,23 +74,25 @@ def _layout(op: Op, plans: Plans) -> tuple[Whole, Real]:
     return plans.tp, 1.0
 
 
-def _shard(op: Op, plans: Plans) -> tuple[Real, Real, Real]:
+def _shard(op: Op, plans: Plans) -> tuple[Real | Whole, Real | Whole, Real]:
     """(n, k, token share) one device computes for `op`: row-parallel GEMMs split k, others n."""
     width, share = _layout(op, plans)
     if op.name.endswith(ROW_PARALLEL):
-        return op.n + 0 * width, op.k / width, share  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
-    return op.n / width, op.k + 0 * width, share  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
+        return op.n + 0 * width, op.k / width, share
+    return op.n / width, op.k + 0 * width, share
 
 
 def _expert_share(model: ModelSpec, plans: Plans) -> Real:
     """Share of the routed experts on the fullest device of an expert-parallel group."""
-    return ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe else 1.0 + 0 * plans.ep  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
+    share: Real = (ceil(model.n_experts / plans.ep) / model.n_experts if model.is_moe
+                   else 1.0 + 0 * plans.ep)
+    return share
 
 
-@memoised(256)
-def _gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[tuple[Op, Real, Real, Real, Real], ...]:
+@memoised(256, identity=(OnePlan,))
+def gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[Shape, ...]:
     """(op, n, k, token share, expert share) of every GEMM of a pass, sharded by each plan;
-    memoised for one plan (a plan given as arrays is not hashable and is computed each time)."""
+    memoised for one plan (plans given as arrays are not hashable: computed each call)."""
     expert = _expert_share(model, plans)
     shapes = []
     for op in lower(model, "decode", 1, 0).ops:
@@ -98,7 +102,7 @@ def _gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[tuple[Op, Real, Real, 
     return tuple(shapes)
 
 
-@memoised(256)
+@memoised(256, identity=(OnePlan,))
 def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> Real:
     """Layer weights by their split, over pp stages; embedding and head split over tp (on every
     stage, a bound). Memoised for one plan."""
@@ -113,25 +117,25 @@ def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> R
     return out
 
 
-@memoised(256)
+@memoised(256, identity=(OnePlan,))
 def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans) -> Real:
     """KV cache one device holds per cached token of its replica: its layers, its attention
     replica's share of the requests and its KV heads (replicated past tp = kv heads). Memoised
     for one plan."""
     full = model.kv_cache_bytes_per_token(precision) / plans.pp / plans.ad
     if model.is_mla:
-        out: Real = full + 0.0 * plans.tp  # type: ignore[assignment]  # xp.Real: float or float64 array; the latent is shared by all heads: every device keeps it
+        out: Real = full + 0.0 * plans.tp  # the latent is shared by all heads: every device keeps it
         return out
     heads = ceil(model.n_kv_heads / plans.attention_tp)
     out = full * heads / model.n_kv_heads
     return out
 
 
-def _gemms(model: ModelSpec, device: Device, serving: Serving, plans: Plans, tokens: Real,
-           moe_tokens: Real) -> Real:
+def _gemms(model: ModelSpec, device: Device, serving: Serving, shapes: tuple[Shape, ...],
+           tokens: Real, moe_tokens: Real) -> Real:
     """Seconds of every GEMM of one pass over all layers for `tokens` tokens per replica step."""
     total: Real = 0.0
-    for op, n, k, share, expert in _gemm_shapes(model, plans):
+    for op, n, k, share, expert in shapes:
         m, inst = tokens * share, 1.0
         if op.kind == "expert":
             inst = expected_experts(model.n_experts, model.top_k, moe_tokens)  # type: ignore[assignment]  # xp.Real: float or float64 array
@@ -174,12 +178,15 @@ def _communication(model: ModelSpec, system: System, plans: Plans,
     if not isinstance(plans.tp, np.ndarray):
         return _group_communication(model, system, plans.tp, int(plans.pp), int(plans.ep),
                                     int(plans.ad), hidden)
-    ar, a2a, p2p = (np.zeros(len(plans)) for _ in range(3))
+    out = ar, a2a, p2p = tuple(np.zeros(len(plans)) for _ in range(3))
     many = np.broadcast_to(np.asarray(hidden, float), (len(plans),))
     keys = np.stack([plans.tp, plans.pp, plans.ep, plans.ad], axis=1)
     for tp, pp, ep, ad in sorted(set(map(tuple, keys.tolist()))):  # np.unique(axis=0) is slower
         at = np.all(keys == (tp, pp, ep, ad), axis=1)
-        ar[at], a2a[at], p2p[at] = _group_communication(model, system, tp, pp, ep, ad, many[at])
+        for part, t in zip(out, _group_communication(model, system, tp, pp, ep, ad, many[at]),
+                           strict=True):
+            if isinstance(t, np.ndarray):  # a part the degrees have (else it stays 0)
+                part[at] = t
     return ar, a2a, p2p
 
 
@@ -229,10 +236,10 @@ def with_stack(parts: dict[str, Real], chip: Chip, serving: Serving,
 
 
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
-                 plans: Plans, b: Real, queries: int = 1) -> dict[str, Real]:
+                 plans: Plans, b: Real, shapes: tuple[Shape, ...], queries: int = 1) -> dict[str, Real]:
     """Seconds of one decode step by part: each request runs `queries` tokens."""
     mb = b / minimum(b, plans.pp)  # requests per micro-batch
-    gemm = _gemms(model, device, serving, plans, mb * queries, mb * queries)
+    gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries)
     attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1, queries)
     ar, a2a, p2p = _communication(model, system, plans, mb * queries)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
@@ -241,20 +248,22 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
 
 
 def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
-                 plans: Plans, batch: npt.ArrayLike, mtp: SelfDraft | None = None) -> dict[str, Real]:
+                 plans: Plans, batch: npt.ArrayLike, mtp: SelfDraft | None = None,
+                 shapes: tuple[Shape, ...] | None = None) -> dict[str, Real]:
     """Seconds per output token by part, for per-replica `batch` (one per plan, or one number
-    for one plan).
+    for one plan); `shapes` are the plans' `gemm_shapes`, found when not given.
 
     With multi-token prediction a step verifies lookahead + 1 tokens per request (the KV cache
     read once) after `lookahead` draft passes of the MTP module, costed as its layers plus the
     shared head at the mean layer's single-token time; the step yields tokens_per_step tokens.
     """
     b = real(batch)
+    shapes = gemm_shapes(model, plans) if shapes is None else shapes
     if mtp is None:
-        return with_stack(_decode_pass(model, system, device, serving, plans, b), system.chip,
-                          serving, b)
-    verify = _decode_pass(model, system, device, serving, plans, b, mtp.lookahead + 1)
-    one = total(_decode_pass(model, system, device, serving, plans, b).values())
+        return with_stack(_decode_pass(model, system, device, serving, plans, b, shapes),
+                          system.chip, serving, b)
+    verify = _decode_pass(model, system, device, serving, plans, b, shapes, mtp.lookahead + 1)
+    one = total(_decode_pass(model, system, device, serving, plans, b, shapes).values())
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
     parts = verify | {"mtp_draft": draft}
     return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip,
@@ -262,12 +271,15 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
-                  plans: Plans, batch: npt.ArrayLike) -> dict[str, Real]:
-    """Seconds to first token by part: the batch's prompts in one pass."""
+                  plans: Plans, batch: npt.ArrayLike,
+                  shapes: tuple[Shape, ...] | None = None) -> dict[str, Real]:
+    """Seconds to first token by part: the batch's prompts in one pass (`shapes` as in
+    `decode_parts`)."""
     b = real(batch)
     tokens = b * serving.input_tokens
-    gemm = _gemms(model, device, serving, plans, tokens, tokens)
-    head_fix = _head_correction(model, device, serving, plans, b, tokens)
+    shapes = gemm_shapes(model, plans) if shapes is None else shapes
+    gemm = _gemms(model, device, serving, shapes, tokens, tokens)
+    head_fix = _head_correction(device, serving, shapes, b, tokens)
     keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
@@ -280,9 +292,9 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
                        "kernel_overhead": overhead}, system.chip, serving, b)
 
 
-def _head_correction(model: ModelSpec, device: Device, serving: Serving, plans: Plans, b: Real,
+def _head_correction(device: Device, serving: Serving, shapes: tuple[Shape, ...], b: Real,
                      tokens: Real) -> Real:
     """Prefill needs logits of each prompt's last token only: swap the head's rows to `b`."""
-    n, k = next((n, k) for op, n, k, _, _ in _gemm_shapes(model, plans) if op.name == "lm_head")
+    n, k = next((n, k) for op, n, k, _, _ in shapes if op.name == "lm_head")
     full = gemm_time_s(tokens, n, k, device, serving.precision, ACT_BYTES)
     return full - gemm_time_s(b, n, k, device, serving.precision, ACT_BYTES)

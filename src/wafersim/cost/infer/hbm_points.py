@@ -23,7 +23,7 @@ from wafersim.cost.kernels.gemm import Device, device_of
 from wafersim.errors import ConfigError
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.infer_grid import Plans
+from wafersim.plan.infer_grid import OnePlan, Plans
 from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real, total
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
@@ -97,8 +97,9 @@ def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | Non
     kv_req = kv_tok * blocks
     usable = hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
     per_rep_max = maximum(0.0, floor((usable - weights) / kv_req))
-    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp)
-    ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep)
+    shapes = hbm.gemm_shapes(model, plans)
+    tpot = hbm.decode_parts(model, system, device, serving, plans, per_rep, mtp, shapes)
+    ttft = hbm.prefill_parts(model, system, device, serving, plans, per_rep, shapes)
     memory = {"weights": weights + 0 * b, "kv_cache": per_rep * kv_req, "usable": usable + 0 * b}
     return Points(plans, b, per_rep, tpot, ttft, per_rep <= per_rep_max, per_rep_max * plans.dp,
                   memory)
@@ -132,7 +133,7 @@ def points_of(plans: Plans, batches: list[int]) -> tuple[Plans, Real]:
 
 
 @memoised(256, identity=(Plans,))
-def _alone(plans: Plans) -> Plans:
+def _alone(plans: Plans) -> OnePlan:
     """The one plan of `plans` as ints; memoised, so that figures memoised per plan find it by
     identity."""
     return plans.one(0)
@@ -146,5 +147,5 @@ def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> li
     if top < 1:
         return []
     grid = {2**i for i in range(int(math.log2(top)) + 1)} | {top}
-    grid |= {int(x) for x in pts.max_batch if 1 <= x <= top}  # type: ignore[union-attr]  # an array: many batches (xp.Real)
+    grid |= {int(x) for x in np.asarray(pts.max_batch) if 1 <= x <= top}
     return sorted(grid)

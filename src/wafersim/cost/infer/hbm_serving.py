@@ -9,6 +9,7 @@ together then decodes together, so tokens/s = batch x output tokens / (TTFT + ou
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -118,7 +119,8 @@ def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
                                           degrees.attention_dp)))
     plans, b = grid_of(one, np.arange(1, top + 1))
     pts = hbm_points(sc, plans, b, _mtp(sc))
-    return Curve(pts.tpot_s, pts.ttft_s, int(pts.max_batch[0]), degrees.schedulers)  # type: ignore[arg-type, index]  # xp.Real: stubs widen dtypes
+    return Curve(np.asarray(pts.tpot_s), np.asarray(pts.ttft_s), int(item(pts.max_batch, 0)),
+                 degrees.schedulers)
 
 
 @memoised(identity=(System,))
@@ -133,7 +135,12 @@ def _mtp(sc: InferScenario) -> SelfDraft | None:
 
 
 def _formats(sc: InferScenario) -> Formats:
-    return Formats(sc.serving.precision, sc.serving.kv_precision)
+    return _formats_of(sc.serving.precision, sc.serving.kv_precision)
+
+
+@lru_cache(maxsize=64)
+def _formats_of(precision: str, kv_precision: str) -> Formats:
+    return Formats(precision, kv_precision)
 
 
 def _speculation(sc: InferScenario) -> Speculation | None:

@@ -23,17 +23,16 @@ from dataclasses import dataclass, replace
 from functools import reduce
 
 import numpy as np
-import numpy.typing as npt
 
 from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.units import fmt_bandwidth
-from wafersim.xp import minimum, real
+from wafersim.xp import Real, minimum, real
 
-Bytes = float | npt.NDArray[np.float64]  # a message size, or many
-Seconds = float | npt.NDArray[np.float64]
+Bytes = Real  # a message size, or many
+Seconds = Real
 
 ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network")
 _SWITCHLESS = ("ring", "tree")  # where switches do not reduce

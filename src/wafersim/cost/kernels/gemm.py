@@ -21,6 +21,7 @@ from wafersim.catalog.schema import Chip
 from wafersim.errors import ConfigError, ParameterError, literal
 from wafersim.memo import memoised
 from wafersim.models.spec import bytes_per_param
+from wafersim.precision import BYTES_PER_ELEMENT
 from wafersim.xp import Real, maximum, real
 
 DEFAULT_MATMUL_EFFICIENCY = 0.7  # assumption where no micro-benchmark exists (range 0.5-0.85)
@@ -91,7 +92,8 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
     numbers give a float."""
     if not (isinstance(m, float) and isinstance(n, float) and isinstance(k, float)):  # type: ignore[unreachable]  # numpy scalars reach it at run time
         m, n, k = real(m), real(n), real(k)
-    w_bytes = bytes_per_param(weight_precision or device.precision)
+    precision = weight_precision or device.precision
+    w_bytes = BYTES_PER_ELEMENT.get(precision) or bytes_per_param(precision)  # the error when unknown
     flops = 2.0 * m * n * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops_per_s)

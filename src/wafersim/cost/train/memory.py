@@ -55,7 +55,9 @@ def params_per_device(model: ModelSpec, plans: PlanSpace,
     tp, share = real(plans.tp), stage_share(model, plans) if share is None else share
     layers, experts, embed, head = _params(model)
     ends = where(plans.pp > 1, max(embed, head), embed + head)  # first/last stage holds them
-    return (layers * share + ends) / tp, experts * share / (tp * plans.ep)  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
+    dense: Real = (layers * share + ends) / tp
+    expert: Real = experts * share / (tp * plans.ep)
+    return dense, expert
 
 
 def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,

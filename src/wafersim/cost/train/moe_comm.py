@@ -57,10 +57,13 @@ def all_to_all_s(comm: GroupCollectives, model: ModelSpec, plans: PlanSpace, tok
     dispatch_bytes = where(dedup & fp8, 1.0, COMBINE_BYTES)
     per_copy = tokens / plans.tp * model.d_model * copies  # elements sent per device
     sent = (per_copy * dispatch_bytes, per_copy * COMBINE_BYTES)
+    dispatch: Real
+    combine: Real
     if isinstance(plans.tp, np.ndarray):  # dispatch and combine costed in one pass
         stride, n = np.tile(plans.tp * plans.cp, 2), len(plans)
-        both = comm.time_s("all_to_all", np.concatenate(sent), stride, np.tile(plans.ep, 2))
-        dispatch, combine = both[:n], both[n:]  # type: ignore[index]  # an array wherever indexed (xp.Real)
+        both = np.asarray(comm.time_s("all_to_all", np.concatenate(sent), stride,
+                                      np.tile(plans.ep, 2)))
+        dispatch, combine = both[:n], both[n:]
     else:
         dispatch, combine = (comm.time_s("all_to_all", b, plans.tp * plans.cp, plans.ep) for b in sent)
     return dispatch + combine, 2.0 * combine  # backward: both ways in 16 bits

@@ -35,7 +35,7 @@ from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
 from wafersim.ops.graph import Graph, Op, lower
 from wafersim.plan.train import PlanSpace
-from wafersim.xp import Flag, Real, Whole, ceil, maximum, ratio, total, where
+from wafersim.xp import Flag, Real, Whole, ceil, choose, maximum, ratio, total, where
 
 Array = npt.NDArray[np.float64]
 MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation
@@ -121,7 +121,7 @@ def _sum_parts(parts: dict[str, Real]) -> Real:
     """The parts added up, left to right for each plan (as numpy adds a stack of arrays)."""
     values = list(parts.values())
     if isinstance(values[0], np.ndarray):
-        many: Real = np.sum(values, axis=0)  # type: ignore[arg-type]  # xp.Real: stubs widen dtypes
+        many: Real = np.sum(np.asarray(values), axis=0)
         return many
     return float(total(values))
 
@@ -168,8 +168,8 @@ class StepModel:
             if op.kind not in ("gemm", "expert", "router"):
                 continue
             n, k = _split(op, plans.tp)
-            inst: float | Array
-            rows, inst = tokens, 1.0
+            rows: Real = tokens
+            inst: Real = 1.0
             if op.kind == "expert":  # tokens gathered from the ep group, local experts only
                 rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep
             t = gemm_time_s(rows, n, k, self.accel.gemm, instances=inst)
@@ -187,6 +187,7 @@ class StepModel:
         m, s = self.model, self.seq_len
         heads = plans.micro_batch * m.n_heads / plans.tp  # (sequence, head) pairs per device
         dev = self.accel.attention
+        t: Real
         if self.attention == "flash":
             flops = 2.0 * heads * (s / plans.cp) * s * (m.qk_dim + m.v_dim)
             t = flops / (dev.matmul_efficiency * dev.peak_flops_per_s) + 2 * dev.kernel_overhead_s
@@ -274,14 +275,14 @@ class StepModel:
         passes = 2.0 + full  # forward, backward, and forward again under full recompute
         # sequence parallel: all-gather + reduce-scatter around attention and MLP (Korthikanti 2022)
         tp = 2.0 * (c.time_s("all_gather", act, 1, plans.tp) + c.time_s("reduce_scatter", act, 1, plans.tp))
-        out = {"exposed_tp_comm": tp * passes * m.n_layers * share}
+        out: dict[str, Real] = {"exposed_tp_comm": tp * passes * m.n_layers * share}
         out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn, share)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
             fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
             out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
         hops = where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
-        return out  # type: ignore[return-value]  # xp.Real/Whole: stubs widen dtypes
+        return out
 
     def _context_parallel(self, plans: PlanSpace, tokens: Real, attn: Real, share: Real) -> Real:
         """Ring attention (Liu et al. 2023): cp - 1 KV exchanges per layer, hidden behind the
@@ -307,8 +308,8 @@ class StepModel:
         def coll(op: str, bytes_per_param: float, params: tuple[Real, Real]) -> Real:
             return (c.time_s(op, params[0] * bytes_per_param, plans.tp, group)
                     + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
-        reduce = where(z == 0, coll("allreduce", GRAD_REDUCE_BYTES, trained),
-                       coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
+        reduce = choose(z == 0, lambda: coll("allreduce", GRAD_REDUCE_BYTES, trained),
+                        lambda: coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
         gather_base = coll("all_gather", PARAM_GATHER_BYTES, base)
         gather_trained = coll("all_gather", PARAM_GATHER_BYTES, trained) if self.lora_rank else gather_base
         gather = where(z >= 3, gather_base, where(z >= 1, gather_trained, 0.0))
