@@ -29,16 +29,12 @@ from wafersim.plan.infer import DisaggregatedPlan
 
 _B = TypeVar("_B")
 
-_CLUSTER, _STREAMING = ClusterTraining(), WeightStreaming()
-TRAINING: dict[str, TrainingBackend] = {
-    "gpu": _CLUSTER, "npu": _CLUSTER, "tpu": _CLUSTER, "trainium": _CLUSTER, "rdu": _CLUSTER,
-    "lpu": _CLUSTER, "hpu": _CLUSTER, "cpu": _CLUSTER, "wafer": _STREAMING,
-}
-_HBM, _WAFER = HbmServing(), WaferServing()
-SERVING: dict[str, ServingBackend] = {
-    "gpu": _HBM, "npu": _HBM, "tpu": _HBM, "trainium": _HBM, "rdu": _HBM, "lpu": _HBM,
-    "hpu": _HBM, "cpu": _HBM, "wafer": _WAFER,
-}
+# device classes whose chips hold weights in HBM and train with parallel plans
+ACCELERATORS = ("gpu", "npu", "tpu", "trainium", "rdu", "lpu", "hpu", "cpu")
+_CLUSTER, _HBM = ClusterTraining(), HbmServing()
+TRAINING: dict[str, TrainingBackend] = dict.fromkeys(ACCELERATORS, _CLUSTER) | {
+    "wafer": WeightStreaming()}
+SERVING: dict[str, ServingBackend] = dict.fromkeys(ACCELERATORS, _HBM) | {"wafer": WaferServing()}
 
 
 def _registered(registry: dict[str, _B], system: System, what: str) -> _B:
@@ -99,12 +95,10 @@ def serve_at_most(sc: InferScenario, batch: int) -> InferResult:
 def curves(sc: InferScenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
     """(prefill, decode) step-time curves of the plan `result` carries, for 1..`top` requests;
     one curve twice when prompts and decoding share the devices."""
-    plan = result.plan
+    plan, backend = result.plan, serving_backend(sc.system)
     if isinstance(plan, DisaggregatedPlan):
-        backend = serving_backend(sc.system)
-        assert isinstance(backend, HbmServing)
+        assert isinstance(backend, HbmServing)  # only HBM plans are disaggregated
         return DisaggregatedServing(backend).pool_curves(sc, plan, top)
-    backend = serving_backend(sc.system)
     one = backend.curve(sc, plan, top)
     return one, one
 
@@ -113,5 +107,5 @@ def occupied(sc: InferScenario, result: InferResult) -> System:
     """The devices the plan `result` carries runs on."""
     plan = result.plan
     if isinstance(plan, DisaggregatedPlan):
-        return sc.system.with_devices(plan.devices)
+        return DisaggregatedServing.occupied(sc, plan)
     return serving_backend(sc.system).occupied(sc, plan)

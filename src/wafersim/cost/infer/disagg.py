@@ -68,7 +68,9 @@ class DisaggregatedServing:
         return (degrees_curve(replace(prompts, drafting=None), plan.prefill.degrees, top),
                 degrees_curve(decoding, plan.decode.degrees, top))
 
-    def occupied(self, sc: InferScenario, plan: DisaggregatedPlan) -> System:
+    @staticmethod
+    def occupied(sc: InferScenario, plan: DisaggregatedPlan) -> System:
+        """Both pools' devices."""
         return sc.system.with_devices(plan.devices)
 
     def _combine(self, sc: InferScenario, split: Split, decode: InferResult) -> InferResult:
@@ -108,9 +110,10 @@ def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
     if not batches:
         need = devices_needed(pool.model, pool.system, prompts.serving)
         raise InfeasibleParameter("disaggregate", pool.split or f"{pool.system.devices}:DECODE",
-                         f"a {pool.serving.input_tokens}-token prompt of {pool.model.id} does not "
-                         f"fit the {pool.system.devices}-device prefill pool; it needs at least "
-                         f"{need} ({{disaggregate.flag}} {need}:DECODE)", allowed=f">= {need}:1")
+                                  f"a {pool.serving.input_tokens}-token prompt of {pool.model.id} "
+                                  f"does not fit the {pool.system.devices}-device prefill pool; it "
+                                  f"needs at least {need} ({{disaggregate.flag}} {need}:DECODE)",
+                                  allowed=f">= {need}:1")
     grid, b = grid_of(plans, batches)
     pts = hbm_points(prompts, grid, b)
     rate = np.where(pts.fits, pts.batch / pts.ttft_s, -np.inf)

@@ -146,6 +146,10 @@ def search_batches(sc: InferScenario, plans: Plans, mtp: SelfDraft | None) -> li
     top = int(min(np.max(pts.max_batch), MAX_SEARCH_BATCH))
     if top < 1:
         return []
-    grid = {2**i for i in range(int(math.log2(top)) + 1)} | {top}
-    grid |= {int(x) for x in np.asarray(pts.max_batch) if 1 <= x <= top}
+    grid = set(powers_of_two_to(top)) | {int(x) for x in np.asarray(pts.max_batch) if 1 <= x <= top}
     return sorted(grid)
+
+
+def powers_of_two_to(top: int) -> list[int]:
+    """Batches a throughput search tries: 1, 2, 4, ... up to `top`, and `top` itself."""
+    return sorted({2**i for i in range(int(math.log2(top)) + 1)} | {top})

@@ -9,7 +9,6 @@ together then decodes together, so tokens/s = batch x output tokens / (TTFT + ou
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
@@ -27,10 +26,10 @@ from wafersim.cost.infer.hbm_points import (
     search_batches,
 )
 from wafersim.cost.infer.result import InferResult, assemble
-from wafersim.cost.infer.scenario import InferScenario
+from wafersim.cost.infer.scenario import InferScenario, speculation_of
 from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.memo import memoised
-from wafersim.plan.infer import Degrees, Formats, HbmPlan, InferPlan, Speculation
+from wafersim.plan.infer import Degrees, HbmPlan, InferPlan
 from wafersim.plan.infer_grid import Plans, enumerate_plans
 from wafersim.xp import item, where
 
@@ -62,7 +61,9 @@ class HbmServing:
     def serve(self, sc: InferScenario, batches: list[int], search: bool) -> list[InferResult]:
         plans, mtp = self.plans(sc), _mtp(sc)
         if search:
-            batches = search_batches(sc, plans, mtp) or _raise(_infeasible(sc, 1))
+            batches = search_batches(sc, plans, mtp)
+            if not batches:
+                raise _infeasible(sc, 1)
         grid, b = points_of(plans, batches)
         pts = hbm_points(sc, grid, b, mtp)
         fast = where(pts.fits, pts.throughput(sc.serving), -np.inf)
@@ -88,8 +89,8 @@ class HbmServing:
 
     def report(self, sc: InferScenario, pts: Points, i: int) -> InferResult:
         """Point `i` as a frozen result with its typed plan and assumptions."""
-        plan = HbmPlan(pts.plans.degrees(i), int(item(pts.per_replica, i)), _formats(sc),
-                       _speculation(sc))
+        plan = HbmPlan(pts.plans.degrees(i), int(item(pts.per_replica, i)), sc.formats,
+                       speculation_of(sc.drafting))
         notes = (*_notes(sc.system, sc.serving.precision), *sc.serving.stack_notes(),
                  *hbm.ASSUMPTIONS)
         tpot, ttft, memory = pts.at(i)
@@ -134,39 +135,21 @@ def _mtp(sc: InferScenario) -> SelfDraft | None:
     return sc.drafting if isinstance(sc.drafting, SelfDraft) else None
 
 
-def _formats(sc: InferScenario) -> Formats:
-    return _formats_of(sc.serving.precision, sc.serving.kv_precision)
-
-
-@lru_cache(maxsize=64)
-def _formats_of(precision: str, kv_precision: str) -> Formats:
-    return Formats(precision, kv_precision)
-
-
-def _speculation(sc: InferScenario) -> Speculation | None:
-    mtp = _mtp(sc)
-    if mtp is None:
-        return None
-    return Speculation("mtp", mtp.acceptance, mtp.lookahead, mtp.tokens_per_step)
-
-
-def _raise(exc: Exception) -> list[int]:
-    raise exc
-
-
 def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = devices_needed(model, system, serving)
     if need <= system.devices:
-        return InfeasibleParameter("batch", batch, f"{{batch}}: requests of {serving.context_tokens} tokens "
-                          f"do not fit the KV cache of {model.id} on {system.devices} x "
-                          f"{system.chip.id}; lower {{batch.flag}} or the token counts, or raise "
-                          "{count.flag}", allowed="<= what the KV cache holds")
+        return InfeasibleParameter("batch", batch, f"{{batch}}: requests of "
+                                   f"{serving.context_tokens} tokens do not fit the KV cache of "
+                                   f"{model.id} on {system.devices} x {system.chip.id}; lower "
+                                   "{batch.flag} or the token counts, or raise {count.flag}",
+                                   allowed="<= what the KV cache holds")
     gb = model.weight_bytes(serving.precision) / 1e9
-    return InfeasibleParameter("count", system.devices, f"{model.id} ({gb:,.0f} GB at {serving.precision}) "
-                      f"does not fit {system.devices} x {system.chip.id}; it needs at least {need} "
-                      f"devices ({{count.flag}} {need}) or a smaller {{precision.flag}}",
-                      allowed=f">= {need}")
+    return InfeasibleParameter("count", system.devices, f"{model.id} ({gb:,.0f} GB at "
+                               f"{serving.precision}) does not fit {system.devices} x "
+                               f"{system.chip.id}; it needs at least {need} devices "
+                               f"({{count.flag}} {need}) or a smaller {{precision.flag}}",
+                               allowed=f">= {need}")
 
 
 def _no_point(sc: InferScenario, pts: Points) -> InfeasibleParameter:
@@ -174,6 +157,7 @@ def _no_point(sc: InferScenario, pts: Points) -> InfeasibleParameter:
     if not fits.any():
         return _infeasible(sc, 1)
     best = float(np.min(np.asarray(pts.tpot_s)[fits]))
-    return InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on {sc.system.id} "
-                      f"meets {{tpot_slo_s:g}} s; the fastest gives {best * 1e3:.2f} ms per token; "
-                      "relax the SLO", allowed=f">= {best:.3g}")
+    return InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no plan of {sc.model.id} on "
+                               f"{sc.system.id} meets {{tpot_slo_s:g}} s; the fastest gives "
+                               f"{best * 1e3:.2f} ms per token; relax the SLO",
+                               allowed=f">= {best:.3g}")

@@ -14,7 +14,7 @@ from wafersim.cost.infer.common import SelfDraft, Serving
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.infer import InferConstraints, Split, split_for
+from wafersim.plan.infer import Formats, InferConstraints, Speculation, Split, split_for
 
 Drafting = Speculative | SelfDraft | None
 
@@ -57,6 +57,11 @@ class InferScenario:
         """The same scenario with parts of the request shape changed (`Serving` fields)."""
         return replace(self, serving=replace(self.serving, **changes))
 
+    @property
+    def formats(self) -> Formats:
+        """Number formats of the weights and the KV cache."""
+        return Formats(self.serving.precision, self.serving.kv_precision)
+
     def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""
         return replace(self, system=self.system.with_devices(devices), count=devices, split=None)
@@ -67,3 +72,11 @@ def check_batches(batches: list[int]) -> None:
     if any(b < 1 for b in batches):
         raise ParameterError("batch", min(batches), "{batch} must be at least 1 request",
                              allowed=">= 1")
+
+
+def speculation_of(drafting: Drafting) -> Speculation | None:
+    """Drafting as a plan states it: the draft (a model id, or mtp), acceptance, tokens per step."""
+    if drafting is None:
+        return None
+    draft = drafting.draft.id if isinstance(drafting, Speculative) else "mtp"
+    return Speculation(draft, drafting.acceptance, drafting.lookahead, drafting.tokens_per_step)

@@ -8,7 +8,6 @@ has no MemoryX or SwarmX.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -17,9 +16,9 @@ import numpy as np
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import SelfDraft
 from wafersim.cost.infer.curve import Curve
-from wafersim.cost.infer.hbm_points import MAX_SEARCH_BATCH
+from wafersim.cost.infer.hbm_points import MAX_SEARCH_BATCH, powers_of_two_to
 from wafersim.cost.infer.result import InferResult, assemble
-from wafersim.cost.infer.scenario import InferScenario
+from wafersim.cost.infer.scenario import InferScenario, speculation_of
 from wafersim.cost.infer.wafer import (
     Speculative,
     WaferFit,
@@ -29,7 +28,7 @@ from wafersim.cost.infer.wafer import (
     wafers_needed,
 )
 from wafersim.errors import InfeasibleParameter, ParameterError
-from wafersim.plan.infer import Formats, InferPlan, Speculation, WaferPlan
+from wafersim.plan.infer import InferPlan, WaferPlan
 
 WAFER_NOTES = (
     "each weight matrix on its own PE rectangle, sized by its bytes; a token's GEMVs run one "
@@ -66,7 +65,7 @@ class WaferServing:
             return [self._one(sc, f, batch) for batch in batches]
         n = _wafer_count(sc, f, 1)
         top = min(f.max_batch(n), MAX_SEARCH_BATCH)
-        grid = np.array(sorted({2**i for i in range(int(math.log2(top)) + 1)} | {top}))
+        grid = np.array(powers_of_two_to(top))
         tpot, ttft = wafer_points(sc.model, sc.system, sc.serving, grid, n, f, _draft(sc))
         tpot_s: Any = sum(tpot.values())
         score = grid * sc.serving.output_tokens / sc.serving.wall_s(sum(ttft.values()), tpot_s)
@@ -74,9 +73,10 @@ class WaferServing:
             score = np.where(tpot_s <= sc.tpot_slo_s, score, -np.inf)
         best = int(np.argmax(score))
         if not np.isfinite(score[best]):
-            raise InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no batch of {sc.model.id} on {n} x "
-                             f"{sc.system.chip.id} meets {{tpot_slo_s:g}} s; batch 1 gives "
-                             f"{tpot_s[0] * 1e3:.3f} ms per token", allowed=f">= {tpot_s[0]:.3g}")
+            raise InfeasibleParameter("tpot_slo_s", sc.tpot_slo_s, f"no batch of {sc.model.id} "
+                                      f"on {n} x {sc.system.chip.id} meets {{tpot_slo_s:g}} s; "
+                                      f"batch 1 gives {tpot_s[0] * 1e3:.3f} ms per token",
+                                      allowed=f">= {tpot_s[0]:.3g}")
         return [self.report(sc, f, n, int(grid[best]), tpot, ttft, best)]
 
     def _one(self, sc: InferScenario, f: WaferFit, batch: int) -> InferResult:
@@ -91,7 +91,7 @@ class WaferServing:
         in_flight = min(batch, L + 1)
         plan = WaferPlan(n, L / n, L + 1, in_flight, batch / in_flight,
                          int(f.usable_bytes // (f.weight_bytes + f.kv_bytes_per_request)),
-                         Formats(sc.serving.precision, sc.serving.kv_precision), _speculation(sc))
+                         sc.formats, speculation_of(sc.drafting))
         memory = {"weights": f.weight_bytes / n, "kv_cache": batch * f.kv_bytes_per_request / n,
                   "usable": f.usable_bytes}
         notes = f.notes + (serving_efficiency(sc.system)[1], *sc.serving.stack_notes(), *WAFER_NOTES)
@@ -127,19 +127,13 @@ def _wafer_count(sc: InferScenario, f: WaferFit, batch: int) -> int:
     limit = sc.count or (sc.system.devices if sc.system.cluster is not None else None)
     if limit is not None and limit < need:
         raise InfeasibleParameter("count", limit, f"{sc.model.id} with {batch} request(s) of "
-                         f"{f.kv_bytes_per_request / 1e9:.2f} GB KV cache needs {need} wafers "
-                         f"({f.weight_bytes / 1e9:,.1f} GB of weights over "
-                         f"{f.usable_bytes / 1e9:.1f} GB usable SRAM each); {sc.system.id} gives "
-                         f"{limit}: use {{count.flag}} {need}", allowed=f">= {need}")
+                                  f"{f.kv_bytes_per_request / 1e9:.2f} GB KV cache needs {need} "
+                                  f"wafers ({f.weight_bytes / 1e9:,.1f} GB of weights over "
+                                  f"{f.usable_bytes / 1e9:.1f} GB usable SRAM each); "
+                                  f"{sc.system.id} gives {limit}: use {{count.flag}} {need}",
+                                  allowed=f">= {need}")
     return sc.count or need
 
 
 def _draft(sc: InferScenario) -> Speculative | None:
     return sc.drafting if isinstance(sc.drafting, Speculative) else None
-
-
-def _speculation(sc: InferScenario) -> Speculation | None:
-    spec = _draft(sc)
-    if spec is None:
-        return None
-    return Speculation(spec.draft.id, spec.acceptance, spec.lookahead, spec.tokens_per_step)
