@@ -63,7 +63,7 @@ def train(
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
     total = parse_amount(tokens, "--tokens")
-    counts = parse_counts(count) if count else [None]
+    counts: list[int | None] = [*parse_counts(count)] if count else [None]
     if with_range and len(counts) > 1:
         raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
     flags: dict[str, Any] = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
@@ -76,14 +76,7 @@ def train(
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
                          finetune=finetune)
 
-    results: list[TrainResult | str] = []
-    for n in counts:
-        try:
-            results.append(run(n, catalog()))
-        except InfeasiblePlan as exc:
-            if len(counts) == 1:
-                raise
-            results.append(f"infeasible at {n}: {message_of(exc)}")
+    results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
         _range(results[0], range_runs(catalog(), system, lambda cat: run(counts[0], cat)), as_json)
         return
@@ -95,6 +88,20 @@ def train(
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _run_counts(counts: list[int | None],
+                run: Callable[[int | None], TrainResult]) -> list[TrainResult | str]:
+    """A result per count; on a scaling curve an infeasible count is a line saying why."""
+    results: list[TrainResult | str] = []
+    for n in counts:
+        try:
+            results.append(run(n))
+        except InfeasiblePlan as exc:
+            if len(counts) == 1:
+                raise
+            results.append(f"infeasible at {n}: {message_of(exc)}")
+    return results
 
 
 RANGE_FIGURES = {"step_time_s": lambda r: r.step_time_s, "tokens_per_s": lambda r: r.tokens_per_s,
