@@ -49,9 +49,9 @@ def test_corners_move_every_ranged_efficiency(catalog):
 
 def test_replace_reaches_nested_quantities(catalog):
     wse = catalog.get("wse-3")
-    q = wse.wafer.serving_efficiency_fraction.model_copy(update={"value": 0.5})
-    new = replace(wse, ("wafer", "serving_efficiency_fraction"), q)
-    assert new.wafer.serving_efficiency_fraction.value == 0.5
+    q = wse.wafer.sram_usable_fraction.model_copy(update={"value": 0.5})
+    new = replace(wse, ("wafer", "sram_usable_fraction"), q)
+    assert new.wafer.sram_usable_fraction.value == 0.5
     fp8 = replace(catalog.get("h100-sxm"), ("matmul_efficiency_fraction", "fp8"), q)
     assert fp8.matmul_efficiency_fraction["fp8"].value == 0.5
     assert fp8.matmul_efficiency_fraction["bf16"].value == 0.803

@@ -3,6 +3,7 @@
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.loader import load_catalog
 from wafersim.catalog.schema import (
+    Architecture,
     Chip,
     Cluster,
     MemoryService,
@@ -15,6 +16,6 @@ from wafersim.catalog.schema import (
 )
 from wafersim.precision import Precision
 
-__all__ = ["Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
+__all__ = ["Architecture", "Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
            "Quantity", "Source", "Stack", "Tag",
            "load_catalog"]

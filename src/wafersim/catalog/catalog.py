@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from wafersim.catalog.schema import (
     AnyPart,
+    Architecture,
     Chip,
     Cluster,
     MemoryService,
@@ -34,6 +35,7 @@ REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
     MemoryService: [],
     Network: [],
     Stack: [],
+    Architecture: [],
 }
 
 
@@ -77,9 +79,12 @@ class Catalog:
         if isinstance(part, MemoryService):
             for i, ref in enumerate(part.for_nodes):
                 self._expect(ref, Node, f"{part.origin}: field 'for_nodes[{i}]'")
-        if isinstance(part, Stack):
+        if isinstance(part, Stack | Architecture):
             for i, ref in enumerate(part.chips):
                 self._expect(ref, Chip, f"{part.origin}: field 'chips[{i}]'")
+        if isinstance(part, Chip) and part.wafer and part.wafer.architecture:
+            self._expect(part.wafer.architecture, Architecture, f"{part.origin}: field "
+                         "'wafer.architecture'")
 
     def _expect(self, ref: str, kind: type[Part], where: str) -> None:
         target = self.parts.get(ref)

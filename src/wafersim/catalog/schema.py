@@ -8,7 +8,8 @@ GB200 NVL72), a `Cluster` (nodes on a scale-out fabric), a `MemoryService` (Memo
 Every number is a `Quantity` in SI units with its source and a confidence tag. A field's name ends
 in the SI suffix of its dimension (`hbm_bandwidth_Bps`, `tdp_W`, `chips_count`); see `units.py`.
 A sixth kind, `Stack`, is the serving software a system runs (vLLM 0.6.1 on ROCm, a Cerebras
-Inference release): its parameters are relative to the chip's calibrated serving efficiency.
+Inference release): its parameters are relative to the chip's calibrated serving efficiency. A
+seventh, `Architecture`, is a family of chips (the WSE generations) sharing its fitted efficiencies.
 Unknown values are explicit (`value: None` with a reason); uncertain ones carry a `lo..hi` range.
 """
 
@@ -100,6 +101,7 @@ class Part(Frozen):
 class WaferSpec(Frozen):
     """The processing-element mesh of a wafer-scale engine."""
 
+    architecture: str | None = None  # the `Architecture` part whose shared efficiencies it uses
     fabric_cols_count: Q = None  # PE columns the SDK exposes (x)
     fabric_rows_count: Q = None  # PE rows (y)
     usable_cols_count: Q = None  # largest program rectangle
@@ -263,8 +265,23 @@ class Stack(Part):
         return 1.0 if q is None or q.value is None else q.value
 
 
-AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack
+class Architecture(Part):
+    """One micro-architecture shared by a family of chips (Cerebras WSE-1, WSE-2, WSE-3).
+
+    The generations differ only in their hardware numbers (PEs, SIMD widths, clock, SRAM and its
+    ports, fabric, I/O); whatever the kernel models built from those numbers do not explain is
+    one efficiency per execution mode, shared by every generation and fitted jointly on all of
+    their published runs (`validate/calibrate_wafer.py`, leave-one-out errors per row).
+    """
+
+    kind: Literal["architecture"] = "architecture"
+    chips: list[str] = Field(default_factory=list)  # chip ids of the family
+    matmul_efficiency_fraction: Q = None  # weight-streaming training: achieved / kernel-level rate
+    serving_efficiency_fraction: Q = None  # SRAM-resident decode: achieved / analytical mesh time
+
+
+AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture
 KINDS: dict[str, type[AnyPart]] = {
     "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
-    "network": Network, "stack": Stack,
+    "network": Network, "stack": Stack, "architecture": Architecture,
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from wafersim.catalog.catalog import Catalog
-from wafersim.catalog.schema import Chip, Cluster, MemoryService, Network, Node, Quantity
+from wafersim.catalog.schema import Architecture, Chip, Cluster, MemoryService, Network, Node, Quantity
 from wafersim.errors import ConfigError
 from wafersim.memo import memoised
 
@@ -36,6 +36,7 @@ class System:
     scale_out: Network | None = None
     memory_service: MemoryService | None = None
     broadcast_reduce: Network | None = None
+    architecture: Architecture | None = None  # the chip family's shared efficiencies (wafers)
 
     @property
     def devices_per_node(self) -> int:
@@ -119,6 +120,14 @@ def _int(q: Quantity) -> int:
 @lru_cache(maxsize=1024)
 def resolve(catalog: Catalog, part_id: str) -> System:
     """The system a chip, node or cluster id stands for (memoised: catalogs are not changed)."""
+    system = _resolve(catalog, part_id)
+    wafer = system.chip.wafer
+    if wafer is None or wafer.architecture is None:
+        return system
+    return replace(system, architecture=catalog.typed(wafer.architecture, Architecture))
+
+
+def _resolve(catalog: Catalog, part_id: str) -> System:
     part = catalog.get(part_id)
     if isinstance(part, Cluster):
         node = catalog.typed(part.node, Node)

@@ -54,12 +54,13 @@ def efficiencies(part: Part) -> dict[FieldPath, Quantity]:
 
 
 def system_parts(catalog: Catalog, system_id: str) -> list[Part]:
-    """The chip of a system and the networks it uses."""
+    """The chip of a system, its architecture (wafers) and the networks it uses."""
     system = resolve(catalog, system_id)
     nets: list[Network | None] = [t.network for t in system.scale_up]
     nets += [system.scale_out, system.broadcast_reduce]
     unique = {n.id: n for n in nets if n is not None}
-    return [system.chip, *unique.values()]
+    family = [system.architecture] if system.architecture else []
+    return [system.chip, *family, *unique.values()]
 
 
 def ranged(catalog: Catalog, system_id: str) -> dict[str, dict[FieldPath, Quantity]]:

@@ -14,7 +14,8 @@ from wafersim.report.catalog import part_detail, system_summary
 from wafersim.units import fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
 
 TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster": "Clusters",
-          "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks"}
+          "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks",
+          "architecture": "Chip architectures (efficiencies shared by their generations)"}
 
 
 def systems(
@@ -91,6 +92,13 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
             speedup = "-" if r["speedup_ratio"] is None else f"{r['speedup_ratio']:.3g}x"
             table.add_row(r["id"], r["name"], r["release"] or "-", ", ".join(r["chips"]) or "any",
                           fmt_time(r["per_request_step_s"]), speedup)
+    elif kind == "architecture":
+        for h in ("id", "name", "chips", "matmul efficiency", "serving efficiency"):
+            table.add_column(h)
+        for r in rows:
+            table.add_row(r["id"], r["name"], ", ".join(r["chips"]),
+                          *(_fraction(r[k]) for k in ("matmul_efficiency_fraction",
+                                                       "serving_efficiency_fraction")))
     else:
         for h in ("id", "name", "scope", "topology", "BW/device", "latency", "max devices"):
             table.add_column(h)
@@ -99,6 +107,10 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
                           fmt_bandwidth(r["bandwidth_per_device_Bps"]), fmt_time(r["latency_s"]),
                           fmt_count(r["max_devices_count"]))
     return table
+
+
+def _fraction(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def _value_cell(f: dict[str, Any]) -> str:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from wafersim.catalog import Catalog, Chip, Cluster, MemoryService, Network, Node, Quantity, Stack
+from wafersim.catalog import (
+    Architecture,
+    Catalog,
+    Chip,
+    Cluster,
+    MemoryService,
+    Network,
+    Node,
+    Quantity,
+    Stack,
+)
 from wafersim.catalog.catalog import quantities
 from wafersim.catalog.schema import AnyPart
 from wafersim.catalog.system import System, resolve
@@ -46,6 +56,10 @@ def system_summary(catalog: Catalog, part: AnyPart) -> dict[str, Any]:
         row |= {"release": part.release, "chips": part.chips,
                 "per_request_step_s": _value(part.per_request_step_s),
                 "speedup_ratio": _value(part.speedup_ratio)}
+    elif isinstance(part, Architecture):
+        row |= {"chips": part.chips,
+                "matmul_efficiency_fraction": _value(part.matmul_efficiency_fraction),
+                "serving_efficiency_fraction": _value(part.serving_efficiency_fraction)}
     return row
 
 

@@ -155,12 +155,14 @@ def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.Array
 
 
 def serving_efficiency(system: System) -> tuple[float, str]:
-    """Achieved share of the analytical mesh time (catalog, per wafer kind), with its note."""
-    q = system.chip.wafer.serving_efficiency_fraction if system.chip.wafer else None
-    if q is None or q.value is None:
+    """Achieved share of the analytical mesh time (the chip family's, shared by its generations),
+    with its note."""
+    arch = system.architecture
+    q = arch.serving_efficiency_fraction if arch else None
+    if arch is None or q is None or q.value is None:
         return 1.0, f"{system.chip.id}: no measured serving efficiency; analytical mesh bound used"
-    return q.value, (f"{system.chip.id} serving efficiency {q.value:g} of the analytical mesh time "
-                     f"({q.tag}; {q.note or q.source})")
+    return q.value, (f"{arch.id} serving efficiency {q.value:g} of the analytical mesh time, shared "
+                     f"by {', '.join(arch.chips)} ({q.tag}; {q.note or q.source})")
 
 
 def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, wafers: int,

@@ -71,8 +71,9 @@ def wafer_of(system: System, precision: str) -> Wafer:
     notes.append(f"dense {precision} peak {peak.value:.3g} FLOP/s per system (PEs x SIMD x clock), "
                  "not the sparse marketing figure")
     return Wafer(peak_flops_per_s=_q(peak, "dense peak", system),
-                 efficiency=_q(chip.matmul_efficiency_fraction.get(precision),  # type: ignore[call-overload]  # StrEnum keys match plain str
-                               f"{precision} matmul efficiency", system),
+                 efficiency=_q(system.architecture.matmul_efficiency_fraction
+                               if system.architecture else None,
+                               "the wafer architecture's matmul efficiency", system),
                  sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
                  memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
                  assumptions=tuple(notes))
@@ -190,7 +191,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     plan = StreamingPlan(n, math.ceil(work.global_batch / n), mb, n_micro, mode, sparsity,
                          work.precision, system.memory_service.id if system.memory_service else None)
     notes = w.assumptions + eco.assumptions + (
-        f"matmul efficiency {w.efficiency:.2f} of dense peak (catalog, calibrated)",
+        f"matmul efficiency {w.efficiency:.2f} of dense peak (the {system.architecture.id if system.architecture else 'wafer'} "
+        "architecture's, shared by its generations and fitted jointly on their published runs)",
         f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
         "layers averaged: per-layer compute and weights are the model's mean over its layers",
         "MemoryX applies the optimizer at the gradient stream rate; only the last layer's update "
