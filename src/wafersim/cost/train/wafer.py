@@ -79,6 +79,10 @@ def wafer_of(system: System, precision: str) -> Wafer:
                  assumptions=tuple(notes))
 
 
+def _family(system: System) -> str:
+    return system.architecture.id if system.architecture else system.chip.id
+
+
 def _tree_fill_s(system: System) -> tuple[float, list[str]]:
     """Latency of one broadcast down and one reduce up the SwarmX tree (no payload)."""
     tree = system.broadcast_reduce
@@ -191,8 +195,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     plan = StreamingPlan(n, math.ceil(work.global_batch / n), mb, n_micro, mode, sparsity,
                          work.precision, system.memory_service.id if system.memory_service else None)
     notes = w.assumptions + eco.assumptions + (
-        f"matmul efficiency {w.efficiency:.2f} of dense peak (the {system.architecture.id if system.architecture else 'wafer'} "
-        "architecture's, shared by its generations and fitted jointly on their published runs)",
+        f"matmul efficiency {w.efficiency:.2f} of dense peak (the {_family(system)} architecture's, "
+        "shared by its generations and fitted jointly on their published runs)",
         f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
         "layers averaged: per-layer compute and weights are the model's mean over its layers",
         "MemoryX applies the optimizer at the gradient stream rate; only the last layer's update "
