@@ -69,10 +69,10 @@ def test_framework_fits_match_the_catalog(result):
     assert "T009 >=1.00 (bound)" in _fit(result, "h100-sxm", "framework_efficiency_fraction").note
 
 
-def test_wafer_efficiencies_are_listed_not_fitted(result):
-    listed = {(e["part"], e["parameter"]) for e in result.elsewhere}
-    assert ("wse-3", "wafer.gemv_efficiency_fraction") in listed
-    assert not any(f.part.startswith("wse") for f in result.fits)
+def test_no_wafer_generation_has_a_fitted_fraction_of_its_own(result):
+    assert not any(f.part in ("wse-1", "wse-2", "wse-3") for f in result.fits)
+    assert {f.parameter for f in result.fits if f.part == "wse"} == {
+        "matmul_efficiency_fraction", "serving_efficiency_fraction"}
 
 
 def test_write_is_idempotent_on_a_copy(tmp_path, result):

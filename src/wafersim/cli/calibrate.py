@@ -28,6 +28,7 @@ def calibrate(
         print_json({**cal.to_json(), "written": [str(p) for p in written]})
         return
     _fits_table(cal)
+    _held_out_table(cal)
     _other_tables(cal)
     out = console()
     if write:
@@ -60,6 +61,25 @@ def _fits_table(cal: CatalogCalibration) -> None:
         table.add_row(f.part, f.parameter, _fmt(None if f.old is None else f.old.value),
                       _fmt(f.value), rng, str(len(f.per_row)), per_row, _status(f))
     console().print(table)
+
+
+def _held_out_table(cal: CatalogCalibration) -> None:
+    """Each row of a joint fit predicted with the fit of the other rows."""
+    if not cal.held_out:
+        return
+    table = Table(title="leave-one-out: each row predicted with the joint fit of the others",
+                  title_justify="left")
+    for head in ("row", "parameter", "system", "model", "metric", "measured", "own value",
+                 "others' fit", "predicted", "error"):
+        table.add_column(head)
+    for h in cal.held_out:
+        table.add_row(h.id, f"{h.part}.{h.parameter}", h.system, h.model, h.metric,
+                      f"{h.measured:.4g}", f"{h.own_value:.3f}", f"{h.others_value:.3f}",
+                      f"{h.predicted:.4g}", f"{h.error:+.1%}")
+    errors = sorted(abs(h.error) for h in cal.held_out)
+    console().print(table)
+    console().print(f"leave-one-out median |error| {errors[len(errors) // 2]:.1%} over "
+                    f"{len(errors)} rows")
 
 
 def _other_tables(cal: CatalogCalibration) -> None:

@@ -8,8 +8,10 @@ efficiency: the share of the kernel-level compute estimate a real training stack
 end (kernels the operator graph does not list, launch gaps, synchronisation and stragglers). It
 is fitted per chip kind, never per row: for each calibration row the value that reproduces the
 row is found by bisection, and the chip takes the median over its rows (at least two). Every
-other row of that chip checks the fit. Wafer efficiencies are fitted by other commands and only
-listed here.
+other row of that chip checks the fit. The wafer architecture's two shared efficiencies are fitted
+jointly on every row marked `wafer`, all generations together, with leave-one-out errors
+(`calibrate_wafer`). The wafer kernels' coefficients are fitted to the mesh by another command
+and only listed here.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from wafersim.mesh.calibrate import SOURCE_ID as MESH_SOURCE
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit_serving
 from wafersim.validate.calibrate_stacks import fit_stacks
+from wafersim.validate.calibrate_wafer import fit_wafer
 from wafersim.validate.fitting import (
     FRAMEWORK_SOURCE,
     CatalogCalibration,
@@ -40,11 +43,8 @@ from wafersim.validate.fitting import (
 from wafersim.validate.records import Record, subsets
 from wafersim.validate.train import predict, run
 
-# Efficiencies other fits write, by catalog source: the wafers' (their rows are marked `wafer`
-# in the data's calibrates column).
-ELSEWHERE = {MESH_SOURCE: MESH_COMMAND,
-             "cb-cal-train": "wafer training rows CB04 (CS-2), CB07 (CS-3); see the catalog note",
-             "cb-cal-infer": "WSE-3 serving row I032; see the catalog note"}
+# Efficiencies other commands write, by catalog source: the wafer kernels' (fitted to the mesh).
+ELSEWHERE = {MESH_SOURCE: MESH_COMMAND}
 BOUNDS = (0.2, 1.0)
 DIGITS = 2
 HIGHER_IS_FASTER = ("mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s")
@@ -92,16 +92,17 @@ def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
 
 
 def calibrate(rows: list[Record], catalog: Catalog | None = None) -> CatalogCalibration:
-    """Micro-row fits, then framework and serving fits on the catalog with the micro fits applied,
-    then the serving stacks' fits on top of the chips' serving fits."""
+    """Micro-row fits, then framework, serving and wafer-architecture fits on the catalog with the
+    micro fits applied, then the serving stacks' fits on top of the serving fits."""
     cat = catalog or load_catalog()
     micro_fits, skipped = fit_micro(rows, cat)
     framework_fits, framework_skipped = fit_framework(rows, apply(cat, micro_fits))
     serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
-    stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits))
-    return CatalogCalibration(micro_fits + framework_fits + serving_fits + stack_fits,
-                       skipped + framework_skipped + serving_skipped + stack_skipped,
-                       elsewhere(cat))
+    wafer_fits, wafer_skipped, checks = fit_wafer(rows, apply(cat, micro_fits))
+    stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits + wafer_fits))
+    return CatalogCalibration(micro_fits + framework_fits + serving_fits + wafer_fits + stack_fits,
+                              skipped + framework_skipped + serving_skipped + wafer_skipped
+                              + stack_skipped, elsewhere(cat), checks)
 
 
 def write(calibration: CatalogCalibration, catalog: Catalog) -> list[Path]:

@@ -72,16 +72,46 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """A row predicted with the fit of all the other rows of its parameter."""
+
+    id: str
+    part: str
+    parameter: str
+    system: str
+    model: str
+    metric: str
+    measured: float
+    own_value: float  # the efficiency that reproduces the row
+    others_value: float  # the median over the other rows
+    predicted: float
+
+    @property
+    def error(self) -> float:
+        return self.predicted / self.measured - 1.0
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "part": self.part, "parameter": self.parameter,
+                "system": self.system, "model": self.model, "metric": self.metric,
+                "measured": self.measured, "own_value": self.own_value,
+                "others_value": self.others_value, "predicted": self.predicted,
+                "error": self.error}
+
+
+@dataclass(frozen=True)
 class CatalogCalibration:
-    """Every fit of one run, the rows left out, and efficiencies fitted by other commands."""
+    """Every fit of one run, the rows left out, the leave-one-out checks of the joint fits, and
+    efficiencies fitted by other commands."""
 
     fits: list[Fitted]
     skipped: list[Skipped] = field(default_factory=list)
     elsewhere: list[dict[str, Any]] = field(default_factory=list)
+    held_out: list[HeldOut] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"fits": [f.to_json() for f in self.fits],
-                "skipped": [s.to_json() for s in self.skipped], "elsewhere": self.elsewhere}
+                "skipped": [s.to_json() for s in self.skipped], "elsewhere": self.elsewhere,
+                "held_out": [h.to_json() for h in self.held_out]}
 
 
 def spread(values: list[float], value: float, old: Quantity | None,
