@@ -75,6 +75,11 @@ def test_no_wafer_generation_has_a_fitted_fraction_of_its_own(result):
         "matmul_efficiency_fraction", "serving_efficiency_fraction"}
 
 
+def test_gemv_width_is_derived_not_fitted(result):
+    listed = {(e["part"], e["parameter"]) for e in result.elsewhere}
+    assert not any("gemv_efficiency" in parameter for _, parameter in listed)
+
+
 def test_write_is_idempotent_on_a_copy(tmp_path, result):
     data = tmp_path / "data"
     shutil.copytree(BUILTIN_DIR, data)

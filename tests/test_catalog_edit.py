@@ -36,9 +36,9 @@ def test_insert_into_block_and_at_top_level():
     assert new.splitlines()[9] == "  fp8: {value: 0.6, tag: derived, source: s}"
     new = set_line(CHIP, ("framework_efficiency_fraction",), "{value: 0.9, tag: derived, source: s}")
     assert new.splitlines()[-1] == "framework_efficiency_fraction: {value: 0.9, tag: derived, source: s}"
-    new = set_line(CHIP, ("wafer", "gemv_efficiency_fraction"), "{value: 1, tag: derived, source: s}")
-    assert new.splitlines()[-2:] == ["wafer:",
-                                     "  gemv_efficiency_fraction: {value: 1, tag: derived, source: s}"]
+    new = set_line(CHIP, ("kernels", "summa_step_cycles"), "{value: 1, tag: derived, source: s}")
+    assert new.splitlines()[-2:] == ["kernels:",
+                                     "  summa_step_cycles: {value: 1, tag: derived, source: s}"]
 
 
 def test_refuses_multi_line_quantities():

@@ -19,7 +19,7 @@ FLAG = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*")
 DANGLING = re.compile(r"(?:^|[\s(/'\"`])--$")  # "--" + name, f"--{name}"
 # Provenance: the command a calibration records in the catalog notes it writes.
 COMMANDS = {("validate/fitting.py", "wafersim calibrate --write"),
-            ("mesh/calibrate.py", "wafersim mesh calibrate --pe {pe} --write")}
+            ("validate/kernels.py", "wafersim mesh calibrate --write")}
 
 
 def _cli_flags() -> set[str]:

@@ -62,3 +62,11 @@ def test_imports_flow_one_way():
             if RANK[target] >= RANK[own]:
                 bad.append(f"{rel} imports {module}")
     assert not bad, bad
+
+
+def test_mesh_and_cost_stay_apart():
+    """The simulator and the analytical kernels meet only above both (validate/kernels.py)."""
+    bad = [f"{path.relative_to(ROOT)} imports {module}"
+           for pkg, other in (("mesh", "cost"), ("cost", "mesh")) for path in (ROOT / pkg).rglob("*.py")
+           for module in _imports(path) if (_package(module) or "").split(".")[0] == other]
+    assert not bad, bad

@@ -13,6 +13,7 @@ KEYS = ["cycles", "time_s", "flops_per_s", "max_abs_error", "sim_wall_s", "pe_cy
     ["gemv", "--m", "256", "--n", "128", "--grid", "8x4"],
     ["gemv", "--m", "256", "--n", "128", "--grid", "8x4", "--reduction", "tree", "--pe", "wse-2"],
     ["gemm", "--m", "32", "--k", "48", "--n", "16", "--grid", "4x4"],
+    ["stream-gemm", "--tokens", "32", "--k", "48", "--n", "16", "--grid", "4x4", "--pe", "wse-2"],
     ["allreduce", "--length", "16", "--grid", "4x3", "--scope", "grid"],
     ["broadcast", "--length", "16", "--grid", "4x3", "--scope", "col"],
     ["softmax", "--m", "8", "--n", "64", "--grid", "4x4"],
@@ -78,5 +79,6 @@ def test_plot_without_matplotlib_says_how_to_install(cli, monkeypatch, tmp_path)
 
 def test_mesh_help_lists_the_kernels(cli):
     run = cli("mesh", "--help")
-    for name in ("gemv", "gemm", "allreduce", "softmax", "layernorm", "decode-layer", "calibrate"):
+    for name in ("gemv", "gemm", "stream-gemm", "allreduce", "softmax", "layernorm",
+                 "decode-layer", "calibrate"):
         assert name in run.out

@@ -120,7 +120,6 @@ class WaferSpec(Frozen):
     fabric_bandwidth_Bps: Q = None  # aggregate, as marketed
     pe_power_W: Q = None
     sram_usable_fraction: Q = None  # share of SRAM a compiled program can use for data
-    gemv_efficiency_fraction: Q = None  # achieved share of SIMD peak in a GEMV inner loop (mesh-fitted)
     serving_efficiency_fraction: Q = None  # achieved share of the analytical SRAM-resident decode rate
 
 
@@ -265,6 +264,15 @@ class Stack(Part):
         return 1.0 if q is None or q.value is None else q.value
 
 
+class WaferKernels(Frozen):
+    """Coefficients of the analytical wafer kernels (cost/kernels/wafer_*.py) that the hardware
+    numbers leave free, shared by every generation: fitted to the PE mesh simulator
+    (validate/kernels.py, `wafersim mesh calibrate`) or, where the simulator itself assumes them, copied."""
+
+    summa_step_cycles: Q = None  # fixed cycles per SUMMA step beyond its compute or panel stream
+    transcendental_passes_count: Q = None  # vector passes per software exp / rsqrt (assumed)
+
+
 class Architecture(Part):
     """One micro-architecture shared by a family of chips (Cerebras WSE-1, WSE-2, WSE-3).
 
@@ -278,6 +286,7 @@ class Architecture(Part):
     chips: list[str] = Field(default_factory=list)  # chip ids of the family
     matmul_efficiency_fraction: Q = None  # weight-streaming training: achieved / kernel-level rate
     serving_efficiency_fraction: Q = None  # SRAM-resident decode: achieved / analytical mesh time
+    kernels: WaferKernels | None = None  # free coefficients of the analytical kernels
 
 
 AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture

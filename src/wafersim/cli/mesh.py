@@ -1,4 +1,5 @@
-"""``wafersim mesh``: run kernels on the cycle-level PE mesh simulator; calibrate the GEMV model."""
+"""``wafersim mesh``: run kernels on the cycle-level PE mesh simulator; check the analytical
+wafer kernels against it (``calibrate``)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from wafersim.mesh import gemv as run_gemv
 from wafersim.mesh import layernorm as run_layernorm
 from wafersim.mesh import machine_of, parse_grid
 from wafersim.mesh import softmax as run_softmax
-from wafersim.mesh.calibrate import FIT_SET, chip_value, write_catalog
-from wafersim.mesh.calibrate import calibrate as run_calibrate
 from wafersim.mesh.plot import require_matplotlib, save_heatmaps
 from wafersim.mesh.result import MeshResult
+from wafersim.mesh.stream_gemm import stream_gemm as run_stream_gemm
 from wafersim.mesh.trace import check_traceable, write_trace
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time
+from wafersim.validate.kernels import calibrate as run_calibrate
+from wafersim.validate.kernels import coefficients, write_catalog
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Cycle-level PE mesh simulator: kernels on real data, checked against NumPy.")
@@ -107,6 +109,18 @@ def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
         m, k, n, precision=precision, seed=seed, **kw))
 
 
+@app.command("stream-gemm")
+def stream_gemm(tokens: int = typer.Option(256, "--tokens", help="Rows of X (tokens)."),
+                k: int = typer.Option(1024, "--k", help="Columns of X, rows of W."),
+                n: int = typer.Option(64, "--n", help="Columns of W (outputs)."),
+                grid: str = GRID, pe: str = PE, reduction: str = REDUCTION,
+                precision: str = PRECISION, plot: str = PLOT, trace: str = TRACE,
+                as_json: bool = JSON, seed: int = SEED) -> None:
+    """Weight-streaming matmul Y = X @ W: X resident, W streamed in from the west edge."""
+    _run(grid, pe, plot, trace, as_json, lambda **kw: run_stream_gemm(
+        tokens, k, n, reduction=reduction, precision=precision, seed=seed, **kw))
+
+
 @app.command("allreduce")
 def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per PE."),
               scope: str = typer.Option("row", "--scope", help="row, col or grid."),
@@ -167,27 +181,31 @@ def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Cata
 
 
 @app.command("calibrate")
-def calibrate(pe: str = PE,
-              write: bool = typer.Option(False, "--write", help="Write the fitted value into "
-                                         "the catalog YAML of PE."),
+def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's rows only "
+                                            "(the fit always uses both generations)."),
+              write: bool = typer.Option(False, "--write", help="Write the fitted coefficient "
+                                         "into the catalog (wse.yaml)."),
               as_json: bool = JSON) -> None:
-    """Fit the analytical GEMV model's gemv_efficiency_fraction to the simulator."""
-    before = chip_value(pe, catalog())
-    cal = run_calibrate(pe, catalog())
+    """Compare the analytical wafer kernels (GEMV, weight-streaming matmul, decode layer) with the
+    simulator and fit their one shared coefficient."""
+    before = coefficients(catalog()).summa_step_cycles
+    cal = run_calibrate(catalog())
     path = write_catalog(cal) if write else None
+    points = [p for p in cal.points if pe is None or p.pe == pe]
     if as_json:
-        print_json({**cal.to_json(), "catalog_before": before,
-                    "written": str(path) if path else None})
+        print_json({**cal.to_json(), "points": [p.to_json() for p in points],
+                    "catalog_before": before, "written": str(path) if path else None})
         return
     out = console()
-    out.print(f"GEMV calibration on {pe}: {len(FIT_SET)} simulated GEMVs", style="bold")
-    out.print(f"gemv_efficiency_fraction = {cal.efficiency:g} (range {cal.lo:g} to {cal.hi:g}; "
-              f"catalog had {before})")
-    out.print(f"fit error: mean {cal.mean_rel_error:.2%}, max {cal.max_rel_error:.2%}")
+    out.print(f"wse.kernels.summa_step_cycles = {cal.summa_step_cycles:g} (catalog had "
+              f"{before:g}); decode-layer error mean {cal.mean_rel_error:.2%}, max "
+              f"{cal.max_rel_error:.2%}", style="bold")
     table = Table()
-    for head in ("m", "n", "grid", "reduction", "simulated", "analytical", "error"):
+    for head in ("kernel", "wafer", "sizes", "grid", "reduction", "mesh cycles", "analytical",
+                 "error"):
         table.add_column(head)
-    for m, n, c, r, red, s, a in cal.points:
-        table.add_row(str(m), str(n), f"{c}x{r}", red, f"{s:,}", f"{a:,.0f}", f"{a / s - 1:+.1%}")
+    for p in points:
+        table.add_row(p.kernel, p.pe, p.sizes, f"{p.grid[0]}x{p.grid[1]}", p.reduction,
+                      f"{p.mesh_cycles:,}", f"{p.analytical_cycles:,.0f}", f"{p.error:+.1%}")
     out.print(table)
     out.print(f"written to {path}" if path else "not written (add --write to update the catalog)")

@@ -23,8 +23,6 @@ from wafersim.catalog.edit import commit, file_of, part_files, prepare
 from wafersim.catalog.loader import BUILTIN_DIR
 from wafersim.catalog.schema import AnyPart, Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
-from wafersim.mesh.calibrate import COMMAND as MESH_COMMAND
-from wafersim.mesh.calibrate import SOURCE_ID as MESH_SOURCE
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit_serving
 from wafersim.validate.calibrate_stacks import fit_stacks
@@ -40,6 +38,8 @@ from wafersim.validate.fitting import (
     rows_text,
     with_fraction,
 )
+from wafersim.validate.kernels import COMMAND as MESH_COMMAND
+from wafersim.validate.kernels import SOURCE_ID as MESH_SOURCE
 from wafersim.validate.records import Record, subsets
 from wafersim.validate.train import predict, run
 
