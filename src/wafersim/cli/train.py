@@ -39,6 +39,10 @@ def train(
     seq_len: int = typer.Option(None, "--seq-len", min=1, help="Tokens per sequence."),
     precision: str = typer.Option("bf16", "--precision", help="bf16, fp16 or fp8."),
     recompute: str = typer.Option("auto", "--recompute", help="auto, none, selective or full."),
+    activations: str = typer.Option(None, "--activations", help="Wafers: where a micro-batch's "
+                                    "activations live: sram (default, documented; caps tokens per "
+                                    "weight pass), offload (activation servers over the system "
+                                    "I/O) or auto (the faster)."),
     sparsity: float = typer.Option(0.0, "--sparsity", help="Weight sparsity (wafers: speeds "
                                    "compute only)."),
     memory_service: str = typer.Option(None, "--memory-service", help="MemoryX id for wafer "
@@ -74,7 +78,7 @@ def train(
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
                          precision=precision, recompute=recompute, sparsity=sparsity,
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
-                         finetune=finetune)
+                         finetune=finetune, activations=activations)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -145,19 +149,23 @@ def _print_one(r: TrainResult) -> None:
 
 def _print_alternatives(r: TrainResult) -> None:
     rows = [r.summary(), *r.alternatives]
-    keys = list(r.breakdown)
+    keys = list(dict.fromkeys(k for row in rows for k in row["breakdown"]))
     table = Table(title=f"top {len(rows)} feasible plans (seconds per step)", title_justify="left")
     for head in ("#", "plan", "step", "MFU", "memory", *keys):
         table.add_column(head)
     for i, alt in enumerate(rows, 1):
         table.add_row(str(i), plan_label(alt["plan"]), f"{alt['step_time_s']:.3g}",
                       f"{alt['mfu']:.1%}", fmt_bytes(alt["memory_bytes_per_device"]),
-                      *[f"{alt['breakdown'][k]:.3g}" for k in keys])
+                      *[f"{alt['breakdown'].get(k, 0.0):.3g}" for k in keys])
     console().print(table)
 
 
 def plan_label(plan: dict[str, Any]) -> str:
-    """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object."""
+    """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object; 'sram full mb2 x1024' for weight
+    streaming (activations home, recompute, sequences per micro-batch, micro-batches)."""
+    if plan.get("kind") == "weight_streaming":
+        return (f"{plan['activations']} {plan['recompute']} mb{plan['micro_batch']:.3g} "
+                f"x{plan['micro_batches']}")
     parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
              ("tp", "pp", "dp")]
     parts += [f"zero{plan['zero']}", f"mb{plan['micro_batch']}", plan["recompute"]]
