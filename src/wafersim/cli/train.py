@@ -24,6 +24,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
@@ -87,11 +88,16 @@ def train(
     if as_json:
         points = [r.to_json() if isinstance(r, TrainResult) else {"feasible": False, "reason": r}
                   for r in results]
-        print_json(points[0] if len(points) == 1 else {"points": points})
+        print_json(points[0] if len(points) == 1 else {"points": points, "knee": _knee_json(results)})
     elif len(results) == 1 and isinstance(results[0], TrainResult):
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _knee_json(results: list[TrainResult | str]) -> dict[str, Any] | None:
+    feasible = [r for r in results if isinstance(r, TrainResult)]
+    return scaling_knee(feasible).to_json() if feasible else None
 
 
 def _run_counts(counts: list[int | None],
@@ -206,6 +212,9 @@ def _print_curve(results: list[TrainResult | str]) -> None:
                       f"{speed:.2f}x", f"{speed / linear:.0%}", f"{r.mfu:.1%}",
                       fmt_time(r.wall_time_s), f"{exposed / r.step_time_s:.0%}", _limit(r))
     console().print(table)
+    feasible = [r for r in results if isinstance(r, TrainResult)]
+    if len(feasible) > 1:
+        console().print(scaling_knee(feasible).describe())
 
 
 def _limit(r: TrainResult) -> str:

@@ -41,8 +41,8 @@ def _activations_note(best: TrainResult, others: list[TrainResult], activations:
                 f"layer's working set, capping a weight pass at {p.micro_batch_cap} sequences; "
                 f"this pass: {tokens:,.0f} tokens; {off / 1e9:,.1f} GB off-wafer per system, "
                 "activation-server capacity not catalogued (not checked)")
-    why = {"auto": "picked by --activations auto as the faster feasible",
-           "sram": "the documented default; --activations offload or auto for the alternative",
+    why = {"auto": "picked by activations auto as the faster feasible",
+           "sram": "the documented default; activations offload or auto give the alternative",
            "offload": "as asked"}[activations]
     other = next((r for r in others if _plan(r).activations != p.activations), None)
     alt = ("; the other home " + _figure(other, "") if other else
@@ -62,6 +62,6 @@ def _recompute_note(best: TrainResult, recompute: str) -> str:
                     "backward pass (+1/3 compute, larger micro-batches)",
             "none": "every activation the backward pass needs is kept (no extra compute)",
             "selective": "equal to none on a wafer: attention is fused, no scores are kept"}
-    how = "the faster of none and full (--recompute auto)" if recompute == "auto" else "as asked"
+    how = "the faster of none and full (recompute auto)" if recompute == "auto" else "as asked"
     return (f"recompute {p.recompute}: {what[p.recompute]}; {how}; Cerebras's compiler picks "
             "recompute regions itself (Model Zoo recompute_api.py)")
