@@ -157,9 +157,10 @@ def check_choices(activations: str, recompute: str) -> None:
     """One structured error for an unknown activations home or recompute mode."""
     if activations not in ("auto", *ACTIVATIONS):
         raise ParameterError("activations", activations, "{activations!r} is not a home for the "
-                             "activations", allowed="auto, " + ", ".join(ACTIVATIONS))
+                             "activations; use auto, " + ", ".join(ACTIVATIONS), allowed="auto, " + ", ".join(ACTIVATIONS))
     if recompute not in ("auto", *RECOMPUTE):
-        raise ParameterError("recompute", recompute, "{recompute!r} is not a recompute mode",
+        raise ParameterError("recompute", recompute, "{recompute!r} is not a recompute mode; use "
+                             "auto, " + ", ".join(RECOMPUTE),
                              allowed="auto, " + ", ".join(RECOMPUTE))
 
 
