@@ -155,9 +155,10 @@ def _layer_weight_bytes(graph: Graph, precision: str) -> float:
 
 def check_choices(activations: str, recompute: str) -> None:
     """One structured error for an unknown activations home or recompute mode."""
+    homes = "auto, " + ", ".join(ACTIVATIONS)
     if activations not in ("auto", *ACTIVATIONS):
         raise ParameterError("activations", activations, "{activations!r} is not a home for the "
-                             "activations; use auto, " + ", ".join(ACTIVATIONS), allowed="auto, " + ", ".join(ACTIVATIONS))
+                             f"activations; use {homes}", allowed=homes)
     if recompute not in ("auto", *RECOMPUTE):
         raise ParameterError("recompute", recompute, "{recompute!r} is not a recompute mode; use "
                              "auto, " + ", ".join(RECOMPUTE),
