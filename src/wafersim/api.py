@@ -33,19 +33,24 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           global_batch: int | None = None, seq_len: int | None = None, precision: str = "bf16",
           recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
           catalog: Catalog | None = None, plan: Constraints | None = None,
-          attention: str = "flash", finetune: str | None = None) -> TrainResult:
+          attention: str = "flash", finetune: str | None = None,
+          activations: str | None = None) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
     of it (tp, pp, dp, cp, ep, ZeRO stage, micro-batch, schedule); `recompute` "auto" searches
     none/selective/full. On wafer-scale systems training is weight streaming and `plan` must be
-    empty. `attention` is "flash" (fused, no s x s scores kept) or "eager" (pre-2022 Megatron).
-    `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base (clusters only).
+    empty; `activations` says where a micro-batch's activations live: "sram" (default, as
+    Cerebras documents: it caps the sequences per weight pass), "offload" (activation servers over
+    the system I/O, undocumented) or "auto" (the faster feasible); `recompute` "auto" takes the
+    faster of none/full. `attention` is "flash" (fused, no s x s scores kept) or "eager"
+    (pre-2022 Megatron). `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base
+    (clusters only).
     """
     ts = TrainScenario.of(catalog or load_catalog(), model, system, tokens, count, global_batch,
                           seq_len, precision, memory_service, constraints=plan or Constraints(),
                           recompute=recompute, sparsity=sparsity, attention=attention,
-                          finetune=finetune)
+                          finetune=finetune, activations=activations)
     return backends.train(ts)
 
 

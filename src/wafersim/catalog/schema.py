@@ -180,6 +180,9 @@ class Node(Part):
     price_usd: Q = None
     cloud_price_usd_per_hour: Q = None
     host_memory_bytes: Q = None
+    # off-wafer memory per system for activation checkpoints (wafer clusters' activation servers);
+    # present with a null value: the servers exist but their memory is unpublished
+    activation_memory_bytes: Q = None
     cpu_cores_count: Q = None
     rack_units_count: Q = None
     max_cluster_nodes_count: Q = None  # largest cluster the vendor supports

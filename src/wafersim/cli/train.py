@@ -24,6 +24,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
@@ -39,6 +40,10 @@ def train(
     seq_len: int = typer.Option(None, "--seq-len", min=1, help="Tokens per sequence."),
     precision: str = typer.Option("bf16", "--precision", help="bf16, fp16 or fp8."),
     recompute: str = typer.Option("auto", "--recompute", help="auto, none, selective or full."),
+    activations: str = typer.Option(None, "--activations", help="Wafers: where a micro-batch's "
+                                    "activations live: sram (default, documented; caps tokens per "
+                                    "weight pass), offload (activation servers over the system "
+                                    "I/O) or auto (the faster)."),
     sparsity: float = typer.Option(0.0, "--sparsity", help="Weight sparsity (wafers: speeds "
                                    "compute only)."),
     memory_service: str = typer.Option(None, "--memory-service", help="MemoryX id for wafer "
@@ -74,7 +79,7 @@ def train(
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
                          precision=precision, recompute=recompute, sparsity=sparsity,
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
-                         finetune=finetune)
+                         finetune=finetune, activations=activations)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -83,11 +88,16 @@ def train(
     if as_json:
         points = [r.to_json() if isinstance(r, TrainResult) else {"feasible": False, "reason": r}
                   for r in results]
-        print_json(points[0] if len(points) == 1 else {"points": points})
+        print_json(points[0] if len(points) == 1 else {"points": points, "knee": _knee_json(results)})
     elif len(results) == 1 and isinstance(results[0], TrainResult):
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _knee_json(results: list[TrainResult | str]) -> dict[str, Any] | None:
+    feasible = [r for r in results if isinstance(r, TrainResult)]
+    return scaling_knee(feasible).to_json() if feasible else None
 
 
 def _run_counts(counts: list[int | None],
@@ -145,19 +155,23 @@ def _print_one(r: TrainResult) -> None:
 
 def _print_alternatives(r: TrainResult) -> None:
     rows = [r.summary(), *r.alternatives]
-    keys = list(r.breakdown)
+    keys = list(dict.fromkeys(k for row in rows for k in row["breakdown"]))
     table = Table(title=f"top {len(rows)} feasible plans (seconds per step)", title_justify="left")
     for head in ("#", "plan", "step", "MFU", "memory", *keys):
         table.add_column(head)
     for i, alt in enumerate(rows, 1):
         table.add_row(str(i), plan_label(alt["plan"]), f"{alt['step_time_s']:.3g}",
                       f"{alt['mfu']:.1%}", fmt_bytes(alt["memory_bytes_per_device"]),
-                      *[f"{alt['breakdown'][k]:.3g}" for k in keys])
+                      *[f"{alt['breakdown'].get(k, 0.0):.3g}" for k in keys])
     console().print(table)
 
 
 def plan_label(plan: dict[str, Any]) -> str:
-    """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object."""
+    """'tp8 pp4 dp32 zero1 mb1 full v2' from a plan object; 'sram full mb2 x1024' for weight
+    streaming (activations home, recompute, sequences per micro-batch, micro-batches)."""
+    if plan.get("kind") == "weight_streaming":
+        return (f"{plan['activations']} {plan['recompute']} mb{plan['micro_batch']:.3g} "
+                f"x{plan['micro_batches']}")
     parts = [f"{k}{plan[k]}" for k in ("tp", "pp", "dp", "cp", "ep") if plan[k] > 1 or k in
              ("tp", "pp", "dp")]
     parts += [f"zero{plan['zero']}", f"mb{plan['micro_batch']}", plan["recompute"]]
@@ -198,6 +212,9 @@ def _print_curve(results: list[TrainResult | str]) -> None:
                       f"{speed:.2f}x", f"{speed / linear:.0%}", f"{r.mfu:.1%}",
                       fmt_time(r.wall_time_s), f"{exposed / r.step_time_s:.0%}", _limit(r))
     console().print(table)
+    feasible = [r for r in results if isinstance(r, TrainResult)]
+    if len(feasible) > 1:
+        console().print(scaling_knee(feasible).describe())
 
 
 def _limit(r: TrainResult) -> str:

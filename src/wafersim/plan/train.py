@@ -22,6 +22,9 @@ from wafersim.xp import Whole
 
 IntArray = npt.NDArray[np.int64]
 SCHEDULES = ("1f1b", "interleaved")
+# where a weight-streaming micro-batch keeps the activations its backward pass needs: the wafer's
+# SRAM (documented), or off-wafer memory reached over the system I/O (activation servers)
+ACTIVATIONS = ("sram", "offload")
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,8 @@ class ParallelPlan:
 
 @dataclass(frozen=True)
 class StreamingPlan:
-    """Weight streaming: every system takes its share of the batch in SRAM-sized micro-batches."""
+    """Weight streaming: every system takes its share of the batch in micro-batches sized by
+    where their activations live (`activations`: one of ACTIVATIONS)."""
 
     kind: ClassVar[str] = "weight_streaming"
     systems: int
@@ -150,11 +154,14 @@ class StreamingPlan:
     weight_sparsity: float
     precision: str
     memory_service: str | None  # MemoryX part id
+    activations: str = "sram"
+    micro_batch_cap: int = 0  # most sequences the activations' home admits per micro-batch
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "systems": self.systems,
                 "sequences_per_system": self.sequences_per_system, "micro_batch": self.micro_batch,
                 "micro_batches": self.micro_batches, "recompute": self.recompute,
+                "activations": self.activations, "micro_batch_cap": self.micro_batch_cap,
                 "weight_sparsity": self.weight_sparsity, "precision": self.precision,
                 "memory_service": self.memory_service}
 

@@ -23,6 +23,11 @@ class ClusterTraining:
         if ts.sparsity:
             raise ParameterError("sparsity", ts.sparsity, "{sparsity} applies to wafer-scale "
                                  "systems only", allowed="0 on accelerator clusters")
+        if ts.activations is not None:
+            raise ParameterError("activations", ts.activations, "{activations!r} applies to "
+                                 "weight streaming on wafer-scale systems only; accelerator "
+                                 "clusters keep activations in HBM (set {recompute.flag})",
+                                 allowed="None on accelerator clusters")
 
     def train(self, ts: TrainScenario) -> TrainResult:
         fixed = _with_recompute(ts.constraints, None if ts.recompute == "auto" else ts.recompute)

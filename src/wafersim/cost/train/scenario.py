@@ -49,13 +49,15 @@ class TrainScenario:
     attention: str = "flash"  # flash (fused) or eager (scores kept)
     finetune: str | None = None  # "lora-rN" or None
     default_batch: bool = False  # the global batch is the ~4M-token default
+    activations: str | None = None  # wafers: sram (default, documented), offload, auto (faster)
 
     @classmethod
     def of(cls, catalog: Catalog, model: str | ModelSpec, system: str, tokens: float,
            count: int | None = None, global_batch: int | None = None, seq_len: int | None = None,
            precision: str = "bf16", memory_service: str | None = None, *,
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
-           attention: str = "flash", finetune: str | None = None) -> TrainScenario:
+           attention: str = "flash", finetune: str | None = None,
+           activations: str | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields."""
         spec = load_model(model) if isinstance(model, str) else model
@@ -67,7 +69,7 @@ class TrainScenario:
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
         work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune))
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
-                   finetune, default_batch=global_batch is None)
+                   finetune, default_batch=global_batch is None, activations=activations)
 
     def batch_note(self) -> tuple[str, ...]:
         """The default batch as an assumption, when it was not given."""

@@ -11,7 +11,8 @@ from wafersim.plan import Constraints
 
 
 class WeightStreaming:
-    """Weights in MemoryX, activations in wafer SRAM, gradients reduced in the SwarmX tree."""
+    """Weights in MemoryX, activations in wafer SRAM (or offloaded), gradients reduced in the
+    SwarmX tree."""
 
     name = "weight_streaming"
     how = "trains by weight streaming"
@@ -29,4 +30,4 @@ class WeightStreaming:
 
     def train(self, ts: TrainScenario) -> TrainResult:
         return train_wafer(ts.model, ts.system, ts.work, sparsity=ts.sparsity,
-                           recompute=ts.recompute)
+                           recompute=ts.recompute, activations=ts.activations or "sram")
