@@ -35,6 +35,7 @@ class PeRates:
     mesh: Mesh
     sram_read_Bps_per_pe: float
     pes_per_wafer: int
+    usable_bytes_per_pe: float  # SRAM a PE gives weights after code and buffers
 
     @property
     def flops_per_s_per_pe(self) -> float:
@@ -52,7 +53,10 @@ def pe_rates(chip: Chip) -> PeRates:
     q = chip.wafer.sram_read_bytes_per_cycle if chip.wafer else None
     if q is None or q.value is None:
         raise ConfigError(f"{chip.id}: wafer sram_read_bytes_per_cycle is unknown in the catalog")
-    return PeRates(mesh, q.value * mesh.clock_hz, mesh.cols * mesh.rows)
+    usable = chip.wafer.sram_usable_fraction if chip.wafer else None
+    share = usable.value if usable is not None and usable.value is not None else 1.0
+    return PeRates(mesh, q.value * mesh.clock_hz, mesh.cols * mesh.rows,
+                   mesh.sram_per_pe_bytes * share)
 
 
 def _grid(pes: float, mesh: Mesh) -> tuple[int, int]:
@@ -86,13 +90,25 @@ class LayerModel:
             m = self.model
             instances = expected_experts(m.n_experts, m.top_k, t)
             per_instance = t * m.top_k / instances  # tokens each touched expert sees
-        pes = op.n * op.k * self.weight_bpp * self.pes_per_byte  # one instance's matrix
-        cols, rows = _grid(pes, self.rates.mesh)
         low = np.maximum(np.floor(per_instance), 1.0)  # a fractional token count (a mean) is a
         frac = per_instance - low  # mix of its two neighbouring whole counts
-        t_low, t_high = (np.asarray(gemv_time_s(op.n * x, op.k, self.rates.mesh, cols=cols,
-                                                rows=rows)) for x in (low, low + 1.0))
+        t_low, t_high = (np.min([np.asarray(gemv_time_s(op.n * x, op.k, self.rates.mesh, cols=c,
+                                                        rows=r)) for c, r in self._grids(op)],
+                                axis=0) for x in (low, low + 1.0))
         return t_low + frac * (t_high - t_low)
+
+    def _grids(self, op: Op) -> list[tuple[int, int]]:
+        """Rectangles that can hold one instance of `op`'s matrix: its byte share of the wafers'
+        PEs, then each smaller one by halving both sides while the matrix still fits; the
+        fastest is used (a small matrix spread over a whole wafer loses more to the fill and
+        reduction hops than it gains in SIMD lanes)."""
+        matrix = op.n * op.k * self.weight_bpp
+        pes, least = matrix * self.pes_per_byte, matrix / self.rates.usable_bytes_per_pe
+        grids = [_grid(pes, self.rates.mesh)]
+        while pes / 4 >= max(least, 1.0):
+            pes /= 4
+            grids.append(_grid(pes, self.rates.mesh))
+        return grids
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""

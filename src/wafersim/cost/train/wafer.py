@@ -192,7 +192,8 @@ def train_wafer(model: ModelSpec, system: System, work: TrainWorkload, sparsity:
              and (recompute == "auto" or p.recompute == recompute)]
     if not asked:
         raise _infeasible(model, w, work, memory, homes[0])
-    best = min(asked, key=lambda r: r.step_time_s)  # ties: sram before offload, none before full
+    fastest = min(r.step_time_s for r in asked)  # ties (to rounding): sram before offload, none
+    best = next(r for r in asked if r.step_time_s <= fastest * (1 + 1e-9))  # before full
     others = sorted((r for _, r in runs if r is not best), key=lambda r: r.step_time_s)
     notes = mechanism_notes(best, others, activations, recompute, work.seq_len, w.io_Bps)
     return replace(best, assumptions=best.assumptions + notes,
