@@ -56,7 +56,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
           decode_only: bool = False, disaggregate: str | Split | None = None,
-          stack: str | None = None) -> InferResult:
+          stack: str | None = None, pipeline_wafers: int | None = None) -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
@@ -66,8 +66,10 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     decode pool: prompts arrive prefilled, so throughput leaves out TTFT. `disaggregate`
     ("PREFILL:DECODE" devices, e.g. "16:16") serves prompts and decoding on separate pools, each
     with its own plan; `batch` is then the requests decoding. `stack` names a serving stack from
-    the catalog (its parts of kind stack) in place of the chip's calibrated one. Raises
-    InfeasiblePlan when the model does not fit (the message says how many devices it needs).
+    the catalog (its parts of kind stack) in place of the chip's calibrated one. On wafer systems
+    `count` wafers run floor(count / P) replicas of a pipeline of P wafers, P the fewest holding
+    the weights and a replica's KV cache, or `pipeline_wafers`. Raises InfeasiblePlan when the
+    model does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
     if disaggregate is not None and decode_only:
@@ -79,7 +81,8 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                       None if stack is None else cat.stack(stack))
     sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
-                     _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate)
+                     _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate,
+                     pipeline_wafers)
     return serve(sc, [batch], search=max_throughput)[0]
 
 
@@ -101,12 +104,14 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      acceptance: float = DEFAULT_ACCEPTANCE, lookahead: int = 4,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
-                     catalog: Catalog | None = None, stack: str | None = None) -> ServeResult:
+                     catalog: Catalog | None = None, stack: str | None = None,
+                     pipeline_wafers: int | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
     `concurrency` in flight; lengths are uniform in [range_ratio x L, L] from `seed`. The plan is
-    the one `infer` picks for the run's most requests in flight; `disaggregate` ("PREFILL:DECODE")
+    the one `infer` picks for the run's most requests in flight, on the devices `infer` picks (on
+    wafers its pipeline: more requests fill the replicas, then queue); `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
     scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
     """
@@ -117,7 +122,8 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                       stack=None if stack is None else cat.stack(stack))
     sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
-                     _speculative(draft, acceptance, lookahead), disaggregate=disaggregate)
+                     _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
+                     pipeline_wafers=pipeline_wafers)
     return simulate(sc, workload, prefill_tokens)
 
 

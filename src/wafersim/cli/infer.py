@@ -37,6 +37,7 @@ def infer(
     model: str = opt.MODEL,
     system: str = opt.SYSTEM,
     count: int = opt.COUNT,
+    pipeline_wafers: int = opt.PIPELINE_WAFERS,
     batch: str = typer.Option("1", "--batch", help="Requests in flight, or a list 1,8,64."),
     input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens."),
     output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens."),
@@ -67,7 +68,8 @@ def infer(
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
     kwargs: dict[str, Any] = dict(
         input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
-        kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, attention_dp=attention_dp,
+        kv_precision=kv_precision, count=count, pipeline_wafers=pipeline_wafers, tp=tp, pp=pp,
+        ep=ep, attention_dp=attention_dp,
         decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
         acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []

@@ -28,6 +28,7 @@ def serve(
                                       "[ratio x L, L]; 1: every request exactly L."),
     seed: int = typer.Option(0, "--seed", help="Seed of lengths and arrival times."),
     count: int = opt.COUNT,
+    pipeline_wafers: int = opt.PIPELINE_WAFERS,
     precision: str = opt.PRECISION,
     kv_precision: str = opt.KV_PRECISION,
     tp: int = opt.TP,
@@ -48,7 +49,7 @@ def serve(
     r = simulate_serving(model, system, requests, concurrency, rate, input_tokens, output_tokens,
                          range_ratio, seed, precision, kv_precision, count, tp, pp, ep,
                          attention_dp, draft, acceptance, lookahead, disaggregate, prefill_tokens,
-                         catalog(), stack)
+                         catalog(), stack, pipeline_wafers)
     if as_json:
         print_json(r.to_json())
         return

@@ -92,6 +92,11 @@ def serve_at_most(sc: InferScenario, batch: int) -> InferResult:
         return serve(sc, [cap])[0]
 
 
+def under_load(sc: InferScenario) -> InferScenario:
+    """The scenario a run under load is served with (its backend's `under_load`; a split as is)."""
+    return sc if sc.split is not None else serving_backend(sc.system).under_load(sc)
+
+
 def curves(sc: InferScenario, result: InferResult, top: int) -> tuple[Curve, Curve]:
     """(prefill, decode) step-time curves of the plan `result` carries, for 1..`top` requests;
     one curve twice when prompts and decoding share the devices."""

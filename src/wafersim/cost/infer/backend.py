@@ -35,6 +35,10 @@ class ServingBackend(Protocol):
     def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         """The devices `plan` runs on."""
 
+    def under_load(self, sc: InferScenario) -> InferScenario:
+        """The scenario a run under load is served with: the devices `serve` picks at one request
+        fixed, so that more requests in flight queue or fill replicas, not grow the plan."""
+
     def fitting_count(self, sc: InferScenario) -> int | None:
         """Devices to use when the system as catalogued cannot hold the model (None: it can,
         or the backend picks its own count)."""

@@ -60,7 +60,7 @@ class InferResult:
             "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
             "user_tokens_per_s": self.user_tokens_per_s,
             "throughput_tokens_per_s": self.throughput_tokens_per_s,
-            "max_batch": self.max_batch, "devices": self.devices,
+            "max_batch": self.max_batch, "devices": self.devices, "replicas": self.plan.replicas,
             "memory_bytes_per_device": self.memory_bytes_per_device,
             "energy_per_token_J": self.energy_per_token_J,
             "usd_per_million_tokens": self.usd_per_million_tokens,
