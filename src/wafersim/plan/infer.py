@@ -231,11 +231,6 @@ class Split:
     def devices(self) -> int:
         return self.prefill_devices + self.decode_devices
 
-    @property
-    def replicas(self) -> int:
-        """Replicas of the decode pool (those whose requests a user sees decoding)."""
-        return self.decode.replicas
-
     @classmethod
     def parse(cls, text: str) -> Split:
         """'16:16' -> Split(16, 16)."""
