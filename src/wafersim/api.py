@@ -9,14 +9,20 @@ from typing import Any
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost import backends
-from wafersim.cost.backends import serve, serving_backend
+from wafersim.cost.backends import serve, serve_models, serving_backend
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
-from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
-from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError, SimError, one_line
+from wafersim.errors import (
+    ConfigError,
+    InfeasiblePlan,
+    ParameterError,
+    SimError,
+    one_line,
+)
 from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
@@ -84,6 +90,38 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                      _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate,
                      pipeline_wafers)
     return serve(sc, [batch], search=max_throughput)[0]
+
+
+def model_list(models: str | Sequence[str | ModelSpec]) -> list[ModelSpec]:
+    """'a,b' or [a, b] -> the models, each loaded once; an empty item is an error naming it."""
+    items = models.split(",") if isinstance(models, str) else list(models)
+    for i, item in enumerate(items, 1):
+        if isinstance(item, str) and not item.strip():
+            raise ParameterError("model", ",".join(map(str, items)), f"{{model!r}}: item {i} is "
+                                 "empty; separate model ids with single commas",
+                                 allowed="model ids separated by commas")
+    return [_model(m.strip() if isinstance(m, str) else m) for m in items]
+
+
+def infer_models(models: str | Sequence[str | ModelSpec], system: str, batch: int = 1,
+                 input_tokens: int = 1024, output_tokens: int = 1024, precision: str = "bf16",
+                 kv_precision: str = "bf16", count: int | None = None,
+                 pipeline_wafers: int | None = None, stack: str | None = None,
+                 catalog: Catalog | None = None) -> CoResidentResult:
+    """Serve several models resident together on one set of wafers, `batch` requests in flight
+    each: per model TTFT, TPOT, tokens/s (its own share of the PEs, by its bytes), and the
+    shared wafers, replicas, SRAM, energy and cost. `count` wafers run floor(count / P) replicas
+    of the set on P wafers, P the fewest holding every model's weights and KV cache, or
+    `pipeline_wafers`. Raises a ParameterError for a repeated or empty item and on systems that
+    are not wafers, InfeasiblePlan when the set does not fit (the message says how many wafers).
+    """
+    cat = catalog or load_catalog()
+    target = resolve(cat, system)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
+           for m in model_list(models)]
+    return serve_models(scs, batch)
 
 
 def _speculative(draft: str | ModelSpec | None, acceptance: float,

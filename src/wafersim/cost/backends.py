@@ -13,10 +13,11 @@ from typing import TypeVar
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.backend import ServingBackend
+from wafersim.cost.infer.co_resident import serve_together
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.disagg import DisaggregatedServing
 from wafersim.cost.infer.hbm_serving import HbmServing
-from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario, check_batches
 from wafersim.cost.infer.wafer_serving import WaferServing
 from wafersim.cost.train.backend import TrainingBackend
@@ -77,6 +78,21 @@ def serve(sc: InferScenario, batches: list[int], search: bool = False) -> list[I
                              "systems (drop it)", allowed="None")
     assert isinstance(backend, HbmServing)  # the one backend that disaggregates today
     return DisaggregatedServing(backend).serve(sc, batches, search)
+
+
+def serve_models(scs: list[InferScenario], batch: int) -> CoResidentResult:
+    """Several models resident together on one set of the system's devices, `batch` requests in
+    flight each."""
+    check_batches([batch])
+    backend = serving_backend(scs[0].system)
+    if not backend.co_resides:
+        raise ParameterError("model", ",".join(sc.model.id for sc in scs), f"{{model.flag}}: "
+                             f"several models resident together are modelled on wafer systems; "
+                             f"{scs[0].system.id} {backend.how} (serve one model)",
+                             allowed="one model id")
+    for sc in scs:
+        backend.check(sc)
+    return serve_together(scs, batch)
 
 
 def serve_at_most(sc: InferScenario, batch: int) -> InferResult:

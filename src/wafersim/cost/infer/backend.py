@@ -22,6 +22,7 @@ class ServingBackend(Protocol):
     name: str
     how: str  # what it does with a model, for messages: 'pipelines layers over wafers'
     disaggregates: bool  # can run prompts and decoding on separate pools of its devices
+    co_resides: bool  # can hold several models resident together on one set of its devices
 
     def check(self, sc: InferScenario) -> None:
         """One structured error for what this backend cannot do with the scenario."""

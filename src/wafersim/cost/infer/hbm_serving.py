@@ -40,6 +40,7 @@ class HbmServing:
     how = "runs replicas of parallel plans from HBM"  # what it does, for messages
     name = "hbm"
     disaggregates = True
+    co_resides = False
 
     def check(self, sc: InferScenario) -> None:
         """HBM systems draft with the model's own multi-token-prediction module, if it has one."""

@@ -51,6 +51,7 @@ class WaferServing:
     how = "pipelines layers over wafers"  # what it does, for messages
     name = "sram_resident"
     disaggregates = False
+    co_resides = True  # several models can share one set of its devices (`co_resident.py`)
 
     def check(self, sc: InferScenario) -> None:
         """Wafers pipeline layers; they take no parallel degrees and draft with a named model."""
@@ -104,10 +105,16 @@ class WaferServing:
                   "usable": f.usable_bytes}
         notes = (*lay.notes(sc, f, batch), *f.notes, serving_efficiency(sc.system)[1],
                  *sc.serving.stack_notes(), *WAFER_NOTES)
-        return assemble(sc.model, wafer_system(sc.system, lay.wafers), sc.serving, batch,
-                        lay.wafers, {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
-                        {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
-                        lay.replicas * f.max_batch(n), memory, plan, notes)
+        r = assemble(sc.model, wafer_system(sc.system, lay.wafers), sc.serving, batch,
+                     lay.wafers, {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
+                     {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
+                     lay.replicas * f.max_batch(n, lay.share), memory | {
+                         "usable": f.usable_bytes * lay.share}, plan, notes)
+        if lay.share == 1:
+            return r
+        usd = r.usd_per_million_tokens  # the wafers' power and cost split by PE share
+        return replace(r, energy_per_token_J=r.energy_per_token_J * lay.share,
+                       usd_per_million_tokens=None if usd is None else usd * lay.share)
 
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:
         """TPOT and TTFT of the plan's replicas for 1..`top` requests, split evenly over them."""
@@ -177,9 +184,11 @@ class Layout:
         return tuple(out)
 
 
-def layout(sc: InferScenario, f: WaferFit, batch: int) -> Layout:
+def layout(sc: InferScenario, f: WaferFit, batch: int, name: str | None = None) -> Layout:
     """The pipeline length and replicas serving `batch` requests: the fewest wafers per pipeline
-    holding the weights and one replica's share of the batch, or `pipeline_wafers`."""
+    holding the weights and one replica's share of the batch, or `pipeline_wafers`. `f` may be
+    several models' fits summed (`name` then names them)."""
+    sc = sc if name is None else replace(sc, model=replace(sc.model, id=name))
     least = wafers_needed(f, 1)
     fixed = sc.pipeline_wafers
     if fixed is not None and fixed < least:
