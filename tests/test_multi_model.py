@@ -58,3 +58,31 @@ def test_bad_model_sets_are_one_line_errors(cli, args, words):
     base = ("--system", "cs-3") if "--system" not in args else ()
     run = cli("infer", *base, *args)
     assert run.code == 2 and run.err.count("\n") == 1 and words in run.err, run.err
+
+
+def test_serve_splits_requests_by_mix_with_a_queue_per_model(catalog):
+    r = wafersim.api.simulate_serving_models(BOTH, "cs-3", requests=40, mix=[3, 1],
+                                             catalog=catalog)
+    assert [m.requests for m in r.models] == [30, 10] and r.devices == 5
+    assert r.duration_s == max(m.duration_s for m in r.models)
+    assert r.throughput_tokens_per_s == pytest.approx(
+        sum(m.output_tokens for m in r.models) / r.duration_s)
+
+
+def test_serve_json_has_per_model_runs(cli):
+    run = cli("serve", "--model", BOTH, "--system", "cs-3", "--requests", "20", "--json")
+    assert run.code == 0, run.err
+    data = run.json()
+    assert [m["model"] for m in data["models"]] == BOTH.split(",") and data["replicas"] == 1
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--model", BOTH, "--mix", "1"), "one per model"),
+    (("--model", BOTH, "--mix", "1,-1"), "positive"),
+    (("--model", "llama-3.1-8b", "--mix", "1,1"), "--model a,b"),
+    (("--model", BOTH, "--draft", "gpt3-125m"), "--draft"),
+    (("--model", BOTH, "--count", "4"), "needs 5 wafers"),
+])
+def test_bad_serve_model_sets_are_one_line_errors(cli, args, words):
+    run = cli("serve", "--system", "cs-3", "--requests", "20", *args)
+    assert run.code == 2 and run.err.count("\n") == 1 and words in run.err, run.err

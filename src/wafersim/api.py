@@ -26,6 +26,7 @@ from wafersim.errors import (
 from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
+from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.workload import Workload
@@ -163,6 +164,31 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
     return simulate(sc, workload, prefill_tokens)
+
+
+def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,
+                            requests: int = 1000, concurrency: int | None = None,
+                            rate_per_s: float | None = None, input_tokens: int = 1024,
+                            output_tokens: int = 1024, range_ratio: float = 1.0, seed: int = 0,
+                            precision: str = "bf16", kv_precision: str = "bf16",
+                            count: int | None = None, pipeline_wafers: int | None = None,
+                            mix: Sequence[float] | None = None,
+                            prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
+                            catalog: Catalog | None = None,
+                            stack: str | None = None) -> CoResidentServeResult:
+    """A benchmark run against several models resident together on one set of wafers (the set
+    `infer_models` picks at one request each): the requests split by `mix` (weights, one per
+    model; default even), each model with its own queue, share of `concurrency` and of
+    `rate_per_s`; per-model figures and the shared totals."""
+    cat = catalog or load_catalog()
+    workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
+                        range_ratio, seed)
+    serving = Serving(*workload.mean_tokens(), precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    target = resolve(cat, system)
+    scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
+           for m in model_list(models)]
+    return simulate_models(scs, workload, None if mix is None else list(mix), prefill_tokens)
 
 
 COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")

@@ -60,12 +60,12 @@ def simulate(sc: InferScenario, workload: Workload,
     sc = under_load(sc)
     point = serve_at_most(sc, workload.in_flight)
     pre, dec = curves(sc, point, top)
-    requests, pools = _play(workload, sc, pre, dec, point, prefill_tokens)
-    notes = _queued(workload, point)
-    return _result(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
+    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens)
+    notes = queued(workload, point)
+    return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
 
 
-def _queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
+def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
     """A note when the run holds more requests in flight than the plan's KV cache does."""
     if point.batch >= workload.in_flight:
         return ()
@@ -74,7 +74,7 @@ def _queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
             "longer pipeline, hold more)",)
 
 
-def _play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
+def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
           prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
@@ -102,7 +102,7 @@ def _play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: 
     return requests, pools
 
 
-def _result(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
+def result_of(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
             pools: dict[str, dict[str, float]], prefill_tokens: int,
             notes: tuple[str, ...] = ()) -> ServeResult:
     figures = summarise(requests, pools)

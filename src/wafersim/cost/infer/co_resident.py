@@ -50,16 +50,24 @@ def shares(fits: list[WaferFit], per_replica: int) -> list[float]:
 
 def serve_together(scs: list[InferScenario], batch: int) -> CoResidentResult:
     """Each model with `batch` requests in flight, resident together on one set of wafers."""
+    placed = place(scs, batch)
+    results = tuple(point(sc, f, lay, batch) for sc, f, lay in placed)
+    return combine(scs, [f for _, f, _ in placed], placed[0][2], results)
+
+
+def place(scs: list[InferScenario], batch: int) -> list[tuple[InferScenario, WaferFit, Layout]]:
+    """Each model's fit and layout (its PE share of the set's pipelines) for `batch` requests
+    in flight each."""
     check_models(scs)
     fits = [wafer_fit(sc.model, sc.system, sc.serving) for sc in scs]
     lay = layout(scs[0], _summed(fits), batch, " + ".join(sc.model.id for sc in scs))
     per = lay.per_replica(batch)
-    results = tuple(_one(sc, f, replace(lay, share=s), batch)
-                    for sc, f, s in zip(scs, fits, shares(fits, per), strict=True))
-    return combine(scs, fits, lay, results)
+    return [(sc, f, replace(lay, share=s))
+            for sc, f, s in zip(scs, fits, shares(fits, per), strict=True)]
 
 
-def _one(sc: InferScenario, f: WaferFit, lay: Layout, batch: int) -> InferResult:
+def point(sc: InferScenario, f: WaferFit, lay: Layout, batch: int) -> InferResult:
+    """One model of the set at `batch` requests in flight, on its share of the layout."""
     tpot, ttft = wafer_points(sc.model, sc.system, sc.serving, [lay.per_replica(batch)],
                               lay.region, f)
     return WaferServing().report(sc, f, lay, batch, tpot, ttft, 0)
