@@ -21,7 +21,7 @@ from wafersim.catalog.system import resolve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.cost.infer.wafer import wafer_fit, wafer_points
+from wafersim.cost.infer.wafer import Region, wafer_fit, wafer_points
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
 
@@ -53,7 +53,7 @@ def wafer_rate(catalog, model: str, batches: int) -> float:
     spec, target, serving = load_model(model), resolve(catalog, "cs-3"), Serving()
     f = wafer_fit(spec, target, serving)
     b = np.arange(1, batches + 1)
-    rate = per_second(lambda: wafer_points(spec, target, serving, b, 6, f), batches)
+    rate = per_second(lambda: wafer_points(spec, target, serving, b, Region(6), f), batches)
     print(f"wafer points ({model} on 6 CS-3, {batches} batches): {rate:,.0f} per s")
     return rate
 

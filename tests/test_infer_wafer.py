@@ -47,11 +47,10 @@ def test_breakdowns_add_up(catalog):
 def test_speculative_decoding_pays_for_verified_tokens(catalog):
     """PEs are SIMD-bound at one token, so verifying k+1 tokens costs about k+1 passes:
     speculation helps only with a tiny draft and high acceptance."""
-    plain = wafersim.infer("llama-3.1-405b", "cs-3", count=24, catalog=catalog)
-    good = wafersim.infer("llama-3.1-405b", "cs-3", count=24, draft="gpt3-125m",
-                          acceptance=0.95, catalog=catalog)
-    poor = wafersim.infer("llama-3.1-405b", "cs-3", count=24, draft="llama-3.1-8b",
-                          acceptance=0.6, catalog=catalog)
+    on = {"count": 24, "pipeline_wafers": 24, "catalog": catalog}
+    plain = wafersim.infer("llama-3.1-405b", "cs-3", **on)
+    good = wafersim.infer("llama-3.1-405b", "cs-3", draft="gpt3-125m", acceptance=0.95, **on)
+    poor = wafersim.infer("llama-3.1-405b", "cs-3", draft="llama-3.1-8b", acceptance=0.6, **on)
     assert good.user_tokens_per_s > plain.user_tokens_per_s > poor.user_tokens_per_s
     assert good.plan.speculation.tokens_per_step == pytest.approx((1 - 0.95**5) / 0.05)
     assert good.decode_breakdown["draft_model"] > 0

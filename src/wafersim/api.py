@@ -9,17 +9,24 @@ from typing import Any
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost import backends
-from wafersim.cost.backends import serve, serving_backend
+from wafersim.cost.backends import serve, serve_models, serving_backend
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
-from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
-from wafersim.errors import ConfigError, InfeasiblePlan, ParameterError, SimError, one_line
+from wafersim.errors import (
+    ConfigError,
+    InfeasiblePlan,
+    ParameterError,
+    SimError,
+    one_line,
+)
 from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
+from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.workload import Workload
@@ -61,7 +68,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
           decode_only: bool = False, disaggregate: str | Split | None = None,
-          stack: str | None = None) -> InferResult:
+          stack: str | None = None, pipeline_wafers: int | None = None) -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
@@ -71,8 +78,10 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     decode pool: prompts arrive prefilled, so throughput leaves out TTFT. `disaggregate`
     ("PREFILL:DECODE" devices, e.g. "16:16") serves prompts and decoding on separate pools, each
     with its own plan; `batch` is then the requests decoding. `stack` names a serving stack from
-    the catalog (its parts of kind stack) in place of the chip's calibrated one. Raises
-    InfeasiblePlan when the model does not fit (the message says how many devices it needs).
+    the catalog (its parts of kind stack) in place of the chip's calibrated one. On wafer systems
+    `count` wafers run floor(count / P) replicas of a pipeline of P wafers, P the fewest holding
+    the weights and a replica's KV cache, or `pipeline_wafers`. Raises InfeasiblePlan when the
+    model does not fit (the message says how many devices it needs).
     """
     cat = catalog or load_catalog()
     if disaggregate is not None and decode_only:
@@ -84,8 +93,41 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                       None if stack is None else cat.stack(stack))
     sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
-                     _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate)
+                     _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate,
+                     pipeline_wafers)
     return serve(sc, [batch], search=max_throughput)[0]
+
+
+def model_list(models: str | Sequence[str | ModelSpec]) -> list[ModelSpec]:
+    """'a,b' or [a, b] -> the models, each loaded once; an empty item is an error naming it."""
+    items = models.split(",") if isinstance(models, str) else list(models)
+    for i, item in enumerate(items, 1):
+        if isinstance(item, str) and not item.strip():
+            raise ParameterError("model", ",".join(map(str, items)), f"{{model!r}}: item {i} is "
+                                 "empty; separate model ids with single commas",
+                                 allowed="model ids separated by commas")
+    return [_model(m.strip() if isinstance(m, str) else m) for m in items]
+
+
+def infer_models(models: str | Sequence[str | ModelSpec], system: str, batch: int = 1,
+                 input_tokens: int = 1024, output_tokens: int = 1024, precision: str = "bf16",
+                 kv_precision: str = "bf16", count: int | None = None,
+                 pipeline_wafers: int | None = None, stack: str | None = None,
+                 catalog: Catalog | None = None) -> CoResidentResult:
+    """Serve several models resident together on one set of wafers, `batch` requests in flight
+    each: per model TTFT, TPOT, tokens/s (its own share of the PEs, by its bytes), and the
+    shared wafers, replicas, SRAM, energy and cost. `count` wafers run floor(count / P) replicas
+    of the set on P wafers, P the fewest holding every model's weights and KV cache, or
+    `pipeline_wafers`. Raises a ParameterError for a repeated or empty item and on systems that
+    are not wafers, InfeasiblePlan when the set does not fit (the message says how many wafers).
+    """
+    cat = catalog or load_catalog()
+    target = resolve(cat, system)
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
+           for m in model_list(models)]
+    return serve_models(scs, batch)
 
 
 def _speculative(draft: str | ModelSpec | None, acceptance: float,
@@ -106,12 +148,14 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      acceptance: float = DEFAULT_ACCEPTANCE, lookahead: int = 4,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
-                     catalog: Catalog | None = None, stack: str | None = None) -> ServeResult:
+                     catalog: Catalog | None = None, stack: str | None = None,
+                     pipeline_wafers: int | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
     `concurrency` in flight; lengths are uniform in [range_ratio x L, L] from `seed`. The plan is
-    the one `infer` picks for the run's most requests in flight; `disaggregate` ("PREFILL:DECODE")
+    the one `infer` picks for the run's most requests in flight, on the devices `infer` picks (on
+    wafers its pipeline: more requests fill the replicas, then queue); `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
     scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
     """
@@ -122,8 +166,34 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                       stack=None if stack is None else cat.stack(stack))
     sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
-                     _speculative(draft, acceptance, lookahead), disaggregate=disaggregate)
+                     _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
+                     pipeline_wafers=pipeline_wafers)
     return simulate(sc, workload, prefill_tokens)
+
+
+def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,
+                            requests: int = 1000, concurrency: int | None = None,
+                            rate_per_s: float | None = None, input_tokens: int = 1024,
+                            output_tokens: int = 1024, range_ratio: float = 1.0, seed: int = 0,
+                            precision: str = "bf16", kv_precision: str = "bf16",
+                            count: int | None = None, pipeline_wafers: int | None = None,
+                            mix: Sequence[float] | None = None,
+                            prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
+                            catalog: Catalog | None = None,
+                            stack: str | None = None) -> CoResidentServeResult:
+    """A benchmark run against several models resident together on one set of wafers (the set
+    `infer_models` picks at one request each): the requests split by `mix` (weights, one per
+    model; default even), each model with its own queue, share of `concurrency` and of
+    `rate_per_s`; per-model figures and the shared totals."""
+    cat = catalog or load_catalog()
+    workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
+                        range_ratio, seed)
+    serving = Serving(*workload.mean_tokens(), precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    target = resolve(cat, system)
+    scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
+           for m in model_list(models)]
+    return simulate_models(scs, workload, None if mix is None else list(mix), prefill_tokens)
 
 
 COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraserver", "atlas-800t-a2")

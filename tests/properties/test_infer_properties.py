@@ -12,7 +12,7 @@ from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.hbm_points import hbm_points
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.cost.infer.wafer import wafer_fit, wafer_points, wafers_needed
+from wafersim.cost.infer.wafer import Region, wafer_fit, wafer_points, wafers_needed
 from wafersim.errors import InfeasiblePlan
 from wafersim.models import load_model
 from wafersim.plan.infer_grid import enumerate_plans
@@ -65,7 +65,7 @@ def test_wafer_throughput_never_falls_with_batch(catalog, model, serving, extra)
     if top < 2:
         return
     batches = np.arange(1, min(top, 400) + 1)
-    tpot, ttft = wafer_points(spec, system, serving, batches, n, f)
+    tpot, ttft = wafer_points(spec, system, serving, batches, Region(n), f)
     out = serving.output_tokens
     thr = batches * out / (sum(ttft.values()) + out * sum(tpot.values()))
     # Past pipeline saturation the mesh GEMV is tiled (cost/kernels/wafer_gemv.py): one more request can

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from wafersim.api import infer as run_infer
+from wafersim.api import infer_models
 from wafersim.cli import options as opt
 from wafersim.cli.common import (
     catalog,
@@ -23,7 +24,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
-from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
@@ -37,6 +38,7 @@ def infer(
     model: str = opt.MODEL,
     system: str = opt.SYSTEM,
     count: int = opt.COUNT,
+    pipeline_wafers: int = opt.PIPELINE_WAFERS,
     batch: str = typer.Option("1", "--batch", help="Requests in flight, or a list 1,8,64."),
     input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens."),
     output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens."),
@@ -61,13 +63,24 @@ def infer(
     as_json: bool = opt.JSON,
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
+    if "," in model:
+        unsupported = {"--batch with a list": "," in batch, "--max-throughput": max_throughput,
+                       "--tpot-slo": tpot_slo, "--range": with_range, "--draft": draft,
+                       "--disaggregate": disaggregate, "--decode-only": decode_only, "--tp": tp,
+                       "--pp": pp, "--ep": ep, "--attention-dp": attention_dp}
+        _refuse_for_models(unsupported)
+        r = infer_models(model, system, parse_batches(batch)[0], input_tokens, output_tokens,
+                         precision, kv_precision, count, pipeline_wafers, stack, catalog())
+        print_json(r.to_json()) if as_json else _print_models(r)
+        return
     slo = parse_duration(tpot_slo, "--tpot-slo") if tpot_slo else None
     batches = [1] if max_throughput else parse_batches(batch)
     if with_range and len(batches) > 1:
         raise ConfigError(f"--range takes one --batch, not the list {batch!r}; run each batch apart")
     kwargs: dict[str, Any] = dict(
         input_tokens=input_tokens, output_tokens=output_tokens, precision=precision,
-        kv_precision=kv_precision, count=count, tp=tp, pp=pp, ep=ep, attention_dp=attention_dp,
+        kv_precision=kv_precision, count=count, pipeline_wafers=pipeline_wafers, tp=tp, pp=pp,
+        ep=ep, attention_dp=attention_dp,
         decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
         acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []
@@ -84,6 +97,38 @@ def infer(
         _range(results[0], runs, as_json)
         return
     _output(results, as_json)
+
+
+def _refuse_for_models(options: dict[str, object]) -> None:
+    """One-line error for an option several models served together cannot honour."""
+    given = [flag for flag, value in options.items() if value]
+    if given:
+        raise ConfigError(f"{given[0]} is not modelled for several models served together "
+                          "(--model a,b); drop it or serve one model")
+
+
+def _print_models(r: CoResidentResult) -> None:
+    ids = ", ".join(r.plan.model_ids)
+    print_summary(f"{ids} resident together on {r.system} x{r.devices}", {
+        "pipeline wafers x replicas": f"{r.plan.pipeline_wafers} x {r.plan.replicas}"
+                                      + (f" ({r.plan.idle_wafers} idle)" if r.plan.idle_wafers
+                                         else ""),
+        "tokens/s total": f"{r.throughput_tokens_per_s:,.0f}",
+        "SRAM per wafer": f"{fmt_bytes(r.memory['weights'] + r.memory['kv_cache'])} of "
+                          f"{fmt_bytes(r.memory['usable'])}",
+        "energy per token": f"{r.energy_per_token_J:.3g} J",
+        "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
+    table = Table(title="per model", title_justify="left")
+    for head in ("model", "PE share", "batch", "TTFT", "TPOT", "tok/s per user", "tok/s total",
+                 "largest batch", "J/token"):
+        table.add_column(head)
+    for m, plan in zip(r.models, r.plan.models, strict=True):
+        table.add_row(m.model, f"{plan.pe_share:.1%}", str(m.batch), fmt_time(m.ttft_s),
+                      fmt_time(m.tpot_s), f"{m.user_tokens_per_s:,.1f}",
+                      f"{m.throughput_tokens_per_s:,.0f}", f"{m.max_batch:,}",
+                      f"{m.energy_per_token_J:.3g}")
+    console().print(table)
+    print_plan(r.plan.to_json(), r.assumptions)
 
 
 RANGE_FIGURES = {"ttft_s": lambda r: r.ttft_s, "tpot_s": lambda r: r.tpot_s,

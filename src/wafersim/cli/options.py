@@ -6,10 +6,14 @@ import typer
 
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE
 
-MODEL = typer.Option(..., "--model", help="Model id or config.json path.")
+MODEL = typer.Option(..., "--model", help="Model id or config.json path; on CS systems a list "
+                     "a,b serves the models resident together.")
 SYSTEM = typer.Option(..., "--system", help="System id (chip, node or cluster).")
 COUNT = typer.Option(None, "--count", min=1, help="Devices (wafers for CS systems); default: the "
                      "system as catalogued, or the fewest wafers that fit.")
+PIPELINE_WAFERS = typer.Option(None, "--pipeline-wafers", help="Wafers one pipeline spans (CS "
+                               "systems); default: the fewest holding the model and its batch. "
+                               "--count wafers run whole pipelines as replicas.")
 PRECISION = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4.")
 KV_PRECISION = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ...")
 TP = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems).")

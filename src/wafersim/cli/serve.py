@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from wafersim.api import simulate_serving
+from wafersim.api import simulate_serving, simulate_serving_models
 from wafersim.cli import options as opt
 from wafersim.cli.common import catalog, console, print_json, print_plan, print_summary
+from wafersim.errors import ConfigError
+from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
 from wafersim.units import fmt_time, fmt_usd
@@ -28,6 +30,7 @@ def serve(
                                       "[ratio x L, L]; 1: every request exactly L."),
     seed: int = typer.Option(0, "--seed", help="Seed of lengths and arrival times."),
     count: int = opt.COUNT,
+    pipeline_wafers: int = opt.PIPELINE_WAFERS,
     precision: str = opt.PRECISION,
     kv_precision: str = opt.KV_PRECISION,
     tp: int = opt.TP,
@@ -42,17 +45,64 @@ def serve(
     prefill_tokens: int = typer.Option(DEFAULT_PREFILL_TOKENS, "--prefill-tokens", help="Prompt "
                                        "tokens one scheduler prefills per iteration "
                                        "(--max-prefill-tokens)."),
+    mix: str = typer.Option(None, "--mix", help="With --model a,b: the requests' split over "
+                            "the models as weights, e.g. 3,1; default: even."),
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
+    if "," in model:
+        given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
+                                      attention_dp, "--draft": draft,
+                                      "--disaggregate": disaggregate}.items() if v]
+        if given:
+            raise ConfigError(f"{given[0]} is not modelled for several models served together "
+                              "(--model a,b); drop it or serve one model")
+        many = simulate_serving_models(model, system, requests, concurrency, rate, input_tokens,
+                                       output_tokens, range_ratio, seed, precision, kv_precision,
+                                       count, pipeline_wafers, _weights(mix), prefill_tokens,
+                                       catalog(), stack)
+        print_json(many.to_json()) if as_json else _print_models(many)
+        return
+    if mix:
+        raise ConfigError("--mix splits requests over several models; give --model a,b")
     r = simulate_serving(model, system, requests, concurrency, rate, input_tokens, output_tokens,
                          range_ratio, seed, precision, kv_precision, count, tp, pp, ep,
                          attention_dp, draft, acceptance, lookahead, disaggregate, prefill_tokens,
-                         catalog(), stack)
+                         catalog(), stack, pipeline_wafers)
     if as_json:
         print_json(r.to_json())
         return
     _print(r)
+
+
+def _weights(text: str | None) -> list[float] | None:
+    """'3,1' -> [3.0, 1.0]."""
+    if text is None:
+        return None
+    try:
+        return [float(w) for w in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--mix {text!r} must be numbers separated by commas, e.g. 3,1") from None
+
+
+def _print_models(r: CoResidentServeResult) -> None:
+    out = console()
+    print_summary(f"{', '.join(m.model for m in r.models)} resident together on {r.system} "
+                  f"x{r.devices}", {
+                      "duration": fmt_time(r.duration_s),
+                      "output tokens/s": f"{r.throughput_tokens_per_s:,.0f}",
+                      "energy per token": f"{r.energy_per_token_J:.3g} J",
+                      "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
+    t = Table(title="per model", title_justify="left")
+    for head in ("model", "requests", "duration", "tok/s", "TTFT mean", "TPOT mean",
+                 "latency p99"):
+        t.add_column(head)
+    for m in r.models:
+        t.add_row(m.model, str(m.requests), fmt_time(m.duration_s),
+                  f"{m.throughput_tokens_per_s:,.0f}", fmt_time(m.ttft_s["mean"]),
+                  fmt_time(m.tpot_s["mean"]), fmt_time(m.latency_s["p99"]))
+    out.print(t)
+    print_plan(r.to_json()["plan"], r.assumptions)
 
 
 def _print(r: ServeResult) -> None:

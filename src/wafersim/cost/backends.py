@@ -13,10 +13,11 @@ from typing import TypeVar
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.backend import ServingBackend
+from wafersim.cost.infer.co_resident import serve_together
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.disagg import DisaggregatedServing
 from wafersim.cost.infer.hbm_serving import HbmServing
-from wafersim.cost.infer.result import InferResult
+from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario, check_batches
 from wafersim.cost.infer.wafer_serving import WaferServing
 from wafersim.cost.train.backend import TrainingBackend
@@ -79,6 +80,21 @@ def serve(sc: InferScenario, batches: list[int], search: bool = False) -> list[I
     return DisaggregatedServing(backend).serve(sc, batches, search)
 
 
+def serve_models(scs: list[InferScenario], batch: int) -> CoResidentResult:
+    """Several models resident together on one set of the system's devices, `batch` requests in
+    flight each."""
+    check_batches([batch])
+    backend = serving_backend(scs[0].system)
+    if not backend.co_resides:
+        raise ParameterError("model", ",".join(sc.model.id for sc in scs), f"{{model.flag}}: "
+                             f"several models resident together are modelled on wafer systems; "
+                             f"{scs[0].system.id} {backend.how} (serve one model)",
+                             allowed="one model id")
+    for sc in scs:
+        backend.check(sc)
+    return serve_together(scs, batch)
+
+
 def serve_at_most(sc: InferScenario, batch: int) -> InferResult:
     """The scenario at `batch` requests in flight, or at the KV cache's capacity when fewer fit."""
     try:
@@ -90,6 +106,11 @@ def serve_at_most(sc: InferScenario, batch: int) -> InferResult:
         if not 1 <= cap < batch:
             raise
         return serve(sc, [cap])[0]
+
+
+def under_load(sc: InferScenario) -> InferScenario:
+    """The scenario a run under load is served with (its backend's `under_load`; a split as is)."""
+    return sc if sc.split is not None else serving_backend(sc.system).under_load(sc)
 
 
 def curves(sc: InferScenario, result: InferResult, top: int) -> tuple[Curve, Curve]:

@@ -88,6 +88,10 @@ class HbmPlan:
     def devices(self) -> int:
         return self.degrees.devices_per_replica * self.degrees.replicas
 
+    @property
+    def replicas(self) -> int:
+        return self.degrees.replicas
+
     def to_json(self) -> dict[str, Any]:
         out = self.degrees.to_json() | {"kind": self.kind, "per_replica_batch": self.per_replica_batch,
                                         "precision": self.formats.precision,
@@ -97,28 +101,76 @@ class HbmPlan:
 
 @dataclass(frozen=True)
 class WaferPlan:
-    """Every layer a pipeline stage, the layers spread over `wafers`, weights in SRAM."""
+    """Every layer a pipeline stage, the layers spread over `pipeline_wafers`, weights in SRAM;
+    `replicas` copies of that pipeline serve side by side.
+
+    `pe_share` < 1 when several models are resident together: this model's layers hold that
+    share of each pipeline's PEs (and their SRAM).
+    """
 
     kind: ClassVar[str] = "sram_resident"
-    wafers: int
+    pipeline_wafers: int
+    replicas: int
+    per_replica_batch: int
     layers_per_wafer: float
     pipeline_stages: int
-    micro_batches: int  # requests in flight through the pipeline
+    micro_batches: int  # micro-batches in flight through one pipeline
     micro_batch: float  # requests per micro-batch
     copies_per_wafer: int  # model + one request's KV cache copies one wafer's SRAM holds
     formats: Formats
     speculation: Speculation | None = None
+    idle_wafers: int = 0  # wafers given but left out: fewer than a whole pipeline
+    pe_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        assert self.pipeline_wafers >= 1 and self.replicas >= 1 and 0 < self.pe_share <= 1
+
+    @property
+    def wafers(self) -> int:
+        """Wafers occupied: every replica's pipeline."""
+        return self.pipeline_wafers * self.replicas
 
     @property
     def devices(self) -> int:
         return self.wafers
 
     def to_json(self) -> dict[str, Any]:
-        out = {"kind": self.kind, "wafers": self.wafers, "layers_per_wafer": self.layers_per_wafer,
+        out = {"kind": self.kind, "wafers": self.wafers, "pipeline_wafers": self.pipeline_wafers,
+               "replicas": self.replicas, "idle_wafers": self.idle_wafers,
+               "per_replica_batch": self.per_replica_batch,
+               "layers_per_wafer": self.layers_per_wafer,
                "pipeline_stages": self.pipeline_stages, "micro_batches": self.micro_batches,
                "micro_batch": self.micro_batch, "copies_per_wafer": self.copies_per_wafer,
                "precision": self.formats.precision, "kv_precision": self.formats.kv_precision}
+        out |= {"pe_share": self.pe_share} if self.pe_share < 1 else {}
         return out | _speculation(self.speculation)
+
+
+@dataclass(frozen=True)
+class CoResidentPlan:
+    """Several models resident together on each pipeline of `pipeline_wafers` wafers, each on its
+    own share of the PEs (by its bytes); `replicas` copies of the whole set."""
+
+    kind: ClassVar[str] = "co_resident"
+    pipeline_wafers: int
+    replicas: int
+    idle_wafers: int
+    models: tuple[WaferPlan, ...]
+    model_ids: tuple[str, ...]
+
+    @property
+    def wafers(self) -> int:
+        return self.pipeline_wafers * self.replicas
+
+    @property
+    def devices(self) -> int:
+        return self.wafers
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "wafers": self.wafers, "pipeline_wafers": self.pipeline_wafers,
+                "replicas": self.replicas, "idle_wafers": self.idle_wafers,
+                "pe_shares": {m: p.pe_share for m, p in zip(self.model_ids, self.models,
+                                                           strict=True)}}
 
 
 @dataclass(frozen=True)
@@ -147,6 +199,11 @@ class DisaggregatedPlan:
     @property
     def devices(self) -> int:
         return self.prefill_devices + self.decode_devices
+
+    @property
+    def replicas(self) -> int:
+        """Replicas of the decode pool (those whose requests a user sees decoding)."""
+        return self.decode.replicas
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "prefill_devices": self.prefill_devices,

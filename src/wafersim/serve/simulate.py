@@ -2,7 +2,8 @@
 
 1. The steady-state model (`cost/backends.py`: the scenario's backend, or two pools with a
    split) picks the typed plan for the run's most requests in flight, capped at what the KV
-   cache holds.
+   cache holds, on the devices `infer` picks (`under_load`: on wafers the pipeline `infer`
+   chooses at one request; more requests fill its replicas, then queue).
 2. That plan's step-time curves (`Curve`, from the same backend) give each prefill and decode
    iteration.
 3. A client sends the workload's requests; a mixed pool (or a prefill and a decode pool) batches
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 
 from wafersim.catalog.system import System
-from wafersim.cost.backends import curves, occupied, serve_at_most
+from wafersim.cost.backends import curves, occupied, serve_at_most, under_load
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
@@ -37,7 +38,8 @@ from wafersim.serve.workload import Workload
 DEFAULT_PREFILL_TOKENS = 16384
 
 ASSUMPTIONS = (
-    "plan: layer 1's best plan for the run's most requests in flight (capped at the KV cache)",
+    "plan: layer 1's best plan for the run's most requests in flight (capped at the KV cache), "
+    "on the devices infer picks",
     "decode iterations timed at the request shape's mean context (as layer 1)",
     "prefill first: waiting prompts (within the token budget per scheduler) run before decoding",
     "plan, step times and KV capacity at the workload's mean lengths; a prompt batch costs its "
@@ -55,13 +57,24 @@ def simulate(sc: InferScenario, workload: Workload,
                              "1 token", allowed=">= 1")
     # prompts a batch may hold: mean-length prompts of as many tokens as the longest in flight
     top = workload.in_flight * math.ceil(workload.input_tokens / sc.serving.input_tokens)
+    sc = under_load(sc)
     point = serve_at_most(sc, workload.in_flight)
     pre, dec = curves(sc, point, top)
-    requests, pools = _play(workload, sc, pre, dec, point, prefill_tokens)
-    return _result(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens)
+    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens)
+    notes = queued(workload, point)
+    return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
 
 
-def _play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
+def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
+    """A note when the run holds more requests in flight than the plan's KV cache does."""
+    if point.batch >= workload.in_flight:
+        return ()
+    return (f"{workload.in_flight} requests in flight; the plan on {point.devices} device(s) "
+            f"holds {point.batch} at full context, the rest queue (more devices, or on wafers a "
+            "longer pipeline, hold more)",)
+
+
+def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
           prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
@@ -89,8 +102,9 @@ def _play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: 
     return requests, pools
 
 
-def _result(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
-            pools: dict[str, dict[str, float]], prefill_tokens: int) -> ServeResult:
+def result_of(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
+            pools: dict[str, dict[str, float]], prefill_tokens: int,
+            notes: tuple[str, ...] = ()) -> ServeResult:
     figures = summarise(requests, pools)
     eco = economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
@@ -101,4 +115,10 @@ def _result(model: ModelSpec, used: System, point: InferResult, requests: list[R
                        energy_per_token_J=eco.energy_J / tokens, usd_per_million_tokens=usd,
                        plan=point.plan, prefill_tokens_per_scheduler=prefill_tokens,
                        steady_state=steady,
-                       assumptions=ASSUMPTIONS + eco.assumptions, **figures)
+                       assumptions=notes + ASSUMPTIONS + _plan_notes(point) + eco.assumptions,
+                       **figures)
+
+
+def _plan_notes(point: InferResult) -> tuple[str, ...]:
+    """The steady-state point's notes on its replicas (wafer layouts say how many)."""
+    return tuple(n for n in point.assumptions if "replicas of a" in n or "left idle" in n)

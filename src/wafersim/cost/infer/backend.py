@@ -22,6 +22,7 @@ class ServingBackend(Protocol):
     name: str
     how: str  # what it does with a model, for messages: 'pipelines layers over wafers'
     disaggregates: bool  # can run prompts and decoding on separate pools of its devices
+    co_resides: bool  # can hold several models resident together on one set of its devices
 
     def check(self, sc: InferScenario) -> None:
         """One structured error for what this backend cannot do with the scenario."""
@@ -34,6 +35,10 @@ class ServingBackend(Protocol):
 
     def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         """The devices `plan` runs on."""
+
+    def under_load(self, sc: InferScenario) -> InferScenario:
+        """The scenario a run under load is served with: the devices `serve` picks at one request
+        fixed, so that more requests in flight queue or fill replicas, not grow the plan."""
 
     def fitting_count(self, sc: InferScenario) -> int | None:
         """Devices to use when the system as catalogued cannot hold the model (None: it can,

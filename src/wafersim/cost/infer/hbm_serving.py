@@ -40,10 +40,15 @@ class HbmServing:
     how = "runs replicas of parallel plans from HBM"  # what it does, for messages
     name = "hbm"
     disaggregates = True
+    co_resides = False
 
     def check(self, sc: InferScenario) -> None:
         """HBM systems draft with the model's own multi-token-prediction module, if it has one."""
         sc.serving.check_stack(sc.system.chip)
+        if sc.pipeline_wafers is not None:
+            raise ParameterError("pipeline_wafers", sc.pipeline_wafers, f"{{pipeline_wafers}} "
+                                 f"applies to wafer systems; {sc.system.id} {self.how} (drop it, "
+                                 "or use {pp.flag})", allowed="None")
         if sc.drafting is not None and not isinstance(sc.drafting, SelfDraft):
             raise ParameterError("draft", sc.drafting.draft.id, "{draft}: on HBM systems the draft "
                                  "is the model's own multi-token-prediction module; use mtp",
@@ -104,6 +109,9 @@ class HbmServing:
 
     def occupied(self, sc: InferScenario, plan: InferPlan) -> System:
         return sc.system
+
+    def under_load(self, sc: InferScenario) -> InferScenario:
+        return sc  # the devices are the system's; the plan search already fills them
 
     def fitting_count(self, sc: InferScenario) -> int | None:
         """Whole nodes holding the weights and one request, when the system as given cannot."""

@@ -10,7 +10,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.kernels.economics import economics
 from wafersim.models.spec import ModelSpec
-from wafersim.plan.infer import InferPlan
+from wafersim.plan.infer import CoResidentPlan, InferPlan
 
 
 def _check(parts: dict[str, float], total: float, what: str) -> None:
@@ -60,7 +60,7 @@ class InferResult:
             "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
             "user_tokens_per_s": self.user_tokens_per_s,
             "throughput_tokens_per_s": self.throughput_tokens_per_s,
-            "max_batch": self.max_batch, "devices": self.devices,
+            "max_batch": self.max_batch, "devices": self.devices, "replicas": self.plan.replicas,
             "memory_bytes_per_device": self.memory_bytes_per_device,
             "energy_per_token_J": self.energy_per_token_J,
             "usd_per_million_tokens": self.usd_per_million_tokens,
@@ -93,3 +93,47 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
 
 DECODE_ONLY = ("decode pool of a disaggregated system: prompts are prefilled elsewhere, so "
                "throughput = requests in flight x output tokens / (output tokens x TPOT)",)
+
+
+@dataclass(frozen=True)
+class CoResidentResult:
+    """Several models served resident together on one set of wafers: each model's own result
+    (its share of the PEs, its queue and figures) and the shared totals (SI units).
+
+    Each model's energy and cost per token carry its PE share of the wafers' power and cost, so
+    the total energy rate is the sum of the models' (`energy_per_token_J` x tokens/s).
+    """
+
+    system: str
+    devices: int  # wafers occupied, every replica of the set
+    plan: CoResidentPlan
+    models: tuple[InferResult, ...]
+    memory: dict[str, float]  # per wafer: weights, kv_cache, usable (bytes)
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def throughput_tokens_per_s(self) -> float:
+        return sum(m.throughput_tokens_per_s for m in self.models)
+
+    @property
+    def energy_per_token_J(self) -> float:
+        return sum(m.energy_per_token_J * m.throughput_tokens_per_s
+                   for m in self.models) / self.throughput_tokens_per_s
+
+    @property
+    def usd_per_million_tokens(self) -> float | None:
+        if any(m.usd_per_million_tokens is None for m in self.models):
+            return None
+        return sum((m.usd_per_million_tokens or 0.0) * m.throughput_tokens_per_s
+                   for m in self.models) / self.throughput_tokens_per_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {"system": self.system, "devices": self.devices, "replicas": self.plan.replicas,
+                "pipeline_wafers": self.plan.pipeline_wafers,
+                "idle_wafers": self.plan.idle_wafers,
+                "throughput_tokens_per_s": self.throughput_tokens_per_s,
+                "energy_per_token_J": self.energy_per_token_J,
+                "usd_per_million_tokens": self.usd_per_million_tokens,
+                "memory": dict(self.memory), "plan": self.plan.to_json(),
+                "models": [m.to_json() for m in self.models],
+                "assumptions": list(self.assumptions)}

@@ -24,7 +24,8 @@ class InferScenario:
     """A model served on a system: the request shape, the plan constraints, drafting and SLO.
 
     `system` carries the device count the user fixed (`count`), or the catalogued one when
-    `count` is None; with `split` the devices are two pools (prefill, decode).
+    `count` is None; with `split` the devices are two pools (prefill, decode). On wafers
+    `pipeline_wafers` fixes the length of one pipeline (`count` stays the total).
     """
 
     model: ModelSpec
@@ -35,8 +36,12 @@ class InferScenario:
     drafting: Drafting = None
     tpot_slo_s: float | None = None
     split: Split | None = None
+    pipeline_wafers: int | None = None  # wafers one pipeline spans, fixed; None: the fewest
 
     def __post_init__(self) -> None:
+        if self.pipeline_wafers is not None and self.pipeline_wafers < 1:
+            raise ParameterError("pipeline_wafers", self.pipeline_wafers, "{pipeline_wafers} must "
+                                 "be at least 1 wafer", allowed=">= 1")
         if self.tpot_slo_s is not None and not self.tpot_slo_s > 0:
             raise ParameterError("tpot_slo_s", self.tpot_slo_s, "{tpot_slo_s:g} s must be positive",
                                  allowed="> 0")
@@ -45,13 +50,14 @@ class InferScenario:
     def of(cls, model: ModelSpec, system: System, serving: Serving | None = None,
            count: int | None = None, constraints: InferConstraints | None = None,
            drafting: Drafting = None, tpot_slo_s: float | None = None,
-           disaggregate: str | Split | None = None) -> InferScenario:
+           disaggregate: str | Split | None = None,
+           pipeline_wafers: int | None = None) -> InferScenario:
         """Resolve the device count once: `count`, or the devices of a `disaggregate` split."""
         split = None if disaggregate is None else split_for(disaggregate, count)
         devices = split.devices if split is not None else count
         target = system if devices is None else system.with_devices(devices)
         return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
-                   drafting, tpot_slo_s, split)
+                   drafting, tpot_slo_s, split, pipeline_wafers)
 
     def with_serving(self, **changes: Any) -> InferScenario:
         """The same scenario with parts of the request shape changed (`Serving` fields)."""

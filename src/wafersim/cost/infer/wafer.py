@@ -56,9 +56,30 @@ class WaferFit:
     kv_bytes_per_request: float
     notes: tuple[str, ...]
 
-    def max_batch(self, wafers: int | None = None) -> int:
-        free = (wafers or self.wafers) * self.usable_bytes - self.weight_bytes
+    def max_batch(self, wafers: int | None = None, share: float = 1.0) -> int:
+        """Requests whose KV cache fits at full context on `wafers` wafers (`share` of their SRAM)."""
+        free = (wafers or self.wafers) * self.usable_bytes * share - self.weight_bytes
         return max(0, int(free // self.kv_bytes_per_request))
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where one pipeline of a model sits: `wafers` wafers, `share` of their PEs (and SRAM).
+
+    A model alone holds every PE (share 1); models resident together each hold a contiguous
+    share, so a model's layers span ceil(share x wafers) of the pipeline's wafers.
+    """
+
+    wafers: int
+    share: float = 1.0
+
+    def pes(self, per_wafer: float) -> float:
+        return self.wafers * per_wafer * self.share
+
+    @property
+    def boundaries(self) -> int:
+        """Wafer boundaries the hidden vector crosses (share 1: wafers - 1)."""
+        return max(1, math.ceil(self.share * self.wafers - 1e-9)) - 1
 
 
 def _usable_sram(system: System) -> tuple[float, str]:
@@ -118,24 +139,25 @@ def _pipeline(layers: LayerModel, tokens: Array, context: float, batch: Array,
     return parts, tpot
 
 
-def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike, wafers: int,
-           weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
-    """Decode breakdown and TPOT (arrays over `batch`) on `wafers` wafers."""
+def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
+           region: Region, weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
+    """Decode breakdown and TPOT (arrays over `batch`, requests of one pipeline) in `region`."""
     rates = pe_rates(system.chip)
-    layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
+    layers = LayerModel(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                         bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
     b = np.asarray(batch, dtype=float)
     in_flight = np.minimum(b, model.n_layers + 1)
     tokens = b / in_flight * tokens_per_request  # mean micro-batch (sizes differ by at most one)
-    links = (wafers - 1) * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES, _link(system)))
+    links = region.boundaries * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES,
+                                                 _link(system)))
     return _pipeline(layers, tokens, serving.mean_decode_context, b, links)
 
 
-def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike, wafers: int,
-            weight_bytes: float) -> Parts:
+def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
+            region: Region, weight_bytes: float) -> Parts:
     """TTFT breakdown (arrays over `batch`): prompts streamed through the stages in chunks."""
     rates = pe_rates(system.chip)
-    layers = LayerModel(model, rates, wafers * rates.pes_per_wafer / weight_bytes,
+    layers = LayerModel(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                         bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
     total = np.asarray(batch, dtype=float)[:, None] * serving.input_tokens
     chunks = 2.0 ** np.arange(0, 15)[None, :]
@@ -144,7 +166,8 @@ def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.Array
     ctx = serving.input_tokens / 2  # mean keys a prompt token attends to (causal)
     stage = np.asarray(layers.layer_gemv_s(chunk)) + np.asarray(layers.attention_s(chunk, ctx))
     stage = stage + layers.norms_s()
-    links = (wafers - 1) * np.asarray(p2p_s(chunk * model.d_model * ACT_BYTES, _link(system)))
+    links = region.boundaries * np.asarray(p2p_s(chunk * model.d_model * ACT_BYTES,
+                                                 _link(system)))
     fill = L * stage + links
     ttft = fill + (total / chunk - 1) * stage  # the last chunk may be partial: fluid count
     best = np.argmin(ttft, axis=1)
@@ -165,24 +188,26 @@ def serving_efficiency(system: System) -> tuple[float, str]:
                      f"by {', '.join(arch.chips)} ({q.tag}; {q.note or q.source})")
 
 
-def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, wafers: int,
+def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, region: Region,
                  f: WaferFit, spec: Speculative | None) -> Parts:
     """Decode parts per output token, the draft's passes among them when speculating."""
     if spec is None:
-        return decode(model, system, serving, b, wafers, f.weight_bytes)[0]
+        return decode(model, system, serving, b, region, f.weight_bytes)[0]
     k, tau = spec.lookahead, spec.tokens_per_step
-    parts, _ = decode(model, system, serving, b, wafers, f.weight_bytes, k + 1)
-    _, draft = decode(spec.draft, system, serving, b, wafers, f.weight_bytes)
+    parts, _ = decode(model, system, serving, b, region, f.weight_bytes, k + 1)
+    _, draft = decode(spec.draft, system, serving, b, region, f.weight_bytes)
     return {name: v / tau for name, v in parts.items()} | {"draft_model": k * draft / tau}
 
 
 def wafer_points(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
-                 wafers: int, f: WaferFit, spec: Speculative | None = None) -> tuple[Parts, Parts]:
-    """(decode parts, prefill parts) arrays over `batch` on `wafers` wafers, efficiency applied."""
+                 region: Region, f: WaferFit,
+                 spec: Speculative | None = None) -> tuple[Parts, Parts]:
+    """(decode parts, prefill parts) arrays over `batch` (requests of one pipeline) in `region`,
+    efficiency applied."""
     eff, _ = serving_efficiency(system)
     b = np.asarray(batch, dtype=float)
-    tpot_parts = _decode_spec(model, system, serving, b, wafers, f, spec)
-    ttft_parts = prefill(model, system, serving, b, wafers, f.weight_bytes)
+    tpot_parts = _decode_spec(model, system, serving, b, region, f, spec)
+    ttft_parts = prefill(model, system, serving, b, region, f.weight_bytes)
     tau = 1.0 if spec is None else spec.tokens_per_step
     return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead"),
             serving.stack_parts(ttft_parts, eff, b, "software_overhead"))
