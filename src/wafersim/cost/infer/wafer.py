@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
-from wafersim.cost.infer.wafer_layers import LayerModel, pe_rates, wafer_weight_bytes
+from wafersim.cost.infer.wafer_layers import LayerModel, pe_rates, spread, wafer_weight_bytes
 from wafersim.cost.kernels.collectives import Link, p2p_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
@@ -143,8 +143,9 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
            region: Region, weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
     """Decode breakdown and TPOT (arrays over `batch`, requests of one pipeline) in `region`."""
     rates = pe_rates(system.chip)
-    layers = LayerModel(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
-                        bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
+    layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
+                    bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
+                    serving.mean_decode_context)
     b = np.asarray(batch, dtype=float)
     in_flight = np.minimum(b, model.n_layers + 1)
     tokens = b / in_flight * tokens_per_request  # mean micro-batch (sizes differ by at most one)
@@ -157,8 +158,9 @@ def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.Array
             region: Region, weight_bytes: float) -> Parts:
     """TTFT breakdown (arrays over `batch`): prompts streamed through the stages in chunks."""
     rates = pe_rates(system.chip)
-    layers = LayerModel(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
-                        bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision))
+    layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
+                    bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
+                    serving.mean_decode_context)
     total = np.asarray(batch, dtype=float)[:, None] * serving.input_tokens
     chunks = 2.0 ** np.arange(0, 15)[None, :]
     chunk = np.minimum(chunks, total)

@@ -99,16 +99,13 @@ class LayerModel:
 
     def _grids(self, op: Op) -> list[tuple[int, int]]:
         """Rectangles that can hold one instance of `op`'s matrix: its byte share of the wafers'
-        PEs, then each smaller one by halving both sides while the matrix still fits; the
+        PEs, and every power-of-two count of PEs below it that still holds the matrix; the
         fastest is used (a small matrix spread over a whole wafer loses more to the fill and
         reduction hops than it gains in SIMD lanes)."""
         matrix = op.n * op.k * self.weight_bpp
-        pes, least = matrix * self.pes_per_byte, matrix / self.rates.usable_bytes_per_pe
-        grids = [_grid(pes, self.rates.mesh)]
-        while pes / 4 >= max(least, 1.0):
-            pes /= 4
-            grids.append(_grid(pes, self.rates.mesh))
-        return grids
+        share = matrix * self.pes_per_byte
+        return [_grid(pes, self.rates.mesh) for pes in ladder(matrix / self.rates.usable_bytes_per_pe,
+                                                               share)]
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""
@@ -147,3 +144,29 @@ def wafer_weight_bytes(model: ModelSpec, precision: str, host_embedding: bool) -
     """Weights held on the wafers; an untied embedding table stays with the host."""
     emb = model.embedding_params() if host_embedding else 0.0
     return (model.params_total - emb) * bytes_per_param(precision)
+
+
+def ladder(least: float, share: float) -> list[float]:
+    """`share` and the powers of two from `least` (rounded up) below it: the same rungs on every
+    generation, so a larger wafer never has fewer choices."""
+    rungs, rung = [share], 2.0 ** math.ceil(math.log2(max(least, 1e-300)))
+    while rung < share:
+        rungs.append(rung)
+        rung *= 2.0
+    return rungs
+
+
+def spread(model: ModelSpec, rates: PeRates, pes_per_byte: float, weight_bpp: float,
+           kv_bpp: float, context: float) -> LayerModel:
+    """The layers on their byte share of the PEs, or on fewer PEs per byte (powers of two, while
+    the weights still fit): whichever gives one token the shortest layer (a small model spread
+    over a whole wafer pays more in reduction hops across its rectangles than it gains)."""
+    best, best_s = None, math.inf
+    for per_byte in ladder(1.0 / rates.usable_bytes_per_pe, pes_per_byte):
+        layers = LayerModel(model, rates, per_byte, weight_bpp, kv_bpp)
+        one = (float(np.asarray(layers.layer_gemv_s(1.0))) + layers.norms_s()
+               + float(np.asarray(layers.attention_s(1.0, context))))
+        if one < best_s:
+            best, best_s = layers, one
+    assert best is not None  # the ladder always holds the share
+    return best
