@@ -55,7 +55,8 @@ def test_cs3_serves_at_least_as_fast_as_cs2_on_as_many_wafers(catalog, model):
         return  # does not fit the largest system of one generation
     wafers = max(r.devices for r in fewest)
     old, new = (infer(model, s, pipeline_wafers=wafers, catalog=catalog) for s in (OLD, NEW))
-    assert new.user_tokens_per_s >= old.user_tokens_per_s
+    assert new.user_tokens_per_s >= old.user_tokens_per_s * (1 - 1e-3)  # equal placements: the
+    # grids' edges round differently on the two meshes
 
 
 def test_compute_bound_training_tracks_the_dense_peak_ratio(catalog):

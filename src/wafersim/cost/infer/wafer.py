@@ -142,7 +142,7 @@ def _pipeline(layers: LayerModel, tokens: Array, context: float, batch: Array,
 def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
            region: Region, weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
     """Decode breakdown and TPOT (arrays over `batch`, requests of one pipeline) in `region`."""
-    rates = pe_rates(system.chip)
+    rates = pe_rates(system.chip, system.architecture)
     layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                     bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
                     serving.mean_decode_context)
@@ -157,7 +157,7 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
 def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
             region: Region, weight_bytes: float) -> Parts:
     """TTFT breakdown (arrays over `batch`): prompts streamed through the stages in chunks."""
-    rates = pe_rates(system.chip)
+    rates = pe_rates(system.chip, system.architecture)
     layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                     bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
                     serving.mean_decode_context)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from wafersim.catalog.schema import Chip
+from wafersim.catalog.schema import Architecture, Chip
 from wafersim.cost.infer.common import expected_experts
+from wafersim.cost.kernels.wafer_decode import allreduce_cycles, coefficients_of, norm_cycles
 from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_time_s, mesh_of
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
@@ -36,6 +37,7 @@ class PeRates:
     sram_read_Bps_per_pe: float
     pes_per_wafer: int
     usable_bytes_per_pe: float  # SRAM a PE gives weights after code and buffers
+    transcendental_passes: float  # vector passes per software exp or rsqrt (architecture kernels)
 
     @property
     def flops_per_s_per_pe(self) -> float:
@@ -47,8 +49,10 @@ class PeRates:
         return self.mesh.hop_cycles / self.mesh.clock_hz
 
 
-def pe_rates(chip: Chip) -> PeRates:
-    """Mesh shape and rates of a wafer chip, from the catalog."""
+def pe_rates(chip: Chip, arch: Architecture | None) -> PeRates:
+    """Mesh shape and rates of a wafer chip, and its architecture's kernel coefficients."""
+    if arch is None:
+        raise ConfigError(f"{chip.id}: no wafer architecture in the catalog (wafer.architecture)")
     mesh = mesh_of(chip)
     q = chip.wafer.sram_read_bytes_per_cycle if chip.wafer else None
     if q is None or q.value is None:
@@ -56,7 +60,7 @@ def pe_rates(chip: Chip) -> PeRates:
     usable = chip.wafer.sram_usable_fraction if chip.wafer else None
     share = usable.value if usable is not None and usable.value is not None else 1.0
     return PeRates(mesh, q.value * mesh.clock_hz, mesh.cols * mesh.rows,
-                   mesh.sram_per_pe_bytes * share)
+                   mesh.sram_per_pe_bytes * share, coefficients_of(arch).transcendental_passes)
 
 
 def _grid(pes: float, mesh: Mesh) -> tuple[int, int]:
@@ -119,12 +123,26 @@ class LayerModel:
         kv_per_token = m.kv_cache_bytes_per_token("bf16") / 2 / m.n_layers * self.kv_bpp
         read = np.asarray(tokens, float) * context * kv_per_token / (pes * r.sram_read_Bps_per_pe)
         flops = 2.0 * np.asarray(tokens, float) * context * m.n_heads * (m.qk_dim + m.v_dim)
-        reduce = 2.0 * 2.0 * math.sqrt(pes) * r.hop_s  # max and sum of the softmax, row + column
-        return np.maximum(read, flops / (pes * r.flops_per_s_per_pe)) + reduce
+        return np.maximum(read, flops / (pes * r.flops_per_s_per_pe)) + self._softmax_s(tokens, context)
+
+    def _softmax_s(self, tokens: npt.ArrayLike, context: float) -> Array:
+        """Softmax of the scores on the layer's rectangle: the mesh kernel's cycles (exp passes
+        over each PE's tile of scores, max and sum reduced along a row; cost/kernels/wafer_decode)."""
+        r = self.rates
+        cols, rows = _grid(self.layer_pes(), r.mesh)
+        per_row = np.asarray(tokens, float) * self.model.n_heads / rows  # a mean: fluid, as in _op_s
+        tile = per_row * math.ceil(context / cols)
+        x = r.transcendental_passes
+        cycles = (2 + x) * tile + x * per_row + 2 * allreduce_cycles(r.mesh, cols)
+        return np.asarray(cycles / r.mesh.clock_hz)
 
     def norms_s(self) -> float:
-        """Each norm reduces a sum of squares across the layer's rectangle and broadcasts it."""
-        return self.model.norms_per_layer * 2.0 * math.sqrt(self.layer_pes()) * self.rates.hop_s
+        """Each norm as the mesh runs it on the layer's rectangle: the vector spread along a row,
+        its sum of squares reduced and sent back, rsqrt, scale (cost/kernels/wafer_decode)."""
+        r = self.rates
+        cols, _ = _grid(self.layer_pes(), r.mesh)
+        one = norm_cycles(r.mesh, self.model.d_model, cols, r.transcendental_passes)
+        return self.model.norms_per_layer * one / r.mesh.clock_hz
 
     def layer_gemv_s(self, tokens: npt.ArrayLike) -> float | Array:
         """Mean GEMV seconds per layer for `tokens` tokens per pass."""

@@ -68,7 +68,8 @@ def _ceil(a: float, b: float) -> float:
     return float(math.ceil(a / b))
 
 
-def _allreduce(mesh: Mesh, cols: int, reduction: str) -> float:
+def allreduce_cycles(mesh: Mesh, cols: int, reduction: str = "chain") -> float:
+    """One value reduced along a row of `cols` PEs and sent back."""
     back = mesh.hop_cycles * (cols - 1) + 1.0 if cols > 1 else 0.0
     return float(reduction_cycles(np.ones(()), cols, mesh.hop_cycles, reduction)) + back
 
@@ -88,14 +89,15 @@ def summa_cycles(mesh: Mesh, m: int, k: int, n: int, cols: int, rows: int,
     return steps * per_step + mesh.hop_cycles * (steps - 1)
 
 
-def _norm(mesh: Mesh, d: int, cols: int, passes: float, reduction: str) -> float:
-    return 3 * _ceil(d, cols) + passes + _allreduce(mesh, cols, reduction)
+def norm_cycles(mesh: Mesh, d: int, cols: int, passes: float, reduction: str = "chain") -> float:
+    """RMS norm of a `d`-vector spread along a row of `cols` PEs (square, rsqrt, scale, gain)."""
+    return 3 * _ceil(d, cols) + passes + allreduce_cycles(mesh, cols, reduction)
 
 
 def _softmax(mesh: Mesh, m: int, n: int, cols: int, rows: int, passes: float,
              reduction: str) -> float:
     tile = _ceil(m, rows) * _ceil(n, cols)
-    return (2 + passes) * tile + passes * _ceil(m, rows) + 2 * _allreduce(mesh, cols, reduction)
+    return (2 + passes) * tile + passes * _ceil(m, rows) + 2 * allreduce_cycles(mesh, cols, reduction)
 
 
 def decode_layer_cycles(shape: DecodeShape, mesh: Mesh, cols: int, rows: int,
@@ -116,7 +118,7 @@ def decode_layer_cycles(shape: DecodeShape, mesh: Mesh, cols: int, rows: int,
              + summa_cycles(mesh, per, s.seq_len, h, cols, rows, step))
     residual = _ceil(d, cols)
     return {
-        "norms": 2 * _norm(mesh, d, cols, x, reduction),
+        "norms": 2 * norm_cycles(mesh, d, cols, x, reduction),
         "gemvs": gemv(qkv, d) + gemv(d, s.n_heads * h) + gemv(2 * f, d) + gemv(d, f),
         "attention": s.n_kv_heads * group,
         "handoffs": (_handoff(mesh, qkv, cols, rows)
