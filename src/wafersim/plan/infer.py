@@ -99,8 +99,24 @@ class HbmPlan:
         return out | _speculation(self.speculation)
 
 
+class Replicated:
+    """Replicas of a pipeline of wafers: the wafers (devices) they occupy."""
+
+    pipeline_wafers: int
+    replicas: int
+
+    @property
+    def wafers(self) -> int:
+        """Wafers occupied: every replica's pipeline."""
+        return self.pipeline_wafers * self.replicas
+
+    @property
+    def devices(self) -> int:
+        return self.wafers
+
+
 @dataclass(frozen=True)
-class WaferPlan:
+class WaferPlan(Replicated):
     """Every layer a pipeline stage, the layers spread over `pipeline_wafers`, weights in SRAM;
     `replicas` copies of that pipeline serve side by side.
 
@@ -125,15 +141,6 @@ class WaferPlan:
     def __post_init__(self) -> None:
         assert self.pipeline_wafers >= 1 and self.replicas >= 1 and 0 < self.pe_share <= 1
 
-    @property
-    def wafers(self) -> int:
-        """Wafers occupied: every replica's pipeline."""
-        return self.pipeline_wafers * self.replicas
-
-    @property
-    def devices(self) -> int:
-        return self.wafers
-
     def to_json(self) -> dict[str, Any]:
         out = {"kind": self.kind, "wafers": self.wafers, "pipeline_wafers": self.pipeline_wafers,
                "replicas": self.replicas, "idle_wafers": self.idle_wafers,
@@ -147,7 +154,7 @@ class WaferPlan:
 
 
 @dataclass(frozen=True)
-class CoResidentPlan:
+class CoResidentPlan(Replicated):
     """Several models resident together on each pipeline of `pipeline_wafers` wafers, each on its
     own share of the PEs (by its bytes); `replicas` copies of the whole set."""
 
@@ -157,14 +164,6 @@ class CoResidentPlan:
     idle_wafers: int
     models: tuple[WaferPlan, ...]
     model_ids: tuple[str, ...]
-
-    @property
-    def wafers(self) -> int:
-        return self.pipeline_wafers * self.replicas
-
-    @property
-    def devices(self) -> int:
-        return self.wafers
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "wafers": self.wafers, "pipeline_wafers": self.pipeline_wafers,
