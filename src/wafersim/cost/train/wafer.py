@@ -70,9 +70,11 @@ def wafer_of(system: System, precision: str) -> Wafer:
     chip, notes = system.chip, []
     peak = chip.peak_dense_flops_per_s.get(precision)  # type: ignore[call-overload]  # StrEnum keys match plain str
     if peak is None:
+        known = " or ".join(str(p) for p, q in chip.peak_dense_flops_per_s.items()
+                            if q.value is not None and p != "fp32") or "none"
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
-                             f"{literal(precision)} peak; use {{precision.flag}} bf16 or fp16",
-                             allowed="bf16 or fp16")
+                             f"{literal(precision)} peak; use {{precision.flag}} {known}",
+                             allowed=known)
     usable = chip.wafer.sram_usable_fraction if chip.wafer else None
     sram = _q(chip.sram_bytes, "SRAM", system) * (usable.value if usable and usable.value else 1.0)
     io = system.node.io_bandwidth_Bps if system.node else None
