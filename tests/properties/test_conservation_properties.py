@@ -5,6 +5,7 @@ the memory per device and fits; a serving run loses no request and no token.
 results the user gets, from every backend.)
 """
 
+import json
 import math
 
 import numpy as np
@@ -118,3 +119,11 @@ def test_the_summary_counts_every_token(workload):
     assert math.isclose(r.throughput_tokens_per_s * r.duration_s, outputs.sum(), rel_tol=1e-9)
     for parts in r.pools.values():
         _adds_up(parts, r.duration_s)
+    json.dumps(r.to_json(), allow_nan=False)  # no NaN: a figure no request has is null
+
+
+def test_a_run_of_one_token_requests_has_no_tpot(cli):
+    run = cli("serve", "--model", "llama-3.1-8b", "--system", "h100-sxm", "--requests", "8",
+              "--output-tokens", "1", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["tpot_s"] == {"mean": None, "p50": None, "p99": None}
