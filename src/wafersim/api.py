@@ -14,6 +14,7 @@ from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE, SelfDraft, Serving
 from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
+from wafersim.cost.kernels.economics import unknown_inputs
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import (
@@ -210,7 +211,8 @@ def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, An
             "max_throughput_batch": best.batch,
             "user_tokens_per_s_at_max": best.user_tokens_per_s,
             "usd_per_million_tokens": best.usd_per_million_tokens,
-            "energy_per_token_J": best.energy_per_token_J}
+            "energy_per_token_J": best.energy_per_token_J,
+            "unknown": unknown_inputs(best.assumptions)}
 
 
 def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
@@ -229,7 +231,7 @@ def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float 
         return {"train_error": exc}
     return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
             "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
-            "train_plan": r.plan.to_json()}
+            "train_plan": r.plan.to_json(), "train_unknown": unknown_inputs(r.assumptions)}
 
 
 # Column groups of `compare`, by name: each takes (model, system id, catalog, **options) and

@@ -75,6 +75,11 @@ def parse_counts(text: str) -> list[int]:
     return parse_ints(text, "--count")
 
 
+def known(value: float | None, template: str, scale: float = 1.0) -> str:
+    """`template` filled with `value` x `scale`, or '-' where the figure is unknown (None)."""
+    return "-" if value is None else template.format(value * scale)
+
+
 def print_summary(title: str, rows: dict[str, str]) -> None:
     """A bold title line and a two-column table of named figures."""
     out = console()

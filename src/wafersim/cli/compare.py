@@ -9,7 +9,7 @@ from rich.table import Table
 
 from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
-from wafersim.cli.common import catalog, console, parse_amount, print_json
+from wafersim.cli.common import catalog, console, known, parse_amount, print_json
 from wafersim.cli.flags import message_of
 from wafersim.units import fmt_time, fmt_usd
 
@@ -51,7 +51,7 @@ def compare(
                       fmt_time(c["ttft_s"]), f"{c['max_throughput_tokens_per_s']:,.0f}",
                       f"{c['max_throughput_batch']:,}", f"{c['user_tokens_per_s_at_max']:,.0f}",
                       fmt_usd(c["usd_per_million_tokens"]),
-                      f"{c['energy_per_token_J']:.3g}" if c["energy_per_token_J"] else "-")
+                      known(c["energy_per_token_J"], "{:.3g}"))
     console().print(table)
     for r in rows:
         if r.error:
@@ -77,7 +77,7 @@ def _training_table(model: str, rows: list[CompareRow], tokens: str, devices: in
             continue
         table.add_row(r.system, f"{c['train_devices']:,}", fmt_time(c["train_wall_time_s"]),
                       f"{c['train_mfu']:.1%}",
-                      f"{c['train_energy_J'] / 3.6e9:,.1f} MWh" if c["train_energy_J"] else "-",
+                      known(c["train_energy_J"], "{:,.1f} MWh", 1 / 3.6e9),
                       fmt_usd(c["train_cost_usd"]))
     console().print(table)
     console().print("cost: the catalog's rental price where it has one, else the purchase price over "

@@ -14,6 +14,7 @@ from wafersim.cli import options as opt
 from wafersim.cli.common import (
     catalog,
     console,
+    known,
     parse_duration,
     parse_ints,
     print_json,
@@ -116,7 +117,7 @@ def _print_models(r: CoResidentResult) -> None:
         "tokens/s total": f"{r.throughput_tokens_per_s:,.0f}",
         "SRAM per wafer": f"{fmt_bytes(r.memory['weights'] + r.memory['kv_cache'])} of "
                           f"{fmt_bytes(r.memory['usable'])}",
-        "energy per token": f"{r.energy_per_token_J:.3g} J",
+        "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
         "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
     table = Table(title="per model", title_justify="left")
     for head in ("model", "PE share", "batch", "TTFT", "TPOT", "tok/s per user", "tok/s total",
@@ -126,7 +127,7 @@ def _print_models(r: CoResidentResult) -> None:
         table.add_row(m.model, f"{plan.pe_share:.1%}", str(m.batch), fmt_time(m.ttft_s),
                       fmt_time(m.tpot_s), f"{m.user_tokens_per_s:,.1f}",
                       f"{m.throughput_tokens_per_s:,.0f}", f"{m.max_batch:,}",
-                      f"{m.energy_per_token_J:.3g}")
+                      known(m.energy_per_token_J, "{:.3g}"))
     console().print(table)
     print_plan(r.plan.to_json(), r.assumptions)
 
@@ -185,7 +186,7 @@ def _summary(r: InferResult) -> dict[str, str]:
         "tokens/s total": f"{r.throughput_tokens_per_s:,.0f}",
         "requests in flight": str(r.batch), "largest batch that fits": f"{r.max_batch:,}",
         "devices": str(r.devices), "memory per device": fmt_bytes(r.memory_bytes_per_device),
-        "energy per token": f"{r.energy_per_token_J:.3g} J",
+        "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
         "$ per million tokens": fmt_usd(r.usd_per_million_tokens),
     }
 
@@ -218,7 +219,7 @@ def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> No
                          if k in view)
         table.add_row(str(r.batch), fmt_time(r.ttft_s), fmt_time(r.tpot_s),
                       f"{r.user_tokens_per_s:,.1f}", f"{r.throughput_tokens_per_s:,.0f}",
-                      str(r.devices), plan, f"{r.energy_per_token_J:.3g}",
+                      str(r.devices), plan, known(r.energy_per_token_J, "{:.3g}"),
                       fmt_usd(r.usd_per_million_tokens), "*" if front[id(r)] else "")
     console().print(table)
     for r in results:

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from wafersim.api import simulate_serving, simulate_serving_models
 from wafersim.cli import options as opt
-from wafersim.cli.common import catalog, console, print_json, print_plan, print_summary
+from wafersim.cli.common import catalog, console, known, print_json, print_plan, print_summary
 from wafersim.errors import ConfigError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
@@ -91,7 +91,7 @@ def _print_models(r: CoResidentServeResult) -> None:
                   f"x{r.devices}", {
                       "duration": fmt_time(r.duration_s),
                       "output tokens/s": f"{r.throughput_tokens_per_s:,.0f}",
-                      "energy per token": f"{r.energy_per_token_J:.3g} J",
+                      "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
                       "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
     t = Table(title="per model", title_justify="left")
     for head in ("model", "requests", "duration", "tok/s", "TTFT mean", "TPOT mean",
@@ -112,7 +112,7 @@ def _print(r: ServeResult) -> None:
         "output tokens/s": f"{r.throughput_tokens_per_s:,.0f}",
         "requests/s": f"{r.request_throughput_per_s:,.2f}",
         "mean requests in flight": f"{r.mean_concurrency:,.1f}",
-        "energy per token": f"{r.energy_per_token_J:.3g} J",
+        "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
         "$ per million tokens": fmt_usd(r.usd_per_million_tokens),
         "steady state (layer 1)": f"{r.steady_state['throughput_tokens_per_s']:,.0f} tok/s at "
                                   f"{r.steady_state['batch']:.0f} in flight",

@@ -14,6 +14,7 @@ from wafersim.catalog import Catalog
 from wafersim.cli.common import (
     catalog,
     console,
+    known,
     parse_amount,
     parse_counts,
     parse_plan,
@@ -186,7 +187,7 @@ def _summary(r: TrainResult) -> dict[str, str]:
         "device-hours": f"{r.device_hours:,.0f}", "MFU": f"{r.mfu:.1%}",
         "model FLOP/s per device": fmt_flops(r.flops_per_s_per_device),
         "memory per device": fmt_bytes(r.memory_bytes_per_device),
-        "energy": f"{r.energy_J / 3.6e9:,.1f} MWh", "cost": fmt_usd(r.cost_usd),
+        "energy": known(r.energy_J, "{:,.1f} MWh", 1 / 3.6e9), "cost": fmt_usd(r.cost_usd),
     }
 
 

@@ -34,7 +34,7 @@ class CoResidentServeResult:
     devices: int
     models: tuple[ServeResult, ...]
     duration_s: float  # until the last model's last request
-    energy_per_token_J: float  # all occupied wafers for the whole run
+    energy_per_token_J: float | None  # all occupied wafers for the whole run; None: no power
     usd_per_million_tokens: float | None
     steady_state: CoResidentResult  # layer 1: the set at one request each
     assumptions: tuple[str, ...] = ()
@@ -95,7 +95,8 @@ def simulate_models(scs: list[InferScenario], workload: Workload, mix: list[floa
         requests, pools = play(w, sc, curve, curve, at, prefill_tokens)
         run = result_of(sc.model, wafer_system(sc.system, lay.wafers), at, requests, pools,
                         prefill_tokens, queued(w, at))
-        runs.append(replace(run, energy_per_token_J=run.energy_per_token_J * lay.share))
+        energy = None if run.energy_per_token_J is None else run.energy_per_token_J * lay.share
+        runs.append(replace(run, energy_per_token_J=energy))
     return _total(scs, steady, tuple(runs))
 
 
@@ -104,9 +105,9 @@ def _total(scs: list[InferScenario], steady: CoResidentResult,
     duration = max(r.duration_s for r in runs)
     eco = economics(wafer_system(scs[0].system, steady.devices), duration)
     tokens = sum(r.output_tokens for r in runs)
-    usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
+    energy, usd = eco.per_token(tokens)
     split = ", ".join(f"{r.model} {r.requests}" for r in runs)
     notes = (f"requests split over the models by weight: {split}; each model its own queue and "
              "its share of the concurrency cap and arrival rate", *steady.assumptions)
     return CoResidentServeResult(steady.system, steady.devices, runs, duration,
-                                 eco.energy_J / tokens, usd, steady, notes)
+                                 energy, usd, steady, notes)

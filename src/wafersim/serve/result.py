@@ -19,8 +19,6 @@ from wafersim.serve.engine import Request
 
 
 def _stats(values: np.ndarray) -> dict[str, float]:
-    if values.size == 0:
-        return {"mean": math.nan, "p50": math.nan, "p99": math.nan}
     return {"mean": float(values.mean()), "p50": float(np.percentile(values, 50)),
             "p99": float(np.percentile(values, 99))}
 
@@ -40,10 +38,10 @@ class ServeResult:
     request_throughput_per_s: float
     mean_concurrency: float
     ttft_s: dict[str, float]  # mean, p50, p99
-    tpot_s: dict[str, float]
+    tpot_s: dict[str, float | None]  # None: no request generated more than one token
     latency_s: dict[str, float]
     pools: dict[str, dict[str, float]]  # per pool: prefill, decode and idle seconds
-    energy_per_token_J: float
+    energy_per_token_J: float | None  # None: the system's power is not in the catalog
     usd_per_million_tokens: float | None
     plan: InferPlan  # layer 1's plan the run played
     prefill_tokens_per_scheduler: int  # prompt-token budget of one scheduler's iteration
@@ -80,7 +78,8 @@ def summarise(requests: list[Request], pools: dict[str, dict[str, float]]) -> di
         "request_throughput_per_s": len(requests) / duration,
         "mean_concurrency": float(latency.sum()) / duration,
         "ttft_s": _stats(first - sent),
-        "tpot_s": _stats((finish - first)[multi] / (out[multi] - 1)),
+        "tpot_s": _stats((finish - first)[multi] / (out[multi] - 1)) if multi.any() else {
+            "mean": None, "p50": None, "p99": None},
         "latency_s": _stats(latency),
         "pools": {name: busy | {"idle": max(0.0, duration - sum(busy.values()))}
                   for name, busy in pools.items()},

@@ -108,11 +108,11 @@ def result_of(model: ModelSpec, used: System, point: InferResult, requests: list
     figures = summarise(requests, pools)
     eco = economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
-    usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
+    energy, usd = eco.per_token(tokens)
     steady = {"batch": float(point.batch), "ttft_s": point.ttft_s, "tpot_s": point.tpot_s,
               "throughput_tokens_per_s": point.throughput_tokens_per_s}
     return ServeResult(model=model.id, system=point.system, devices=point.devices,
-                       energy_per_token_J=eco.energy_J / tokens, usd_per_million_tokens=usd,
+                       energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=point.plan, prefill_tokens_per_scheduler=prefill_tokens,
                        steady_state=steady,
                        assumptions=notes + ASSUMPTIONS + _plan_notes(point) + eco.assumptions,

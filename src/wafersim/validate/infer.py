@@ -218,14 +218,19 @@ def predict(row: Record, result: InferResult | ServeResult) -> float:
 
 
 def _replayed(row: Record, result: ServeResult) -> float:
-    values = {"ttft_s": result.ttft_s["mean"], "tpot_s": result.tpot_s["mean"],
-              "user_tokens_per_s": 1.0 / result.tpot_s["mean"],
+    tpot = result.tpot_s["mean"]
+    values = {"ttft_s": result.ttft_s["mean"], "tpot_s": tpot,
+              "user_tokens_per_s": None if tpot is None else 1.0 / tpot,
               "throughput_tokens_per_s": result.throughput_tokens_per_s,
               "e2e_latency_s": result.latency_s["mean"]}
     metric = row.metric
     if metric not in values:
         raise ConfigError(f"row {row.id}: replayed metric {metric!r} is not one of {', '.join(values)}")
-    return values[metric]
+    value = values[metric]
+    if value is None:
+        raise ConfigError(f"row {row.id}: no replayed request generates more than one token, so "
+                          f"the run has no {metric}; give output_tokens above 1")
+    return value
 
 
 def predict_row(row: Record, catalog: Catalog) -> float:

@@ -134,7 +134,7 @@ def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> 
 def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPoint,
             ttft: dict[str, float], tokens_per_s: float, bound: str) -> InferResult:
     eco = economics(sc.system.with_devices(split.devices), 1.0)  # one second of both pools
-    usd = None if eco.cost_usd is None else eco.cost_usd / tokens_per_s * 1e6
+    energy, usd = eco.per_token(tokens_per_s)
     assert isinstance(decode.plan, HbmPlan)
     plan = DisaggregatedPlan(split.prefill_devices, split.decode_devices, pre.plan, decode.plan)
     notes = (f"prefill/decode disaggregated: {split.prefill_devices} prefill + "
@@ -146,6 +146,6 @@ def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPo
                        batch=decode.batch, ttft_s=sum(ttft.values()), tpot_s=decode.tpot_s,
                        throughput_tokens_per_s=tokens_per_s, max_batch=decode.max_batch,
                        memory_bytes_per_device=decode.memory_bytes_per_device,
-                       energy_per_token_J=eco.energy_J / tokens_per_s, usd_per_million_tokens=usd,
+                       energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=plan, decode_breakdown=dict(decode.decode_breakdown),
                        prefill_breakdown=ttft, assumptions=notes, memory=dict(decode.memory))

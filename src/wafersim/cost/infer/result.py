@@ -35,7 +35,7 @@ class InferResult:
     throughput_tokens_per_s: float  # output tokens/s of the whole system
     max_batch: int  # requests in flight that fit (weights + KV cache at full context)
     memory_bytes_per_device: float
-    energy_per_token_J: float
+    energy_per_token_J: float | None  # None: the system's power is not in the catalog
     usd_per_million_tokens: float | None
     plan: InferPlan
     decode_breakdown: dict[str, float]
@@ -79,12 +79,12 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
     wall = serving.wall_s(ttft_s, tpot_s)
     eco = economics(system, wall)
     tokens = batch * out
-    usd = None if eco.cost_usd is None else eco.cost_usd / tokens * 1e6
+    energy, usd = eco.per_token(tokens)
     per_device = memory.get("weights", 0.0) + memory.get("kv_cache", 0.0)
     return InferResult(model=model.id, system=system.id, devices=devices, batch=batch,
                        ttft_s=ttft_s, tpot_s=tpot_s, throughput_tokens_per_s=tokens / wall,
                        max_batch=max_batch, memory_bytes_per_device=per_device,
-                       energy_per_token_J=eco.energy_J / tokens, usd_per_million_tokens=usd,
+                       energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=plan, decode_breakdown=tpot, prefill_breakdown=ttft,
                        assumptions=tuple(notes) + eco.assumptions + (
                            f"{serving.input_tokens} prompt and {serving.output_tokens} output "
@@ -116,8 +116,10 @@ class CoResidentResult:
         return sum(m.throughput_tokens_per_s for m in self.models)
 
     @property
-    def energy_per_token_J(self) -> float:
-        return sum(m.energy_per_token_J * m.throughput_tokens_per_s
+    def energy_per_token_J(self) -> float | None:
+        if any(m.energy_per_token_J is None for m in self.models):
+            return None
+        return sum((m.energy_per_token_J or 0.0) * m.throughput_tokens_per_s
                    for m in self.models) / self.throughput_tokens_per_s
 
     @property

@@ -112,8 +112,8 @@ class WaferServing:
                          "usable": f.usable_bytes * lay.share}, plan, notes)
         if lay.share == 1:
             return r
-        usd = r.usd_per_million_tokens  # the wafers' power and cost split by PE share
-        return replace(r, energy_per_token_J=r.energy_per_token_J * lay.share,
+        energy, usd = r.energy_per_token_J, r.usd_per_million_tokens  # split by PE share
+        return replace(r, energy_per_token_J=None if energy is None else energy * lay.share,
                        usd_per_million_tokens=None if usd is None else usd * lay.share)
 
     def curve(self, sc: InferScenario, plan: InferPlan, top: int) -> Curve:

@@ -27,7 +27,7 @@ class TrainResult:
     mfu: float  # model FLOPs / (devices x dense peak in the precision used)
     flops_per_s_per_device: float  # achieved model FLOP/s per device
     memory_bytes_per_device: float
-    energy_J: float
+    energy_J: float | None  # None: the system's power is not in the catalog
     cost_usd: float | None
     breakdown: dict[str, float]  # seconds per step; sums to step_time_s
     plan: TrainPlan
