@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from wafersim.catalog.schema import Quantity
+from wafersim.catalog.schema import Quantity, physical_problem
 from wafersim.errors import ConfigError
 from wafersim.units import DIMENSION_HELP, split_unit
 
@@ -106,14 +106,40 @@ def _number(raw: Any, where: str, what: str) -> float | None:
         except ValueError:
             pass
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ConfigError(f"{where}: {what} {raw!r} is not a number; write a plain number or null")
-    return float(raw)
+        raise ConfigError(f"{where}: {what} {short(raw)} is not a number; write a plain number "
+                          "or null")
+    try:
+        return float(raw)
+    except OverflowError:
+        raise ConfigError(f"{where}: {what} {short(raw)} is too large for a number; write it "
+                          "in a larger unit or with an exponent (e.g. 1.5e12)") from None
+
+
+def short(raw: Any) -> str:
+    """`raw` as the user wrote it, cut to 40 characters (a value quoted in a message)."""
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number too long to show"
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _si(raw: float | None, factor: float, dim: str, where: str, what: str) -> float | None:
+    """`raw` (in the key's unit) in SI, refused outside the dimension's physical range."""
+    if raw is None:
+        return None
+    value = raw * factor
+    problem = physical_problem(value, dim)
+    if problem:
+        shown = f"{raw:g}" if factor == 1 else f"{raw:g} (= {value:g} in SI units)"
+        raise ConfigError(f"{where}: {what} {shown} {problem}")
+    return value
 
 
 def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
     """Check one sourced mapping and convert its numbers to SI."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: bare value {raw!r}; write {{value: {raw!r}, tag: primary|"
+        raise ConfigError(f"{where}: bare value {short(raw)}; write {{value: {short(raw)}, tag: primary|"
                           "secondary|derived|unverified, source: <source id>}")
     extra = set(raw) - QUANTITY_KEYS
     if extra:
@@ -122,15 +148,13 @@ def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
     if "tag" not in raw:
         raise ConfigError(f"{where}: no 'tag'; add tag: primary|secondary|derived|unverified")
     out: dict[str, Any] = {"dimension": dim, "tag": raw["tag"]}
-    value = _number(raw.get("value"), where, "value")
-    out["value"] = None if value is None else value * factor
+    out["value"] = _si(_number(raw.get("value"), where, "value"), factor, dim, where, "value")
     if "range" in raw:
         rng = raw["range"]
         if not isinstance(rng, list) or len(rng) != 2:
-            raise ConfigError(f"{where}: range {rng!r} must be a list [low, high]")
-        lo, hi = (_number(x, where, "range bound") for x in rng)
-        out["lo"] = None if lo is None else lo * factor
-        out["hi"] = None if hi is None else hi * factor
+            raise ConfigError(f"{where}: range {short(rng)} must be a list [low, high]")
+        for key, x, label in zip(("lo", "hi"), rng, ("range low", "range high"), strict=True):
+            out[key] = _si(_number(x, where, label), factor, dim, where, label)
     for key in ("source", "note", "reason", "projected"):
         if key in raw:
             out[key] = raw[key]
