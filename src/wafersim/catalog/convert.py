@@ -9,13 +9,14 @@ one-line `ConfigError` naming the field and the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
-from wafersim.catalog.schema import Quantity, physical_problem
+from wafersim.catalog.schema import LARGEST, Quantity, physical_problem
 from wafersim.errors import ConfigError
 from wafersim.units import DIMENSION_HELP, split_unit
 
@@ -130,8 +131,10 @@ def _si(raw: float | None, factor: float, dim: str, where: str, what: str) -> fl
         return None
     value = raw * factor
     problem = physical_problem(value, dim)
+    if problem and math.isfinite(raw) and not math.isfinite(value):
+        problem = physical_problem(math.copysign(LARGEST * 2, value), dim)  # overflowed to inf
     if problem:
-        shown = f"{raw:g}" if factor == 1 else f"{raw:g} (= {value:g} in SI units)"
+        shown = f"{raw:g}" if value == raw else f"{raw:g} (= {value:g} in SI units)"
         raise ConfigError(f"{where}: {what} {shown} {problem}")
     return value
 

@@ -2,7 +2,8 @@
 
 The built-in data ships in ``wafersim/catalog/data``; users add directories with `load_catalog`'s
 `extra_dirs` or the ``WAFERSIM_CATALOG`` environment variable (several joined by the OS path
-separator). A user part with the id of a built-in one replaces it. Each YAML file holds one part
+separator). A user part with the id of a built-in one replaces it (it must be of the same kind);
+two user directories may not give the same id. Each YAML file holds one part
 (``kind:`` chip, node, cluster, memory_service or network); a file named ``sources.yaml`` holds
 shared citations.
 """
@@ -77,7 +78,12 @@ def _pydantic_message(exc: pydantic.ValidationError, file: str) -> str:
     err = exc.errors()[0]
     path = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "enum" or err["type"] == "literal_error":
+    if err["type"] == "missing":
+        msg = "is required; add it"
+    elif err["type"] == "string_pattern_mismatch":
+        msg = (f"{short(err.get('input'))} must be lower-case letters, digits, '.' and '-', "
+               "starting with a letter or digit")
+    elif err["type"] in ("enum", "literal_error", "string_type", "bool_parsing", "bool_type"):
         msg = f"{msg} (got {short(err.get('input'))})"
     return f"{at(file, path)}: {msg}"
 
@@ -161,9 +167,16 @@ def check_user_dirs(extra: tuple[str, ...] | list[str] = ()) -> None:
         _files(Path(d).expanduser())
 
 
+@lru_cache(maxsize=1)
+def _builtin() -> tuple[dict[str, AnyPart], dict[str, Source]]:
+    """The built-in parts and sources, read once (parts are frozen; callers copy the dicts)."""
+    return _load_dir(BUILTIN_DIR, user=False)
+
+
 @lru_cache(maxsize=8)
 def _load(dirs: tuple[str, ...]) -> Catalog:
-    parts, sources = _load_dir(BUILTIN_DIR, user=False)
+    builtin_parts, builtin_sources = _builtin()
+    parts, sources = dict(builtin_parts), dict(builtin_sources)
     users: dict[str, str] = {}  # part id -> the user file that gave it
     for d in dirs:
         user_parts, user_sources = _load_dir(Path(d).expanduser(), user=True)
@@ -171,6 +184,11 @@ def _load(dirs: tuple[str, ...]) -> Catalog:
             if part_id in users and users[part_id] != part.origin:
                 raise ConfigError(f"{part.origin}: field 'id': {part_id!r} is also given by "
                                   f"{users[part_id]}; keep one of them")
+            builtin = parts.get(part_id)
+            if part_id not in users and builtin is not None and builtin.kind != part.kind:
+                raise ConfigError(f"{part.origin}: field 'id': {part_id!r} replaces the built-in "
+                                  f"{builtin.kind} of that id with a {part.kind}; a replacement "
+                                  "keeps its kind: give this part another id")
             users[part_id] = part.origin
         parts.update(user_parts)
         sources.update(user_sources)

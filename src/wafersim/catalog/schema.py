@@ -70,7 +70,7 @@ def physical_problem(value: float, dimension: str) -> str | None:
         return (f"is outside (0, 1]; {what} is a fraction of its whole: write e.g. 0.8 (or 80 "
                 f"with a _pct key), or {unknown}")
     if dimension == "count" and not (value >= 1 and value == int(value)):
-        return f"is not a whole number >= 1; {what} counts things: fix it, or {unknown}"
+        return f"is not a whole number >= 1; counts are whole: fix it, or {unknown}"
     if dimension in ZERO_ALLOWED:
         return f"is negative; {what} is >= 0 (0: none)" if value < 0 else None
     sign = "negative" if value < 0 else "zero"

@@ -53,8 +53,8 @@ class Cfg:
                     if value.strip().isdigit() else "write a whole number")
             raise ConfigError(f"{self.where}: '{key}' = {_short(value)} is a string; {hint}")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a whole number "
-                              f">= {minimum}; write it without a decimal point or exponent")
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be an integer "
+                              f"(>= {minimum}); write it without a decimal point or exponent")
         if not minimum <= value <= LARGEST:
             raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a whole number "
                               f"from {minimum} to {LARGEST:,}; fix the value")
@@ -269,6 +269,9 @@ def from_hf_config(raw: Any, model_id: str, where: str = "") -> ModelSpec:
         raise ConfigError(f"{where}: a config must be a JSON object, not a {_json_kind(raw)}; "
                           "write {\"model_type\": ..., ...}")
     model_type = raw.get("model_type")
+    if model_type is None:
+        raise ConfigError(f"{where}: no model_type; add \"model_type\": one of "
+                          f"{', '.join(sorted(READERS))}")
     if not isinstance(model_type, str) or model_type not in READERS:
         raise ConfigError(f"{where}: model_type {_short(model_type)} is not supported; use one of "
                           f"{', '.join(sorted(READERS))}")
