@@ -116,6 +116,12 @@ def _number(raw: Any, where: str, what: str) -> float | None:
                           "in a larger unit or with an exponent (e.g. 1.5e12)") from None
 
 
+def printable(key: Any) -> str:
+    """A mapping key as text on one line (control characters escaped)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def short(raw: Any) -> str:
     """`raw` as the user wrote it, cut to 40 characters (a value quoted in a message)."""
     try:
@@ -146,7 +152,8 @@ def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
                           "secondary|derived|unverified, source: <source id>}")
     extra = set(raw) - QUANTITY_KEYS
     if extra:
-        raise ConfigError(f"{where}: unknown key '{sorted(extra)[0]}' in a quantity; allowed: "
+        raise ConfigError(f"{where}: unknown key '{printable(sorted(extra, key=str)[0])}' in a "
+                          f"quantity; allowed: "
                           f"{', '.join(sorted(QUANTITY_KEYS))}")
     if "tag" not in raw:
         raise ConfigError(f"{where}: no 'tag'; add tag: primary|secondary|derived|unverified")
@@ -176,10 +183,11 @@ def convert(raw: dict[str, Any], cls: type[BaseModel], file: str, path: str = ""
         raise ConfigError(f"{where}: expected a mapping of fields, got {type(raw).__name__}")
     fields = _fields(cls)
     out: dict[str, Any] = {}
-    for key, value in raw.items():
-        name, factor = _resolve_key(str(key), cls, where)
+    for raw_key, value in raw.items():
+        key = printable(raw_key)
+        name, factor = _resolve_key(key, cls, where)
         shape, inner, dim = fields[name]
-        sub = f"{path}.{key}" if path else str(key)
+        sub = f"{path}.{key}" if path else key
         if name in out:
             raise ConfigError(f"{where}: field '{name}' given twice (as '{key}' and another unit)")
         out[name] = _convert_value(value, shape, inner, dim, factor, file, sub)
@@ -193,7 +201,8 @@ def _convert_value(value: Any, shape: str, inner: Any, dim: str | None, factor: 
     if shape == "quantity_map":
         if not isinstance(value, dict):
             raise ConfigError(f"{at(file, path)}: expected a mapping of precision -> quantity")
-        return {k: quantity(v, factor, str(dim), at(file, f"{path}.{k}")) for k, v in value.items()}
+        return {k: quantity(v, factor, str(dim), at(file, f"{path}.{printable(k)}"))
+                for k, v in value.items()}
     if shape == "model":
         return convert(value, inner, file, path)
     if shape == "model_list":

@@ -21,7 +21,7 @@ import yaml
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.convert import at, convert, short
 from wafersim.catalog.schema import KINDS, AnyPart, Source
-from wafersim.errors import ConfigError, ParameterError, literal
+from wafersim.errors import ConfigError, ParameterError, literal, one_line
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 ENV_VAR = "WAFERSIM_CATALOG"
@@ -61,8 +61,8 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{line} is not valid YAML ({getattr(exc, 'problem', exc)}); "
-                          "fix the syntax") from None
+        problem = one_line(str(getattr(exc, "problem", None) or exc))
+        raise ConfigError(f"{path}:{line} is not valid YAML ({problem}); fix the syntax") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: byte {exc.start} is not UTF-8 ({exc.reason}); save the file "
                           "as UTF-8 text") from None
