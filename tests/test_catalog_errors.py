@@ -60,3 +60,23 @@ def test_user_part_is_added_and_overrides(tmp_path):
 def test_missing_directory(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_catalog([str(tmp_path / "nope")])
+
+
+def test_missing_environment_directory_fails_every_command(tmp_path, monkeypatch, cli):
+    monkeypatch.setenv("WAFERSIM_CATALOG", str(tmp_path / "nope"))
+    run = cli("models")  # reads no catalog, yet the broken setting is reported
+    assert run.code == 2 and "WAFERSIM_CATALOG names" in run.err and run.err.count("\n") == 1
+
+
+def test_same_directory_twice_is_read_once(tmp_path, monkeypatch):
+    (tmp_path / "my-gpu.yaml").write_text(
+        "kind: chip\nid: my-gpu\nname: My GPU\nvendor: Me\ndevice_class: gpu\n")
+    monkeypatch.setenv("WAFERSIM_CATALOG", str(tmp_path))
+    assert "my-gpu" in load_catalog([str(tmp_path) + "/"])
+
+
+def test_replacing_a_builtin_keeps_its_kind(tmp_path):
+    (tmp_path / "h.yaml").write_text("kind: network\nid: h100-sxm\nname: N\nvendor: Me\n"
+                                     "scope: scale_out\ntopology: switch\n")
+    with pytest.raises(ConfigError, match="replaces the built-in chip of that id with a network"):
+        load_catalog([str(tmp_path)])

@@ -9,13 +9,14 @@ one-line `ConfigError` naming the field and the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import typing
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
-from wafersim.catalog.schema import Quantity
+from wafersim.catalog.schema import LARGEST, Quantity, physical_problem
 from wafersim.errors import ConfigError
 from wafersim.units import DIMENSION_HELP, split_unit
 
@@ -106,31 +107,64 @@ def _number(raw: Any, where: str, what: str) -> float | None:
         except ValueError:
             pass
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ConfigError(f"{where}: {what} {raw!r} is not a number; write a plain number or null")
-    return float(raw)
+        raise ConfigError(f"{where}: {what} {short(raw)} is not a number; write a plain number "
+                          "or null")
+    try:
+        return float(raw)
+    except OverflowError:
+        raise ConfigError(f"{where}: {what} {short(raw)} is too large for a number; write it "
+                          "in a larger unit or with an exponent (e.g. 1.5e12)") from None
+
+
+def printable(key: Any) -> str:
+    """A mapping key as text on one line (control characters escaped)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+def short(raw: Any) -> str:
+    """`raw` as the user wrote it, cut to 40 characters (a value quoted in a message)."""
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number too long to show"
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _si(raw: float | None, factor: float, dim: str, where: str, what: str) -> float | None:
+    """`raw` (in the key's unit) in SI, refused outside the dimension's physical range."""
+    if raw is None:
+        return None
+    value = raw * factor
+    problem = physical_problem(value, dim)
+    if problem and math.isfinite(raw) and not math.isfinite(value):
+        problem = physical_problem(math.copysign(LARGEST * 2, value), dim)  # overflowed to inf
+    if problem:
+        shown = f"{raw:g}" if value == raw else f"{raw:g} (= {value:g} in SI units)"
+        raise ConfigError(f"{where}: {what} {shown} {problem}")
+    return value
 
 
 def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
     """Check one sourced mapping and convert its numbers to SI."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: bare value {raw!r}; write {{value: {raw!r}, tag: primary|"
+        raise ConfigError(f"{where}: bare value {short(raw)}; write {{value: {short(raw)}, tag: primary|"
                           "secondary|derived|unverified, source: <source id>}")
     extra = set(raw) - QUANTITY_KEYS
     if extra:
-        raise ConfigError(f"{where}: unknown key '{sorted(extra)[0]}' in a quantity; allowed: "
+        raise ConfigError(f"{where}: unknown key '{printable(sorted(extra, key=str)[0])}' in a "
+                          f"quantity; allowed: "
                           f"{', '.join(sorted(QUANTITY_KEYS))}")
     if "tag" not in raw:
         raise ConfigError(f"{where}: no 'tag'; add tag: primary|secondary|derived|unverified")
     out: dict[str, Any] = {"dimension": dim, "tag": raw["tag"]}
-    value = _number(raw.get("value"), where, "value")
-    out["value"] = None if value is None else value * factor
+    out["value"] = _si(_number(raw.get("value"), where, "value"), factor, dim, where, "value")
     if "range" in raw:
         rng = raw["range"]
         if not isinstance(rng, list) or len(rng) != 2:
-            raise ConfigError(f"{where}: range {rng!r} must be a list [low, high]")
-        lo, hi = (_number(x, where, "range bound") for x in rng)
-        out["lo"] = None if lo is None else lo * factor
-        out["hi"] = None if hi is None else hi * factor
+            raise ConfigError(f"{where}: range {short(rng)} must be a list [low, high]")
+        for key, x, label in zip(("lo", "hi"), rng, ("range low", "range high"), strict=True):
+            out[key] = _si(_number(x, where, label), factor, dim, where, label)
     for key in ("source", "note", "reason", "projected"):
         if key in raw:
             out[key] = raw[key]
@@ -149,10 +183,11 @@ def convert(raw: dict[str, Any], cls: type[BaseModel], file: str, path: str = ""
         raise ConfigError(f"{where}: expected a mapping of fields, got {type(raw).__name__}")
     fields = _fields(cls)
     out: dict[str, Any] = {}
-    for key, value in raw.items():
-        name, factor = _resolve_key(str(key), cls, where)
+    for raw_key, value in raw.items():
+        key = printable(raw_key)
+        name, factor = _resolve_key(key, cls, where)
         shape, inner, dim = fields[name]
-        sub = f"{path}.{key}" if path else str(key)
+        sub = f"{path}.{key}" if path else key
         if name in out:
             raise ConfigError(f"{where}: field '{name}' given twice (as '{key}' and another unit)")
         out[name] = _convert_value(value, shape, inner, dim, factor, file, sub)
@@ -166,7 +201,8 @@ def _convert_value(value: Any, shape: str, inner: Any, dim: str | None, factor: 
     if shape == "quantity_map":
         if not isinstance(value, dict):
             raise ConfigError(f"{at(file, path)}: expected a mapping of precision -> quantity")
-        return {k: quantity(v, factor, str(dim), at(file, f"{path}.{k}")) for k, v in value.items()}
+        return {k: quantity(v, factor, str(dim), at(file, f"{path}.{printable(k)}"))
+                for k, v in value.items()}
     if shape == "model":
         return convert(value, inner, file, path)
     if shape == "model_list":

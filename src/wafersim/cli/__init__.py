@@ -7,6 +7,7 @@ imported only when that subcommand runs or shows its help, so ``wafersim --help`
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Protocol, TypeGuard
 
@@ -40,6 +41,10 @@ def _root(
 ) -> None:
     from wafersim.cli.common import state
 
+    if catalog or os.environ.get("WAFERSIM_CATALOG"):  # commands that never read it check too
+        from wafersim.catalog.loader import check_user_dirs
+
+        check_user_dirs(catalog)
     state.catalog_dirs = tuple(catalog)
 
 

@@ -17,42 +17,96 @@ from wafersim.models.spec import ModelSpec
 Reader = Callable[["Cfg"], dict[str, Any]]
 
 
+# The largest integer a config may give (2^24 = 16,777,216): far above any model's layers,
+# width, heads, vocabulary or context, and small enough that every derived figure stays exact
+# and quick. A larger value is a typo.
+LARGEST = 2**24
+
+
 class Cfg:
     """A config mapping whose lookups fail with a one-line message naming the key."""
 
     def __init__(self, raw: dict[str, Any], where: str):
         self.raw, self.where = raw, where
 
-    def get(self, *keys: str, default: Any = None) -> Any:
+    def found(self, *keys: str) -> tuple[str, Any]:
+        """The first of `keys` the config sets (not null) and its value; else (keys[0], None)."""
         for key in keys:
             if self.raw.get(key) is not None:
-                return self.raw[key]
-        return default
+                return key, self.raw[key]
+        return keys[0], None
 
-    def int(self, *keys: str, default: int | None = None) -> int:
-        value = self.get(*keys, default=default)
+    def get(self, *keys: str, default: Any = None) -> Any:
+        value = self.found(*keys)[1]
+        return default if value is None else value
+
+    def int(self, *keys: str, default: int | None = None, minimum: int = 1) -> int:
+        """A whole number >= `minimum` (sizes and counts: 1; optional features: 0)."""
+        key, value = self.found(*keys)
         if value is None:
-            raise ConfigError(f"{self.where}: missing '{keys[0]}'; add it to the config "
+            value = default
+        if value is None:
+            raise ConfigError(f"{self.where}: missing '{key}'; add it to the config "
                               "(an HF config.json of this model_type has it)")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{self.where}: '{keys[0]}' = {value!r} must be a non-negative "
-                              "integer")
+        if isinstance(value, str):
+            hint = (f"write it without quotes (\"{key}\": {value.strip()})"
+                    if value.strip().isdigit() else "write a whole number")
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} is a string; {hint}")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be an integer "
+                              f"(>= {minimum}); write it without a decimal point or exponent")
+        if not minimum <= value <= LARGEST:
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a whole number "
+                              f"from {minimum} to {LARGEST:,}; fix the value")
+        return value
+
+    def ratio(self, key: str, default: float) -> float:
+        """A positive finite number (a multiplier such as MPT's expansion_ratio)."""
+        value = self.get(key, default=default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= LARGEST:
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a positive "
+                              f"number up to {LARGEST:,}; write e.g. {default}")
+        return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A JSON true or false (a string "false" would otherwise read as true)."""
+        value = self.get(key, default=default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be true or false; "
+                              "write true or false without quotes")
         return value
 
 
+def _short(value: Any) -> str:
+    """A config value as JSON shows it, cut to 40 characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number too long to show"
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _widths(c: Cfg, d_keys: tuple[str, ...], head_keys: tuple[str, ...]) -> tuple[int, int, int]:
+    """Hidden size, attention heads and the width of one head: `head_dim` if given, else
+    hidden size / heads, which must then divide."""
+    d, heads = c.int(*d_keys), c.int(*head_keys)
+    if c.get("head_dim") is not None:
+        return d, heads, c.int("head_dim")
+    if d % heads:
+        raise ConfigError(f"{c.where}: {c.found(*d_keys)[0]} {d} is not divisible by "
+                          f"{c.found(*head_keys)[0]} {heads}; fix one of them or give head_dim")
+    return d, heads, d // heads
+
+
 def _llama(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
-    if heads == 0 or d % heads and c.get("head_dim") is None:
-        raise ConfigError(f"{c.where}: hidden_size {d} is not divisible by num_attention_heads "
-                          f"{heads}; fix one of them or give head_dim")
+    d, heads, head_dim = _widths(c, ("hidden_size",), ("num_attention_heads",))
     return dict(
         d_model=d, n_layers=c.int("num_hidden_layers"), n_heads=heads,
-        n_kv_heads=c.int("num_key_value_heads", default=heads),
-        head_dim=c.int("head_dim", default=d // heads), d_ff=c.int("intermediate_size"),
-        vocab_size=c.int("vocab_size"), max_seq_len=c.int("max_position_embeddings", default=2048),
-        tied_embeddings=bool(c.get("tie_word_embeddings", default=False)),
-        attn_bias=bool(c.get("attention_bias", default=False)),
-        mlp_bias=bool(c.get("mlp_bias", default=False)),
+        n_kv_heads=c.int("num_key_value_heads", default=heads), head_dim=head_dim,
+        d_ff=c.int("intermediate_size"), vocab_size=c.int("vocab_size"),
+        max_seq_len=c.int("max_position_embeddings", default=2048),
+        tied_embeddings=c.flag("tie_word_embeddings", False),
+        attn_bias=c.flag("attention_bias", False), mlp_bias=c.flag("mlp_bias", False),
         gated_mlp=True,  # LlamaMLP always has gate, up and down projections
     )
 
@@ -82,39 +136,41 @@ def _grok(c: Cfg) -> dict[str, Any]:
 
 
 def _palm(c: Cfg) -> dict[str, Any]:
-    return _llama(c) | dict(parallel_attn=bool(c.get("parallel_attn", default=True)),
-                            norms_per_layer=1, tied_embeddings=bool(c.get("tie_word_embeddings",
-                                                                          default=True)))
+    return _llama(c) | dict(parallel_attn=c.flag("parallel_attn", True), norms_per_layer=1,
+                            tied_embeddings=c.flag("tie_word_embeddings", True))
 
 
 def _gopher(c: Cfg) -> dict[str, Any]:
-    return _llama(c) | dict(gated_mlp=False, relative_position_projection=bool(
-        c.get("relative_position_projection", default=True)))
+    return _llama(c) | dict(gated_mlp=False, relative_position_projection=c.flag(
+        "relative_position_projection", True))
 
 
 def _deepseek_v3(c: Cfg) -> dict[str, Any]:
     base = _llama(c)
     return base | dict(
         n_experts=c.int("n_routed_experts"), top_k=c.int("num_experts_per_tok"),
-        d_ff_expert=c.int("moe_intermediate_size"), n_shared_experts=c.int("n_shared_experts"),
-        n_dense_layers=c.int("first_k_dense_replace", default=0),
+        d_ff_expert=c.int("moe_intermediate_size"),
+        n_shared_experts=c.int("n_shared_experts", minimum=0),
+        n_dense_layers=c.int("first_k_dense_replace", default=0, minimum=0),
         moe_every=c.int("moe_layer_freq", default=1), router_bias=True,
-        expert_groups=c.int("n_group", default=0), topk_groups=c.int("topk_group", default=0),
-        q_lora_rank=c.int("q_lora_rank", default=0), kv_lora_rank=c.int("kv_lora_rank"),
-        qk_nope_head_dim=c.int("qk_nope_head_dim"), qk_rope_head_dim=c.int("qk_rope_head_dim"),
-        v_head_dim=c.int("v_head_dim"), mtp_layers=c.int("num_nextn_predict_layers", default=0),
+        expert_groups=c.int("n_group", default=0, minimum=0),
+        topk_groups=c.int("topk_group", default=0, minimum=0),
+        q_lora_rank=c.int("q_lora_rank", default=0, minimum=0), kv_lora_rank=c.int("kv_lora_rank"),
+        qk_nope_head_dim=c.int("qk_nope_head_dim", minimum=0),
+        qk_rope_head_dim=c.int("qk_rope_head_dim"), v_head_dim=c.int("v_head_dim"),
+        mtp_layers=c.int("num_nextn_predict_layers", default=0, minimum=0),
     )
 
 
 def _gpt2(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("n_embd", "hidden_size"), c.int("n_head", "num_attention_heads")
-    ff = c.get("n_inner") or 4 * d
+    d, heads, head_dim = _widths(c, ("n_embd", "hidden_size"), ("n_head", "num_attention_heads"))
+    ff = c.int("n_inner", default=4 * d)
     positions = c.int("n_positions", "max_position_embeddings", default=1024)
     out = dict(d_model=d, n_layers=c.int("n_layer", "num_hidden_layers"), n_heads=heads,
-               n_kv_heads=heads, head_dim=d // heads, d_ff=ff, vocab_size=c.int("vocab_size"),
+               n_kv_heads=heads, head_dim=head_dim, d_ff=ff, vocab_size=c.int("vocab_size"),
                max_seq_len=positions, learned_positions=positions, gated_mlp=False,
                attn_bias=True, mlp_bias=True, norm="layernorm", norm_bias=True,
-               tied_embeddings=bool(c.get("tie_word_embeddings", default=True)))
+               tied_embeddings=c.flag("tie_word_embeddings", True))
     if c.get("num_local_experts"):
         out |= dict(n_experts=c.int("num_local_experts"), top_k=c.int("num_experts_per_tok"),
                     d_ff_expert=ff)
@@ -124,79 +180,77 @@ def _gpt2(c: Cfg) -> dict[str, Any]:
 def _gptj(c: Cfg) -> dict[str, Any]:
     return _gpt2(c) | dict(learned_positions=0, attn_bias=False, parallel_attn=True,
                            norms_per_layer=1, lm_head_bias=True,
-                           tied_embeddings=bool(c.get("tie_word_embeddings", default=False)))
+                           tied_embeddings=c.flag("tie_word_embeddings", False))
 
 
 def _neox(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    d, heads, head_dim = _widths(c, ("hidden_size",), ("num_attention_heads",))
     return dict(d_model=d, n_layers=c.int("num_hidden_layers"), n_heads=heads, n_kv_heads=heads,
-                head_dim=d // heads, d_ff=c.int("intermediate_size", default=4 * d),
+                head_dim=head_dim, d_ff=c.int("intermediate_size", default=4 * d),
                 vocab_size=c.int("vocab_size"), max_seq_len=c.int("max_position_embeddings"),
                 gated_mlp=False, attn_bias=True, mlp_bias=True, norm="layernorm", norm_bias=True,
-                parallel_attn=bool(c.get("use_parallel_residual", default=True)),
-                tied_embeddings=bool(c.get("tie_word_embeddings", default=False)))
+                parallel_attn=c.flag("use_parallel_residual", True),
+                tied_embeddings=c.flag("tie_word_embeddings", False))
 
 
 def _falcon(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads", "n_head")
-    new_arch = bool(c.get("new_decoder_architecture", default=False))
+    d, heads, head_dim = _widths(c, ("hidden_size",), ("num_attention_heads", "n_head"))
+    new_arch = c.flag("new_decoder_architecture", False)
     kv = c.int("num_kv_heads", "n_head_kv", default=heads if new_arch else 1)
-    if not new_arch and c.get("multi_query", default=True):
+    if not new_arch and c.flag("multi_query", True):
         kv = 1
+    bias = c.flag("bias", False)
     return dict(d_model=d, n_layers=c.int("num_hidden_layers", "n_layer"), n_heads=heads,
-                n_kv_heads=kv, head_dim=d // heads, d_ff=c.int("ffn_hidden_size", default=4 * d),
+                n_kv_heads=kv, head_dim=head_dim, d_ff=c.int("ffn_hidden_size", default=4 * d),
                 vocab_size=c.int("vocab_size"), max_seq_len=c.int("max_position_embeddings",
                                                                   default=2048),
-                gated_mlp=False, attn_bias=bool(c.get("bias", default=False)),
-                mlp_bias=bool(c.get("bias", default=False)), norm="layernorm", norm_bias=True,
-                parallel_attn=bool(c.get("parallel_attn", default=True)),
-                norms_per_layer=2 if new_arch else 1,
-                tied_embeddings=bool(c.get("tie_word_embeddings", default=True)))
+                gated_mlp=False, attn_bias=bias, mlp_bias=bias, norm="layernorm", norm_bias=True,
+                parallel_attn=c.flag("parallel_attn", True), norms_per_layer=2 if new_arch else 1,
+                tied_embeddings=c.flag("tie_word_embeddings", True))
 
 
 def _mpt(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("d_model"), c.int("n_heads")
-    biased = not c.get("no_bias", default=True)
+    d, heads, head_dim = _widths(c, ("d_model",), ("n_heads",))
+    biased = not c.flag("no_bias", True)
     return dict(d_model=d, n_layers=c.int("n_layers"), n_heads=heads, n_kv_heads=heads,
-                head_dim=d // heads, d_ff=int(c.get("expansion_ratio", default=4) * d),
+                head_dim=head_dim, d_ff=int(c.ratio("expansion_ratio", 4) * d),
                 vocab_size=c.int("vocab_size"), max_seq_len=c.int("max_seq_len"), gated_mlp=False,
                 attn_bias=biased, mlp_bias=biased, norm="layernorm", norm_bias=biased,
                 tied_embeddings=True)
 
 
 def _opt(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    d, heads, head_dim = _widths(c, ("hidden_size",), ("num_attention_heads",))
     proj = c.int("word_embed_proj_dim", default=d)
     if proj != d:
         raise ConfigError(f"{c.where}: word_embed_proj_dim {proj} != hidden_size {d} is not "
                           "supported; use a config where they are equal")
     positions = c.int("max_position_embeddings")
     return dict(d_model=d, n_layers=c.int("num_hidden_layers"), n_heads=heads, n_kv_heads=heads,
-                head_dim=d // heads, d_ff=c.int("ffn_dim"), vocab_size=c.int("vocab_size"),
+                head_dim=head_dim, d_ff=c.int("ffn_dim"), vocab_size=c.int("vocab_size"),
                 max_seq_len=positions, learned_positions=positions + 2,  # OPT offsets positions by 2
                 gated_mlp=False, attn_bias=True, mlp_bias=True, norm="layernorm", norm_bias=True,
-                tied_embeddings=bool(c.get("tie_word_embeddings", default=True)))
+                tied_embeddings=c.flag("tie_word_embeddings", True))
 
 
 def _bloom(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size", "n_embed"), c.int("n_head", "num_attention_heads")
+    d, heads, head_dim = _widths(c, ("hidden_size", "n_embed"), ("n_head", "num_attention_heads"))
     return dict(d_model=d, n_layers=c.int("n_layer", "num_hidden_layers"), n_heads=heads,
-                n_kv_heads=heads, head_dim=d // heads, d_ff=4 * d, vocab_size=c.int("vocab_size"),
+                n_kv_heads=heads, head_dim=head_dim, d_ff=4 * d, vocab_size=c.int("vocab_size"),
                 max_seq_len=c.int("seq_length", default=2048), gated_mlp=False, attn_bias=True,
                 mlp_bias=True, norm="layernorm", norm_bias=True, embedding_norm=True,
                 tied_embeddings=True)
 
 
 def _glm(c: Cfg) -> dict[str, Any]:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    d, heads, head_dim = _widths(c, ("hidden_size",), ("num_attention_heads",))
     act = c.get("hidden_act", default="geglu")
     return dict(d_model=d, n_layers=c.int("num_layers", "num_hidden_layers"), n_heads=heads,
-                n_kv_heads=heads, head_dim=d // heads, d_ff=c.int("inner_hidden_size"),
+                n_kv_heads=heads, head_dim=head_dim, d_ff=c.int("inner_hidden_size"),
                 vocab_size=c.int("vocab_size"), max_seq_len=c.int("max_sequence_length",
                                                                   default=2048),
                 gated_mlp=act in ("geglu", "swiglu"), attn_bias=True, mlp_bias=True,
-                norm="layernorm", norm_bias=True,
-                tied_embeddings=bool(c.get("tie_word_embeddings", default=True)))
+                norm="layernorm", norm_bias=True, tied_embeddings=c.flag("tie_word_embeddings", True))
 
 
 READERS: dict[str, Reader] = {
@@ -212,21 +266,45 @@ def from_hf_config(raw: Any, model_id: str, where: str = "") -> ModelSpec:
     """Build a ModelSpec from an HF-style config mapping."""
     where = where or model_id
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: a config must be a JSON object")
+        raise ConfigError(f"{where}: a config must be a JSON object, not a {_json_kind(raw)}; "
+                          "write {\"model_type\": ..., ...}")
     model_type = raw.get("model_type")
-    if model_type not in READERS:
-        raise ConfigError(f"{where}: model_type {model_type!r} is not supported; use one of "
+    if model_type is None:
+        raise ConfigError(f"{where}: no model_type; add \"model_type\": one of "
+                          f"{', '.join(sorted(READERS))}")
+    if not isinstance(model_type, str) or model_type not in READERS:
+        raise ConfigError(f"{where}: model_type {_short(model_type)} is not supported; use one of "
                           f"{', '.join(sorted(READERS))}")
     kwargs = READERS[model_type](Cfg(raw, where))
-    if kwargs["n_layers"] == 0 or kwargs["d_model"] == 0 or kwargs["vocab_size"] == 0:
-        raise ConfigError(f"{where}: layers, hidden size and vocab size must be positive")
-    if kwargs.get("n_experts") and not 0 < kwargs.get("top_k", 0) <= kwargs["n_experts"]:
-        raise ConfigError(f"{where}: num_experts_per_tok must be between 1 and the expert count")
-    if kwargs["n_heads"] % max(kwargs["n_kv_heads"], 1):
-        raise ConfigError(f"{where}: {kwargs['n_heads']} attention heads are not a multiple of "
-                          f"{kwargs['n_kv_heads']} key/value heads")
+    _check(kwargs, where)
     return ModelSpec(
-        id=model_id, model_type=str(model_type),
+        id=model_id, model_type=model_type,
         name=str(raw.get("wafersim_name") or model_id), source=str(raw.get("wafersim_source", "")),
         notes=str(raw.get("wafersim_notes", "")), origin=where, **kwargs,
     )
+
+
+def _json_kind(raw: Any) -> str:
+    kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return kinds.get(type(raw), "null" if raw is None else type(raw).__name__)
+
+
+def _check(k: dict[str, Any], where: str) -> None:
+    """What no single key shows: heads, experts and layers that must agree."""
+    if k["n_heads"] % k["n_kv_heads"]:
+        raise ConfigError(f"{where}: {k['n_heads']} attention heads are not a multiple of "
+                          f"{k['n_kv_heads']} key/value heads; make the key/value heads divide "
+                          "the attention heads")
+    if not 1 <= k["d_ff"] <= LARGEST:
+        raise ConfigError(f"{where}: MLP inner size {k['d_ff']} is outside 1 to {LARGEST:,}; "
+                          "fix the hidden size or the expansion ratio")
+    if k.get("n_experts") and not 0 < k.get("top_k", 0) <= k["n_experts"]:
+        raise ConfigError(f"{where}: num_experts_per_tok must be between 1 and the expert count "
+                          f"{k['n_experts']}; got {k.get('top_k', 0)}")
+    if k.get("n_dense_layers", 0) > k["n_layers"]:
+        raise ConfigError(f"{where}: first_k_dense_replace {k['n_dense_layers']} exceeds the "
+                          f"{k['n_layers']} layers; make it at most the layer count")
+    groups = k.get("expert_groups", 0)
+    if groups and (k["n_experts"] % groups or not 1 <= k.get("topk_groups", 0) <= groups):
+        raise ConfigError(f"{where}: n_group {groups} must divide the {k['n_experts']} experts "
+                          f"and topk_group {k.get('topk_groups', 0)} lie between 1 and n_group")

@@ -84,8 +84,8 @@ class ModelSpec:
     def n_moe_layers(self) -> int:
         if not self.is_moe:
             return 0
-        rest = self.n_layers - self.n_dense_layers
-        return sum(1 for i in range(rest) if (i + 1) % self.moe_every == 0)
+        rest = max(self.n_layers - self.n_dense_layers, 0)
+        return rest // self.moe_every  # layers k, 2k, 3k... after the dense ones
 
     @property
     def qk_dim(self) -> int:
