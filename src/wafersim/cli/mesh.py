@@ -4,11 +4,14 @@ wafer kernels against it (``calibrate``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from wafersim.catalog.edit import write_files
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.writing import print_written, progress, write_target
 from wafersim.errors import ConfigError
 from wafersim.mesh import allreduce as run_allreduce
 from wafersim.mesh import broadcast as run_broadcast
@@ -18,10 +21,10 @@ from wafersim.mesh import gemv as run_gemv
 from wafersim.mesh import layernorm as run_layernorm
 from wafersim.mesh import machine_of, parse_grid
 from wafersim.mesh import softmax as run_softmax
-from wafersim.mesh.plot import require_matplotlib, save_heatmaps
+from wafersim.mesh.plot import check_output_path, check_plot_path, heatmaps_change
 from wafersim.mesh.result import MeshResult
 from wafersim.mesh.stream_gemm import stream_gemm as run_stream_gemm
-from wafersim.mesh.trace import check_traceable, write_trace
+from wafersim.mesh.trace import check_traceable, trace_change
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time
 from wafersim.validate.kernels import calibrate as run_calibrate
 from wafersim.validate.kernels import coefficients, write_catalog
@@ -42,18 +45,24 @@ SEED = typer.Option(0, "--seed", help="Seed of the random inputs.")
 
 def _run(grid: str, pe: str, plot: str | None, trace: str | None, as_json: bool,
          run: Callable[..., MeshResult]) -> None:
-    """Check the outputs are possible, simulate, then print and write what was asked."""
+    """Check the outputs are possible, simulate, then print and write what was asked: the files
+    only once everything has succeeded, all of them or none."""
     cols, rows = parse_grid(grid)
     machine_of(pe, (cols, rows), catalog())
-    if trace:
+    if trace is not None:
         check_traceable(cols * rows)
-    if plot:
-        require_matplotlib(plot)
-    result = run(grid=(cols, rows), pe=pe, trace=bool(trace), catalog=catalog())
-    if plot:
-        save_heatmaps(result, plot)
-    if trace:
-        write_trace(result, trace)
+        check_output_path("trace_path", trace)
+    if plot is not None:
+        check_plot_path(plot)
+    if plot is not None and trace is not None and Path(plot).resolve() == Path(trace).resolve():
+        raise ConfigError(f"--plot and --trace name the same file {plot}; give two paths")
+    with progress("mesh") as step:
+        step(f"simulating on {cols}x{rows} PEs", 0, 1)
+        result = run(grid=(cols, rows), pe=pe, trace=trace is not None, catalog=catalog())
+        files = ([heatmaps_change(result, plot)] if plot is not None else []) + (
+            [trace_change(result, trace)] if trace is not None else [])
+        step("done", 1, 1)
+    write_files(files)
     if as_json:
         print_json(result.to_json())
     else:
@@ -184,17 +193,30 @@ def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Cata
 def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's rows only "
                                             "(the fit always uses both generations)."),
               write: bool = typer.Option(False, "--write", help="Write the fitted coefficient "
-                                         "into the catalog (wse.yaml)."),
+                                         "into a copy of wse.yaml under the user catalog "
+                                         "directory; show the diff."),
+              catalog_dir: str = typer.Option(None, "--catalog-dir", metavar="DIR",
+                                              help="User catalog directory for --write (default: "
+                                              "the first $WAFERSIM_CATALOG directory, else "
+                                              "~/.config/wafersim/catalog)."),
+              in_place: bool = typer.Option(False, "--in-place", help="With --write: edit the "
+                                            "package's wse.yaml, keeping wse.yaml.bak."),
               as_json: bool = JSON) -> None:
     """Compare the analytical wafer kernels (GEMV, weight-streaming matmul, decode layer) with the
     simulator and fit their one shared coefficient."""
+    directory = write_target(write, catalog_dir, in_place)
+    if pe is not None:
+        machine_of(pe, (1, 1), catalog())
     before = coefficients(catalog()).summa_step_cycles
-    cal = run_calibrate(catalog())
-    path = write_catalog(cal) if write else None
+    with progress("mesh calibrate") as step:
+        cal = run_calibrate(catalog(), step=step)
+    changes = write_catalog(cal, catalog(), directory) if write else []
     points = [p for p in cal.points if pe is None or p.pe == pe]
     if as_json:
         print_json({**cal.to_json(), "points": [p.to_json() for p in points],
-                    "catalog_before": before, "written": str(path) if path else None})
+                    "catalog_before": before,
+                    "written": str(changes[0].path) if changes else None,
+                    "diff": "".join(c.diff() for c in changes) if write else None})
         return
     out = console()
     out.print(f"wse.kernels.summa_step_cycles = {cal.summa_step_cycles:g} (catalog had "
@@ -208,4 +230,4 @@ def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's
         table.add_row(p.kernel, p.pe, p.sizes, f"{p.grid[0]}x{p.grid[1]}", p.reduction,
                       f"{p.mesh_cycles:,}", f"{p.analytical_cycles:,.0f}", f"{p.error:+.1%}")
     out.print(table)
-    out.print(f"written to {path}" if path else "not written (add --write to update the catalog)")
+    print_written(changes, directory, write)

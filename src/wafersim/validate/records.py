@@ -23,7 +23,9 @@ from typing import Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
-from wafersim.errors import ConfigError
+from wafersim.catalog import Catalog
+from wafersim.errors import ConfigError, UnknownIdError
+from wafersim.models.registry import load_model, model_paths
 from wafersim.plan.train import Constraints
 from wafersim.precision import Precision
 
@@ -144,6 +146,14 @@ class Record(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _fraction(self) -> Record:
+        """An MFU is a fraction of the peak."""
+        if self.metric == "mfu" and self.value > 1:
+            raise ValueError(f"value {self.value:g} is not an mfu (a fraction from 0 to 1); write "
+                             f"{self.value / 100:g} for {self.value:g}%")
+        return self
+
+    @model_validator(mode="after")
     def _calibration(self) -> Record:
         """A calibration row is of the kind its fit reads and names its own chip or stack."""
         c = self.calibrates
@@ -213,22 +223,41 @@ def subsets(rows: Iterable[Record], fit: Fit) -> dict[Calibrates, list[Record]]:
     return out
 
 
-def read(path: str | Path | None = None) -> list[Record]:
-    """Rows of a CSV in the public.csv schema (default: the set shipped with wafersim)."""
+def read(path: str | Path | None = None, catalog: Catalog | None = None) -> list[Record]:
+    """Rows of a CSV in the public.csv schema (default: the set shipped with wafersim); with a
+    `catalog`, every row's system, model and stack must also be known."""
     name, text = _text(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_header(name, reader.fieldnames)
-    rows, seen = [], set()
-    for cells in reader:
-        row = _record(name, reader.line_num, cells)
-        if row.id in seen:
-            raise ConfigError(f"{name}: row {row.id} (line {reader.line_num}) repeats an id; "
-                              "give every row its own id")
-        seen.add(row.id)
-        rows.append(row)
+    try:
+        _check_header(name, reader.fieldnames)
+        rows, seen = [], set()
+        for cells in reader:
+            row = _record(name, reader.line_num, cells)
+            if catalog is not None:
+                _check_ids(f"{name}: row {row.id} (line {reader.line_num})", row, catalog)
+            if row.id in seen:
+                raise ConfigError(f"{name}: row {row.id} (line {reader.line_num}) repeats an id; "
+                                  "give every row its own id")
+            seen.add(row.id)
+            rows.append(row)
+    except csv.Error as exc:
+        raise ConfigError(f"{name}: line {reader.line_num} is not CSV ({exc}); save the file as "
+                          "comma-separated text") from None
     if not rows:
         raise ConfigError(f"{name} has a header but no rows; add at least one row")
     return rows
+
+
+def _check_ids(where: str, row: Record, catalog: Catalog) -> None:
+    """The row's system (and model and stack, when given) exist, or one line naming the fix."""
+    try:
+        catalog.get(row.system)
+        if row.model and row.model not in model_paths():
+            load_model(row.model)
+        if row.stack:
+            catalog.stack(row.stack)
+    except UnknownIdError as exc:
+        raise ConfigError(f"{where}: {exc}; or correct the row") from None
 
 
 def _text(path: str | Path | None) -> tuple[str, str]:
