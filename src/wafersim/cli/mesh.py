@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -32,6 +33,14 @@ from wafersim.validate.kernels import coefficients, write_catalog
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Cycle-level PE mesh simulator: kernels on real data, checked against NumPy.")
 
+SIZE_MAX = 2**40  # sizes past this cannot fit any wafer's SRAM nor a host's memory
+
+
+def _size(default: int, flag: str, text: str) -> Any:
+    """A size option: a whole number from 1 to SIZE_MAX."""
+    return typer.Option(default, flag, min=1, max=SIZE_MAX, help=text)
+
+
 GRID = typer.Option("16x16", "--grid", help="PE grid COLSxROWS (up to the wafer's fabric).")
 PE = typer.Option("wse-3", "--pe", help="Wafer id from the catalog (wse-2, wse-3).")
 REDUCTION = typer.Option("chain", "--reduction", help="Row reduction pattern: chain or tree.")
@@ -40,7 +49,7 @@ PLOT = typer.Option(None, "--plot", help="Write utilisation heatmaps to this PNG
                     "plot extra).")
 TRACE = typer.Option(None, "--trace", help="Write a Chrome/Perfetto trace JSON (small grids).")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")
-SEED = typer.Option(0, "--seed", help="Seed of the random inputs.")
+SEED = typer.Option(0, "--seed", min=0, max=2**63 - 1, help="Seed of the random inputs.")
 
 
 def _run(grid: str, pe: str, plot: str | None, trace: str | None, as_json: bool,
@@ -98,8 +107,8 @@ def _print(r: MeshResult) -> None:
 
 
 @app.command("gemv")
-def gemv(m: int = typer.Option(4096, "--m", help="Rows of W (outputs)."),
-         n: int = typer.Option(4096, "--n", help="Columns of W (inputs)."),
+def gemv(m: int = _size(4096, "--m", "Rows of W (outputs)."),
+         n: int = _size(4096, "--n", "Columns of W (inputs)."),
          grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
          plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """y = W[m, n] @ x: x multicast down columns, partial sums reduced along rows."""
@@ -108,9 +117,9 @@ def gemv(m: int = typer.Option(4096, "--m", help="Rows of W (outputs)."),
 
 
 @app.command("gemm")
-def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
-         k: int = typer.Option(512, "--k", help="Columns of A, rows of B."),
-         n: int = typer.Option(512, "--n", help="Columns of B and C."),
+def gemm(m: int = _size(512, "--m", "Rows of A and C."),
+         k: int = _size(512, "--k", "Columns of A, rows of B."),
+         n: int = _size(512, "--n", "Columns of B and C."),
          grid: str = GRID, pe: str = PE, precision: str = PRECISION, plot: str = PLOT,
          trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """C[m, n] = A[m, k] @ B[k, n] by SUMMA (row and column panel multicasts)."""
@@ -119,9 +128,9 @@ def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
 
 
 @app.command("stream-gemm")
-def stream_gemm(tokens: int = typer.Option(256, "--tokens", help="Rows of X (tokens)."),
-                k: int = typer.Option(1024, "--k", help="Columns of X, rows of W."),
-                n: int = typer.Option(64, "--n", help="Columns of W (outputs)."),
+def stream_gemm(tokens: int = _size(256, "--tokens", "Rows of X (tokens)."),
+                k: int = _size(1024, "--k", "Columns of X, rows of W."),
+                n: int = _size(64, "--n", "Columns of W (outputs)."),
                 grid: str = GRID, pe: str = PE, reduction: str = REDUCTION,
                 precision: str = PRECISION, plot: str = PLOT, trace: str = TRACE,
                 as_json: bool = JSON, seed: int = SEED) -> None:
@@ -131,7 +140,7 @@ def stream_gemm(tokens: int = typer.Option(256, "--tokens", help="Rows of X (tok
 
 
 @app.command("allreduce")
-def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per PE."),
+def allreduce(length: int = _size(1024, "--length", "fp32 values per PE."),
               scope: str = typer.Option("row", "--scope", help="row, col or grid."),
               op: str = typer.Option("sum", "--op", help="sum or max."),
               grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
@@ -144,7 +153,7 @@ def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per
 
 
 @app.command("broadcast")
-def broadcast(length: int = typer.Option(1024, "--length", help="fp32 values."),
+def broadcast(length: int = _size(1024, "--length", "fp32 values."),
               scope: str = typer.Option("row", "--scope", help="row, col or grid."),
               grid: str = GRID, pe: str = PE, plot: str = PLOT, trace: str = TRACE,
               as_json: bool = JSON, seed: int = SEED) -> None:
@@ -154,8 +163,8 @@ def broadcast(length: int = typer.Option(1024, "--length", help="fp32 values."),
 
 
 @app.command("softmax")
-def softmax(m: int = typer.Option(64, "--m", help="Rows of X."),
-            n: int = typer.Option(1024, "--n", help="Columns of X (softmax axis)."),
+def softmax(m: int = _size(64, "--m", "Rows of X."),
+            n: int = _size(1024, "--n", "Columns of X (softmax axis)."),
             grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
             trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """Row-wise softmax of X[m, n] (fp32)."""
@@ -164,8 +173,8 @@ def softmax(m: int = typer.Option(64, "--m", help="Rows of X."),
 
 
 @app.command("layernorm")
-def layernorm(m: int = typer.Option(64, "--m", help="Rows of X."),
-              n: int = typer.Option(1024, "--n", help="Columns of X (normalised axis)."),
+def layernorm(m: int = _size(64, "--m", "Rows of X."),
+              n: int = _size(1024, "--n", "Columns of X (normalised axis)."),
               rms: bool = typer.Option(False, "--rms", help="RMS norm (no mean, no bias)."),
               grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
               trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
@@ -176,9 +185,9 @@ def layernorm(m: int = typer.Option(64, "--m", help="Rows of X."),
 
 @app.command("decode-layer")
 def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Catalog model."),
-                 d_model: int = typer.Option(128, "--d-model", help="Scaled-down width."),
-                 heads: int = typer.Option(4, "--heads", help="Scaled-down query heads."),
-                 seq_len: int = typer.Option(16, "--seq-len", help="Tokens incl. the new one."),
+                 d_model: int = _size(128, "--d-model", "Scaled-down width."),
+                 heads: int = _size(4, "--heads", "Scaled-down query heads."),
+                 seq_len: int = _size(16, "--seq-len", "Tokens incl. the new one."),
                  grid: str = typer.Option("8x8", "--grid", help="PE grid COLSxROWS."),
                  pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
                  plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON,
