@@ -43,6 +43,8 @@ REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
 NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty
 INTEGERS = ("count", "seq_len", "global_batch", "tp", "pp", "dp", "ep", "cp", "micro_batch", "batch",
             "input_tokens", "output_tokens", "requests", "prefill_tokens")
+INTEGER_MAX = 10**9  # devices, batch, tokens per sequence: far past any published run
+TOKENS_MAX = 1e16  # training tokens: some hundred times the largest published run
 NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio")
 CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
            "op": get_args(Op), "precision": tuple(p.value for p in Precision)}
@@ -194,23 +196,24 @@ def _float(value: object) -> float:
 
 
 def _number(name: str, value: object) -> float:
-    """A finite number >= 0; `value` > 0, `range_ratio` at most 1."""
+    """A finite number >= 0; `value` > 0, `range_ratio` at most 1, `tokens` at most TOKENS_MAX."""
     number = _float(value)
     low_ok = number > 0 if name == "value" else number >= 0
-    if not (math.isfinite(number) and low_ok and (name != "range_ratio" or number <= 1)):
-        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1"}.get(
-            name, "a number >= 0")
+    high = {"range_ratio": 1.0, "tokens": TOKENS_MAX}.get(name, math.inf)
+    if not (math.isfinite(number) and low_ok and number <= high):
+        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1",
+                "tokens": f"a number from 0 to {TOKENS_MAX:.0e}"}.get(name, "a number >= 0")
         empty = "" if name in NEEDED else " or leave it empty"
         raise ValueError(f"{name} {value!r} is not {what}; write one (SI units){empty}")
     return number
 
 
 def _whole(name: str, value: object) -> int:
-    """A positive whole number ('8', '8.0' and '8e0' alike)."""
+    """A positive whole number up to INTEGER_MAX ('8', '8.0' and '8e0' alike)."""
     number = _float(value)
-    if not (math.isfinite(number) and number.is_integer() and number >= 1):
-        raise ValueError(f"{name} {value!r} is not a positive whole number; write one (e.g. 8) "
-                         "or leave it empty")
+    if not (math.isfinite(number) and number.is_integer() and 1 <= number <= INTEGER_MAX):
+        raise ValueError(f"{name} {str(value)[:40]!r} is not a positive whole number up to "
+                         f"{INTEGER_MAX:.0e}; write one (e.g. 8) or leave it empty")
     return int(number)
 
 
