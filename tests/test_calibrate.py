@@ -2,12 +2,15 @@
 calibration subset reproduce the catalog; the write is checked, one line per parameter and
 idempotent (always on a copy of the catalog data)."""
 
+import math
+import os
 import shutil
 
 import pytest
 import yaml
 
-from wafersim.catalog.loader import BUILTIN_DIR, load_directory
+from wafersim.catalog import edit as edit_module
+from wafersim.catalog.loader import BUILTIN_DIR, load_catalog, load_directory
 from wafersim.errors import ConfigError
 from wafersim.validate import calibrate as calibrate_module
 from wafersim.validate import records
@@ -84,7 +87,8 @@ def test_write_is_idempotent_on_a_copy(tmp_path, result):
     data = tmp_path / "data"
     shutil.copytree(BUILTIN_DIR, data)
     changed = write(result, load_directory(data))  # the copy holds the same data as the package
-    assert all(p.is_relative_to(data) for p in changed)
+    assert all(c.path.is_relative_to(data) for c in changed)
+    assert all(c.path.with_name(c.path.name + ".bak").read_text() == c.before for c in changed)
     again = load_directory(data)
     second = calibrate(read(), again)
     assert write(second, again) == []
@@ -141,3 +145,69 @@ def test_cli_json_and_bad_input(cli, tmp_path):
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     r = cli("calibrate", "--data", str(tmp_path / "bad.csv"))
     assert r.code == 2 and "lacks the column" in r.err and r.err.count("\n") == 1
+
+
+def test_write_goes_to_a_user_directory_by_default(tmp_path, catalog):
+    fit = Fitted("h100-sxm", ("hbm_efficiency_fraction",), None, 0.5, None, None, {}, "cal-micro", "n")
+    user = tmp_path / "user"
+    (change,) = write(CatalogCalibration([fit]), catalog, user)
+    assert change.path == user / "nvidia" / "h100-sxm.yaml" and change.before == (
+        BUILTIN_DIR / "nvidia" / "h100-sxm.yaml").read_text()
+    assert "+hbm_efficiency_fraction: {value: 0.5," in change.diff()
+    assert load_catalog((str(user),)).get("h100-sxm").hbm_efficiency_fraction.value == 0.5
+    again = Fitted("h100-sxm", ("hbm_efficiency_fraction",), None, 0.6, None, None, {}, "cal-micro", "n")
+    (edit,) = write(CatalogCalibration([again]), load_catalog((str(user),)), user)
+    assert edit.path == change.path and "-hbm_efficiency_fraction: {value: 0.5," in edit.diff()
+
+
+@pytest.mark.parametrize("value", [0.0, -0.0, 1.5, math.inf, math.nan])
+def test_a_fit_outside_its_range_is_refused(value):
+    fit = Fitted("gaudi2", ("matmul_efficiency_fraction", "bf16"), None, value, None, None,
+                 {"M001": value}, "cal-micro", "n")
+    with pytest.raises(ConfigError, match=r"gaudi2: fitted matmul_efficiency_fraction.bf16 = .* "
+                                          r"from row\(s\) M001 is outside its range \(0, 1\]"):
+        calibrate_module.check_ranges([fit])
+
+
+def test_a_failed_rename_puts_every_file_back(tmp_path, catalog, monkeypatch):
+    user = tmp_path / "user"
+    (user / "nvidia").mkdir(parents=True)
+    mine = user / "nvidia" / "h100-sxm.yaml"
+    mine.write_text((BUILTIN_DIR / "nvidia" / "h100-sxm.yaml").read_text())
+    fits = [Fitted(chip, ("hbm_efficiency_fraction",), None, 0.5, None, None, {}, "cal-micro", "n")
+            for chip in ("h100-sxm", "b200")]
+    real, calls = os.replace, []
+
+    def flaky(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(edit_module.os, "replace", flaky)
+    before = _files(tmp_path)
+    with pytest.raises(ConfigError, match="cannot write .*b200.yaml: No space left on device; no "
+                                          "file was changed"):
+        write(CatalogCalibration(fits), load_catalog((str(user),)), user)
+    assert _files(tmp_path) == before  # h100-sxm.yaml restored, b200.yaml and its folder gone
+
+
+def _files(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} | {
+        p: None for p in folder.rglob("*") if p.is_dir()}
+
+
+def test_calibrate_write_with_a_bad_fit_changes_nothing_anywhere(cli, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("WAFERSIM_CATALOG", raising=False)
+    rows = tmp_path / "rows.csv"
+    header = BUILTIN_CSV.read_text().splitlines()[0]
+    rows.write_text(header + "\nM001,micro,gaudi2,1,,bf16,,,,,,,,,,,,,,gemm,,flops_per_s,5,,src"
+                    + "," * 9 + "\n")
+    before = (_files(BUILTIN_DIR), _files(tmp_path))
+    for flags in ((), ("--in-place",), ("--catalog-dir", str(tmp_path / "mine"))):
+        run = cli("calibrate", "--write", *flags, "--data", str(rows))
+        assert run.code == 2 and "matmul_efficiency_fraction.bf16 = 0 from row(s) M001" in run.err
+        assert (_files(BUILTIN_DIR), _files(tmp_path)) == before

@@ -52,12 +52,15 @@ def test_the_builtin_rows_are_typed_and_unique():
 
 
 @pytest.mark.parametrize(("column", "cell", "says"), [
-    ("tp", "x", "tp 'x' is not a positive whole number; write one (e.g. 8) or leave it empty"),
+    ("tp", "x", "tp 'x' is not a positive whole number up to 1e+09; write one (e.g. 8) or leave "
+     "it empty"),
+    ("count", "1e30", "count '1e30' is not a positive whole number up to 1e+09"),
     ("tp", "1.5", "tp '1.5' is not a positive whole number"),
     ("count", "-8", "count '-8' is not a positive whole number"),
     ("count", "0", "count '0' is not a positive whole number"),
-    ("tokens", "-1", "tokens '-1' is not a number >= 0"),
-    ("tokens", "inf", "tokens 'inf' is not a number >= 0"),
+    ("tokens", "-1", "tokens '-1' is not a number from 0 to 1e+16"),
+    ("tokens", "1e300", "tokens '1e300' is not a number from 0 to 1e+16"),
+    ("tokens", "inf", "tokens 'inf' is not a number from 0 to 1e+16"),
     ("value", "nan", "value 'nan' is not a positive number"),
     ("value", "0", "value '0' is not a positive number"),
     ("value", "", "value is empty; every row needs one"),

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from wafersim.catalog import load_catalog
+from wafersim.catalog.loader import BUILTIN_DIR, load_directory
 from wafersim.catalog.schema import WaferSpec
 from wafersim.cost.kernels.wafer_decode import decode_layer_cycles
 from wafersim.cost.kernels.wafer_gemm import achieved_fraction, stream_gemm_cycles
@@ -16,7 +17,7 @@ from wafersim.cost.kernels.wafer_gemv import gemv_time_s, mesh_of
 from wafersim.mesh import decode_layer, gemv, stream_gemm
 from wafersim.mesh.elementwise import TRANSCENDENTAL_PASSES
 from wafersim.validate import kernels
-from wafersim.validate.kernels import CATALOG_DIR, coefficients, fit_summa_step, write_catalog
+from wafersim.validate.kernels import coefficients, fit_summa_step, write_catalog
 
 WAFERS = ["wse-2", "wse-3"]
 
@@ -80,13 +81,25 @@ def test_catalog_holds_what_the_fit_finds():
 
 
 def test_write_changes_one_line_only(tmp_path):
-    shutil.copy(CATALOG_DIR / "wse.yaml", tmp_path / "wse.yaml")
-    before = (tmp_path / "wse.yaml").read_text().splitlines()
+    user = tmp_path / "user"
     cal = kernels.KernelCalibration(3.5, 0.01, 0.02, ())
-    write_catalog(cal, tmp_path)
-    after = (tmp_path / "wse.yaml").read_text().splitlines()
+    (change,) = write_catalog(cal, load_catalog(), user)
+    assert change.path == user / "cerebras" / "wse.yaml"  # a copy: the package is not touched
+    before = (BUILTIN_DIR / "cerebras" / "wse.yaml").read_text().splitlines()
+    after = change.path.read_text().splitlines()
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     assert len(before) == len(after) and len(changed) == 1
-    data = yaml.safe_load((tmp_path / "wse.yaml").read_text())
+    assert change.diff().count("\n-  summa_step_cycles") == 1
+    data = yaml.safe_load(change.path.read_text())
     assert data["kernels"]["summa_step_cycles"]["value"] == 3.5
-    assert list(tmp_path.iterdir()) == [tmp_path / "wse.yaml"]  # no temporary file left
+    assert [p for p in user.rglob("*") if p.is_file()] == [change.path]  # no temporary file left
+    assert load_catalog((str(user),)).get("wse").kernels.summa_step_cycles.value == 3.5
+
+
+def test_write_in_place_keeps_a_backup(tmp_path):
+    shutil.copytree(BUILTIN_DIR, tmp_path / "data")
+    cat = load_directory(tmp_path / "data")
+    path = tmp_path / "data" / "cerebras" / "wse.yaml"
+    before = path.read_bytes()
+    write_catalog(kernels.KernelCalibration(3.5, 0.01, 0.02, ()), cat, None)
+    assert path.with_name("wse.yaml.bak").read_bytes() == before != path.read_bytes()

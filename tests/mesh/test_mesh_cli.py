@@ -34,7 +34,7 @@ def test_human_output(cli):
 
 
 @pytest.mark.parametrize("args, word", [
-    (["--grid", "0x5"], "0x5"), (["--m", "0"], "m 0"), (["--n", "-4"], "n -4"),
+    (["--grid", "0x5"], "0x5"), (["--m", "0"], "--m"), (["--n", "-4"], "--n"),
     (["--pe", "wse-9"], "wse-9"), (["--grid", "763x100"], "763x100"),
     (["--grid", "big"], "COLSxROWS"), (["--reduction", "ring"], "ring"),
     (["--grid", "100x100", "--trace", "t.json"], "4096"),

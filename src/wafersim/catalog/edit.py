@@ -6,11 +6,14 @@ leave every other byte of the file as it was. `set_line` replaces the line a key
 of its parent block. `write_edits` applies several edits to one file: it writes a temporary file
 beside it, checks that the text parses, holds the new values and loads as a valid part (plus an
 optional caller check, e.g. a whole-catalog load), then renames it over the original; on any error
-the original is untouched.
+the original is untouched. `write_files` does the same for several files at once: every new text
+goes to a temporary file beside its target first, then all are renamed into place, and a failure
+at any step puts back every file already replaced (and removes files and folders it created).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tempfile
@@ -132,9 +135,15 @@ def prepare(path: Path, edits: Sequence[Edit], check: Callable[[AnyPart], None] 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__}); check the file") from None
+    return edited(text, edits, str(path), check)
+
+
+def edited(text: str, edits: Sequence[Edit], where: str,
+           check: Callable[[AnyPart], None] | None = None) -> str:
+    """`text` (a part file's, named `where`) with `edits` applied, checked as `prepare` does."""
     for edit in edits:
-        text = set_line(text, edit.keys, edit.flow(), str(path))
-    part = check_text(text, edits, str(path))
+        text = set_line(text, edit.keys, edit.flow(), where)
+    part = check_text(text, edits, where)
     if check is not None:
         check(part)
     return text
@@ -142,15 +151,97 @@ def prepare(path: Path, edits: Sequence[Edit], check: Callable[[AnyPart], None] 
 
 def commit(path: Path, text: str) -> None:
     """Replace `path` by `text` through a temporary file in the same directory and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    write_files([Change(path, text)])
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file to write: its path and new content (text or bytes); `before` is the text a diff
+    compares it with (default: the file as it is now)."""
+
+    path: Path
+    new: str | bytes
+    before: str | None = None
+    before_label: str = ""
+
+    def diff(self) -> str:
+        """A unified diff from `before` (or the file now) to the new text."""
+        old = self.before if self.before is not None else _read_text(self.path)
+        new = self.new if isinstance(self.new, str) else ""
+        return "".join(difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True),
+            fromfile=self.before_label or str(self.path), tofile=str(self.path)))
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _stage(path: Path, data: str | bytes) -> Path:
+    """`data` in a temporary file beside `path`, with the mode `path` has (0644 when new)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing folders above `path`; returns those created, outermost first."""
+    missing = [p for p in reversed(path.parents) if not p.exists()]
+    for folder in missing:
+        folder.mkdir()
+    return missing
+
+
+def write_files(changes: Sequence[Change]) -> None:
+    """Write every change or none: temporary files first, then renames; any failure restores
+    the files already replaced, removes those created and the folders made for them, and raises
+    a ConfigError naming the file (OS errors) or the original error."""
+    made: list[Path] = []
+    staged: list[tuple[Path, Change]] = []
+    old = {c.path: c.path.read_bytes() if c.path.is_file() else None for c in changes}
+    done: list[Path] = []
+    current = changes[0].path if changes else Path()
+    try:
+        for change in changes:
+            current = change.path
+            if change.path.is_dir():
+                raise ConfigError(f"{change.path} is a folder; give a file path to write")
+            made += _make_parents(change.path)
+            staged.append((_stage(change.path, change.new), change))
+        for tmp, change in staged:
+            current = change.path
+            os.replace(tmp, change.path)
+            done.append(change.path)
+    except BaseException as exc:
+        _undo(staged, done, old, made)
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot write {current}: {exc.strerror or exc}; no file was "
+                              "changed") from None
+        raise
+
+
+def _undo(staged: list[tuple[Path, Change]], done: list[Path], old: dict[Path, bytes | None],
+          made: list[Path]) -> None:
+    """Put every file of a failed `write_files` back as it was."""
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)
+    for path in done:
+        before = old[path]
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            os.replace(_stage(path, before), path)
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def part_files(directory: Path) -> dict[str, Path]:
@@ -159,7 +250,11 @@ def part_files(directory: Path) -> dict[str, Path]:
     for path in sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml")):
         if path.stem == "sources":
             continue
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot be read as YAML ({exc.__class__.__name__}); fix "
+                              "or remove the file") from None
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
             out[raw["id"]] = path
     return out

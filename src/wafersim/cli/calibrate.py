@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.writing import print_written, progress, write_target
 from wafersim.validate.calibrate import calibrate as run_calibrate
 from wafersim.validate.calibrate import write as write_catalog
 from wafersim.validate.fitting import CatalogCalibration, Fitted
@@ -13,28 +14,34 @@ from wafersim.validate.records import read
 
 
 def calibrate(
-    write: bool = typer.Option(False, "--write", help="Write the fitted values into the catalog "
-                               "YAML files (one line per parameter, with provenance)."),
+    write: bool = typer.Option(False, "--write", help="Write the fitted values (one line per "
+                               "parameter, with provenance) into copies of the changed part files "
+                               "under the user catalog directory; show the diff."),
+    catalog_dir: str = typer.Option(None, "--catalog-dir", metavar="DIR", help="User catalog "
+                                    "directory --write copies parts into (default: the first "
+                                    "$WAFERSIM_CATALOG directory, else "
+                                    "~/.config/wafersim/catalog)."),
+    in_place: bool = typer.Option(False, "--in-place", help="With --write: edit the files the "
+                                  "parts came from (the installed package's), keeping NAME.bak."),
     data: str = typer.Option(None, "--data", help="CSV in the public.csv schema (default: the "
                              "published set shipped with wafersim)."),
     as_json: bool = typer.Option(False, "--json", help="Fits, left-out rows and files written."),
 ) -> None:
     """Fit matmul, HBM and network efficiencies on the micro rows, then framework efficiencies on
     the training calibration subset; print old and fitted values; --write updates the catalog."""
+    directory = write_target(write, catalog_dir, in_place)
     cat = catalog()
-    cal = run_calibrate(read(data), cat)
-    written = write_catalog(cal, cat) if write else []
+    with progress("calibrate") as step:
+        cal = run_calibrate(read(data, cat), cat, step)
+    changes = write_catalog(cal, cat, directory) if write else []
     if as_json:
-        print_json({**cal.to_json(), "written": [str(p) for p in written]})
+        print_json({**cal.to_json(), "written": [str(c.path) for c in changes],
+                    "diff": "".join(c.diff() for c in changes) if write else None})
         return
     _fits_table(cal)
     _held_out_table(cal)
     _other_tables(cal)
-    out = console()
-    if write:
-        out.print(f"written: {len(written)} file(s) changed" + "".join(f"\n  {p}" for p in written))
-    else:
-        out.print("not written (add --write to update the catalog)")
+    print_written(changes, directory, write)
 
 
 def _fmt(value: float | None) -> str:

@@ -4,11 +4,15 @@ wafer kernels against it (``calibrate``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
+from wafersim.catalog.edit import write_files
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.writing import print_written, progress, write_target
 from wafersim.errors import ConfigError
 from wafersim.mesh import allreduce as run_allreduce
 from wafersim.mesh import broadcast as run_broadcast
@@ -18,16 +22,24 @@ from wafersim.mesh import gemv as run_gemv
 from wafersim.mesh import layernorm as run_layernorm
 from wafersim.mesh import machine_of, parse_grid
 from wafersim.mesh import softmax as run_softmax
-from wafersim.mesh.plot import require_matplotlib, save_heatmaps
+from wafersim.mesh.plot import check_output_path, check_plot_path, heatmaps_change
 from wafersim.mesh.result import MeshResult
 from wafersim.mesh.stream_gemm import stream_gemm as run_stream_gemm
-from wafersim.mesh.trace import check_traceable, write_trace
+from wafersim.mesh.trace import check_traceable, trace_change
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time
 from wafersim.validate.kernels import calibrate as run_calibrate
 from wafersim.validate.kernels import coefficients, write_catalog
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
                   help="Cycle-level PE mesh simulator: kernels on real data, checked against NumPy.")
+
+SIZE_MAX = 2**40  # sizes past this cannot fit any wafer's SRAM nor a host's memory
+
+
+def _size(default: int, flag: str, text: str) -> Any:
+    """A size option: a whole number from 1 to SIZE_MAX."""
+    return typer.Option(default, flag, min=1, max=SIZE_MAX, help=text)
+
 
 GRID = typer.Option("16x16", "--grid", help="PE grid COLSxROWS (up to the wafer's fabric).")
 PE = typer.Option("wse-3", "--pe", help="Wafer id from the catalog (wse-2, wse-3).")
@@ -37,23 +49,29 @@ PLOT = typer.Option(None, "--plot", help="Write utilisation heatmaps to this PNG
                     "plot extra).")
 TRACE = typer.Option(None, "--trace", help="Write a Chrome/Perfetto trace JSON (small grids).")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")
-SEED = typer.Option(0, "--seed", help="Seed of the random inputs.")
+SEED = typer.Option(0, "--seed", min=0, max=2**63 - 1, help="Seed of the random inputs.")
 
 
 def _run(grid: str, pe: str, plot: str | None, trace: str | None, as_json: bool,
          run: Callable[..., MeshResult]) -> None:
-    """Check the outputs are possible, simulate, then print and write what was asked."""
+    """Check the outputs are possible, simulate, then print and write what was asked: the files
+    only once everything has succeeded, all of them or none."""
     cols, rows = parse_grid(grid)
     machine_of(pe, (cols, rows), catalog())
-    if trace:
+    if trace is not None:
         check_traceable(cols * rows)
-    if plot:
-        require_matplotlib(plot)
-    result = run(grid=(cols, rows), pe=pe, trace=bool(trace), catalog=catalog())
-    if plot:
-        save_heatmaps(result, plot)
-    if trace:
-        write_trace(result, trace)
+        check_output_path("trace_path", trace)
+    if plot is not None:
+        check_plot_path(plot)
+    if plot is not None and trace is not None and Path(plot).resolve() == Path(trace).resolve():
+        raise ConfigError(f"--plot and --trace name the same file {plot}; give two paths")
+    with progress("mesh") as step:
+        step(f"simulating on {cols}x{rows} PEs", 0, 1)
+        result = run(grid=(cols, rows), pe=pe, trace=trace is not None, catalog=catalog())
+        files = ([heatmaps_change(result, plot)] if plot is not None else []) + (
+            [trace_change(result, trace)] if trace is not None else [])
+        step("done", 1, 1)
+    write_files(files)
     if as_json:
         print_json(result.to_json())
     else:
@@ -89,8 +107,8 @@ def _print(r: MeshResult) -> None:
 
 
 @app.command("gemv")
-def gemv(m: int = typer.Option(4096, "--m", help="Rows of W (outputs)."),
-         n: int = typer.Option(4096, "--n", help="Columns of W (inputs)."),
+def gemv(m: int = _size(4096, "--m", "Rows of W (outputs)."),
+         n: int = _size(4096, "--n", "Columns of W (inputs)."),
          grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
          plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """y = W[m, n] @ x: x multicast down columns, partial sums reduced along rows."""
@@ -99,9 +117,9 @@ def gemv(m: int = typer.Option(4096, "--m", help="Rows of W (outputs)."),
 
 
 @app.command("gemm")
-def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
-         k: int = typer.Option(512, "--k", help="Columns of A, rows of B."),
-         n: int = typer.Option(512, "--n", help="Columns of B and C."),
+def gemm(m: int = _size(512, "--m", "Rows of A and C."),
+         k: int = _size(512, "--k", "Columns of A, rows of B."),
+         n: int = _size(512, "--n", "Columns of B and C."),
          grid: str = GRID, pe: str = PE, precision: str = PRECISION, plot: str = PLOT,
          trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """C[m, n] = A[m, k] @ B[k, n] by SUMMA (row and column panel multicasts)."""
@@ -110,9 +128,9 @@ def gemm(m: int = typer.Option(512, "--m", help="Rows of A and C."),
 
 
 @app.command("stream-gemm")
-def stream_gemm(tokens: int = typer.Option(256, "--tokens", help="Rows of X (tokens)."),
-                k: int = typer.Option(1024, "--k", help="Columns of X, rows of W."),
-                n: int = typer.Option(64, "--n", help="Columns of W (outputs)."),
+def stream_gemm(tokens: int = _size(256, "--tokens", "Rows of X (tokens)."),
+                k: int = _size(1024, "--k", "Columns of X, rows of W."),
+                n: int = _size(64, "--n", "Columns of W (outputs)."),
                 grid: str = GRID, pe: str = PE, reduction: str = REDUCTION,
                 precision: str = PRECISION, plot: str = PLOT, trace: str = TRACE,
                 as_json: bool = JSON, seed: int = SEED) -> None:
@@ -122,7 +140,7 @@ def stream_gemm(tokens: int = typer.Option(256, "--tokens", help="Rows of X (tok
 
 
 @app.command("allreduce")
-def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per PE."),
+def allreduce(length: int = _size(1024, "--length", "fp32 values per PE."),
               scope: str = typer.Option("row", "--scope", help="row, col or grid."),
               op: str = typer.Option("sum", "--op", help="sum or max."),
               grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
@@ -135,7 +153,7 @@ def allreduce(length: int = typer.Option(1024, "--length", help="fp32 values per
 
 
 @app.command("broadcast")
-def broadcast(length: int = typer.Option(1024, "--length", help="fp32 values."),
+def broadcast(length: int = _size(1024, "--length", "fp32 values."),
               scope: str = typer.Option("row", "--scope", help="row, col or grid."),
               grid: str = GRID, pe: str = PE, plot: str = PLOT, trace: str = TRACE,
               as_json: bool = JSON, seed: int = SEED) -> None:
@@ -145,8 +163,8 @@ def broadcast(length: int = typer.Option(1024, "--length", help="fp32 values."),
 
 
 @app.command("softmax")
-def softmax(m: int = typer.Option(64, "--m", help="Rows of X."),
-            n: int = typer.Option(1024, "--n", help="Columns of X (softmax axis)."),
+def softmax(m: int = _size(64, "--m", "Rows of X."),
+            n: int = _size(1024, "--n", "Columns of X (softmax axis)."),
             grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
             trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
     """Row-wise softmax of X[m, n] (fp32)."""
@@ -155,8 +173,8 @@ def softmax(m: int = typer.Option(64, "--m", help="Rows of X."),
 
 
 @app.command("layernorm")
-def layernorm(m: int = typer.Option(64, "--m", help="Rows of X."),
-              n: int = typer.Option(1024, "--n", help="Columns of X (normalised axis)."),
+def layernorm(m: int = _size(64, "--m", "Rows of X."),
+              n: int = _size(1024, "--n", "Columns of X (normalised axis)."),
               rms: bool = typer.Option(False, "--rms", help="RMS norm (no mean, no bias)."),
               grid: str = GRID, pe: str = PE, reduction: str = REDUCTION, plot: str = PLOT,
               trace: str = TRACE, as_json: bool = JSON, seed: int = SEED) -> None:
@@ -167,9 +185,9 @@ def layernorm(m: int = typer.Option(64, "--m", help="Rows of X."),
 
 @app.command("decode-layer")
 def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Catalog model."),
-                 d_model: int = typer.Option(128, "--d-model", help="Scaled-down width."),
-                 heads: int = typer.Option(4, "--heads", help="Scaled-down query heads."),
-                 seq_len: int = typer.Option(16, "--seq-len", help="Tokens incl. the new one."),
+                 d_model: int = _size(128, "--d-model", "Scaled-down width."),
+                 heads: int = _size(4, "--heads", "Scaled-down query heads."),
+                 seq_len: int = _size(16, "--seq-len", "Tokens incl. the new one."),
                  grid: str = typer.Option("8x8", "--grid", help="PE grid COLSxROWS."),
                  pe: str = PE, reduction: str = REDUCTION, precision: str = PRECISION,
                  plot: str = PLOT, trace: str = TRACE, as_json: bool = JSON,
@@ -184,17 +202,30 @@ def decode_layer(model: str = typer.Option("llama-3.1-8b", "--model", help="Cata
 def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's rows only "
                                             "(the fit always uses both generations)."),
               write: bool = typer.Option(False, "--write", help="Write the fitted coefficient "
-                                         "into the catalog (wse.yaml)."),
+                                         "into a copy of wse.yaml under the user catalog "
+                                         "directory; show the diff."),
+              catalog_dir: str = typer.Option(None, "--catalog-dir", metavar="DIR",
+                                              help="User catalog directory for --write (default: "
+                                              "the first $WAFERSIM_CATALOG directory, else "
+                                              "~/.config/wafersim/catalog)."),
+              in_place: bool = typer.Option(False, "--in-place", help="With --write: edit the "
+                                            "package's wse.yaml, keeping wse.yaml.bak."),
               as_json: bool = JSON) -> None:
     """Compare the analytical wafer kernels (GEMV, weight-streaming matmul, decode layer) with the
     simulator and fit their one shared coefficient."""
+    directory = write_target(write, catalog_dir, in_place)
+    if pe is not None:
+        machine_of(pe, (1, 1), catalog())
     before = coefficients(catalog()).summa_step_cycles
-    cal = run_calibrate(catalog())
-    path = write_catalog(cal) if write else None
+    with progress("mesh calibrate") as step:
+        cal = run_calibrate(catalog(), step=step)
+    changes = write_catalog(cal, catalog(), directory) if write else []
     points = [p for p in cal.points if pe is None or p.pe == pe]
     if as_json:
         print_json({**cal.to_json(), "points": [p.to_json() for p in points],
-                    "catalog_before": before, "written": str(path) if path else None})
+                    "catalog_before": before,
+                    "written": str(changes[0].path) if changes else None,
+                    "diff": "".join(c.diff() for c in changes) if write else None})
         return
     out = console()
     out.print(f"wse.kernels.summa_step_cycles = {cal.summa_step_cycles:g} (catalog had "
@@ -208,4 +239,4 @@ def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's
         table.add_row(p.kernel, p.pe, p.sizes, f"{p.grid[0]}x{p.grid[1]}", p.reduction,
                       f"{p.mesh_cycles:,}", f"{p.analytical_cycles:,.0f}", f"{p.error:+.1%}")
     out.print(table)
-    out.print(f"written to {path}" if path else "not written (add --write to update the catalog)")
+    print_written(changes, directory, write)

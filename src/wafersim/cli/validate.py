@@ -30,7 +30,10 @@ def validate(
     """Predict every row, print predicted vs measured, signed error and source, then summaries."""
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    outcomes = run_validate(read(data), (kind,) if kind else KINDS, catalog(), with_range)
+    if as_json and markdown:
+        raise ConfigError("--json and --markdown disagree (two output formats); give one of them")
+    cat = catalog()
+    outcomes = run_validate(read(data, cat), (kind,) if kind else KINDS, cat, with_range)
     report = summary(outcomes)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})

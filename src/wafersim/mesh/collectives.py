@@ -16,6 +16,7 @@ import numpy as np
 
 from wafersim.catalog import Catalog
 from wafersim.errors import ParameterError
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.elementwise import unary_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemv import check_reduction
@@ -123,6 +124,8 @@ def allreduce(length: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3", sc
     check_reduction(reduction)
     sim = _sim(pe, grid, catalog, trace, hop_latency_cycles, link_wavelets_per_cycle)
     sim.alloc("vector", length * 4)
+    check_host_memory("allreduce", length * sim.machine.pes, sim.machine.pes, True,
+                      length=length)
     (values,) = random_inputs(seed, "fp32", (*sim.shape, length))
     out = allreduce_on(sim, values, scope, reduction, op)
     error = max_abs_error(out, _reference(values, scope, op))
@@ -146,6 +149,8 @@ def broadcast(length: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3", sc
     check_scope(scope)
     sim = _sim(pe, grid, catalog, trace, hop_latency_cycles, link_wavelets_per_cycle)
     sim.alloc("vector", length * 4)
+    check_host_memory("broadcast", length * sim.machine.pes, sim.machine.pes, True,
+                      length=length)
     (values,) = random_inputs(seed, "fp32", (*sim.shape, length))
     out = broadcast_on(sim, values, scope)
     src = {"row": values[:, :1], "col": values[:1, :], "grid": values[:1, :1]}[scope]

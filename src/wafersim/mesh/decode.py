@@ -24,13 +24,14 @@ import numpy as np
 
 from wafersim.catalog import Catalog
 from wafersim.errors import ParameterError, literal
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemm import gemm_on
 from wafersim.mesh.gemv import gemv_on
 from wafersim.mesh.layout import dtype_of, from_tiles, max_abs_error, tile_of, to_tiles
 from wafersim.mesh.lines import multicast
-from wafersim.mesh.machine import machine_of
+from wafersim.mesh.machine import PEMachine, machine_of
 from wafersim.mesh.norms import norm_on, softmax_on
 from wafersim.mesh.result import MeshResult
 from wafersim.models import load_model
@@ -71,6 +72,25 @@ def scaled_layer(model: str, d_model: int, n_heads: int, seq_len: int) -> LayerS
     eps = float(spec.extra.get("rms_norm_eps", 1e-5) or 1e-5)  # type: ignore[arg-type]  # a raw config number
     d_ff = max(1, round(d_model * spec.d_ff / spec.d_model))
     return LayerShape(d_model, n_heads, n_heads // group, d_model // n_heads, d_ff, seq_len, eps)
+
+
+def resident_values(shape: LayerShape) -> int:
+    """Values the layer keeps resident: its four weight matrices and the KV cache."""
+    d, hd, f = shape.d_model, shape.head_dim, shape.d_ff
+    weights = (shape.n_heads + 2 * shape.n_kv_heads) * hd * d + d * shape.n_heads * hd + 3 * f * d
+    return weights + 2 * shape.n_kv_heads * (shape.seq_len - 1) * hd
+
+
+def check_resident(shape: LayerShape, machine: PEMachine, dt: type[np.floating[Any]]) -> None:
+    """The resident values fit the grid's SRAM even spread evenly (a lower bound of what the
+    kernels allocate), checked before any array is made."""
+    need = -(-resident_values(shape) * np.dtype(dt).itemsize // machine.pes)
+    if need > machine.sram_per_pe_bytes:
+        raise ParameterError("seq_len", shape.seq_len, f"the layer's weights and KV cache need at "
+                             f"least {need:,} bytes of SRAM per PE on {machine.cols}x{machine.rows} "
+                             f"PEs but a PE has {machine.sram_per_pe_bytes:,}; use a smaller "
+                             "{seq_len.flag} or {d_model.flag}, or a larger {grid.flag}",
+                             allowed=f"at most {machine.sram_per_pe_bytes:,} bytes per PE")
 
 
 def _weights(shape: LayerShape, seed: int, dt: type[np.floating[Any]]) -> dict[str, np.ndarray]:
@@ -172,6 +192,9 @@ def decode_layer(model: str = "llama-3.1-8b", d_model: int = 128, n_heads: int =
     shape = scaled_layer(model, d_model, n_heads, seq_len)
     dt = dtype_of(precision)
     machine = machine_of(pe, grid, catalog)
+    values = resident_values(shape)
+    check_resident(shape, machine, dt)
+    check_host_memory("decode-layer", values, machine.pes, seq_len=seq_len, d_model=d_model)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     w = _weights(shape, seed, dt)
     out = _run(sim, shape, w, precision, reduction)

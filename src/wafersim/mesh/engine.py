@@ -42,10 +42,14 @@ class MeshSim:
 
     def alloc(self, name: str, bytes_per_pe: np.ndarray | int) -> None:
         """Reserve SRAM on every PE; a PE that overflows its SRAM makes the layout infeasible."""
+        cap = self.machine.sram_per_pe_bytes
+        if isinstance(bytes_per_pe, int) and bytes_per_pe > 2**62:  # past int64: every PE
+            raise InfeasiblePlan(f"PE (0, 0) needs {bytes_per_pe:,} bytes of SRAM ({name} "
+                                 f"{bytes_per_pe:,}) but has {cap:,}; use a larger grid or a "
+                                 "smaller problem")
         need = np.broadcast_to(np.asarray(bytes_per_pe, dtype=np.int64), self.shape)
         self.sram = self.sram + need
         self.sram_parts[name] = self.sram_parts.get(name, 0) + need
-        cap = self.machine.sram_per_pe_bytes
         if (self.sram > cap).any():
             r, c = (int(i) for i in np.unravel_index(int(np.argmax(self.sram)), self.shape))
             parts = ", ".join(f"{k} {int(v[r, c]):,}" for k, v in self.sram_parts.items())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.layout import (
@@ -99,6 +100,7 @@ def gemm(m: int, k: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-
     machine = machine_of(pe, grid, catalog, hop_latency_cycles, link_wavelets_per_cycle)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     reserve(sim, m, k, n, precision)
+    check_host_memory("gemm", m * k + k * n + m * n, machine.pes, m=m, k=k, n=n)
     a, b = random_inputs(seed, precision, (m, k), (k, n))
     b = (b / np.sqrt(k)).astype(b.dtype)
     c = gemm_on(sim, a, b, precision, allocate=False)

@@ -18,6 +18,7 @@ import numpy as np
 
 from wafersim.catalog import Catalog
 from wafersim.errors import ParameterError
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
@@ -114,6 +115,7 @@ def gemv(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
     machine = machine_of(pe, grid, catalog, hop_latency_cycles, link_wavelets_per_cycle)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     reserve(sim, m, n, precision)
+    check_host_memory("gemv", m * n, machine.pes, m=m, n=n)
     w, x = random_inputs(seed, precision, (m, n), (n,))
     w = (w / np.sqrt(n)).astype(w.dtype)
     y = gemv_on(sim, w, x, reduction, precision, allocate=False)

@@ -8,7 +8,6 @@ vectorised NumPy operation.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ DTYPES: dict[str, type[np.floating[Any]]] = {"fp16": np.float16, "fp32": np.floa
 
 
 def tile_of(size: int, parts: int) -> int:
-    return max(1, math.ceil(size / parts))
+    return max(1, -(-size // parts))
 
 
 def to_tiles(a: np.ndarray, rows: int, cols: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.collectives import allreduce_on
 from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles, unary_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
@@ -79,10 +80,11 @@ def norm_on(sim: MeshSim, xt: np.ndarray, n: int, gamma: np.ndarray, beta: np.nd
 
 
 def _start(pe: str, grid: tuple[int, int], catalog: Catalog | None, trace: bool, m: int,
-           n: int) -> MeshSim:
+           n: int, kernel: str) -> MeshSim:
     machine = machine_of(pe, grid, catalog)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     sim.alloc("X", tile_of(m, machine.rows) * tile_of(n, machine.cols) * 4 * 2)
+    check_host_memory(kernel, m * n, machine.pes, m=m, n=n)
     return sim
 
 
@@ -92,7 +94,7 @@ def softmax(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
     """Row-wise softmax of a random fp32 X[m, n] (scaled to [-4, 4]) on the mesh."""
     check_positive(m=m, n=n)
     check_reduction(reduction)
-    sim = _start(pe, grid, catalog, trace, m, n)
+    sim = _start(pe, grid, catalog, trace, m, n, "softmax")
     (x,) = random_inputs(seed, "fp32", (m, n))
     x = (4 * x).astype(np.float32)
     y = from_tiles(softmax_on(sim, to_tiles(x, *sim.shape), n, reduction), (m, n))
@@ -108,7 +110,7 @@ def layernorm(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
     """Layer norm (or RMS norm) of each row of a random fp32 X[m, n] with random gain and bias."""
     check_positive(m=m, n=n)
     check_reduction(reduction)
-    sim = _start(pe, grid, catalog, trace, m, n)
+    sim = _start(pe, grid, catalog, trace, m, n, "layernorm")
     x, gamma, beta = random_inputs(seed, "fp32", (m, n), (n,), (n,))
     b = None if rms else beta
     y = from_tiles(norm_on(sim, to_tiles(x, *sim.shape), n, gamma, b, 1e-5, reduction), (m, n))

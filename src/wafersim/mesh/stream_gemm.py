@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.catalog import Catalog
+from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
@@ -131,6 +132,8 @@ def stream_gemm(tokens: int, k: int, n: int, grid: tuple[int, int] = (4, 4), pe:
     machine = machine_of(pe, grid, catalog)
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     reserve(sim, tokens, k, n, precision)
+    check_host_memory("stream-gemm", tokens * k + k * n + tokens * n, machine.pes, tokens=tokens,
+                      k=k, n=n)
     x, w = random_inputs(seed, precision, (tokens, k), (k, n))
     w = (w / np.sqrt(k)).astype(w.dtype)
     y = stream_gemm_on(sim, x, w, reduction, precision, allocate=False)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wafersim.errors import ConfigError, ParameterError, literal
+from wafersim.catalog.edit import Change, write_files
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.mesh.engine import TRACE_MAX_PES
+from wafersim.mesh.plot import check_output_path
 from wafersim.mesh.result import MeshResult
 
 
@@ -49,11 +51,13 @@ def chrome_trace(result: MeshResult) -> dict[str, object]:
             "metadata": {"cycles": result.cycles, "clock_hz": result.clock_hz}}
 
 
+def trace_change(result: MeshResult, trace_path: str | Path) -> Change:
+    """The trace file to write (its text made in memory; nothing written yet)."""
+    check_output_path("trace_path", trace_path)
+    return Change(Path(trace_path), json.dumps(chrome_trace(result)))
+
+
 def write_trace(result: MeshResult, trace_path: str | Path) -> Path:
-    out = Path(trace_path)
-    try:
-        out.write_text(json.dumps(chrome_trace(result)))
-    except OSError as exc:
-        raise ParameterError("trace_path", str(trace_path), "{trace_path!r} cannot be written: "
-                             f"{literal(exc.strerror)}", allowed="a writable file") from None
-    return out
+    """Write the trace JSON to `trace_path` (temporary file and rename)."""
+    write_files([trace_change(result, trace_path)])
+    return Path(trace_path)

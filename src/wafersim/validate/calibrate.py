@@ -16,17 +16,18 @@ and only listed here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from wafersim.catalog import Catalog, Chip, load_catalog
-from wafersim.catalog.edit import commit, file_of, part_files, prepare
-from wafersim.catalog.loader import BUILTIN_DIR
-from wafersim.catalog.schema import AnyPart, Quantity
+from wafersim.catalog.edit import Change, Edit
+from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit_serving
 from wafersim.validate.calibrate_stacks import fit_stacks
 from wafersim.validate.calibrate_wafer import fit_wafer
+from wafersim.validate.calibrate_write import check_value, write_parts
 from wafersim.validate.fitting import (
     FRAMEWORK_SOURCE,
     CatalogCalibration,
@@ -91,42 +92,47 @@ def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
             if q.source in ELSEWHERE]
 
 
-def calibrate(rows: list[Record], catalog: Catalog | None = None) -> CatalogCalibration:
+def calibrate(rows: list[Record], catalog: Catalog | None = None,
+              step: Callable[[str, int, int], None] | None = None) -> CatalogCalibration:
     """Micro-row fits, then framework, serving and wafer-architecture fits on the catalog with the
-    micro fits applied, then the serving stacks' fits on top of the serving fits."""
-    cat = catalog or load_catalog()
+    micro fits applied, then the serving stacks' fits on top of the serving fits. `step` is told
+    each stage as (name, stages done, stages); every fit is checked against its physical range."""
+    cat, tell = catalog or load_catalog(), step or (lambda what, done, total: None)
+    tell("micro-benchmark rows", 0, 5)
     micro_fits, skipped = fit_micro(rows, cat)
+    tell("framework efficiencies", 1, 5)
     framework_fits, framework_skipped = fit_framework(rows, apply(cat, micro_fits))
+    tell("serving efficiencies", 2, 5)
     serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
+    tell("wafer efficiencies", 3, 5)
     wafer_fits, wafer_skipped, checks = fit_wafer(rows, apply(cat, micro_fits))
+    tell("serving stacks", 4, 5)
     stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits + wafer_fits))
-    return CatalogCalibration(micro_fits + framework_fits + serving_fits + wafer_fits + stack_fits,
-                              skipped + framework_skipped + serving_skipped + wafer_skipped
+    tell("done", 5, 5)
+    fits = micro_fits + framework_fits + serving_fits + wafer_fits + stack_fits
+    check_ranges(fits)
+    return CatalogCalibration(fits, skipped + framework_skipped + serving_skipped + wafer_skipped
                               + stack_skipped, elsewhere(cat), checks)
 
 
-def write(calibration: CatalogCalibration, catalog: Catalog) -> list[Path]:
-    """Write every fit not kept back into its part's YAML file; returns the files changed.
-
-    Every new text is prepared and checked first (it parses, holds the new values, loads as a
-    valid part, and the catalog with all the new parts loads); only then is each changed file
-    renamed into place, so a failed check leaves every file as it was.
-    """
-    by_part: dict[str, list[Fitted]] = {}
+def write(calibration: CatalogCalibration, catalog: Catalog,
+          directory: Path | None = None) -> list[Change]:
+    """Write every fit not kept back: into copies of its parts under the user catalog
+    `directory`, or (None) into the files the parts came from, each kept as NAME.bak; all files
+    or none (`calibrate_write`). Returns the part files changed, with their diffs."""
+    by_part: dict[str, list[Edit]] = {}
     for f in calibration.fits:
         if not f.kept:
-            by_part.setdefault(f.part, []).append(f)
-    builtin, texts, parts = part_files(BUILTIN_DIR), {}, dict(catalog.parts)
-    for part_id, fits in by_part.items():
-        checked: list[AnyPart] = []
-        path = file_of(catalog.get(part_id), builtin)
-        texts[path] = prepare(path, [f.edit() for f in fits], checked.append)
-        parts[part_id] = checked[0]
-    Catalog(parts, catalog.sources)
-    changed = [path for path, text in texts.items() if path.read_text(encoding="utf-8") != text]
-    for path in changed:
-        commit(path, texts[path])
-    return changed
+            by_part.setdefault(f.part, []).append(f.edit())
+    return write_parts(by_part, catalog, directory)
+
+
+def check_ranges(fits: list[Fitted]) -> None:
+    """Every fitted value (and its range) inside the quantity's physical range, or one line
+    naming the parameter and the rows it came from."""
+    for f in fits:
+        for value in (f.value, f.lo, f.hi):
+            check_value(f.part, f.keys, value, ", ".join(f.per_row))
 
 
 def main() -> None:

@@ -6,19 +6,21 @@ cost/kernels (wafer_gemv, wafer_gemm, wafer_decode) with the same catalog number
 pair, and fits the one free coefficient the formulas leave, `summa_step_cycles` of the
 architecture part `wse` (shared by every generation), on the decode layers of `DECODE_SET`: the
 value on a 0.25-cycle grid from 0 to 10 with the smallest mean relative error over both
-generations. `write_catalog` edits that one line of wse.yaml through `catalog.edit` (temporary
-file, checks, rename). The GEMV and the weight-streaming matmul have no free coefficient.
+generations. `write_catalog` edits that one line of wse.yaml as the catalog calibration edits
+its parts (`calibrate_write`: a user catalog copy by default; checks; temporary file and rename).
+The GEMV and the weight-streaming matmul have no free coefficient.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from wafersim.catalog import Architecture, Catalog, Chip, load_catalog
-from wafersim.catalog.edit import Edit, write_edits
+from wafersim.catalog.edit import Change, Edit
 from wafersim.cost.kernels.wafer_decode import (
     DecodeShape,
     KernelCoefficients,
@@ -30,12 +32,12 @@ from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_cycles, mesh_of
 from wafersim.mesh import decode_layer, gemv
 from wafersim.mesh.decode import scaled_layer
 from wafersim.mesh.stream_gemm import stream_gemm
+from wafersim.validate.calibrate_write import write_parts
 
 WAFERS = ("wse-2", "wse-3")
 ARCHITECTURE = "wse"
 SOURCE_ID = "cb-mesh-cal"
 COMMAND = "wafersim mesh calibrate --write"  # provenance: the command that writes the fit
-CATALOG_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "cerebras"
 # (m, n, cols, rows, reduction)
 GEMV_SET = ((1024, 1024, 32, 32, "chain"), (3000, 5000, 64, 64, "tree"), (500, 700, 8, 8, "chain"),
             (2048, 8192, 128, 96, "chain"), (999, 333, 12, 6, "tree"))
@@ -150,13 +152,23 @@ def fit_summa_step(catalog: Catalog, wafers: tuple[str, ...] = WAFERS) -> tuple[
     return float(STEPS[best]), fitted
 
 
-def calibrate(catalog: Catalog | None = None, wafers: tuple[str, ...] = WAFERS) -> KernelCalibration:
-    """Compare every kernel on every wafer and fit the shared coefficient."""
-    cat = catalog or load_catalog()
-    step, decode = fit_summa_step(cat, wafers)
+def calibrate(catalog: Catalog | None = None, wafers: tuple[str, ...] = WAFERS,
+              step: Callable[[str, int, int], None] | None = None) -> KernelCalibration:
+    """Compare every kernel on every wafer and fit the shared coefficient; `step` is told each
+    stage as (name, stages done, stages)."""
+    cat, tell = catalog or load_catalog(), step or (lambda what, done, total: None)
+    total = 1 + 2 * len(wafers)
+    tell("decode layers", 0, total)
+    step_cycles, decode = fit_summa_step(cat, wafers)
     errors = np.abs([p.error for p in decode])
-    points = [q for pe in wafers for q in gemv_points(pe, cat) + stream_points(pe, cat)]
-    return KernelCalibration(step, float(errors.mean()), float(errors.max()),
+    points: list[Point] = []
+    for i, pe in enumerate(wafers):
+        tell(f"gemv on {pe}", 1 + 2 * i, total)
+        points += gemv_points(pe, cat)
+        tell(f"stream-gemm on {pe}", 2 + 2 * i, total)
+        points += stream_points(pe, cat)
+    tell("done", total, total)
+    return KernelCalibration(step_cycles, float(errors.mean()), float(errors.max()),
                              tuple(points + decode))
 
 
@@ -169,8 +181,9 @@ def catalog_edit(cal: KernelCalibration) -> Edit:
     return Edit(("kernels", "summa_step_cycles"), cal.summa_step_cycles, "derived", SOURCE_ID, note)
 
 
-def write_catalog(cal: KernelCalibration, directory: Path = CATALOG_DIR) -> Path:
-    """Replace the `kernels.summa_step_cycles` line of wse.yaml, keeping everything else."""
-    path = directory / f"{ARCHITECTURE}.yaml"
-    write_edits(path, [catalog_edit(cal)])
-    return path
+def write_catalog(cal: KernelCalibration, catalog: Catalog | None = None,
+                  directory: Path | None = None) -> list[Change]:
+    """Replace the `kernels.summa_step_cycles` line of wse.yaml, keeping everything else: in a
+    copy under the user catalog `directory`, or (None) in the file the part came from, kept as
+    wse.yaml.bak (`calibrate_write`). Returns the file changed, if any, with its diff."""
+    return write_parts({ARCHITECTURE: [catalog_edit(cal)]}, catalog or load_catalog(), directory)

@@ -23,7 +23,9 @@ from typing import Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
-from wafersim.errors import ConfigError
+from wafersim.catalog import Catalog
+from wafersim.errors import ConfigError, UnknownIdError
+from wafersim.models.registry import load_model, model_paths
 from wafersim.plan.train import Constraints
 from wafersim.precision import Precision
 
@@ -41,6 +43,8 @@ REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
 NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty
 INTEGERS = ("count", "seq_len", "global_batch", "tp", "pp", "dp", "ep", "cp", "micro_batch", "batch",
             "input_tokens", "output_tokens", "requests", "prefill_tokens")
+INTEGER_MAX = 10**9  # devices, batch, tokens per sequence: far past any published run
+TOKENS_MAX = 1e16  # training tokens: some hundred times the largest published run
 NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio")
 CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
            "op": get_args(Op), "precision": tuple(p.value for p in Precision)}
@@ -144,6 +148,14 @@ class Record(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _fraction(self) -> Record:
+        """An MFU is a fraction of the peak."""
+        if self.metric == "mfu" and self.value > 1:
+            raise ValueError(f"value {self.value:g} is not an mfu (a fraction from 0 to 1); write "
+                             f"{self.value / 100:g} for {self.value:g}%")
+        return self
+
+    @model_validator(mode="after")
     def _calibration(self) -> Record:
         """A calibration row is of the kind its fit reads and names its own chip or stack."""
         c = self.calibrates
@@ -184,23 +196,24 @@ def _float(value: object) -> float:
 
 
 def _number(name: str, value: object) -> float:
-    """A finite number >= 0; `value` > 0, `range_ratio` at most 1."""
+    """A finite number >= 0; `value` > 0, `range_ratio` at most 1, `tokens` at most TOKENS_MAX."""
     number = _float(value)
     low_ok = number > 0 if name == "value" else number >= 0
-    if not (math.isfinite(number) and low_ok and (name != "range_ratio" or number <= 1)):
-        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1"}.get(
-            name, "a number >= 0")
+    high = {"range_ratio": 1.0, "tokens": TOKENS_MAX}.get(name, math.inf)
+    if not (math.isfinite(number) and low_ok and number <= high):
+        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1",
+                "tokens": f"a number from 0 to {TOKENS_MAX:.0e}"}.get(name, "a number >= 0")
         empty = "" if name in NEEDED else " or leave it empty"
         raise ValueError(f"{name} {value!r} is not {what}; write one (SI units){empty}")
     return number
 
 
 def _whole(name: str, value: object) -> int:
-    """A positive whole number ('8', '8.0' and '8e0' alike)."""
+    """A positive whole number up to INTEGER_MAX ('8', '8.0' and '8e0' alike)."""
     number = _float(value)
-    if not (math.isfinite(number) and number.is_integer() and number >= 1):
-        raise ValueError(f"{name} {value!r} is not a positive whole number; write one (e.g. 8) "
-                         "or leave it empty")
+    if not (math.isfinite(number) and number.is_integer() and 1 <= number <= INTEGER_MAX):
+        raise ValueError(f"{name} {str(value)[:40]!r} is not a positive whole number up to "
+                         f"{INTEGER_MAX:.0e}; write one (e.g. 8) or leave it empty")
     return int(number)
 
 
@@ -213,22 +226,41 @@ def subsets(rows: Iterable[Record], fit: Fit) -> dict[Calibrates, list[Record]]:
     return out
 
 
-def read(path: str | Path | None = None) -> list[Record]:
-    """Rows of a CSV in the public.csv schema (default: the set shipped with wafersim)."""
+def read(path: str | Path | None = None, catalog: Catalog | None = None) -> list[Record]:
+    """Rows of a CSV in the public.csv schema (default: the set shipped with wafersim); with a
+    `catalog`, every row's system, model and stack must also be known."""
     name, text = _text(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    _check_header(name, reader.fieldnames)
-    rows, seen = [], set()
-    for cells in reader:
-        row = _record(name, reader.line_num, cells)
-        if row.id in seen:
-            raise ConfigError(f"{name}: row {row.id} (line {reader.line_num}) repeats an id; "
-                              "give every row its own id")
-        seen.add(row.id)
-        rows.append(row)
+    try:
+        _check_header(name, reader.fieldnames)
+        rows, seen = [], set()
+        for cells in reader:
+            row = _record(name, reader.line_num, cells)
+            if catalog is not None:
+                _check_ids(f"{name}: row {row.id} (line {reader.line_num})", row, catalog)
+            if row.id in seen:
+                raise ConfigError(f"{name}: row {row.id} (line {reader.line_num}) repeats an id; "
+                                  "give every row its own id")
+            seen.add(row.id)
+            rows.append(row)
+    except csv.Error as exc:
+        raise ConfigError(f"{name}: line {reader.line_num} is not CSV ({exc}); save the file as "
+                          "comma-separated text") from None
     if not rows:
         raise ConfigError(f"{name} has a header but no rows; add at least one row")
     return rows
+
+
+def _check_ids(where: str, row: Record, catalog: Catalog) -> None:
+    """The row's system (and model and stack, when given) exist, or one line naming the fix."""
+    try:
+        catalog.get(row.system)
+        if row.model and row.model not in model_paths():
+            load_model(row.model)
+        if row.stack:
+            catalog.stack(row.stack)
+    except UnknownIdError as exc:
+        raise ConfigError(f"{where}: {exc}; or correct the row") from None
 
 
 def _text(path: str | Path | None) -> tuple[str, str]:
