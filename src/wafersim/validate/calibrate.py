@@ -76,7 +76,9 @@ def fit_framework(rows: list[Record], catalog: Catalog | None = None) -> tuple[l
 
 
 def apply(catalog: Catalog, fits: list[Fitted]) -> Catalog:
-    """`catalog` with every fit that is not kept back applied."""
+    """`catalog` with every fit that is not kept back applied (each checked against its physical
+    range first, so a later stage never builds on an impossible value)."""
+    check_ranges(fits)
     changes: dict[str, dict[tuple[str, ...], Quantity]] = {}
     for f in fits:
         if not f.kept:
