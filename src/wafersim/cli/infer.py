@@ -13,6 +13,7 @@ from wafersim.api import infer_models
 from wafersim.cli import options as opt
 from wafersim.cli.common import (
     catalog,
+    check_split,
     console,
     parse_duration,
     parse_ints,
@@ -31,7 +32,7 @@ from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
 def parse_batches(text: str) -> list[int]:
     """'8' or '1,8,64' -> requests in flight."""
-    return parse_ints(text, "--batch", "1,8,64")
+    return parse_ints(text, "--batch", "1,8,64", "batch")
 
 
 def infer(
@@ -63,6 +64,8 @@ def infer(
     as_json: bool = opt.JSON,
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
+    opt.check_contexts(model, input_tokens, output_tokens)
+    check_split(disaggregate)
     if "," in model:
         unsupported = {"--batch with a list": "," in batch, "--max-throughput": max_throughput,
                        "--tpot-slo": tpot_slo, "--range": with_range, "--draft": draft,

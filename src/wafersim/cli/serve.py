@@ -7,7 +7,7 @@ from rich.table import Table
 
 from wafersim.api import simulate_serving, simulate_serving_models
 from wafersim.cli import options as opt
-from wafersim.cli.common import catalog, console, print_json, print_plan, print_summary
+from wafersim.cli.common import catalog, check_split, console, print_json, print_plan, print_summary
 from wafersim.errors import ConfigError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
@@ -50,6 +50,8 @@ def serve(
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
+    opt.check_contexts(model, input_tokens, output_tokens)
+    check_split(disaggregate)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,

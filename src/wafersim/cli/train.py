@@ -27,6 +27,7 @@ from wafersim.cli.flags import message_of
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.plan import Constraints
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
 
 
@@ -64,6 +65,9 @@ def train(
                                     "efficiency ranges at their low and high bounds."),
     finetune: str = typer.Option(None, "--finetune", help="lora-rN: LoRA adapters of rank N on "
                                  "a frozen base (default: full training)."),
+    beyond_context: bool = typer.Option(False, "--beyond-context", help="Allow a --seq-len past "
+                                        "the model's context (context-extension training; the "
+                                        "output notes it)."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
@@ -72,14 +76,16 @@ def train(
     if with_range and len(counts) > 1:
         raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
     flags: dict[str, Any] = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
-                                 schedule=schedule)
-    fixed = replace(parse_plan(plan), **{k: v for k, v in flags.items() if v is not None})
+                                 schedule=schedule, recompute=None if recompute == "auto" else recompute)
+    fixed = _fixed(parse_plan(plan), plan, flags)
+    recompute = fixed.recompute or recompute  # a recompute mode in --plan is fixed, not searched
 
     def run(n: int | None, cat: Catalog) -> TrainResult:
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
                          precision=precision, recompute=recompute, sparsity=sparsity,
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
-                         finetune=finetune, activations=activations)
+                         finetune=finetune, activations=activations,
+                         beyond_context=beyond_context)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -93,6 +99,18 @@ def train(
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _fixed(parsed: Constraints, plan: str, flags: dict[str, Any]) -> Constraints:
+    """The plan parts --plan fixes and those the single flags fix; a part both fix differently
+    is a conflict naming both."""
+    for key, value in flags.items():
+        planned = getattr(parsed, key)
+        if value is not None and planned is not None and planned != value:
+            flag = "--" + key.replace("_", "-")
+            raise ConfigError(f"--plan {plan!r} and {flag} {value} conflict: the plan fixes "
+                              f"{key} {planned}; drop one")
+    return replace(parsed, **{k: v for k, v in flags.items() if v is not None and k != "recompute"})
 
 
 def _knee_json(results: list[TrainResult | str]) -> dict[str, Any] | None:
