@@ -37,17 +37,17 @@ class Bound:
         return value if math.isfinite(value) and value > self.high else self.high
 
 
-MAX_DEVICES = Bound(1, 1_000_000, "devices", "5x the largest accelerator cluster built (about "
-                    "200,000 GPUs)", "WAFERSIM_MAX_DEVICES")
+MAX_DEVICES = Bound(1, 1_000_000, "devices", "5x the largest accelerator cluster built, about "
+                    "200,000 GPUs", "WAFERSIM_MAX_DEVICES")
 MAX_DEGREE = Bound(1, 1_000_000, "devices", "a parallel degree cannot exceed the device limit",
                    "WAFERSIM_MAX_DEVICES")
 MAX_CONTEXT = Bound(1, 10_000_000, "tokens", "the longest context any catalogued or announced "
-                    "model has (10M tokens)", "WAFERSIM_MAX_TOKENS")
+                    "model has, 10M tokens", "WAFERSIM_MAX_TOKENS")
 MAX_SEQUENCES = Bound(1, 10_000_000, "sequences", "10x the device limit; published global "
                       "batches hold a few thousand sequences", "WAFERSIM_MAX_BATCH")
 MAX_REQUESTS = Bound(1, 10_000_000, "requests", "10x the device limit; more requests in flight "
                      "than any deployment holds", "WAFERSIM_MAX_BATCH")
-MAX_TOKENS = Bound(1, 1e15, "tokens", "25x the largest published training run (about 40T tokens)",
+MAX_TOKENS = Bound(1, 1e15, "tokens", "25x the largest published training run, about 40T tokens",
                    "WAFERSIM_MAX_TOKENS")
 
 # Flags by the parameter name their command gives them; a list flag (--count 1,2,4, --batch)
@@ -68,6 +68,8 @@ BOUNDS: dict[str, Bound] = {
                         open_high=True),
     "sparsity": Bound(0.0, 1.0, "", "the fraction of weights that are zero", open_high=True),
     "tokens": MAX_TOKENS, "train_tokens": MAX_TOKENS,
+    "v": Bound(1, 1_000, "virtual stages", "at most one per layer; no catalogued model has "
+               "1,000 layers"),
 }
 
 
@@ -79,12 +81,12 @@ def check(flag: str, name: str, value: float) -> None:
     if not math.isfinite(value):
         raise ConfigError(f"{flag} {_shown(value)} is not a finite number; give a value in "
                           f"{_range(bound)}")
-    high = bound.limit()
+    high, unit = bound.limit(), f" {bound.unit}" if bound.unit else ""
     if value < bound.low:
         raise ConfigError(f"{flag} {_shown(value)} is below {_number(bound.low)}; give a value in "
                           f"{_range(bound)}")
     if value > high or (bound.open_high and value >= high):
-        raise ConfigError(f"{flag} {_shown(value)} is past the limit of {_number(high)} {bound.unit} "
+        raise ConfigError(f"{flag} {_shown(value)} is past the limit of {_number(high)}{unit} "
                           f"({bound.why}); give a value in {_range(bound)}" + _raise(bound))
 
 

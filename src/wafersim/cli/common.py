@@ -44,8 +44,19 @@ def console() -> Console:
 
 
 def print_json(data: Any) -> None:
-    """Machine output: SI units, stable key order, no NaN."""
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    """Machine output: SI units, stable key order; a figure that is not a finite number (a mean
+    over no requests) is null, never NaN."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
 
 
 def parse_amount(text: str, flag: str, name: str = "tokens") -> float:

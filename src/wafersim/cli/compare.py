@@ -11,6 +11,7 @@ from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
 from wafersim.cli.common import catalog, console, parse_amount, print_json
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
 from wafersim.units import fmt_time, fmt_usd
 
@@ -36,7 +37,11 @@ def compare(
         groups.append("training")
         options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens", "train_tokens"),
                                "devices": train_devices}
-    rows = run_compare(model, ids, groups=groups, catalog=catalog(), options=options)
+    rows = []
+    with progress(f"comparing {model} on {len(ids)} systems", len(ids)) as advance:
+        for system in ids:
+            rows += run_compare(model, [system], groups=groups, catalog=catalog(), options=options)
+            advance()
     if as_json:
         print_json({"model": model, "rows": [{"system": r.system, **_spelled(r)}
                                              for r in rows]})

@@ -25,6 +25,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
 from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
@@ -87,13 +88,15 @@ def infer(
         decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
         acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []
-    for b in batches:
-        try:
-            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
-        except InfeasiblePlan as exc:
-            if len(batches) == 1:
-                raise
-            results.append(f"batch {b}: {message_of(exc)}")
+    with progress("serving at each batch", len(batches) if len(batches) > 1 else None) as advance:
+        for b in batches:
+            try:
+                results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
+            except InfeasiblePlan as exc:
+                if len(batches) == 1:
+                    raise
+                results.append(f"batch {b}: {message_of(exc)}")
+            advance()
     if with_range and isinstance(results[0], InferResult):
         runs = range_runs(catalog(), system, lambda cat: run_infer(
             model, system, batch=batches[0], catalog=cat, **kwargs))

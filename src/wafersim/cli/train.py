@@ -24,6 +24,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
@@ -122,13 +123,15 @@ def _run_counts(counts: list[int | None],
                 run: Callable[[int | None], TrainResult]) -> list[TrainResult | str]:
     """A result per count; on a scaling curve an infeasible count is a line saying why."""
     results: list[TrainResult | str] = []
-    for n in counts:
-        try:
-            results.append(run(n))
-        except InfeasiblePlan as exc:
-            if len(counts) == 1:
-                raise
-            results.append(f"infeasible at {n}: {message_of(exc)}")
+    with progress("training at each count", len(counts) if len(counts) > 1 else None) as advance:
+        for n in counts:
+            try:
+                results.append(run(n))
+            except InfeasiblePlan as exc:
+                if len(counts) == 1:
+                    raise
+                results.append(f"infeasible at {n}: {message_of(exc)}")
+            advance()
     return results
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
 from wafersim.validate.records import read
 from wafersim.validate.run import KINDS, Outcome, summary
@@ -30,7 +31,9 @@ def validate(
     """Predict every row, print predicted vs measured, signed error and source, then summaries."""
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    outcomes = run_validate(read(data), (kind,) if kind else KINDS, catalog(), with_range)
+    rows = read(data)
+    with progress(f"predicting {len(rows):,} measurements"):
+        outcomes = run_validate(rows, (kind,) if kind else KINDS, catalog(), with_range)
     report = summary(outcomes)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
