@@ -42,7 +42,7 @@ MAX_DEVICES = Bound(1, 1_000_000, "devices", "5x the largest accelerator cluster
 MAX_DEGREE = Bound(1, 1_000_000, "devices", "a parallel degree cannot exceed the device limit",
                    "WAFERSIM_MAX_DEVICES")
 MAX_CONTEXT = Bound(1, 10_000_000, "tokens", "the longest context any catalogued or announced "
-                    "model has, 10M tokens", "WAFERSIM_MAX_TOKENS")
+                    "model has, 10M tokens", "WAFERSIM_MAX_CONTEXT")
 MAX_SEQUENCES = Bound(1, 10_000_000, "sequences", "10x the device limit; published global "
                       "batches hold a few thousand sequences", "WAFERSIM_MAX_BATCH")
 MAX_REQUESTS = Bound(1, 10_000_000, "requests", "10x the device limit; more requests in flight "

@@ -91,7 +91,8 @@ def infer(
     with progress("serving at each batch", len(batches) if len(batches) > 1 else None) as advance:
         for b in batches:
             try:
-                results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
+                results.append(_within_slo(run_infer(model, system, batch=b, catalog=catalog(),
+                                                     **kwargs), slo))
             except InfeasiblePlan as exc:
                 if len(batches) == 1:
                     raise
@@ -103,6 +104,16 @@ def infer(
         _range(results[0], runs, as_json)
         return
     _output(results, as_json)
+
+
+def _within_slo(r: InferResult, slo: float | None) -> InferResult:
+    """`r`, or an error when its time per output token misses --tpot-slo (a wafer pipeline has
+    one plan per batch, so nothing was chosen to meet it)."""
+    if slo is not None and r.tpot_s > slo * (1 + 1e-9):
+        raise InfeasiblePlan(f"--batch {r.batch} gives {fmt_time(r.tpot_s)} per output token on "
+                             f"{r.system}, past --tpot-slo {fmt_time(slo)}; lower --batch, add "
+                             "--max-throughput to search the batch, or relax the SLO")
+    return r
 
 
 def _refuse_for_models(options: dict[str, object]) -> None:
