@@ -42,7 +42,7 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
           catalog: Catalog | None = None, plan: Constraints | None = None,
           attention: str = "flash", finetune: str | None = None,
-          activations: str | None = None) -> TrainResult:
+          activations: str | None = None, beyond_context: bool = True) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
@@ -53,12 +53,14 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     the system I/O, undocumented) or "auto" (the faster feasible); `recompute` "auto" takes the
     faster of none/full. `attention` is "flash" (fused, no s x s scores kept) or "eager"
     (pre-2022 Megatron). `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base
-    (clusters only).
+    (clusters only). A `seq_len` past the model's context is noted in the assumptions
+    (context-extension training), or refused when `beyond_context` is False.
     """
     ts = TrainScenario.of(catalog or load_catalog(), model, system, tokens, count, global_batch,
                           seq_len, precision, memory_service, constraints=plan or Constraints(),
                           recompute=recompute, sparsity=sparsity, attention=attention,
-                          finetune=finetune, activations=activations)
+                          finetune=finetune, activations=activations,
+                          beyond_context=beyond_context)
     return backends.train(ts)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Protocol, TypeGuard
 
 import typer
@@ -16,7 +17,7 @@ import typer
 from wafersim import __version__
 from wafersim.cli.flags import flag_for
 from wafersim.cli.lazy import LazyGroup
-from wafersim.errors import ParameterError, SimError, one_line
+from wafersim.errors import ConfigError, ParameterError, SimError, one_line
 
 app = typer.Typer(
     name="wafersim", no_args_is_help=True, add_completion=False,
@@ -41,6 +42,12 @@ def _root(
 ) -> None:
     from wafersim.cli.common import state
 
+    for directory in catalog:  # checked here: commands that need no catalog never load it
+        if not directory.strip():
+            raise ConfigError("--catalog is empty; give a catalog directory or leave it out")
+        if not Path(directory).is_dir():
+            raise ConfigError(f"--catalog {directory!r} does not exist as a directory; pass an "
+                              "existing directory of catalog YAML parts")
     if catalog or os.environ.get("WAFERSIM_CATALOG"):  # commands that never read it check too
         from wafersim.catalog.loader import check_user_dirs
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.variants import corner, ranged
+from wafersim.cli.bounds import check
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE
 from wafersim.plan import Constraints
@@ -42,12 +44,23 @@ def console() -> Console:
 
 
 def print_json(data: Any) -> None:
-    """Machine output: SI units, stable key order, no NaN."""
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    """Machine output: SI units, stable key order; a figure that is not a finite number (a mean
+    over no requests) is null, never NaN."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
-def parse_amount(text: str, flag: str) -> float:
-    """'2e12', '2T', '300B', '1.5M' -> a positive number."""
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
+def parse_amount(text: str, flag: str, name: str = "tokens") -> float:
+    """'2e12', '2T', '300B', '1.5M' -> a positive number inside the bound of `name`."""
     raw = text.strip().replace("_", "").replace(",", "")
     factor = SUFFIXES.get(raw[-1:], 1.0) if raw else 1.0
     try:
@@ -56,18 +69,29 @@ def parse_amount(text: str, flag: str) -> float:
         raise ConfigError(f"{flag} {text!r} is not a number; write e.g. 2e12 or 2T") from None
     if not value > 0:
         raise ConfigError(f"{flag} {text!r} must be positive")
+    check(flag, name, value)
     return value
 
 
-def parse_ints(text: str, flag: str, example: str = "1,2,4") -> list[int]:
-    """'8' or '1,2,4,8' -> positive integers, or a one-line error naming `flag`."""
+def parse_ints(text: str, flag: str, example: str = "1,2,4", name: str = "count") -> list[int]:
+    """'8' or '1,2,4,8' -> positive integers inside the bound of `name`, or a one-line error
+    naming `flag`."""
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise ConfigError(f"{flag} {text!r} must be an integer or a list like {example}") from None
     if not values or min(values) < 1:
         raise ConfigError(f"{flag} {text!r} must hold positive integers")
+    for value in values:
+        check(flag, name, value)
     return values
+
+
+def check_split(text: str | None) -> None:
+    """The device counts of --disaggregate PREFILL:DECODE inside the device bound."""
+    for part in (text or "").split(":"):
+        if part.strip().isdigit() and int(part) > 0:  # a zero pool: the library says why
+            check("--disaggregate", "count", int(part))
 
 
 def parse_counts(text: str) -> list[int]:
@@ -125,6 +149,7 @@ def parse_plan(text: str) -> Constraints:
             raise ConfigError(f"--plan part {token!r} is not understood; write e.g. "
                               "'tp8,pp4,dp32,zero1,mb2,v2', 'ep8,ovl1' or 'auto'")
         values[PLAN_KEYS[key]] = int(digits)
+        check(f"--plan part {key}", PLAN_KEYS[key], int(digits))
     return Constraints(**values)
 
 
@@ -138,7 +163,7 @@ def parse_duration(text: str, flag: str) -> float:
         value = float(number) * factor if factor is not None else None
     except ValueError:
         value = None
-    if value is None or not value > 0:
+    if value is None or not 0 < value < math.inf:
         raise ConfigError(f"{flag} {text!r} must be a positive time such as 0.05, 50ms or 200us")
     return value
 

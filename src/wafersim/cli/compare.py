@@ -11,6 +11,8 @@ from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
 from wafersim.cli.common import catalog, console, known, parse_amount, print_json
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
+from wafersim.errors import ConfigError
 from wafersim.units import fmt_time, fmt_usd
 
 
@@ -26,13 +28,20 @@ def compare(
 ) -> None:
     """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens;
     with --train-tokens, also the time, energy and cost to train it."""
-    ids = [s.strip() for s in systems.split(",") if s.strip()]
+    ids = [s.strip() for s in systems.split(",")]
+    if not all(ids):
+        raise ConfigError(f"--systems {systems!r}: item {ids.index('') + 1} is empty; separate "
+                          "system ids with single commas")
     groups, options = ["serving"], {}
     if train_tokens:
         groups.append("training")
-        options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens"),
+        options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens", "train_tokens"),
                                "devices": train_devices}
-    rows = run_compare(model, ids, groups=groups, catalog=catalog(), options=options)
+    rows = []
+    with progress(f"comparing {model} on {len(ids)} systems", len(ids)) as advance:
+        for system in ids:
+            rows += run_compare(model, [system], groups=groups, catalog=catalog(), options=options)
+            advance()
     if as_json:
         print_json({"model": model, "rows": [{"system": r.system, **_spelled(r)}
                                              for r in rows]})

@@ -13,6 +13,7 @@ from wafersim.api import infer_models
 from wafersim.cli import options as opt
 from wafersim.cli.common import (
     catalog,
+    check_split,
     console,
     known,
     parse_duration,
@@ -25,6 +26,7 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
 from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
@@ -32,7 +34,7 @@ from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
 def parse_batches(text: str) -> list[int]:
     """'8' or '1,8,64' -> requests in flight."""
-    return parse_ints(text, "--batch", "1,8,64")
+    return parse_ints(text, "--batch", "1,8,64", "batch")
 
 
 def infer(
@@ -64,6 +66,8 @@ def infer(
     as_json: bool = opt.JSON,
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
+    opt.check_contexts(model, input_tokens, output_tokens)
+    check_split(disaggregate)
     if "," in model:
         unsupported = {"--batch with a list": "," in batch, "--max-throughput": max_throughput,
                        "--tpot-slo": tpot_slo, "--range": with_range, "--draft": draft,
@@ -85,19 +89,32 @@ def infer(
         decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
         acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
     results: list[InferResult | str] = []
-    for b in batches:
-        try:
-            results.append(run_infer(model, system, batch=b, catalog=catalog(), **kwargs))
-        except InfeasiblePlan as exc:
-            if len(batches) == 1:
-                raise
-            results.append(f"batch {b}: {message_of(exc)}")
+    with progress("serving at each batch", len(batches) if len(batches) > 1 else None) as advance:
+        for b in batches:
+            try:
+                results.append(_within_slo(run_infer(model, system, batch=b, catalog=catalog(),
+                                                     **kwargs), slo))
+            except InfeasiblePlan as exc:
+                if len(batches) == 1:
+                    raise
+                results.append(f"batch {b}: {message_of(exc)}")
+            advance()
     if with_range and isinstance(results[0], InferResult):
         runs = range_runs(catalog(), system, lambda cat: run_infer(
             model, system, batch=batches[0], catalog=cat, **kwargs))
         _range(results[0], runs, as_json)
         return
     _output(results, as_json)
+
+
+def _within_slo(r: InferResult, slo: float | None) -> InferResult:
+    """`r`, or an error when its time per output token misses --tpot-slo (a wafer pipeline has
+    one plan per batch, so nothing was chosen to meet it)."""
+    if slo is not None and r.tpot_s > slo * (1 + 1e-9):
+        raise InfeasiblePlan(f"--batch {r.batch} gives {fmt_time(r.tpot_s)} per output token on "
+                             f"{r.system}, past --tpot-slo {fmt_time(slo)}; lower --batch, add "
+                             "--max-throughput to search the batch, or relax the SLO")
+    return r
 
 
 def _refuse_for_models(options: dict[str, object]) -> None:

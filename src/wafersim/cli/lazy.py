@@ -41,12 +41,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 def load(name: str) -> Any:
     """The click command of subcommand `name`, its module imported now."""
+    from wafersim.cli.conflicts import CheckedCommand
+
     module, attribute, _ = COMMANDS[name]
     target = getattr(import_module(f"wafersim.cli.{module}"), attribute)
     if isinstance(target, typer.Typer):
         return typer.main.get_command(target)
     single = typer.Typer(add_completion=False, rich_markup_mode=None)
-    single.command(name)(target)
+    single.command(name, cls=CheckedCommand)(target)
     return typer.main.get_command(single)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from wafersim.api import model_list
 from wafersim.cost.infer.common import DEFAULT_ACCEPTANCE
+from wafersim.cost.infer.scenario import check_context
 
 MODEL = typer.Option(..., "--model", help="Model id or config.json path; on CS systems a list "
                      "a,b serves the models resident together.")
@@ -30,3 +32,9 @@ DISAGGREGATE = typer.Option(None, "--disaggregate", help="Prefill and decode on 
 STACK = typer.Option(None, "--stack", help="Serving stack from the catalog (wafersim systems "
                      "--kind stack); default: the chip's calibrated one.")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")
+
+
+def check_contexts(models: str, input_tokens: int, output_tokens: int) -> None:
+    """Each model's context holds a request's prompt and output (as serving engines refuse)."""
+    for spec in model_list(models):
+        check_context(spec, input_tokens, output_tokens)

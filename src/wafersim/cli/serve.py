@@ -7,7 +7,16 @@ from rich.table import Table
 
 from wafersim.api import simulate_serving, simulate_serving_models
 from wafersim.cli import options as opt
-from wafersim.cli.common import catalog, console, known, print_json, print_plan, print_summary
+from wafersim.cli.common import (
+    catalog,
+    check_split,
+    console,
+    known,
+    print_json,
+    print_plan,
+    print_summary,
+)
+from wafersim.cli.progress import progress, serve_estimate
 from wafersim.errors import ConfigError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
@@ -50,6 +59,8 @@ def serve(
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
+    opt.check_contexts(model, input_tokens, output_tokens)
+    check_split(disaggregate)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,
@@ -57,18 +68,20 @@ def serve(
         if given:
             raise ConfigError(f"{given[0]} is not modelled for several models served together "
                               "(--model a,b); drop it or serve one model")
-        many = simulate_serving_models(model, system, requests, concurrency, rate, input_tokens,
-                                       output_tokens, range_ratio, seed, precision, kv_precision,
-                                       count, pipeline_wafers, _weights(mix), prefill_tokens,
-                                       catalog(), stack)
+        with progress(serve_estimate(requests)):
+            many = simulate_serving_models(model, system, requests, concurrency, rate,
+                                           input_tokens, output_tokens, range_ratio, seed,
+                                           precision, kv_precision, count, pipeline_wafers,
+                                           _weights(mix), prefill_tokens, catalog(), stack)
         print_json(many.to_json()) if as_json else _print_models(many)
         return
     if mix:
         raise ConfigError("--mix splits requests over several models; give --model a,b")
-    r = simulate_serving(model, system, requests, concurrency, rate, input_tokens, output_tokens,
-                         range_ratio, seed, precision, kv_precision, count, tp, pp, ep,
-                         attention_dp, draft, acceptance, lookahead, disaggregate, prefill_tokens,
-                         catalog(), stack, pipeline_wafers)
+    with progress(serve_estimate(requests)):
+        r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
+                             output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
+                             pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
+                             prefill_tokens, catalog(), stack, pipeline_wafers)
     if as_json:
         print_json(r.to_json())
         return

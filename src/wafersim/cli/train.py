@@ -25,9 +25,11 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.progress import progress
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.plan import Constraints
 from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
 
 
@@ -65,6 +67,9 @@ def train(
                                     "efficiency ranges at their low and high bounds."),
     finetune: str = typer.Option(None, "--finetune", help="lora-rN: LoRA adapters of rank N on "
                                  "a frozen base (default: full training)."),
+    beyond_context: bool = typer.Option(False, "--beyond-context", help="Allow a --seq-len past "
+                                        "the model's context (context-extension training; the "
+                                        "output notes it)."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
@@ -73,14 +78,16 @@ def train(
     if with_range and len(counts) > 1:
         raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
     flags: dict[str, Any] = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, micro_batch=micro_batch,
-                                 schedule=schedule)
-    fixed = replace(parse_plan(plan), **{k: v for k, v in flags.items() if v is not None})
+                                 schedule=schedule, recompute=None if recompute == "auto" else recompute)
+    fixed = _fixed(parse_plan(plan), plan, flags)
+    recompute = fixed.recompute or recompute  # a recompute mode in --plan is fixed, not searched
 
     def run(n: int | None, cat: Catalog) -> TrainResult:
         return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
                          precision=precision, recompute=recompute, sparsity=sparsity,
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
-                         finetune=finetune, activations=activations)
+                         finetune=finetune, activations=activations,
+                         beyond_context=beyond_context)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -96,6 +103,18 @@ def train(
         _print_curve(results)
 
 
+def _fixed(parsed: Constraints, plan: str, flags: dict[str, Any]) -> Constraints:
+    """The plan parts --plan fixes and those the single flags fix; a part both fix differently
+    is a conflict naming both."""
+    for key, value in flags.items():
+        planned = getattr(parsed, key)
+        if value is not None and planned is not None and planned != value:
+            flag = "--" + key.replace("_", "-")
+            raise ConfigError(f"--plan {plan!r} and {flag} {value} conflict: the plan fixes "
+                              f"{key} {planned}; drop one")
+    return replace(parsed, **{k: v for k, v in flags.items() if v is not None and k != "recompute"})
+
+
 def _knee_json(results: list[TrainResult | str]) -> dict[str, Any] | None:
     feasible = [r for r in results if isinstance(r, TrainResult)]
     return scaling_knee(feasible).to_json() if feasible else None
@@ -105,13 +124,15 @@ def _run_counts(counts: list[int | None],
                 run: Callable[[int | None], TrainResult]) -> list[TrainResult | str]:
     """A result per count; on a scaling curve an infeasible count is a line saying why."""
     results: list[TrainResult | str] = []
-    for n in counts:
-        try:
-            results.append(run(n))
-        except InfeasiblePlan as exc:
-            if len(counts) == 1:
-                raise
-            results.append(f"infeasible at {n}: {message_of(exc)}")
+    with progress("training at each count", len(counts) if len(counts) > 1 else None) as advance:
+        for n in counts:
+            try:
+                results.append(run(n))
+            except InfeasiblePlan as exc:
+                if len(counts) == 1:
+                    raise
+                results.append(f"infeasible at {n}: {message_of(exc)}")
+            advance()
     return results
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
 from wafersim.validate.records import read
 from wafersim.validate.run import KINDS, Outcome, summary
@@ -33,7 +34,9 @@ def validate(
     if as_json and markdown:
         raise ConfigError("--json and --markdown disagree (two output formats); give one of them")
     cat = catalog()
-    outcomes = run_validate(read(data, cat), (kind,) if kind else KINDS, cat, with_range)
+    rows = read(data, cat)
+    with progress(f"predicting {len(rows):,} measurements"):
+        outcomes = run_validate(rows, (kind,) if kind else KINDS, cat, with_range)
     report = summary(outcomes)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})

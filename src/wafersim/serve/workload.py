@@ -43,6 +43,9 @@ class Workload:
             raise ParameterError("rate_per_s", self.rate_per_s, "{rate_per_s:g} must be a positive "
                                  "number of requests/s (leave it out to send every request at "
                                  "once)", allowed="> 0 and finite, or None (all at once)")
+        if self.seed < 0:
+            raise ParameterError("seed", self.seed, "{seed} must be a non-negative integer",
+                                 allowed=">= 0")
         if not 0.0 <= self.range_ratio <= 1.0:
             raise ParameterError("range_ratio", self.range_ratio, "{range_ratio:g} must lie in "
                                  "[0, 1]; 1 gives every request the full lengths", allowed="[0, 1]")

@@ -45,6 +45,8 @@ class InferScenario:
         if self.tpot_slo_s is not None and not self.tpot_slo_s > 0:
             raise ParameterError("tpot_slo_s", self.tpot_slo_s, "{tpot_slo_s:g} s must be positive",
                                  allowed="> 0")
+        if isinstance(self.drafting, Speculative):
+            check_draft(self.model, self.drafting.draft)
 
     @classmethod
     def of(cls, model: ModelSpec, system: System, serving: Serving | None = None,
@@ -71,6 +73,26 @@ class InferScenario:
     def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""
         return replace(self, system=self.system.with_devices(devices), count=devices, split=None)
+
+
+def check_context(model: ModelSpec, input_tokens: int, output_tokens: int) -> None:
+    """A request's prompt and output fit the model's context."""
+    if input_tokens + output_tokens > model.max_seq_len:
+        raise ParameterError("input_tokens", input_tokens, f"{{input_tokens}} plus "
+                             f"{{output_tokens}} is past the {model.max_seq_len:,}-token context "
+                             f"of {model.id}; lower them, or give a config.json whose "
+                             "max_position_embeddings is longer",
+                             allowed=f"<= {model.max_seq_len} - output_tokens",
+                             output_tokens=output_tokens)
+
+
+def check_draft(model: ModelSpec, draft: ModelSpec) -> None:
+    """A draft model is smaller than the model it drafts for."""
+    if draft.params_total >= model.params_total:
+        raise ParameterError("draft", draft.id, f"{{draft!r}} ({draft.params_total / 1e9:.3g}B "
+                             f"parameters) is not smaller than {model.id} "
+                             f"({model.params_total / 1e9:.3g}B); a draft must be a smaller, "
+                             "faster model", allowed=f"a model under {model.params_total} params")
 
 
 def check_batches(batches: list[int]) -> None:

@@ -50,6 +50,7 @@ class TrainScenario:
     finetune: str | None = None  # "lora-rN" or None
     default_batch: bool = False  # the global batch is the ~4M-token default
     activations: str | None = None  # wafers: sram (default, documented), offload, auto (faster)
+    beyond_context: bool = False  # a sequence past the model's context is allowed (and noted)
 
     @classmethod
     def of(cls, catalog: Catalog, model: str | ModelSpec, system: str, tokens: float,
@@ -57,26 +58,60 @@ class TrainScenario:
            precision: str = "bf16", memory_service: str | None = None, *,
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
            attention: str = "flash", finetune: str | None = None,
-           activations: str | None = None) -> TrainScenario:
+           activations: str | None = None, beyond_context: bool = True) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
-        keywords are the scenario's remaining fields."""
+        keywords are the scenario's remaining fields. A sequence past the model's context is
+        noted in the result's assumptions (published runs train past a catalogued context), or
+        refused when `beyond_context` is False, as the API and the command line default to."""
         spec = load_model(model) if isinstance(model, str) else model
         target = resolve(catalog, system)
         target = target if count is None else target.with_devices(count)
         if memory_service is not None:
-            target = replace(target, memory_service=catalog.typed(memory_service, MemoryService))
+            target = replace(target, memory_service=_memory_service(catalog, memory_service,
+                                                                    target))
         seq = seq_len or default_seq_len(spec)
+        if seq > spec.max_seq_len and not beyond_context:
+            raise ParameterError("seq_len", seq, f"{{seq_len}} is past the {spec.max_seq_len:,}-"
+                                 f"token context of {spec.id}; lower {{seq_len.flag}} or allow "
+                                 "context-extension training with {beyond_context.flag}",
+                                 allowed=f"<= {spec.max_seq_len}")
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
         work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune))
+        _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
-                   finetune, default_batch=global_batch is None, activations=activations)
+                   finetune, default_batch=global_batch is None, activations=activations,
+                   beyond_context=seq > spec.max_seq_len)
 
     def batch_note(self) -> tuple[str, ...]:
-        """The default batch as an assumption, when it was not given."""
+        """The default batch, when it was not given, and a sequence past the model's context,
+        as assumptions."""
+        beyond = (f"sequence of {self.work.seq_len:,} tokens past the {self.model.max_seq_len:,}-"
+                  f"token context of {self.model.id}, allowed as context-extension training "
+                  "(beyond_context)",) if self.beyond_context else ()
         if not self.default_batch:
-            return ()
+            return beyond
         return (f"global batch {self.work.global_batch} sequences of {self.work.seq_len} tokens "
-                "(default ~4M tokens per step)",)
+                "(default ~4M tokens per step)", *beyond)
+
+
+def _memory_service(catalog: Catalog, memory_service: str, target: System) -> MemoryService:
+    """The memory service `memory_service` names; only wafer-scale systems stream from one."""
+    if target.chip.wafer is None:
+        raise ParameterError("memory_service", memory_service, f"{{memory_service!r}}: "
+                             f"{target.id} keeps its weights in device memory; a memory service "
+                             "streams weights to wafer-scale systems only (drop "
+                             "{memory_service.flag})", allowed="None on accelerator clusters")
+    return catalog.typed(memory_service, MemoryService)
+
+
+def _check_one_step(work: TrainWorkload) -> None:
+    """Training covers at least one optimizer step."""
+    step = work.global_batch * work.seq_len
+    if work.tokens < step:
+        raise ParameterError("tokens", work.tokens, f"{{tokens:g}} is fewer than one optimizer "
+                             f"step ({work.global_batch:,} sequences x {work.seq_len:,} tokens = "
+                             f"{step:,}); train on at least {step:,} tokens or lower "
+                             "{global_batch.flag}", allowed=f">= {step}")
 
 
 def default_seq_len(model: ModelSpec) -> int:
