@@ -7,7 +7,8 @@ parameter's name, its value and what is allowed, so each front end spells parame
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class SimError(Exception):
@@ -63,6 +64,32 @@ class InfeasibleParameter(ParameterError, InfeasiblePlan):
 def literal(text: object) -> str:
     """`text` escaped to appear as itself in a ParameterError message (ids, paths, OS errors)."""
     return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def shown(raw: object) -> str:
+    """`raw` as the user wrote it, cut to 40 characters (a value quoted in a message)."""
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of more digits than Python prints
+        return "a number too long to show"
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+@contextmanager
+def reading(path: object, fix: str) -> Iterator[None]:
+    """Errors of reading a text file as one line naming the file: not UTF-8, unreadable, or
+    nested too deeply for the parser; `fix` says what the file should be."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: byte {exc.start} is not UTF-8 ({exc.reason}); save the file "
+                          f"as UTF-8 {fix}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__}); "
+                          "check the file exists and is readable") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read; a {fix} is a few levels deep, "
+                          "fix the file") from None
 
 
 def python_name(parameter: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from wafersim.catalog.schema import LARGEST, Quantity, physical_problem
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, shown
 from wafersim.units import DIMENSION_HELP, split_unit
 
 QUANTITY_KEYS = {"value", "range", "tag", "source", "note", "reason", "projected"}
@@ -107,12 +107,12 @@ def _number(raw: Any, where: str, what: str) -> float | None:
         except ValueError:
             pass
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ConfigError(f"{where}: {what} {short(raw)} is not a number; write a plain number "
+        raise ConfigError(f"{where}: {what} {shown(raw)} is not a number; write a plain number "
                           "or null")
     try:
         return float(raw)
     except OverflowError:
-        raise ConfigError(f"{where}: {what} {short(raw)} is too large for a number; write it "
+        raise ConfigError(f"{where}: {what} {shown(raw)} is too large for a number; write it "
                           "in a larger unit or with an exponent (e.g. 1.5e12)") from None
 
 
@@ -120,15 +120,6 @@ def printable(key: Any) -> str:
     """A mapping key as text on one line (control characters escaped)."""
     text = str(key)
     return text if text.isprintable() else repr(text)[1:-1]
-
-
-def short(raw: Any) -> str:
-    """`raw` as the user wrote it, cut to 40 characters (a value quoted in a message)."""
-    try:
-        text = repr(raw)
-    except ValueError:  # an integer of more digits than Python prints
-        return "a number too long to show"
-    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _si(raw: float | None, factor: float, dim: str, where: str, what: str) -> float | None:
@@ -148,7 +139,7 @@ def _si(raw: float | None, factor: float, dim: str, where: str, what: str) -> fl
 def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
     """Check one sourced mapping and convert its numbers to SI."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: bare value {short(raw)}; write {{value: {short(raw)}, tag: primary|"
+        raise ConfigError(f"{where}: bare value {shown(raw)}; write {{value: {shown(raw)}, tag: primary|"
                           "secondary|derived|unverified, source: <source id>}")
     extra = set(raw) - QUANTITY_KEYS
     if extra:
@@ -162,7 +153,7 @@ def quantity(raw: Any, factor: float, dim: str, where: str) -> dict[str, Any]:
     if "range" in raw:
         rng = raw["range"]
         if not isinstance(rng, list) or len(rng) != 2:
-            raise ConfigError(f"{where}: range {short(rng)} must be a list [low, high]")
+            raise ConfigError(f"{where}: range {shown(rng)} must be a list [low, high]")
         for key, x, label in zip(("lo", "hi"), rng, ("range low", "range high"), strict=True):
             out[key] = _si(_number(x, where, label), factor, dim, where, label)
     for key in ("source", "note", "reason", "projected"):

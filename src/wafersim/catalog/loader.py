@@ -19,9 +19,9 @@ import pydantic
 import yaml
 
 from wafersim.catalog.catalog import Catalog
-from wafersim.catalog.convert import at, convert, short
+from wafersim.catalog.convert import at, convert
 from wafersim.catalog.schema import KINDS, AnyPart, Source
-from wafersim.errors import ConfigError, ParameterError, literal, one_line
+from wafersim.errors import ConfigError, ParameterError, literal, one_line, reading, shown
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 ENV_VAR = "WAFERSIM_CATALOG"
@@ -57,21 +57,13 @@ SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_long_in
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506 (safe loader)
+        with reading(path, "YAML text"):
+            return yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506 (safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         problem = one_line(str(getattr(exc, "problem", None) or exc))
         raise ConfigError(f"{path}:{line} is not valid YAML ({problem}); fix the syntax") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: byte {exc.start} is not UTF-8 ({exc.reason}); save the file "
-                          "as UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__}); "
-                          "check the file exists and is readable") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to read; a catalog part is a few levels "
-                          "of mappings, fix the file") from None
 
 
 def _pydantic_message(exc: pydantic.ValidationError, file: str) -> str:
@@ -81,10 +73,10 @@ def _pydantic_message(exc: pydantic.ValidationError, file: str) -> str:
     if err["type"] == "missing":
         msg = "is required; add it"
     elif err["type"] == "string_pattern_mismatch":
-        msg = (f"{short(err.get('input'))} must be lower-case letters, digits, '.' and '-', "
+        msg = (f"{shown(err.get('input'))} must be lower-case letters, digits, '.' and '-', "
                "starting with a letter or digit")
     elif err["type"] in ("enum", "literal_error", "string_type", "bool_parsing", "bool_type"):
-        msg = f"{msg} (got {short(err.get('input'))})"
+        msg = f"{msg} (got {shown(err.get('input'))})"
     return f"{at(file, path)}: {msg}"
 
 
@@ -95,7 +87,7 @@ def parse_part(raw: Any, file: str) -> AnyPart:
                           "memory_service|network'")
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ConfigError(f"{file}: field 'kind': {short(kind)} is not one of "
+        raise ConfigError(f"{file}: field 'kind': {shown(kind)} is not one of "
                           f"{', '.join(KINDS)}; set kind to the part's kind")
     cls = KINDS[kind]
     try:

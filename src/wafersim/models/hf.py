@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, shown
 from wafersim.models.spec import ModelSpec
 
 Reader = Callable[["Cfg"], dict[str, Any]]
@@ -51,12 +51,12 @@ class Cfg:
         if isinstance(value, str):
             hint = (f"write it without quotes (\"{key}\": {value.strip()})"
                     if value.strip().isdigit() else "write a whole number")
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} is a string; {hint}")
+            raise ConfigError(f"{self.where}: '{key}' = {shown(value)} is a string; {hint}")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be an integer "
+            raise ConfigError(f"{self.where}: '{key}' = {shown(value)} must be an integer "
                               f"(>= {minimum}); write it without a decimal point or exponent")
         if not minimum <= value <= LARGEST:
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a whole number "
+            raise ConfigError(f"{self.where}: '{key}' = {shown(value)} must be a whole number "
                               f"from {minimum} to {LARGEST:,}; fix the value")
         return value
 
@@ -64,7 +64,7 @@ class Cfg:
         """A positive finite number (a multiplier such as MPT's expansion_ratio)."""
         value = self.get(key, default=default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= LARGEST:
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be a positive "
+            raise ConfigError(f"{self.where}: '{key}' = {shown(value)} must be a positive "
                               f"number up to {LARGEST:,}; write e.g. {default}")
         return float(value)
 
@@ -72,18 +72,9 @@ class Cfg:
         """A JSON true or false (a string "false" would otherwise read as true)."""
         value = self.get(key, default=default)
         if not isinstance(value, bool):
-            raise ConfigError(f"{self.where}: '{key}' = {_short(value)} must be true or false; "
+            raise ConfigError(f"{self.where}: '{key}' = {shown(value)} must be true or false; "
                               "write true or false without quotes")
         return value
-
-
-def _short(value: Any) -> str:
-    """A config value as JSON shows it, cut to 40 characters."""
-    try:
-        text = repr(value)
-    except ValueError:  # an integer of more digits than Python prints
-        return "a number too long to show"
-    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _widths(c: Cfg, d_keys: tuple[str, ...], head_keys: tuple[str, ...]) -> tuple[int, int, int]:
@@ -273,7 +264,7 @@ def from_hf_config(raw: Any, model_id: str, where: str = "") -> ModelSpec:
         raise ConfigError(f"{where}: no model_type; add \"model_type\": one of "
                           f"{', '.join(sorted(READERS))}")
     if not isinstance(model_type, str) or model_type not in READERS:
-        raise ConfigError(f"{where}: model_type {_short(model_type)} is not supported; use one of "
+        raise ConfigError(f"{where}: model_type {shown(model_type)} is not supported; use one of "
                           f"{', '.join(sorted(READERS))}")
     kwargs = READERS[model_type](Cfg(raw, where))
     _check(kwargs, where)

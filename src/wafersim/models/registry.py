@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from wafersim.errors import ConfigError, UnknownIdError, one_line
+from wafersim.errors import ConfigError, UnknownIdError, one_line, reading
 from wafersim.models.hf import from_hf_config
 from wafersim.models.spec import ModelSpec
 
@@ -48,24 +48,17 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: line {exc.lineno} is not valid JSON ({exc.msg}); "
-                          "fix the syntax") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: byte {exc.start} is not UTF-8 ({exc.reason}); save the file "
-                          "as UTF-8 JSON") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc.__class__.__name__}); "
-                          "check the path") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to read; a config.json is one object of "
-                          "numbers and strings, fix the file") from None
-    except ValueError as exc:  # an integer of more digits than Python reads
-        raise ConfigError(f"{path}: {one_line(str(exc)).split(';')[0]}; fix the number") from None
+    with reading(path, "JSON"):  # not UTF-8, unreadable, nested too deeply
+        text = path.read_text(encoding="utf-8")
+        try:
+            return json.loads(text, object_pairs_hook=_unique)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: line {exc.lineno} is not valid JSON ({exc.msg}); "
+                              "fix the syntax") from None
+        except ValueError as exc:  # an integer of more digits than Python reads
+            raise ConfigError(f"{path}: {one_line(str(exc)).split(';')[0]}; fix the number") from None
 
 
 def _from_path(text: str) -> ModelSpec:
