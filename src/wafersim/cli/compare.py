@@ -32,6 +32,9 @@ def compare(
     if not all(ids):
         raise ConfigError(f"--systems {systems!r}: item {ids.index('') + 1} is empty; separate "
                           "system ids with single commas")
+    twice = next((s for s in ids if ids.count(s) > 1), None)
+    if twice is not None:
+        raise ConfigError(f"--systems names {twice} twice; list each system once")
     groups, options = ["serving"], {}
     if train_tokens:
         groups.append("training")

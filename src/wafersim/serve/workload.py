@@ -19,6 +19,9 @@ import numpy as np
 from wafersim.errors import ParameterError
 
 
+MIN_RATE_PER_S = 1 / 86400  # one request a day: a slower rate simulates idle days
+
+
 @dataclass(frozen=True)
 class Workload:
     """A finite benchmark run: requests, arrival process, concurrency cap and lengths."""
@@ -43,6 +46,11 @@ class Workload:
             raise ParameterError("rate_per_s", self.rate_per_s, "{rate_per_s:g} must be a positive "
                                  "number of requests/s (leave it out to send every request at "
                                  "once)", allowed="> 0 and finite, or None (all at once)")
+        if self.rate_per_s is not None and self.rate_per_s < MIN_RATE_PER_S:
+            raise ParameterError("rate_per_s", self.rate_per_s, "{rate_per_s:g} requests/s sends "
+                                 f"one request every {1 / self.rate_per_s / 86400:.3g} days; give "
+                                 f"at least {MIN_RATE_PER_S:.3g} (one a day)",
+                                 allowed=f">= {MIN_RATE_PER_S:.3g}")
         if self.seed < 0:
             raise ParameterError("seed", self.seed, "{seed} must be a non-negative integer",
                                  allowed=">= 0")
