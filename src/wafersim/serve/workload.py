@@ -18,7 +18,6 @@ import numpy as np
 
 from wafersim.errors import ParameterError
 
-
 MIN_RATE_PER_S = 1 / 86400  # one request a day: a slower rate simulates idle days
 
 
