@@ -1,5 +1,5 @@
 """Imports flow one way: units/errors/memo/xp -> catalog, models -> ops -> plan -> cost.kernels ->
-cost.train, cost.infer -> serve, mesh -> validate, report, api -> cli. No module may import from
+cost.train, cost.infer -> serve, mesh -> validate, report, api -> claims -> cli. No module may import from
 a later layer or a sibling; `cost` is ranked by its sub-packages."""
 
 import ast
@@ -12,7 +12,7 @@ LAYERS = [
     {"units", "errors", "memo", "xp", "precision"}, {"catalog", "models"}, {"ops"}, {"plan"},
     {"cost.kernels"},
     {"cost.train", "cost.infer"}, {"cost"}, {"serve", "mesh"}, {"validate", "report", "api"},
-    {"cli"},
+    {"claims"}, {"cli"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 

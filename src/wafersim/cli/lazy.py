@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
               "Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."),
     "validate": ("validate", "validate", "Predict every row, print predicted vs measured, signed "
                  "error and source, then summaries."),
+    "claims": ("claims", "claims", "Evaluate the seed claims: stated figure, wafersim's figures, "
+               "verdict, what flips it."),
     "calibrate": ("calibrate", "calibrate", "Fit matmul, HBM and network efficiencies on the micro "
                   "rows, then framework efficiencies on the training calibration subset; print old "
                   "and fitted values; --write updates the catalog."),

@@ -1,0 +1,55 @@
+"""The claims as Markdown: docs/claims.md is this text after its hand-written preface
+(`data/preface.md`); a test keeps the committed doc equal to what the command prints."""
+
+from __future__ import annotations
+
+from wafersim.claims.evaluate import ClaimResult
+from wafersim.claims.texts import DATA_DIR
+from wafersim.units import fmt
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit in ("x", "", "fraction"):
+        return f"{value:.3g}{unit if unit == 'x' else ''}"
+    return fmt(value, unit)
+
+
+def _table(results: list[ClaimResult]) -> list[str]:
+    lines = ["| claim | verdict | headline figure |", "|---|---|---|"]
+    for r in results:
+        h = r.evaluation.headline
+        lines.append(f"| [{r.claim.id}](#{r.claim.id.lower()}) | {r.evaluation.verdict} | "
+                     f"{h.name}: {_value(h.value, h.unit)} |")
+    return lines
+
+
+def _section(r: ClaimResult) -> list[str]:
+    e = r.evaluation
+    lines = [f"## {r.claim.id}", "", f"> {r.claim.text}", "", f"Article: `{r.claim.article}`.", ""]
+    lines += [f"- stated: {s.name} {_value(s.value, s.unit)} ({s.text})" for s in r.claim.stated]
+    lines += [f"- wafersim: {f.name} {_value(f.value, f.unit)}" + (f" ({f.note})" if f.note else "")
+              for f in e.figures]
+    lines += ["", f"**Verdict: {e.verdict}.** {e.sentence}"]
+    lines += [f"Holds only if: {e.condition}"] if e.condition else []
+    lines += [f"Missing: {e.missing}"] if e.missing else []
+    lines += [f"Like for like: {e.reading}"] if e.reading else []
+    lines += ["", "Assumptions:", *[f"- {a}" for a in e.assumptions]]
+    if r.sensitivity:
+        lines += ["", "| input | end | value | headline | verdict |", "|---|---|---|---|---|"]
+        lines += [f"| {m.part} {m.field} | {m.side} | {m.value:.4g} | "
+                  f"{_value(m.headline, e.headline.unit)} | {m.verdict or 'not computable'} |"
+                  for m in r.sensitivity]
+        flips = "none" if not r.flips else ", ".join(f"{m.part} {m.field} ({m.side})" for m in r.flips)
+        lines += ["", f"Inputs that flip the verdict alone: {flips}."]
+    return lines + [""]
+
+
+def markdown(results: list[ClaimResult]) -> str:
+    """The preface, the verdict table, then one section per claim."""
+    preface = (DATA_DIR / "preface.md").read_text(encoding="utf-8").rstrip("\n")
+    body = _table(results) + [""]
+    for r in results:
+        body += _section(r)
+    return preface + "\n\n" + "\n".join(body).rstrip("\n") + "\n"
