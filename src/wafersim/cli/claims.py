@@ -3,6 +3,8 @@ flip it."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
@@ -26,7 +28,7 @@ def claims(
     if as_json:
         print_json([r.to_json() for r in results])
     elif markdown:
-        console().print(to_markdown(results), markup=False, highlight=False, soft_wrap=True, end="")
+        sys.stdout.write(to_markdown(results))
     else:
         table = Table(title="seed claims", title_justify="left")
         for head in ("claim", "verdict", "headline", "flips within a range"):
