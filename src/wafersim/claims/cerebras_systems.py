@@ -102,6 +102,9 @@ def c13(cat: Catalog, text: ClaimText) -> Evaluation:
               for s in systems]
     dense = [s.peak_flops_per_s("fp16") or 0.0 for s in systems]
     efficiency = _scaling(cat)
+    memory = systems[2].memory_service
+    held = value_of(memory.capacity_bytes if memory else None, "CG-3 MemoryX") \
+        / training_state("bf16", "adam").total
     stated = {"CG-1 + CG-2": (sparse[0] + sparse[1], text.figure("cg-1 + cg-2")),
               "CG-3": (sparse[2], text.figure("cg-3")), "total": (sum(sparse), text.figure("total"))}
     figures = (Figure("scaling efficiency, Llama 2 70B from 1 to 64 CS-3 (CG-3)", efficiency, "fraction",
@@ -110,20 +113,26 @@ def c13(cat: Catalog, text: ClaimText) -> Evaluation:
                Figure("CG-1 + CG-2 sparse 'AI' FP16 peak", sparse[0] + sparse[1], "flops_per_s"),
                Figure("CG-3 sparse 'AI' FP16 peak", sparse[2], "flops_per_s"),
                Figure("CG-1 + CG-2 + CG-3 dense FP16 peak", sum(dense), "flops_per_s",
-                      "PEs x SIMD x clock per wafer, 1.1 GHz"))
+                      "PEs x SIMD x clock per wafer, 1.1 GHz"),
+               Figure("parameters CG-3's MemoryX holds with Adam state", held, "count",
+                      f"{memory.id if memory else '-'}, 16 bytes per parameter"))
     assumptions = ("64 CS-2 in each of CG-1 and CG-2, 64 CS-3 in CG-3 (catalog); peaks = systems x "
                    "the wafer's FP16 peak, sparse (vendor 'AI') or dense (derived)",
                    "scaling: Llama 2 70B, Llama 2's batch (1,024 sequences of 4,096 tokens) held "
                    "fixed, weight streaming from MemoryX over SwarmX, as wafersim train computes it",
-                   f"near-linear taken as a scaling efficiency of at least {NEAR_LINEAR:.0%}")
+                   f"near-linear taken as a scaling efficiency of at least {NEAR_LINEAR:.0%}",
+                   "CG-3's MemoryX: the cs-3 default (no size is published for CG-3)")
     wrong = [f"{k} {got / 1e18:.1f} EF sparse against {want / 1e18:g}" for k, (got, want) in stated.items()
              if abs(got / want - 1) > 0.05]
+    if held < text.figure("memoryx params"):
+        wrong.append(f"CG-3's MemoryX holds only {held / 1e9:.0f} B parameters")
     if efficiency < NEAR_LINEAR:
         wrong.append(f"scaling efficiency {efficiency:.0%} at 64 CS-3")
     if wrong:
         return Evaluation(figures, assumptions, Verdict.does_not_hold, "; ".join(wrong))
     return Evaluation(figures, assumptions, Verdict.holds_only_if,
                       f"the sparse peaks add up to {sum(sparse) / 1e18:.0f} EF and 64 CS-3 train "
-                      f"Llama 2 70B at {efficiency:.0%} scaling efficiency",
+                      f"Llama 2 70B at {efficiency:.0%} scaling efficiency; its MemoryX holds "
+                      f"{held / 1e12:.1f} T parameters",
                       condition=f"the exaFLOPs count sparse 'AI' FLOPs: the dense FP16 peak of the "
                                 f"three is {sum(dense) / 1e18:.1f} EF")
