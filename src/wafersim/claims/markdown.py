@@ -12,7 +12,8 @@ def _value(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
     if unit in ("x", "", "fraction"):
-        return f"{value:.3g}{unit if unit == 'x' else ''}"
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+        return shown + ("x" if unit == "x" else "")
     return fmt(value, unit)
 
 

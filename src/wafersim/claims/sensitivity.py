@@ -90,8 +90,8 @@ def sensitivity(reg: Registered, catalog: Catalog, text: ClaimText,
             return 0.0 if m.verdict == nominal.verdict else float("inf")
         return abs(m.headline / base - 1.0)
 
-    ranked = sorted((m for m in moves if shift(m) > 1e-9), key=lambda m: (-shift(m), m.part,
-                                                                          m.field, m.side))
+    moving = (m for m in moves if shift(m) > 1e-9 or m.verdict != nominal.verdict)
+    ranked = sorted(moving, key=lambda m: (-shift(m), m.part, m.field, m.side))
     flips = [m for m in ranked if m.verdict != nominal.verdict]
     keep = {id(m) for m in ranked[: 2 * TOP]} | {id(m) for m in flips}
     return tuple(m for m in ranked if id(m) in keep)
