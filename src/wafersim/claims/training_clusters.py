@@ -1,9 +1,9 @@
 """Claims about accelerator clusters for training (C21, C23, C31): a like-for-like GPU
 comparison, and the cluster sizes and peaks the catalog holds where the rest is not modelled.
 
-The 1.8 T MoE plans are the ones a full search picks at the catalog's nominal values
-(`wafersim train --model gpt-moe-1.8t --system <cluster> --count <n> --global-batch 4096
---precision <p>`), fixed here so that sensitivity costs a few ms per evaluation.
+The 1.8 T MoE plans are the ones a full search picks at the catalog's nominal values (the
+`train` call below without its plan), fixed here so that sensitivity costs a few ms per
+evaluation.
 """
 
 from __future__ import annotations
