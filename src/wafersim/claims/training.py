@@ -268,8 +268,9 @@ def c9(cat: Catalog, text: ClaimText) -> Evaluation:
        f"sequence per system; larger batches bottom out at {fmt_time(done[best].wall_time_s)}. "
        f"The 256 EF is sparse ({(sparse or 0) / (dense or 1):.1f}x the dense peak).",
         condition=condition,
-        reading=f"Meta's month matches about {gpus:,.0f} A100s (its {row.value / 1e6:.2f} M "
-                "GPU-hours): a cluster of 2,048 CS-3 against one of some 2,400 GPUs")
+        reading=f"Meta's {row.value / 1e6:.2f} M A100-hours fill a month on about {gpus:,.0f} "
+                "GPUs, so 'about a month' is consistent; the day is set against that month "
+                "with Llama 2's tokens and sequence length, the batch raised as the cluster needs")
 
 
 @claim("C10", inputs=("cs-3", "memoryx-1200tb"))
