@@ -56,7 +56,7 @@ def _bought(system: System) -> System:
 
 
 def _purchase_usd_per_mtok(cat: Catalog, system_id: str, r: InferResult) -> float | None:
-    """$ per million tokens of `r` with the system bought (4-year life + electricity)."""
+    """$ per million tokens of `r` with the system bought (over its service life, plus electricity)."""
     system = resolve(cat, system_id).with_devices(r.devices)
     tokens = r.batch * OUTPUT
     return economics(_bought(system), tokens / r.throughput_tokens_per_s).per_token(tokens)[1]
