@@ -28,3 +28,13 @@ def test_a_claim_evaluates_with_its_fields(catalog, claim_id):
 def test_unknown_claim_id_is_one_line(cli):
     run = cli("claims", "C99")
     assert run.code == 2 and "C1, C2" in run.err and run.err.count("\n") == 1
+
+
+def test_the_claims_doc_is_what_the_command_prints(cli):
+    """docs/claims.md is generated: regenerate it with `wafersim claims --markdown > docs/claims.md`."""
+    from pathlib import Path
+
+    doc = Path(__file__).parents[1] / "docs" / "claims.md"
+    run = cli("claims", "--markdown")
+    assert run.code == 0
+    assert doc.read_text(encoding="utf-8") == run.out, "docs/claims.md is stale: regenerate it"

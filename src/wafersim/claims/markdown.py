@@ -8,7 +8,8 @@ from wafersim.claims.texts import DATA_DIR
 from wafersim.units import fmt
 
 
-def _value(value: float | None, unit: str) -> str:
+def shown_value(value: float | None, unit: str) -> str:
+    """A figure in the units people read (`units.fmt`), a ratio as 5.45x, unknown as '-'."""
     if value is None:
         return "-"
     if unit in ("x", "", "fraction"):
@@ -22,15 +23,15 @@ def _table(results: list[ClaimResult]) -> list[str]:
     for r in results:
         h = r.evaluation.headline
         lines.append(f"| [{r.claim.id}](#{r.claim.id.lower()}) | {r.evaluation.verdict} | "
-                     f"{h.name}: {_value(h.value, h.unit)} |")
+                     f"{h.name}: {shown_value(h.value, h.unit)} |")
     return lines
 
 
 def _section(r: ClaimResult) -> list[str]:
     e = r.evaluation
     lines = [f"## {r.claim.id}", "", f"> {r.claim.text}", "", f"Article: `{r.claim.article}`.", ""]
-    lines += [f"- stated: {s.name} {_value(s.value, s.unit)} ({s.text})" for s in r.claim.stated]
-    lines += [f"- wafersim: {f.name} {_value(f.value, f.unit)}" + (f" ({f.note})" if f.note else "")
+    lines += [f"- stated: {s.name} {shown_value(s.value, s.unit)} ({s.text})" for s in r.claim.stated]
+    lines += [f"- wafersim: {f.name} {shown_value(f.value, f.unit)}" + (f" ({f.note})" if f.note else "")
               for f in e.figures]
     lines += ["", f"**Verdict: {e.verdict}.** {e.sentence}"]
     lines += [f"Holds only if: {e.condition}"] if e.condition else []
@@ -40,7 +41,7 @@ def _section(r: ClaimResult) -> list[str]:
     if r.sensitivity:
         lines += ["", "| input | end | value | headline | verdict |", "|---|---|---|---|---|"]
         lines += [f"| {m.part} {m.field} | {m.side} | {m.value:.4g} | "
-                  f"{_value(m.headline, e.headline.unit)} | {m.verdict or 'not computable'} |"
+                  f"{shown_value(m.headline, e.headline.unit)} | {m.verdict or 'not computable'} |"
                   for m in r.sensitivity]
         flips = "none" if not r.flips else ", ".join(f"{m.part} {m.field} ({m.side})" for m in r.flips)
         lines += ["", f"Inputs that flip the verdict alone: {flips}."]

@@ -20,6 +20,7 @@ def claims(
     """Evaluate the seed claims: stated figure, wafersim's figures, verdict, what flips it."""
     from wafersim.claims.evaluate import evaluate_claims
     from wafersim.claims.markdown import markdown as to_markdown
+    from wafersim.claims.markdown import shown_value
     from wafersim.errors import ConfigError
 
     if as_json and markdown:
@@ -35,7 +36,7 @@ def claims(
             table.add_column(head, overflow="fold")
         for r in results:
             h = r.evaluation.headline
-            value = "-" if h.value is None else f"{h.value:.4g} {h.unit}"
-            table.add_row(r.claim.id, str(r.evaluation.verdict), f"{h.name}: {value}",
+            table.add_row(r.claim.id, str(r.evaluation.verdict),
+                          f"{h.name}: {shown_value(h.value, h.unit)}",
                           ", ".join(sorted({f"{m.part} {m.field}" for m in r.flips})) or "-")
         console().print(table)
