@@ -11,7 +11,6 @@ import re
 
 from wafersim.catalog import Catalog, Chip, Node
 from wafersim.catalog.system import System, resolve
-from wafersim.claims import cerebras_systems  # noqa: F401 (registers C11-C13)
 from wafersim.claims.claim import ClaimText, Evaluation, Figure, Verdict, claim
 from wafersim.claims.common import ratio_verdict, value_of
 from wafersim.cost.infer.common import Serving

@@ -10,7 +10,6 @@ from typing import Any
 
 from wafersim.catalog import Catalog, Chip, Cluster, Network, Node, Quantity
 from wafersim.catalog.system import System, resolve
-from wafersim.claims import aws  # noqa: F401 (registers C27-C30)
 from wafersim.claims.claim import ClaimText, Evaluation, Figure, Verdict, claim
 from wafersim.claims.common import value_of
 from wafersim.claims.readings import (

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
-from wafersim.claims import cerebras, competitors, inference, training  # noqa: F401 (register)
+from wafersim.claims import (  # noqa: F401 (each module registers its claims' evaluators)
+    aws,
+    cerebras,
+    cerebras_systems,
+    competitors,
+    inference,
+    training,
+    training_clusters,
+)
 from wafersim.claims.claim import REGISTRY, ClaimText, Evaluation, Verdict
 from wafersim.claims.sensitivity import Moved, sensitivity
 from wafersim.claims.texts import claim_texts

@@ -13,7 +13,6 @@ from functools import cache
 from wafersim.api import train
 from wafersim.catalog import Catalog, MemoryService
 from wafersim.catalog.system import resolve
-from wafersim.claims import training_clusters  # noqa: F401 (registers C21, C23, C31)
 from wafersim.claims.claim import ClaimText, Evaluation, Figure, Verdict, claim
 from wafersim.claims.common import value_of
 from wafersim.cost.train.result import TrainResult
