@@ -32,6 +32,7 @@ COMMANDS = [
     ["systems"],
     ["systems", "cs-3"],
     ["models"],
+    ["claims", "C3", "C17", "C25"],
 ]
 
 RUNNER = """
