@@ -23,6 +23,7 @@ from wafersim.cost.infer.common import expected_experts
 from wafersim.cost.kernels.wafer_decode import allreduce_cycles, coefficients_of, norm_cycles
 from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_time_s, mesh_of
 from wafersim.errors import ConfigError
+from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
 
@@ -49,6 +50,7 @@ class PeRates:
         return self.mesh.hop_cycles / self.mesh.clock_hz
 
 
+@memoised(identity=(Chip, Architecture))
 def pe_rates(chip: Chip, arch: Architecture | None) -> PeRates:
     """Mesh shape and rates of a wafer chip, and its architecture's kernel coefficients."""
     if arch is None:
@@ -101,15 +103,9 @@ class LayerModel:
                                 axis=0) for x in (low, low + 1.0))
         return t_low + frac * (t_high - t_low)
 
-    def _grids(self, op: Op) -> list[tuple[int, int]]:
-        """Rectangles that can hold one instance of `op`'s matrix: its byte share of the wafers'
-        PEs, and every power-of-two count of PEs below it that still holds the matrix; the
-        fastest is used (a small matrix spread over a whole wafer loses more to the fill and
-        reduction hops than it gains in SIMD lanes)."""
-        matrix = op.n * op.k * self.weight_bpp
-        share = matrix * self.pes_per_byte
-        return [_grid(pes, self.rates.mesh) for pes in ladder(matrix / self.rates.usable_bytes_per_pe,
-                                                               share)]
+    def _grids(self, op: Op) -> tuple[tuple[int, int], ...]:
+        """Rectangles that can hold one instance of `op`'s matrix (`rectangles`)."""
+        return rectangles(op.n * op.k * self.weight_bpp, self.pes_per_byte, self.rates)
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""
@@ -158,6 +154,17 @@ class LayerModel:
         return np.asarray(self._op_s(head, tokens)) + argmax
 
 
+@memoised(4096, identity=(PeRates,))
+def rectangles(matrix_bytes: float, pes_per_byte: float, rates: PeRates) -> tuple[tuple[int, int], ...]:
+    """Rectangles that can hold a matrix of `matrix_bytes`: its byte share of the wafers' PEs,
+    and every power-of-two count of PEs below it that still holds it; the fastest is used (a
+    small matrix spread over a whole wafer loses more to the fill and reduction hops than it
+    gains in SIMD lanes)."""
+    share = matrix_bytes * pes_per_byte
+    return tuple(_grid(pes, rates.mesh)
+                 for pes in ladder(matrix_bytes / rates.usable_bytes_per_pe, share))
+
+
 def wafer_weight_bytes(model: ModelSpec, precision: str, host_embedding: bool) -> float:
     """Weights held on the wafers; an untied embedding table stays with the host."""
     emb = model.embedding_params() if host_embedding else 0.0
@@ -174,6 +181,7 @@ def ladder(least: float, share: float) -> list[float]:
     return rungs
 
 
+@memoised(identity=(ModelSpec, PeRates))
 def spread(model: ModelSpec, rates: PeRates, pes_per_byte: float, weight_bpp: float,
            kv_bpp: float, context: float) -> LayerModel:
     """The layers on their byte share of the PEs, or on fewer PEs per byte (powers of two, while
