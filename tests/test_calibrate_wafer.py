@@ -5,9 +5,10 @@ import statistics
 
 import pytest
 
-from wafersim.validate.calibrate_wafer import fit_wafer, prediction
+from wafersim.validate.calibrate_wafer import fit_wafer
 from wafersim.validate.fitting import with_fraction
 from wafersim.validate.records import read
+from wafersim.validate.run import predicted
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_each_rows_own_value_reproduces_it(fitted, catalog):
     rows = {r.id: r for r in read()}
     for h in checks:
         cat = with_fraction(catalog, h.part, (h.parameter,), h.own_value)
-        assert prediction(rows[h.id], cat) == pytest.approx(h.measured, rel=0.02)
+        assert predicted(rows[h.id], cat) == pytest.approx(h.measured, rel=0.02)
 
 
 def test_leave_one_out_uses_the_other_rows_only(fitted):

@@ -41,14 +41,13 @@ from wafersim.validate.fitting import (
 )
 from wafersim.validate.kernels import COMMAND as MESH_COMMAND
 from wafersim.validate.kernels import SOURCE_ID as MESH_SOURCE
-from wafersim.validate.records import Record, subsets
+from wafersim.validate.records import HIGHER_IS_FASTER, Record, subsets
 from wafersim.validate.train import predict, run
 
 # Efficiencies other commands write, by catalog source: the wafer kernels' (fitted to the mesh).
 ELSEWHERE = {MESH_SOURCE: MESH_COMMAND}
 BOUNDS = (0.2, 1.0)
 DIGITS = 2
-HIGHER_IS_FASTER = ("mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s")
 FRAMEWORK = ("framework_efficiency_fraction",)
 
 

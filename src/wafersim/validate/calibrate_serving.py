@@ -23,6 +23,7 @@ from wafersim.validate.fitting import (
     field_at,
     fit_subsets,
     median_fit,
+    proportional,
     with_fraction,
 )
 from wafersim.validate.infer import predict_row
@@ -33,7 +34,6 @@ SAME_DIE: dict[str, str] = {
     "b200": "gb200",  # Blackwell B200 die, TensorRT-LLM; GB200 adds the Grace host
     "gh200": "h200-sxm",  # GH100 die with HBM3e, TensorRT-LLM; GH200 adds the Grace host
 }
-RATES = ("throughput_tokens_per_s", "user_tokens_per_s")
 SERVING = ("serving_efficiency_fraction",)
 SERVING_SOURCE = "cal-serving"
 DIGITS = 2
@@ -46,8 +46,7 @@ def with_serving(catalog: Catalog, chip_id: str, value: float) -> Catalog:
 
 def solve_row(row: Record, catalog: Catalog) -> float:
     """The serving efficiency that makes the prediction match `row` (closed form, at most 1)."""
-    got, measured = predict_row(row, with_serving(catalog, row.system, 1.0)), row.value
-    return min(1.0, measured / got if row.metric in RATES else got / measured)
+    return proportional(row, predict_row(row, with_serving(catalog, row.system, 1.0)))
 
 
 def fit_serving(rows: list[Record], catalog: Catalog | None = None) -> tuple[list[Fitted], list[Skipped]]:

@@ -20,10 +20,9 @@ import statistics
 from wafersim.catalog import Catalog, Quantity, Stack, Tag
 from wafersim.catalog.variants import with_quantities
 from wafersim.errors import SimError, one_line
-from wafersim.validate.calibrate_serving import RATES
 from wafersim.validate.fitting import COMMAND, Fitted, Skipped, bisect, field_at, rows_text, spread
 from wafersim.validate.infer import predict_row
-from wafersim.validate.records import Record, subsets
+from wafersim.validate.records import HIGHER_IS_FASTER, Record, subsets
 
 SPEEDUP, PER_REQUEST = "speedup_ratio", "per_request_step_s"  # records.StackParameter
 # bisection brackets, wide of any plausible value: 0-10 ms per request per step, 0.1-20x
@@ -46,7 +45,7 @@ def solve_row(row: Record, catalog: Catalog, stack_id: str, field: str) -> float
     """The value of the stack's `field` that makes the prediction match `row` (bisection)."""
     if row.stack != stack_id:
         raise SimError(f"row {row.id} runs stack {row.stack!r}, not {stack_id}")
-    faster = row.metric in RATES
+    faster = row.metric in HIGHER_IS_FASTER
     return bisect(lambda x: predict_row(row, with_parameter(catalog, stack_id, field, x)),
                   row.value, *BOUNDS[field],
                   increasing=faster == (field == SPEEDUP))

@@ -28,17 +28,15 @@ from wafersim.validate.fitting import (
     Skipped,
     bisect,
     median_fit,
+    proportional,
     with_fraction,
 )
-from wafersim.validate.infer import predict_row
-from wafersim.validate.records import Record, subsets
-from wafersim.validate.train import predict, run
+from wafersim.validate.records import HIGHER_IS_FASTER, Record, subsets
+from wafersim.validate.run import predicted
 
 SOURCE = "cb-cal-wafer"
 BOUNDS = (0.02, 1.0)
 DIGITS = 2
-RATES = ("throughput_tokens_per_s", "user_tokens_per_s", "tokens_per_s", "mfu",
-         "flops_per_device", "hw_flops_per_device")
 PARAMETERS = {"train": ("matmul_efficiency_fraction",), "infer": ("serving_efficiency_fraction",)}
 WHAT = {"train": "weight-streaming training: achieved share of the dense SIMD peak on the layer "
                  "matmuls, one value for every generation",
@@ -46,19 +44,13 @@ WHAT = {"train": "weight-streaming training: achieved share of the dense SIMD pe
                  "every generation"}
 
 
-def prediction(row: Record, catalog: Catalog) -> float:
-    """The row's metric as the catalog predicts it."""
-    return predict(row, run(row, catalog)) if row.kind == "train" else predict_row(row, catalog)
-
-
 def solve_row(row: Record, catalog: Catalog, part: str) -> float:
     """The shared efficiency that reproduces `row` on its own."""
     keys = PARAMETERS[row.kind]
     if row.kind == "infer":  # every part of the time scales with 1 / efficiency
-        got = prediction(row, with_fraction(catalog, part, keys, 1.0))
-        return min(1.0, row.value / got if row.metric in RATES else got / row.value)
-    return bisect(lambda x: prediction(row, with_fraction(catalog, part, keys, x)), row.value,
-                  *BOUNDS, increasing=row.metric in RATES, steps=30)
+        return proportional(row, predicted(row, with_fraction(catalog, part, keys, 1.0)))
+    return bisect(lambda x: predicted(row, with_fraction(catalog, part, keys, x)), row.value,
+                  *BOUNDS, increasing=row.metric in HIGHER_IS_FASTER, steps=30)
 
 
 def _groups(rows: list[Record], catalog: Catalog) -> tuple[dict[tuple[str, str], list[Record]],
@@ -96,7 +88,7 @@ def held_out(rows: list[Record], per_row: dict[str, float], part: str, catalog: 
     for row in (r for r in rows if r.id in per_row):
         others = statistics.median(v for k, v in per_row.items() if k != row.id)
         keys = PARAMETERS[row.kind]
-        got = prediction(row, with_fraction(catalog, part, keys, others))
+        got = predicted(row, with_fraction(catalog, part, keys, others))
         out.append(HeldOut(row.id, part, keys[0], row.system, row.model or "-", row.metric,
                            row.value, per_row[row.id], others, got))
     return out

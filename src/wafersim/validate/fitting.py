@@ -17,7 +17,7 @@ from wafersim.catalog import Catalog, Quantity, Tag
 from wafersim.catalog.edit import Edit
 from wafersim.catalog.variants import FieldPath, with_quantities
 from wafersim.errors import SimError, one_line
-from wafersim.validate.records import Record
+from wafersim.validate.records import HIGHER_IS_FASTER, Record
 
 COMMAND = "wafersim calibrate --write"  # provenance: the command that writes the fits
 MICRO_SOURCE = "cal-micro"
@@ -164,6 +164,12 @@ def fit_subsets(subsets: dict[str, list[Record]], parameter: str, solve: Callabl
                                    f"{chip}: {len(per_row)} of its calibration rows ({ids}) "
                                    "usable in the data; a fit needs two"))
     return fits, skipped
+
+
+def proportional(row: Record, at_one: float) -> float:
+    """The efficiency that reproduces `row` when every part of its time scales with 1 / efficiency,
+    from the prediction at efficiency 1 (at most 1)."""
+    return min(1.0, row.value / at_one if row.metric in HIGHER_IS_FASTER else at_one / row.value)
 
 
 def with_fraction(catalog: Catalog, part: str, keys: FieldPath, value: float) -> Catalog:

@@ -34,6 +34,8 @@ Metric = Literal["device_hours", "time_to_train_s", "step_time_s", "mfu", "flops
                  "hw_flops_per_device", "tokens_per_s", "ttft_s", "tpot_s", "e2e_latency_s",
                  "user_tokens_per_s", "throughput_tokens_per_s", "flops_per_s", "bytes_per_s",
                  "busbw_bytes_per_s"]
+HIGHER_IS_FASTER = frozenset({"mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s",
+                              "user_tokens_per_s", "throughput_tokens_per_s"})  # rates, not times
 Recompute = Literal["none", "selective", "full"]
 Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
 Fit = Literal["framework", "serving", "stack", "wafer"]

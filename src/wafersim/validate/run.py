@@ -62,6 +62,11 @@ PREDICTORS: dict[str, Callable[[Record, Catalog], float]] = {
 }
 
 
+def predicted(row: Record, catalog: Catalog) -> float:
+    """The row's metric as `catalog` predicts it."""
+    return PREDICTORS[row.kind](row, catalog)
+
+
 def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Outcome:
     """Predict one row; any modelling limit becomes a skipped outcome with its reason. With
     `corners`, an ok row also gets its low/high band."""
