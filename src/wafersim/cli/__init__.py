@@ -42,12 +42,6 @@ def _root(
 ) -> None:
     from wafersim.cli.common import state
 
-    for directory in catalog:  # checked here: commands that need no catalog never load it
-        if not directory.strip():
-            raise ConfigError("--catalog is empty; give a catalog directory or leave it out")
-        if not Path(directory).is_dir():
-            raise ConfigError(f"--catalog {directory!r} does not exist as a directory; pass an "
-                              "existing directory of catalog YAML parts")
     if catalog or os.environ.get("WAFERSIM_CATALOG"):  # commands that never read it check too
         from wafersim.catalog.loader import check_user_dirs
 
