@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Protocol, TypeGuard
 
 import typer
@@ -17,7 +16,7 @@ import typer
 from wafersim import __version__
 from wafersim.cli.flags import flag_for
 from wafersim.cli.lazy import LazyGroup
-from wafersim.errors import ConfigError, ParameterError, SimError, one_line
+from wafersim.errors import ParameterError, SimError, one_line
 
 app = typer.Typer(
     name="wafersim", no_args_is_help=True, add_completion=False,
