@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from wafersim.catalog.schema import Architecture, Chip
 from wafersim.cost.infer.common import expected_experts
-from wafersim.cost.kernels.wafer_decode import allreduce_cycles, coefficients_of, norm_cycles
+from wafersim.cost.kernels.wafer_decode import coefficients_of, norm_cycles, softmax_cycles
 from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_time_s, mesh_of
 from wafersim.errors import ConfigError
 from wafersim.memo import memoised
@@ -127,10 +127,9 @@ class LayerModel:
         r = self.rates
         cols, rows = _grid(self.layer_pes(), r.mesh)
         per_row = np.asarray(tokens, float) * self.model.n_heads / rows  # a mean: fluid, as in _op_s
-        tile = per_row * math.ceil(context / cols)
-        x = r.transcendental_passes
-        cycles = (2 + x) * tile + x * per_row + 2 * allreduce_cycles(r.mesh, cols)
-        return np.asarray(cycles / r.mesh.clock_hz)
+        cycles = softmax_cycles(r.mesh, per_row, math.ceil(context / cols), cols,
+                                r.transcendental_passes)
+        return np.asarray(cycles) / r.mesh.clock_hz
 
     def norms_s(self) -> float:
         """Each norm as the mesh runs it on the layer's rectangle: the vector spread along a row,

@@ -27,9 +27,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from wafersim.catalog.schema import Architecture
-from wafersim.cost.kernels.wafer_gemv import Mesh, gemv_cycles, reduction_cycles
+from wafersim.cost.kernels.wafer_gemv import Figure, Mesh, gemv_cycles, reduction_cycles
 from wafersim.errors import ConfigError
 
 
@@ -94,10 +95,19 @@ def norm_cycles(mesh: Mesh, d: int, cols: int, passes: float, reduction: str = "
     return 3 * _ceil(d, cols) + passes + allreduce_cycles(mesh, cols, reduction)
 
 
+def softmax_cycles(mesh: Mesh, per_row: npt.ArrayLike, per_col: float, cols: int, passes: float,
+                   reduction: str = "chain") -> Figure:
+    """Softmax of scores held `per_row` rows x `per_col` columns per PE on a row of `cols` PEs:
+    exp passes over the tile, max and sum each reduced along the row and sent back."""
+    rows_per_pe = np.asarray(per_row, dtype=float)
+    out = ((2 + passes) * rows_per_pe * per_col + passes * rows_per_pe
+           + 2 * allreduce_cycles(mesh, cols, reduction))
+    return float(out) if out.ndim == 0 else out
+
+
 def _softmax(mesh: Mesh, m: int, n: int, cols: int, rows: int, passes: float,
              reduction: str) -> float:
-    tile = _ceil(m, rows) * _ceil(n, cols)
-    return (2 + passes) * tile + passes * _ceil(m, rows) + 2 * allreduce_cycles(mesh, cols, reduction)
+    return float(softmax_cycles(mesh, _ceil(m, rows), _ceil(n, cols), cols, passes, reduction))
 
 
 def decode_layer_cycles(shape: DecodeShape, mesh: Mesh, cols: int, rows: int,
