@@ -117,17 +117,19 @@ class CoResidentResult:
 
     @property
     def energy_per_token_J(self) -> float | None:
-        if any(m.energy_per_token_J is None for m in self.models):
-            return None
-        return sum((m.energy_per_token_J or 0.0) * m.throughput_tokens_per_s
-                   for m in self.models) / self.throughput_tokens_per_s
+        return self._per_token([m.energy_per_token_J for m in self.models])
 
     @property
     def usd_per_million_tokens(self) -> float | None:
-        if any(m.usd_per_million_tokens is None for m in self.models):
+        return self._per_token([m.usd_per_million_tokens for m in self.models])
+
+    def _per_token(self, figures: list[float | None]) -> float | None:
+        """The models' per-token figures weighted by their throughput; unknown if any is."""
+        known = [f for f in figures if f is not None]
+        if len(known) < len(figures):
             return None
-        return sum((m.usd_per_million_tokens or 0.0) * m.throughput_tokens_per_s
-                   for m in self.models) / self.throughput_tokens_per_s
+        return sum(f * m.throughput_tokens_per_s for f, m in zip(known, self.models, strict=True)
+                   ) / self.throughput_tokens_per_s
 
     def to_json(self) -> dict[str, Any]:
         return {"system": self.system, "devices": self.devices, "replicas": self.plan.replicas,
