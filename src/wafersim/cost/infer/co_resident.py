@@ -82,9 +82,8 @@ def combine(scs: list[InferScenario], fits: list[WaferFit], lay: Layout,
     memory = {"weights": sum(f.weight_bytes for f in fits) / lay.pipeline,
               "kv_cache": sum(r.memory["kv_cache"] for r in results),
               "usable": fits[0].usable_bytes}
-    notes = (*NOTES, *(n for n in results[0].assumptions if "replicas of a" in n
-                       or "left idle" in n))
-    return CoResidentResult(results[0].system, lay.wafers, plan, results, memory, notes)
+    return CoResidentResult(results[0].system, lay.wafers, plan, results, memory,
+                            (*NOTES, *lay.occupancy()))
 
 
 def _summed(fits: list[WaferFit]) -> WaferFit:

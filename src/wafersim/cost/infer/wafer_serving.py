@@ -169,14 +169,19 @@ class Layout:
         """Requests the busiest replica holds when `batch` are split evenly."""
         return -(-batch // self.replicas)
 
-    def notes(self, sc: InferScenario, f: WaferFit, batch: int) -> tuple[str, ...]:
-        """What a reader should know of the layout: replicas, idle wafers, a longer pipeline."""
+    def occupancy(self) -> list[str]:
+        """Notes on the wafers occupied: replicas and idle wafers."""
         out = [f"{self.replicas} replicas of a {self.pipeline}-wafer pipeline; per-user figures "
                f"are one replica's, throughput, energy and cost all {self.wafers} wafers'"
                ] if self.replicas > 1 else []
         if self.idle:
             out.append(f"{self.idle} of {self.given} wafers left idle: {self.given} is not a "
                        f"multiple of the {self.pipeline}-wafer pipeline")
+        return out
+
+    def notes(self, sc: InferScenario, f: WaferFit, batch: int) -> tuple[str, ...]:
+        """What a reader should know of the layout: replicas, idle wafers, a longer pipeline."""
+        out = self.occupancy()
         if self.pipeline > self.least and sc.pipeline_wafers is None:
             out.append(f"pipeline of {self.pipeline} wafers to hold the KV cache of "
                        f"{self.per_replica(batch)} request(s) per replica; the fewest that hold "
