@@ -37,7 +37,7 @@ def test_result_keys_breakdown_and_alternatives(catalog):
     assert len(r.alternatives) == 4
     assert all(a["step_time_s"] >= r.step_time_s for a in r.alternatives)
     assert r.memory_bytes_per_device <= r.memory["usable"]
-    assert r.device_hours == pytest.approx(256 * r.wall_time_s / 3600)
+    assert r.device_hours == pytest.approx(256 * r.compute_time_s / 3600)
 
 
 def test_search_is_deterministic(catalog):

@@ -19,8 +19,9 @@ def test_64_wafers_serve_16_replicas_of_the_4_wafer_70b_pipeline(catalog):
     assert many.plan.per_replica_batch == 1 and many.to_json()["replicas"] == 16
     assert many.tpot_s == pytest.approx(one.tpot_s)  # a user sees one replica
     assert many.throughput_tokens_per_s == pytest.approx(16 * one.throughput_tokens_per_s)
-    # energy and cost per token of 16 wafer sets each serving one request: as one set's
-    assert many.energy_per_token_J == pytest.approx(one.energy_per_token_J)
+    # energy per token of 16 wafer sets each serving one request: one set's, plus the second
+    # switch tier 64 wafers' links need (one set's 48 links fit one switch)
+    assert one.energy_per_token_J < many.energy_per_token_J < 1.1 * one.energy_per_token_J
 
 
 def test_wafers_beyond_whole_pipelines_are_left_idle_and_said(catalog):

@@ -35,7 +35,8 @@ def test_breakdown_sums_and_keys(catalog):
                 "flops_per_s_per_device", "memory_bytes_per_device", "energy_J", "cost_usd",
                 "breakdown", "plan", "assumptions"):
         assert key in data
-    assert r.wall_time_s == pytest.approx(2e12 / r.tokens_per_s)
+    assert r.compute_time_s == pytest.approx(2e12 / r.tokens_per_s)
+    assert r.wall_time_s == pytest.approx(r.compute_time_s / r.goodput)
     assert 0 < r.mfu < 1
 
 

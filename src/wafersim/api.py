@@ -42,7 +42,8 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           recompute: str = "auto", sparsity: float = 0.0, memory_service: str | None = None,
           catalog: Catalog | None = None, plan: Constraints | None = None,
           attention: str = "flash", finetune: str | None = None,
-          activations: str | None = None, beyond_context: bool = True) -> TrainResult:
+          activations: str | None = None, beyond_context: bool = True,
+          pricing: str = "tco") -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
@@ -54,13 +55,14 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     faster of none/full. `attention` is "flash" (fused, no s x s scores kept) or "eager"
     (pre-2022 Megatron). `finetune` "lora-rN" trains rank-N LoRA adapters on a frozen base
     (clusters only). A `seq_len` past the model's context is noted in the assumptions
-    (context-extension training), or refused when `beyond_context` is False.
+    (context-extension training), or refused when `beyond_context` is False. `pricing` is the
+    cost basis: "tco" (owning the hardware at the catalog's site) or "rental" (hourly prices).
     """
     ts = TrainScenario.of(catalog or load_catalog(), model, system, tokens, count, global_batch,
                           seq_len, precision, memory_service, constraints=plan or Constraints(),
                           recompute=recompute, sparsity=sparsity, attention=attention,
                           finetune=finetune, activations=activations,
-                          beyond_context=beyond_context)
+                          beyond_context=beyond_context, pricing=pricing)
     return backends.train(ts)
 
 
@@ -71,7 +73,8 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
           lookahead: int = 4, max_throughput: bool = False, tpot_slo_s: float | None = None,
           catalog: Catalog | None = None, attention_dp: int | None = None,
           decode_only: bool = False, disaggregate: str | Split | None = None,
-          stack: str | None = None, pipeline_wafers: int | None = None) -> InferResult:
+          stack: str | None = None, pipeline_wafers: int | None = None,
+          pricing: str = "tco") -> InferResult:
     """Latency, throughput, capacity, energy and cost of serving `model` on `system`.
 
     `batch` is the number of requests in flight on the whole system. With `max_throughput` the
@@ -84,7 +87,8 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
     the catalog (its parts of kind stack) in place of the chip's calibrated one. On wafer systems
     `count` wafers run floor(count / P) replicas of a pipeline of P wafers, P the fewest holding
     the weights and a replica's KV cache, or `pipeline_wafers`. Raises InfeasiblePlan when the
-    model does not fit (the message says how many devices it needs).
+    model does not fit (the message says how many devices it needs). `pricing` is the cost
+    basis of $ per million tokens: "tco" (owned hardware) or "rental" (hourly prices).
     """
     cat = catalog or load_catalog()
     if disaggregate is not None and decode_only:
@@ -94,7 +98,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                              disaggregate=disaggregate)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only,
                       None if stack is None else cat.stack(stack))
-    sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
+    sc = InferScenario.of(_model(model), resolve(cat, system).priced(pricing), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate,
                      pipeline_wafers)
@@ -116,7 +120,7 @@ def infer_models(models: str | Sequence[str | ModelSpec], system: str, batch: in
                  input_tokens: int = 1024, output_tokens: int = 1024, precision: str = "bf16",
                  kv_precision: str = "bf16", count: int | None = None,
                  pipeline_wafers: int | None = None, stack: str | None = None,
-                 catalog: Catalog | None = None) -> CoResidentResult:
+                 catalog: Catalog | None = None, pricing: str = "tco") -> CoResidentResult:
     """Serve several models resident together on one set of wafers, `batch` requests in flight
     each: per model TTFT, TPOT, tokens/s (its own share of the PEs, by its bytes), and the
     shared wafers, replicas, SRAM, energy and cost. `count` wafers run floor(count / P) replicas
@@ -125,7 +129,7 @@ def infer_models(models: str | Sequence[str | ModelSpec], system: str, batch: in
     are not wafers, InfeasiblePlan when the set does not fit (the message says how many wafers).
     """
     cat = catalog or load_catalog()
-    target = resolve(cat, system)
+    target = resolve(cat, system).priced(pricing)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision,
                       stack=None if stack is None else cat.stack(stack))
     scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
@@ -152,7 +156,7 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
                      catalog: Catalog | None = None, stack: str | None = None,
-                     pipeline_wafers: int | None = None) -> ServeResult:
+                     pipeline_wafers: int | None = None, pricing: str = "tco") -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
@@ -167,7 +171,7 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                         range_ratio, seed)
     serving = Serving(*workload.mean_tokens(), precision, kv_precision,
                       stack=None if stack is None else cat.stack(stack))
-    sc = InferScenario.of(_model(model), resolve(cat, system), serving, count,
+    sc = InferScenario.of(_model(model), resolve(cat, system).priced(pricing), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
@@ -183,7 +187,7 @@ def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str
                             mix: Sequence[float] | None = None,
                             prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
                             catalog: Catalog | None = None,
-                            stack: str | None = None) -> CoResidentServeResult:
+                            stack: str | None = None, pricing: str = "tco") -> CoResidentServeResult:
     """A benchmark run against several models resident together on one set of wafers (the set
     `infer_models` picks at one request each): the requests split by `mix` (weights, one per
     model; default even), each model with its own queue, share of `concurrency` and of
@@ -193,7 +197,7 @@ def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str
                         range_ratio, seed)
     serving = Serving(*workload.mean_tokens(), precision, kv_precision,
                       stack=None if stack is None else cat.stack(stack))
-    target = resolve(cat, system)
+    target = resolve(cat, system).priced(pricing)
     scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
            for m in model_list(models)]
     return simulate_models(scs, workload, None if mix is None else list(mix), prefill_tokens)
@@ -203,17 +207,18 @@ COMPARE_SYSTEMS = ("cs-3", "dgx-h100", "dgx-b200", "gb200-nvl72", "trn2-ultraser
 ColumnFn = Callable[..., dict[str, Any]]
 
 
-def _serving_columns(spec: ModelSpec, system: str, cat: Catalog) -> dict[str, Any]:
+def _serving_columns(spec: ModelSpec, system: str, cat: Catalog, pricing: str = "tco"
+                     ) -> dict[str, Any]:
     """Speed per user at batch 1 and the max-throughput point, on the fewest devices that fit."""
     count = _count_that_fits(spec, system, cat)
-    one = infer(spec, system, batch=1, count=count, catalog=cat)
-    best = infer(spec, system, count=count, max_throughput=True, catalog=cat)
+    one = infer(spec, system, batch=1, count=count, catalog=cat, pricing=pricing)
+    best = infer(spec, system, count=count, max_throughput=True, catalog=cat, pricing=pricing)
     return {"devices": best.devices, "user_tokens_per_s": one.user_tokens_per_s,
             "ttft_s": one.ttft_s, "max_throughput_tokens_per_s": best.throughput_tokens_per_s,
             "max_throughput_batch": best.batch,
             "user_tokens_per_s_at_max": best.user_tokens_per_s,
             "usd_per_million_tokens": best.usd_per_million_tokens,
-            "energy_per_token_J": best.energy_per_token_J,
+            "energy_per_token_J": best.energy_per_token_J, "cost_basis": best.cost_basis,
             "unknown": unknown_inputs(best.assumptions)}
 
 
@@ -224,15 +229,19 @@ def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
 
 
 def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float = 1e12,
-                      devices: int = 1024) -> dict[str, Any]:
+                      devices: int = 1024, pricing: str = "tco") -> dict[str, Any]:
     """Time, MFU, energy and cost of training on `tokens` with `devices` accelerators (or wafer
     systems); a system that cannot train it gets the reason instead."""
     try:
-        r = train(spec, system, tokens, count=devices, catalog=cat)
+        r = train(spec, system, tokens, count=devices, catalog=cat, pricing=pricing)
     except SimError as exc:
         return {"train_error": exc}
     return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
             "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
+            "train_cost_basis": r.economy.basis if r.economy else pricing,
+            "train_goodput": r.goodput,
+            "train_interruptions": r.interruptions.expected if r.interruptions else None,
+            "train_facility_power_W": r.economy.facility_power_W if r.economy else None,
             "train_plan": r.plan.to_json(), "train_unknown": unknown_inputs(r.assumptions)}
 
 

@@ -18,6 +18,8 @@ KIBI, MEBI, GIBI, TEBI, PEBI = 2.0**10, 2.0**20, 2.0**30, 2.0**40, 2.0**50
 BITS_PER_BYTE = 8.0
 HOUR_S = 3600.0
 DAY_S = 86400.0
+YEAR_S = 365.25 * DAY_S
+MONTH_S = YEAR_S / 12
 
 
 class Unit(NamedTuple):
@@ -47,10 +49,16 @@ UNITS: dict[str, Unit] = {
     }),
     **_family("hz", {"hz": 1.0, "Hz": 1.0, "MHz": MEGA, "GHz": GIGA}),
     **_family("W", {"W": 1.0, "kW": KILO, "MW": MEGA}),
-    **_family("s", {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "h": HOUR_S, "days": DAY_S}),
+    **_family("s", {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "h": HOUR_S, "days": DAY_S,
+                      "years": YEAR_S}),
     **_family("J", {"J": 1.0, "kWh": 3.6e6, "MWh": 3.6e9}),
     **_family("usd", {"usd": 1.0, "kusd": KILO, "musd": MEGA}),
     **_family("usd_per_hour", {"usd_per_hour": 1.0}),
+    # $ per joule: electricity ($/kWh), and facility rent per watt of IT load per second ($/kW/month)
+    **_family("usd_per_J", {"usd_per_J": 1.0, "usd_per_kWh": 1 / 3.6e6,
+                            "usd_per_kW_month": 1 / (KILO * MONTH_S)}),
+    **_family("usd_per_byte", {"usd_per_byte": 1.0, "usd_per_TB": 1 / TERA}),
+    **_family("W_per_byte", {"W_per_byte": 1.0, "W_per_TB": 1 / TERA}),
     **_family("mm2", {"mm2": 1.0}),
     **_family("count", {"count": 1.0}),
     **_family("bits", {"bits": 1.0}),
@@ -73,6 +81,9 @@ DIMENSION_HELP: dict[str, str] = {
     "J": "an energy, e.g. _J or _kWh",
     "usd": "a price, e.g. _usd",
     "usd_per_hour": "an hourly price, _usd_per_hour",
+    "usd_per_J": "a price per energy, e.g. _usd_per_kWh, or per watt and month, _usd_per_kW_month",
+    "usd_per_byte": "a price per size, e.g. _usd_per_TB",
+    "W_per_byte": "a power per size, e.g. _W_per_TB",
     "mm2": "an area, _mm2",
     "count": "a count, _count",
     "bits": "a width, _bits",

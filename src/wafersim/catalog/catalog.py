@@ -18,6 +18,8 @@ from wafersim.catalog.schema import (
     Node,
     Part,
     Quantity,
+    Reliability,
+    Site,
     Source,
     Stack,
 )
@@ -27,7 +29,7 @@ P = TypeVar("P", bound=Part)
 
 # (field, kind it must point to) for every reference between parts.
 REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
-    Chip: [("default_node", Node)],
+    Chip: [("default_node", Node), ("reliability", Reliability)],
     Node: [("chip", Chip), ("scale_out", Network), ("memory_service", MemoryService),
            ("broadcast_reduce", Network)],
     Cluster: [("node", Node), ("scale_out", Network), ("memory_service", MemoryService),
@@ -36,6 +38,8 @@ REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
     Network: [],
     Stack: [],
     Architecture: [],
+    Site: [],
+    Reliability: [],
 }
 
 

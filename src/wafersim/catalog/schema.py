@@ -190,6 +190,7 @@ class Chip(Part):
     launch: str | None = None
     default_node: str | None = None  # node id this chip usually ships in
     wafer: WaferSpec | None = None
+    reliability: str = "gpu-fleet"  # the `Reliability` part giving its failure rates
 
 
 class Tier(Frozen):
@@ -250,6 +251,7 @@ class MemoryService(Part):
     max_params_count: Q = None  # as claimed by the vendor
     optimizer_flops_per_s: Q = None  # compute available for the weight update
     power_W: Q = None
+    price_usd: Q = None
     nodes_count: Q = None
     media: str | None = None
     for_nodes: list[str] = Field(default_factory=list)
@@ -327,8 +329,51 @@ class Architecture(Part):
     kernels: WaferKernels | None = None  # free coefficients of the analytical kernels
 
 
-AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture
+class Site(Part):
+    """Where a system runs and what owning it costs: the facility, its power and prices, and the
+    defaults for what the hardware catalog leaves unpriced (network ports, hosts, memory services).
+
+    Every field is a ranged parameter, which claim sensitivity moves like an efficiency.
+    """
+
+    kind: Literal["site"] = "site"
+    pue_ratio: Quantity  # facility power / IT power
+    electricity_usd_per_J: Quantity
+    facility_usd_per_J: Quantity  # facility rent per watt of provisioned IT load per second
+    depreciation_life_s: Quantity  # service life purchased hardware is written off over
+    idle_power_fraction: Quantity  # an accelerator's draw while it waits, share of its TDP
+    busy_power_fraction: Quantity  # its average draw while it computes, share of its TDP
+    host_power_ratio: Quantity  # host power per accelerator over its TDP (no host figure)
+    host_price_usd: Quantity  # one host server without accelerators (no node price)
+    switch_port_price_usd: Quantity  # one scale-out switch port with its share of the chassis
+    switch_port_power_W: Quantity
+    transceiver_price_usd: Quantity  # one optical module (two per switched link)
+    transceiver_power_W: Quantity
+    memory_service_price_usd_per_byte: Quantity  # capacity of an unpriced memory service
+    memory_service_power_W_per_byte: Quantity
+    storage_bandwidth_per_node_Bps: Quantity  # checkpoint write and read, per node
+    restart_s: Quantity  # rejoining a job after an interruption, the checkpoint read aside
+
+
+class Reliability(Part):
+    """Failure rates of one class of hardware, as mean time between interruptions per component.
+
+    A job is interrupted by the first failure of any component it uses; rates add
+    (`cost/kernels/failures.py`). Unknown classes are null with a reason.
+    """
+
+    kind: Literal["reliability"] = "reliability"
+    device_mtbf_s: Q = None  # one accelerator (GPU, its HBM, SRAM, processor) or wafer system
+    software_mtbf_s: Q = None  # per accelerator: software bugs, collective timeouts, dependencies
+    node_mtbf_s: Q = None  # one host: maintenance, CPU, memory, SSD, power supply, chassis
+    link_mtbf_s: Q = None  # one scale-out endpoint: NIC, cable, its share of the switches
+    memory_service_mtbf_s: Q = None  # one memory-service node (MemoryX)
+    broadcast_reduce_mtbf_s: Q = None  # one broadcast/reduce switch (SwarmX)
+
+
+AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture | Site | Reliability
 KINDS: dict[str, type[AnyPart]] = {
     "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
-    "network": Network, "stack": Stack, "architecture": Architecture,
+    "network": Network, "stack": Stack, "architecture": Architecture, "site": Site,
+    "reliability": Reliability,
 }

@@ -10,11 +10,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Literal
 
 from wafersim.catalog.catalog import Catalog
-from wafersim.catalog.schema import Architecture, Chip, Cluster, MemoryService, Network, Node, Quantity
-from wafersim.errors import ConfigError
+from wafersim.catalog.schema import (
+    Architecture,
+    Chip,
+    Cluster,
+    MemoryService,
+    Network,
+    Node,
+    Quantity,
+    Reliability,
+    Site,
+)
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.memo import memoised
+
+Pricing = Literal["tco", "rental"]
+PRICINGS: tuple[Pricing, ...] = ("tco", "rental")
+DEFAULT_SITE = "typical-ai-datacenter"
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,9 @@ class System:
     memory_service: MemoryService | None = None
     broadcast_reduce: Network | None = None
     architecture: Architecture | None = None  # the chip family's shared efficiencies (wafers)
+    site: Site | None = None  # where it runs: facility, power and price defaults
+    reliability: Reliability | None = None  # failure rates of its class of hardware
+    pricing: Pricing = "tco"  # cost basis: owning it at `site`, or renting it by the hour
 
     @property
     def devices_per_node(self) -> int:
@@ -80,6 +98,13 @@ class System:
             return whole_nodes.value * self.nodes
         return self.total(self.chip.tdp_W)
 
+    def priced(self, pricing: str, site: Site | None = None) -> System:
+        """The same system costed on basis `pricing` ("tco" or "rental"), at `site` if given."""
+        if pricing not in PRICINGS:
+            raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
+                                 + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
+        return replace(self, pricing=pricing, site=site or self.site)
+
     def with_devices(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
         return _with_devices(self, count)
@@ -121,6 +146,8 @@ def _int(q: Quantity) -> int:
 def resolve(catalog: Catalog, part_id: str) -> System:
     """The system a chip, node or cluster id stands for (memoised: catalogs are not changed)."""
     system = _resolve(catalog, part_id)
+    system = replace(system, site=catalog.typed(DEFAULT_SITE, Site),
+                     reliability=catalog.typed(system.chip.reliability, Reliability))
     wafer = system.chip.wafer
     if wafer is None or wafer.architecture is None:
         return system

@@ -5,11 +5,10 @@ are in `aws`, registered from here."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from wafersim.catalog import Catalog, Chip, Cluster, Network, Node, Quantity
-from wafersim.catalog.system import System, resolve
+from wafersim.catalog.system import resolve
 from wafersim.claims.claim import ClaimText, Evaluation, Figure, Verdict, claim
 from wafersim.claims.common import value_of
 from wafersim.claims.readings import (
@@ -27,7 +26,7 @@ from wafersim.claims.readings import (
     value,
 )
 from wafersim.cost.infer.result import InferResult
-from wafersim.cost.kernels.economics import SERVICE_LIFE_S, economics
+from wafersim.cost.kernels.economics import economics
 from wafersim.precision import BYTES_PER_ELEMENT, Precision
 from wafersim.units import DAY_S, fmt
 
@@ -46,19 +45,12 @@ GB200_PLANS = {"fp4": FixedPlan(72, 1, 16, 24), "fp8": FixedPlan(72, 1, 16, 12)}
 H100_PLAN = FixedPlan(8, 4, 1, 1)
 
 
-def _bought(system: System) -> System:
-    """`system` with its rental prices set aside, so that cost is purchase price plus electricity."""
-    chip = system.chip.model_copy(update={"cloud_price_usd_per_hour": None})
-    node = None if system.node is None else system.node.model_copy(
-        update={"cloud_price_usd_per_hour": None})
-    return replace(system, chip=chip, node=node)
-
-
 def _purchase_usd_per_mtok(cat: Catalog, system_id: str, r: InferResult) -> float | None:
-    """$ per million tokens of `r` with the system bought (over its service life, plus electricity)."""
-    system = resolve(cat, system_id).with_devices(r.devices)
+    """$ per million tokens of `r` with the system owned (basis tco: purchase over its life,
+    facility and electricity)."""
+    system = resolve(cat, system_id).with_devices(r.devices).priced("tco")
     tokens = r.batch * OUTPUT
-    return economics(_bought(system), tokens / r.throughput_tokens_per_s).per_token(tokens)[1]
+    return economics(system, tokens / r.throughput_tokens_per_s).per_token(tokens)[1]
 
 
 SIDES = {"gb4": ("gb200-nvl72", None, "fp4", GB200_PLANS["fp4"]),
@@ -113,7 +105,7 @@ def _c20_assumptions(cat: Catalog, runs: dict[str, InferResult]) -> tuple[str, .
         *(f"{LABELS[k]}: {plan_words(r)}" for k, r in runs.items()),
         f"energy: catalogued power of {gb.id} ({fmt(gb.power_W, 'W')}) and of {h.nodes} {h.id} "
         f"({fmt(h.power_W, 'W')}), x PUE; " + "; ".join(a for a in runs["h"].assumptions if "PUE" in a),
-        f"cost: purchase price over {SERVICE_LIFE_S / YEAR_S:g} years plus electricity on both "
+        f"cost on basis tco (purchase over the site's life, facility rent, electricity) on both "
         f"sides ({gb.id} "
         f"{fmt(value(gb.node.price_usd if gb.node else None), 'usd')}, {h.id} "
         f"{fmt(value(h.node.price_usd if h.node else None), 'usd')} per node): the catalog has no "

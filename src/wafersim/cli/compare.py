@@ -11,6 +11,7 @@ from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
 from wafersim.cli.common import catalog, console, known, parse_amount, print_json
 from wafersim.cli.flags import message_of
+from wafersim.cli.options import PRICING
 from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
 from wafersim.units import fmt_time, fmt_usd
@@ -24,6 +25,7 @@ def compare(
                                      "tokens (e.g. 2T): time, MFU, energy, cost."),
     train_devices: int = typer.Option(1024, "--train-devices", min=1, help="Accelerators (or "
                                       "wafer systems) per system for the training columns."),
+    pricing: str = PRICING,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens;
@@ -35,24 +37,26 @@ def compare(
     twice = next((s for s in ids if ids.count(s) > 1), None)
     if twice is not None:
         raise ConfigError(f"--systems names {twice} twice; list each system once")
-    groups, options = ["serving"], {}
+    groups = ["serving"]
+    options: dict[str, dict[str, Any]] = {"serving": {"pricing": pricing}}
     if train_tokens:
         groups.append("training")
         options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens", "train_tokens"),
-                               "devices": train_devices}
+                               "devices": train_devices, "pricing": pricing}
     rows = []
     with progress(f"comparing {model} on {len(ids)} systems", len(ids)) as advance:
         for system in ids:
             rows += run_compare(model, [system], groups=groups, catalog=catalog(), options=options)
             advance()
     if as_json:
-        print_json({"model": model, "rows": [{"system": r.system, **_spelled(r)}
-                                             for r in rows]})
+        print_json({"model": model, "cost_basis": pricing,
+                    "rows": [{"system": r.system, **_spelled(r)} for r in rows]})
         return
     table = Table(title=f"{model}: serving (1,024 prompt + 1,024 output tokens, bf16)",
                   title_justify="left")
     for head in ("system", "devices", "tok/s per user (batch 1)", "TTFT (batch 1)",
-                 "max tok/s total", "at batch", "tok/s per user there", "$/M tokens", "J/token"):
+                 "max tok/s total", "at batch", "tok/s per user there", f"$/M tokens ({pricing})",
+                 "J/token"):
         table.add_column(head)
     for r in rows:
         c = r.columns
@@ -69,31 +73,48 @@ def compare(
         if r.error:
             console().print(f"{r.system}: {message_of(r.failures['error'])}")
     console().print("devices: the system as catalogued, grown to whole nodes (the fewest wafers for "
-                    "CS systems) when the model does not fit; $ and J at max throughput; - where the "
-                    "catalog has no price or power")
+                    f"CS systems) when the model does not fit; $ and J at max throughput; {BASIS[pricing]}")
+    _unknowns(rows, "unknown")
     if train_tokens:
-        _training_table(model, rows, train_tokens, train_devices)
+        _training_table(model, rows, train_tokens, train_devices, pricing)
 
 
-def _training_table(model: str, rows: list[CompareRow], tokens: str, devices: int) -> None:
+BASIS = {"tco": "$ on basis tco: purchase over the site's depreciation life, facility rent and "
+                "electricity (--pricing rental for hourly prices); - where unknown (below)",
+         "rental": "$ on basis rental: hourly cloud prices; - where a system has none (below; "
+                   "--pricing tco for owned hardware)"}
+
+
+def _unknowns(rows: list[CompareRow], key: str) -> None:
+    for r in rows:
+        for note in r.columns.get(key) or ():
+            console().print(f"{r.system}: {note}")
+
+
+def _training_table(model: str, rows: list[CompareRow], tokens: str, devices: int,
+                    pricing: str) -> None:
     table = Table(title=f"{model}: training on {tokens} tokens, {devices:,} devices per system "
                   "(fastest feasible plan)", title_justify="left")
-    for head in ("system", "devices", "wall time", "MFU", "energy", "cost"):
+    for head in ("system", "devices", "wall time", "MFU", "goodput", "interruptions",
+                 "facility MW", "energy", f"cost ({pricing})"):
         table.add_column(head)
     for r in rows:
         c = r.columns
         if "train_error" in c or "train_devices" not in c:
             reason = _spelled(r).get("train_error") or (
                 message_of(r.failures["error"]) if r.error else "-")
-            table.add_row(r.system, reason, "", "", "", "")
+            table.add_row(r.system, reason, *[""] * 7)
             continue
         table.add_row(r.system, f"{c['train_devices']:,}", fmt_time(c["train_wall_time_s"]),
-                      f"{c['train_mfu']:.1%}",
+                      f"{c['train_mfu']:.1%}", f"{c['train_goodput']:.1%}",
+                      known(c["train_interruptions"], "{:,.0f}"),
+                      known(c["train_facility_power_W"], "{:,.2f}", 1e-6),
                       known(c["train_energy_J"], "{:,.1f} MWh", 1 / 3.6e9),
                       fmt_usd(c["train_cost_usd"]))
     console().print(table)
-    console().print("cost: the catalog's rental price where it has one, else the purchase price over "
-                    "a 4-year life plus electricity, so rows may differ in basis; - where unknown")
+    console().print("wall time, energy and cost include interruptions, checkpoints and restarts; "
+                    + BASIS[pricing])
+    _unknowns(rows, "train_unknown")
 
 
 def _spelled(row: CompareRow) -> dict[str, Any]:

@@ -63,6 +63,7 @@ def infer(
     tpot_slo: str = typer.Option(None, "--tpot-slo", help="Max time per output token, e.g. 50ms."),
     with_range: bool = typer.Option(False, "--range", help="Also run with the system's "
                                     "efficiency ranges at their low and high bounds."),
+    pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
@@ -75,7 +76,8 @@ def infer(
                        "--pp": pp, "--ep": ep, "--attention-dp": attention_dp}
         _refuse_for_models(unsupported)
         r = infer_models(model, system, parse_batches(batch)[0], input_tokens, output_tokens,
-                         precision, kv_precision, count, pipeline_wafers, stack, catalog())
+                         precision, kv_precision, count, pipeline_wafers, stack, catalog(),
+                         pricing=pricing)
         print_json(r.to_json()) if as_json else _print_models(r)
         return
     slo = parse_duration(tpot_slo, "--tpot-slo") if tpot_slo else None
@@ -87,7 +89,8 @@ def infer(
         kv_precision=kv_precision, count=count, pipeline_wafers=pipeline_wafers, tp=tp, pp=pp,
         ep=ep, attention_dp=attention_dp,
         decode_only=decode_only, disaggregate=disaggregate, draft=draft, stack=stack,
-        acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo)
+        acceptance=acceptance, lookahead=lookahead, max_throughput=max_throughput, tpot_slo_s=slo,
+        pricing=pricing)
     results: list[InferResult | str] = []
     with progress("serving at each batch", len(batches) if len(batches) > 1 else None) as advance:
         for b in batches:
@@ -135,7 +138,7 @@ def _print_models(r: CoResidentResult) -> None:
         "SRAM per wafer": f"{fmt_bytes(r.memory['weights'] + r.memory['kv_cache'])} of "
                           f"{fmt_bytes(r.memory['usable'])}",
         "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
-        "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
+        f"$ per million tokens ({_basis(r)})": fmt_usd(r.usd_per_million_tokens)})
     table = Table(title="per model", title_justify="left")
     for head in ("model", "PE share", "batch", "TTFT", "TPOT", "tok/s per user", "tok/s total",
                  "largest batch", "J/token"):
@@ -204,8 +207,12 @@ def _summary(r: InferResult) -> dict[str, str]:
         "requests in flight": str(r.batch), "largest batch that fits": f"{r.max_batch:,}",
         "devices": str(r.devices), "memory per device": fmt_bytes(r.memory_bytes_per_device),
         "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
-        "$ per million tokens": fmt_usd(r.usd_per_million_tokens),
+        f"$ per million tokens ({r.cost_basis})": fmt_usd(r.usd_per_million_tokens),
     }
+
+
+def _basis(r: CoResidentResult) -> str:
+    return r.models[0].cost_basis if r.models else "-"
 
 
 def _print_one(r: InferResult) -> None:
@@ -223,10 +230,14 @@ def _print_one(r: InferResult) -> None:
     print_plan(r.plan.to_json(), r.assumptions)
 
 
+def _curve_basis(results: list[InferResult | str]) -> str:
+    return next((r.cost_basis for r in results if isinstance(r, InferResult)), "-")
+
+
 def _print_curve(results: list[InferResult | str], front: dict[int, bool]) -> None:
     table = Table(title="throughput vs latency (* = Pareto frontier)", title_justify="left")
     for head in ("batch", "TTFT", "TPOT", "tok/s per user", "tok/s total", "devices", "plan",
-                 "J/token", "$/M tokens", "pareto"):
+                 "J/token", f"$/M tokens ({_curve_basis(results)})", "pareto"):
         table.add_column(head)
     for r in results:
         if isinstance(r, str):

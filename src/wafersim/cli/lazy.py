@@ -21,7 +21,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("models", "models",
                "List the model catalog, or one model with parameters, FLOPs and memory figures."),
     "train": ("train", "train",
-              "Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."),
+              "Train MODEL on SYSTEM: step time, tokens/s, wall time with failures, MFU, power, "
+              "energy, cost."),
     "validate": ("validate", "validate", "Predict every row, print predicted vs measured, signed "
                  "error and source, then summaries."),
     "claims": ("claims", "claims", "Evaluate the seed claims: stated figure, wafersim's figures, "

@@ -32,6 +32,9 @@ DISAGGREGATE = typer.Option(None, "--disaggregate", help="Prefill and decode on 
 STACK = typer.Option(None, "--stack", help="Serving stack from the catalog (wafersim systems "
                      "--kind stack); default: the chip's calibrated one.")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")
+PRICING = typer.Option("tco", "--pricing", help="Cost basis of every $ figure: tco (own the "
+                       "hardware: purchase over its life, facility, electricity) or rental "
+                       "(hourly cloud prices); one basis per table.")
 
 
 def check_contexts(models: str, input_tokens: int, output_tokens: int) -> None:

@@ -56,6 +56,7 @@ def serve(
                                        "(--max-prefill-tokens)."),
     mix: str = typer.Option(None, "--mix", help="With --model a,b: the requests' split over "
                             "the models as weights, e.g. 3,1; default: even."),
+    pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
@@ -72,7 +73,8 @@ def serve(
             many = simulate_serving_models(model, system, requests, concurrency, rate,
                                            input_tokens, output_tokens, range_ratio, seed,
                                            precision, kv_precision, count, pipeline_wafers,
-                                           _weights(mix), prefill_tokens, catalog(), stack)
+                                           _weights(mix), prefill_tokens, catalog(), stack,
+                                           pricing=pricing)
         print_json(many.to_json()) if as_json else _print_models(many)
         return
     if mix:
@@ -81,7 +83,7 @@ def serve(
         r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
                              output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
                              pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
-                             prefill_tokens, catalog(), stack, pipeline_wafers)
+                             prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing)
     if as_json:
         print_json(r.to_json())
         return
@@ -105,7 +107,7 @@ def _print_models(r: CoResidentServeResult) -> None:
                       "duration": fmt_time(r.duration_s),
                       "output tokens/s": f"{r.throughput_tokens_per_s:,.0f}",
                       "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
-                      "$ per million tokens": fmt_usd(r.usd_per_million_tokens)})
+                      f"$ per million tokens ({r.cost_basis})": fmt_usd(r.usd_per_million_tokens)})
     t = Table(title="per model", title_justify="left")
     for head in ("model", "requests", "duration", "tok/s", "TTFT mean", "TPOT mean",
                  "latency p99"):
@@ -126,7 +128,7 @@ def _print(r: ServeResult) -> None:
         "requests/s": f"{r.request_throughput_per_s:,.2f}",
         "mean requests in flight": f"{r.mean_concurrency:,.1f}",
         "energy per token": known(r.energy_per_token_J, "{:.3g} J"),
-        "$ per million tokens": fmt_usd(r.usd_per_million_tokens),
+        f"$ per million tokens ({r.cost_basis})": fmt_usd(r.usd_per_million_tokens),
         "steady state (layer 1)": f"{r.steady_state['throughput_tokens_per_s']:,.0f} tok/s at "
                                   f"{r.steady_state['batch']:.0f} in flight",
     })

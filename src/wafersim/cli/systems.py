@@ -11,17 +11,19 @@ from wafersim.catalog.schema import KINDS
 from wafersim.cli.common import catalog, console, print_json
 from wafersim.errors import ConfigError
 from wafersim.report.catalog import part_detail, system_summary
-from wafersim.units import fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
+from wafersim.units import MONTH_S, fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
 
 TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster": "Clusters",
           "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks",
-          "architecture": "Chip architectures (efficiencies shared by their generations)"}
+          "architecture": "Chip architectures (efficiencies shared by their generations)",
+          "site": "Sites (facility, power and price defaults of the cost basis tco)",
+          "reliability": "Failure rates (mean time between interruptions per component)"}
 
 
 def systems(
     system_id: str = typer.Argument(None, metavar="[ID]", help="Show everything about one id."),
     kind: str = typer.Option(None, "--kind", help="Only chip, node, cluster, memory_service, "
-                             "network or stack."),
+                             "network, stack, architecture, site or reliability."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """List every system in the catalog, or one in full with its sources."""
@@ -99,6 +101,20 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
             table.add_row(r["id"], r["name"], ", ".join(r["chips"]),
                           *(_fraction(r[k]) for k in ("matmul_efficiency_fraction",
                                                        "serving_efficiency_fraction")))
+    elif kind == "site":
+        for h in ("id", "name", "PUE", "electricity", "facility", "life"):
+            table.add_column(h)
+        for r in rows:
+            table.add_row(r["id"], r["name"], _fraction(r["pue_ratio"]),
+                          f"${r['electricity_usd_per_J'] * 3.6e6:.3g}/kWh",
+                          f"${r['facility_usd_per_J'] * 1e3 * MONTH_S:,.0f}/kW/month",
+                          fmt_time(r["depreciation_life_s"]))
+    elif kind == "reliability":
+        for h in ("id", "name", "device", "software", "node", "link"):
+            table.add_column(h)
+        for r in rows:
+            table.add_row(r["id"], r["name"], *(fmt_time(r.get(f"{k}_mtbf_s")) for k in
+                                                 ("device", "software", "node", "link")))
     else:
         for h in ("id", "name", "scope", "topology", "BW/device", "latency", "max devices"):
             table.add_column(h)

@@ -25,12 +25,13 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.options import PRICING
 from wafersim.cli.progress import progress
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.plan import Constraints
-from wafersim.units import fmt_bytes, fmt_flops, fmt_time, fmt_usd
+from wafersim.units import fmt_bytes, fmt_flops, fmt_power, fmt_time, fmt_usd
 
 
 def train(
@@ -70,9 +71,10 @@ def train(
     beyond_context: bool = typer.Option(False, "--beyond-context", help="Allow a --seq-len past "
                                         "the model's context (context-extension training; the "
                                         "output notes it)."),
+    pricing: str = PRICING,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
-    """Train MODEL on SYSTEM: step time, tokens/s, wall time, MFU, memory, energy, cost."""
+    """Train MODEL on SYSTEM: step time, tokens/s, wall time with failures, MFU, power, energy, cost."""
     total = parse_amount(tokens, "--tokens")
     counts: list[int | None] = [*parse_counts(count)] if count else [None]
     if with_range and len(counts) > 1:
@@ -87,7 +89,7 @@ def train(
                          precision=precision, recompute=recompute, sparsity=sparsity,
                          memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
                          finetune=finetune, activations=activations,
-                         beyond_context=beyond_context)
+                         beyond_context=beyond_context, pricing=pricing)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -154,7 +156,11 @@ def _summary_figures() -> dict[str, Callable[[TrainResult], str]]:
     return {"step time": lambda x: fmt_time(x.step_time_s), "tokens/s": lambda x: _rate(x.tokens_per_s),
             "wall time": lambda x: fmt_time(x.wall_time_s),
             "device-hours": lambda x: f"{x.device_hours:,.0f}", "MFU": lambda x: f"{x.mfu:.1%}",
-            "cost": lambda x: fmt_usd(x.cost_usd)}
+            "cost": lambda x: f"{fmt_usd(x.cost_usd)} ({_basis(x)})"}
+
+
+def _basis(r: TrainResult) -> str:
+    return r.economy.basis if r.economy else "-"
 
 
 def _print_one(r: TrainResult) -> None:
@@ -204,12 +210,27 @@ def plan_label(plan: dict[str, Any]) -> str:
 def _summary(r: TrainResult) -> dict[str, str]:
     return {
         "step time": fmt_time(r.step_time_s), "tokens/s": _rate(r.tokens_per_s),
-        "steps": f"{r.steps:,.0f}", "wall time": fmt_time(r.wall_time_s),
+        "steps": f"{r.steps:,.0f}", "compute time (failure-free)": fmt_time(r.compute_time_s),
+        "wall time (with failures)": fmt_time(r.wall_time_s),
         "device-hours": f"{r.device_hours:,.0f}", "MFU": f"{r.mfu:.1%}",
         "model FLOP/s per device": fmt_flops(r.flops_per_s_per_device),
         "memory per device": fmt_bytes(r.memory_bytes_per_device),
-        "energy": known(r.energy_J, "{:,.1f} MWh", 1 / 3.6e9), "cost": fmt_usd(r.cost_usd),
+        **_failure_summary(r),
+        "facility power": fmt_power(r.economy.facility_power_W if r.economy else None),
+        "energy": known(r.energy_J, "{:,.1f} MWh", 1 / 3.6e9),
+        f"cost ({_basis(r)})": fmt_usd(r.cost_usd),
     }
+
+
+def _failure_summary(r: TrainResult) -> dict[str, str]:
+    lost = r.interruptions
+    if lost is None:
+        return {}
+    return {"interruptions (expected)": f"{lost.expected:,.1f}",
+            "mean time between interruptions": fmt_time(lost.mtbf_s),
+            "checkpoint": f"{fmt_bytes(lost.checkpoint_bytes)}, written in "
+                          f"{fmt_time(lost.checkpoint_write_s)}, every {fmt_time(lost.interval_s)}",
+            "goodput": f"{lost.goodput:.1%}"}
 
 
 def _rate(value: float) -> str:
@@ -219,12 +240,12 @@ def _rate(value: float) -> str:
 def _print_curve(results: list[TrainResult | str]) -> None:
     table = Table(title="scaling", title_justify="left")
     for head in ("devices", "step time", "tokens/s", "speed-up", "scaling eff.", "MFU",
-                 "wall time", "exposed streaming/comm", "limit"):
+                 "wall time", "goodput", "exposed streaming/comm", "limit"):
         table.add_column(head)
     base = next((r for r in results if isinstance(r, TrainResult)), None)
     for r in results:
         if isinstance(r, str):
-            table.add_row(r, *[""] * 8)
+            table.add_row(r, *[""] * 9)
             continue
         assert base is not None
         speed = r.tokens_per_s / base.tokens_per_s
@@ -232,7 +253,8 @@ def _print_curve(results: list[TrainResult | str]) -> None:
         exposed = sum(v for k, v in r.breakdown.items() if k.startswith("exposed"))
         table.add_row(str(r.devices), fmt_time(r.step_time_s), _rate(r.tokens_per_s),
                       f"{speed:.2f}x", f"{speed / linear:.0%}", f"{r.mfu:.1%}",
-                      fmt_time(r.wall_time_s), f"{exposed / r.step_time_s:.0%}", _limit(r))
+                      fmt_time(r.wall_time_s), f"{r.goodput:.1%}", f"{exposed / r.step_time_s:.0%}",
+                      _limit(r))
     console().print(table)
     feasible = [r for r in results if isinstance(r, TrainResult)]
     if len(feasible) > 1:

@@ -16,7 +16,7 @@ from wafersim.catalog import (
     Stack,
 )
 from wafersim.catalog.catalog import quantities
-from wafersim.catalog.schema import AnyPart
+from wafersim.catalog.schema import AnyPart, Reliability, Site
 from wafersim.catalog.system import System, resolve
 from wafersim.precision import Precision
 
@@ -60,6 +60,8 @@ def system_summary(catalog: Catalog, part: AnyPart) -> dict[str, Any]:
         row |= {"chips": part.chips,
                 "matmul_efficiency_fraction": _value(part.matmul_efficiency_fraction),
                 "serving_efficiency_fraction": _value(part.serving_efficiency_fraction)}
+    elif isinstance(part, Site | Reliability):
+        row |= {name: _value(q) for name, q in quantities(part)}
     return row
 
 

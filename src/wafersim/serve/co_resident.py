@@ -19,7 +19,7 @@ from wafersim.cost.infer.co_resident import place, point
 from wafersim.cost.infer.result import CoResidentResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer_serving import WaferServing, wafer_system
-from wafersim.cost.kernels.economics import economics
+from wafersim.cost.kernels.economics import serving_economics
 from wafersim.errors import ParameterError
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import play, queued, result_of
@@ -38,6 +38,7 @@ class CoResidentServeResult:
     usd_per_million_tokens: float | None
     steady_state: CoResidentResult  # layer 1: the set at one request each
     assumptions: tuple[str, ...] = ()
+    cost_basis: str = "tco"  # what $ per million tokens pays for: owning ("tco") or renting
 
     @property
     def throughput_tokens_per_s(self) -> float:
@@ -51,7 +52,7 @@ class CoResidentServeResult:
                 "throughput_tokens_per_s": self.throughput_tokens_per_s,
                 "energy_per_token_J": self.energy_per_token_J,
                 "usd_per_million_tokens": self.usd_per_million_tokens,
-                "plan": self.steady_state.plan.to_json(),
+                "cost_basis": self.cost_basis, "plan": self.steady_state.plan.to_json(),
                 "models": [m.to_json() for m in self.models],
                 "assumptions": list(self.assumptions)}
 
@@ -103,11 +104,11 @@ def simulate_models(scs: list[InferScenario], workload: Workload, mix: list[floa
 def _total(scs: list[InferScenario], steady: CoResidentResult,
            runs: tuple[ServeResult, ...]) -> CoResidentServeResult:
     duration = max(r.duration_s for r in runs)
-    eco = economics(wafer_system(scs[0].system, steady.devices), duration)
+    eco = serving_economics(wafer_system(scs[0].system, steady.devices), duration)
     tokens = sum(r.output_tokens for r in runs)
     energy, usd = eco.per_token(tokens)
     split = ", ".join(f"{r.model} {r.requests}" for r in runs)
     notes = (f"requests split over the models by weight: {split}; each model its own queue and "
              "its share of the concurrency cap and arrival rate", *steady.assumptions)
     return CoResidentServeResult(steady.system, steady.devices, runs, duration,
-                                 energy, usd, steady, notes)
+                                 energy, usd, steady, notes, eco.basis)

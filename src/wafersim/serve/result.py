@@ -47,6 +47,7 @@ class ServeResult:
     prefill_tokens_per_scheduler: int  # prompt-token budget of one scheduler's iteration
     steady_state: dict[str, float]  # layer 1 at the plan's batch: ttft_s, tpot_s, throughput
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    cost_basis: str = "tco"  # what $ per million tokens pays for: owning ("tco") or renting
 
     def __post_init__(self) -> None:
         for name, parts in self.pools.items():

@@ -24,7 +24,7 @@ from wafersim.cost.backends import curves, occupied, serve_at_most, under_load
 from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.cost.kernels.economics import economics
+from wafersim.cost.kernels.economics import serving_economics
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client
@@ -106,7 +106,7 @@ def result_of(model: ModelSpec, used: System, point: InferResult, requests: list
             pools: dict[str, dict[str, float]], prefill_tokens: int,
             notes: tuple[str, ...] = ()) -> ServeResult:
     figures = summarise(requests, pools)
-    eco = economics(used, figures["duration_s"])
+    eco = serving_economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
     energy, usd = eco.per_token(tokens)
     steady = {"batch": float(point.batch), "ttft_s": point.ttft_s, "tpot_s": point.tpot_s,
@@ -116,7 +116,7 @@ def result_of(model: ModelSpec, used: System, point: InferResult, requests: list
                        plan=point.plan, prefill_tokens_per_scheduler=prefill_tokens,
                        steady_state=steady,
                        assumptions=notes + ASSUMPTIONS + _plan_notes(point) + eco.assumptions,
-                       **figures)
+                       cost_basis=eco.basis, **figures)
 
 
 def _plan_notes(point: InferResult) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ Empty plan fields are searched, filled ones fixed. Runs from sources before 2023
 attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
 ones flash attention. A row without a count (whole-run device-hours, where the metric is per
 device) runs on 1,024 devices. Device-hours of whole production runs include the time lost to
-failures, restarts and checkpoints (`PRODUCTION_GOODPUT`); MLPerf times and step rates do not.
+failures, restarts and checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times
+and step rates do not.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def predict(row: Record, result: TrainResult) -> float:
         ratio = (model.training_flops_per_token(seq, result.plan.recompute)
                  / model.training_flops_per_token(seq))
         return result.flops_per_s_per_device * ratio
-    simple = {"device_hours": result.production_device_hours, "time_to_train_s": result.wall_time_s,
+    simple = {"device_hours": result.production_device_hours, "time_to_train_s": result.compute_time_s,
               "step_time_s": result.step_time_s, "mfu": result.mfu,
               "flops_per_device": result.flops_per_s_per_device, "tokens_per_s": result.tokens_per_s}
     if metric not in simple:

@@ -30,7 +30,7 @@ from wafersim.cost.infer.hbm_serving import HbmServing, degrees_curve
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.collectives import p2p_s, tiers_for
-from wafersim.cost.kernels.economics import economics
+from wafersim.cost.kernels.economics import serving_economics
 from wafersim.errors import InfeasibleParameter
 from wafersim.plan.infer import DisaggregatedPlan, HbmPlan, PrefillPlan, Split
 from wafersim.xp import item
@@ -133,7 +133,7 @@ def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> 
 
 def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPoint,
             ttft: dict[str, float], tokens_per_s: float, bound: str) -> InferResult:
-    eco = economics(sc.system.with_devices(split.devices), 1.0)  # one second of both pools
+    eco = serving_economics(sc.system.with_devices(split.devices), 1.0)  # one second of both pools
     energy, usd = eco.per_token(tokens_per_s)
     assert isinstance(decode.plan, HbmPlan)
     plan = DisaggregatedPlan(split.prefill_devices, split.decode_devices, pre.plan, decode.plan)
@@ -148,4 +148,5 @@ def _result(sc: InferScenario, split: Split, decode: InferResult, pre: PrefillPo
                        memory_bytes_per_device=decode.memory_bytes_per_device,
                        energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=plan, decode_breakdown=dict(decode.decode_breakdown),
-                       prefill_breakdown=ttft, assumptions=notes, memory=dict(decode.memory))
+                       prefill_breakdown=ttft, assumptions=notes + eco.assumptions,
+                       memory=dict(decode.memory), cost_basis=eco.basis)

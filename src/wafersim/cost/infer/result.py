@@ -8,7 +8,7 @@ from typing import Any
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import Serving
-from wafersim.cost.kernels.economics import economics
+from wafersim.cost.kernels.economics import serving_economics
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import CoResidentPlan, InferPlan
 
@@ -42,6 +42,7 @@ class InferResult:
     prefill_breakdown: dict[str, float]
     assumptions: tuple[str, ...] = ()
     memory: dict[str, float] = field(default_factory=dict)  # per device, bytes
+    cost_basis: str = "tco"  # what $ per million tokens pays for: owning ("tco") or renting
 
     def __post_init__(self) -> None:
         _check(self.decode_breakdown, self.tpot_s, "decode")
@@ -63,7 +64,7 @@ class InferResult:
             "max_batch": self.max_batch, "devices": self.devices, "replicas": self.plan.replicas,
             "memory_bytes_per_device": self.memory_bytes_per_device,
             "energy_per_token_J": self.energy_per_token_J,
-            "usd_per_million_tokens": self.usd_per_million_tokens,
+            "usd_per_million_tokens": self.usd_per_million_tokens, "cost_basis": self.cost_basis,
             "plan": self.plan.to_json(), "decode_breakdown": dict(self.decode_breakdown),
             "prefill_breakdown": dict(self.prefill_breakdown), "memory": dict(self.memory),
             "assumptions": list(self.assumptions),
@@ -77,7 +78,7 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
     tpot_s, ttft_s = sum(tpot.values()), sum(ttft.values())
     out = serving.output_tokens
     wall = serving.wall_s(ttft_s, tpot_s)
-    eco = economics(system, wall)
+    eco = serving_economics(system, wall)
     tokens = batch * out
     energy, usd = eco.per_token(tokens)
     per_device = memory.get("weights", 0.0) + memory.get("kv_cache", 0.0)
@@ -88,7 +89,8 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
                        plan=plan, decode_breakdown=tpot, prefill_breakdown=ttft,
                        assumptions=tuple(notes) + eco.assumptions + (
                            f"{serving.input_tokens} prompt and {serving.output_tokens} output "
-                           "tokens per request",) + DECODE_ONLY * serving.decode_only, memory=memory)
+                           "tokens per request",) + DECODE_ONLY * serving.decode_only, memory=memory,
+                       cost_basis=eco.basis)
 
 
 DECODE_ONLY = ("decode pool of a disaggregated system: prompts are prefilled elsewhere, so "
@@ -138,6 +140,7 @@ class CoResidentResult:
                 "throughput_tokens_per_s": self.throughput_tokens_per_s,
                 "energy_per_token_J": self.energy_per_token_J,
                 "usd_per_million_tokens": self.usd_per_million_tokens,
+                "cost_basis": self.models[0].cost_basis if self.models else None,
                 "memory": dict(self.memory), "plan": self.plan.to_json(),
                 "models": [m.to_json() for m in self.models],
                 "assumptions": list(self.assumptions)}

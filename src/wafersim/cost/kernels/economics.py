@@ -1,33 +1,39 @@
-"""Energy and money of a run: power of chips, hosts and memory services, PUE, prices.
+"""Energy and money of a run, on one cost basis: owning the hardware (TCO) or renting it.
 
-Energy = power x time x PUE (per component, summed). Cost prefers a rental price per node-hour
-or chip-hour from the catalog; without one it amortises the purchase price over a service life
-and adds the electricity. Every default used is returned as an assumption string. A figure whose
-input the catalog lacks (the system's power, every price) is None, never zero, and the
-assumptions name the missing input.
+Energy = IT power at the run's activity x time x PUE (`power.py`). On basis ``tco`` the cost is
+the purchase price written off over the site's depreciation life, facility rent on the
+provisioned IT load, and the electricity (`tco.py`); on basis ``rental`` it is the hourly rental
+price x time, which includes all of those. The basis is the system's (`System.priced`); a figure
+whose input the catalog lacks is None, never zero, and the assumptions name the missing input.
+Every result carries its basis, its parts adding up to the total, and the assumptions it used.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
+from wafersim.cost.kernels.power import UNCATALOGUED, Power, power
+from wafersim.cost.kernels.tco import Capex, capex, rental_usd_per_hour
 from wafersim.memo import memoised
 from wafersim.units import HOUR_S
 
-DEFAULT_PUE = 1.2  # assumption: modern AI data centre; hyperscalers report ~1.1, industry mean ~1.5
-SERVICE_LIFE_S = 4 * 365 * 24 * HOUR_S  # assumption: 4-year depreciation of purchased hardware
-ELECTRICITY_USD_PER_J = 0.08 / 3.6e6  # assumption: $0.08 per kWh
-UNCATALOGUED = "not in the catalog"  # every note naming an input whose figure is therefore None
+__all__ = ["UNCATALOGUED", "Economics", "busy_share", "economics", "serving_economics",
+           "unknown_inputs"]
 
 
 @dataclass(frozen=True)
 class Economics:
-    power_W: float | None  # IT power while running, before PUE; None: not in the catalog
-    energy_J: float | None
+    """Power, energy and cost of running a system for a while, on one cost basis."""
+
+    basis: str  # "tco" or "rental"
+    power_W: float | None  # IT power at the run's activity, before PUE; None: not in the catalog
+    facility_power_W: float | None  # from the wall: IT power x PUE
+    energy_J: float | None  # from the wall
     cost_usd: float | None
-    assumptions: tuple[str, ...]
+    cost_breakdown: dict[str, float] = field(default_factory=dict)  # sums to cost_usd
+    power_breakdown: dict[str, float] = field(default_factory=dict)  # IT W by part
+    assumptions: tuple[str, ...] = ()
 
     def per_token(self, tokens: float) -> tuple[float | None, float | None]:
         """Energy per token (J) and $ per million tokens over `tokens` tokens; None where unknown."""
@@ -35,90 +41,101 @@ class Economics:
         usd = None if self.cost_usd is None else self.cost_usd / tokens * 1e6
         return energy, usd
 
+    def scaled(self, factor: float) -> Economics:
+        """The same run stretched `factor` times longer at the same power (lost work redone)."""
+        def times(x: float | None) -> float | None:
+            return None if x is None else x * factor
+        return Economics(self.basis, self.power_W, self.facility_power_W, times(self.energy_J),
+                         times(self.cost_usd), {k: v * factor for k, v in self.cost_breakdown.items()},
+                         dict(self.power_breakdown), self.assumptions)
 
-def _v(q: Quantity | None) -> float | None:
-    return None if q is None else q.value
-
-
-def _pue(system: System) -> tuple[float, list[str]]:
-    pue = _v(system.cluster.pue_ratio) if system.cluster else None
-    if pue is not None:
-        return pue, []
-    return DEFAULT_PUE, [f"PUE {DEFAULT_PUE} (assumed; no PUE in the catalog for {system.id})"]
-
-
-def _power(system: System) -> tuple[float | None, list[str]]:
-    notes: list[str] = []
-    power = system.power_W
-    if power is None:
-        return None, [f"power of {system.id} {UNCATALOGUED}: energy unknown"]
-    ms = system.memory_service
-    if ms is not None:
-        ms_power = _v(ms.power_W)
-        if ms_power is None:
-            notes.append(f"{ms.id} power unknown: not counted")
-        else:
-            power += ms_power
-    return power, notes
+    def to_json(self) -> dict[str, object]:
+        return {"cost_basis": self.basis, "power_W": self.power_W,
+                "facility_power_W": self.facility_power_W, "energy_J": self.energy_J,
+                "cost_usd": self.cost_usd, "cost_breakdown": dict(self.cost_breakdown),
+                "power_breakdown": dict(self.power_breakdown)}
 
 
 @dataclass(frozen=True)
 class _Terms:
-    """What a system's energy and cost per second of running depend on, the time aside."""
+    """What a system's energy and cost per second depend on, the time and activity aside."""
 
-    power_W: float | None
-    pue: float
-    rental_usd_per_hour: float | None  # the whole system's rental price
-    capex_usd: float | None  # its purchase price, where it has no rental price
+    power: Power
+    capex: Capex
+    rental_usd_per_hour: float | None
+    life_s: float
+    electricity_usd_per_J: float
+    facility_usd_per_J: float
     notes: tuple[str, ...]
-
-
-def _rental(system: System) -> float | None:
-    node_price = _v(system.node.cloud_price_usd_per_hour) if system.node else None
-    if node_price is not None:
-        return system.nodes * node_price
-    chip_price = _v(system.chip.cloud_price_usd_per_hour)
-    return None if chip_price is None else system.devices * chip_price
-
-
-def _capex(system: System) -> float | None:
-    node_capex = _v(system.node.price_usd) if system.node else None
-    capex = node_capex * system.nodes if node_capex is not None else None
-    if capex is None and _v(system.chip.price_usd) is not None:
-        capex = system.devices * _v(system.chip.price_usd)  # type: ignore[operator]
-    return capex
 
 
 @memoised(identity=(System,))
 def _terms(system: System) -> _Terms:
-    """Power, PUE and prices of `system`, with the notes on what was assumed (memoised)."""
-    power, notes = _power(system)
-    pue, pue_notes = _pue(system)
-    rental = _rental(system)
-    capex = None if rental is not None else _capex(system)
-    if rental is None and capex is not None and power is None:
-        notes.append(f"rental price of {system.id} {UNCATALOGUED}, and its purchase price needs "
-                     "the electricity: cost unknown")
-    elif rental is None and capex is not None:
-        notes.append("cost = purchase price over a 4-year life (assumed) + electricity at "
-                     "$0.08/kWh (assumed); no rental price in the catalog")
-    elif rental is None:
-        notes.append(f"price of {system.id} {UNCATALOGUED}: cost unknown")
-    return _Terms(power, pue, rental, capex, tuple(notes + (pue_notes if power is not None else [])))
+    """Power, prices and site rates of `system`, with the notes on what was assumed (memoised)."""
+    site = system.site
+    assert site is not None, "resolve() gives every system a site"
+    pw, cx = power(system), capex(system)
+    rental, rental_notes = rental_usd_per_hour(system)
+    life = site.depreciation_life_s.value or 1.0
+    elec, rent = site.electricity_usd_per_J.value or 0.0, site.facility_usd_per_J.value or 0.0
+    own = (f"basis tco at {site.id}: purchase over {life / (365.25 * 86400):g} years, facility "
+           f"${rent * 1e3 * 730.5 * 3600:,.0f}/kW/month of IT load, electricity "
+           f"${elec * 3.6e6:.3g}/kWh, PUE {pw.pue:g}")
+    basis_notes = (own, *cx.notes) if system.pricing == "tco" else (
+        ("basis rental: the hourly price covers hardware, facility and electricity",)
+        + rental_notes)
+    return _Terms(pw, cx, rental, life, elec, rent, pw.notes + basis_notes)
+
+
+def economics(system: System, wall_s: float, activity: float = 1.0) -> Economics:
+    """Energy and cost of running `system` for `wall_s` seconds, its accelerators computing
+    `activity` of the time (the rest they wait at the site's idle draw)."""
+    t = _terms(system)
+    draw = t.power.draw_W(activity)
+    it_W = None if draw is None else sum(draw.values())
+    wall_W = None if it_W is None else it_W * t.power.pue
+    energy = None if wall_W is None else wall_W * wall_s
+    parts = _rental(t, wall_s) if system.pricing == "rental" else _owned(t, wall_s, energy)
+    cost = None if parts is None else sum(parts.values())
+    return Economics(system.pricing, it_W, wall_W, energy, cost, parts or {}, draw or {}, t.notes)
+
+
+def serving_economics(system: System, wall_s: float) -> Economics:
+    """Energy and cost of serving on `system` for `wall_s` seconds: serving keeps the weights
+    in device memory, so a memory service and its broadcast/reduce tree are not part of it."""
+    return economics(_serving_view(system), wall_s)
+
+
+@memoised(identity=(System,))
+def _serving_view(system: System) -> System:
+    if system.memory_service is None and system.broadcast_reduce is None:
+        return system
+    return replace(system, memory_service=None, broadcast_reduce=None)
+
+
+def _owned(t: _Terms, wall_s: float, energy_J: float | None) -> dict[str, float] | None:
+    """Capex over the life, facility rent on the peak IT load, and electricity; None: unknown."""
+    total, peak = t.capex.total_usd, t.power.peak_it_W
+    if total is None or peak is None or energy_J is None:
+        return None
+    return {"capex_usd": total * wall_s / t.life_s,
+            "facility_usd": t.facility_usd_per_J * peak * wall_s,
+            "electricity_usd": t.electricity_usd_per_J * energy_J}
+
+
+def _rental(t: _Terms, wall_s: float) -> dict[str, float] | None:
+    if t.rental_usd_per_hour is None:
+        return None
+    return {"rental_usd": t.rental_usd_per_hour * wall_s / HOUR_S}
+
+
+def busy_share(breakdown: dict[str, float]) -> float:
+    """Share of a step the accelerators compute: all but exposed communication and bubbles."""
+    total = sum(breakdown.values())
+    idle = sum(v for k, v in breakdown.items() if k.startswith("exposed_") or "bubble" in k)
+    return 1.0 if total <= 0 else max(0.0, 1.0 - idle / total)
 
 
 def unknown_inputs(notes: tuple[str, ...]) -> list[str]:
     """The notes among `notes` that name an uncatalogued input (its figure is None)."""
     return [n for n in notes if UNCATALOGUED in n]
-
-
-def economics(system: System, wall_s: float) -> Economics:
-    """Energy and cost of running `system` for `wall_s` seconds."""
-    t = _terms(system)
-    energy = None if t.power_W is None else t.power_W * wall_s * t.pue
-    cost = None
-    if t.rental_usd_per_hour is not None:
-        cost = t.rental_usd_per_hour * wall_s / HOUR_S
-    elif t.capex_usd is not None and energy is not None:
-        cost = t.capex_usd * wall_s / SERVICE_LIFE_S + energy * ELECTRICITY_USD_PER_J
-    return Economics(t.power_W, energy, cost, t.notes)

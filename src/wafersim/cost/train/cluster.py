@@ -17,8 +17,8 @@ from functools import lru_cache
 import numpy as np
 
 from wafersim.catalog.system import System
-from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train.lora import lora_flops_per_token
+from wafersim.cost.train.production import production
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.step import Accelerator, Step, StepModel
@@ -92,7 +92,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
     tokens_step = work.global_batch * work.seq_len
     model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
-    eco = economics(system, steps * step_s)
+    state = step_model.adapters if work.lora_rank else float(model.params_total)
+    eco, lost = production(system, steps * step_s, breakdown, state)
     memory = {k: item(v, i) for k, v in step.memory.items()}
     memory |= {"usable": step_model.accel.usable_bytes, "device": step_model.accel.hbm_bytes}
     plan = plans.plan(i)
@@ -104,7 +105,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         memory_bytes_per_device=item(step.memory_bytes, i), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
         plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
-        assumptions=notes + eco.assumptions, memory=memory)
+        assumptions=notes + eco.assumptions + lost.notes, memory=memory, economy=eco,
+        interruptions=lost)
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:

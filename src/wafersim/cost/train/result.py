@@ -6,12 +6,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from wafersim.cost.kernels.economics import Economics
+from wafersim.cost.kernels.failures import Interruptions
+from wafersim.cost.train.production import SMALLEST_GOODPUT
 from wafersim.plan.train import TrainPlan
 from wafersim.units import HOUR_S
-
-# Whole production runs lose time to failures, restarts, checkpoints and evaluations: Llama 3 405B
-# kept >90% effective training time (Dubey et al. 2024, arXiv:2407.21783, Sec. 3.3.4); range 0.85-0.95
-PRODUCTION_GOODPUT = 0.9
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,8 @@ class TrainResult:
     assumptions: tuple[str, ...] = ()
     memory: dict[str, float] = field(default_factory=dict)  # named footprints, bytes
     alternatives: tuple[dict[str, Any], ...] = ()  # runners-up of a plan search, best first
+    economy: Economics | None = None  # power, energy and cost of the whole wall time, one basis
+    interruptions: Interruptions | None = None  # failures and checkpoints over the run
 
     def __post_init__(self) -> None:
         parts = sum(self.breakdown.values())
@@ -45,17 +46,30 @@ class TrainResult:
         return self.tokens_per_step / self.step_time_s
 
     @property
-    def wall_time_s(self) -> float:
+    def compute_time_s(self) -> float:
+        """Failure-free time of every step (what a benchmark such as MLPerf times)."""
         return self.steps * self.step_time_s
 
     @property
+    def goodput(self) -> float:
+        """Failure-free time over wall time (1 without an interruption model)."""
+        lost = self.interruptions
+        return 1.0 if lost is None else max(lost.goodput, SMALLEST_GOODPUT)
+
+    @property
+    def wall_time_s(self) -> float:
+        """Time the run takes, interruptions, checkpoints and restarts included."""
+        return self.compute_time_s / self.goodput
+
+    @property
     def device_hours(self) -> float:
-        return self.devices * self.wall_time_s / HOUR_S
+        """Device-hours of failure-free compute."""
+        return self.devices * self.compute_time_s / HOUR_S
 
     @property
     def production_device_hours(self) -> float:
-        """Device-hours a whole production run books: busy hours over the goodput fraction."""
-        return self.device_hours / PRODUCTION_GOODPUT
+        """Device-hours a whole production run books: its wall time on every device."""
+        return self.devices * self.wall_time_s / HOUR_S
 
     def summary(self) -> dict[str, Any]:
         """Plan, step time, MFU, memory and breakdown: how a runner-up is reported."""
@@ -68,11 +82,14 @@ class TrainResult:
         return {
             "model": self.model, "system": self.system, "devices": self.devices,
             "step_time_s": self.step_time_s, "tokens_per_s": self.tokens_per_s,
-            "wall_time_s": self.wall_time_s, "device_hours": self.device_hours,
+            "compute_time_s": self.compute_time_s, "wall_time_s": self.wall_time_s,
+            "goodput": self.goodput, "device_hours": self.device_hours,
             "production_device_hours": self.production_device_hours, "mfu": self.mfu,
             "flops_per_s_per_device": self.flops_per_s_per_device,
             "memory_bytes_per_device": self.memory_bytes_per_device, "energy_J": self.energy_J,
-            "cost_usd": self.cost_usd, "breakdown": dict(self.breakdown), "plan": self.plan.to_json(),
+            "cost_usd": self.cost_usd, **(self.economy.to_json() if self.economy else {}),
+            "interruptions": self.interruptions.to_json() if self.interruptions else None,
+            "breakdown": dict(self.breakdown), "plan": self.plan.to_json(),
             "memory": dict(self.memory), "assumptions": list(self.assumptions),
             "alternatives": [dict(a) for a in self.alternatives],
         }

@@ -58,13 +58,15 @@ class TrainScenario:
            precision: str = "bf16", memory_service: str | None = None, *,
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
            attention: str = "flash", finetune: str | None = None,
-           activations: str | None = None, beyond_context: bool = True) -> TrainScenario:
+           activations: str | None = None, beyond_context: bool = True,
+           pricing: str = "tco") -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
-        refused when `beyond_context` is False, as the API and the command line default to."""
+        refused when `beyond_context` is False, as the API and the command line default to.
+        `pricing` is the cost basis ("tco" or "rental", `System.priced`)."""
         spec = load_model(model) if isinstance(model, str) else model
-        target = resolve(catalog, system)
+        target = resolve(catalog, system).priced(pricing)
         target = target if count is None else target.with_devices(count)
         if memory_service is not None:
             target = replace(target, memory_service=_memory_service(catalog, memory_service,

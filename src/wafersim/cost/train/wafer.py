@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
-from wafersim.cost.kernels.economics import economics
 from wafersim.cost.train import wafer_passes as wp
+from wafersim.cost.train.production import production
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.wafer_notes import mechanism_notes
@@ -254,7 +254,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     tokens_step = work.global_batch * work.seq_len
     model_flops = model.training_flops_per_token(work.seq_len) * tokens_step
     steps = work.tokens / tokens_step
-    eco = economics(system, steps * step)
+    eco, lost = production(system, steps * step, breakdown, float(model.params_total))
     tokens_mb = p.micro_batch * work.seq_len
     on_wafer = (p.stored_bytes_per_token * model.n_layers if p.activations == "sram"
                 else p.working_bytes_per_token + p.stored_bytes_per_token) * tokens_mb
@@ -264,7 +264,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
                          p.recompute, sparsity, work.precision,
                          system.memory_service.id if system.memory_service else None,
                          p.activations, p.cap)
-    notes = w.assumptions + eco.assumptions + (
+    notes = w.assumptions + eco.assumptions + lost.notes + (
         f"matmul efficiency {w.efficiency:.2f} of dense peak (the {_family(system)} architecture's, "
         "shared by its generations and fitted jointly on their published runs)",
         f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
@@ -278,7 +278,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
         flops_per_s_per_device=model_flops / step / n,
         memory_bytes_per_device=memory["sram_activations"] + memory["weight_buffers"],
         energy_J=eco.energy_J, cost_usd=eco.cost_usd, breakdown=breakdown, plan=plan,
-        assumptions=notes, memory=memory)
+        assumptions=notes, memory=memory, economy=eco, interruptions=lost)
 
 
 def _optimizer_note(w: Wafer, update_s: float, exposed_s: float) -> str:
