@@ -103,11 +103,18 @@ class System:
         if pricing not in PRICINGS:
             raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
                                  + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
-        return replace(self, pricing=pricing, site=site or self.site)
+        if pricing == self.pricing and (site is None or site is self.site):
+            return self  # the same object: results memoised on a system's identity stay cached
+        return _priced(self, pricing, site or self.site)
 
     def with_devices(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
         return _with_devices(self, count)
+
+
+@memoised(identity=(System, Site))
+def _priced(system: System, pricing: Pricing, site: Site | None) -> System:
+    return replace(system, pricing=pricing, site=site)
 
 
 @memoised(identity=(System,))
