@@ -1,6 +1,7 @@
 """Shared pieces of the hardware claims (competitors, aws): tolerances, catalog peaks and ratios,
-and serving a model on a fixed plan under a per-token latency target, so that sensitivity re-runs
-a comparison in milliseconds (the plans are what wafersim's search picks at nominal figures)."""
+serving a model on a fixed plan under a per-token latency target, so that sensitivity re-runs
+a comparison in milliseconds (the plans are what wafersim's search picks at nominal figures), and
+the itemised bill of such a run on one cost basis (economics model)."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def c21(cat: Catalog, text: ClaimText) -> Evaluation:
         Figure("goodput of 8,192 H100 (fp8)", h100.goodput, "fraction", _failures(h100, days)),
         Figure("goodput of 2,016 GB200 (fp8)", gb200.goodput, "fraction", _failures(gb200, like)),
     )
-    return Evaluation(figures, _c21_assumptions(runs, tolerance), verdict,
+    return Evaluation(figures, _c21_assumptions(cat, runs, tolerance), verdict,
                       f"Like for like (fp8 on both, wall time with failures), 2,016 GB200 need "
                       f"{fmt_time(like)} for what 8,192 H100 train in 90 days, at {_pct(power_ratio)} "
                       f"of their power from the wall; against H100 in bf16 they need "
@@ -137,9 +137,11 @@ def c21(cat: Catalog, text: ClaimText) -> Evaluation:
                       f"{_pct(_ratio(_facility_W(gb200), text.figure('hopper power')))} of 15 MW")
 
 
-def _c21_assumptions(runs: dict[Side, TrainResult], tolerance: float) -> tuple[str, ...]:
+def _c21_assumptions(cat: Catalog, runs: dict[Side, TrainResult],
+                     tolerance: float) -> tuple[str, ...]:
     model = load_model(MOE)
-    h100 = next(iter(runs.values()))
+    site = resolve(cat, H100_FP8.system).site
+    pue, site_id = (site.pue_ratio.value, site.id) if site else (1.0, "no site")
     return (
         f"{MOE} (the catalog's assumed shape: {model.params_total:.3g} parameters, top-"
         f"{model.top_k} of {model.n_experts} experts), {GLOBAL_BATCH:,} sequences of "
@@ -152,9 +154,7 @@ def _c21_assumptions(runs: dict[Side, TrainResult], tolerance: float) -> tuple[s
         "interruptions, checkpoints and restarts of each cluster's size (Young/Daly, the gpu-fleet "
         "failure rates from Llama 3's 16,384-H100 run), not failure-free compute time",
         "power from the wall: each cluster's catalogued peak at the site's idle and busy draw over "
-        "the run's compute share, plus the scale-out fabric, x PUE; "
-        + "; ".join(a for a in (h100.economy.assumptions if h100.economy else ())
-                    if a.startswith("basis tco")),
+        f"the run's compute share, plus the scale-out fabric, x PUE {pue:g} ({site_id})",
         f"tolerance {tolerance:.0%} on the 90 days and on the quarter of the power",
     )
 
