@@ -89,19 +89,52 @@ def test_c22_reads_fp4_sparse_against_fp8_sparse_and_27t_as_fp4_weights(catalog)
     assert figure(e, "ratio GB200 / H100, both FP8 sparse") == pytest.approx(10000 / 3958)
 
 
+def served_moe(catalog, system, precision, pricing="tco", count=None, **plan):
+    return infer("gpt-moe-1.8t", system, input_tokens=32768, output_tokens=1024,
+                 precision=precision, kv_precision="fp8", catalog=catalog, max_throughput=True,
+                 tpot_slo_s=0.05, count=count, pricing=pricing, **plan)
+
+
+GB200_FP4 = dict(tp=72, pp=1, ep=16, attention_dp=24)
+H100_FP8 = dict(tp=8, pp=4, ep=1, attention_dp=1)
+
+
 def test_c20_costs_are_on_one_basis_and_match_the_cost_model(catalog):
+    """Both sides on basis tco (capex over the life, facility, electricity), as `infer` reports."""
     e = evaluated("C20", catalog)
-    # GB200 NVL72 has no rental price: the cost model's own figure is the purchase basis
-    gb = infer("gpt-moe-1.8t", "gb200-nvl72", input_tokens=32768, output_tokens=1024, precision="fp4",
-               kv_precision="fp8", catalog=catalog, max_throughput=True, tpot_slo_s=0.05, tp=72,
-               pp=1, ep=16, attention_dp=24)
-    assert figure(e, "GB200 NVL72 (FP4) $ per million tokens, bought") == \
-        pytest.approx(gb.usd_per_million_tokens)
+    gb = served_moe(catalog, "gb200-nvl72", "fp4", **GB200_FP4)
+    h = served_moe(catalog, "dgx-h100", "fp8", count=64, **H100_FP8)
+    assert gb.cost_basis == h.cost_basis == "tco"
+    owned = {k: figure(e, f"{k} $ per million tokens, owned")
+             for k in ("GB200 NVL72 (FP4)", "64 x H100 (FP8)")}
+    assert owned["GB200 NVL72 (FP4)"] == pytest.approx(gb.usd_per_million_tokens)
+    assert owned["64 x H100 (FP8)"] == pytest.approx(h.usd_per_million_tokens)
+    assert figure(e, "cost per token, H100 / GB200 (NVIDIA's reading)") == \
+        pytest.approx(h.usd_per_million_tokens / gb.usd_per_million_tokens)
+    notes = {f.name: f.note for f in e.figures}
+    assert "basis tco on both sides" in notes["cost per token, H100 / GB200 (NVIDIA's reading)"]
+    # the breakdown in the note: capex, facility and electricity add up to the total
+    parts = notes["64 x H100 (FP8) $ per million tokens, owned"].split(": ", 1)[1].split(", ")
+    assert [p.split(" $")[0] for p in parts] == ["capex", "facility", "electricity"]
+    assert sum(float(p.split("$")[1].replace(",", "")) for p in parts) == \
+        pytest.approx(owned["64 x H100 (FP8)"], abs=0.02)
+    # renting the same 64 H100 (AWS on demand) is the other basis, shown apart and far dearer
+    rented = served_moe(catalog, "dgx-h100", "fp8", "rental", count=64, **H100_FP8)
+    assert figure(e, "64 x H100 (FP8) $ per million tokens, rented") == \
+        pytest.approx(rented.usd_per_million_tokens)
+    assert rented.usd_per_million_tokens > owned["64 x H100 (FP8)"]
+    assert e.verdict is Verdict.does_not_hold and "tco" in e.reading
+
+
+def test_c20_energy_is_from_the_wall_on_both_sides(catalog):
+    """Each side's energy per token carries the site's PUE; the ratio does not move with it."""
+    e = evaluated("C20", catalog)
     h = figure(e, "64 x H100 (FP8) energy per token")
     assert e.headline.value == pytest.approx(h / figure(e, "GB200 NVL72 (FP4) energy per token"))
-    bought, rented = (figure(e, f"64 x H100 (FP8) $ per million tokens, {w}") for w in ("bought", "rented"))
-    assert bought < rented  # $300 k over 4 years is cheaper than $98/h on demand
-    assert e.verdict is Verdict.does_not_hold and e.reading
+    pue = catalog.get("typical-ai-datacenter").pue_ratio
+    hot = evaluated("C20", moved(catalog, "typical-ai-datacenter", ("pue_ratio",), 1.5 * pue.value))
+    assert figure(hot, "64 x H100 (FP8) energy per token") == pytest.approx(1.5 * h)
+    assert hot.headline.value == pytest.approx(e.headline.value)
 
 
 def test_c20_verdict_follows_the_power_and_price_it_rests_on(catalog):
@@ -117,13 +150,19 @@ def test_c29_gives_the_break_even_price_and_judges_a_catalogued_one(catalog):
     speed = figure(e, "tokens/s, trn2 instance / 8 x H200")
     assert e.headline.value == pytest.approx(43.26 * speed / 1.3)
     assert e.verdict is Verdict.cannot_be_checked and "trn2.48xlarge" in e.missing
+    assert figure(e, "price-performance, trn2 / H200 (tokens per dollar)") is None
+    # the H200 side on basis rental, as the economics model prices it: $43.26/h over its tokens
+    h200 = figure(e, "8 x H200 tokens/s")
+    assert figure(e, "8 x H200 $ per million tokens, rented") == pytest.approx(43.26 / 3600 / h200 * 1e6)
     node = catalog.typed("trn2-instance", Node)
     price = catalog.typed("dgx-h200", Node).cloud_price_usd_per_hour
 
     def priced(usd_per_hour):
         return with_quantities(catalog, {node.id: {("cloud_price_usd_per_hour",):
                                                    price.model_copy(update={"value": usd_per_hour})}})
-    assert evaluated("C29", priced(0.9 * e.headline.value)).verdict is Verdict.holds
+    cheap = evaluated("C29", priced(0.9 * e.headline.value))
+    assert cheap.verdict is Verdict.holds
+    assert figure(cheap, "price-performance, trn2 / H200 (tokens per dollar)") == pytest.approx(1.3 / 0.9)
     assert evaluated("C29", priced(43.26)).verdict is Verdict.does_not_hold
 
 

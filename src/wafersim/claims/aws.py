@@ -22,7 +22,9 @@ from wafersim.claims.readings import (
     times,
     value,
 )
-from wafersim.units import fmt
+from wafersim.cost.infer.result import InferResult
+from wafersim.cost.kernels.economics import serving_economics
+from wafersim.units import HOUR_S, fmt
 
 GIB = 2**30
 
@@ -103,27 +105,25 @@ TRN2_PLAN = FixedPlan(4)  # 4 replicas on 16 chips
 H200_PLAN = FixedPlan(1)  # 8 replicas on 8 GPUs
 
 
-def _rent(cat: Catalog, system_id: str) -> float | None:
-    """The system's hourly rental price: its node's, else chips x the chip's (as economics reads it)."""
-    s = resolve(cat, system_id)
-    node = None if s.node is None else value(s.node.cloud_price_usd_per_hour)
-    chip = value(s.chip.cloud_price_usd_per_hour)
-    return node if node is not None else (None if chip is None else chip * s.devices)
+def _hourly_rent(cat: Catalog, system_id: str, r: InferResult) -> float | None:
+    """What renting the devices `r` runs on costs per hour (economics model, basis rental)."""
+    system = resolve(cat, system_id).with_devices(r.devices).priced("rental")
+    return serving_economics(system, HOUR_S).cost_usd
 
 
-@claim("C29", inputs=("trn2-instance", "dgx-h200"))
+@claim("C29", inputs=("trn2-instance", "dgx-h200"), economy=("site",))
 def c29(cat: Catalog, text: ClaimText) -> Evaluation:
     """Peak of 16 Trainium2; tokens/s of Llama 3.1 70B on a trn2 instance and on 8 x H200 under
     one rule; price-performance where both rental prices are known, else the break-even price."""
     trn = resolve(cat, "trn2-instance")
     dense = trn.peak_flops_per_s("fp8")
-    t = served(cat, SERVE_MODEL, "trn2-instance", None, "fp8", TRN2_PLAN, PROMPT)
-    h = served(cat, SERVE_MODEL, "dgx-h200", None, "fp8", H200_PLAN, PROMPT)
+    t = served(cat, SERVE_MODEL, "trn2-instance", None, "fp8", TRN2_PLAN, PROMPT, "rental")
+    h = served(cat, SERVE_MODEL, "dgx-h200", None, "fp8", H200_PLAN, PROMPT, "rental")
     speed = t.throughput_tokens_per_s / h.throughput_tokens_per_s
-    h_rent, t_rent = _rent(cat, "dgx-h200"), _rent(cat, "trn2-instance")
+    h_rent = _hourly_rent(cat, "dgx-h200", h)
     gain = text.figure("price-performance gain low")
     break_even = None if h_rent is None else h_rent * speed / gain
-    value = None if h_rent is None or t_rent is None else speed * h_rent / t_rent
+    value = ratio(h.usd_per_million_tokens, t.usd_per_million_tokens)  # tokens per dollar
     spec_ok = near(dense, text.figure("dense")) and near(trn.devices, text.figure("chips"))
     said = (f"16 Trainium2 peak at {fmt(dense, 'flops_per_s')} FP8 dense; serving {SERVE_MODEL} "
             f"they give {times(speed)} the tokens/s of 8 x H200")
@@ -141,18 +141,22 @@ def c29(cat: Catalog, text: ClaimText) -> Evaluation:
         Figure(f"trn2 hourly price at which it has {gain - 1:.0%} better price-performance",
                break_even, "usd_per_hour", f"8 x H200 price x tokens/s ratio / {gain:g}"),
         Figure("price-performance, trn2 / H200 (tokens per dollar)", value, "x",
-               "" if value is not None else "trn2 rental price not in the catalog"),
+               "basis rental on both sides" if value is not None
+               else "trn2 rental price not in the catalog"),
         Figure("tokens/s, trn2 instance / 8 x H200", speed, "x"),
         Figure("trn2 instance tokens/s", t.throughput_tokens_per_s, "tokens/s", f"batch {t.batch}"),
         Figure("8 x H200 tokens/s", h.throughput_tokens_per_s, "tokens/s", f"batch {h.batch}"),
-        Figure("8 x H200 hourly price", h_rent, "usd_per_hour", "EC2 capacity block (dgx-h200)"),
+        Figure("8 x H200 hourly price", h_rent, "usd_per_hour",
+               "EC2 capacity block (dgx-h200), basis rental"),
+        Figure("8 x H200 $ per million tokens, rented", h.usd_per_million_tokens, "usd"),
         Figure("trn2 instance FP8 dense peak", dense, "flops_per_s")), (
         f"{SERVE_MODEL} at FP8 weights and KV cache, {PROMPT:,} prompt and {OUTPUT:,} output "
         f"tokens, the largest batch with every token within {TPOT_SLO_S * 1e3:.0f} ms, on both",
         f"trn2-instance ({trn.devices} Trainium2): {plan_words(t)}; dgx-h200 (as EC2 P5e, "
         f"{h.devices} x H200): {plan_words(h)}",
-        "price-performance = tokens per dollar of rental, the basis AWS quotes; the H200 price is "
-        "a capacity-block snapshot"), verdict, said, missing=missing, reading=(
+        "price-performance = tokens per dollar on basis rental on both sides (the economics "
+        "model's hourly price x time, which covers hardware, facility and power), the basis AWS "
+        "quotes; the H200 price is a capacity-block snapshot"), verdict, said, missing=missing, reading=(
         f"same model, precision (FP8), batch rule ({TPOT_SLO_S * 1e3:.0f} ms per token) and cost "
         "basis (rental per "
         "instance-hour) on both sides; AWS does not say which workload its 30-40% is measured on"))

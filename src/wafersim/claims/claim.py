@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from wafersim.catalog import Catalog
 
@@ -64,23 +64,30 @@ class Evaluation:
 Evaluator = Callable[[Catalog, "ClaimText"], Evaluation]  # the catalog, the claim's own words
 
 
+Economy = Literal["site", "reliability"]  # a system's economics parts (catalog/data/economics)
+
+
 @dataclass(frozen=True)
 class Registered:
-    """An evaluator and the catalog ids whose ranged inputs its sensitivity moves."""
+    """An evaluator, the catalog ids whose ranged inputs its sensitivity moves, and which of
+    their systems' economics parts (the site's prices and power, the failure rates) it uses."""
 
     evaluate: Evaluator
     inputs: tuple[str, ...]
+    economy: tuple[Economy, ...] = ()
 
 
 REGISTRY: dict[str, Registered] = {}
 
 
-def claim(claim_id: str, inputs: tuple[str, ...] = ()) -> Callable[[Evaluator], Evaluator]:
+def claim(claim_id: str, inputs: tuple[str, ...] = (),
+          economy: tuple[Economy, ...] = ()) -> Callable[[Evaluator], Evaluator]:
     """Register `fn` as the evaluator of `claim_id`; `inputs`: the systems, chips or parts whose
-    ranged quantities can move its figure."""
+    ranged quantities can move its figure; `economy`: the parts of those systems' economics
+    ("site": cost and power; "reliability": failures) whose ranged quantities can move it too."""
     def register(fn: Evaluator) -> Evaluator:
         assert claim_id not in REGISTRY, f"{claim_id} registered twice"
-        REGISTRY[claim_id] = Registered(fn, inputs)
+        REGISTRY[claim_id] = Registered(fn, inputs, economy)
         return fn
     return register
 

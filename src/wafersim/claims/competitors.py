@@ -17,21 +17,19 @@ from wafersim.claims.readings import (
     SPEC,
     TPOT_SLO_S,
     FixedPlan,
+    breakdown_words,
     near,
     peak,
     plan_words,
     ratio,
     served,
+    serving_bill,
     times,
+    usd_per_mtok,
     value,
 )
-from wafersim.cost.infer.result import InferResult
-from wafersim.cost.kernels.economics import economics
 from wafersim.precision import BYTES_PER_ELEMENT, Precision
-from wafersim.units import DAY_S, fmt
-
-YEAR_S = 365 * DAY_S
-
+from wafersim.units import fmt
 
 # ---- C20: GB200 NVL72 against Hopper for a trillion-parameter model --------------------------
 
@@ -45,14 +43,6 @@ GB200_PLANS = {"fp4": FixedPlan(72, 1, 16, 24), "fp8": FixedPlan(72, 1, 16, 12)}
 H100_PLAN = FixedPlan(8, 4, 1, 1)
 
 
-def _purchase_usd_per_mtok(cat: Catalog, system_id: str, r: InferResult) -> float | None:
-    """$ per million tokens of `r` with the system owned (basis tco: purchase over its life,
-    facility and electricity)."""
-    system = resolve(cat, system_id).with_devices(r.devices).priced("tco")
-    tokens = r.batch * OUTPUT
-    return economics(system, tokens / r.throughput_tokens_per_s).per_token(tokens)[1]
-
-
 SIDES = {"gb4": ("gb200-nvl72", None, "fp4", GB200_PLANS["fp4"]),
          "gb8": ("gb200-nvl72", None, "fp8", GB200_PLANS["fp8"]),
          "h": ("dgx-h100", H100_GPUS, "fp8", H100_PLAN)}
@@ -63,8 +53,10 @@ def _c20_figures(cat: Catalog) -> dict[str, Any]:
     runs = {k: served(cat, MOE, *side, PROMPT) for k, side in SIDES.items()}
     short = {k: served(cat, MOE, *SIDES[k], SHORT_PROMPT) for k in ("gb4", "h")}
     energy = {k: r.energy_per_token_J for k, r in runs.items()}
-    usd = {k: _purchase_usd_per_mtok(cat, SIDES[k][0], r) for k, r in runs.items()}
-    return {"runs": runs, "energy": energy, "usd": usd,
+    bills = {k: serving_bill(cat, SIDES[k][0], r, "tco") for k, r in runs.items()}
+    usd = {k: usd_per_mtok(bills[k], r) for k, r in runs.items()}
+    rented = serving_bill(cat, SIDES["h"][0], runs["h"], "rental")
+    return {"runs": runs, "energy": energy, "usd": usd, "bills": bills, "rented": rented,
             "energy_vendor": ratio(energy["h"], energy["gb4"]),
             "cost_vendor": ratio(usd["h"], usd["gb4"]),
             "energy_same": ratio(energy["h"], energy["gb8"]),
@@ -85,7 +77,7 @@ def _c20_verdict(f: dict[str, Any], text: ClaimText) -> tuple[Verdict, str, str 
         return Verdict.does_not_hold, f"B200 has {fmt(f['transistors'], 'count')} transistors", None, None
     if any(r is None for r in ratios):
         return (Verdict.cannot_be_checked, said, None,
-                "the power or the purchase price of GB200 NVL72 or DGX H100")
+                "the power or the purchase price of GB200 NVL72 or DGX H100 (basis tco)")
     if min(ratios[:2]) < need:
         return Verdict.does_not_hold, f"wafersim gives less than {stated:g}x: {said}", None, None
     if min(ratios[2:]) < need:
@@ -94,8 +86,9 @@ def _c20_verdict(f: dict[str, Any], text: ClaimText) -> tuple[Verdict, str, str 
     return Verdict.holds, f"wafersim gives at least {stated:g}x even like for like: {said}", None, None
 
 
-def _c20_assumptions(cat: Catalog, runs: dict[str, InferResult]) -> tuple[str, ...]:
+def _c20_assumptions(cat: Catalog, f: dict[str, Any]) -> tuple[str, ...]:
     gb, h = resolve(cat, "gb200-nvl72"), resolve(cat, "dgx-h100").with_devices(H100_GPUS)
+    runs, bill = f["runs"], f["bills"]["h"]
     return (
         f"model {MOE}: NVIDIA published only its MoE-layer shape; wafersim assumes full multi-head "
         "attention (no grouped KV heads), which makes the 32k-token KV cache large",
@@ -103,42 +96,49 @@ def _c20_assumptions(cat: Catalog, runs: dict[str, InferResult]) -> tuple[str, .
         f"{TPOT_SLO_S * 1e3:.0f} ms; batch rule on both sides: the largest batch meeting that "
         "(NVIDIA's 5 s first-token limit is not applied; static batches); KV cache FP8",
         *(f"{LABELS[k]}: {plan_words(r)}" for k, r in runs.items()),
-        f"energy: catalogued power of {gb.id} ({fmt(gb.power_W, 'W')}) and of {h.nodes} {h.id} "
-        f"({fmt(h.power_W, 'W')}), x PUE; " + "; ".join(a for a in runs["h"].assumptions if "PUE" in a),
-        f"cost on basis tco (purchase over the site's life, facility rent, electricity) on both "
-        f"sides ({gb.id} "
+        f"energy from the wall on both sides (economics model): the catalogued peak of {gb.id} "
+        f"({fmt(gb.power_W, 'W')}) and of {h.nodes} {h.id} ({fmt(h.power_W, 'W')}) at the site's "
+        f"busy draw while serving, plus the scale-out fabric, x PUE",
+        "cost on basis tco on both sides (the same basis): purchase price over the site's "
+        f"depreciation life, facility rent on the provisioned IT load, electricity ({gb.id} "
         f"{fmt(value(gb.node.price_usd if gb.node else None), 'usd')}, {h.id} "
-        f"{fmt(value(h.node.price_usd if h.node else None), 'usd')} per node): the catalog has no "
-        f"rental price for {gb.id}",
+        f"{fmt(value(h.node.price_usd if h.node else None), 'usd')} per node); the catalog has no "
+        f"rental price for {gb.id}, so no ratio uses rental",
+        *(a for a in bill.assumptions if a.startswith("basis tco")),
         "GB200's pairing of two GPUs with one Grace CPU is recorded in words only (gb200), not "
         "checked as a figure")
 
 
-@claim("C20", inputs=("gb200-nvl72", "dgx-h100"))
+@claim("C20", inputs=("gb200-nvl72", "dgx-h100"), economy=("site",))
 def c20(cat: Catalog, text: ClaimText) -> Evaluation:
     """Energy and cost per token of GPT-MoE-1.8T on one GB200 NVL72 against 64 H100."""
     f = _c20_figures(cat)
-    runs = f["runs"]
+    runs, bills = f["runs"], f["bills"]
+    wall, tco = "from the wall (IT power x PUE) on both sides", "basis tco on both sides"
     figures = (
         Figure("energy per token, H100 / GB200 (NVIDIA's reading: FP4 against FP8)",
-               f["energy_vendor"], "x"),
-        Figure("cost per token, H100 / GB200 (NVIDIA's reading)", f["cost_vendor"], "x"),
-        Figure("energy per token, H100 / GB200 (both FP8)", f["energy_same"], "x"),
-        Figure("cost per token, H100 / GB200 (both FP8)", f["cost_same"], "x"),
+               f["energy_vendor"], "x", wall),
+        Figure("cost per token, H100 / GB200 (NVIDIA's reading)", f["cost_vendor"], "x",
+               tco + ": capex over the depreciation life, facility rent, electricity"),
+        Figure("energy per token, H100 / GB200 (both FP8)", f["energy_same"], "x", wall),
+        Figure("cost per token, H100 / GB200 (both FP8)", f["cost_same"], "x", tco),
         Figure("energy per token, H100 / GB200 (NVIDIA's reading, 1,024-token prompts)",
                f["energy_short"], "x", "the same rule with 1,024-token prompts: how the prompt "
                "length moves the ratio"),
-        *(Figure(f"{LABELS[k]} energy per token", f["energy"][k], "J", f"batch {r.batch}")
+        *(Figure(f"{LABELS[k]} energy per token", f["energy"][k], "J",
+                 f"batch {r.batch}; {fmt(bills[k].facility_power_W, 'W')} from the wall")
           for k, r in runs.items()),
-        *(Figure(f"{LABELS[k]} $ per million tokens, bought", f["usd"][k], "usd") for k in runs),
-        Figure(f"{LABELS['h']} $ per million tokens, rented", runs["h"].usd_per_million_tokens,
-               "usd", "rental price: not comparable with GB200, which has none in the catalog"),
+        *(Figure(f"{LABELS[k]} $ per million tokens, owned", f["usd"][k], "usd",
+                 breakdown_words(bills[k], r)) for k, r in runs.items()),
+        Figure(f"{LABELS['h']} $ per million tokens, rented", usd_per_mtok(f["rented"], runs["h"]),
+               "usd", "basis rental (the catalog's hourly price), for reference only: GB200 NVL72 "
+               "has no rental price, so no ratio uses this basis"),
         Figure("B200 transistors", f["transistors"], "count"))
     verdict, sentence, condition, missing = _c20_verdict(f, text)
-    return Evaluation(figures, _c20_assumptions(cat, runs), verdict, sentence, condition, missing,
+    return Evaluation(figures, _c20_assumptions(cat, f), verdict, sentence, condition, missing,
                       reading=(
-        f"same workload, same {TPOT_SLO_S * 1e3:.0f} ms rule, same purchase cost basis; NVIDIA's "
-        "reading serves GB200 at "
+        f"same workload, same {TPOT_SLO_S * 1e3:.0f} ms rule, same cost basis (tco) and energy "
+        "from the wall on both sides; NVIDIA's reading serves GB200 at "
         f"FP4 against H100 at FP8 (energy {times(f['energy_vendor'])}); like for like, both at FP8, "
         f"energy {times(f['energy_same'])} and cost {times(f['cost_same'])}"))
 

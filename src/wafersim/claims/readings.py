@@ -1,6 +1,7 @@
 """Shared pieces of the hardware claims (competitors, aws): tolerances, catalog peaks and ratios,
-and serving a model on a fixed plan under a per-token latency target, so that sensitivity re-runs
-a comparison in milliseconds (the plans are what wafersim's search picks at nominal figures)."""
+serving a model on a fixed plan under a per-token latency target, so that sensitivity re-runs
+a comparison in milliseconds (the plans are what wafersim's search picks at nominal figures), and
+the itemised bill of such a run on one cost basis (economics model)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import NamedTuple
 
 from wafersim.api import infer
 from wafersim.catalog import Catalog, Chip, Quantity
+from wafersim.catalog.system import resolve
 from wafersim.cost.infer.result import InferResult
+from wafersim.cost.kernels.economics import Economics, serving_economics
 from wafersim.precision import Precision
 
 SPEC = 0.05  # tolerance on a catalogued spec figure, either side
@@ -51,12 +54,34 @@ class FixedPlan(NamedTuple):
 
 
 def served(cat: Catalog, model: str, system: str, count: int | None, precision: str,
-           plan: FixedPlan, prompt: int) -> InferResult:
-    """The most tokens/s `system` serves with every token within TPOT_SLO_S, on a fixed plan."""
+           plan: FixedPlan, prompt: int, pricing: str = "tco") -> InferResult:
+    """The most tokens/s `system` serves with every token within TPOT_SLO_S, on a fixed plan,
+    its cost on basis `pricing`."""
     return infer(model, system, input_tokens=prompt, output_tokens=OUTPUT, precision=precision,
                  kv_precision="fp8", count=count, catalog=cat, max_throughput=True,
                  tpot_slo_s=TPOT_SLO_S, tp=plan.tp, pp=plan.pp, ep=plan.ep,
-                 attention_dp=plan.attention_dp)
+                 attention_dp=plan.attention_dp, pricing=pricing)
+
+
+def serving_bill(cat: Catalog, system_id: str, r: InferResult, pricing: str) -> Economics:
+    """Power, energy and cost of the run `r` (one batch from its first token to its last) on
+    `system_id` at `r`'s device count, on basis `pricing`: the figures `r` reports, itemised."""
+    system = resolve(cat, system_id).with_devices(r.devices).priced(pricing)
+    return serving_economics(system, r.batch * OUTPUT / r.throughput_tokens_per_s)
+
+
+def usd_per_mtok(bill: Economics, r: InferResult) -> float | None:
+    """$ per million output tokens of `r` from its bill; None where a price is unknown."""
+    return bill.per_token(r.batch * OUTPUT)[1]
+
+
+def breakdown_words(bill: Economics, r: InferResult) -> str:
+    """The cost of a million tokens by part (capex, facility, electricity; or rental)."""
+    per = 1e6 / (r.batch * OUTPUT)
+    if not bill.cost_breakdown:
+        return f"basis {bill.basis}: a price is not in the catalog"
+    return f"basis {bill.basis}: " + ", ".join(
+        f"{k.removesuffix('_usd')} ${v * per:,.2f}" for k, v in bill.cost_breakdown.items())
 
 
 def plan_words(r: InferResult) -> str:

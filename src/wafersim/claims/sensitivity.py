@@ -2,8 +2,10 @@
 moved alone to its low and to its high end, the claim evaluated again.
 
 The inputs are the ranged quantities of the parts a system is built from (chip, its
-architecture, node, networks, memory service); each is moved on its own (one-at-a-time), so the
-list says which uncertainty matters most and whether any of them, alone, flips the verdict.
+architecture, node, networks, memory service) and, for a claim that uses cost, power or failures,
+of the system's site (PUE, prices, depreciation life) and reliability (failure rates); each is
+moved on its own (one-at-a-time), so the list says which uncertainty matters most and whether
+any of them, alone, flips the verdict.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 from wafersim.catalog import Catalog, Quantity
 from wafersim.catalog.catalog import quantities
 from wafersim.catalog.schema import Part
-from wafersim.catalog.system import resolve
+from wafersim.catalog.system import System, resolve
 from wafersim.catalog.variants import FieldPath, with_quantities
-from wafersim.claims.claim import ClaimText, Evaluation, Registered, Verdict
+from wafersim.claims.claim import ClaimText, Economy, Evaluation, Registered, Verdict
 from wafersim.errors import SimError
 
 TOP = 5  # inputs listed per claim
@@ -38,8 +40,9 @@ class Moved:
                 "headline": self.headline, "verdict": None if self.verdict is None else str(self.verdict)}
 
 
-def _parts(catalog: Catalog, ids: tuple[str, ...]) -> list[Part]:
-    """The parts behind each id: a system's chip, architecture, node, networks and memory."""
+def _parts(catalog: Catalog, ids: tuple[str, ...], economy: tuple[Economy, ...] = ()) -> list[Part]:
+    """The parts behind each id: a system's chip, architecture, node, networks and memory, and
+    the economics parts named in `economy` (its site, its reliability)."""
     found: dict[str, Part] = {}
     for part_id in ids:
         part = catalog.get(part_id)
@@ -49,16 +52,23 @@ def _parts(catalog: Catalog, ids: tuple[str, ...]) -> list[Part]:
         except SimError:
             continue  # not a system (a network, a memory service): the part alone
         nets = [t.network for t in s.scale_up] + [s.scale_out, s.broadcast_reduce]
-        for p in (s.chip, s.architecture, s.node, s.cluster, s.memory_service, *nets):
+        for p in (s.chip, s.architecture, s.node, s.cluster, s.memory_service, *nets,
+                  *_economy_parts(s, economy)):
             if p is not None:
                 found[p.id] = p
     return list(found.values())
 
 
-def ranged_inputs(catalog: Catalog, ids: tuple[str, ...]) -> list[tuple[str, FieldPath, Quantity]]:
+def _economy_parts(system: System, economy: tuple[Economy, ...]) -> list[Part | None]:
+    return [system.site if "site" in economy else None,
+            system.reliability if "reliability" in economy else None]
+
+
+def ranged_inputs(catalog: Catalog, ids: tuple[str, ...],
+                  economy: tuple[Economy, ...] = ()) -> list[tuple[str, FieldPath, Quantity]]:
     """(part id, field path, quantity) of every ranged quantity the parts hold."""
     out = []
-    for part in _parts(catalog, ids):
+    for part in _parts(catalog, ids, economy):
         for path, q in quantities(part):
             if q.lo is not None and q.hi is not None and q.lo != q.hi and "[" not in path:
                 out.append((part.id, tuple(path.split(".")), q))
@@ -83,7 +93,7 @@ def sensitivity(reg: Registered, catalog: Catalog, text: ClaimText,
     the verdict, largest move first; inputs that change nothing are left out."""
     base = nominal.headline.value
     moves = [_moved(reg, catalog, text, part, keys, q, side)
-             for part, keys, q in ranged_inputs(catalog, reg.inputs) for side in ("lo", "hi")]
+             for part, keys, q in ranged_inputs(catalog, reg.inputs, reg.economy) for side in ("lo", "hi")]
 
     def shift(m: Moved) -> float:
         if m.headline is None or base is None or base == 0:
