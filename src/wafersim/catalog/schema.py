@@ -351,7 +351,7 @@ class Site(Part):
     transceiver_power_W: Quantity
     memory_service_price_usd_per_byte: Quantity  # capacity of an unpriced memory service
     memory_service_power_W_per_byte: Quantity
-    storage_bandwidth_per_node_Bps: Quantity  # checkpoint write and read, per node
+    storage_bandwidth_per_device_Bps: Quantity  # checkpoint write and read, per accelerator
     restart_s: Quantity  # rejoining a job after an interruption, the checkpoint read aside
 
 

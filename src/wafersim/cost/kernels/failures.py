@@ -4,7 +4,7 @@ A job stops at the first failure of any component it uses; with independent expo
 failures the rates add: accelerators (hardware and software), hosts, scale-out endpoints, and a
 weight-streaming cluster's MemoryX servers and SwarmX ports (`Reliability` parts, from published
 fleet data). The checkpoint (weights and optimizer state) is written and read at the site's
-storage bandwidth per node (a memory service's own nodes for wafer clusters). Between
+storage bandwidth per accelerator (wafer clusters: per system). Between
 checkpoints the job computes for Daly's optimal interval, and its expected wall time follows
 Daly's formula for exponential failures, restarts included.
 """
@@ -105,15 +105,10 @@ def interruptions(system: System, busy_s: float, params_count: float) -> Interru
 
 
 def _storage_Bps(system: System) -> tuple[float, tuple[str, ...]]:
-    """Checkpoint bandwidth: the site's per node, over the nodes that hold the state."""
+    """Checkpoint bandwidth: the site's share per accelerator, storage being provisioned with
+    the cluster (Llama 3: 2 TB/s for 16,384 GPUs)."""
     site = system.site
-    per_node = site.storage_bandwidth_per_node_Bps.value if site else None
-    per_node = per_node or 1e9
-    ms = system.memory_service
-    if ms is not None:
-        holders = ms.nodes_count.value if ms.nodes_count and ms.nodes_count.value else 1
-        where = f"{ms.id} ({holders:g} node(s); the weights and optimizer state live there)"
-    else:
-        holders, where = system.nodes, f"{system.nodes:,} node(s)"
-    return per_node * holders, (f"checkpoint written and read at {per_node / 1e9:g} GB/s per "
-                                f"node from {where} (site storage)",)
+    per_device = (site.storage_bandwidth_per_device_Bps.value if site else None) or 1.22e8
+    return per_device * system.devices, (
+        f"checkpoint written and read at {per_device * system.devices / 1e9:.3g} GB/s "
+        f"({per_device / 1e6:.3g} MB/s per accelerator, site storage)",)
