@@ -100,14 +100,20 @@ class System:
 
     def priced(self, pricing: str, site: Site | None = None) -> System:
         """The same system costed on basis `pricing` ("tco" or "rental"), at `site` if given."""
-        if pricing not in PRICINGS:
-            raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
-                                 + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
-        return replace(self, pricing=pricing, site=site or self.site)
+        return replace(self, pricing=cost_basis(pricing), site=site or self.site)
 
     def with_devices(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
         return _with_devices(self, count)
+
+
+def cost_basis(pricing: str) -> Pricing:
+    """`pricing` as a cost basis, or a ParameterError naming the bases there are."""
+    for basis in PRICINGS:
+        if pricing == basis:
+            return basis
+    raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
+                         + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
 
 
 @memoised(identity=(System,))

@@ -17,7 +17,7 @@ from typing import Any
 
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
-from wafersim.cost.kernels.network import fabric_bill
+from wafersim.cost.kernels.network import fabric_bill, figure
 
 # ZeRO (Rajbhandari et al. 2020): 16-bit weights plus 12 B of fp32 master weights and Adam moments
 CHECKPOINT_BYTES_PER_PARAM = 14.0
@@ -93,8 +93,8 @@ def interruptions(system: System, busy_s: float, params_count: float) -> Interru
     size = params_count * CHECKPOINT_BYTES_PER_PARAM
     bandwidth, notes = _storage_Bps(system)
     write = size / bandwidth
-    site = system.site
-    restart = (site.restart_s.value or 0.0) + write if site else write
+    assert system.site is not None, "resolve() gives every system a site"
+    restart = figure(system.site.restart_s) + write
     if math.isinf(mtbf):
         return Interruptions(mtbf, rates, size, write, restart, busy_s, 1.0, 0.0,
                              notes + ("no failure rates known: goodput 1",))
@@ -106,9 +106,8 @@ def interruptions(system: System, busy_s: float, params_count: float) -> Interru
 
 def _storage_Bps(system: System) -> tuple[float, tuple[str, ...]]:
     """Checkpoint bandwidth: the site's per node, over the nodes that hold the state."""
-    site = system.site
-    per_node = site.storage_bandwidth_per_node_Bps.value if site else None
-    per_node = per_node or 1e9
+    assert system.site is not None, "resolve() gives every system a site"
+    per_node = figure(system.site.storage_bandwidth_per_node_Bps)
     ms = system.memory_service
     if ms is not None:
         holders = ms.nodes_count.value if ms.nodes_count and ms.nodes_count.value else 1
