@@ -354,6 +354,27 @@ class Site(Part):
     storage_bandwidth_per_device_Bps: Quantity  # checkpoint write and read, per accelerator
     restart_s: Quantity  # rejoining a job after an interruption, the checkpoint read aside
 
+    @model_validator(mode="after")
+    def _usable(self) -> Site:
+        """Every figure known (a site stands in for what the hardware catalog lacks), a PUE of
+        at least 1, a service life of some time, and an idle draw no larger than the busy one."""
+        for name, q in self:
+            if isinstance(q, Quantity) and q.value is None:
+                raise ValueError(f"{name} is unknown ({q.reason}); a site needs every figure: give "
+                                 "a value with its range")
+        pue = min(self.pue_ratio.value or 1.0, self.pue_ratio.lo or 1.0)
+        if pue < 1:
+            raise ValueError(f"pue_ratio {pue:g} is below 1; the facility draws the IT load and "
+                             "more: give 1 or more")
+        if 0 in (self.depreciation_life_s.value, self.depreciation_life_s.lo):
+            raise ValueError("depreciation_life is 0; hardware is written off over some years: "
+                             "give a life > 0")
+        idle, busy = self.idle_power_fraction.value or 0.0, self.busy_power_fraction.value or 1.0
+        if idle > busy:
+            raise ValueError(f"idle_power_fraction {idle:g} exceeds busy_power_fraction {busy:g}; "
+                             "an accelerator draws less waiting than computing")
+        return self
+
 
 class Reliability(Part):
     """Failure rates of one class of hardware, as mean time between interruptions per component.
@@ -369,6 +390,15 @@ class Reliability(Part):
     link_mtbf_s: Q = None  # one scale-out endpoint: NIC, cable, its share of the switches
     memory_service_mtbf_s: Q = None  # one memory-service node (MemoryX)
     broadcast_reduce_mtbf_s: Q = None  # one broadcast/reduce switch (SwarmX)
+
+    @model_validator(mode="after")
+    def _failing_sometime(self) -> Reliability:
+        """A mean time between failures of 0 would interrupt a job at every instant."""
+        for name, q in self:
+            if isinstance(q, Quantity) and 0 in (q.value, q.lo):
+                raise ValueError(f"{name.removesuffix('_s')} is 0; a mean time between failures "
+                                 "is > 0: fix it, or write null with a 'reason' if it is unknown")
+        return self
 
 
 AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture | Site | Reliability

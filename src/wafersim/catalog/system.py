@@ -100,12 +100,10 @@ class System:
 
     def priced(self, pricing: str, site: Site | None = None) -> System:
         """The same system costed on basis `pricing` ("tco" or "rental"), at `site` if given."""
-        if pricing not in PRICINGS:
-            raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
-                                 + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
-        if pricing == self.pricing and (site is None or site is self.site):
+        basis = cost_basis(pricing)
+        if basis == self.pricing and (site is None or site is self.site):
             return self  # the same object: results memoised on a system's identity stay cached
-        return _priced(self, pricing, site or self.site)
+        return _priced(self, basis, site or self.site)
 
     def with_devices(self, count: int) -> System:
         """The same kind of system grown or shrunk to `count` accelerators."""
@@ -115,6 +113,15 @@ class System:
 @memoised(identity=(System, Site))
 def _priced(system: System, pricing: Pricing, site: Site | None) -> System:
     return replace(system, pricing=pricing, site=site)
+
+
+def cost_basis(pricing: str) -> Pricing:
+    """`pricing` as a cost basis, or a ParameterError naming the bases there are."""
+    for basis in PRICINGS:
+        if pricing == basis:
+            return basis
+    raise ParameterError("pricing", pricing, "{pricing!r} is not a cost basis; use one of "
+                         + ", ".join(PRICINGS), allowed=", ".join(PRICINGS))
 
 
 @memoised(identity=(System,))

@@ -32,9 +32,18 @@ DISAGGREGATE = typer.Option(None, "--disaggregate", help="Prefill and decode on 
 STACK = typer.Option(None, "--stack", help="Serving stack from the catalog (wafersim systems "
                      "--kind stack); default: the chip's calibrated one.")
 JSON = typer.Option(False, "--json", help="Machine output in SI units.")
-PRICING = typer.Option("tco", "--pricing", help="Cost basis of every $ figure: tco (own the "
-                       "hardware: purchase over its life, facility, electricity) or rental "
-                       "(hourly cloud prices); one basis per table.")
+
+
+def _cost_basis(pricing: str) -> str:
+    """Refuse an unknown basis before any system is costed (as `System.priced` would)."""
+    from wafersim.catalog.system import cost_basis
+
+    return cost_basis(pricing)
+
+
+PRICING = typer.Option("tco", "--pricing", callback=_cost_basis, help="Cost basis of every $ "
+                       "figure: tco (own the hardware: purchase over its life, facility, "
+                       "electricity) or rental (hourly cloud prices); one basis per table.")
 
 
 def check_contexts(models: str, input_tokens: int, output_tokens: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from wafersim.catalog.system import System
+from wafersim.cost.kernels.network import figure
 from wafersim.cost.kernels.power import UNCATALOGUED, Power, power
 from wafersim.cost.kernels.tco import Capex, capex, rental_usd_per_hour
 from wafersim.memo import memoised
@@ -76,8 +77,8 @@ def _terms(system: System) -> _Terms:
     assert site is not None, "resolve() gives every system a site"
     pw, cx = power(system), capex(system)
     rental, rental_notes = rental_usd_per_hour(system)
-    life = site.depreciation_life_s.value or 1.0
-    elec, rent = site.electricity_usd_per_J.value or 0.0, site.facility_usd_per_J.value or 0.0
+    life = figure(site.depreciation_life_s)
+    elec, rent = figure(site.electricity_usd_per_J), figure(site.facility_usd_per_J)
     own = (f"basis tco at {site.id}: purchase over {life / (365.25 * 86400):g} years, facility "
            f"${rent * 1e3 * 730.5 * 3600:,.0f}/kW/month of IT load, electricity "
            f"${elec * 3.6e6:.3g}/kWh, PUE {pw.pue:g}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
-from wafersim.cost.kernels.network import fabric_bill
+from wafersim.cost.kernels.network import fabric_bill, figure
 
 # ZeRO (Rajbhandari et al. 2020): 16-bit weights plus 12 B of fp32 master weights and Adam moments
 CHECKPOINT_BYTES_PER_PARAM = 14.0
@@ -93,8 +93,8 @@ def interruptions(system: System, busy_s: float, params_count: float) -> Interru
     size = params_count * CHECKPOINT_BYTES_PER_PARAM
     bandwidth, notes = _storage_Bps(system)
     write = size / bandwidth
-    site = system.site
-    restart = (site.restart_s.value or 0.0) + write if site else write
+    assert system.site is not None, "resolve() gives every system a site"
+    restart = figure(system.site.restart_s) + write
     if math.isinf(mtbf):
         return Interruptions(mtbf, rates, size, write, restart, busy_s, 1.0, 0.0,
                              notes + ("no failure rates known: goodput 1",))
@@ -107,8 +107,8 @@ def interruptions(system: System, busy_s: float, params_count: float) -> Interru
 def _storage_Bps(system: System) -> tuple[float, tuple[str, ...]]:
     """Checkpoint bandwidth: the site's share per accelerator, storage being provisioned with
     the cluster (Llama 3: 2 TB/s for 16,384 GPUs)."""
-    site = system.site
-    per_device = (site.storage_bandwidth_per_device_Bps.value if site else None) or 1.22e8
+    assert system.site is not None, "resolve() gives every system a site"
+    per_device = figure(system.site.storage_bandwidth_per_device_Bps)
     return per_device * system.devices, (
         f"checkpoint written and read at {per_device * system.devices / 1e9:.3g} GB/s "
         f"({per_device / 1e6:.3g} MB/s per accelerator, site storage)",)

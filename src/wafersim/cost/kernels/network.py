@@ -15,11 +15,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wafersim.catalog.schema import Network
+from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
 
 DIRECT = frozenset({"torus_2d", "torus_3d", "ring", "full_mesh", "point_to_point"})
 DEFAULT_RADIX = 64  # an NDR InfiniBand switch (Quantum-2 QM9700) where the network gives none
+
+
+def figure(q: Quantity) -> float:
+    """A site's figure: every one is known (the catalog refuses a site with an unknown one)."""
+    assert q.value is not None, "Site validation refuses unknown figures"
+    return q.value
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,10 @@ def fabric_bill(system: System) -> FabricBill:
     transceivers = 2.0 * endpoints * (1 if net.topology in DIRECT else tiers)
     site = system.site
     assert site is not None, "resolve() gives every system a site"
-    price = (switch_ports * (site.switch_port_price_usd.value or 0.0)
-             + transceivers * (site.transceiver_price_usd.value or 0.0))
-    watts = (switch_ports * (site.switch_port_power_W.value or 0.0)
-             + transceivers * (site.transceiver_power_W.value or 0.0))
+    price = (switch_ports * figure(site.switch_port_price_usd)
+             + transceivers * figure(site.transceiver_price_usd))
+    watts = (switch_ports * figure(site.switch_port_power_W)
+             + transceivers * figure(site.transceiver_power_W))
     note = (f"{net.id}: {endpoints:,} endpoints, {tiers} tier(s), {switch_ports:,.0f} switch ports "
             f"and {transceivers:,.0f} optical modules at the site's prices and powers")
     return FabricBill(endpoints, switch_ports, transceivers, price, watts, (note,))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
-from wafersim.cost.kernels.network import fabric_bill
+from wafersim.cost.kernels.network import fabric_bill, figure
 
 UNCATALOGUED = "not in the catalog"  # every note naming an input whose figure is therefore None
 
@@ -62,8 +62,8 @@ def power(system: System) -> Power:
     fabric = fabric_bill(system)
     ms_W, ms_notes = _memory_service_W(system)
     return Power(nodes, hosts, 0.0 if _inside_cluster(system) else fabric.power_W, ms_W,
-                 site.idle_power_fraction.value or 0.0, site.busy_power_fraction.value or 1.0,
-                 site.pue_ratio.value or 1.0, tuple(notes) + fabric.notes + tuple(ms_notes))
+                 figure(site.idle_power_fraction), figure(site.busy_power_fraction),
+                 figure(site.pue_ratio), tuple(notes) + fabric.notes + tuple(ms_notes))
 
 
 def _inside_cluster(system: System) -> bool:
@@ -90,8 +90,9 @@ def _nodes_peak(system: System) -> tuple[float | None, float | None, list[str]]:
     if host_W is not None:
         hosts = host_W * system.devices / system.devices_per_node
         return tdp * system.devices + hosts, hosts, []
-    ratio = system.site.host_power_ratio.value if system.site else None
-    hosts = (ratio or 0.0) * tdp * system.devices
+    assert system.site is not None, "resolve() gives every system a site"
+    ratio = figure(system.site.host_power_ratio)
+    hosts = ratio * tdp * system.devices
     return tdp * system.devices + hosts, hosts, [
         f"host power of {system.id} not catalogued: {ratio:g} x the accelerators' TDP (site "
         "default, from DGX datasheets)"]
@@ -104,7 +105,7 @@ def _memory_service_W(system: System) -> tuple[float, list[str]]:
     known = value(ms.power_W)
     if known is not None:
         return known, []
-    per_byte = site.memory_service_power_W_per_byte.value if site else None
-    watts = (per_byte or 0.0) * ms.capacity_bytes.value if ms.capacity_bytes.value else 0.0
+    assert site is not None, "resolve() gives every system a site"
+    watts = figure(site.memory_service_power_W_per_byte) * (ms.capacity_bytes.value or 0.0)
     return watts, [f"{ms.id} power not catalogued: {watts / 1e3:.3g} kW from its capacity at the "
                    "site's power per TB (assumed)"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wafersim.catalog.system import System
-from wafersim.cost.kernels.network import fabric_bill
+from wafersim.cost.kernels.network import fabric_bill, figure
 from wafersim.cost.kernels.power import UNCATALOGUED, value
 
 
@@ -53,8 +53,9 @@ def _systems_usd(system: System) -> tuple[float | None, list[str]]:
     if chip_usd is None:
         return None, [f"purchase price of {system.id} {UNCATALOGUED}: cost on basis 'tco' unknown "
                       "(use pricing 'rental' where it is rented)"]
-    host = system.site.host_price_usd.value if system.site else None
-    if node is None or host is None:
+    assert system.site is not None, "resolve() gives every system a site"
+    host = figure(system.site.host_price_usd)
+    if node is None:
         return chip_usd * system.devices, []
     return chip_usd * system.devices + host * system.nodes, [
         f"{node.id} price not catalogued: accelerators at their price plus ${host:,.0f} per host "
@@ -68,8 +69,8 @@ def _memory_service_usd(system: System) -> tuple[float, list[str]]:
     known = value(ms.price_usd)
     if known is not None:
         return known, []
-    per_byte = site.memory_service_price_usd_per_byte.value if site else None
-    usd = (per_byte or 0.0) * (ms.capacity_bytes.value or 0.0)
+    assert site is not None, "resolve() gives every system a site"
+    usd = figure(site.memory_service_price_usd_per_byte) * (ms.capacity_bytes.value or 0.0)
     return usd, [f"{ms.id} price not catalogued: ${usd:,.0f} from its capacity at the site's "
                  "price per TB (assumed)"]
 
