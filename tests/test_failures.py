@@ -69,10 +69,12 @@ def test_wafer_clusters_count_their_memoryx_and_swarmx_domains(catalog):
     assert rates["broadcast_reduce"] == pytest.approx(16 * 12 / r.broadcast_reduce_mtbf_s.value)
 
 
-def test_wafer_checkpoints_are_written_from_the_memory_service(catalog):
-    lost = interruptions(resolve(catalog, "cs-3").with_devices(16), DAY_S, 70e9)
-    assert lost.checkpoint_bytes == 70e9 * CHECKPOINT_BYTES_PER_PARAM
-    assert [n for n in lost.notes if "memoryx" in n and "optimizer state live there" in n]
+def test_checkpoints_are_written_at_the_sites_share_per_accelerator(catalog):
+    small, large = (interruptions(resolve(catalog, "cs-3").with_devices(n), DAY_S, 70e9)
+                    for n in (16, 64))
+    assert small.checkpoint_bytes == 70e9 * CHECKPOINT_BYTES_PER_PARAM
+    assert small.checkpoint_write_s == pytest.approx(4 * large.checkpoint_write_s)
+    assert [n for n in small.notes if "per accelerator" in n]
 
 
 def test_the_llama_3_405b_run_on_16384_h100_matches_its_published_interruptions(catalog):
