@@ -12,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from wafersim.api import infer, infer_models, simulate_serving, train
+    from wafersim.api import infer, infer_models, simulate_serving, size_training, train
     from wafersim.cost.infer.result import CoResidentResult, InferResult
     from wafersim.serve.result import ServeResult
 
 # public name -> module defining it
 _LAZY = {"infer": "wafersim.api", "infer_models": "wafersim.api",
          "simulate_serving": "wafersim.api", "train": "wafersim.api",
+         "size_training": "wafersim.api",
          "InferResult": "wafersim.cost.infer.result",
          "CoResidentResult": "wafersim.cost.infer.result", "ServeResult": "wafersim.serve.result"}
 
 __all__ = ["CoResidentResult", "InferResult", "ServeResult", "__version__", "infer",
-           "infer_models", "simulate_serving", "train"]
+           "infer_models", "simulate_serving", "size_training", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,8 @@ from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.kernels.economics import unknown_inputs
+from wafersim.cost.sizing import Budget, Sizing
+from wafersim.cost.sizing import size_training as _size
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import (
@@ -58,12 +60,45 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     (context-extension training), or refused when `beyond_context` is False. `pricing` is the
     cost basis: "tco" (owning the hardware at the catalog's site) or "rental" (hourly prices).
     """
-    ts = TrainScenario.of(catalog or load_catalog(), model, system, tokens, count, global_batch,
-                          seq_len, precision, memory_service, constraints=plan or Constraints(),
-                          recompute=recompute, sparsity=sparsity, attention=attention,
-                          finetune=finetune, activations=activations,
-                          beyond_context=beyond_context, pricing=pricing)
-    return backends.train(ts)
+    return backends.train(_train_scenario(
+        _model(model), system, tokens, count, catalog or load_catalog(), pricing, global_batch,
+        seq_len, precision, recompute, sparsity, memory_service, plan, attention, finetune,
+        activations, beyond_context))
+
+
+def size_training(model: str | ModelSpec, system: str, tokens: float,
+                  budget_usd: float | None = None, power_W: float | None = None,
+                  deadline_s: float | None = None, pricing: str = "tco",
+                  catalog: Catalog | None = None, **options: Any) -> Sizing:
+    """`system` sized to one budget for training `model` on `tokens`: with `deadline_s` (wall
+    time, failures included) the fewest devices that meet it; with `budget_usd` (on basis
+    `pricing`) or `power_W` (facility power from the wall) the fastest run within it. Counts are
+    whole nodes up to the largest cluster the catalog allows; `options` are `train`'s keywords
+    (global_batch, seq_len, precision, plan, ...). Raises a ParameterError for a budget that is
+    not one positive finite number; a system that no count fits says why in `Sizing.reason`."""
+    return _sized(_model(model), system, tokens, Budget(budget_usd, power_W, deadline_s),
+                  catalog or load_catalog(), pricing, **options)
+
+
+def _sized(model: ModelSpec, system: str, tokens: float, budget: Budget, cat: Catalog,
+           pricing: str, **options: Any) -> Sizing:
+    def scenario_at(count: int) -> TrainScenario:
+        return _train_scenario(model, system, tokens, count, cat, pricing, **options)
+    return _size(scenario_at, resolve(cat, system).priced(pricing), budget)
+
+
+def _train_scenario(model: ModelSpec, system: str, tokens: float, count: int | None, cat: Catalog,
+                    pricing: str, global_batch: int | None = None, seq_len: int | None = None,
+                    precision: str = "bf16", recompute: str = "auto", sparsity: float = 0.0,
+                    memory_service: str | None = None, plan: Constraints | None = None,
+                    attention: str = "flash", finetune: str | None = None,
+                    activations: str | None = None, beyond_context: bool = True) -> TrainScenario:
+    """`train`'s question on `count` devices (None: the system as catalogued)."""
+    return TrainScenario.of(cat, model, system, tokens, count, global_batch, seq_len, precision,
+                            memory_service, constraints=plan or Constraints(),
+                            recompute=recompute, sparsity=sparsity, attention=attention,
+                            finetune=finetune, activations=activations,
+                            beyond_context=beyond_context, pricing=pricing)
 
 
 def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,
@@ -229,13 +264,36 @@ def _count_that_fits(spec: ModelSpec, system: str, cat: Catalog) -> int | None:
 
 
 def _training_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float = 1e12,
-                      devices: int = 1024, pricing: str = "tco") -> dict[str, Any]:
+                      devices: int = 1024, pricing: str = "tco",
+                      budget: Budget | None = None) -> dict[str, Any]:
     """Time, MFU, energy and cost of training on `tokens` with `devices` accelerators (or wafer
-    systems); a system that cannot train it gets the reason instead."""
+    systems), or on the count `budget` sizes (`size_training`); a system that cannot train it
+    gets the reason instead."""
+    if budget is not None:
+        return _sized_columns(spec, system, cat, tokens, pricing, budget)
     try:
         r = train(spec, system, tokens, count=devices, catalog=cat, pricing=pricing)
     except SimError as exc:
         return {"train_error": exc}
+    return _run_columns(r, pricing)
+
+
+def _sized_columns(spec: ModelSpec, system: str, cat: Catalog, tokens: float, pricing: str,
+                   budget: Budget) -> dict[str, Any]:
+    """The training columns of the run `budget` sizes, with the budget, what bound the choice
+    and the sizing itself; a system no count fits gets the reason as its error."""
+    try:
+        s = _sized(spec, system, tokens, budget, cat, pricing)
+    except SimError as exc:
+        return {"train_error": exc, "train_budget": budget.to_json()}
+    sized = {"train_budget": budget.to_json(), "train_binding": s.binding,
+             "train_sizing": s.to_json()}
+    if s.chosen is None:
+        return sized | {"train_error": InfeasiblePlan(s.reason)}
+    return _run_columns(s.chosen, pricing) | sized
+
+
+def _run_columns(r: TrainResult, pricing: str) -> dict[str, Any]:
     return {"train_devices": r.devices, "train_wall_time_s": r.wall_time_s, "train_mfu": r.mfu,
             "train_energy_J": r.energy_J, "train_cost_usd": r.cost_usd,
             "train_cost_basis": r.economy.basis if r.economy else pricing,

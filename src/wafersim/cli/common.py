@@ -18,7 +18,7 @@ from wafersim.cli.bounds import check
 from wafersim.errors import ConfigError
 from wafersim.models.spec import RECOMPUTE
 from wafersim.plan import Constraints
-from wafersim.units import UNITS
+from wafersim.units import DAY_S, UNITS
 
 T = TypeVar("T")
 SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
@@ -153,18 +153,45 @@ def parse_plan(text: str) -> Constraints:
     return Constraints(**values)
 
 
-def parse_duration(text: str, flag: str) -> float:
-    """'0.05', '50ms', '200 us' -> seconds (positive)."""
+def parse_duration(text: str, flag: str, example: str = "0.05, 50ms or 200us") -> float:
+    """'0.05', '50ms', '200 us', '2000h', '90d' -> seconds (positive, finite)."""
     raw = text.strip().replace(" ", "")
     number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
     unit = raw[len(number):] or "s"
-    factor = UNITS[unit].factor if unit in UNITS and UNITS[unit].dimension == "s" else None
+    factor = _time_factor(unit)
     try:
         value = float(number) * factor if factor is not None else None
     except ValueError:
         value = None
     if value is None or not 0 < value < math.inf:
-        raise ConfigError(f"{flag} {text!r} must be a positive time such as 0.05, 50ms or 200us")
+        raise ConfigError(f"{flag} {text!r} must be a positive time such as {example}")
+    return value
+
+
+def _time_factor(unit: str) -> float | None:
+    """Seconds per `unit`: a time suffix of UNITS, or d (days) and min (minutes)."""
+    if unit in SHORT_TIME_UNITS:
+        return SHORT_TIME_UNITS[unit]
+    return UNITS[unit].factor if unit in UNITS and UNITS[unit].dimension == "s" else None
+
+
+SHORT_TIME_UNITS = {"d": DAY_S, "min": 60.0}
+
+
+def parse_megawatts(text: str, flag: str) -> float:
+    """'10' (megawatts), '10MW', '500kW', '1GW' -> watts (positive, finite)."""
+    raw = text.strip().replace(" ", "").replace("_", "").replace(",", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    unit = raw[len(number):] or "MW"
+    factor = 1e9 if unit == "GW" else (
+        UNITS[unit].factor if unit in UNITS and UNITS[unit].dimension == "W" else None)
+    try:
+        value = float(number) * factor if factor is not None else None
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < math.inf:
+        raise ConfigError(f"{flag} {text!r} must be a positive power such as 10 (megawatts), "
+                          "10MW or 500kW")
     return value
 
 

@@ -9,10 +9,12 @@ from rich.table import Table
 
 from wafersim.api import COMPARE_SYSTEMS, CompareRow
 from wafersim.api import compare as run_compare
+from wafersim.cli.budget import BUDGET_USD, DEADLINE, POWER_MW, parse_budget
 from wafersim.cli.common import catalog, console, known, parse_amount, print_json
 from wafersim.cli.flags import message_of
 from wafersim.cli.options import PRICING
 from wafersim.cli.progress import progress
+from wafersim.cost.sizing import Budget
 from wafersim.errors import ConfigError
 from wafersim.units import fmt_time, fmt_usd
 
@@ -26,10 +28,17 @@ def compare(
     train_devices: int = typer.Option(1024, "--train-devices", min=1, help="Accelerators (or "
                                       "wafer systems) per system for the training columns."),
     pricing: str = PRICING,
+    budget_usd: str = BUDGET_USD,
+    power_mw: str = POWER_MW,
+    deadline: str = DEADLINE,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens;
-    with --train-tokens, also the time, energy and cost to train it."""
+    with --train-tokens, also the time, energy and cost to train it.
+
+    The training table runs --train-devices per system, or the count each system is sized to
+    by a budget (--budget-usd, --power-mw or --deadline)."""
+    budget = parse_budget(budget_usd, power_mw, deadline)
     ids = [s.strip() for s in systems.split(",")]
     if not all(ids):
         raise ConfigError(f"--systems {systems!r}: item {ids.index('') + 1} is empty; separate "
@@ -42,7 +51,8 @@ def compare(
     if train_tokens:
         groups.append("training")
         options["training"] = {"tokens": parse_amount(train_tokens, "--train-tokens", "train_tokens"),
-                               "devices": train_devices, "pricing": pricing}
+                               "devices": train_devices,
+                               "pricing": pricing, "budget": budget}
     rows = []
     with progress(f"comparing {model} on {len(ids)} systems", len(ids)) as advance:
         for system in ids:
@@ -50,6 +60,7 @@ def compare(
             advance()
     if as_json:
         print_json({"model": model, "cost_basis": pricing,
+                    **({"budget": budget.to_json()} if budget else {}),
                     "rows": [{"system": r.system, **_spelled(r)} for r in rows]})
         return
     table = Table(title=f"{model}: serving (1,024 prompt + 1,024 output tokens, bf16)",
@@ -76,7 +87,7 @@ def compare(
                     f"CS systems) when the model does not fit; $ and J at max throughput; {BASIS[pricing]}")
     _unknowns(rows, "unknown")
     if train_tokens:
-        _training_table(model, rows, train_tokens, train_devices, pricing)
+        _training_table(model, rows, train_tokens, pricing, train_devices, budget)
 
 
 BASIS = {"tco": "$ on basis tco: purchase over the site's depreciation life, facility rent and "
@@ -91,30 +102,47 @@ def _unknowns(rows: list[CompareRow], key: str) -> None:
             console().print(f"{r.system}: {note}")
 
 
-def _training_table(model: str, rows: list[CompareRow], tokens: str, devices: int,
-                    pricing: str) -> None:
-    table = Table(title=f"{model}: training on {tokens} tokens, {devices:,} devices per system "
-                  "(fastest feasible plan)", title_justify="left")
-    for head in ("system", "devices", "wall time", "MFU", "goodput", "interruptions",
-                 "facility MW", "energy", f"cost ({pricing})"):
+def _training_table(model: str, rows: list[CompareRow], tokens: str, pricing: str,
+                    devices: int, budget: Budget | None) -> None:
+    sized = f"each system sized to {budget.describe()}" if budget else (
+        f"{devices:,} devices per system")
+    table = Table(title=f"{model}: training on {tokens} tokens, {sized} (fastest feasible plan)",
+                  title_justify="left")
+    heads = ["system", "devices", "wall time", "MFU", "goodput", "interruptions", "facility MW",
+             "energy", f"cost ({pricing})"] + (["limited by"] if budget else [])
+    for head in heads:
         table.add_column(head)
     for r in rows:
         c = r.columns
         if "train_error" in c or "train_devices" not in c:
             reason = _spelled(r).get("train_error") or (
                 message_of(r.failures["error"]) if r.error else "-")
-            table.add_row(r.system, reason, *[""] * 7)
+            table.add_row(r.system, reason, *[""] * (len(heads) - 2))
             continue
         table.add_row(r.system, f"{c['train_devices']:,}", fmt_time(c["train_wall_time_s"]),
                       f"{c['train_mfu']:.1%}", f"{c['train_goodput']:.1%}",
                       known(c["train_interruptions"], "{:,.0f}"),
                       known(c["train_facility_power_W"], "{:,.2f}", 1e-6),
                       known(c["train_energy_J"], "{:,.1f} MWh", 1 / 3.6e9),
-                      fmt_usd(c["train_cost_usd"]))
+                      fmt_usd(c["train_cost_usd"]), *([c["train_binding"]] if budget else []))
     console().print(table)
     console().print("wall time, energy and cost include interruptions, checkpoints and restarts; "
                     + BASIS[pricing])
+    if budget:
+        console().print(SIZED[budget.kind])
     _unknowns(rows, "train_unknown")
+
+
+SIZED = {"deadline_s": "devices: the fewest whole nodes whose wall time meets the deadline, "
+                       "among the counts tried (one node, doubling, then bisected; wafersim train "
+                       "--deadline lists them)",
+         "usd": "devices: the fastest run whose cost is within the budget, among the counts "
+                "tried; limited by: what stopped it growing (the budget, the largest cluster, or "
+                "scaling: more devices ran slower)",
+         "facility_power_W": "devices: the fastest run whose facility power is within the "
+                             "budget, among the counts tried; limited by: what stopped it growing "
+                             "(the budget, the largest cluster, or scaling: more devices ran "
+                             "slower)"}
 
 
 def _spelled(row: CompareRow) -> dict[str, Any]:

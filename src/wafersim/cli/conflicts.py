@@ -15,8 +15,20 @@ from typer.core import TyperCommand
 from wafersim.cli.bounds import check
 from wafersim.errors import ConfigError
 
+_BUDGETS = ("budget_usd", "power_mw", "deadline")
+_ONE_BUDGET = tuple((a, b, "give one budget at a time") for i, a in enumerate(_BUDGETS)
+                    for b in _BUDGETS[i + 1:])
+
+
+def _sized(option: str) -> tuple[tuple[str, str, str], ...]:
+    """`option` against each budget, which sizes the device count itself."""
+    return tuple((option, b, "a budget sizes the device count itself") for b in _BUDGETS)
+
+
 # command -> (option, option, why they cannot both be given)
 EXCLUSIVE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "train": (*_ONE_BUDGET, *_sized("count"), *_sized("with_range")),
+    "compare": (*_ONE_BUDGET, *_sized("train_devices")),
     "infer": (("max_throughput", "batch", "--max-throughput searches the batch itself"),),
     "validate": (("as_json", "markdown", "they are two output formats"),
                  ("markdown", "with_range", "the Markdown tables have no range columns")),
@@ -29,7 +41,9 @@ _DRAFTING = (("acceptance", "draft", "it is the acceptance rate of the draft's t
 NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "infer": _DRAFTING, "serve": _DRAFTING,
     "compare": (("train_devices", "train_tokens", "it sizes the training columns, which "
-                 "--train-tokens asks for"),),
+                 "--train-tokens asks for"),
+                *((b, "train_tokens", "a budget sizes each system for the training columns, "
+                   "which --train-tokens asks for") for b in _BUDGETS)),
     "models": (("seq_len", "model", "it sets the sequence length of one model's figures"),),
 }
 

@@ -16,6 +16,8 @@ FLAGS = {
     "n_heads": "--heads",
     "plot_path": "--plot",
     "trace_path": "--trace",
+    "power_W": "--power-mw",
+    "deadline_s": "--deadline",
 }
 
 

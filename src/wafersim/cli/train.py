@@ -9,8 +9,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from wafersim.api import size_training
 from wafersim.api import train as run_train
 from wafersim.catalog import Catalog
+from wafersim.cli.budget import BUDGET_USD, DEADLINE, POWER_MW, parse_budget, print_sizing
 from wafersim.cli.common import (
     catalog,
     console,
@@ -27,6 +29,7 @@ from wafersim.cli.common import (
 from wafersim.cli.flags import message_of
 from wafersim.cli.options import PRICING
 from wafersim.cli.progress import progress
+from wafersim.cost.sizing import Budget, Sizing
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
@@ -72,10 +75,17 @@ def train(
                                         "the model's context (context-extension training; the "
                                         "output notes it)."),
     pricing: str = PRICING,
+    budget_usd: str = BUDGET_USD,
+    power_mw: str = POWER_MW,
+    deadline: str = DEADLINE,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
-    """Train MODEL on SYSTEM: step time, tokens/s, wall time with failures, MFU, power, energy, cost."""
+    """Train MODEL on SYSTEM: step time, tokens/s, wall time with failures, MFU, power, energy, cost.
+
+    With a budget (--budget-usd, --power-mw or --deadline) in place of --count, on the count
+    sized to it, then the counts tried."""
     total = parse_amount(tokens, "--tokens")
+    budget = parse_budget(budget_usd, power_mw, deadline)
     counts: list[int | None] = [*parse_counts(count)] if count else [None]
     if with_range and len(counts) > 1:
         raise ConfigError(f"--range takes one --count, not the list {count!r}; run each count apart")
@@ -84,12 +94,18 @@ def train(
     fixed = _fixed(parse_plan(plan), plan, flags)
     recompute = fixed.recompute or recompute  # a recompute mode in --plan is fixed, not searched
 
+    options: dict[str, Any] = dict(
+        global_batch=global_batch, seq_len=seq_len, precision=precision, recompute=recompute,
+        sparsity=sparsity, memory_service=memory_service, plan=fixed, attention=attention,
+        finetune=finetune, activations=activations, beyond_context=beyond_context, pricing=pricing)
+    if budget is not None:
+        _sized(budget, lambda: size_training(model, system, total, budget.usd,
+                                             budget.facility_power_W, budget.deadline_s,
+                                             catalog=catalog(), **options), as_json)
+        return
+
     def run(n: int | None, cat: Catalog) -> TrainResult:
-        return run_train(model, system, total, count=n, global_batch=global_batch, seq_len=seq_len,
-                         precision=precision, recompute=recompute, sparsity=sparsity,
-                         memory_service=memory_service, catalog=cat, plan=fixed, attention=attention,
-                         finetune=finetune, activations=activations,
-                         beyond_context=beyond_context, pricing=pricing)
+        return run_train(model, system, total, count=n, catalog=cat, **options)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
     if with_range and isinstance(results[0], TrainResult):
@@ -103,6 +119,19 @@ def train(
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _sized(budget: Budget, size: Callable[[], Sizing], as_json: bool) -> None:
+    """The run `size` picks for `budget` as usual, then the counts it tried."""
+    with progress(f"sizing to {budget.describe()}"):
+        s = size()
+    if as_json:
+        head = s.chosen.to_json() if s.chosen else {"feasible": False, "reason": s.reason}
+        print_json(head | {"sizing": s.to_json()})
+        return
+    if s.chosen is not None:
+        _print_one(s.chosen)
+    print_sizing(s)
 
 
 def _fixed(parsed: Constraints, plan: str, flags: dict[str, Any]) -> Constraints:
