@@ -136,7 +136,8 @@ def _training_table(model: str, rows: list[CompareRow], tokens: str, pricing: st
 SIZED = {"deadline_s": "devices: the fewest whole nodes whose wall time meets the deadline, "
                        "among the counts tried (one node, doubling, then bisected; wafersim train "
                        "--deadline lists them)",
-         "usd": "devices: the fastest run whose cost is within the budget, among the counts "
+         "usd": "devices: the fastest run whose outlay is within the budget (basis tco: buying the "
+                "cluster plus its facility and electricity over the run; rental: the bill), among the counts "
                 "tried; limited by: what stopped it growing (the budget, the largest cluster, or "
                 "scaling: more devices ran slower)",
          "facility_power_W": "devices: the fastest run whose facility power is within the "

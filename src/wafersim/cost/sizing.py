@@ -35,7 +35,8 @@ PARAMETERS = {"usd": "budget_usd", "facility_power_W": "power_W", "deadline_s": 
 
 @dataclass(frozen=True)
 class Budget:
-    """One limit a training run must meet: money (on the run's cost basis), facility power from
+    """One limit a training run must meet: money (`Economics.outlay_usd`: on basis tco the
+    purchase plus the run's facility and electricity, on rental the bill), facility power from
     the wall (`Economics.facility_power_W`) or a deadline on the wall time with failures."""
 
     usd: float | None = None
@@ -74,8 +75,8 @@ class Budget:
         """What this budget bounds, for run `r`; None where the catalog lacks an input."""
         if self.kind == "deadline_s":
             return r.wall_time_s
-        if self.kind == "usd":
-            return r.cost_usd
+        if self.kind == "usd":  # basis tco: buy the cluster and run it; rental: the bill
+            return r.economy.outlay_usd if r.economy else None
         return r.economy.facility_power_W if r.economy else None
 
     def describe(self) -> str:

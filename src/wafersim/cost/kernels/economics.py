@@ -35,6 +35,19 @@ class Economics:
     cost_breakdown: dict[str, float] = field(default_factory=dict)  # sums to cost_usd
     power_breakdown: dict[str, float] = field(default_factory=dict)  # IT W by part
     assumptions: tuple[str, ...] = ()
+    purchase_usd: float | None = None  # basis tco: buying the whole system (None on rental)
+
+    @property
+    def outlay_usd(self) -> float | None:
+        """Money the run needs in hand: on basis tco the purchase of the system plus its facility
+        and electricity over the run; on basis rental the rental bill (= cost_usd)."""
+        if self.basis == "rental" or self.cost_usd is None:
+            return self.cost_usd
+        if self.purchase_usd is None:
+            return None
+        running = self.cost_breakdown.get("facility_usd", 0.0) + self.cost_breakdown.get(
+            "electricity_usd", 0.0)
+        return self.purchase_usd + running
 
     def per_token(self, tokens: float) -> tuple[float | None, float | None]:
         """Energy per token (J) and $ per million tokens over `tokens` tokens; None where unknown."""
@@ -48,13 +61,14 @@ class Economics:
             return None if x is None else x * factor
         return Economics(self.basis, self.power_W, self.facility_power_W, times(self.energy_J),
                          times(self.cost_usd), {k: v * factor for k, v in self.cost_breakdown.items()},
-                         dict(self.power_breakdown), self.assumptions)
+                         dict(self.power_breakdown), self.assumptions, self.purchase_usd)
 
     def to_json(self) -> dict[str, object]:
         return {"cost_basis": self.basis, "power_W": self.power_W,
                 "facility_power_W": self.facility_power_W, "energy_J": self.energy_J,
                 "cost_usd": self.cost_usd, "cost_breakdown": dict(self.cost_breakdown),
-                "power_breakdown": dict(self.power_breakdown)}
+                "power_breakdown": dict(self.power_breakdown),
+                "purchase_usd": self.purchase_usd, "outlay_usd": self.outlay_usd}
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,9 @@ def economics(system: System, wall_s: float, activity: float = 1.0) -> Economics
     energy = None if wall_W is None else wall_W * wall_s
     parts = _rental(t, wall_s) if system.pricing == "rental" else _owned(t, wall_s, energy)
     cost = None if parts is None else sum(parts.values())
-    return Economics(system.pricing, it_W, wall_W, energy, cost, parts or {}, draw or {}, t.notes)
+    purchase = t.capex.total_usd if system.pricing == "tco" else None
+    return Economics(system.pricing, it_W, wall_W, energy, cost, parts or {}, draw or {}, t.notes,
+                     purchase)
 
 
 def serving_economics(system: System, wall_s: float) -> Economics:

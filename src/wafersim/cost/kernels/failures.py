@@ -18,6 +18,7 @@ from typing import Any
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.network import fabric_bill, figure
+from wafersim.units import fmt_bandwidth
 
 # ZeRO (Rajbhandari et al. 2020): 16-bit weights plus 12 B of fp32 master weights and Adam moments
 CHECKPOINT_BYTES_PER_PARAM = 14.0
@@ -110,5 +111,5 @@ def _storage_Bps(system: System) -> tuple[float, tuple[str, ...]]:
     assert system.site is not None, "resolve() gives every system a site"
     per_device = figure(system.site.storage_bandwidth_per_device_Bps)
     return per_device * system.devices, (
-        f"checkpoint written and read at {per_device * system.devices / 1e9:.3g} GB/s "
-        f"({per_device / 1e6:.3g} MB/s per accelerator, site storage)",)
+        f"checkpoint written and read at {fmt_bandwidth(per_device * system.devices)} "
+        f"({fmt_bandwidth(per_device)} per accelerator, site storage)",)
