@@ -30,6 +30,7 @@ from wafersim.models import ModelSpec, load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
 from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
+from wafersim.serve.features import EngineOptions
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.workload import Workload
@@ -191,7 +192,9 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
                      catalog: Catalog | None = None, stack: str | None = None,
-                     pipeline_wafers: int | None = None, pricing: str = "tco") -> ServeResult:
+                     pipeline_wafers: int | None = None, pricing: str = "tco", *,
+                     chunked_prefill: int | None = None, preemption: str | None = None,
+                     prefix_caching: bool = False) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
@@ -200,7 +203,11 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
     wafers its pipeline: more requests fill the replicas, then queue); `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
     scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
+    Engine switches (`serve/engine.py`): `chunked_prefill` tokens per iteration, `preemption`
+    ("recompute" or "swap": a paged KV cache that preempts when blocks run out),
+    `prefix_caching`.
     """
+    engine = EngineOptions(chunked_prefill, preemption, prefix_caching)
     cat = catalog or load_catalog()
     workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
                         range_ratio, seed)
@@ -210,7 +217,7 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
-    return simulate(sc, workload, prefill_tokens)
+    return simulate(sc, workload, prefill_tokens, engine=engine)
 
 
 def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,

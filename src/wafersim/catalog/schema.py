@@ -284,7 +284,9 @@ class Stack(Part):
     Both numbers are fitted on a documented calibration subset (`validate/calibrate_stacks.py`):
     the stack's time is the chip's serving-stack time / `speedup_ratio`, plus
     `per_request_step_s` for every request in the batch at every engine step (scheduling,
-    sampling and input preparation that grow with the batch).
+    sampling and input preparation that grow with the batch). `server_path_s` is a fixed time
+    from each request's send until the engine schedules it (HTTP, tokenisation, scheduling); only
+    the serving simulator (`serve/`) plays it.
     """
 
     kind: Literal["stack"] = "stack"
@@ -292,6 +294,12 @@ class Stack(Part):
     release: str | None = None  # version or date
     per_request_step_s: Q = None
     speedup_ratio: Q = None
+    server_path_s: Q = None
+
+    @property
+    def server_path(self) -> float:
+        q = self.server_path_s
+        return 0.0 if q is None or q.value is None else q.value
 
     @property
     def per_request_s(self) -> float:

@@ -54,6 +54,14 @@ def serve(
     prefill_tokens: int = typer.Option(DEFAULT_PREFILL_TOKENS, "--prefill-tokens", help="Prompt "
                                        "tokens one scheduler prefills per iteration "
                                        "(--max-prefill-tokens)."),
+    chunked_prefill: int = typer.Option(None, "--chunked-prefill", help="Chunked prefill mixed "
+                                        "with decode: tokens per iteration (Sarathi); default: "
+                                        "off, prompts first."),
+    preemption: str = typer.Option(None, "--preemption", help="Paged KV cache that preempts "
+                                   "when blocks run out: recompute or swap (to host memory); "
+                                   "default: off."),
+    prefix_caching: bool = typer.Option(False, "--prefix-caching/--no-prefix-caching",
+                                        help="Reuse cached prompt prefixes of a session."),
     mix: str = typer.Option(None, "--mix", help="With --model a,b: the requests' split over "
                             "the models as weights, e.g. 3,1; default: even."),
     pricing: str = opt.PRICING,
@@ -83,7 +91,9 @@ def serve(
         r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
                              output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
                              pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
-                             prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing)
+                             prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing,
+                             chunked_prefill=chunked_prefill, preemption=preemption,
+                             prefix_caching=prefix_caching)
     if as_json:
         print_json(r.to_json())
         return
@@ -133,12 +143,15 @@ def _print(r: ServeResult) -> None:
                                   f"{r.steady_state['batch']:.0f} in flight",
     })
     t = Table(title="per request", title_justify="left")
-    for head in ("", "mean", "p50", "p99"):
+    for head in ("", "mean", "p50", "p90", "p99"):
         t.add_column(head)
     for name, stats in (("time to first token", r.ttft_s), ("time per output token", r.tpot_s),
-                        ("latency", r.latency_s)):
-        t.add_row(name, *(fmt_time(stats[k]) for k in ("mean", "p50", "p99")))
+                        ("latency", r.latency_s), ("queueing delay", r.queue_s or {})):
+        if stats:
+            t.add_row(name, *(fmt_time(stats[k]) for k in ("mean", "p50", "p90", "p99")))
     out.print(t)
+    if r.preemptions:
+        out.print(f"preemptions: {r.preemptions}")
     for pool, parts in r.pools.items():
         shares = ", ".join(f"{k} {v / r.duration_s:.1%}" for k, v in parts.items() if v)
         out.print(f"{pool}: {shares}")

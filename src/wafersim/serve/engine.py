@@ -14,6 +14,17 @@
   decoding pauses.
 
 Every pool keeps the seconds it spent prefilling and decoding; the rest of the run it is idle.
+
+Switches (`Features`; all off by default, which keeps the schedule above):
+- chunked prefill mixed with decode (Sarathi-Serve, Agrawal et al. OSDI 2024): each iteration
+  runs every decoding request's next token plus prompt chunks up to a token budget; a prompt may
+  span iterations and gets its first token when its last chunk is done;
+- paged KV with preemption (vLLM, Kwon et al. SOSP 2023): admission by free 16-token blocks;
+  when a decode step needs a block and none is free, the most recently admitted request is
+  preempted: "recompute" re-queues it for prefill of its prompt and generated tokens, "swap"
+  moves its KV to host memory and back (`serve/kv.py`);
+- prefix caching: a prompt's prefix already cached on this replica is not prefilled again;
+- server-path latency: a fixed time from a request's send until it reaches the scheduler.
 """
 
 from __future__ import annotations
@@ -24,12 +35,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from wafersim.cost.infer.curve import Curve
 from wafersim.serve.events import EventLoop
+from wafersim.serve.kv import Kv, PrefixCache, blocks
+
+if TYPE_CHECKING:
+    from wafersim.serve.observe import Observer
+
+PREEMPTIONS = ("recompute", "swap")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Request:
     """One request's lengths and the times it was sent, got its first token and finished."""
 
@@ -39,9 +57,44 @@ class Request:
     sent_s: float = math.nan
     first_token_s: float = math.nan
     finish_s: float = math.nan
+    session: int = -1  # -1: none
+    prefix_tokens: int = 0  # leading prompt tokens shared with earlier requests
+    replica: int = -1
+    scheduled_s: float = math.nan  # when its prompt first enters an iteration
+    preemptions: int = 0
+    cached_tokens: int = 0  # prompt tokens found in the prefix cache
+    generated: int = 0  # output tokens made before its last preemption
+    swapped: bool = False  # its KV waits in host memory
+
+    def prompt_left(self) -> int:
+        """Tokens its next prefill runs: the uncached prompt, or after a preemption by
+        recompute the prompt and the tokens generated so far."""
+        if self.generated:
+            return self.input_tokens + self.generated
+        return max(1, self.input_tokens - self.cached_tokens)
+
+    def context(self) -> int:
+        """KV tokens once its (re)prefill is done: the prompt and the tokens generated."""
+        return self.input_tokens + max(1, self.generated)
 
 
 Done = Callable[[Request], None]
+
+
+@dataclass(frozen=True)
+class Features:
+    """A replica engine's switches; the defaults give the prefill-first schedule."""
+
+    chunk_tokens: int | None = None  # tokens per iteration, decode + prompt chunks; None: off
+    kv_tokens: int = 0  # KV capacity (for utilisation; paged: the admission limit)
+    paged: bool = False  # admission by free blocks, preemption when they run out
+    preemption: str = "recompute"  # or "swap"
+    swap_s_per_token: float = 0.0  # host link seconds per KV token, each way
+    prefix_cache_tokens: int = 0  # prefix cache budget; 0: off
+    server_path_s: float = 0.0  # send to scheduler: HTTP, tokenisation, scheduling
+
+
+PLAIN = Features()
 
 
 class _Batch:
@@ -68,13 +121,22 @@ class _Batch:
             done.append(heapq.heappop(self._heap)[2])
         return done
 
+    def remove(self, req: Request) -> int:
+        """Take `req` out (a preemption); returns the iterations it had left."""
+        at = next(i for i, entry in enumerate(self._heap) if entry[2] is req)
+        left = self._heap[at][0] - self.steps
+        self._heap[at] = self._heap[-1]
+        self._heap.pop()
+        heapq.heapify(self._heap)
+        return left
+
 
 def take_prompts(waiting: deque[Request], room: int, budget_tokens: int) -> list[Request]:
     """Prompts from the head of the queue: at most `room`, within the token budget (at least one)."""
     taken: list[Request] = []
     tokens = 0
     while waiting and len(taken) < room:
-        nxt = waiting[0].input_tokens
+        nxt = waiting[0].prompt_left()
         if taken and tokens + nxt > budget_tokens:
             break
         taken.append(waiting.popleft())
@@ -85,10 +147,45 @@ def take_prompts(waiting: deque[Request], room: int, budget_tokens: int) -> list
 class _Pool:
     """A set of devices with its clock, whether it is busy, and its prefill and decode seconds."""
 
-    def __init__(self, loop: EventLoop) -> None:
-        self.loop = loop
+    def __init__(self, loop: EventLoop, features: Features, observer: Observer | None) -> None:
+        self.loop, self.features, self.observer = loop, features, observer
         self.busy = False
         self.seconds = {"prefill": 0.0, "decode": 0.0}
+        self.waiting: deque[Request] = deque()
+        self.cache = PrefixCache(features.prefix_cache_tokens) \
+            if features.prefix_cache_tokens > 0 else None
+
+    def submit(self, req: Request) -> None:
+        """A new request: its prompt waits for a prefill iteration (after the server path)."""
+        if self.features.server_path_s > 0:
+            self.loop.after(self.features.server_path_s, partial(self._arrive, req))
+        else:
+            self._arrive(req)
+
+    def _arrive(self, req: Request) -> None:
+        if self.cache is not None:
+            req.cached_tokens = self.cache.hit(req.session, req.prefix_tokens)
+        self.waiting.append(req)
+        self.wake()
+
+    def _started(self, prompts: list[Request], kind: str, step_s: float) -> None:
+        """Book a prefill pass of `prompts` lasting `step_s`."""
+        now = self.loop.now
+        for req in prompts:
+            if req.scheduled_s != req.scheduled_s:  # nan: first time in an iteration
+                req.scheduled_s = now
+        if self.observer is not None:
+            self.observer.iteration(kind, now, step_s, len(prompts),
+                                    sum(r.prompt_left() for r in prompts))
+            self.observer.queue(now, len(self.waiting))
+
+    def _cache_prompt(self, req: Request) -> None:
+        """Once prefilled, a session's prompt (or a shared system prompt) is cached."""
+        if self.cache is not None:
+            if req.session >= 0:
+                self.cache.put(req.session, req.input_tokens)
+            elif req.prefix_tokens > 0:
+                self.cache.put(-1, req.prefix_tokens)
 
     def wake(self) -> None:
         """Start iterating once every event of this instant has run (a burst batches together)."""
@@ -103,11 +200,16 @@ class _Pool:
 class DecodePool(_Pool):
     """Requests with their first token decode here until their last; `on_finish` gets each."""
 
-    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done) -> None:
-        super().__init__(loop)
+    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done, *,
+                 features: Features = PLAIN, observer: Observer | None = None) -> None:
+        super().__init__(loop, features, observer)
         self.curve, self.capacity, self.on_finish = curve, capacity, on_finish
+        if features.paged:  # blocks, not a count of full-context requests, bound the batch
+            self.capacity = max(capacity, curve.tpot_s.size)
         self.queue: deque[Request] = deque()
         self.batch = _Batch()
+        self.kv = Kv(features.kv_tokens, features.paged)
+        self.stall_s = 0.0  # swap transfers the next iteration waits for
 
     def submit(self, req: Request) -> None:
         """A request whose first token is out joins the queue (or finishes, if that was all)."""
@@ -116,95 +218,246 @@ class DecodePool(_Pool):
 
     def _decode_next(self, req: Request) -> None:
         if req.output_tokens <= 1:
+            if self.kv.paged:
+                self.kv.used_blocks -= blocks(req.context())
             self._finish(req)
         else:
             self.queue.append(req)
 
     def iterate(self) -> None:
         """Start the next run of iterations, or go idle."""
-        while self.queue and len(self.batch) < self.capacity:
-            req = self.queue.popleft()
-            self.batch.add(req, req.output_tokens - 1)
+        self._admit()
         self.busy = len(self.batch) > 0
         if self.busy:
             self._decode_run()
 
+    def _admit(self) -> None:
+        """Prefilled requests join the batch while it has room (swapped ones: and blocks)."""
+        while self.queue and len(self.batch) < self.capacity:
+            req = self.queue[0]
+            if req.swapped:
+                if blocks(req.context()) > self.kv.free_blocks() and len(self.batch):
+                    return
+                self.kv.used_blocks += blocks(req.context())
+                self.stall_s += req.context() * self.features.swap_s_per_token
+                req.swapped = False
+            self.queue.popleft()
+            self.batch.add(req, req.output_tokens - max(1, req.generated))
+            self.kv.join(req, req.context(), self.batch.steps)
+
     def _decode_run(self) -> None:
+        steps = self._room_for() if self.kv.paged else self.batch.steps_to_first_finish()
         step_s = self.curve.decode_s(len(self.batch))
-        steps = self.batch.steps_to_first_finish()
         horizon_s = self.loop.next_time() - self.loop.now
         if horizon_s < steps * step_s:
             steps = max(1, math.ceil(horizon_s / step_s))
-        self.seconds["decode"] += steps * step_s
-        self.loop.after(steps * step_s, lambda: self._ran(steps))
+        run_s = steps * step_s + self._grow(steps)
+        self.seconds["decode"] += run_s
+        self._report("decode", run_s, len(self.batch) * steps)
+        self.loop.after(run_s, lambda: self._ran(steps))
+
+    def _room_for(self, most: int | None = None) -> int:
+        """Decode steps (up to the first finish, or `most`) whose new KV blocks are free,
+        preempting the most recently admitted requests until at least one is; a lone request
+        runs over the capacity."""
+        while True:
+            steps = self.batch.steps_to_first_finish() if most is None else most
+            fit = self.kv.fitting(self.batch.steps, steps)
+            if fit > 0 or len(self.batch) <= 1:
+                return fit or steps
+            self._preempt()
+
+    def _grow(self, steps: int) -> float:
+        """Book the blocks `steps` decode steps take; returns the swap stall the run waits for."""
+        if self.kv.paged:
+            self.kv.used_blocks += self.kv.need(self.batch.steps, steps)
+        stall, self.stall_s = self.stall_s, 0.0
+        return stall
+
+    def _preempt(self) -> None:
+        """The most recently admitted request gives back its blocks (vLLM's policy)."""
+        req = self.kv.newest()
+        req.generated = req.output_tokens - self.batch.remove(req)
+        self.kv.leave(req, req.context(), self.batch.steps)
+        req.preemptions += 1
+        if self.features.preemption == "swap":
+            req.swapped = True
+            self.stall_s += req.context() * self.features.swap_s_per_token
+            self.queue.appendleft(req)
+        else:
+            self.waiting.appendleft(req)
+        if self.observer is not None:
+            self.observer.preempted(self.loop.now, req)
+
+    def _report(self, kind: str, run_s: float, tokens: int) -> None:
+        if self.observer is not None:
+            now = self.loop.now
+            self.observer.iteration(kind, now, run_s, len(self.batch), tokens)
+            self.observer.kv(now, self.kv.used_tokens(self.batch.steps), self.kv.capacity_tokens)
 
     def _ran(self, steps: int) -> None:
-        for req in self.batch.advance(steps):
-            self._finish(req)
+        self._stepped(steps)
         self.iterate()
+
+    def _stepped(self, steps: int) -> None:
+        for req in self.batch.advance(steps):
+            self.kv.leave(req, req.input_tokens + req.output_tokens, self.batch.steps)
+            self._finish(req)
 
     def _finish(self, req: Request) -> None:
         req.finish_s = self.loop.now
+        if self.cache is not None and req.session >= 0:
+            self.cache.put(req.session, req.input_tokens + req.output_tokens)
         self.on_finish(req)
 
 
 class MixedPool(DecodePool):
-    """Prefill and decode on the same devices, prefill first."""
+    """Prefill and decode on the same devices: prefill first, or chunked prefill with decode."""
 
     def __init__(self, loop: EventLoop, prefill: Curve, decode: Curve, capacity: int,
-                 budget_tokens: int, nominal_input: int, on_finish: Done) -> None:
-        super().__init__(loop, decode, capacity, on_finish)
+                 budget_tokens: int, nominal_input: int, on_finish: Done, *,
+                 features: Features = PLAIN, observer: Observer | None = None) -> None:
+        super().__init__(loop, decode, capacity, on_finish, features=features, observer=observer)
         self.prefill, self.budget, self.nominal = prefill, budget_tokens, nominal_input
-        self.waiting: deque[Request] = deque()
+        self.partial: Request | None = None  # chunked: the prompt part-way through prefill
+        self.partial_done = 0  # its tokens prefilled so far
 
-    def submit(self, req: Request) -> None:
-        """A new request: its prompt waits for a prefill iteration."""
-        self.waiting.append(req)
-        self.wake()
+    submit = _Pool.submit
 
     def iterate(self) -> None:
-        room = self.capacity - len(self.batch) - len(self.queue)
-        prompts = take_prompts(self.waiting, room, self.budget)
+        if self.features.chunk_tokens is not None:
+            self._iterate_chunked()
+            return
+        prompts = self._prompts()
         if not prompts:
             super().iterate()
             return
         self.busy = True
-        step_s = self.prefill.prefill_s(sum(r.input_tokens for r in prompts) / self.nominal)
+        step_s = self.prefill.prefill_s(sum(r.prompt_left() for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
+        self._started(prompts, "prefill", step_s)
         self.loop.after(step_s, lambda: self._prefilled(prompts))
+
+    def _prompts(self) -> list[Request]:
+        """Prefill first: waiting prompts that fit (room in the batch; paged, free blocks)."""
+        if not self.kv.paged:
+            room = self.capacity - len(self.batch) - len(self.queue)
+            return take_prompts(self.waiting, room, self.budget)
+        taken: list[Request] = []
+        tokens = 0
+        while self.waiting and self._fits(len(taken)):
+            tokens += self.waiting[0].prompt_left()
+            if taken and tokens > self.budget:
+                break
+            taken.append(self._start(self.waiting.popleft()))
+        return taken
+
+    def _fits(self, starting: int) -> bool:
+        """Whether the head prompt may start, with `starting` others starting now."""
+        running = len(self.batch) + len(self.queue) + starting
+        if running >= self.capacity:
+            return False
+        if not self.kv.paged:
+            return True
+        if self.queue and self.queue[0].swapped:
+            return False  # swapped-out requests come back first
+        return blocks(self.waiting[0].context()) <= self.kv.free_blocks() or running == 0
+
+    def _start(self, req: Request) -> Request:
+        if self.kv.paged:
+            self.kv.used_blocks += blocks(req.context())
+        return req
 
     def _prefilled(self, prompts: list[Request]) -> None:
         for req in prompts:
-            req.first_token_s = self.loop.now
+            if math.isnan(req.first_token_s):
+                req.first_token_s = self.loop.now
+            self._cache_prompt(req)
             self._decode_next(req)
         self.iterate()
+
+    def _iterate_chunked(self) -> None:
+        """One iteration of every decoding request's next token and prompt chunks up to the
+        token budget; a plain decode run when no prompt token fits."""
+        self._admit()
+        if self.kv.paged and len(self.batch):
+            self._room_for(1)
+        assert self.features.chunk_tokens is not None
+        taken, done, tokens = self._chunks(self.features.chunk_tokens - len(self.batch))
+        if not tokens:
+            self.busy = len(self.batch) > 0
+            if self.busy:
+                self._decode_run()
+            return
+        self.busy = True
+        decoders = len(self.batch)
+        prefill_s = self._chunk_s(tokens)
+        # Sarathi-Serve (Agrawal et al. OSDI 2024): a hybrid iteration costs about its prompt
+        # chunk's prefill plus the decode batch's step (their sum: the upper bound)
+        decode_s = (self.curve.decode_s(decoders) if decoders else 0.0) + self._grow(int(decoders > 0))
+        self.seconds["prefill"] += prefill_s
+        self.seconds["decode"] += decode_s
+        self._started(taken, "mixed", prefill_s + decode_s)
+        self.loop.after(prefill_s + decode_s, lambda: self._chunked(done, decoders > 0))
+
+    def _chunks(self, budget: int) -> tuple[list[Request], list[Request], int]:
+        """Prompt chunks filling `budget` tokens, the part-done prompt first: (prompts in the
+        iteration, prompts it completes, tokens)."""
+        taken: list[Request] = []
+        done: list[Request] = []
+        tokens = 0
+        while budget > 0:
+            if self.partial is None:
+                if not self.waiting or not self._fits(len(done)):
+                    break
+                self.partial, self.partial_done = self._start(self.waiting.popleft()), 0
+            req = self.partial
+            left = req.prompt_left() - self.partial_done
+            n = min(left, budget)
+            taken.append(req)
+            tokens, budget = tokens + n, budget - n
+            if n == left:
+                done.append(req)
+                self.partial = None
+            else:
+                self.partial_done += n
+        return taken, done, tokens
+
+    def _chunk_s(self, tokens: int) -> float:
+        """Prefill seconds of `tokens` prompt tokens: below one nominal prompt, its share of
+        one prompt's prefill (compute grows with tokens)."""
+        prompts = tokens / self.nominal
+        return self.prefill.prefill_s(prompts) if prompts >= 1 else prompts * self.prefill.prefill_s(1.0)
+
+    def _chunked(self, done: list[Request], decoded: bool) -> None:
+        if decoded:
+            self._stepped(1)
+        self._prefilled(done)
 
 
 class PrefillPool(_Pool):
     """Prompts only: each prefilled prompt goes to `on_done` after `handoff_s`."""
 
     def __init__(self, loop: EventLoop, curve: Curve, budget_tokens: int, nominal_input: int,
-                 handoff_s: float, on_done: Done) -> None:
-        super().__init__(loop)
+                 handoff_s: float, on_done: Done, *, features: Features = PLAIN,
+                 observer: Observer | None = None) -> None:
+        super().__init__(loop, features, observer)
         self.curve, self.budget, self.nominal = curve, budget_tokens, nominal_input
         self.handoff_s, self.on_done = handoff_s, on_done
-        self.waiting: deque[Request] = deque()
-
-    def submit(self, req: Request) -> None:
-        self.waiting.append(req)
-        self.wake()
 
     def iterate(self) -> None:
         prompts = take_prompts(self.waiting, len(self.waiting), self.budget)
         self.busy = bool(prompts)
         if not prompts:
             return
-        step_s = self.curve.prefill_s(sum(r.input_tokens for r in prompts) / self.nominal)
+        step_s = self.curve.prefill_s(sum(r.prompt_left() for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
+        self._started(prompts, "prefill", step_s)
         self.loop.after(step_s, lambda: self._prefilled(prompts))
 
     def _prefilled(self, prompts: list[Request]) -> None:
         for req in prompts:
             req.first_token_s = self.loop.now + self.handoff_s
+            self._cache_prompt(req)
             self.loop.after(self.handoff_s, partial(self.on_done, req))
         self.iterate()

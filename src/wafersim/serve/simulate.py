@@ -30,6 +30,8 @@ from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client
 from wafersim.serve.engine import DecodePool, MixedPool, PrefillPool, Request
 from wafersim.serve.events import EventLoop
+from wafersim.serve.features import EngineOptions, features_for
+from wafersim.serve.observe import Recorder
 from wafersim.serve.result import ServeResult, summarise
 from wafersim.serve.workload import Workload
 
@@ -49,7 +51,8 @@ ASSUMPTIONS = (
 
 
 def simulate(sc: InferScenario, workload: Workload,
-             prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
+             prefill_tokens: int = DEFAULT_PREFILL_TOKENS, *,
+             engine: EngineOptions = EngineOptions()) -> ServeResult:
     """Play `workload` against the scenario (its request shape at the workload's mean lengths;
     disaggregated when it has a split)."""
     if prefill_tokens < 1:
@@ -60,9 +63,12 @@ def simulate(sc: InferScenario, workload: Workload,
     sc = under_load(sc)
     point = serve_at_most(sc, workload.in_flight)
     pre, dec = curves(sc, point, top)
-    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens)
+    recorder = Recorder()
+    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens, engine=engine,
+                           recorder=recorder)
     notes = queued(workload, point)
-    return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
+    return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes,
+                     recorder)
 
 
 def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
@@ -75,7 +81,8 @@ def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
 
 
 def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
-          prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
+          prefill_tokens: int, *, engine: EngineOptions = EngineOptions(),
+          recorder: Recorder | None = None) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
     loop = EventLoop()
@@ -88,14 +95,16 @@ def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: I
 
     capacity = max(1, dec.max_batch)
     serving = sc.serving
+    features = features_for(engine, sc, point, dec)
     if sc.split is not None:
-        decode = DecodePool(loop, dec, capacity, finished)
+        decode = DecodePool(loop, dec, capacity, finished, features=features, observer=recorder)
         prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, serving.input_tokens,
-                              point.prefill_breakdown["kv_transfer"], decode.submit)
+                              point.prefill_breakdown["kv_transfer"], decode.submit,
+                              features=features)
         send, pools = prefill.submit, {"prefill_pool": prefill.seconds, "decode_pool": decode.seconds}
     else:
         engine = MixedPool(loop, pre, dec, capacity, prefill_tokens * dec.schedulers,
-                           serving.input_tokens, finished)
+                           serving.input_tokens, finished, features=features, observer=recorder)
         send, pools = engine.submit, {"engine": engine.seconds}
     client = Client(loop, requests, list(planned), workload.in_flight, send)
     loop.run()
@@ -104,8 +113,8 @@ def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: I
 
 def result_of(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
             pools: dict[str, dict[str, float]], prefill_tokens: int,
-            notes: tuple[str, ...] = ()) -> ServeResult:
-    figures = summarise(requests, pools)
+            notes: tuple[str, ...] = (), recorder: Recorder | None = None) -> ServeResult:
+    figures = summarise(requests, pools, recorder=recorder)
     eco = serving_economics(used, figures["duration_s"])
     tokens = figures["output_tokens"]
     energy, usd = eco.per_token(tokens)
