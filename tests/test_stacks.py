@@ -100,7 +100,7 @@ def test_serving_simulator_runs_the_stack(catalog):
 def test_cli_lists_stacks(cli):
     run = cli("systems", "--kind", "stack", "--json")
     assert run.code == 0
-    assert {r["id"] for r in run.json()} == {ROCM, CEREBRAS}
+    assert {r["id"] for r in run.json()} == {ROCM, CEREBRAS, "sglang-0.5.6"}
     run = cli("systems", ROCM)
     assert run.code == 0 and "release: 0.6.1" in run.out and "chips: mi300x" in run.out
 

@@ -46,7 +46,7 @@ class EngineOptions:
 
 def kv_tokens(sc: InferScenario, decode: Curve) -> int:
     """The plan's KV capacity in tokens (see the module notes)."""
-    return decode.max_batch * (sc.serving.input_tokens + sc.serving.output_tokens)
+    return int(decode.max_batch) * (sc.serving.input_tokens + sc.serving.output_tokens)
 
 
 def features_for(options: EngineOptions, sc: InferScenario, point: InferResult,

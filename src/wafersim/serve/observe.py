@@ -56,7 +56,7 @@ class Recorder:
     def utilisation(self, duration_s: float) -> dict[str, float]:
         """Mean (over `duration_s`) and peak KV utilisation."""
         area = self._area_s + self._util * max(0.0, duration_s - self._last_s)
-        return {"mean": area / duration_s if duration_s > 0 else 0.0, "peak": self.peak}
+        return {"mean": float(area / duration_s) if duration_s > 0 else 0.0, "peak": float(self.peak)}
 
 
 class Fanout:

@@ -64,7 +64,7 @@ def simulate(sc: InferScenario, workload: Workload,
     point = serve_at_most(sc, workload.in_flight)
     pre, dec = curves(sc, point, top)
     recorder = Recorder()
-    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens, engine=engine,
+    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens, options=engine,
                            recorder=recorder)
     notes = queued(workload, point)
     return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes,
@@ -81,7 +81,7 @@ def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
 
 
 def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
-          prefill_tokens: int, *, engine: EngineOptions = EngineOptions(),
+          prefill_tokens: int, *, options: EngineOptions = EngineOptions(),
           recorder: Recorder | None = None) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
@@ -95,7 +95,7 @@ def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: I
 
     capacity = max(1, dec.max_batch)
     serving = sc.serving
-    features = features_for(engine, sc, point, dec)
+    features = features_for(options, sc, point, dec)
     if sc.split is not None:
         decode = DecodePool(loop, dec, capacity, finished, features=features, observer=recorder)
         prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, serving.input_tokens,
