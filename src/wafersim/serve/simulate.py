@@ -31,7 +31,7 @@ from wafersim.serve.client import Client
 from wafersim.serve.engine import DecodePool, MixedPool, PrefillPool, Request
 from wafersim.serve.events import EventLoop
 from wafersim.serve.result import ServeResult, summarise
-from wafersim.serve.workload import Workload
+from wafersim.serve.workload import Traffic
 
 # SGLang's default --max-prefill-tokens (python/sglang/srt/server_args.py): the most prompt
 # tokens one scheduler prefills in an iteration
@@ -48,7 +48,7 @@ ASSUMPTIONS = (
 )
 
 
-def simulate(sc: InferScenario, workload: Workload,
+def simulate(sc: InferScenario, workload: Traffic,
              prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
     """Play `workload` against the scenario (its request shape at the workload's mean lengths;
     disaggregated when it has a split)."""
@@ -65,7 +65,7 @@ def simulate(sc: InferScenario, workload: Workload,
     return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
 
 
-def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
+def queued(workload: Traffic, point: InferResult) -> tuple[str, ...]:
     """A note when the run holds more requests in flight than the plan's KV cache does."""
     if point.batch >= workload.in_flight:
         return ()
@@ -74,12 +74,13 @@ def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
             "longer pipeline, hold more)",)
 
 
-def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
+def play(workload: Traffic, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
           prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
     loop = EventLoop()
-    planned, inputs, outputs = workload.sample()
+    sampled = workload.sample()
+    planned, inputs, outputs = sampled.arrival_s, sampled.input_tokens, sampled.output_tokens
     requests = [Request(i, int(n), int(m)) for i, (n, m) in enumerate(zip(inputs, outputs, strict=True))]
     client: Client
 
