@@ -44,7 +44,8 @@ _DRAFTING = (("acceptance", "draft", "it is the acceptance rate of the draft's t
              ("lookahead", "draft", "it is the number of tokens the draft proposes"))
 # command -> (option, the option it needs, why)
 NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "infer": _DRAFTING, "serve": _DRAFTING,
+    "infer": _DRAFTING,
+    "serve": (*_DRAFTING, ("period", "rates", "it is how long each of the rates holds")),
     "compare": (("train_devices", "train_tokens", "it sizes the training columns, which "
                  "--train-tokens asks for"),
                 *((b, "train_tokens", "a budget sizes each system for the training columns, "

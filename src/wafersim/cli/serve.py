@@ -20,7 +20,7 @@ from wafersim.cli.common import (
     print_summary,
 )
 from wafersim.cli.progress import progress, serve_estimate
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
@@ -80,7 +80,7 @@ def serve(
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
     trace = None if workload is None else TraceWorkload.read(workload, requests)
-    opt.check_contexts(model, *_longest(trace, input_tokens, output_tokens, dataset))
+    _check_contexts(model, trace, input_tokens, output_tokens, dataset)
     check_split(disaggregate)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
@@ -114,6 +114,20 @@ def serve(
         print_json(r.to_json())
         return
     _print(r)
+
+
+def _check_contexts(model: str, trace: TraceWorkload | None, input_tokens: int | None,
+                    output_tokens: int | None, dataset: str | None) -> None:
+    """Each request fits each model's context; with a trace, the error names the file."""
+    longest = _longest(trace, input_tokens, output_tokens, dataset)
+    if trace is None:
+        return opt.check_contexts(model, *longest)
+    try:
+        opt.check_contexts(model, *longest)
+    except ParameterError:
+        raise ConfigError(f"{trace.source}: its longest request ({longest[0]:,} prompt + "
+                          f"{longest[1]:,} output tokens) is past the context of {model}; "
+                          "shorten it or serve a model with a longer context") from None
 
 
 def _longest(trace: TraceWorkload | None, input_tokens: int | None, output_tokens: int | None,

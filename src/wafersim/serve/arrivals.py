@@ -7,7 +7,7 @@ Each function returns `n` sorted send times in seconds, drawn from the generator
   --request-rate`).
 - `gamma`: gamma-distributed gaps of mean 1/rate and coefficient of variation `cv` (shape
   1/cv^2), the first request at 0 s: cv > 1 is burstier than Poisson, cv < 1 more regular, cv = 1
-  is the Poisson process itself (`bench_serving --burstiness` is the shape, 1/cv^2).
+  is the Poisson process itself (`bench_serving`'s burstiness option is the shape, 1/cv^2).
 - `piecewise`: a non-homogeneous Poisson process whose rate steps through `rates`, each held for
   `period_s`, cycling (rates 2,8,4 with one hour each: a three-hour day repeated). Drawn by
   inverting the cumulative rate: unit-rate Poisson times E_i map to t_i = Lambda^-1(E_i)

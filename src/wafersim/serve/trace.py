@@ -23,10 +23,11 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -37,12 +38,14 @@ REQUIRED = ("arrival_s", "input_tokens", "output_tokens")
 FIELDS = (*REQUIRED, "model", "session", "prefix_tokens")
 MAX_TOKENS = 10**9  # longer than any model's context
 _JSONL = (".jsonl", ".ndjson", ".json")
+BLOCK = 65536  # JSONL lines parsed at once: bounded memory, C-speed parsing
+_ABSENT = object()  # a key a JSONL line leaves out
 _FORMAT = "CSV (a header line with arrival_s,input_tokens,output_tokens) or JSONL trace"
 
 
 @dataclass(frozen=True, eq=False)
 class TraceWorkload:
-    """Requests replayed from a trace: the workload of `serve --workload FILE`."""
+    """Requests replayed from a trace file."""
 
     sampled: Sampled
     source: str = ""
@@ -51,8 +54,9 @@ class TraceWorkload:
     def read(cls, path: str | Path, requests: int | None = None) -> TraceWorkload:
         """The trace at `path` (CSV or JSONL); its first `requests` rows when given."""
         with reading(path, _FORMAT), open(path, encoding="utf-8", newline="") as f:
-            columns, lines = (_jsonl if _is_jsonl(path, f) else _csv)(str(path), f)
-        sampled = _sampled(str(path), columns, np.asarray(lines, dtype=np.int64))
+            text = f.read().splitlines()
+        columns, lines = (_jsonl if _is_jsonl(path, text) else _csv)(str(path), text)
+        sampled = _sampled(str(path), columns, lines)
         return cls(_head(str(path), sampled, requests), str(path))
 
     @property
@@ -83,13 +87,11 @@ class TraceWorkload:
         return self.sampled
 
 
-def _is_jsonl(path: str | Path, f: IO[str]) -> bool:
+def _is_jsonl(path: str | Path, text: list[str]) -> bool:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv" or suffix in _JSONL:
         return suffix in _JSONL
-    first = f.read(4096).lstrip()[:1]
-    f.seek(0)
-    return first == "{"
+    return next((line.lstrip()[:1] for line in text if line.strip()), "") == "{"
 
 
 def _fail(path: str, line: int, what: str, fix: str) -> ConfigError:
@@ -109,66 +111,91 @@ def _check_names(path: str, names: Iterable[str], line: int) -> None:
         seen.add(name)
 
 
-def _csv(path: str, f: IO[str]) -> tuple[dict[str, list[Any]], list[int]]:
-    reader = csv.reader(f)
+def _nonblank(lines: list[str]) -> np.ndarray:
+    """Indices of the lines with something on them."""
+    return np.flatnonzero(np.fromiter(map(bool, map(str.strip, lines)), bool, len(lines)))
+
+
+def _csv(path: str, text: list[str]) -> tuple[dict[str, Sequence[Any]], np.ndarray]:
+    """Columns of a CSV trace (one request per line) and each row's line number."""
+    kept = _nonblank(text)
+    if not len(kept):
+        raise ConfigError(f"{path}: is empty; a trace is a header line "
+                          f"({','.join(REQUIRED)}) and one line per request")
+    top = int(kept[0])
     try:
-        header = next((row for row in reader if any(c.strip() for c in row)), None)
-        if header is None:
-            raise ConfigError(f"{path}: is empty; a trace is a header line "
-                              f"({','.join(REQUIRED)}) and one line per request")
-        names = [h.strip() for h in header]
-        _check_names(path, names, reader.line_num)
-        for need in REQUIRED:
-            if need not in names:
-                raise _fail(path, reader.line_num, f"no {need} column", f"add {need} to the "
-                            f"header (the columns are {', '.join(FIELDS)})")
-        cells: list[list[str]] = [[] for _ in names]
-        lines: list[int] = []
-        for row in reader:
-            if len(row) != len(names):
-                if not any(c.strip() for c in row):
-                    continue
-                raise _fail(path, reader.line_num, f"{len(row)} cells, the header has "
-                            f"{len(names)}", "give one value per column (a truncated line?)")
-            for column, cell in zip(cells, row, strict=True):
-                column.append(cell)
-            lines.append(reader.line_num)
+        names = [h.strip() for h in next(csv.reader([text[top]]))]
+        rows = list(csv.reader(text[top + 1:]))
     except csv.Error as exc:
-        raise _fail(path, reader.line_num, f"not CSV ({exc})", "save it as plain CSV") from None
-    return {n: c for n, c in zip(names, cells, strict=True)}, lines
+        raise _fail(path, top + 1, f"not CSV ({exc})", "save it as plain CSV") from None
+    _check_names(path, names, top + 1)
+    for need in REQUIRED:
+        if need not in names:
+            raise _fail(path, top + 1, f"no {need} column", f"add {need} to the header (the "
+                        f"columns are {', '.join(FIELDS)})")
+    cells = np.fromiter(map(len, rows), np.int64, len(rows))
+    ragged = np.flatnonzero((cells != len(names)) & (cells > 0))
+    if len(ragged):
+        i = int(ragged[0])
+        raise _fail(path, top + 2 + i, f"{cells[i]} cells, the header has {len(names)}",
+                    "give one value per column (a truncated line?)")
+    full = cells > 0
+    if not full.all():
+        rows = list(compress(rows, full))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return dict(zip(names, columns, strict=True)), np.flatnonzero(full) + top + 2
 
 
-def _jsonl(path: str, f: IO[str]) -> tuple[dict[str, list[Any]], list[int]]:
-    columns: dict[str, list[Any]] = {k: [] for k in FIELDS}
-    lines: list[int] = []
-    for number, text in enumerate(f, 1):
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise _fail(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})",
-                        "give one complete JSON object per line (a truncated line?)") from None
-        if not isinstance(obj, dict):
-            raise _fail(path, number, f"a JSON {type(obj).__name__}, not an object",
-                        'give one object per line, e.g. {"arrival_s": 0.5, "input_tokens": 512, '
-                        '"output_tokens": 128}')
-        if not obj.keys() <= columns.keys():
-            _check_names(path, obj, number)
-        for need in REQUIRED:
-            if need not in obj:
-                raise _fail(path, number, f"no {need!r} key", f"give {need} on every line")
-        for key, column in columns.items():
-            column.append(obj.get(key))
-        lines.append(number)
-    if not lines:
+def _jsonl(path: str, text: list[str]) -> tuple[dict[str, Sequence[Any]], np.ndarray]:
+    """Columns of a JSONL trace and each object's line number, parsed a block at a time."""
+    kept = _nonblank(text)
+    if not len(kept):
         raise ConfigError(f"{path}: is empty; a trace is one JSON object per line with "
                           f"{', '.join(REQUIRED)}")
-    return {k: v for k, v in columns.items() if any(x is not None for x in v)
-            or k in REQUIRED}, lines
+    columns: dict[str, list[Any]] = {k: [] for k in FIELDS}
+    for at in range(0, len(kept), BLOCK):
+        numbers = kept[at:at + BLOCK]
+        objs = _objects(path, [text[i] for i in numbers], numbers + 1)
+        for key, column in columns.items():
+            absent = _ABSENT if key in REQUIRED else None
+            column.extend(map(dict.get, objs, repeat(key), repeat(absent)))
+    for need in REQUIRED:
+        if _ABSENT in columns[need]:
+            line = int(kept[columns[need].index(_ABSENT)]) + 1
+            raise _fail(path, line, f"no {need!r} key", f"give {need} on every line")
+    return {k: c for k, c in columns.items()
+            if k in REQUIRED or c.count(None) < len(c)}, kept + 1
 
 
-def _numbers(path: str, name: str, values: list[Any], lines: np.ndarray) -> np.ndarray:
+def _objects(path: str, block: list[str], numbers: np.ndarray) -> list[dict[str, Any]]:
+    """The block's lines as JSON objects: parsed at once, or line by line to find the bad one."""
+    try:
+        objs = json.loads("[" + ",".join(block) + "]")
+    except json.JSONDecodeError:
+        objs = None
+    if objs is None or len(objs) != len(block) or set(map(type, objs)) != {dict}:
+        objs = [_object(path, line, int(n)) for line, n in zip(block, numbers, strict=True)]
+    keys = set(chain.from_iterable(objs))
+    if not keys <= set(FIELDS):
+        i = next(i for i, o in enumerate(objs) if not o.keys() <= set(FIELDS))
+        _check_names(path, objs[i], int(numbers[i]))
+    return objs
+
+
+def _object(path: str, text: str, number: int) -> dict[str, Any]:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(path, number, f"not valid JSON ({exc.msg}, column {exc.colno})",
+                    "give one complete JSON object per line (a truncated line?)") from None
+    if not isinstance(obj, dict):
+        raise _fail(path, number, f"a JSON {type(obj).__name__}, not an object",
+                    'give one object per line, e.g. {"arrival_s": 0.5, "input_tokens": 512, '
+                    '"output_tokens": 128}')
+    return obj
+
+
+def _numbers(path: str, name: str, values: Sequence[Any], lines: np.ndarray) -> np.ndarray:
     """A column as floats, every one finite."""
     try:
         out = np.asarray(values, dtype=np.float64)
@@ -202,7 +229,7 @@ def _tokens(path: str, name: str, values: np.ndarray, lines: np.ndarray, least: 
     return values.astype(np.int64)
 
 
-def _arrivals(path: str, values: list[Any], lines: np.ndarray) -> np.ndarray:
+def _arrivals(path: str, values: Sequence[Any], lines: np.ndarray) -> np.ndarray:
     times = _numbers(path, "arrival_s", values, lines)
     back = np.flatnonzero(np.diff(times) < 0)
     if len(back):
@@ -212,9 +239,10 @@ def _arrivals(path: str, values: list[Any], lines: np.ndarray) -> np.ndarray:
     return times - times[0] if len(times) else times
 
 
-def _sessions(values: list[Any]) -> np.ndarray:
-    """Session ids (strings or integers) as integers from 0; -1 where empty or absent."""
-    keys = np.asarray(["" if v is None else str(v).strip() for v in values])
+def _sessions(values: Sequence[Any]) -> np.ndarray:
+    """Session ids (strings or integers, compared as written) as integers from 0; -1 where empty
+    or absent."""
+    keys = np.asarray(["" if v is None else v for v in values], dtype=str)
     _, ids = np.unique(keys, return_inverse=True)
     ids = ids.astype(np.int64)
     none = keys == ""
@@ -237,14 +265,14 @@ def _prefixes(session: np.ndarray, inputs: np.ndarray, outputs: np.ndarray) -> n
     return np.minimum(prefix, inputs)
 
 
-def _given_prefixes(path: str, values: list[Any], derived: np.ndarray, inputs: np.ndarray,
+def _given_prefixes(path: str, values: Sequence[Any], derived: np.ndarray, inputs: np.ndarray,
                     lines: np.ndarray) -> np.ndarray:
     """The prefix_tokens column where given (empty keeps the derived value)."""
     given = np.asarray([v is not None and str(v).strip() != "" for v in values])
     if not given.any():
         return derived
     idx = np.flatnonzero(given)
-    picked = _numbers(path, "prefix_tokens", [values[i] for i in idx], lines[idx])
+    picked = _numbers(path, "prefix_tokens", [values[int(i)] for i in idx], lines[idx])
     counts = _tokens(path, "prefix_tokens", picked, lines[idx], 0)
     over = np.flatnonzero(counts > inputs[idx])
     if len(over):
@@ -256,7 +284,7 @@ def _given_prefixes(path: str, values: list[Any], derived: np.ndarray, inputs: n
     return out
 
 
-def _models(path: str, values: list[Any], lines: np.ndarray) -> tuple[str, ...]:
+def _models(path: str, values: Sequence[Any], lines: np.ndarray) -> tuple[str, ...]:
     models = tuple("" if v is None else str(v).strip() for v in values)
     if "" in models:
         i = models.index("")
@@ -265,7 +293,7 @@ def _models(path: str, values: list[Any], lines: np.ndarray) -> tuple[str, ...]:
     return models
 
 
-def _sampled(path: str, columns: dict[str, list[Any]], lines: np.ndarray) -> Sampled:
+def _sampled(path: str, columns: dict[str, Sequence[Any]], lines: np.ndarray) -> Sampled:
     if not len(lines):
         raise ConfigError(f"{path}: has no requests; add one line per request")
     arrival = _arrivals(path, columns["arrival_s"], lines)

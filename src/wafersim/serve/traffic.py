@@ -64,6 +64,10 @@ def _synthetic(requests: int | None, seed: int, k: Synthetic, context_tokens: in
         outputs = max(1, min(cap_out, context_tokens - inputs)) if outputs is None else outputs
     arrivals = k.arrivals or ("piecewise" if k.rates is not None else
                               "gamma" if k.burstiness is not None else "poisson")
+    if k.period_s is not None and arrivals != "piecewise":
+        raise ParameterError("period_s", k.period_s, "{period_s:g} is how long each of the "
+                             "piecewise rates holds; give {rates.flag} or drop it",
+                             allowed="piecewise arrivals only")
     return Workload(DEFAULT_REQUESTS if requests is None else requests,
                     DEFAULT_TOKENS if inputs is None else inputs,
                     DEFAULT_TOKENS if outputs is None else outputs, k.concurrency,

@@ -133,12 +133,12 @@ class Workload:
                                  "arrivals; give {arrivals.flag} gamma or drop it", allowed="gamma "
                                  "arrivals only")
         if self.arrivals == "gamma" and self.rate_per_s is None:
-            raise ParameterError("arrivals", self.arrivals, "{arrivals!r} arrivals need a mean "
-                                 "rate; give {rate_per_s.flag}", allowed="with rate_per_s")
+            raise ParameterError("arrivals", self.arrivals, "{arrivals!r} needs a mean rate; "
+                                 "give {rate_per_s.flag}", allowed="with rate_per_s")
         if self.arrivals == "piecewise":
             self._check_piecewise()
         elif self.rates is not None:
-            raise ParameterError("rates", self.rates, "{rates.flag} sets piecewise arrivals; "
+            raise ParameterError("rates", self.rates, "{rates} sets piecewise arrivals; "
                                  "give {arrivals.flag} piecewise or drop it", allowed="piecewise "
                                  "arrivals only")
 
@@ -148,10 +148,13 @@ class Workload:
                                  "piecewise arrivals take {rates.flag} per period: drop one",
                                  allowed="None with piecewise arrivals")
         rates = self.rates or ()
-        if not rates or not all(r >= 0 and math.isfinite(r) for r in rates) or max(rates) <= 0:
+        if not rates:
             raise ParameterError("rates", self.rates, "piecewise arrivals need {rates.flag}: "
-                                 "requests/s per period, none negative, at least one above 0, "
-                                 "e.g. 2,8,4", allowed=">= 0 each, one > 0")
+                                 "requests/s per period, e.g. 2,8,4", allowed=">= 0 each, one > 0")
+        if not all(r >= 0 and math.isfinite(r) for r in rates) or max(rates) <= 0:
+            raise ParameterError("rates", self.rates, "{rates} must be requests/s per period, "
+                                 "none negative, at least one above 0, e.g. 2,8,4",
+                                 allowed=">= 0 each, one > 0")
         if processes.mean_rate_per_s(rates) < MIN_RATE_PER_S:
             raise ParameterError("rates", self.rates, "{rates.flag} average under one request "
                                  f"a day; give at least {MIN_RATE_PER_S:.3g} requests/s on average",
