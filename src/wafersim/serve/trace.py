@@ -186,7 +186,7 @@ def _object(path: str, text: str, number: int) -> dict[str, Any]:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(path, number, f"not valid JSON ({exc.msg}, column {exc.colno})",
+        raise _fail(path, number, f"not valid JSON at column {exc.colno} ({exc.msg})",
                     "give one complete JSON object per line (a truncated line?)") from None
     if not isinstance(obj, dict):
         raise _fail(path, number, f"a JSON {type(obj).__name__}, not an object",
