@@ -117,3 +117,14 @@ def test_an_empty_trace_says_so(tmp_path, name, text, says):
     path.write_text(text)
     with pytest.raises(ConfigError, match=says):
         TraceWorkload.read(path)
+
+
+def test_simulate_serving_replays_a_trace_and_refuses_synthetic_knobs_with_it(tmp_path):
+    import wafersim
+
+    path = tmp_path / "t.jsonl"
+    path.write_text(_jsonl(ROWS))
+    r = wafersim.simulate_serving("llama-3.1-8b", "h100-sxm", workload=path)
+    assert (r.requests, r.input_tokens, r.output_tokens) == (5, 580, 46)
+    with pytest.raises(ParameterError, match="rate_per_s=2.0 conflicts with workload"):
+        wafersim.simulate_serving("llama-3.1-8b", "h100-sxm", rate_per_s=2.0, workload=path)

@@ -49,8 +49,9 @@ def traffic(workload: str | Path | Traffic | None, requests: int | None, seed: i
         return _synthetic(requests, seed, knobs, context_tokens)
     if knobs.given():
         name = knobs.given()[0]
-        raise ParameterError(name, getattr(knobs, name), f"{{{name}}} is set by the workload "
-                             "{workload.flag}; drop one", allowed="None with a workload")
+        raise ParameterError(name, getattr(knobs, name), f"{{{name}}} conflicts with "
+                             "{workload.flag}: a trace gives each request's arrival and lengths; "
+                             "drop one", allowed="None with a workload")
     if isinstance(workload, str | Path):
         return TraceWorkload.read(workload, requests)
     return workload
