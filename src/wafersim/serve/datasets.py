@@ -68,7 +68,7 @@ def _phi(x: float) -> float:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class PublicDataset:
     """A public dataset's prompt and output lengths, with where the figures come from."""
 
     name: str
@@ -88,17 +88,17 @@ class Dataset:
 
 
 DATASETS = {
-    "sharegpt": Dataset("sharegpt", Lengths.of_mean(161.31, 1.0), Lengths.of_mean(337.99, 1.0),
+    "sharegpt": PublicDataset("sharegpt", Lengths.of_mean(161.31, 1.0), Lengths.of_mean(337.99, 1.0),
                         "vLLM (Kwon et al., SOSP 2023) Fig. 11a: means; spread assumed"),
-    "lmsys": Dataset("lmsys", Lengths.of_mean(69.5, 1.0), Lengths.of_mean(214.5, 1.0),
+    "lmsys": PublicDataset("lmsys", Lengths.of_mean(69.5, 1.0), Lengths.of_mean(214.5, 1.0),
                      "LMSYS-Chat-1M (Zheng et al., ICLR 2024) Table 1: means per turn; spread "
                      "assumed"),
-    "arxiv": Dataset("arxiv", Lengths.of_median_p90(7059, 12985), Lengths.of_median_p90(208, 371),
+    "arxiv": PublicDataset("arxiv", Lengths.of_median_p90(7059, 12985), Lengths.of_median_p90(208, 371),
                      "Sarathi-Serve (Agrawal et al., OSDI 2024) Table 2: medians and P90s"),
 }
 
 
-def dataset(name: str) -> Dataset:
+def dataset(name: str) -> PublicDataset:
     """The dataset called `name`; an unknown name suggests the closest."""
     if name in DATASETS:
         return DATASETS[name]
