@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
@@ -33,7 +34,8 @@ from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
 from wafersim.serve.features import EngineOptions
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
-from wafersim.serve.workload import Workload
+from wafersim.serve.traffic import Synthetic, traffic
+from wafersim.serve.workload import Traffic, Workload
 
 
 def _model(spec: str | ModelSpec) -> ModelSpec:
@@ -181,9 +183,9 @@ def _speculative(draft: str | ModelSpec | None, acceptance: float,
     return None if draft is None else Speculative(_model(draft), acceptance, lookahead)
 
 
-def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
+def simulate_serving(model: str | ModelSpec, system: str, requests: int | None = None,
                      concurrency: int | None = None, rate_per_s: float | None = None,
-                     input_tokens: int = 1024, output_tokens: int = 1024,
+                     input_tokens: int | None = None, output_tokens: int | None = None,
                      range_ratio: float = 1.0, seed: int = 0, precision: str = "bf16",
                      kv_precision: str = "bf16", count: int | None = None, tp: int | None = None,
                      pp: int | None = None, ep: int | None = None,
@@ -194,7 +196,10 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      catalog: Catalog | None = None, stack: str | None = None,
                      pipeline_wafers: int | None = None, pricing: str = "tco", *,
                      chunked_prefill: int | None = None, preemption: str | None = None,
-                     prefix_caching: bool = False) -> ServeResult:
+                     prefix_caching: bool = False,
+                     workload: str | Path | Traffic | None = None, arrivals: str | None = None,
+                     burstiness: float | None = None, rates: Sequence[float] | None = None,
+                     period_s: float | None = None, dataset: str | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
@@ -202,22 +207,31 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
     the one `infer` picks for the run's most requests in flight, on the devices `infer` picks (on
     wafers its pipeline: more requests fill the replicas, then queue); `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
-    scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
-    Engine switches (`serve/engine.py`): `chunked_prefill` tokens per iteration, `preemption`
-    ("recompute" or "swap": a paged KV cache that preempts when blocks run out),
-    `prefix_caching`.
+    scheduler and iteration; `stack` names a catalog serving stack, as in `infer`. Defaults:
+    1,000 requests of 1,024 + 1,024 tokens. Engine switches (`serve/engine.py`):
+    `chunked_prefill` tokens per iteration, `preemption` ("recompute" or "swap": a paged KV
+    cache that preempts when blocks run out), `prefix_caching`.
+
+    `workload` replays a CSV or JSONL trace (a path; `requests` then takes its first rows) or
+    plays a workload object, instead of the synthetic knobs. `arrivals` "gamma" (bursty,
+    `burstiness` the gaps' coefficient of variation, mean rate `rate_per_s`) or "piecewise"
+    (diurnal: `rates` requests/s per `period_s`, cycling); `dataset` ("sharegpt", "lmsys",
+    "arxiv") draws lengths from a public dataset's published statistics, capped at
+    `input_tokens`/`output_tokens` or the model's context (docs/serving-workloads.md).
     """
     engine = EngineOptions(chunked_prefill, preemption, prefix_caching)
     cat = catalog or load_catalog()
-    workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
-                        range_ratio, seed)
-    serving = Serving(*workload.mean_tokens(), precision, kv_precision,
+    spec = _model(model)
+    knobs = Synthetic(concurrency, rate_per_s, input_tokens, output_tokens, range_ratio,
+                      arrivals, burstiness, rates, period_s, dataset)
+    sent = traffic(workload, requests, seed, knobs, spec.max_seq_len)
+    serving = Serving(*sent.mean_tokens(), precision, kv_precision,
                       stack=None if stack is None else cat.stack(stack))
-    sc = InferScenario.of(_model(model), resolve(cat, system).priced(pricing), serving, count,
+    sc = InferScenario.of(spec, resolve(cat, system).priced(pricing), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
-    return simulate(sc, workload, prefill_tokens, engine=engine)
+    return simulate(sc, sent, prefill_tokens, engine=engine)
 
 
 def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,

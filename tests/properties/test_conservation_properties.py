@@ -96,7 +96,8 @@ def test_every_request_finishes_with_every_token(case, workload):
     order, with the lengths the workload drew; no pool is busy longer than the run."""
     model, system, split = case
     requests, pools = _played(model, system, workload, split)
-    _, inputs, outputs = workload.sample()
+    sampled = workload.sample()
+    inputs, outputs = sampled.input_tokens, sampled.output_tokens
     assert [r.index for r in requests] == list(range(workload.requests))
     assert [r.input_tokens for r in requests] == list(inputs)
     assert [r.output_tokens for r in requests] == list(outputs)
@@ -113,7 +114,8 @@ def test_the_summary_counts_every_token(workload):
     r = api.simulate_serving("llama-3.1-8b", "h100-sxm", workload.requests, workload.concurrency,
                              workload.rate_per_s, workload.input_tokens, workload.output_tokens,
                              workload.range_ratio, workload.seed, catalog=CATALOG)
-    _, inputs, outputs = workload.sample()
+    sampled = workload.sample()
+    inputs, outputs = sampled.input_tokens, sampled.output_tokens
     assert (r.requests, r.input_tokens, r.output_tokens) == (workload.requests, inputs.sum(),
                                                              outputs.sum())
     assert math.isclose(r.throughput_tokens_per_s * r.duration_s, outputs.sum(), rel_tol=1e-9)

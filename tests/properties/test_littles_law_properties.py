@@ -42,7 +42,7 @@ def test_an_open_loop_below_saturation_obeys_littles_law(case, load, seed, promp
                     catalog=CATALOG)
     rate = load * top.throughput_tokens_per_s / output  # requests/s, well below what 16 sustain
     w = Workload(400, prompt, output, concurrency=None, rate_per_s=rate, seed=seed)
-    sent = w.sample()[0]
+    sent = w.sample().arrival_s
     arrivals_per_s = (len(sent) - 1) / (sent[-1] - sent[0])  # the rate the client actually sent
     r = api.simulate_serving(model, system, requests=w.requests, rate_per_s=rate,
                              input_tokens=prompt, output_tokens=output, seed=seed, catalog=CATALOG)

@@ -34,12 +34,18 @@ EXCLUSIVE: dict[str, tuple[tuple[str, str, str], ...]] = {
                  ("markdown", "with_range", "the Markdown tables have no range columns")),
     "systems": (("system_id", "kind", "--kind filters the list; one ID is shown whatever its "
                  "kind"),),
+    "serve": (*(("workload", k, "the trace gives each request's arrival time and lengths")
+                for k in ("rate", "concurrency", "input_tokens", "output_tokens", "range_ratio",
+                          "arrivals", "burstiness", "rates", "period", "dataset")),
+              ("rate", "rates", "piecewise arrivals take one rate per period"),
+              ("dataset", "range_ratio", "a dataset draws its own lengths")),
 }
 _DRAFTING = (("acceptance", "draft", "it is the acceptance rate of the draft's tokens"),
              ("lookahead", "draft", "it is the number of tokens the draft proposes"))
 # command -> (option, the option it needs, why)
 NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "infer": _DRAFTING, "serve": _DRAFTING,
+    "infer": _DRAFTING,
+    "serve": (*_DRAFTING, ("period", "rates", "it is how long each of the rates holds")),
     "compare": (("train_devices", "train_tokens", "it sizes the training columns, which "
                  "--train-tokens asks for"),
                 *((b, "train_tokens", "a budget sizes each system for the training columns, "

@@ -18,6 +18,7 @@ FLAGS = {
     "trace_path": "--trace",
     "power_W": "--power-mw",
     "deadline_s": "--deadline",
+    "period_s": "--period",
 }
 
 

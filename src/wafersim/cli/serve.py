@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
@@ -12,32 +14,49 @@ from wafersim.cli.common import (
     check_split,
     console,
     known,
+    parse_duration,
     print_json,
     print_plan,
     print_summary,
 )
 from wafersim.cli.progress import progress, serve_estimate
-from wafersim.errors import ConfigError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
+from wafersim.serve.trace import TraceWorkload
 from wafersim.units import fmt_time, fmt_usd
 
 
 def serve(
     model: str = opt.MODEL,
     system: str = opt.SYSTEM,
-    requests: int = typer.Option(1000, "--requests", help="Prompts the run sends (--num-prompts)."),
+    requests: int = typer.Option(None, "--requests", help="Prompts the run sends (--num-prompts); "
+                                 "default 1000, or every request of --workload."),
     concurrency: int = typer.Option(None, "--concurrency", help="Most requests in flight "
                                     "(--max-concurrency); default: no cap."),
     rate: float = typer.Option(None, "--rate", help="Poisson arrivals, requests/s; "
                                "default: all sent at once."),
-    input_tokens: int = typer.Option(1024, "--input-tokens", help="Prompt tokens (the most, with "
-                                     "--range-ratio)."),
-    output_tokens: int = typer.Option(1024, "--output-tokens", help="Generated tokens (the most)."),
+    input_tokens: int = typer.Option(None, "--input-tokens", help="Prompt tokens (the most, with "
+                                     "--range-ratio or --dataset); default 1024."),
+    output_tokens: int = typer.Option(None, "--output-tokens", help="Generated tokens (the "
+                                      "most); default 1024."),
     range_ratio: float = typer.Option(1.0, "--range-ratio", help="Lengths uniform in "
                                       "[ratio x L, L]; 1: every request exactly L."),
     seed: int = typer.Option(0, "--seed", help="Seed of lengths and arrival times."),
+    workload: Path = typer.Option(None, "--workload", help="Replay a CSV or JSONL trace "
+                                  "(arrival_s, input_tokens, output_tokens; optional model, "
+                                  "session, prefix_tokens): docs/serving-workloads.md."),
+    arrivals: str = typer.Option(None, "--arrivals", help="poisson (with --rate), gamma (bursty: "
+                                 "--rate, --burstiness) or piecewise (diurnal: --rates, --period)."),
+    burstiness: float = typer.Option(None, "--burstiness", help="Gamma arrivals: the gaps' "
+                                     "coefficient of variation; 1 is Poisson, more is burstier."),
+    rates: str = typer.Option(None, "--rates", help="Piecewise arrivals: requests/s per period, "
+                              "cycling, e.g. 2,8,4."),
+    period: str = typer.Option(None, "--period", help="Piecewise arrivals: how long each rate "
+                               "holds, e.g. 1h or 600s; default 1h."),
+    dataset: str = typer.Option(None, "--dataset", help="Lengths from a public dataset's "
+                                "published statistics: sharegpt, lmsys or arxiv."),
     count: int = opt.COUNT,
     pipeline_wafers: int = opt.PIPELINE_WAFERS,
     precision: str = opt.PRECISION,
@@ -68,15 +87,20 @@ def serve(
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
-    opt.check_contexts(model, input_tokens, output_tokens)
+    trace = None if workload is None else TraceWorkload.read(workload, requests)
+    _check_contexts(model, trace, input_tokens, output_tokens, dataset)
     check_split(disaggregate)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,
-                                      "--disaggregate": disaggregate}.items() if v]
+                                      "--disaggregate": disaggregate, "--workload": workload,
+                                      "--arrivals": arrivals, "--burstiness": burstiness,
+                                      "--rates": rates, "--dataset": dataset}.items() if v]
         if given:
             raise ConfigError(f"{given[0]} is not modelled for several models served together "
                               "(--model a,b); drop it or serve one model")
+        requests, input_tokens, output_tokens = (requests or 1000, input_tokens or 1024,
+                                                 output_tokens or 1024)
         with progress(serve_estimate(requests)):
             many = simulate_serving_models(model, system, requests, concurrency, rate,
                                            input_tokens, output_tokens, range_ratio, seed,
@@ -87,17 +111,60 @@ def serve(
         return
     if mix:
         raise ConfigError("--mix splits requests over several models; give --model a,b")
-    with progress(serve_estimate(requests)):
+    with progress(serve_estimate(requests or (trace.requests if trace else 1000))):
         r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
                              output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
                              pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
                              prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing,
                              chunked_prefill=chunked_prefill, preemption=preemption,
-                             prefix_caching=prefix_caching)
+                             prefix_caching=prefix_caching, workload=trace, arrivals=arrivals,
+                             burstiness=burstiness, rates=_rates(rates), period_s=_period(period),
+                             dataset=dataset)
     if as_json:
         print_json(r.to_json())
         return
     _print(r)
+
+
+def _check_contexts(model: str, trace: TraceWorkload | None, input_tokens: int | None,
+                    output_tokens: int | None, dataset: str | None) -> None:
+    """Each request fits each model's context; with a trace, the error names the file."""
+    longest = _longest(trace, input_tokens, output_tokens, dataset)
+    if trace is None:
+        return opt.check_contexts(model, *longest)
+    try:
+        opt.check_contexts(model, *longest)
+    except ParameterError:
+        raise ConfigError(f"{trace.source}: its longest request ({longest[0]:,} prompt + "
+                          f"{longest[1]:,} output tokens) is past the context of {model}; "
+                          "shorten it or serve a model with a longer context") from None
+
+
+def _longest(trace: TraceWorkload | None, input_tokens: int | None, output_tokens: int | None,
+             dataset: str | None) -> tuple[int, int]:
+    """The (prompt, output) of the request that needs the most context: the trace's longest, or
+    the lengths given or their defaults (a dataset's own caps fit the context)."""
+    if trace is None:
+        default = 1 if dataset else 1024
+        return input_tokens or default, output_tokens or default
+    s = trace.sample()
+    i = int((s.input_tokens + s.output_tokens).argmax())
+    return int(s.input_tokens[i]), int(s.output_tokens[i])
+
+
+def _rates(text: str | None) -> list[float] | None:
+    """'2,8,4' -> [2.0, 8.0, 4.0] requests/s."""
+    if text is None:
+        return None
+    try:
+        return [float(r) for r in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"--rates {text!r} must be requests/s separated by commas, "
+                          "e.g. 2,8,4") from None
+
+
+def _period(text: str | None) -> float | None:
+    return None if text is None else parse_duration(text, "--period", "1h, 30min or 600s")
 
 
 def _weights(text: str | None) -> list[float] | None:

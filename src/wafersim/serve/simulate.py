@@ -33,7 +33,7 @@ from wafersim.serve.events import EventLoop
 from wafersim.serve.features import EngineOptions, features_for
 from wafersim.serve.observe import Recorder
 from wafersim.serve.result import ServeResult, summarise
-from wafersim.serve.workload import Workload
+from wafersim.serve.workload import Traffic
 
 # SGLang's default --max-prefill-tokens (python/sglang/srt/server_args.py): the most prompt
 # tokens one scheduler prefills in an iteration
@@ -50,7 +50,7 @@ ASSUMPTIONS = (
 )
 
 
-def simulate(sc: InferScenario, workload: Workload,
+def simulate(sc: InferScenario, workload: Traffic,
              prefill_tokens: int = DEFAULT_PREFILL_TOKENS, *,
              engine: EngineOptions = EngineOptions()) -> ServeResult:
     """Play `workload` against the scenario (its request shape at the workload's mean lengths;
@@ -71,7 +71,7 @@ def simulate(sc: InferScenario, workload: Workload,
                      recorder)
 
 
-def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
+def queued(workload: Traffic, point: InferResult) -> tuple[str, ...]:
     """A note when the run holds more requests in flight than the plan's KV cache does."""
     if point.batch >= workload.in_flight:
         return ()
@@ -80,14 +80,17 @@ def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
             "longer pipeline, hold more)",)
 
 
-def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
+def play(workload: Traffic, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
           prefill_tokens: int, *, options: EngineOptions = EngineOptions(),
           recorder: Recorder | None = None) -> tuple[list[Request], dict[str, dict[str, float]]]:
     """Send the workload's requests through the pools; returns them finished, and each pool's
     prefill and decode seconds."""
     loop = EventLoop()
-    planned, inputs, outputs = workload.sample()
-    requests = [Request(i, int(n), int(m)) for i, (n, m) in enumerate(zip(inputs, outputs, strict=True))]
+    sampled = workload.sample()
+    planned, inputs, outputs = sampled.arrival_s, sampled.input_tokens, sampled.output_tokens
+    requests = [Request(i, n, m, session=g, prefix_tokens=x) for i, (n, m, g, x) in enumerate(zip(
+        inputs.tolist(), outputs.tolist(), sampled.session.tolist(), sampled.prefix_tokens.tolist(),
+        strict=True))]
     client: Client
 
     def finished(req: Request) -> None:
