@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wafersim.catalog import Catalog, load_catalog
@@ -191,7 +192,10 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      disaggregate: str | Split | None = None,
                      prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
                      catalog: Catalog | None = None, stack: str | None = None,
-                     pipeline_wafers: int | None = None, pricing: str = "tco") -> ServeResult:
+                     pipeline_wafers: int | None = None, pricing: str = "tco",
+                     replicas: int = 1, router: str = "round-robin",
+                     slo_ttft_s: float | None = None, slo_tpot_s: float | None = None,
+                     trace: str | Path | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
@@ -199,7 +203,10 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
     the one `infer` picks for the run's most requests in flight, on the devices `infer` picks (on
     wafers its pipeline: more requests fill the replicas, then queue); `disaggregate` ("PREFILL:DECODE")
     runs prompts and decoding on separate pools; `prefill_tokens` is the prompt-token budget per
-    scheduler and iteration; `stack` names a catalog serving stack, as in `infer`.
+    scheduler and iteration; `stack` names a catalog serving stack, as in `infer`. `replicas`
+    copies of the plan serve the run behind `router` ("round-robin", "least-tokens" or
+    "session"); `slo_ttft_s` / `slo_tpot_s` are the SLO the run is judged by; `trace` is a path
+    that gets the run's timeline as a Chrome / Perfetto trace.
     """
     cat = catalog or load_catalog()
     workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
@@ -210,7 +217,9 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int = 1000,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
-    return simulate(sc, workload, prefill_tokens)
+    slo = None if slo_ttft_s is None and slo_tpot_s is None else (slo_ttft_s, slo_tpot_s)
+    return simulate(sc, workload, prefill_tokens, replicas=replicas, router=router, slo=slo,
+                    trace_path=trace)
 
 
 def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,

@@ -12,6 +12,7 @@ from wafersim.cli.common import (
     check_split,
     console,
     known,
+    parse_duration,
     print_json,
     print_plan,
     print_summary,
@@ -19,6 +20,7 @@ from wafersim.cli.common import (
 from wafersim.cli.progress import progress, serve_estimate
 from wafersim.errors import ConfigError
 from wafersim.serve.co_resident import CoResidentServeResult
+from wafersim.serve.fleet import FleetServeResult
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
 from wafersim.units import fmt_time, fmt_usd
@@ -56,16 +58,28 @@ def serve(
                                        "(--max-prefill-tokens)."),
     mix: str = typer.Option(None, "--mix", help="With --model a,b: the requests' split over "
                             "the models as weights, e.g. 3,1; default: even."),
+    replicas: str = typer.Option("1", "--replicas", help="Copies of the plan serving the run "
+                                 "behind one router (each on its own devices)."),
+    router: str = typer.Option("round-robin", "--router", help="Which replica gets each "
+                               "request: round-robin, least-tokens (fewest outstanding tokens) "
+                               "or session (session affinity)."),
+    slo: str = typer.Option(None, "--slo", help="Service-level objective, e.g. "
+                            "ttft=500ms,tpot=50ms (either part may be left out)."),
+    trace: str = typer.Option(None, "--trace", help="Write the run's timeline to this file as "
+                              "a Chrome / Perfetto trace (opens in ui.perfetto.dev)."),
     pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
     opt.check_contexts(model, input_tokens, output_tokens)
     check_split(disaggregate)
+    fleet = _replicas(replicas)
+    ttft_slo, tpot_slo = _slo(slo)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,
-                                      "--disaggregate": disaggregate}.items() if v]
+                                      "--disaggregate": disaggregate, "--replicas": fleet > 1,
+                                      "--trace": trace}.items() if v]
         if given:
             raise ConfigError(f"{given[0]} is not modelled for several models served together "
                               "(--model a,b); drop it or serve one model")
@@ -83,11 +97,44 @@ def serve(
         r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
                              output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
                              pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
-                             prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing)
+                             prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing,
+                             replicas=fleet, router=router, slo_ttft_s=ttft_slo,
+                             slo_tpot_s=tpot_slo, trace=trace)
     if as_json:
         print_json(r.to_json())
         return
     _print(r)
+
+
+def _replicas(text: str) -> int:
+    """'4' -> 4; a list (one count per system) is refused."""
+    if "," in text:
+        raise ConfigError(f"--replicas {text!r}: a fleet mixing systems is not modelled yet; give "
+                          "one count for one system")
+    try:
+        count = int(text)
+    except ValueError:
+        raise ConfigError(f"--replicas {text!r} must be a whole number of replicas, e.g. 4") from None
+    if count < 1:
+        raise ConfigError(f"--replicas {count} must be at least 1 replica")
+    return count
+
+
+SLO_EXAMPLE = "ttft=500ms,tpot=50ms"
+
+
+def _slo(text: str | None) -> tuple[float | None, float | None]:
+    """'ttft=500ms,tpot=50ms' -> (0.5, 0.05); either part may be left out."""
+    if text is None:
+        return None, None
+    parts: dict[str, float] = {}
+    for item in text.split(","):
+        key, eq, value = item.strip().partition("=")
+        if not eq or key not in ("ttft", "tpot") or key in parts:
+            raise ConfigError(f"--slo {text!r} must be ttft=TIME and/or tpot=TIME, each once, "
+                              f"e.g. {SLO_EXAMPLE}")
+        parts[key] = parse_duration(value, f"--slo {key}", "500ms or 0.05")
+    return parts.get("ttft"), parts.get("tpot")
 
 
 def _weights(text: str | None) -> list[float] | None:
@@ -142,4 +189,7 @@ def _print(r: ServeResult) -> None:
     for pool, parts in r.pools.items():
         shares = ", ".join(f"{k} {v / r.duration_s:.1%}" for k, v in parts.items() if v)
         out.print(f"{pool}: {shares}")
+    if isinstance(r, FleetServeResult) and r.replicas > 1:
+        counts = ", ".join(f"{p['requests']:,}" for p in r.per_replica)
+        out.print(f"{r.replicas} replicas ({r.router}), requests each: {counts}")
     print_plan(r.to_json()["plan"], r.assumptions)

@@ -24,9 +24,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from wafersim.cost.infer.curve import Curve
 from wafersim.serve.events import EventLoop
+
+if TYPE_CHECKING:
+    from wafersim.serve.timeline import Observer
 
 
 @dataclass(eq=False)
@@ -85,8 +89,8 @@ def take_prompts(waiting: deque[Request], room: int, budget_tokens: int) -> list
 class _Pool:
     """A set of devices with its clock, whether it is busy, and its prefill and decode seconds."""
 
-    def __init__(self, loop: EventLoop) -> None:
-        self.loop = loop
+    def __init__(self, loop: EventLoop, observer: Observer | None = None) -> None:
+        self.loop, self.observer = loop, observer
         self.busy = False
         self.seconds = {"prefill": 0.0, "decode": 0.0}
 
@@ -99,12 +103,20 @@ class _Pool:
     def iterate(self) -> None:
         raise NotImplementedError
 
+    def _observe(self, prompts: list[Request], step_s: float, waiting: int) -> None:
+        """Tell the observer (if any) of a prefill iteration and the prompts still waiting."""
+        if self.observer is not None:
+            self.observer.iteration("prefill", self.loop.now, step_s, len(prompts),
+                                    sum(r.input_tokens for r in prompts))
+            self.observer.queue(self.loop.now, waiting)
+
 
 class DecodePool(_Pool):
     """Requests with their first token decode here until their last; `on_finish` gets each."""
 
-    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done) -> None:
-        super().__init__(loop)
+    def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done, *,
+                 observer: Observer | None = None) -> None:
+        super().__init__(loop, observer)
         self.curve, self.capacity, self.on_finish = curve, capacity, on_finish
         self.queue: deque[Request] = deque()
         self.batch = _Batch()
@@ -136,6 +148,10 @@ class DecodePool(_Pool):
         if horizon_s < steps * step_s:
             steps = max(1, math.ceil(horizon_s / step_s))
         self.seconds["decode"] += steps * step_s
+        if self.observer is not None:
+            self.observer.iteration("decode", self.loop.now, steps * step_s, len(self.batch),
+                                    steps * len(self.batch))
+            self.observer.queue(self.loop.now, len(self.queue))
         self.loop.after(steps * step_s, lambda: self._ran(steps))
 
     def _ran(self, steps: int) -> None:
@@ -152,8 +168,9 @@ class MixedPool(DecodePool):
     """Prefill and decode on the same devices, prefill first."""
 
     def __init__(self, loop: EventLoop, prefill: Curve, decode: Curve, capacity: int,
-                 budget_tokens: int, nominal_input: int, on_finish: Done) -> None:
-        super().__init__(loop, decode, capacity, on_finish)
+                 budget_tokens: int, nominal_input: int, on_finish: Done, *,
+                 observer: Observer | None = None) -> None:
+        super().__init__(loop, decode, capacity, on_finish, observer=observer)
         self.prefill, self.budget, self.nominal = prefill, budget_tokens, nominal_input
         self.waiting: deque[Request] = deque()
 
@@ -171,6 +188,7 @@ class MixedPool(DecodePool):
         self.busy = True
         step_s = self.prefill.prefill_s(sum(r.input_tokens for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
+        self._observe(prompts, step_s, len(self.waiting))
         self.loop.after(step_s, lambda: self._prefilled(prompts))
 
     def _prefilled(self, prompts: list[Request]) -> None:
@@ -184,8 +202,8 @@ class PrefillPool(_Pool):
     """Prompts only: each prefilled prompt goes to `on_done` after `handoff_s`."""
 
     def __init__(self, loop: EventLoop, curve: Curve, budget_tokens: int, nominal_input: int,
-                 handoff_s: float, on_done: Done) -> None:
-        super().__init__(loop)
+                 handoff_s: float, on_done: Done, *, observer: Observer | None = None) -> None:
+        super().__init__(loop, observer)
         self.curve, self.budget, self.nominal = curve, budget_tokens, nominal_input
         self.handoff_s, self.on_done = handoff_s, on_done
         self.waiting: deque[Request] = deque()
@@ -201,6 +219,7 @@ class PrefillPool(_Pool):
             return
         step_s = self.curve.prefill_s(sum(r.input_tokens for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
+        self._observe(prompts, step_s, len(self.waiting))
         self.loop.after(step_s, lambda: self._prefilled(prompts))
 
     def _prefilled(self, prompts: list[Request]) -> None:

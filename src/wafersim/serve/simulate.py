@@ -8,7 +8,8 @@
    iteration.
 3. A client sends the workload's requests; a mixed pool (or a prefill and a decode pool) batches
    them iteration by iteration (`serve/engine.py`), and the finished requests are summarised as a
-   benchmark client prints them (`serve/result.py`).
+   benchmark client prints them (`serve/result.py`). With `replicas`, a fleet of copies of the
+   plan shares the client behind a router (`serve/fleet.py`, `serve/router.py`).
 
 What the steady state leaves out and this adds: the burst at the start (every prompt queues for
 prefill), decode pausing for prefill on shared devices, batches that shrink as a finite run
@@ -17,7 +18,12 @@ drains, and arrival processes below saturation.
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from wafersim.catalog.system import System
 from wafersim.cost.backends import curves, occupied, serve_at_most, under_load
@@ -28,9 +34,12 @@ from wafersim.cost.kernels.economics import serving_economics
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client
-from wafersim.serve.engine import DecodePool, MixedPool, PrefillPool, Request
+from wafersim.serve.engine import Request
 from wafersim.serve.events import EventLoop
+from wafersim.serve.fleet import Fleet, FleetServeResult
 from wafersim.serve.result import ServeResult, summarise
+from wafersim.serve.router import Router
+from wafersim.serve.timeline import Timeline, check_writable
 from wafersim.serve.workload import Workload
 
 # SGLang's default --max-prefill-tokens (python/sglang/srt/server_args.py): the most prompt
@@ -49,69 +58,126 @@ ASSUMPTIONS = (
 
 
 def simulate(sc: InferScenario, workload: Workload,
-             prefill_tokens: int = DEFAULT_PREFILL_TOKENS) -> ServeResult:
-    """Play `workload` against the scenario (its request shape at the workload's mean lengths;
-    disaggregated when it has a split)."""
+             prefill_tokens: int = DEFAULT_PREFILL_TOKENS, *, replicas: int = 1,
+             router: str = "round-robin", slo: tuple[float | None, float | None] | None = None,
+             trace_path: str | Path | None = None) -> FleetServeResult:
+    """Play `workload` against `replicas` copies of the scenario's plan (its request shape at the
+    workload's mean lengths; disaggregated when it has a split) behind `router`; `trace_path`
+    gets the run's timeline (`serve/timeline.py`). `slo` (TTFT, TPOT seconds) is taken for the
+    SLO figures of `summarise`, which it does not compute yet."""
     if prefill_tokens < 1:
         raise ParameterError("prefill_tokens", prefill_tokens, "{prefill_tokens} must be at least "
                              "1 token", allowed=">= 1")
-    # prompts a batch may hold: mean-length prompts of as many tokens as the longest in flight
-    top = workload.in_flight * math.ceil(workload.input_tokens / sc.serving.input_tokens)
+    Router(router, replicas)  # refuse an unknown router or count before the plan search
+    if trace_path is not None:
+        check_writable(trace_path)
     sc = under_load(sc)
-    point = serve_at_most(sc, workload.in_flight)
-    pre, dec = curves(sc, point, top)
-    requests, pools = play(workload, sc, pre, dec, point, prefill_tokens)
-    notes = queued(workload, point)
-    return result_of(sc.model, occupied(sc, point), point, requests, pools, prefill_tokens, notes)
+    point = serve_at_most(sc, math.ceil(workload.in_flight / replicas))
+    timeline = None if trace_path is None else Timeline()
+    requests, fleet = play_fleet(workload, sc, _curves(sc, point, workload), point,
+                                 prefill_tokens, Router(router, replicas), timeline)
+    if timeline is not None and trace_path is not None:
+        timeline.write(trace_path)
+    notes = queued(workload, point, replicas)
+    run = result_of(sc.model, occupied(sc, point), point, requests, fleet.pools(), prefill_tokens,
+                    notes, replicas)
+    return FleetServeResult(**run.__dict__, replicas=replicas, router=router,
+                            per_replica=fleet.per_replica())
 
 
-def queued(workload: Workload, point: InferResult) -> tuple[str, ...]:
+def _curves(sc: InferScenario, point: InferResult, workload: Workload) -> tuple[Curve, Curve]:
+    """The plan's step-time curves for as many requests as one replica can hold: the run's most
+    in flight, and on a mixed pool at most what its KV cache holds (a larger batch never runs);
+    prompts counted as mean-length prompts of as many tokens as the longest."""
+    per_prompt = math.ceil(workload.input_tokens / sc.serving.input_tokens)
+    if sc.split is None:
+        held = max(1, point.max_batch)
+        pre, dec = curves(sc, point, min(workload.in_flight, held) * per_prompt)
+        if max(1, dec.max_batch) <= held:
+            return pre, dec
+    return curves(sc, point, workload.in_flight * per_prompt)
+
+
+def queued(workload: Workload, point: InferResult, replicas: int = 1) -> tuple[str, ...]:
     """A note when the run holds more requests in flight than the plan's KV cache does."""
-    if point.batch >= workload.in_flight:
+    if point.batch * replicas >= workload.in_flight:
         return ()
+    if replicas > 1:
+        return (f"{workload.in_flight} requests in flight; {replicas} replicas of the plan on "
+                f"{point.devices} device(s) each hold {point.batch} at full context, the rest "
+                "queue (more replicas hold more)",)
     return (f"{workload.in_flight} requests in flight; the plan on {point.devices} device(s) "
             f"holds {point.batch} at full context, the rest queue (more devices, or on wafers a "
             "longer pipeline, hold more)",)
 
 
 def play(workload: Workload, sc: InferScenario, pre: Curve, dec: Curve, point: InferResult,
-          prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
-    """Send the workload's requests through the pools; returns them finished, and each pool's
-    prefill and decode seconds."""
-    loop = EventLoop()
-    planned, inputs, outputs = workload.sample()
-    requests = [Request(i, int(n), int(m)) for i, (n, m) in enumerate(zip(inputs, outputs, strict=True))]
-    client: Client
+         prefill_tokens: int) -> tuple[list[Request], dict[str, dict[str, float]]]:
+    """Send the workload's requests through one replica's pools; returns them finished, and each
+    pool's prefill and decode seconds."""
+    requests, fleet = play_fleet(workload, sc, (pre, dec), point, prefill_tokens,
+                                 Router("round-robin", 1))
+    return requests, fleet.pools()
 
-    def finished(req: Request) -> None:
-        client.finished(req)
 
-    capacity = max(1, dec.max_batch)
-    serving = sc.serving
-    if sc.split is not None:
-        decode = DecodePool(loop, dec, capacity, finished)
-        prefill = PrefillPool(loop, pre, prefill_tokens * pre.schedulers, serving.input_tokens,
-                              point.prefill_breakdown["kv_transfer"], decode.submit)
-        send, pools = prefill.submit, {"prefill_pool": prefill.seconds, "decode_pool": decode.seconds}
-    else:
-        engine = MixedPool(loop, pre, dec, capacity, prefill_tokens * dec.schedulers,
-                           serving.input_tokens, finished)
-        send, pools = engine.submit, {"engine": engine.seconds}
-    client = Client(loop, requests, list(planned), workload.in_flight, send)
-    loop.run()
-    return requests, pools
+def play_fleet(workload: Workload, sc: InferScenario, step_curves: tuple[Curve, Curve],
+               point: InferResult, prefill_tokens: int, router: Router,
+               timeline: Timeline | None = None) -> tuple[list[Request], Fleet]:
+    """Send the workload's requests through the fleet `router` fronts; returns them finished,
+    and the fleet (its pools' seconds, each replica's requests)."""
+    with _collector_paused():
+        loop = EventLoop()
+        planned, inputs, outputs, sessions = sampled(workload)
+        requests = [Request(i, n, m) for i, (n, m) in enumerate(zip(inputs, outputs, strict=True))]
+        client: Client
+
+        def finished(req: Request) -> None:
+            client.finished(req)
+
+        fleet = Fleet(loop, sc, step_curves, point, prefill_tokens, router, sessions, finished,
+                      timeline)
+        client = Client(loop, requests, planned, workload.in_flight, fleet.send)
+        loop.run()
+    return requests, fleet
+
+
+def sampled(workload: Any) -> tuple[list[float], list[int], list[int], Sequence[int] | None]:
+    """The workload's send times, prompt and output lengths as lists, and sessions (None when it
+    has none): from a `Sampled` with fields, or the (times, prompts, outputs) of `sample()`."""
+    drawn = workload.sample()
+    if hasattr(drawn, "arrival_s"):
+        sessions = getattr(drawn, "session", None)
+        return (drawn.arrival_s.tolist(), drawn.input_tokens.tolist(),
+                drawn.output_tokens.tolist(), None if sessions is None else sessions.tolist())
+    planned, inputs, outputs = drawn
+    return planned.tolist(), inputs.tolist(), outputs.tolist(), None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a run plays: its requests and events form no cycles,
+    and walking a million live requests on every collection costs more than the run itself."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def result_of(model: ModelSpec, used: System, point: InferResult, requests: list[Request],
-            pools: dict[str, dict[str, float]], prefill_tokens: int,
-            notes: tuple[str, ...] = ()) -> ServeResult:
+              pools: dict[str, dict[str, float]], prefill_tokens: int,
+              notes: tuple[str, ...] = (), replicas: int = 1) -> ServeResult:
+    """The run's figures; devices, energy and cost those of `replicas` copies of the plan."""
     figures = summarise(requests, pools)
-    eco = serving_economics(used, figures["duration_s"])
+    fleet = used if replicas == 1 else used.with_devices(used.devices * replicas)
+    eco = serving_economics(fleet, figures["duration_s"])
     tokens = figures["output_tokens"]
     energy, usd = eco.per_token(tokens)
     steady = {"batch": float(point.batch), "ttft_s": point.ttft_s, "tpot_s": point.tpot_s,
               "throughput_tokens_per_s": point.throughput_tokens_per_s}
-    return ServeResult(model=model.id, system=point.system, devices=point.devices,
+    return ServeResult(model=model.id, system=point.system, devices=point.devices * replicas,
                        energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=point.plan, prefill_tokens_per_scheduler=prefill_tokens,
                        steady_state=steady,
