@@ -125,3 +125,11 @@ def test_unknown_router_and_no_replicas_are_refused(catalog):
         _run(catalog, requests=10, router="random")
     with pytest.raises(ParameterError, match="replicas"):
         _run(catalog, requests=10, replicas=0)
+
+
+def test_least_tokens_turn_counts_the_replicas_ahead():
+    router = Router("least-tokens", 4)
+    for tokens in (300, 100, 200, 100):
+        router.pick(tokens)  # each replica gets one: 300, 100, 200, 100
+    assert [router.turn(i) for i in range(4)] == [3, 0, 2, 1]
+    assert router.pick(1) == 1  # the one with no replica ahead of it

@@ -4,14 +4,18 @@ Each replica is the plan layer 1 picks on its own devices, with its own pool(s):
 or a prefill and a decode pool when the scenario is disaggregated (a wafer plan's own replicas
 stay inside its pool, as the wafer layout gives them). The client's concurrency cap holds for the
 whole fleet; the router (`serve/router.py`) sends each request to one replica, which batches it as
-a lone replica would. The fleet's figures are the benchmark's over every request; its devices,
-energy and cost those of every replica for the whole run.
+a lone replica would. A replica on one mixed pool keeps its own view of the clock
+(`ReplicaClock`): its decode runs stop early only when the client may send to it (its turn, as
+`Router.turn` knows it), not at every other replica's events. The fleet's figures are the
+benchmark's over every request; its devices, energy and cost those of every replica for the
+whole run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from wafersim.cost.infer.curve import Curve
@@ -37,18 +41,47 @@ class FleetServeResult(ServeResult):
     per_replica: tuple[dict[str, Any], ...] = ()  # requests and busy seconds per pool
 
 
+class ReplicaClock(EventLoop):
+    """The fleet's event loop as one mixed pool sees it: the same time and queue, but its next
+    event is when a request may next reach it (`horizon`; the pool itself has no other event
+    pending when it looks)."""
+
+    def __init__(self, shared: EventLoop, horizon: Callable[[], float]) -> None:
+        self.shared, self.horizon = shared, horizon
+        # the shared loop's own methods: no call in between on the hot path
+        self.at = shared.at  # type: ignore[method-assign]
+        self.after = shared.after  # type: ignore[method-assign]
+
+    @property
+    def now(self) -> float:
+        return self.shared.now
+
+    @now.setter
+    def now(self, time_s: float) -> None:
+        raise AttributeError("a replica's clock follows its fleet's loop")
+
+    def next_time(self) -> float:
+        return self.horizon()
+
+    def run(self) -> float:
+        raise NotImplementedError("a replica's clock runs with its fleet's loop")
+
+
 class Fleet:
     """The replicas' pools and the router in front of them."""
 
     def __init__(self, loop: EventLoop, sc: InferScenario, curves: tuple[Curve, Curve],
                  point: InferResult, prefill_tokens: int, router: Router,
                  sessions: Sequence[int] | None, on_finish: Send,
-                 timeline: Timeline | None = None) -> None:
+                 client_horizon: Callable[[int], float], timeline: Timeline | None = None) -> None:
         self.router, self.sessions, self.on_finish = router, sessions, on_finish
+        self.client_horizon = client_horizon
         self.placed: dict[int, int] = {}  # request index -> replica
         self.counts = [0] * router.replicas
-        built = [_replica(loop, sc, curves, point, prefill_tokens, self.finished,
-                          _tracks(timeline, i)) for i in range(router.replicas)]
+        clocks = [loop if sc.split is not None else ReplicaClock(loop, partial(self.horizon, i))
+                  for i in range(router.replicas)]
+        built = [_replica(clock, sc, curves, point, prefill_tokens, self.finished,
+                          _tracks(timeline, i)) for i, clock in enumerate(clocks)]
         self.sends = [send for send, _ in built]
         self.seconds = [seconds for _, seconds in built]
 
@@ -59,6 +92,10 @@ class Fleet:
         self.placed[req.index] = i
         self.counts[i] += 1
         self.sends[i](req)
+
+    def horizon(self, replica: int) -> float:
+        """When the client may next send a request to `replica`."""
+        return self.client_horizon(self.router.turn(replica))
 
     def finished(self, req: Request) -> None:
         self.router.done(self.placed.pop(req.index), req.input_tokens + req.output_tokens)

@@ -45,6 +45,20 @@ class Router:
         self.outstanding[choice] += tokens
         return choice
 
+    def turn(self, replica: int) -> int:
+        """Requests that will be sent to other replicas before `replica` can get one (while it
+        neither gets nor finishes one: the others' outstanding tokens only fall meanwhile).
+        Round-robin: until its turn. Least-tokens: each replica ahead of it now (fewer tokens, or
+        as few and a lower number) takes at least one of them, as it stays ahead until then.
+        Session: none known (the next request may belong to one of its sessions)."""
+        if self.policy == "round-robin":
+            return (replica - self._next) % self.replicas
+        if self.policy == "session":
+            return 0
+        out = self.outstanding
+        mine = out[replica]
+        return sum(v < mine for v in out) + sum(v == mine for v in out[:replica])
+
     def done(self, replica: int, tokens: int) -> None:
         """A request of `tokens` tokens finished on `replica`."""
         self.outstanding[replica] -= tokens

@@ -135,7 +135,7 @@ def play_fleet(workload: Workload, sc: InferScenario, step_curves: tuple[Curve, 
             client.finished(req)
 
         fleet = Fleet(loop, sc, step_curves, point, prefill_tokens, router, sessions, finished,
-                      timeline)
+                      lambda ahead: client.horizon(ahead), timeline)
         client = Client(loop, requests, planned, workload.in_flight, fleet.send)
         loop.run()
     return requests, fleet
