@@ -133,3 +133,15 @@ def test_least_tokens_turn_counts_the_replicas_ahead():
         router.pick(tokens)  # each replica gets one: 300, 100, 200, 100
     assert [router.turn(i) for i in range(4)] == [3, 0, 2, 1]
     assert router.pick(1) == 1  # the one with no replica ahead of it
+
+
+def test_prefill_time_interpolates_bit_for_bit_as_numpy_does():
+    from wafersim.cost.infer.curve import Curve
+    rng = np.random.default_rng(0)
+    ttft = np.cumsum(rng.random(300) * 1e-3)
+    curve = Curve(ttft, ttft, 300, 1)
+    prompts = np.concatenate([rng.random(5000) * 320, np.arange(0, 310, 0.5), [1e9]])
+    ours = [curve.prefill_s(float(p)) for p in prompts]
+    theirs = np.interp(np.maximum(prompts, 1.0), np.arange(1, 301, dtype=float), ttft)
+    assert ours == theirs.tolist()
+    assert Curve(ttft, np.array([1.0, np.inf]), 2, 1).prefill_s(1.5) == np.inf
