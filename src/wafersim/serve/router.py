@@ -57,7 +57,7 @@ class Router:
             return 0
         out = self.outstanding
         mine = out[replica]
-        return sum(v < mine for v in out) + sum(v == mine for v in out[:replica])
+        return sum(map(mine.__gt__, out)) + out[:replica].count(mine)
 
     def done(self, replica: int, tokens: int) -> None:
         """A request of `tokens` tokens finished on `replica`."""
