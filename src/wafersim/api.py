@@ -32,7 +32,7 @@ from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
 from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
 from wafersim.serve.features import EngineOptions
-from wafersim.serve.result import ServeResult
+from wafersim.serve.result import ServeResult, Slo
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.traffic import Synthetic, traffic
 from wafersim.serve.workload import Traffic, Workload
@@ -199,7 +199,10 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int | None =
                      prefix_caching: bool = False,
                      workload: str | Path | Traffic | None = None, arrivals: str | None = None,
                      burstiness: float | None = None, rates: Sequence[float] | None = None,
-                     period_s: float | None = None, dataset: str | None = None) -> ServeResult:
+                     period_s: float | None = None, dataset: str | None = None,
+                     replicas: int = 1, router: str = "round-robin",
+                     slo_ttft_s: float | None = None, slo_tpot_s: float | None = None,
+                     trace: str | Path | None = None) -> ServeResult:
     """Play a benchmark run request by request: duration, throughput, TTFT/TPOT/latency statistics.
 
     `requests` prompts are sent all at once (or as a Poisson process of `rate_per_s`), at most
@@ -218,6 +221,10 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int | None =
     (diurnal: `rates` requests/s per `period_s`, cycling); `dataset` ("sharegpt", "lmsys",
     "arxiv") draws lengths from a public dataset's published statistics, capped at
     `input_tokens`/`output_tokens` or the model's context (docs/serving-workloads.md).
+
+    `replicas` copies of the plan serve the run behind `router` ("round-robin", "least-tokens"
+    or "session"); `slo_ttft_s` / `slo_tpot_s` are the SLO the run is judged by (attainment and
+    goodput); `trace` is a path that gets the run's timeline as a Chrome / Perfetto trace.
     """
     engine = EngineOptions(chunked_prefill, preemption, prefix_caching)
     cat = catalog or load_catalog()
@@ -231,7 +238,9 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int | None =
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
                      pipeline_wafers=pipeline_wafers)
-    return simulate(sc, sent, prefill_tokens, engine=engine)
+    slo = None if slo_ttft_s is None and slo_tpot_s is None else Slo(slo_ttft_s, slo_tpot_s)
+    return simulate(sc, sent, prefill_tokens, engine=engine, replicas=replicas, router=router,
+                    slo=slo, trace_path=trace)
 
 
 def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,

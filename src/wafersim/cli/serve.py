@@ -22,6 +22,7 @@ from wafersim.cli.common import (
 from wafersim.cli.progress import progress, serve_estimate
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.serve.co_resident import CoResidentServeResult
+from wafersim.serve.fleet import FleetServeResult
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
 from wafersim.serve.trace import TraceWorkload
@@ -83,19 +84,31 @@ def serve(
                                         help="Reuse cached prompt prefixes of a session."),
     mix: str = typer.Option(None, "--mix", help="With --model a,b: the requests' split over "
                             "the models as weights, e.g. 3,1; default: even."),
+    replicas: str = typer.Option("1", "--replicas", help="Copies of the plan serving the run "
+                                 "behind one router (each on its own devices)."),
+    router: str = typer.Option("round-robin", "--router", help="Which replica gets each "
+                               "request: round-robin, least-tokens (fewest outstanding tokens) "
+                               "or session (session affinity)."),
+    slo: str = typer.Option(None, "--slo", help="Service-level objective, e.g. "
+                            "ttft=500ms,tpot=50ms (either part may be left out)."),
+    trace: str = typer.Option(None, "--trace", help="Write the run's timeline to this file as "
+                              "a Chrome / Perfetto trace (opens in ui.perfetto.dev)."),
     pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
 ) -> None:
     """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
-    trace = None if workload is None else TraceWorkload.read(workload, requests)
-    _check_contexts(model, trace, input_tokens, output_tokens, dataset)
+    replay = None if workload is None else TraceWorkload.read(workload, requests)
+    _check_contexts(model, replay, input_tokens, output_tokens, dataset)
     check_split(disaggregate)
+    fleet = _replicas(replicas)
+    ttft_slo, tpot_slo = _slo(slo)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,
                                       "--disaggregate": disaggregate, "--workload": workload,
                                       "--arrivals": arrivals, "--burstiness": burstiness,
-                                      "--rates": rates, "--dataset": dataset}.items() if v]
+                                      "--rates": rates, "--dataset": dataset,
+                                      "--replicas": fleet > 1, "--trace": trace}.items() if v]
         if given:
             raise ConfigError(f"{given[0]} is not modelled for several models served together "
                               "(--model a,b); drop it or serve one model")
@@ -111,15 +124,16 @@ def serve(
         return
     if mix:
         raise ConfigError("--mix splits requests over several models; give --model a,b")
-    with progress(serve_estimate(requests or (trace.requests if trace else 1000))):
+    with progress(serve_estimate(requests or (replay.requests if replay else 1000))):
         r = simulate_serving(model, system, requests, concurrency, rate, input_tokens,
                              output_tokens, range_ratio, seed, precision, kv_precision, count, tp,
                              pp, ep, attention_dp, draft, acceptance, lookahead, disaggregate,
                              prefill_tokens, catalog(), stack, pipeline_wafers, pricing=pricing,
                              chunked_prefill=chunked_prefill, preemption=preemption,
-                             prefix_caching=prefix_caching, workload=trace, arrivals=arrivals,
+                             prefix_caching=prefix_caching, workload=replay, arrivals=arrivals,
                              burstiness=burstiness, rates=_rates(rates), period_s=_period(period),
-                             dataset=dataset)
+                             dataset=dataset, replicas=fleet, router=router, slo_ttft_s=ttft_slo,
+                             slo_tpot_s=tpot_slo, trace=trace)
     if as_json:
         print_json(r.to_json())
         return
@@ -165,6 +179,37 @@ def _rates(text: str | None) -> list[float] | None:
 
 def _period(text: str | None) -> float | None:
     return None if text is None else parse_duration(text, "--period", "1h, 30min or 600s")
+
+
+def _replicas(text: str) -> int:
+    """'4' -> 4; a list (one count per system) is refused."""
+    if "," in text:
+        raise ConfigError(f"--replicas {text!r}: a fleet mixing systems is not modelled yet; give "
+                          "one count for one system")
+    try:
+        count = int(text)
+    except ValueError:
+        raise ConfigError(f"--replicas {text!r} must be a whole number of replicas, e.g. 4") from None
+    if count < 1:
+        raise ConfigError(f"--replicas {count} must be at least 1 replica")
+    return count
+
+
+SLO_EXAMPLE = "ttft=500ms,tpot=50ms"
+
+
+def _slo(text: str | None) -> tuple[float | None, float | None]:
+    """'ttft=500ms,tpot=50ms' -> (0.5, 0.05); either part may be left out."""
+    if text is None:
+        return None, None
+    parts: dict[str, float] = {}
+    for item in text.split(","):
+        key, eq, value = item.strip().partition("=")
+        if not eq or key not in ("ttft", "tpot") or key in parts:
+            raise ConfigError(f"--slo {text!r} must be ttft=TIME and/or tpot=TIME, each once, "
+                              f"e.g. {SLO_EXAMPLE}")
+        parts[key] = parse_duration(value, f"--slo {key}", "500ms or 0.05")
+    return parts.get("ttft"), parts.get("tpot")
 
 
 def _weights(text: str | None) -> list[float] | None:
@@ -222,4 +267,7 @@ def _print(r: ServeResult) -> None:
     for pool, parts in r.pools.items():
         shares = ", ".join(f"{k} {v / r.duration_s:.1%}" for k, v in parts.items() if v)
         out.print(f"{pool}: {shares}")
+    if isinstance(r, FleetServeResult) and r.replicas > 1:
+        counts = ", ".join(f"{p['requests']:,}" for p in r.per_replica)
+        out.print(f"{r.replicas} replicas ({r.router}), requests each: {counts}")
     print_plan(r.to_json()["plan"], r.assumptions)

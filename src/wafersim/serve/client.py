@@ -1,11 +1,13 @@
 """The benchmark client: sends each request at its planned time, at most `cap` in flight.
 
 Like `bench_serving --max-concurrency`, a request due while `cap` are in flight waits for one to
-finish; its clock (TTFT, latency) starts when it is actually sent.
+finish; its clock (TTFT, latency) starts when it is actually sent. `horizon` says when the client
+may next send, so that a replica of a fleet runs on past other replicas' events.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from functools import partial
@@ -22,10 +24,25 @@ class Client:
         self.loop, self.cap, self.send = loop, cap, send
         self.in_flight = 0
         self.backlog: deque[Request] = deque()
-        for req, t in zip(requests, planned_s, strict=True):
-            loop.at(t, partial(self._due, req))
+        self.planned_s = planned_s
+        self.ordered = all(a <= b for a, b in zip(planned_s, planned_s[1:], strict=False))
+        self.due = 0  # requests due so far
+        if self.ordered:
+            loop.stream(planned_s, lambda i: self._due(requests[i]))
+        else:
+            for req, t in zip(requests, planned_s, strict=True):
+                loop.at(t, partial(self._due, req))
+
+    def horizon(self, ahead: int = 0) -> float:
+        """When the client sends the request `ahead` sends from now, as far as it knows: its due
+        time; while requests wait for a slot (or sends are out of order), the loop's next event."""
+        if self.backlog or not self.ordered:
+            return self.loop.next_time()
+        due = self.due + ahead
+        return self.planned_s[due] if due < len(self.planned_s) else math.inf
 
     def _due(self, req: Request) -> None:
+        self.due += 1
         if self.in_flight < self.cap:
             self._send(req)
         else:

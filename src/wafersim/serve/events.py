@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 Action = Callable[[], None]
 
@@ -29,6 +29,22 @@ class EventLoop:
         if time_s < self.now:
             raise ValueError(f"event at {time_s} s is before now ({self.now} s)")
         heapq.heappush(self._queue, (time_s, next(self._order), action))
+
+    def stream(self, times_s: Sequence[float], action: Callable[[int], None]) -> None:
+        """Run `action(i)` at `times_s[i]` for every i, in the order of a run that scheduled
+        them all now, but holding only the next one in the queue (`times_s` in order)."""
+        first = next(self._order)
+        self._order = itertools.count(first + len(times_s))
+
+        def step(i: int) -> None:
+            if i + 1 < len(times_s):
+                heapq.heappush(self._queue, (times_s[i + 1], first + i + 1, lambda: step(i + 1)))
+            action(i)
+
+        if times_s:
+            if times_s[0] < self.now:
+                raise ValueError(f"event at {times_s[0]} s is before now ({self.now} s)")
+            heapq.heappush(self._queue, (times_s[0], first, lambda: step(0)))
 
     def after(self, delay_s: float, action: Action) -> None:
         """Run `action` `delay_s` seconds from now."""

@@ -81,3 +81,23 @@ class Fanout:
     def queue(self, time_s: float, waiting: int) -> None:
         for o in self.observers:
             o.queue(time_s, waiting)
+
+
+class Combined(Recorder):
+    """Several replicas' recorders read as one: preemptions add up, KV utilisation is the
+    replicas' mean (each over the same run), its peak the highest."""
+
+    def __init__(self, recorders: list[Recorder]) -> None:
+        super().__init__()
+        self.recorders = recorders
+        self.preemptions = sum(r.preemptions for r in recorders)
+
+    def utilisation(self, duration_s: float) -> dict[str, float]:
+        each = [r.utilisation(duration_s) for r in self.recorders]
+        return {"mean": sum(u["mean"] for u in each) / len(each),
+                "peak": max(u["peak"] for u in each)}
+
+
+def combined(recorders: list[Recorder]) -> Recorder:
+    """One recorder as itself; several as their `Combined` view."""
+    return recorders[0] if len(recorders) == 1 else Combined(recorders)

@@ -1,0 +1,112 @@
+"""A serving run as a Chrome / Perfetto trace (the Trace Event Format, opens in ui.perfetto.dev).
+
+One process per replica ("pid"), one thread per pool within it ("tid": the mixed engine, or the
+prefill and the decode pool); iterations are complete events ("X", with the batch and tokens as
+args), preemptions instant events ("i"), and counters ("C") the queue length and KV tokens in
+use. Timestamps and durations in microseconds, as the format has them. The file is written to a
+temporary file beside the target and renamed into place, so a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from wafersim.errors import ParameterError, literal
+from wafersim.serve.engine import Request
+
+US = 1e6  # trace timestamps are in microseconds
+
+
+class Observer(Protocol):
+    """What a pool tells whoever watches it (kind: "prefill", "decode" or "mixed")."""
+
+    def iteration(self, kind: str, start_s: float, duration_s: float, batch: int,
+                  tokens: int) -> None: ...
+
+    def kv(self, time_s: float, used_tokens: int, capacity_tokens: int) -> None: ...
+
+    def preempted(self, time_s: float, request: Request) -> None: ...
+
+    def queue(self, time_s: float, waiting: int) -> None: ...
+
+
+class Track:
+    """One pool's events, on its replica's process and its own thread."""
+
+    def __init__(self, events: list[dict[str, Any]], pid: int, tid: int) -> None:
+        self.events, self.pid, self.tid = events, pid, tid
+
+    def iteration(self, kind: str, start_s: float, duration_s: float, batch: int,
+                  tokens: int) -> None:
+        self.events.append({"name": kind, "ph": "X", "ts": start_s * US, "dur": duration_s * US,
+                            "pid": self.pid, "tid": self.tid,
+                            "args": {"batch": batch, "tokens": tokens}})
+
+    def kv(self, time_s: float, used_tokens: int, capacity_tokens: int) -> None:
+        self._counter("KV tokens", time_s, {"used": used_tokens, "capacity": capacity_tokens})
+
+    def preempted(self, time_s: float, request: Request) -> None:
+        self.events.append({"name": "preempted", "ph": "i", "s": "t", "ts": time_s * US,
+                            "pid": self.pid, "tid": self.tid, "args": {"request": request.index}})
+
+    def queue(self, time_s: float, waiting: int) -> None:
+        self._counter("queue", time_s, {"waiting": waiting})
+
+    def _counter(self, name: str, time_s: float, values: dict[str, int]) -> None:
+        self.events.append({"name": f"{name} (tid {self.tid})", "ph": "C", "ts": time_s * US,
+                            "pid": self.pid, "args": values})
+
+
+class Timeline:
+    """The trace of a whole fleet: `track` gives each replica's pools their observers."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def track(self, replica: int, pool: str) -> Track:
+        """The observer of `pool` (e.g. "engine", "prefill_pool") on replica `replica`."""
+        tid = 1 + sum(1 for e in self.events if e["name"] == "thread_name" and e["pid"] == replica)
+        if tid == 1:
+            self._meta("process_name", replica, 0, f"replica {replica}")
+        self._meta("thread_name", replica, tid, pool)
+        return Track(self.events, replica, tid)
+
+    def _meta(self, name: str, pid: int, tid: int, label: str) -> None:
+        self.events.append({"name": name, "ph": "M", "pid": pid, "tid": tid,
+                            "args": {"name": label}})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"traceEvents": self.events, "displayTimeUnit": "ms"}
+
+    def write(self, path: str | Path) -> None:
+        """Write the trace to `path` atomically (a temporary file beside it, then a rename)."""
+        write_atomic(Path(path), json.dumps(self.to_json(), separators=(",", ":")))
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse a trace path that cannot be written (a folder, or a missing or read-only folder)."""
+    target = Path(path)
+    folder = target.parent
+    why = ("is a folder" if target.is_dir() else f"folder {folder} does not exist"
+           if not folder.is_dir() else f"folder {folder} is not writable"
+           if not os.access(folder, os.W_OK) else None)
+    if why is not None:
+        raise ParameterError("trace", str(path), "{trace!r} cannot be written: " + literal(why),
+                             allowed="a file path in a writable folder")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
