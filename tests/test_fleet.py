@@ -1,7 +1,6 @@
 """Fleets of replicas behind a router: spread, balance, affinity, scaling of latency and cost."""
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from wafersim.errors import ParameterError
 from wafersim.models import load_model
 from wafersim.serve.router import Router
 from wafersim.serve.simulate import simulate
-from wafersim.serve.workload import Workload
+from wafersim.serve.workload import Sampled, Workload
 
 
 def _run(catalog, **kw):
@@ -26,7 +25,7 @@ def _run(catalog, **kw):
 class _Listed(Workload):
     """Requests given one by one: send times, lengths and sessions (as a trace gives them)."""
 
-    arrivals: tuple[float, ...] = ()
+    times: tuple[float, ...] = ()
     inputs: tuple[int, ...] = ()
     outputs: tuple[int, ...] = ()
     sessions: tuple[int, ...] = ()
@@ -35,13 +34,13 @@ class _Listed(Workload):
         return round(np.mean(self.inputs)), round(np.mean(self.outputs))
 
     def sample(self):
-        return SimpleNamespace(arrival_s=np.array(self.arrivals), input_tokens=np.array(self.inputs),
-                               output_tokens=np.array(self.outputs),
-                               session=np.array(self.sessions or [-1] * self.requests))
+        n = self.requests
+        return Sampled(np.array(self.times), np.array(self.inputs), np.array(self.outputs),
+                       np.array(self.sessions or [-1] * n), np.zeros(n, dtype=np.int64))
 
 
 def _listed(arrivals, inputs, outputs, sessions=()):
-    return _Listed(len(arrivals), max(inputs), max(outputs), arrivals=tuple(arrivals),
+    return _Listed(len(arrivals), max(inputs), max(outputs), times=tuple(arrivals),
                    inputs=tuple(inputs), outputs=tuple(outputs), sessions=tuple(sessions))
 
 

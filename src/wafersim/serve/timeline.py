@@ -13,25 +13,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from wafersim.errors import ParameterError, literal
 from wafersim.serve.engine import Request
 
 US = 1e6  # trace timestamps are in microseconds
-
-
-class Observer(Protocol):
-    """What a pool tells whoever watches it (kind: "prefill", "decode" or "mixed")."""
-
-    def iteration(self, kind: str, start_s: float, duration_s: float, batch: int,
-                  tokens: int) -> None: ...
-
-    def kv(self, time_s: float, used_tokens: int, capacity_tokens: int) -> None: ...
-
-    def preempted(self, time_s: float, request: Request) -> None: ...
-
-    def queue(self, time_s: float, waiting: int) -> None: ...
 
 
 class Track:
