@@ -32,6 +32,7 @@ from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints, Split
 from wafersim.serve.co_resident import CoResidentServeResult, simulate_models
 from wafersim.serve.features import EngineOptions
+from wafersim.serve.plan import CapacityPlan, plan_capacity
 from wafersim.serve.result import ServeResult, Slo
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS, simulate
 from wafersim.serve.traffic import Synthetic, traffic
@@ -241,6 +242,24 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int | None =
     slo = None if slo_ttft_s is None and slo_tpot_s is None else Slo(slo_ttft_s, slo_tpot_s)
     return simulate(sc, sent, prefill_tokens, engine=engine, replicas=replicas, router=router,
                     slo=slo, trace_path=trace)
+
+
+def plan_fleet(model: str | ModelSpec, systems: str | Sequence[str], rate_per_s: float,
+               slo_ttft_s: float, slo_tpot_s: float, input_tokens: int = 1024,
+               output_tokens: int = 1024, precision: str = "bf16", kv_precision: str = "bf16",
+               seed: int = 0, pricing: str = "tco", stack: str | None = None,
+               catalog: Catalog | None = None) -> CapacityPlan:
+    """The cheapest fleet of `systems` (ids, or "a,b") that serves `rate_per_s` requests/s of
+    `input_tokens` + `output_tokens` within a p99 TTFT of `slo_ttft_s` and a p99 TPOT of
+    `slo_tpot_s`: layer 1 bounds each system's replicas, the serving simulator confirms them
+    (`serve/plan.py`); fleets ranked by hourly cost on basis `pricing`."""
+    cat = catalog or load_catalog()
+    ids = systems.split(",") if isinstance(systems, str) else list(systems)
+    targets = [resolve(cat, s.strip()).priced(pricing) for s in ids]
+    serving = Serving(input_tokens, output_tokens, precision, kv_precision,
+                      stack=None if stack is None else cat.stack(stack))
+    return plan_capacity(_model(model), targets, rate_per_s, Slo(slo_ttft_s, slo_tpot_s), serving,
+                         seed)
 
 
 def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str,

@@ -64,10 +64,22 @@ def _is_usage_error(exc: Exception) -> TypeGuard[_UsageError]:
     return hasattr(exc, "format_message") and hasattr(exc, "exit_code")
 
 
+def _spelled(argv: list[str]) -> list[str]:
+    """`serve plan ...` as the command `serve-plan ...` (a command with options of its own
+    cannot also hold a subcommand in click)."""
+    for i, word in enumerate(argv[:-1]):
+        if word == "serve" and argv[i + 1] == "plan":
+            return [*argv[:i], "serve-plan", *argv[i + 2:]]
+        if not word.startswith("-") and (i == 0 or argv[i - 1] != "--catalog"):
+            break  # the first word that is not a root option names the command
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     try:
-        result = app(args=argv, prog_name="wafersim", standalone_mode=False)
+        args = _spelled(sys.argv[1:] if argv is None else argv)
+        result = app(args=args, prog_name="wafersim", standalone_mode=False)
     except ParameterError as exc:
         return _fail(exc.render(flag_for, " "))
     except SimError as exc:

@@ -221,3 +221,20 @@ def print_range(rows: dict[str, tuple[str, str, str]], params: list[str]) -> Non
     out.print(table)
     out.print("ranged: " + (", ".join(params) if params else "none (no efficiency of this system "
                                                               "carries a range)"))
+
+
+SLO_EXAMPLE = "ttft=500ms,tpot=50ms"
+
+
+def parse_slo(text: str | None) -> tuple[float | None, float | None]:
+    """'ttft=500ms,tpot=50ms' -> (0.5, 0.05); either part may be left out."""
+    if text is None:
+        return None, None
+    parts: dict[str, float] = {}
+    for item in text.split(","):
+        key, eq, value = item.strip().partition("=")
+        if not eq or key not in ("ttft", "tpot") or key in parts:
+            raise ConfigError(f"--slo {text!r} must be ttft=TIME and/or tpot=TIME, each once, "
+                              f"e.g. {SLO_EXAMPLE}")
+        parts[key] = parse_duration(value, f"--slo {key}", "500ms or 0.05")
+    return parts.get("ttft"), parts.get("tpot")

@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "cost to train it."),
     "serve": ("serve", "serve", "Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, "
               "TTFT, TPOT, latency."),
+    "serve-plan": ("serve_plan", "serve_plan", "Find the cheapest fleet (system, plan, replicas) "
+                   "meeting a p99 TTFT and TPOT SLO at a rate."),
     "mesh": ("mesh", "app",
              "Cycle-level PE mesh simulator: kernels on real data, checked against NumPy."),
 }

@@ -15,6 +15,7 @@ from wafersim.cli.common import (
     console,
     known,
     parse_duration,
+    parse_slo,
     print_json,
     print_plan,
     print_summary,
@@ -101,7 +102,7 @@ def serve(
     _check_contexts(model, replay, input_tokens, output_tokens, dataset)
     check_split(disaggregate)
     fleet = _replicas(replicas)
-    ttft_slo, tpot_slo = _slo(slo)
+    ttft_slo, tpot_slo = parse_slo(slo)
     if "," in model:
         given = [flag for flag, v in {"--tp": tp, "--pp": pp, "--ep": ep, "--attention-dp":
                                       attention_dp, "--draft": draft,
@@ -195,21 +196,6 @@ def _replicas(text: str) -> int:
     return count
 
 
-SLO_EXAMPLE = "ttft=500ms,tpot=50ms"
-
-
-def _slo(text: str | None) -> tuple[float | None, float | None]:
-    """'ttft=500ms,tpot=50ms' -> (0.5, 0.05); either part may be left out."""
-    if text is None:
-        return None, None
-    parts: dict[str, float] = {}
-    for item in text.split(","):
-        key, eq, value = item.strip().partition("=")
-        if not eq or key not in ("ttft", "tpot") or key in parts:
-            raise ConfigError(f"--slo {text!r} must be ttft=TIME and/or tpot=TIME, each once, "
-                              f"e.g. {SLO_EXAMPLE}")
-        parts[key] = parse_duration(value, f"--slo {key}", "500ms or 0.05")
-    return parts.get("ttft"), parts.get("tpot")
 
 
 def _weights(text: str | None) -> list[float] | None:
