@@ -149,6 +149,8 @@ class _Pool:
 
     def __init__(self, loop: EventLoop, features: Features, observer: Observer | None) -> None:
         self.loop, self.features, self.observer = loop, features, observer
+        # who wants every iteration and queue change (a timeline); a recorder only keeps KV use
+        self.watcher = None if observer is None or getattr(observer, "kv_only", False) else observer
         self.busy = False
         self.seconds = {"prefill": 0.0, "decode": 0.0}
         self.waiting: deque[Request] = deque()
@@ -174,10 +176,10 @@ class _Pool:
         for req in prompts:
             if req.scheduled_s != req.scheduled_s:  # nan: first time in an iteration
                 req.scheduled_s = now
-        if self.observer is not None:
-            self.observer.iteration(kind, now, step_s, len(prompts),
+        if self.watcher is not None:
+            self.watcher.iteration(kind, now, step_s, len(prompts),
                                     sum(r.prompt_left() for r in prompts))
-            self.observer.queue(now, len(self.waiting))
+            self.watcher.queue(now, len(self.waiting))
 
     def _cache_prompt(self, req: Request) -> None:
         """Once prefilled, a session's prompt (or a shared system prompt) is cached."""
@@ -292,7 +294,8 @@ class DecodePool(_Pool):
     def _report(self, kind: str, run_s: float, tokens: int) -> None:
         if self.observer is not None:
             now = self.loop.now
-            self.observer.iteration(kind, now, run_s, len(self.batch), tokens)
+            if self.watcher is not None:
+                self.watcher.iteration(kind, now, run_s, len(self.batch), tokens)
             self.observer.kv(now, self.kv.used_tokens(self.batch.steps), self.kv.capacity_tokens)
 
     def _ran(self, steps: int) -> None:

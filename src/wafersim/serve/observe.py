@@ -28,7 +28,9 @@ class Observer(Protocol):
 
 class Recorder:
     """Time-weighted KV utilisation (used / capacity, held until the next report), its peak,
-    and the preemptions."""
+    and the preemptions. `kv_only`: pools spare it their iteration and queue calls."""
+
+    kv_only = True
 
     def __init__(self) -> None:
         self.preemptions = 0

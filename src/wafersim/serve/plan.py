@@ -2,8 +2,8 @@
 
 For each system and each replica size (the devices that hold the model, and a quarter, half and
 twice that many), layer 1 prunes and bounds: one request's time to first token must fit the TTFT
-SLO, and the most tokens/s one replica serves within the TPOT SLO (`infer --max-throughput
---tpot-slo`) gives the fewest replicas that could carry the rate. The simulator then confirms:
+SLO, and the most tokens/s one replica serves within the TPOT SLO (layer 1's max-throughput search
+under a TPOT bound) gives the fewest replicas that could carry the rate. The simulator then confirms:
 a Poisson run at the rate against that many replicas (least-tokens routing); while its p99 TTFT
 or p99 TPOT misses the SLO, the fleet grows by a quarter (at least one replica), up to
 `MAX_GROWTH` times the bound. Fleets that meet the SLO are ranked by their hourly cost on the
