@@ -31,7 +31,10 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   means over its requests. The optional `prefill_tokens` column gives the server's prompt-token
   budget per scheduler and iteration (`--max-prefill-tokens`; default SGLang's), and
   `range_ratio` the random dataset's `--random-range-ratio` (lengths uniform in
-  [max(1, ratio x L), L]; default 1, every request exactly L).
+  [max(1, ratio x L), L]; default 1, every request exactly L). The optional `rate_per_s` column
+  sends the prompts as a Poisson process of that rate instead of all at once (`--request-rate`;
+  MLPerf Server's scheduled samples per second). Percentile metrics (`ttft_p99_s`, ...) are the
+  run's percentiles over its requests.
 - The optional `stack` column names the serving stack (a catalog `Stack`) the run used where it
   differs from the chip's calibrated one; its parameters are fitted on the stack's own
   calibration rows (`calibrate_stacks.py`).
@@ -100,8 +103,8 @@ ASSUMPTIONS = (
     "throughput rows with a prompt length but no output length measure a decode pool "
     "(requests in flight / TPOT)",
     "rows with a disaggregate column run prefill and decode pools of those sizes",
-    "rows with a requests column replay the benchmark run (all prompts sent at once, batch = "
-    "concurrency cap) in the serving simulator",
+    "rows with a requests column replay the benchmark run (all prompts sent at once, or at the "
+    "row's Poisson rate_per_s; batch = concurrency cap) in the serving simulator",
     "rows with a stack column run that catalog serving stack instead of the chip's calibrated one",
 )
 
@@ -189,7 +192,8 @@ def replay(row: Record, catalog: Catalog) -> ServeResult:
         raise ConfigError(f"row {row.id}: a replayed run (requests column) needs output_tokens")
     ratio = row.range_ratio
     workload = Workload(row.requests or 0, serving.input_tokens, serving.output_tokens,
-                        concurrency=_batch(row), range_ratio=1.0 if ratio is None else ratio)
+                        concurrency=_batch(row), rate_per_s=row.rate_per_s,
+                        range_ratio=1.0 if ratio is None else ratio)
     mean = Serving(*workload.mean_tokens(), serving.precision, serving.kv_precision,
                    stack=serving.stack)
     return simulate(scenario_of(row, catalog, mean), workload,
@@ -217,12 +221,26 @@ def predict(row: Record, result: InferResult | ServeResult) -> float:
     return values[metric]
 
 
-def _replayed(row: Record, result: ServeResult) -> float:
+PERCENTILES = ("p50", "p90", "p99")
+REPLAYED_FIGURES = {"ttft": "ttft_s", "tpot": "tpot_s", "e2e_latency": "latency_s"}  # ServeResult
+
+
+def replayed_values(result: ServeResult) -> dict[str, float | None]:
+    """Every metric a replayed run predicts: means, percentiles (`ttft_p99_s` is
+    `result.ttft_s["p99"]`) and throughput."""
     tpot = result.tpot_s["mean"]
-    values = {"ttft_s": result.ttft_s["mean"], "tpot_s": tpot,
-              "user_tokens_per_s": None if tpot is None else 1.0 / tpot,
-              "throughput_tokens_per_s": result.throughput_tokens_per_s,
-              "e2e_latency_s": result.latency_s["mean"]}
+    values: dict[str, float | None] = {
+        "user_tokens_per_s": None if tpot is None else 1.0 / tpot,
+        "throughput_tokens_per_s": result.throughput_tokens_per_s}
+    for metric, figure in REPLAYED_FIGURES.items():
+        stats: dict[str, float | None] = dict(getattr(result, figure))
+        values[f"{metric}_s"] = stats["mean"]
+        values.update({f"{metric}_{p}_s": stats[p] for p in PERCENTILES})
+    return values
+
+
+def _replayed(row: Record, result: ServeResult) -> float:
+    values = replayed_values(result)
     metric = row.metric
     if metric not in values:
         raise ConfigError(f"row {row.id}: replayed metric {metric!r} is not one of {', '.join(values)}")

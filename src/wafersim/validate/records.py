@@ -33,7 +33,9 @@ Kind = Literal["train", "infer", "micro"]
 Metric = Literal["device_hours", "time_to_train_s", "step_time_s", "mfu", "flops_per_device",
                  "hw_flops_per_device", "tokens_per_s", "ttft_s", "tpot_s", "e2e_latency_s",
                  "user_tokens_per_s", "throughput_tokens_per_s", "flops_per_s", "bytes_per_s",
-                 "busbw_bytes_per_s"]
+                 "busbw_bytes_per_s", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s",
+                 "tpot_p90_s", "tpot_p99_s", "e2e_latency_p50_s", "e2e_latency_p90_s",
+                 "e2e_latency_p99_s"]
 HIGHER_IS_FASTER = frozenset({"mfu", "flops_per_device", "hw_flops_per_device", "tokens_per_s",
                               "user_tokens_per_s", "throughput_tokens_per_s"})  # rates, not times
 Recompute = Literal["none", "selective", "full"]
@@ -47,7 +49,8 @@ INTEGERS = ("count", "seq_len", "global_batch", "tp", "pp", "dp", "ep", "cp", "m
             "input_tokens", "output_tokens", "requests", "prefill_tokens")
 INTEGER_MAX = 10**9  # devices, batch, tokens per sequence: far past any published run
 TOKENS_MAX = 1e16  # training tokens: some hundred times the largest published run
-NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio")
+NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio", "rate_per_s")
+POSITIVE = ("value", "rate_per_s")  # numbers that must be above 0
 CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
            "op": get_args(Op), "precision": tuple(p.value for p in Precision)}
 FIT_KINDS = {"framework": ("train",), "serving": ("infer",), "stack": ("infer",),
@@ -125,6 +128,7 @@ class Record(BaseModel):
     range_ratio: float | None = None
     stack: str | None = None
     calibrates: Calibrates | None = None
+    rate_per_s: float | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -198,12 +202,14 @@ def _float(value: object) -> float:
 
 
 def _number(name: str, value: object) -> float:
-    """A finite number >= 0; `value` > 0, `range_ratio` at most 1, `tokens` at most TOKENS_MAX."""
+    """A finite number >= 0; `value` and `rate_per_s` > 0, `range_ratio` at most 1, `tokens` at
+    most TOKENS_MAX."""
     number = _float(value)
-    low_ok = number > 0 if name == "value" else number >= 0
+    low_ok = number > 0 if name in POSITIVE else number >= 0
     high = {"range_ratio": 1.0, "tokens": TOKENS_MAX}.get(name, math.inf)
     if not (math.isfinite(number) and low_ok and number <= high):
-        what = {"value": "a positive number", "range_ratio": "a number from 0 to 1",
+        what = {"value": "a positive number", "rate_per_s": "a positive number",
+                "range_ratio": "a number from 0 to 1",
                 "tokens": f"a number from 0 to {TOKENS_MAX:.0e}"}.get(name, "a number >= 0")
         empty = "" if name in NEEDED else " or leave it empty"
         raise ValueError(f"{name} {value!r} is not {what}; write one (SI units){empty}")
