@@ -76,7 +76,7 @@ def simulate(sc: InferScenario, workload: Traffic,
     sc = under_load(sc)
     point = serve_at_most(sc, math.ceil(workload.in_flight / replicas))
     timeline = None if trace_path is None else Timeline()
-    step_curves = _curves(sc, point, workload)
+    step_curves = _curves(sc, point, workload, engine.preemption is not None)
     features = features_for(engine, sc, point, step_curves[1])
     requests, fleet = play_fleet(workload, sc, step_curves, point, prefill_tokens,
                                  Router(router, replicas), timeline, features)
@@ -89,12 +89,14 @@ def simulate(sc: InferScenario, workload: Traffic,
                             per_replica=fleet.per_replica())
 
 
-def _curves(sc: InferScenario, point: InferResult, workload: Traffic) -> tuple[Curve, Curve]:
+def _curves(sc: InferScenario, point: InferResult, workload: Traffic,
+            paged: bool = False) -> tuple[Curve, Curve]:
     """The plan's step-time curves for as many requests as one replica can hold: the run's most
-    in flight, and on a mixed pool at most what its KV cache holds (a larger batch never runs);
-    prompts counted as mean-length prompts of as many tokens as the longest."""
+    in flight, and on a mixed pool without paging at most what its KV cache holds at full
+    context (a larger batch never runs; paged, free blocks bound it instead); prompts counted as
+    mean-length prompts of as many tokens as the longest."""
     per_prompt = math.ceil(workload.input_tokens / sc.serving.input_tokens)
-    if sc.split is None:
+    if sc.split is None and not paged:
         held = max(1, point.max_batch)
         pre, dec = curves(sc, point, min(workload.in_flight, held) * per_prompt)
         if max(1, dec.max_batch) <= held:
