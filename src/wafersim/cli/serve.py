@@ -228,6 +228,18 @@ def _print_models(r: CoResidentServeResult) -> None:
     print_plan(r.to_json()["plan"], r.assumptions)
 
 
+def _slo_rows(r: ServeResult) -> dict[str, str]:
+    """SLO attainment and goodput (with --slo), and the KV cache's use."""
+    rows = {}
+    if r.slo_attainment is not None and r.goodput_requests_per_s is not None:
+        rows = {"SLO met by": f"{r.slo_attainment:.1%} of requests",
+                "goodput": f"{r.goodput_requests_per_s:,.2f} requests/s within the SLO"}
+    if r.kv_utilisation:
+        rows["KV cache use"] = (f"{r.kv_utilisation['mean']:.1%} mean, "
+                                f"{r.kv_utilisation['peak']:.1%} peak")
+    return rows
+
+
 def _print(r: ServeResult) -> None:
     out = console()
     print_summary(f"{r.model} on {r.system} x{r.devices}: {r.requests} requests", {
@@ -239,6 +251,7 @@ def _print(r: ServeResult) -> None:
         f"$ per million tokens ({r.cost_basis})": fmt_usd(r.usd_per_million_tokens),
         "steady state (layer 1)": f"{r.steady_state['throughput_tokens_per_s']:,.0f} tok/s at "
                                   f"{r.steady_state['batch']:.0f} in flight",
+        **_slo_rows(r),
     })
     t = Table(title="per request", title_justify="left")
     for head in ("", "mean", "p50", "p90", "p99"):

@@ -43,6 +43,19 @@ class EngineOptions:
     def any(self) -> bool:
         return self.chunked_prefill is not None or self.preemption is not None or self.prefix_caching
 
+    def notes(self) -> tuple[str, ...]:
+        """What the switches change, as assumptions of a run."""
+        notes = []
+        if self.chunked_prefill is not None:
+            notes.append(f"chunked prefill (Sarathi-Serve): {self.chunked_prefill:,} tokens per "
+                         "iteration, decoding requests first, prompt chunks fill the rest")
+        if self.preemption is not None:
+            notes.append("paged KV cache of 16-token blocks; when blocks run out the newest "
+                         f"request is preempted ({self.preemption})")
+        if self.prefix_caching:
+            notes.append("prefix caching: a session's cached prompt tokens are not prefilled again")
+        return tuple(notes)
+
 
 def kv_tokens(sc: InferScenario, decode: Curve) -> int:
     """The plan's KV capacity in tokens (see the module notes)."""

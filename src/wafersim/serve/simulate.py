@@ -51,7 +51,8 @@ ASSUMPTIONS = (
     "plan: layer 1's best plan for the run's most requests in flight (capped at the KV cache), "
     "on the devices infer picks",
     "decode iterations timed at the request shape's mean context (as layer 1)",
-    "prefill first: waiting prompts (within the token budget per scheduler) run before decoding",
+    "prefill first (unless chunked): waiting prompts (within the token budget per scheduler) run "
+    "before decoding",
     "plan, step times and KV capacity at the workload's mean lengths; a prompt batch costs its "
     "tokens / the mean prompt length prompts",
     "energy at the devices' full power for the whole run",
@@ -82,7 +83,7 @@ def simulate(sc: InferScenario, workload: Traffic,
                                  Router(router, replicas), timeline, features)
     if timeline is not None and trace_path is not None:
         timeline.write(trace_path)
-    notes = queued(workload, point, replicas)
+    notes = queued(workload, point, replicas) + engine.notes()
     run = result_of(sc.model, occupied(sc, point), point, requests, fleet.pools(), prefill_tokens,
                     notes, replicas, combined(fleet.recorders), slo)
     return FleetServeResult(**run.__dict__, replicas=replicas, router=router,
