@@ -97,37 +97,35 @@ class Features:
 PLAIN = Features()
 
 
-class _Batch:
-    """Requests decoding together, each keyed by the iteration on which it finishes."""
+class _Batch(list[tuple[int, int, Request]]):
+    """Requests decoding together, a heap keyed by the iteration on which each finishes (a list,
+    so that its length is read at C speed on the hot path)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.steps = 0  # iterations run so far
-        self._heap: list[tuple[int, int, Request]] = []
-
-    def __len__(self) -> int:
-        return len(self._heap)
 
     def add(self, req: Request, steps: int) -> None:
-        heapq.heappush(self._heap, (self.steps + steps, req.index, req))
+        heapq.heappush(self, (self.steps + steps, req.index, req))
 
     def steps_to_first_finish(self) -> int:
-        return self._heap[0][0] - self.steps
+        return self[0][0] - self.steps
 
     def advance(self, steps: int) -> list[Request]:
         """Run `steps` iterations; returns the requests that finished."""
         self.steps += steps
         done = []
-        while self._heap and self._heap[0][0] <= self.steps:
-            done.append(heapq.heappop(self._heap)[2])
+        while self and self[0][0] <= self.steps:
+            done.append(heapq.heappop(self)[2])
         return done
 
-    def remove(self, req: Request) -> int:
+    def take_out(self, req: Request) -> int:
         """Take `req` out (a preemption); returns the iterations it had left."""
-        at = next(i for i, entry in enumerate(self._heap) if entry[2] is req)
-        left = self._heap[at][0] - self.steps
-        self._heap[at] = self._heap[-1]
-        self._heap.pop()
-        heapq.heapify(self._heap)
+        at = next(i for i, entry in enumerate(self) if entry[2] is req)
+        left = self[at][0] - self.steps
+        self[at] = self[-1]
+        self.pop()
+        heapq.heapify(self)
         return left
 
 
@@ -248,15 +246,19 @@ class DecodePool(_Pool):
             self.kv.join(req, req.context(), self.batch.steps)
 
     def _decode_run(self) -> None:
-        steps = self._room_for() if self.kv.paged else self.batch.steps_to_first_finish()
-        step_s = self.curve.decode_s(len(self.batch))
-        horizon_s = self.loop.next_time() - self.loop.now
+        batch, loop = self.batch, self.loop
+        steps = self._room_for() if self.kv.paged else batch.steps_to_first_finish()
+        step_s = self.curve.decode_s(len(batch))
+        horizon_s = loop.next_time() - loop.now
         if horizon_s < steps * step_s:
             steps = max(1, math.ceil(horizon_s / step_s))
-        run_s = steps * step_s + self._grow(steps)
+        run_s = steps * step_s
+        if self.kv.paged or self.stall_s:
+            run_s += self._grow(steps)
         self.seconds["decode"] += run_s
-        self._report("decode", run_s, len(self.batch) * steps)
-        self.loop.after(run_s, lambda: self._ran(steps))
+        if self.observer is not None:
+            self._report("decode", run_s, len(batch) * steps)
+        loop.after(run_s, partial(self._ran, steps))
 
     def _room_for(self, most: int | None = None) -> int:
         """Decode steps (up to the first finish, or `most`) whose new KV blocks are free,
@@ -279,7 +281,7 @@ class DecodePool(_Pool):
     def _preempt(self) -> None:
         """The most recently admitted request gives back its blocks (vLLM's policy)."""
         req = self.kv.newest()
-        req.generated = req.output_tokens - self.batch.remove(req)
+        req.generated = req.output_tokens - self.batch.take_out(req)
         self.kv.leave(req, req.context(), self.batch.steps)
         req.preemptions += 1
         if self.features.preemption == "swap":

@@ -27,7 +27,13 @@ class Curve:
 
     def decode_s(self, batch: int) -> float:
         """Seconds per token of each of `batch` requests decoding together."""
-        return float(self.tpot_s[min(batch, self.tpot_s.size) - 1])
+        tpot = self._tpot
+        return tpot[min(batch, len(tpot)) - 1]
+
+    @cached_property
+    def _tpot(self) -> list[float]:
+        """The decode step times as Python floats (a list indexes faster than an array)."""
+        return [float(x) for x in self.tpot_s.tolist()]
 
     @cached_property
     def _prompts(self) -> np.ndarray:
