@@ -97,7 +97,10 @@ def serve(
     pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
 ) -> None:
-    """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency."""
+    """Simulate a benchmark run of MODEL on SYSTEM: duration, tokens/s, TTFT, TPOT, latency.
+
+    `wafersim serve plan --help`: the cheapest fleet that meets a TTFT and TPOT SLO at a rate.
+    """
     replay = None if workload is None else TraceWorkload.read(workload, requests)
     _check_contexts(model, replay, input_tokens, output_tokens, dataset)
     check_split(disaggregate)
