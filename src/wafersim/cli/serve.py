@@ -24,6 +24,7 @@ from wafersim.cli.progress import progress, serve_estimate
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.serve.co_resident import CoResidentServeResult
 from wafersim.serve.fleet import FleetServeResult
+from wafersim.serve.plan import MOST_REPLICAS
 from wafersim.serve.result import ServeResult
 from wafersim.serve.simulate import DEFAULT_PREFILL_TOKENS
 from wafersim.serve.trace import TraceWorkload
@@ -194,8 +195,8 @@ def _replicas(text: str) -> int:
         count = int(text)
     except ValueError:
         raise ConfigError(f"--replicas {text!r} must be a whole number of replicas, e.g. 4") from None
-    if count < 1:
-        raise ConfigError(f"--replicas {count} must be at least 1 replica")
+    if not 1 <= count <= MOST_REPLICAS:
+        raise ConfigError(f"--replicas {count} must be 1 to {MOST_REPLICAS:,} replicas")
     return count
 
 

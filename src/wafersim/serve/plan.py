@@ -30,6 +30,7 @@ from wafersim.serve.workload import Workload
 from wafersim.units import HOUR_S, fmt_time
 
 MAX_GROWTH = 4.0  # the largest fleet tried, over layer 1's lower bound
+MOST_REPLICAS = 100_000  # a fleet simulated replica by replica: 5x the largest serving fleets
 RUN_S = 120.0  # seconds of arrivals each confirming run replays
 FEWEST_REQUESTS, MOST_REQUESTS = 1000, 20000
 
@@ -164,7 +165,12 @@ def _bound(model: ModelSpec, system: System, count: int | None, rate: float, slo
     best = serve(InferScenario.of(model, system, serving, count, tpot_slo_s=slo.tpot_s), [1],
                  search=True)[0]
     per_replica = best.throughput_tokens_per_s / serving.output_tokens  # requests/s
-    return under_load(sc), max(1, math.ceil(rate / per_replica))
+    bound = max(1, math.ceil(rate / per_replica))
+    if bound * MAX_GROWTH > MOST_REPLICAS:
+        raise InfeasiblePlan(f"{rate:g} requests/s need at least {bound:,} replicas of "
+                             f"{sc.system.devices} device(s); more than {MOST_REPLICAS:,} / "
+                             f"{MAX_GROWTH:g} are not simulated")
+    return under_load(sc), bound
 
 
 def _requests(rate: float) -> int:
