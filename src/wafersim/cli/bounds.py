@@ -57,7 +57,8 @@ BOUNDS: dict[str, Bound] = {
     "tp": MAX_DEGREE, "pp": MAX_DEGREE, "dp": MAX_DEGREE, "cp": MAX_DEGREE, "ep": MAX_DEGREE,
     "attention_dp": MAX_DEGREE, "global_batch": MAX_SEQUENCES, "micro_batch": MAX_SEQUENCES,
     "seq_len": MAX_CONTEXT, "input_tokens": MAX_CONTEXT, "output_tokens": MAX_CONTEXT,
-    "prefill_tokens": MAX_CONTEXT, "concurrency": MAX_REQUESTS, "batch": MAX_REQUESTS,
+    "prefill_tokens": MAX_CONTEXT, "chunked_prefill": MAX_CONTEXT, "concurrency": MAX_REQUESTS,
+    "batch": MAX_REQUESTS,
     "requests": Bound(1, 1_000_000, "requests", "a million requests take about a minute and a "
                       "GB of memory to simulate", "WAFERSIM_MAX_REQUESTS"),
     "seed": Bound(0, 2**32 - 1, "", "seeds are 32-bit integers, as in the serving benchmarks"),
