@@ -22,16 +22,17 @@ class Client:
     def __init__(self, loop: EventLoop, requests: list[Request], planned_s: list[float], cap: int,
                  send: Callable[[Request], None]) -> None:
         self.loop, self.cap, self.send = loop, cap, send
+        self.requests = requests
         self.in_flight = 0
         self.backlog: deque[Request] = deque()
         self.planned_s = planned_s
         self.ordered = all(a <= b for a, b in zip(planned_s, planned_s[1:], strict=False))
         self.due = 0  # requests due so far
         if self.ordered:
-            loop.stream(planned_s, lambda i: self._due(requests[i]))
+            loop.stream(planned_s, self._due)
         else:
-            for req, t in zip(requests, planned_s, strict=True):
-                loop.at(t, partial(self._due, req))
+            for i, t in enumerate(planned_s):
+                loop.at(t, partial(self._due, i))
 
     def horizon(self, ahead: int = 0) -> float:
         """When the client sends the request `ahead` sends from now, as far as it knows: its due
@@ -41,7 +42,9 @@ class Client:
         due = self.due + ahead
         return self.planned_s[due] if due < len(self.planned_s) else math.inf
 
-    def _due(self, req: Request) -> None:
+    def _due(self, i: int) -> None:
+        """Request `i` is due: sent now, or when a slot frees."""
+        req = self.requests[i]
         self.due += 1
         if self.in_flight < self.cap:
             self._send(req)

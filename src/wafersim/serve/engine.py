@@ -33,68 +33,20 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
 from wafersim.cost.infer.curve import Curve
+from wafersim.serve.chunked import Chunker
 from wafersim.serve.events import EventLoop
 from wafersim.serve.kv import Kv, PrefixCache, blocks
+from wafersim.serve.request import PLAIN, PREEMPTIONS, Done, Features, Request
 
 if TYPE_CHECKING:
     from wafersim.serve.observe import Observer
 
-PREEMPTIONS = ("recompute", "swap")
-
-
-@dataclass(eq=False, slots=True)
-class Request:
-    """One request's lengths and the times it was sent, got its first token and finished."""
-
-    index: int
-    input_tokens: int
-    output_tokens: int
-    sent_s: float = math.nan
-    first_token_s: float = math.nan
-    finish_s: float = math.nan
-    session: int = -1  # -1: none
-    prefix_tokens: int = 0  # leading prompt tokens shared with earlier requests
-    replica: int = -1
-    scheduled_s: float = math.nan  # when its prompt first enters an iteration
-    preemptions: int = 0
-    cached_tokens: int = 0  # prompt tokens found in the prefix cache
-    generated: int = 0  # output tokens made before its last preemption
-    swapped: bool = False  # its KV waits in host memory
-
-    def prompt_left(self) -> int:
-        """Tokens its next prefill runs: the uncached prompt, or after a preemption by
-        recompute the prompt and the tokens generated so far."""
-        if self.generated:
-            return self.input_tokens + self.generated
-        return max(1, self.input_tokens - self.cached_tokens)
-
-    def context(self) -> int:
-        """KV tokens once its (re)prefill is done: the prompt and the tokens generated."""
-        return self.input_tokens + max(1, self.generated)
-
-
-Done = Callable[[Request], None]
-
-
-@dataclass(frozen=True)
-class Features:
-    """A replica engine's switches; the defaults give the prefill-first schedule."""
-
-    chunk_tokens: int | None = None  # tokens per iteration, decode + prompt chunks; None: off
-    kv_tokens: int = 0  # KV capacity (for utilisation; paged: the admission limit)
-    paged: bool = False  # admission by free blocks, preemption when they run out
-    preemption: str = "recompute"  # or "swap"
-    swap_s_per_token: float = 0.0  # host link seconds per KV token, each way
-    prefix_cache_tokens: int = 0  # prefix cache budget; 0: off
-    server_path_s: float = 0.0  # send to scheduler: HTTP, tokenisation, scheduling
-
-
-PLAIN = Features()
+__all__ = ["PLAIN", "PREEMPTIONS", "DecodePool", "Done", "Features", "MixedPool", "PrefillPool",
+           "Request", "take_prompts"]
 
 
 class _Batch(list[tuple[int, int, Request]]):
@@ -201,9 +153,13 @@ class DecodePool(_Pool):
     """Requests with their first token decode here until their last; `on_finish` gets each."""
 
     def __init__(self, loop: EventLoop, curve: Curve, capacity: int, on_finish: Done, *,
-                 features: Features = PLAIN, observer: Observer | None = None) -> None:
+                 features: Features = PLAIN, observer: Observer | None = None,
+                 horizon: Callable[[], float] | None = None) -> None:
         super().__init__(loop, features, observer)
         self.curve, self.capacity, self.on_finish = curve, capacity, on_finish
+        # when its batch may next change from outside: the loop's next event, or (a replica of
+        # a fleet) when a request may next reach it
+        self.horizon = loop.next_time if horizon is None else horizon
         if features.paged:  # blocks, not a count of full-context requests, bound the batch
             self.capacity = max(capacity, curve.tpot_s.size)
         self.queue: deque[Request] = deque()
@@ -226,7 +182,8 @@ class DecodePool(_Pool):
 
     def iterate(self) -> None:
         """Start the next run of iterations, or go idle."""
-        self._admit()
+        if self.queue:
+            self._admit()
         self.busy = len(self.batch) > 0
         if self.busy:
             self._decode_run()
@@ -246,19 +203,21 @@ class DecodePool(_Pool):
             self.kv.join(req, req.context(), self.batch.steps)
 
     def _decode_run(self) -> None:
-        batch, loop = self.batch, self.loop
-        steps = self._room_for() if self.kv.paged else batch.steps_to_first_finish()
+        """Decode up to the first finish, or to the first boundary past the horizon."""
+        batch, paged = self.batch, self.kv.paged
+        steps = self._room_for() if paged else batch[0][0] - batch.steps
         step_s = self.curve.decode_s(len(batch))
-        horizon_s = loop.next_time() - loop.now
-        if horizon_s < steps * step_s:
-            steps = max(1, math.ceil(horizon_s / step_s))
         run_s = steps * step_s
-        if self.kv.paged or self.stall_s:
+        horizon_s = self.horizon() - self.loop.now
+        if horizon_s < run_s:
+            steps = max(1, math.ceil(horizon_s / step_s))
+            run_s = steps * step_s
+        if paged or self.stall_s:
             run_s += self._grow(steps)
         self.seconds["decode"] += run_s
         if self.observer is not None:
             self._report("decode", run_s, len(batch) * steps)
-        loop.after(run_s, partial(self._ran, steps))
+        self.loop.after(run_s, partial(self._ran, steps))
 
     def _room_for(self, most: int | None = None) -> int:
         """Decode steps (up to the first finish, or `most`) whose new KV blocks are free,
@@ -294,11 +253,12 @@ class DecodePool(_Pool):
             self.observer.preempted(self.loop.now, req)
 
     def _report(self, kind: str, run_s: float, tokens: int) -> None:
-        if self.observer is not None:
-            now = self.loop.now
-            if self.watcher is not None:
-                self.watcher.iteration(kind, now, run_s, len(self.batch), tokens)
-            self.observer.kv(now, self.kv.used_tokens(self.batch.steps), self.kv.capacity_tokens)
+        """Tell the observer (there is one) of a run and the KV use it starts with."""
+        assert self.observer is not None
+        now = self.loop.now
+        if self.watcher is not None:
+            self.watcher.iteration(kind, now, run_s, len(self.batch), tokens)
+        self.observer.kv(now, self.kv.used_tokens(self.batch.steps), self.kv.capacity_tokens)
 
     def _ran(self, steps: int) -> None:
         self._stepped(steps)
@@ -317,31 +277,34 @@ class DecodePool(_Pool):
 
 
 class MixedPool(DecodePool):
-    """Prefill and decode on the same devices: prefill first, or chunked prefill with decode."""
+    """Prefill and decode on the same devices: prefill first, or chunked prefill with decode
+    (`serve/chunked.py`)."""
 
     def __init__(self, loop: EventLoop, prefill: Curve, decode: Curve, capacity: int,
                  budget_tokens: int, nominal_input: int, on_finish: Done, *,
-                 features: Features = PLAIN, observer: Observer | None = None) -> None:
-        super().__init__(loop, decode, capacity, on_finish, features=features, observer=observer)
+                 features: Features = PLAIN, observer: Observer | None = None,
+                 horizon: Callable[[], float] | None = None) -> None:
+        super().__init__(loop, decode, capacity, on_finish, features=features, observer=observer,
+                         horizon=horizon)
         self.prefill, self.budget, self.nominal = prefill, budget_tokens, nominal_input
-        self.partial: Request | None = None  # chunked: the prompt part-way through prefill
-        self.partial_done = 0  # its tokens prefilled so far
+        self.chunker = None if features.chunk_tokens is None \
+            else Chunker(self, features.chunk_tokens)
 
     submit = _Pool.submit
 
     def iterate(self) -> None:
-        if self.features.chunk_tokens is not None:
-            self._iterate_chunked()
+        if self.chunker is not None:
+            self.chunker.iterate()
             return
-        prompts = self._prompts()
+        prompts = self._prompts() if self.waiting else None
         if not prompts:
-            super().iterate()
+            DecodePool.iterate(self)
             return
         self.busy = True
         step_s = self.prefill.prefill_s(sum(r.prompt_left() for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
         self._started(prompts, "prefill", step_s)
-        self.loop.after(step_s, lambda: self._prefilled(prompts))
+        self.loop.after(step_s, partial(self._prefilled, prompts))
 
     def _prompts(self) -> list[Request]:
         """Prefill first: waiting prompts that fit (room in the batch; paged, free blocks)."""
@@ -374,70 +337,14 @@ class MixedPool(DecodePool):
         return req
 
     def _prefilled(self, prompts: list[Request]) -> None:
+        now = self.loop.now
         for req in prompts:
-            if math.isnan(req.first_token_s):
-                req.first_token_s = self.loop.now
-            self._cache_prompt(req)
+            if req.first_token_s != req.first_token_s:  # nan: its first prefill
+                req.first_token_s = now
+            if self.cache is not None:
+                self._cache_prompt(req)
             self._decode_next(req)
         self.iterate()
-
-    def _iterate_chunked(self) -> None:
-        """One iteration of every decoding request's next token and prompt chunks up to the
-        token budget; a plain decode run when no prompt token fits."""
-        self._admit()
-        if self.kv.paged and len(self.batch):
-            self._room_for(1)
-        assert self.features.chunk_tokens is not None
-        taken, done, tokens = self._chunks(self.features.chunk_tokens - len(self.batch))
-        if not tokens:
-            self.busy = len(self.batch) > 0
-            if self.busy:
-                self._decode_run()
-            return
-        self.busy = True
-        decoders = len(self.batch)
-        prefill_s = self._chunk_s(tokens)
-        # Sarathi-Serve (Agrawal et al. OSDI 2024): a hybrid iteration costs about its prompt
-        # chunk's prefill plus the decode batch's step (their sum: the upper bound)
-        decode_s = (self.curve.decode_s(decoders) if decoders else 0.0) + self._grow(int(decoders > 0))
-        self.seconds["prefill"] += prefill_s
-        self.seconds["decode"] += decode_s
-        self._started(taken, "mixed", prefill_s + decode_s)
-        self.loop.after(prefill_s + decode_s, lambda: self._chunked(done, decoders > 0))
-
-    def _chunks(self, budget: int) -> tuple[list[Request], list[Request], int]:
-        """Prompt chunks filling `budget` tokens, the part-done prompt first: (prompts in the
-        iteration, prompts it completes, tokens)."""
-        taken: list[Request] = []
-        done: list[Request] = []
-        tokens = 0
-        while budget > 0:
-            if self.partial is None:
-                if not self.waiting or not self._fits(len(done)):
-                    break
-                self.partial, self.partial_done = self._start(self.waiting.popleft()), 0
-            req = self.partial
-            left = req.prompt_left() - self.partial_done
-            n = min(left, budget)
-            taken.append(req)
-            tokens, budget = tokens + n, budget - n
-            if n == left:
-                done.append(req)
-                self.partial = None
-            else:
-                self.partial_done += n
-        return taken, done, tokens
-
-    def _chunk_s(self, tokens: int) -> float:
-        """Prefill seconds of `tokens` prompt tokens: below one nominal prompt, its share of
-        one prompt's prefill (compute grows with tokens)."""
-        prompts = tokens / self.nominal
-        return self.prefill.prefill_s(prompts) if prompts >= 1 else prompts * self.prefill.prefill_s(1.0)
-
-    def _chunked(self, done: list[Request], decoded: bool) -> None:
-        if decoded:
-            self._stepped(1)
-        self._prefilled(done)
 
 
 class PrefillPool(_Pool):
@@ -458,7 +365,7 @@ class PrefillPool(_Pool):
         step_s = self.curve.prefill_s(sum(r.prompt_left() for r in prompts) / self.nominal)
         self.seconds["prefill"] += step_s
         self._started(prompts, "prefill", step_s)
-        self.loop.after(step_s, lambda: self._prefilled(prompts))
+        self.loop.after(step_s, partial(self._prefilled, prompts))
 
     def _prefilled(self, prompts: list[Request]) -> None:
         for req in prompts:

@@ -12,6 +12,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 Action = Callable[[], None]
 
@@ -35,20 +36,27 @@ class EventLoop:
         them all now, but holding only the next one in the queue (`times_s` in order)."""
         first = next(self._order)
         self._order = itertools.count(first + len(times_s))
-
-        def step(i: int) -> None:
-            if i + 1 < len(times_s):
-                heapq.heappush(self._queue, (times_s[i + 1], first + i + 1, lambda: step(i + 1)))
-            action(i)
-
         if times_s:
             if times_s[0] < self.now:
                 raise ValueError(f"event at {times_s[0]} s is before now ({self.now} s)")
-            heapq.heappush(self._queue, (times_s[0], first, lambda: step(0)))
+            head: Action = partial(self._streamed, times_s, action, first, 0)
+            heapq.heappush(self._queue, (times_s[0], first, head))
+
+    def _streamed(self, times_s: Sequence[float], action: Callable[[int], None], first: int,
+                  i: int) -> None:
+        """Stream item `i` is due: queue the next, then run it."""
+        j = i + 1
+        if j < len(times_s):
+            nxt: Action = partial(self._streamed, times_s, action, first, j)
+            heapq.heappush(self._queue, (times_s[j], first + j, nxt))
+        action(i)
 
     def after(self, delay_s: float, action: Action) -> None:
-        """Run `action` `delay_s` seconds from now."""
-        self.at(self.now + delay_s, action)
+        """Run `action` `delay_s` seconds from now (`at`, without a call in between)."""
+        time_s = self.now + delay_s
+        if time_s < self.now:
+            raise ValueError(f"event at {time_s} s is before now ({self.now} s)")
+        heapq.heappush(self._queue, (time_s, next(self._order), action))
 
     def next_time(self) -> float:
         """When the earliest pending event runs (inf when none is pending)."""
@@ -56,7 +64,8 @@ class EventLoop:
 
     def run(self) -> float:
         """Run every event in time order; returns the time of the last one."""
-        while self._queue:
-            self.now, _, action = heapq.heappop(self._queue)
+        queue, pop = self._queue, heapq.heappop
+        while queue:
+            self.now, _, action = pop(queue)
             action()
         return self.now

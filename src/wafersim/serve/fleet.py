@@ -4,8 +4,8 @@ Each replica is the plan layer 1 picks on its own devices, with its own pool(s):
 or a prefill and a decode pool when the scenario is disaggregated (a wafer plan's own replicas
 stay inside its pool, as the wafer layout gives them). The client's concurrency cap holds for the
 whole fleet; the router (`serve/router.py`) sends each request to one replica, which batches it as
-a lone replica would. A replica on one mixed pool keeps its own view of the clock
-(`ReplicaClock`): its decode runs stop early only when the client may send to it (its turn, as
+a lone replica would. A replica on one mixed pool has its own horizon
+(`Fleet.horizon`): its decode runs stop early only when the client may send to it (its turn, as
 `Router.turn` knows it), not at every other replica's events. The fleet's figures are the
 benchmark's over every request; its devices, energy and cost those of every replica for the
 whole run.
@@ -42,32 +42,6 @@ class FleetServeResult(ServeResult):
     per_replica: tuple[dict[str, Any], ...] = ()  # requests and busy seconds per pool
 
 
-class ReplicaClock(EventLoop):
-    """The fleet's event loop as one mixed pool sees it: the same time and queue, but its next
-    event is when a request may next reach it (`horizon`; the pool itself has no other event
-    pending when it looks)."""
-
-    def __init__(self, shared: EventLoop, horizon: Callable[[], float]) -> None:
-        self.shared, self.horizon = shared, horizon
-        # the shared loop's own methods: no call in between on the hot path
-        self.at = shared.at  # type: ignore[method-assign]
-        self.after = shared.after  # type: ignore[method-assign]
-
-    @property
-    def now(self) -> float:
-        return self.shared.now
-
-    @now.setter
-    def now(self, time_s: float) -> None:
-        raise AttributeError("a replica's clock follows its fleet's loop")
-
-    def next_time(self) -> float:
-        return self.horizon()
-
-    def run(self) -> float:
-        raise NotImplementedError("a replica's clock runs with its fleet's loop")
-
-
 class Fleet:
     """The replicas' pools and the router in front of them."""
 
@@ -82,14 +56,13 @@ class Fleet:
         self.counts = [0] * router.replicas
         self.recorders = [Recorder() for _ in range(router.replicas)]
         features = features or Features()
-        # a pool with events of its own (requests arriving after the server path) sees the
-        # shared loop; the others a clock that only stops for requests that may reach them
+        # a pool with events of its own (requests arriving after the server path) looks ahead
+        # to the loop's next event; the others only to requests that may reach them
         own = sc.split is not None or features.server_path_s > 0
-        clocks = [loop if own else ReplicaClock(loop, partial(self.horizon, i))
-                  for i in range(router.replicas)]
-        built = [_replica(clock, sc, curves, point, prefill_tokens, self.finished,
+        built = [_replica(loop, None if own else partial(self.horizon, i), sc, curves, point,
+                          prefill_tokens, self.finished,
                           _observers(timeline, self.recorders[i], i), features)
-                 for i, clock in enumerate(clocks)]
+                 for i in range(router.replicas)]
         self.sends = [send for send, _ in built]
         self.seconds = [seconds for _, seconds in built]
 
@@ -130,10 +103,12 @@ def _observers(timeline: Timeline | None, recorder: Recorder,
     return observer
 
 
-def _replica(loop: EventLoop, sc: InferScenario, curves: tuple[Curve, Curve], point: InferResult,
-             prefill_tokens: int, finished: Send, track: Callable[[str], Observer],
+def _replica(loop: EventLoop, horizon: Callable[[], float] | None, sc: InferScenario,
+             curves: tuple[Curve, Curve], point: InferResult, prefill_tokens: int,
+             finished: Send, track: Callable[[str], Observer],
              features: Features) -> tuple[Send, Seconds]:
-    """One copy of the plan: where it takes requests, and its pools' seconds."""
+    """One copy of the plan: where it takes requests, and its pools' seconds (`horizon`: when a
+    request may next reach it; None: the loop's next event)."""
     pre, dec = curves
     capacity = max(1, dec.max_batch)
     nominal = sc.serving.input_tokens
@@ -145,6 +120,6 @@ def _replica(loop: EventLoop, sc: InferScenario, curves: tuple[Curve, Curve], po
                               features=features, observer=track("prefill_pool"))
         return prefill.submit, {"prefill_pool": prefill.seconds, "decode_pool": decode.seconds}
     engine = MixedPool(loop, pre, dec, capacity, prefill_tokens * dec.schedulers, nominal,
-                       finished, features=features, observer=track("engine"))
+                       finished, features=features, observer=track("engine"), horizon=horizon)
     return engine.submit, {"engine": engine.seconds}
 

@@ -47,7 +47,8 @@ class Recorder:
         self._area_s += self._util * (time_s - self._last_s)
         self._last_s = time_s
         self._util = used_tokens / capacity_tokens if capacity_tokens > 0 else 0.0
-        self.peak = max(self.peak, self._util)
+        if self._util > self.peak:
+            self.peak = self._util
 
     def preempted(self, time_s: float, request: Request) -> None:
         self.preemptions += 1

@@ -141,16 +141,18 @@ def play_fleet(workload: Traffic, sc: InferScenario, step_curves: tuple[Curve, C
         requests = [Request(i, n, m, session=g, prefix_tokens=x) for i, (n, m, g, x) in enumerate(
             zip(drawn.input_tokens.tolist(), drawn.output_tokens.tolist(), sessions,
                 drawn.prefix_tokens.tolist(), strict=True))]
-        client: Client
-
-        def finished(req: Request) -> None:
-            client.finished(req)
-
-        fleet = Fleet(loop, sc, step_curves, point, prefill_tokens, router, sessions, finished,
-                      lambda ahead: client.horizon(ahead), timeline, features)
-        client = Client(loop, requests, drawn.arrival_s.tolist(), workload.in_flight, fleet.send)
+        # the client and the fleet call each other: the client learns where to send last, so
+        # that each holds the other's bound methods (no wrapper call per event)
+        client = Client(loop, requests, drawn.arrival_s.tolist(), workload.in_flight, _unwired)
+        fleet = Fleet(loop, sc, step_curves, point, prefill_tokens, router, sessions,
+                      client.finished, client.horizon, timeline, features)
+        client.send = fleet.send
         loop.run()
     return requests, fleet
+
+
+def _unwired(req: Request) -> None:
+    raise AssertionError(f"request {req.index} sent before the client was wired to its fleet")
 
 
 @contextmanager
