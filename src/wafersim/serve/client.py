@@ -21,6 +21,8 @@ class Client:
 
     def __init__(self, loop: EventLoop, requests: list[Request], planned_s: list[float], cap: int,
                  send: Callable[[Request], None]) -> None:
+        if len(requests) != len(planned_s):
+            raise ValueError(f"{len(requests)} requests but {len(planned_s)} send times")
         self.loop, self.cap, self.send = loop, cap, send
         self.requests = requests
         self.in_flight = 0
