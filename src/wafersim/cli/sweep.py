@@ -13,7 +13,7 @@ from rich.table import Table
 from wafersim.cli.common import catalog, console, print_json, state
 from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
-from wafersim.sweep.execute import EXECUTORS, WORKERS_MAX, run_sweep
+from wafersim.sweep.execute import CHUNK_MAX, CHUNK_POINTS, EXECUTORS, WORKERS_MAX, run_sweep
 from wafersim.sweep.query import pareto as front_of
 from wafersim.sweep.query import query as run_query
 from wafersim.sweep.spec import load_spec
@@ -33,7 +33,9 @@ def run(spec: str = typer.Argument(..., metavar="SPEC.yaml", help="Sweep spec (d
         workers: int | None = typer.Option(None, "--workers", min=1, max=WORKERS_MAX,
                                            help="Processes of the pool (default 2)."),
         address: str | None = typer.Option(None, "--address", help="Ray cluster address "
-                                           "(--executor ray; default: a local Ray).")) -> None:
+                                           "(--executor ray; default: a local Ray)."),
+        chunk: int = typer.Option(CHUNK_POINTS, "--chunk", min=1, max=CHUNK_MAX,
+                                  help="Points per task and per Parquet part.")) -> None:
     """Evaluate every point of SPEC not yet in DIR; each chunk of points becomes a Parquet part."""
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor {executor!r}: give one of {', '.join(EXECUTORS)}")
@@ -43,13 +45,14 @@ def run(spec: str = typer.Argument(..., metavar="SPEC.yaml", help="Sweep spec (d
     if executor == "ray":
         require("ray")
     sweep = load_spec(spec, catalog())
+    points = len(sweep.points())  # every point valid before anything is written
     path = check_dir(out)
-    points = len(sweep.points())
     with progress(f"sweeping {points:,} points", total=points) as step:
         def advance(n: int) -> None:
             for _ in range(n):
                 step()
-        outcome = run_sweep(sweep, path, executor, workers, address, state.catalog_dirs, advance)
+        outcome = run_sweep(sweep, path, executor, workers, address, state.catalog_dirs, advance,
+                            chunk)
     console().print(f"{outcome.points:,} points: {outcome.skipped:,} already stored, "
                     f"{outcome.evaluated:,} evaluated ({outcome.failed:,} infeasible) into "
                     f"{outcome.parts:,} new parts under {path}")

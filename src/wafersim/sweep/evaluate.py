@@ -21,7 +21,7 @@ from wafersim.errors import SimError, one_line
 from wafersim.models import load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints
-from wafersim.sweep.spec import FIELDS, Point
+from wafersim.sweep.spec import FIELDS, SweepPoint
 
 FIGURES = ("devices", "step_time_s", "wall_time_s", "cost_usd", "energy_J", "tokens_per_s", "mfu",
            "ttft_s", "tpot_s", "user_tokens_per_s", "throughput_tokens_per_s",
@@ -29,7 +29,7 @@ FIGURES = ("devices", "step_time_s", "wall_time_s", "cost_usd", "energy_J", "tok
 Row = dict[str, Any]
 
 
-def row(point: Point, figures: dict[str, Any], error: str | None = None) -> Row:
+def row(point: SweepPoint, figures: dict[str, Any], error: str | None = None) -> Row:
     """The store's row: hash, version, the point's fields, every figure (None where not
     measured) and the error text."""
     return {"hash": point.key(), "version": wafersim.__version__, "kind": point.kind,
@@ -45,13 +45,13 @@ def _infer_figures(r: InferResult) -> dict[str, Any]:
             "energy_per_token_J": r.energy_per_token_J}
 
 
-def _scenario(p: Point, cat: Catalog) -> InferScenario:
+def _scenario(p: SweepPoint, cat: Catalog) -> InferScenario:
     serving = Serving(p.input_tokens or 1024, p.output_tokens or 1024, p.precision)
     return InferScenario.of(load_model(p.model), resolve(cat, p.system).priced(p.pricing), serving,
                             p.count, InferConstraints(p.tp, p.pp, p.ep, None))
 
 
-def _guarded(points: list[Point], run: Callable[[], list[dict[str, Any]]]) -> list[Row] | None:
+def _guarded(points: list[SweepPoint], run: Callable[[], list[dict[str, Any]]]) -> list[Row] | None:
     """Rows of `run`'s figures for `points`, or None when it raised a SimError."""
     try:
         return [row(p, f) for p, f in zip(points, run(), strict=True)]
@@ -59,7 +59,7 @@ def _guarded(points: list[Point], run: Callable[[], list[dict[str, Any]]]) -> li
         return None
 
 
-def _infer_group(points: list[Point], cat: Catalog) -> list[Row]:
+def _infer_group(points: list[SweepPoint], cat: Catalog) -> list[Row]:
     """Points differing only in batch: one vectorised call, else one call per point."""
     batches = [p.batch or 1 for p in points]
     rows = _guarded(points, lambda: [_infer_figures(r) for r in serve(_scenario(points[0], cat),
@@ -67,14 +67,14 @@ def _infer_group(points: list[Point], cat: Catalog) -> list[Row]:
     return rows if rows is not None else [_one(p, cat) for p in points]
 
 
-def _one(p: Point, cat: Catalog) -> Row:
+def _one(p: SweepPoint, cat: Catalog) -> Row:
     try:
         return row(p, _figures(p, cat))
     except SimError as exc:
         return row(p, {}, one_line(str(exc)))
 
 
-def _figures(p: Point, cat: Catalog) -> dict[str, Any]:
+def _figures(p: SweepPoint, cat: Catalog) -> dict[str, Any]:
     if p.kind == "infer":
         return _infer_figures(serve(_scenario(p, cat), [p.batch or 1])[0])
     if p.kind == "train":
@@ -82,7 +82,7 @@ def _figures(p: Point, cat: Catalog) -> dict[str, Any]:
     return _serve_figures(p, cat)
 
 
-def _train_figures(p: Point, cat: Catalog) -> dict[str, Any]:
+def _train_figures(p: SweepPoint, cat: Catalog) -> dict[str, Any]:
     r = api.train(p.model, p.system, p.tokens or 1e9, count=p.count, global_batch=p.global_batch,
                   seq_len=p.seq_len, precision=p.precision, catalog=cat,
                   plan=Constraints(tp=p.tp, pp=p.pp, ep=p.ep), pricing=p.pricing)
@@ -91,7 +91,7 @@ def _train_figures(p: Point, cat: Catalog) -> dict[str, Any]:
             "mfu": r.mfu}
 
 
-def _serve_figures(p: Point, cat: Catalog) -> dict[str, Any]:
+def _serve_figures(p: SweepPoint, cat: Catalog) -> dict[str, Any]:
     r = api.simulate_serving(p.model, p.system, requests=p.requests or 100,
                              concurrency=p.concurrency, rate_per_s=p.rate_per_s,
                              input_tokens=p.input_tokens, output_tokens=p.output_tokens,
@@ -105,16 +105,16 @@ def _serve_figures(p: Point, cat: Catalog) -> dict[str, Any]:
             "energy_per_token_J": r.energy_per_token_J}
 
 
-def _groups(points: Iterable[Point]) -> list[list[Point]]:
+def _groups(points: Iterable[SweepPoint]) -> list[list[SweepPoint]]:
     """Infer points grouped by every field but batch (first-seen order); others alone."""
-    groups: dict[str, list[Point]] = {}
+    groups: dict[str, list[SweepPoint]] = {}
     for i, p in enumerate(points):
         key = p.model_copy(update={"batch": None}).canonical() if p.kind == "infer" else str(i)
         groups.setdefault(key, []).append(p)
     return list(groups.values())
 
 
-def evaluate(points: list[Point], catalog_dirs: tuple[str, ...] = ()) -> list[Row]:
+def evaluate(points: list[SweepPoint], catalog_dirs: tuple[str, ...] = ()) -> list[Row]:
     """One row per point, in the points' order."""
     cat = load_catalog(catalog_dirs)
     by_key: dict[str, Row] = {}

@@ -14,16 +14,17 @@ from pathlib import Path
 
 from wafersim.errors import ConfigError
 from wafersim.sweep.evaluate import Row, evaluate
-from wafersim.sweep.spec import Point, SweepSpec
-from wafersim.sweep.store import require, stored_hashes, write_part
+from wafersim.sweep.spec import SweepPoint, SweepSpec
+from wafersim.sweep.store import clear_temporary, require, stored_hashes, write_part
 
 EXECUTORS = ("serial", "process", "ray")
 CHUNK_POINTS = 256  # points per task: enough for the vectorised batch path, small for resume
 WORKERS_MAX = 1024
+CHUNK_MAX = 100_000
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SweepOutcome:
     """What a run did: points in the spec, already stored, evaluated now, failed of those."""
 
     points: int
@@ -33,22 +34,22 @@ class Outcome:
     parts: int
 
 
-def _order(p: Point) -> tuple[str, int]:
+def _order(p: SweepPoint) -> tuple[str, int]:
     return p.model_copy(update={"batch": None}).canonical(), p.batch or 0
 
 
-def chunks(points: list[Point], size: int = CHUNK_POINTS) -> list[list[Point]]:
+def chunks(points: list[SweepPoint], size: int = CHUNK_POINTS) -> list[list[SweepPoint]]:
     """Points sorted so that those differing only in batch sit together, cut every `size`."""
     ordered = sorted(points, key=_order)
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
-def _serial(work: list[list[Point]], dirs: tuple[str, ...]) -> Iterator[list[Row]]:
+def _serial(work: list[list[SweepPoint]], dirs: tuple[str, ...]) -> Iterator[list[Row]]:
     for chunk in work:
         yield evaluate(chunk, dirs)
 
 
-def _pool(work: list[list[Point]], dirs: tuple[str, ...], workers: int) -> Iterator[list[Row]]:
+def _pool(work: list[list[SweepPoint]], dirs: tuple[str, ...], workers: int) -> Iterator[list[Row]]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: set[Future[list[Row]]] = set()
         queue = iter(work)
@@ -65,7 +66,7 @@ def _pool(work: list[list[Point]], dirs: tuple[str, ...], workers: int) -> Itera
                     pending.add(pool.submit(evaluate, nxt, dirs))
 
 
-def _ray(work: list[list[Point]], dirs: tuple[str, ...], address: str | None) -> Iterator[list[Row]]:
+def _ray(work: list[list[SweepPoint]], dirs: tuple[str, ...], address: str | None) -> Iterator[list[Row]]:
     ray = require("ray")
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
@@ -86,13 +87,18 @@ def check_executor(executor: str, workers: int | None) -> None:
 
 def run_sweep(spec: SweepSpec, out: Path, executor: str = "process", workers: int | None = None,
               address: str | None = None, catalog_dirs: tuple[str, ...] = (),
-              advance: Callable[[int], None] = lambda n: None) -> Outcome:
-    """Evaluate the spec's points not yet in `out`, writing one part per chunk as it finishes."""
+              advance: Callable[[int], None] = lambda n: None,
+              chunk: int = CHUNK_POINTS) -> SweepOutcome:
+    """Evaluate the spec's points not yet in `out`, writing one part per chunk of `chunk` points
+    as it finishes; one run at a time per directory (it clears a killed run's temporary files)."""
     check_executor(executor, workers)
+    if not 1 <= chunk <= CHUNK_MAX:
+        raise ConfigError(f"chunk {chunk}: give a whole number of points from 1 to {CHUNK_MAX:,}")
     points = spec.points()
+    clear_temporary(out)
     done = stored_hashes(out)
     todo = [p for p in points if p.key() not in done]
-    work = chunks(todo)
+    work = chunks(todo, chunk)
     if executor == "serial":
         results = _serial(work, catalog_dirs)
     elif executor == "process":
@@ -105,4 +111,4 @@ def run_sweep(spec: SweepSpec, out: Path, executor: str = "process", workers: in
         failed += sum(r["error"] is not None for r in rows)
         written += 1
         advance(len(rows))
-    return Outcome(len(points), len(points) - len(todo), len(todo), failed, written)
+    return SweepOutcome(len(points), len(points) - len(todo), len(todo), failed, written)

@@ -27,10 +27,10 @@ from wafersim.models import load_model
 Kind = Literal["train", "infer", "serve"]
 Pricing = Literal["tco", "rental"]
 FROZEN = ConfigDict(frozen=True, extra="forbid")
-POINTS_MAX = 10_000_000  # a sweep past this is a typo, not a question
+POINTS_MAX = 2_000_000  # a sweep past this is a typo, not a question
 
 
-class Point(BaseModel):
+class SweepPoint(BaseModel):
     """One question of a sweep; fields a kind does not use stay None."""
 
     model_config = FROZEN
@@ -62,7 +62,7 @@ class Point(BaseModel):
         return hashlib.sha256(f"{self.canonical()}|{wafersim.__version__}".encode()).hexdigest()
 
 
-FIELDS = tuple(name for name in Point.model_fields if name != "kind")
+FIELDS = tuple(name for name in SweepPoint.model_fields if name != "kind")
 
 
 class Grid(BaseModel):
@@ -108,11 +108,11 @@ class SweepSpec(BaseModel):
     grid: Grid
     sample: Sample | None = None
 
-    def points(self) -> list[Point]:
+    def points(self) -> list[SweepPoint]:
         """Every point, distinct, in the spec's order (grid order, or draw order)."""
         axes = self.grid.axes()
         combos = _sampled(axes, self.sample) if self.sample else itertools.product(*axes.values())
-        seen: dict[str, Point] = {}
+        seen: dict[str, SweepPoint] = {}
         for combo in combos:
             point = _point(self.kind, dict(zip(axes, combo, strict=True)))
             seen.setdefault(point.key(), point)
@@ -130,9 +130,9 @@ def _sampled(axes: dict[str, list[Any]], sample: Sample) -> list[tuple[Any, ...]
             for i in range(sample.n)]
 
 
-def _point(kind: str, fields: dict[str, Any]) -> Point:
+def _point(kind: str, fields: dict[str, Any]) -> SweepPoint:
     try:
-        return Point(kind=kind, **fields)  # type: ignore[arg-type]
+        return SweepPoint(kind=kind, **fields)  # type: ignore[arg-type]
     except PydanticError as exc:
         raise ConfigError(f"sweep point {fields}: {_first(exc)}") from None
 

@@ -44,7 +44,7 @@ def check_dir(out: str | Path) -> Path:
     """The store directory, created if absent; a path that is a file is an error."""
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"{out}: is a file; --out names a directory for the results")
+        raise ConfigError(f"{out}: is a file; the results go in a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -55,6 +55,12 @@ def check_dir(out: str | Path) -> Path:
 def parts(out: Path) -> list[Path]:
     """The complete parts, by name."""
     return sorted(out.glob(PART_GLOB))
+
+
+def clear_temporary(out: Path) -> None:
+    """Remove the temporary files a killed writer left (never a complete part)."""
+    for tmp in out.glob(f".tmp-{PART_GLOB}"):
+        tmp.unlink(missing_ok=True)
 
 
 def stored_hashes(out: Path) -> set[str]:
