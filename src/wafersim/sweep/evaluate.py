@@ -60,11 +60,17 @@ def _guarded(points: list[SweepPoint], run: Callable[[], list[dict[str, Any]]]) 
 
 
 def _infer_group(points: list[SweepPoint], cat: Catalog) -> list[Row]:
-    """Points differing only in batch: one vectorised call, else one call per point."""
+    """Points differing only in batch: one vectorised call; where one of them fails, each half
+    again, down to single points (the failing ones keep their error text)."""
     batches = [p.batch or 1 for p in points]
     rows = _guarded(points, lambda: [_infer_figures(r) for r in serve(_scenario(points[0], cat),
                                                                        batches)])
-    return rows if rows is not None else [_one(p, cat) for p in points]
+    if rows is not None:
+        return rows
+    if len(points) == 1:
+        return [_one(points[0], cat)]
+    half = len(points) // 2
+    return _infer_group(points[:half], cat) + _infer_group(points[half:], cat)
 
 
 def _one(p: SweepPoint, cat: Catalog) -> Row:
@@ -109,7 +115,7 @@ def _groups(points: Iterable[SweepPoint]) -> list[list[SweepPoint]]:
     """Infer points grouped by every field but batch (first-seen order); others alone."""
     groups: dict[str, list[SweepPoint]] = {}
     for i, p in enumerate(points):
-        key = p.model_copy(update={"batch": None}).canonical() if p.kind == "infer" else str(i)
+        key = p.siblings() if p.kind == "infer" else str(i)
         groups.setdefault(key, []).append(p)
     return list(groups.values())
 

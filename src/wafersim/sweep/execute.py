@@ -35,7 +35,7 @@ class SweepOutcome:
 
 
 def _order(p: SweepPoint) -> tuple[str, int]:
-    return p.model_copy(update={"batch": None}).canonical(), p.batch or 0
+    return p.siblings(), p.batch or 0
 
 
 def chunks(points: list[SweepPoint], size: int = CHUNK_POINTS) -> list[list[SweepPoint]]:

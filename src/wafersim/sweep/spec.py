@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,10 +61,26 @@ class SweepPoint(BaseModel):
 
     def key(self) -> str:
         """sha256 of the canonical JSON and the wafersim version: the point's id in a store."""
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
         return hashlib.sha256(f"{self.canonical()}|{wafersim.__version__}".encode()).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> SweepPoint:
+        """A copy (with `update`), its hash computed afresh."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_key", None)
+        return copy
+
+    def siblings(self) -> str:
+        """What points differing only in batch share (they are served in one call)."""
+        return repr(tuple(getattr(self, name) for name in SIBLING_FIELDS))
 
 
 FIELDS = tuple(name for name in SweepPoint.model_fields if name != "kind")
+SIBLING_FIELDS = tuple(name for name in SweepPoint.model_fields if name != "batch")
 
 
 class Grid(BaseModel):
