@@ -202,3 +202,13 @@ def test_a_missing_extra_is_one_line_naming_it(cli, monkeypatch, tmp_path):
     assert run.err.strip().splitlines() == [
         "error: sweeps need pyarrow, from the sweep extra: pip install 'wafersim[sweep]'"]
     assert not (tmp_path / "r").exists()
+
+
+def test_serve_points_simulate_a_benchmark_run_each(tmp_path):
+    spec = parse_spec({"kind": "serve", "grid": {"model": ["llama-3.1-8b"], "system": ["dgx-h100"],
+                                                 "requests": [20], "rate_per_s": [2.0, 8.0]}},
+                      load_catalog())
+    run_sweep(spec, tmp_path, "serial")
+    rows = sorted(read_rows(tmp_path), key=lambda r: r["rate_per_s"])
+    assert [r["error"] for r in rows] == [None, None]
+    assert rows[0]["wall_time_s"] > rows[1]["wall_time_s"] > 0  # 20 requests sent 4 times faster
