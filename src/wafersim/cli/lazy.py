@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                    "meeting a p99 TTFT and TPOT SLO at a rate."),
     "mesh": ("mesh", "app",
              "Cycle-level PE mesh simulator: kernels on real data, checked against NumPy."),
+    "sweep": ("sweep", "app",
+              "Design-space sweeps: run a spec into a Parquet store, query it, Pareto fronts."),
 }
 
 
