@@ -14,6 +14,7 @@ from wafersim.cli.common import catalog, console, print_json, state
 from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
 from wafersim.sweep.execute import CHUNK_MAX, CHUNK_POINTS, EXECUTORS, WORKERS_MAX, run_sweep
+from wafersim.sweep.query import default_front
 from wafersim.sweep.query import pareto as front_of
 from wafersim.sweep.query import query as run_query
 from wafersim.sweep.spec import load_spec
@@ -89,13 +90,18 @@ SHOWN = ("kind", "model", "system", "count", "batch", "tp", "pp", "devices")
 
 @app.command("pareto")
 def pareto(out: str = typer.Argument(..., metavar="DIR", help="Results directory."),
-           x: str = typer.Option("wall_time_s", "--x", help="First figure."),
-           y: str = typer.Option("cost_usd", "--y", help="Second figure."),
+           x: str | None = typer.Option(None, "--x", help="First figure (default: wall_time_s "
+                                        "for training points, else user_tokens_per_s)."),
+           y: str | None = typer.Option(None, "--y", help="Second figure (default: cost_usd, "
+                                        "else throughput_tokens_per_s)."),
            z: str | None = typer.Option(None, "--z", help="Optional third figure."),
            as_json: bool = JSON) -> None:
     """The points no other point beats on every figure given: time, cost and energy minimised,
     tokens/s and MFU maximised."""
-    figures = [x, y] + ([z] if z is not None else [])
+    if (x is None) != (y is None):
+        raise ConfigError("sweep pareto: give both --x and --y, or neither for the default front")
+    figures = default_front(out) if x is None or y is None else [x, y]
+    figures += [z] if z is not None else []
     front = front_of(out, figures)
     if as_json:
         print_json(front)

@@ -56,6 +56,18 @@ def _better(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
 
 
+# the trade-offs a front shows by default: training time against cost, else serving's speed per
+# user against total throughput
+DEFAULT_FRONTS = (["wall_time_s", "cost_usd"], ["user_tokens_per_s", "throughput_tokens_per_s"])
+
+
+def default_front(out: str | Path) -> list[str]:
+    """The first of `DEFAULT_FRONTS` whose figures some stored point has."""
+    stored = read_rows(check_store(out))
+    return next((f for f in DEFAULT_FRONTS
+                 if any(all(r[n] is not None for n in f) for r in stored)), DEFAULT_FRONTS[0])
+
+
 def pareto(out: str | Path, figures: list[str]) -> list[Row]:
     """The rows no other row dominates on `figures` (time, cost, energy minimised; tokens/s and
     MFU maximised), rows lacking a figure left out; sorted by the first figure, then hash."""
