@@ -11,7 +11,7 @@ from wafersim.catalog.schema import KINDS
 from wafersim.cli.common import catalog, console, print_json
 from wafersim.errors import ConfigError
 from wafersim.report.catalog import part_detail, system_summary
-from wafersim.units import MONTH_S, fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
+from wafersim.units import UNITS, fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_flops, fmt_power, fmt_time
 
 TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster": "Clusters",
           "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks",
@@ -106,8 +106,8 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
             table.add_column(h)
         for r in rows:
             table.add_row(r["id"], r["name"], _fraction(r["pue_ratio"]),
-                          f"${r['electricity_usd_per_J'] * 3.6e6:.3g}/kWh",
-                          f"${r['facility_usd_per_J'] * 1e3 * MONTH_S:,.0f}/kW/month",
+                          f"${r['electricity_usd_per_J'] / UNITS['usd_per_kWh'].factor:.3g}/kWh",
+                          f"${r['facility_usd_per_J'] / UNITS['usd_per_kW_month'].factor:,.0f}/kW/month",
                           fmt_time(r["depreciation_life_s"]))
     elif kind == "reliability":
         for h in ("id", "name", "device", "software", "node", "link"):

@@ -118,11 +118,11 @@ def _sized(model: ModelSpec, system: System, rate: float, slo: Slo, serving: Ser
     found: dict[int, FleetOption] = {}
     reason = ""
     others = sorted({max(1, base // 4), max(1, base // 2), 2 * base} - {base})
-    for count in [None, *others]:  # None: the devices that hold the model, as `infer` picks
+    for i, count in enumerate([fit, *others]):  # first: the devices that hold the model
         option, why = _fleet(model, system, count, rate, slo, serving, seed, tried)
         if option is not None and option.devices // option.replicas not in found:
             found[option.devices // option.replicas] = option
-        elif option is None and count is None:
+        elif option is None and i == 0:
             reason = why
     return list(found.values()), reason
 
@@ -130,7 +130,7 @@ def _sized(model: ModelSpec, system: System, rate: float, slo: Slo, serving: Ser
 def _fleet(model: ModelSpec, system: System, count: int | None, rate: float, slo: Slo,
            serving: Serving, seed: int, tried: list[FleetOption]) -> tuple[FleetOption | None, str]:
     """The smallest confirmed fleet of `count` devices per replica of `system` (None: the
-    fewest that hold the model), or None and why."""
+    system as catalogued), or None and why."""
     try:
         sc, bound = _bound(model, system, count, rate, slo, serving)
     except InfeasiblePlan as exc:
@@ -154,8 +154,6 @@ def _fleet(model: ModelSpec, system: System, count: int | None, rate: float, slo
 def _bound(model: ModelSpec, system: System, count: int | None, rate: float, slo: Slo,
            serving: Serving) -> tuple[InferScenario, int]:
     """The scenario a replica serves, and the fewest replicas layer 1 says could carry `rate`."""
-    if count is None:
-        count = serving_backend(system).fitting_count(InferScenario.of(model, system, serving))
     sc = InferScenario.of(model, system, serving, count)
     one = serve(sc, [1])[0]
     if slo.ttft_s is not None and one.ttft_s > slo.ttft_s:

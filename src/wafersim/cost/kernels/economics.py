@@ -17,7 +17,7 @@ from wafersim.cost.kernels.network import figure
 from wafersim.cost.kernels.power import UNCATALOGUED, Power, power
 from wafersim.cost.kernels.tco import Capex, capex, rental_usd_per_hour
 from wafersim.memo import memoised
-from wafersim.units import HOUR_S
+from wafersim.units import HOUR_S, UNITS, YEAR_S
 
 __all__ = ["UNCATALOGUED", "Economics", "busy_share", "economics", "serving_economics",
            "unknown_inputs"]
@@ -93,9 +93,9 @@ def _terms(system: System) -> _Terms:
     rental, rental_notes = rental_usd_per_hour(system)
     life = figure(site.depreciation_life_s)
     elec, rent = figure(site.electricity_usd_per_J), figure(site.facility_usd_per_J)
-    own = (f"basis tco at {site.id}: purchase over {life / (365.25 * 86400):g} years, facility "
-           f"${rent * 1e3 * 730.5 * 3600:,.0f}/kW/month of IT load, electricity "
-           f"${elec * 3.6e6:.3g}/kWh, PUE {pw.pue:g}")
+    own = (f"basis tco at {site.id}: purchase over {life / YEAR_S:g} years, facility "
+           f"${rent / UNITS['usd_per_kW_month'].factor:,.0f}/kW/month of IT load, electricity "
+           f"${elec / UNITS['usd_per_kWh'].factor:.3g}/kWh, PUE {pw.pue:g}")
     basis_notes = (own, *cx.notes) if system.pricing == "tco" else (
         ("basis rental: the hourly price covers hardware, facility and electricity",)
         + rental_notes)
