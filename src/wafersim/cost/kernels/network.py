@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from wafersim.catalog.schema import Network, Quantity
 from wafersim.catalog.system import System
+from wafersim.memo import memoised
 
 DIRECT = frozenset({"torus_2d", "torus_3d", "ring", "full_mesh", "point_to_point"})
 DEFAULT_RADIX = 64  # an NDR InfiniBand switch (Quantum-2 QM9700) where the network gives none
@@ -38,8 +39,10 @@ class FabricBill:
     notes: tuple[str, ...]
 
 
+@memoised(identity=(System,))
 def fabric_bill(system: System) -> FabricBill:
-    """Switch ports and optics of `system`'s scale-out (or broadcast/reduce) fabric."""
+    """Switch ports and optics of `system`'s scale-out (or broadcast/reduce) fabric (memoised:
+    power, capex and failure rates all read it)."""
     net = system.broadcast_reduce or system.scale_out
     if system.nodes < 2 or net is None:
         return FabricBill(0, 0.0, 0.0, 0.0, 0.0, ())
