@@ -30,7 +30,7 @@ from wafersim.serve.workload import Workload
 from wafersim.units import HOUR_S, fmt_time
 
 MAX_GROWTH = 4.0  # the largest fleet tried, over layer 1's lower bound
-MOST_REPLICAS = 100_000  # a fleet simulated replica by replica: 5x the largest serving fleets
+MOST_REPLICAS = 100_000  # practical limit: a fleet is simulated replica by replica
 RUN_S = 120.0  # seconds of arrivals each confirming run replays
 FEWEST_REQUESTS, MOST_REQUESTS = 1000, 20000
 
