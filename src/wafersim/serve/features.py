@@ -18,7 +18,7 @@ from wafersim.serve.engine import PREEMPTIONS, Features
 from wafersim.serve.kv import swap_s_per_token
 
 # PCIe 5.0 x16: 32 GT/s x 16 lanes, 128b/130b coding, about 63 GB/s each way (PCI-SIG base spec 5.0)
-HOST_LINK_Bps = 63e9  # per accelerator: PCIe 5.0 x16, 32 GT/s x 16 lanes x 128b/130b, one way (assumed link)
+HOST_LINK_Bps = 63e9  # per accelerator (assumed: the catalog has no host-link field)
 PREFIX_CACHE_SHARE = 0.2  # share of the KV capacity the prefix cache may keep (assumed)
 
 
