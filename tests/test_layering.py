@@ -1,6 +1,6 @@
 """Imports flow one way: units/errors/memo/xp -> catalog, models -> ops -> plan -> cost.kernels ->
-cost.train, cost.infer -> serve, mesh -> validate, report, api -> claims -> sweep -> cli. No module may
-import from a later layer or a sibling; `cost` is ranked by its sub-packages."""
+cost.train, cost.infer -> serve, mesh -> validate, report, api -> claims -> sweep -> figures ->
+cli. No module may import from a later layer or a sibling; `cost` is ranked by its sub-packages."""
 
 import ast
 from pathlib import Path
@@ -12,7 +12,7 @@ LAYERS = [
     {"units", "errors", "memo", "xp", "precision"}, {"catalog", "models"}, {"ops"}, {"plan"},
     {"cost.kernels"},
     {"cost.train", "cost.infer"}, {"cost"}, {"serve", "mesh"}, {"validate", "report", "api"},
-    {"claims"}, {"sweep"}, {"cli"},
+    {"claims"}, {"sweep"}, {"figures"}, {"cli"},
 ]
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 
