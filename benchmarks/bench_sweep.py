@@ -4,9 +4,8 @@ process pool (and of Ray, when installed) over serial. Target: under 60 s with t
 Run: python benchmarks/bench_sweep.py [--points N] [--workers W]   (prints figures; asserts nothing)
 
 The grid: llama-3.1-8b and mixtral-8x7b on dgx-h100, dgx-h200 and dgx-b200, 128 prompt and 128
-to 512 output tokens, batch 1..N (N from --points: 5,556 for 100,000 points), every batch fitting.
-An infeasible point costs far more (about 8 ms: its error comes from one call of its own, which
-searches every plan), so a grid mostly past the KV cache runs several times slower. Every run
+to 512 output tokens, batch 1..N (N from --points: 5,556 for 100,000 points), every batch fitting
+(batches past the KV cache are found by bisection and cost about the same; docs/sweeps.md). Every run
 writes a fresh store in a temporary directory; the rows of every executor are checked equal.
 """
 

@@ -19,6 +19,7 @@ pytest.importorskip("duckdb")
 from wafersim.catalog import load_catalog  # noqa: E402
 from wafersim.errors import ConfigError  # noqa: E402
 from wafersim.sweep import store  # noqa: E402
+from wafersim.sweep.evaluate import evaluate  # noqa: E402
 from wafersim.sweep.execute import run_sweep  # noqa: E402
 from wafersim.sweep.query import MAXIMISED, pareto  # noqa: E402
 from wafersim.sweep.spec import SweepPoint, load_spec, parse_spec  # noqa: E402
@@ -212,3 +213,15 @@ def test_serve_points_simulate_a_benchmark_run_each(tmp_path):
     rows = sorted(read_rows(tmp_path), key=lambda r: r["rate_per_s"])
     assert [r["error"] for r in rows] == [None, None]
     assert rows[0]["wall_time_s"] > rows[1]["wall_time_s"] > 0  # 20 requests sent 4 times faster
+
+
+def test_batches_past_the_kv_cache_fail_as_they_do_alone():
+    spec = parse_spec({"kind": "infer", "grid": {
+        "model": ["llama-3.1-70b"], "system": ["dgx-h100"], "input_tokens": [4096],
+        "output_tokens": [4096], "batch": [1, 7, 64, 300, 2000, 5000, 20000]}}, load_catalog())
+    points = list(spec.points())
+    rows = evaluate(points)
+    alone = [evaluate([p])[0] for p in points]
+    assert rows == alone
+    assert {r["error"] is None for r in rows} == {True, False}
+    assert all(str(r["batch"]) in r["error"] for r in rows if r["error"])

@@ -1,7 +1,8 @@
 """Evaluate points into flat rows (SI units): one row per point, an error text where it fails.
 
 Infer points that differ only in batch are served in one call, so the vectorised cost path
-prices every batch of the group at once (its figures equal one call per batch, bit for bit).
+prices every batch of the group at once (its figures equal one call per batch, bit for bit); the
+batches past the KV cache are found by bisection, not costed one by one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from wafersim.cost.backends import serve
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
-from wafersim.errors import SimError, one_line
+from wafersim.errors import InfeasibleParameter, SimError, one_line
 from wafersim.models import load_model
 from wafersim.plan import Constraints
 from wafersim.plan.infer import InferConstraints
@@ -60,17 +61,70 @@ def _guarded(points: list[SweepPoint], run: Callable[[], list[dict[str, Any]]]) 
 
 
 def _infer_group(points: list[SweepPoint], cat: Catalog) -> list[Row]:
-    """Points differing only in batch: one vectorised call; where one of them fails, each half
-    again, down to single points (the failing ones keep their error text)."""
+    """Points differing only in batch: one vectorised call. Where one fails, the batches are
+    sorted and bisected for the first that fails (a batch that does not fit makes every larger one
+    fail: the KV cache grows with it); the fitting ones go in one call again, and each failing one
+    gets the first failure's error spelled with its own batch."""
+    rows = _served(points, cat)
+    if rows is not None:
+        return rows
+    ranked = sorted(points, key=lambda p: p.batch or 1)
+    first = _first_failing(ranked, cat)
+    error = _failure(ranked[first], cat)
+    if error is None:  # no batch fails alone: the siblings failed together; each half again
+        return _halving(points, cat)
+    fitting = _halving(ranked[:first], cat) if first else []
+    failing = [row(p, {}, _spelled(error, p.batch or 1)) for p in ranked[first:]]
+    by_key = {r["hash"]: r for r in fitting + failing}
+    return [by_key[p.key()] for p in points]
+
+
+def _served(points: list[SweepPoint], cat: Catalog) -> list[Row] | None:
+    """Rows of one vectorised call over the points' batches, or None where any batch fails."""
     batches = [p.batch or 1 for p in points]
-    rows = _guarded(points, lambda: [_infer_figures(r) for r in serve(_scenario(points[0], cat),
+    return _guarded(points, lambda: [_infer_figures(r) for r in serve(_scenario(points[0], cat),
                                                                        batches)])
+
+
+def _first_failing(ranked: list[SweepPoint], cat: Catalog) -> int:
+    """The index of the smallest batch that fails (the largest surely does: its group failed)."""
+    lo, hi = 0, len(ranked) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _served([ranked[mid]], cat) is None:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _failure(p: SweepPoint, cat: Catalog) -> SimError | None:
+    """The error of the point alone, or None when it is served."""
+    try:
+        _figures(p, cat)
+    except SimError as exc:
+        return exc
+    return None
+
+
+def _spelled(error: SimError, batch: int) -> str:
+    """`error`'s text for `batch`: a batch error re-rendered with it, any other error as is."""
+    if isinstance(error, InfeasibleParameter) and error.parameter == "batch":
+        others = {k: v for k, v in error.values.items() if k != "batch"}
+        error = InfeasibleParameter("batch", batch, error.message, allowed=error.allowed, **others)
+    return one_line(str(error))
+
+
+def _halving(points: list[SweepPoint], cat: Catalog) -> list[Row]:
+    """One call for the points; where one of them fails, each half again, down to single points
+    (the failing ones keep their error text)."""
+    rows = _served(points, cat)
     if rows is not None:
         return rows
     if len(points) == 1:
         return [_one(points[0], cat)]
     half = len(points) // 2
-    return _infer_group(points[:half], cat) + _infer_group(points[half:], cat)
+    return _halving(points[:half], cat) + _halving(points[half:], cat)
 
 
 def _one(p: SweepPoint, cat: Catalog) -> Row:
