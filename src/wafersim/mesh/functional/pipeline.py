@@ -142,3 +142,15 @@ def decode_pipeline(config: LlamaConfig, wafers: int = 2, prompt: tuple[int, ...
             latency.append(sum(part.values()))
     return DecodeRun(config, wafers, blocks, tuple(prompt), tuple(tokens), tuple(latency),
                      tuple(parts), hop_s, machine.clock_hz, grid, pe)
+
+
+def llama_config(n_layers: int = 4, d_model: int = 64, n_heads: int = 4, vocab: int = 64,
+                 max_seq_len: int = 32, grid: tuple[int, int] = GRID_DEFAULT,
+                 pe: str = "wse-3") -> LlamaConfig:
+    """A tiny Llama whose layer is the mesh decode layer's: the KV heads and d_ff of
+    llama-3.1-8b scaled to `d_model` and `n_heads`."""
+    shape = decode_layer(SCALED_FROM, d_model, n_heads, 1, grid, pe).params
+    return LlamaConfig(n_layers=n_layers, d_model=d_model, n_heads=n_heads,
+                       n_kv_heads=int(shape["kv_heads"]),  # type: ignore[call-overload]  # a MeshResult param
+                       d_ff=int(shape["d_ff"]),  # type: ignore[call-overload]  # a MeshResult param
+                       vocab=vocab, max_seq_len=max_seq_len)
