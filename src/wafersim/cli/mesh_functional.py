@@ -35,10 +35,11 @@ def train_tiny(wafers: int = _opt(2, "--wafers", "Data-parallel wafers (divide -
                vocab: int = _opt(32, "--vocab", "Vocabulary size."),
                seq_len: int = _opt(8, "--seq-len", "Tokens per sequence."),
                batch: int = _opt(4, "--batch", "Sequences per step (all wafers)."),
+               lr: float = typer.Option(1e-2, "--lr", help="AdamW learning rate."),
                grid: str = GRID, pe: str = PE, seed: int = SEED, as_json: bool = JSON) -> None:
     """Train a tiny GPT by weight streaming on simulated wafers; compare with the model."""
     config = GPTConfig(n_layers=n_layers, d_model=d_model, n_heads=heads, vocab=vocab,
-                       seq_len=seq_len, batch=batch, grid=parse_grid(grid))
+                       seq_len=seq_len, batch=batch, lr=lr, grid=parse_grid(grid))
     run = train_streaming(config, wafers, steps, seed, pe)
     check = agreement(run)
     if as_json:

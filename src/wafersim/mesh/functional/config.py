@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError, ParameterError
 
 GRID_DEFAULT = (4, 4)
 
@@ -42,9 +43,11 @@ class GPTConfig:
         _positive(n_layers=self.n_layers, d_model=self.d_model, n_heads=self.n_heads,
                   vocab=self.vocab, seq_len=self.seq_len, batch=self.batch)
         _multiple("d_model", self.d_model, "n_heads", self.n_heads)
-        if not (self.lr > 0 and self.weight_decay >= 0):
-            raise ParameterError("lr", self.lr, "{lr} must be > 0 (weight decay >= 0)",
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ParameterError("lr", self.lr, "{lr} must be a finite number > 0",
                                  allowed="> 0")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(f"weight decay {self.weight_decay!r} must be a finite number >= 0")
 
     @property
     def head_dim(self) -> int:

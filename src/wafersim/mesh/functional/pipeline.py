@@ -83,9 +83,11 @@ def _check(config: LlamaConfig, wafers: int, prompt: tuple[int, ...], new_tokens
                              allowed=f"<= {config.max_seq_len - len(prompt)}")
     shape = decode_layer(SCALED_FROM, config.d_model, config.n_heads, 1, grid, pe).params
     if (shape["kv_heads"], shape["d_ff"]) != (config.n_kv_heads, config.d_ff):
-        raise ParameterError("d_ff", config.d_ff, f"the mesh's decode layer is {SCALED_FROM} "
-                             f"scaled down: {shape['kv_heads']} KV heads and d_ff {shape['d_ff']} "
-                             f"at d_model {config.d_model}; give those", allowed=str(shape["d_ff"]))
+        raise ParameterError("d_model", config.d_model, f"the mesh's decode layer is "
+                             f"{SCALED_FROM} scaled to {{d_model}}: {shape['kv_heads']} KV heads "
+                             f"and d_ff {shape['d_ff']}, not {config.n_kv_heads} and "
+                             f"{config.d_ff}; build the model with llama_config",
+                             allowed=f"kv heads {shape['kv_heads']}, d_ff {shape['d_ff']}")
 
 
 def _split(n_layers: int, wafers: int) -> tuple[int, ...]:
