@@ -14,7 +14,7 @@ ADAM_FLOPS_PER_PARAM = 10.0  # moments, bias corrections, decay and update (assu
 
 
 @dataclass(frozen=True)
-class Cluster:
+class WaferCluster:
     """Rates and latencies in SI units; `optimizer_flops_per_s` None where the catalog has none."""
 
     node: str
@@ -33,7 +33,7 @@ def _value(q: Quantity | None, what: str, part: str) -> float:
     return float(q.value)
 
 
-def cluster_of(node: str = "cs-3", catalog: Catalog | None = None) -> Cluster:
+def cluster_of(node: str = "cs-3", catalog: Catalog | None = None) -> WaferCluster:
     """The cluster numbers of catalog node `node` (a wafer system with MemoryX and SwarmX)."""
     cat = catalog or load_catalog()
     n = cat.typed(node, Node)
@@ -46,7 +46,7 @@ def cluster_of(node: str = "cs-3", catalog: Catalog | None = None) -> Cluster:
              _value(memx.bandwidth_Bps, "bandwidth", memx.id),
              _value(tree.bandwidth_per_device_Bps, "bandwidth per device", tree.id)]
     update = memx.optimizer_flops_per_s
-    return Cluster(node=node, stream_Bps=min(rates),
+    return WaferCluster(node=node, stream_Bps=min(rates),
                    tree_fan_out=int(_value(tree.fan_out_count, "fan-out", tree.id)),
                    tree_level_latency_s=_value(tree.latency_s, "latency", tree.id),
                    hop_Bps=_value(out.bandwidth_per_device_Bps, "bandwidth per device", out.id),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wafersim.mesh.functional.cluster import ADAM_FLOPS_PER_PARAM, Cluster
+from wafersim.mesh.functional.cluster import ADAM_FLOPS_PER_PARAM, WaferCluster
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Times:
     end_s: float
 
 
-def update_s(cluster: Cluster, gradient_bytes: int, params: int) -> float:
+def update_s(cluster: WaferCluster, gradient_bytes: int, params: int) -> float:
     """MemoryX's update of one unit: the stream rate or the optimizer's, the slower."""
     stream = gradient_bytes / cluster.stream_Bps
     if cluster.optimizer_flops_per_s is None:
@@ -44,7 +44,7 @@ def update_s(cluster: Cluster, gradient_bytes: int, params: int) -> float:
     return max(stream, ADAM_FLOPS_PER_PARAM * params / cluster.optimizer_flops_per_s)
 
 
-def schedule(slots: list[Slot], cluster: Cluster, depth: int) -> Times:
+def schedule(slots: list[Slot], cluster: WaferCluster, depth: int) -> Times:
     """The step's timeline from t = 0 (see the module docstring)."""
     latency = depth * cluster.tree_level_latency_s
     arrive: list[float] = []

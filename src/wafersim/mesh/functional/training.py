@@ -14,18 +14,18 @@ import numpy as np
 
 from wafersim.catalog import Catalog
 from wafersim.mesh.functional import gpt
-from wafersim.mesh.functional.cluster import Cluster, cluster_of
+from wafersim.mesh.functional.cluster import WaferCluster, cluster_of
 from wafersim.mesh.functional.config import GPTConfig, check_steps, check_wafers
 from wafersim.mesh.functional.kernels import unit_calls
 from wafersim.mesh.functional.memoryx import MemoryX
 from wafersim.mesh.functional.results import StepAccount, TrainingRun, UnitPass
 from wafersim.mesh.functional.swarmx import Tree, reduce_tree
 from wafersim.mesh.functional.timeline import Slot, Times, schedule
-from wafersim.mesh.functional.wafer import Wafer
+from wafersim.mesh.functional.wafer import SimulatedWafer
 from wafersim.mesh.machine import PRECISION_BYTES, machine_of
 
 
-def _step(memx: MemoryX, wafers: list[Wafer], tree: Tree, units: list[str],
+def _step(memx: MemoryX, wafers: list[SimulatedWafer], tree: Tree, units: list[str],
           batch: tuple[np.ndarray, np.ndarray], config: GPTConfig) -> float:
     """One step's numbers: forward, backward with the tree's sums, MemoryX's update inputs."""
     ids, targets = batch
@@ -84,12 +84,12 @@ def train_streaming(config: GPTConfig, wafers: int = 1, steps: int = 3, seed: in
     check_wafers(wafers, config.batch)
     check_steps(steps)
     machine = machine_of(pe, config.grid, catalog)
-    cluster: Cluster = cluster_of(node, catalog)
+    cluster: WaferCluster = cluster_of(node, catalog)
     value_bytes = PRECISION_BYTES.get(config.precision, 2)
     memx = MemoryX(gpt.init_params(config, seed), value_bytes)
     units = gpt.unit_names(config)
     cap = machine.pes * machine.sram_per_pe_bytes
-    sims = [Wafer(config, cap, value_bytes) for _ in range(wafers)]
+    sims = [SimulatedWafer(config, cap, value_bytes) for _ in range(wafers)]
     tree = Tree(wafers, cluster.tree_fan_out)
     planned = _passes(config, memx, units, config.batch // wafers, machine.clock_hz, pe)
     times = schedule([s for _, s in planned], cluster, tree.depth)

@@ -11,7 +11,7 @@ from wafersim.mesh.functional import gpt
 from wafersim.mesh.functional.config import GPTConfig
 
 
-class Wafer:
+class SimulatedWafer:
     """A shard's inputs, targets and cached activations; SRAM bytes held and their peak."""
 
     def __init__(self, config: GPTConfig, capacity_bytes: int, value_bytes: int) -> None:
