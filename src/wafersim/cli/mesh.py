@@ -12,6 +12,7 @@ from rich.table import Table
 
 from wafersim.catalog.edit import write_files
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.mesh_functional import decode_tiny, train_tiny
 from wafersim.cli.writing import print_written, progress, write_target
 from wafersim.errors import ConfigError
 from wafersim.mesh import allreduce as run_allreduce
@@ -240,3 +241,7 @@ def calibrate(pe: str | None = typer.Option(None, "--pe", help="Show one wafer's
                       f"{p.mesh_cycles:,}", f"{p.analytical_cycles:,.0f}", f"{p.error:+.1%}")
     out.print(table)
     print_written(changes, directory, write)
+
+
+app.command("train-tiny")(train_tiny)
+app.command("decode-tiny")(decode_tiny)

@@ -1,0 +1,134 @@
+"""The functional weight-streaming run checked against the analytical weight-streaming model.
+
+Above mesh and cost (neither imports the other). For a `TrainingRun` of the tiny GPT:
+
+- bytes: the model's parameter count from `models.spec.ModelSpec` (the analytical side's count)
+  times the bytes per weight, twice down per step (forward and backward passes) and once up
+  (gradients), as cost/train/wafer.py streams them: must equal the bytes the simulated MemoryX
+  actually sent and received, exactly;
+- compute: every mesh kernel the run charged, re-costed by the analytical kernel formulas
+  (cost/kernels/wafer_gemm.stream_gemm_cycles, wafer_decode.summa_cycles and softmax_cycles);
+  LayerNorms over many rows have no analytical formula and count at the simulator's cycles;
+- time: the analytical step as cost/train/wafer_passes.breakdown composes it, per unit rather
+  than per average layer: each pass sums max(compute, stream) over its units, the first unit of
+  each pass streams exposed, the SwarmX tree fills once (tree_broadcast_s + tree_reduce_s of no
+  payload) and the last unit's update is exposed (wafer_passes.optimizer_layer_s).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from wafersim.catalog import Catalog, Chip, load_catalog
+from wafersim.catalog.schema import Network
+from wafersim.catalog.system import resolve
+from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
+from wafersim.cost.kernels.wafer_decode import softmax_cycles, summa_cycles
+from wafersim.cost.kernels.wafer_gemm import stream_gemm_cycles
+from wafersim.cost.kernels.wafer_gemv import Mesh, mesh_of
+from wafersim.cost.train.wafer import wafer_of
+from wafersim.cost.train.wafer_passes import optimizer_layer_s
+from wafersim.mesh.functional.config import GPTConfig
+from wafersim.mesh.functional.kernels import KernelCall
+from wafersim.mesh.functional.results import TrainingRun, UnitPass
+from wafersim.models.spec import ModelSpec, bytes_per_param
+from wafersim.validate.kernels import coefficients
+
+TIME_TOLERANCE = 0.15  # stated bound on |analytical / simulated - 1| of a step's time (docs)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Simulated and analytical figures of one step; `*_error` = analytical / simulated - 1."""
+
+    wafers: int
+    weight_bytes_sim: int
+    weight_bytes_model: int
+    gradient_bytes_sim: int
+    gradient_bytes_model: int
+    compute_cycles_sim: int
+    compute_cycles_model: float
+    step_time_s_sim: float
+    step_time_s_model: float
+
+    @property
+    def compute_error(self) -> float:
+        return self.compute_cycles_model / self.compute_cycles_sim - 1.0
+
+    @property
+    def time_error(self) -> float:
+        return self.step_time_s_model / self.step_time_s_sim - 1.0
+
+    def to_json(self) -> dict[str, object]:
+        return {"wafers": self.wafers, "weight_bytes": [self.weight_bytes_sim,
+                                                        self.weight_bytes_model],
+                "gradient_bytes": [self.gradient_bytes_sim, self.gradient_bytes_model],
+                "compute_cycles": [self.compute_cycles_sim, self.compute_cycles_model],
+                "step_time_s": [self.step_time_s_sim, self.step_time_s_model],
+                "compute_error": self.compute_error, "time_error": self.time_error}
+
+
+def spec_of(config: GPTConfig) -> ModelSpec:
+    """The tiny GPT as the analytical side describes a model."""
+    return ModelSpec(id="tiny-gpt", name="tiny GPT", model_type="gpt2", n_layers=config.n_layers,
+                     d_model=config.d_model, n_heads=config.n_heads, n_kv_heads=config.n_heads,
+                     head_dim=config.head_dim, d_ff=config.d_ff, vocab_size=config.vocab,
+                     max_seq_len=config.seq_len, learned_positions=config.seq_len,
+                     gated_mlp=False, norm="layernorm", norm_bias=True)
+
+
+def _call_cycles(call: KernelCall, mesh: Mesh, grid: tuple[int, int], precision: str,
+                 catalog: Catalog) -> float:
+    cols, rows = grid
+    coef = coefficients(catalog)
+    s = call.sizes
+    if call.kernel == "stream-gemm":
+        one = float(stream_gemm_cycles(s[0], s[1], s[2], mesh, precision, "chain", cols, rows))
+    elif call.kernel == "gemm":
+        one = summa_cycles(mesh, s[0], s[1], s[2], cols, rows, coef.summa_step_cycles)
+    elif call.kernel == "softmax":
+        one = float(softmax_cycles(mesh, math.ceil(s[0] / rows), math.ceil(s[1] / cols), cols,
+                                   coef.transcendental_passes))
+    else:
+        one = float(call.cycles)  # no analytical LayerNorm over many rows: the simulator's
+    return call.count * one
+
+
+def _pass_s(passes: list[UnitPass], compute_s: list[float], stream_Bps: float) -> float:
+    streams = [p.weight_bytes / stream_Bps for p in passes]
+    return sum(max(c, s) for c, s in zip(compute_s, streams, strict=True)) + streams[0]
+
+
+def agreement(run: TrainingRun, catalog: Catalog | None = None) -> Agreement:
+    """Compare one step of `run` with the analytical model at the run's size."""
+    cat = catalog or load_catalog()
+    config, n = run.config, run.wafers
+    chip = cat.get(run.pe)
+    assert isinstance(chip, Chip)
+    mesh = mesh_of(chip)
+    clock = run.clock_hz
+    compute = [sum(_call_cycles(c, mesh, config.grid, config.precision, cat) for c in p.calls)
+               for p in run.passes]
+    params = spec_of(config).params_total
+    size = bytes_per_param(config.precision)
+    system = resolve(cat, run.node)
+    stream_Bps = wafer_of(system, config.precision).stream_Bps
+    assert system.broadcast_reduce is not None
+    tree: Network = system.broadcast_reduce
+    link = Link.from_network(tree)
+    fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
+    fill = tree_broadcast_s(0.0, n, link, fan) + tree_reduce_s(0.0, n, link, fan)
+    half = len(run.passes) // 2
+    seconds = [c / clock for c in compute]
+    last = run.passes[-1]
+    update = optimizer_layer_s(last.gradient_bytes / stream_Bps, last.params,
+                               system.memory_service.optimizer_flops_per_s.value
+                               if system.memory_service and system.memory_service.optimizer_flops_per_s
+                               else None)
+    step = (_pass_s(list(run.passes[:half]), seconds[:half], stream_Bps)
+            + _pass_s(list(run.passes[half:]), seconds[half:], stream_Bps) + float(fill) + update)
+    account = run.accounts[0]
+    return Agreement(n, account.weight_bytes_per_wafer, int(2 * params * size),
+                     account.gradient_bytes_to_memoryx, int(params * size),
+                     account.compute_cycles, sum(compute), account.time_s, step)
