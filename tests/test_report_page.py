@@ -117,3 +117,31 @@ def test_cli_without_plotly_is_one_line(cli, monkeypatch, tmp_path):
     r = cli("report", "llama-3.1-8b", "-o", str(tmp_path / "r.html"))
     assert r.code == 2 and r.err.count("\n") == 1 and "wafersim[plot]" in r.err
     assert list(tmp_path.iterdir()) == []
+
+
+def _store(tmp_path):
+    pytest.importorskip("pyarrow")
+    from wafersim.catalog import load_catalog
+    from wafersim.sweep.execute import run_sweep
+    from wafersim.sweep.spec import parse_spec
+
+    spec = parse_spec({"kind": "infer", "grid": {"model": ["llama-3.1-8b"], "system": ["dgx-h100"],
+                                                 "batch": [1, 8, 64]}}, load_catalog())
+    (tmp_path / "store").mkdir()
+    run_sweep(spec, tmp_path / "store", "serial")
+    return tmp_path / "store"
+
+
+def test_cli_writes_the_report_with_the_sweeps_front(cli, tmp_path, monkeypatch):
+    from wafersim.claims.evaluate import evaluate_claims
+    from wafersim.figures import gather
+
+    monkeypatch.setattr(gather, "evaluate_claims", lambda ids, cat: evaluate_claims(
+        ["C3"], cat, with_sensitivity=False))  # one claim keeps the test short
+    out = tmp_path / "report.html"
+    r = cli("report", "llama-3.1-8b", "--systems", "dgx-h100", "--sweep", str(_store(tmp_path)),
+            "--tokens", "100B", "--train-devices", "8", "-o", str(out))
+    assert r.code == 0 and f"wrote {out}" in r.out.replace("\n", "")
+    html = out.read_text()
+    assert 'id="chart-pareto' in html and 'id="chart-roofline-dgx-h100"' in html
+    assert "Sweep results: " in html and 'id="claim-c3"' in html and "on 100 B tokens" in html

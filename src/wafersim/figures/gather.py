@@ -11,7 +11,7 @@ from wafersim.api import compare, train
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.claims.evaluate import evaluate_claims
-from wafersim.errors import ParameterError, SimError, one_line
+from wafersim.errors import ParameterError, SimError, literal, one_line
 from wafersim.figures.breakdown import breakdown_figure
 from wafersim.figures.contents import (
     DEFAULT_DEVICES,
@@ -38,12 +38,14 @@ def check_systems(systems: Sequence[str], catalog: Catalog) -> tuple[str, ...]:
     """At least one system, each named once and known to the catalog."""
     ids = tuple(s.strip() for s in systems)
     if not ids or not all(ids):
-        raise ParameterError("systems", ",".join(systems), "{systems!r} names no system in one of "
-                             "its items", allowed="comma-separated system ids (wafersim systems)")
+        raise ParameterError("systems", ",".join(systems), "{systems!r} has an empty item; give "
+                             "system ids separated by single commas (wafersim systems lists them)",
+                             allowed="comma-separated system ids")
     twice = next((s for s in ids if ids.count(s) > 1), None)
     if twice is not None:
         raise ParameterError("systems", ",".join(systems), "{systems!r} names "
-                             f"{twice} twice", allowed="each system once")
+                             f"{literal(twice)} twice; list each system once",
+                             allowed="each system once")
     for system in ids:
         resolve(catalog, system)
     return ids
