@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
              "Cycle-level PE mesh simulator: kernels on real data, checked against NumPy."),
     "sweep": ("sweep", "app",
               "Design-space sweeps: run a spec into a Parquet store, query it, Pareto fronts."),
+    "report": ("report", "report", "Write one HTML file: MODEL compared across systems (tables, "
+               "interactive charts), the validation table and the claims; no network needed to "
+               "read it."),
 }
 
 
