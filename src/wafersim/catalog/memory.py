@@ -27,7 +27,7 @@ def _value(q: Quantity | None) -> float | None:
 
 def memory_tiers(chip: Chip) -> tuple[MemoryTier, ...]:
     """The tiers holding weights and state, fastest first; empty when no size is known."""
-    tiers = []
+    tiers: list[MemoryTier] = []
     for name in ("hbm", "sram", "ddr"):
         size = _value(getattr(chip, f"{name}_bytes"))
         if size is None or (name == "sram" and tiers):
