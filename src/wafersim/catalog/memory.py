@@ -1,9 +1,10 @@
 """The memory tiers a chip keeps a model in, fastest first, read from its catalog fields.
 
 A chip's device memory is its HBM (or GDDR, carried in the same fields), or, where it has none,
-its on-chip SRAM (a Groq LPU); a capacity tier of directly addressed DRAM (`ddr_*`, the SN40L's
-DDR5) follows it. Capacity is the sum of the tiers; what spills past the fast tier is read at the
-slower tier's bandwidth (placement fastest first, as a compiler that fills HBM before DDR).
+its on-chip SRAM (a Groq LPU); a capacity tier of directly addressed DRAM (`ddr_*` with
+`ddr_is_device_memory`, the SN40L's DDR5) follows it. Capacity is the sum of the tiers; what
+spills past the fast tier is read at the slower tier's bandwidth (placement fastest first, as a
+compiler that fills HBM before DDR).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def memory_tiers(chip: Chip) -> tuple[MemoryTier, ...]:
         size = _value(getattr(chip, f"{name}_bytes"))
         if size is None or (name == "sram" and tiers):
             continue  # on-chip SRAM is device memory only on chips without HBM
+        if name == "ddr" and not chip.ddr_is_device_memory:
+            continue  # a host CPU's memory, not where the model is kept
         tiers.append(MemoryTier(name, size, _value(getattr(chip, f"{name}_bandwidth_Bps"))))
     return tuple(tiers)
 
