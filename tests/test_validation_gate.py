@@ -21,6 +21,10 @@ KNOWN_GAPS = {
     "CB08": "GPT-J on 2 CS-2 under release 1.7.1: 1.6x slower than the same run under 2.0.3 (CB10); "
             "training software releases are not modelled",
     "I101": "MoE on wafers: a token's routed experts run on a byte-sized share of the expert PEs",
+    "I035": "SN40L serving is uncalibrated: inter-RDU bandwidth assumed, GPU per-kernel costs for a "
+            "chip that fuses whole decoder blocks, and the endpoint uses speculative decoding",
+    "I037": "SN40L serving is uncalibrated (as I035); chip count and concurrency unpublished",
+    "I061": "SN40L serving is uncalibrated (as I035); measured through a cloud endpoint",
 }
 
 

@@ -171,6 +171,9 @@ class Chip(Part):
     sram_bandwidth_Bps: Q = None
     ddr_bytes: Q = None  # off-package DRAM an RDU/LPU addresses directly
     ddr_bandwidth_Bps: Q = None
+    # the DDR holds weights and state as device memory (SN40L); False: a host CPU's memory the
+    # chip can reach (Grace behind NVLink-C2C) that serving and training leave alone by default
+    ddr_is_device_memory: bool = False
     scale_up_bandwidth_Bps: Q = None  # per device, per direction
     scale_out_bandwidth_Bps: Q = None  # per device, per direction (NIC share)
     io_bandwidth_Bps: Q = None  # off-chip I/O of a wafer

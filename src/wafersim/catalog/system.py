@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Literal
 
 from wafersim.catalog.catalog import Catalog
+from wafersim.catalog.memory import device_memory_bytes, memory_tiers
 from wafersim.catalog.schema import (
     Architecture,
     Chip,
@@ -74,18 +75,16 @@ class System:
 
     @property
     def memory_bytes(self) -> float | None:
-        """Accelerator-attached memory: HBM, or SRAM (plus DDR) for chips without HBM."""
-        chip = self.chip
-        if chip.hbm_bytes is not None and chip.hbm_bytes.value is not None:
-            return self.total(chip.hbm_bytes)
-        parts = [q.value for q in (chip.sram_bytes, chip.ddr_bytes) if q and q.value is not None]
-        return sum(parts) * self.devices if parts else None
+        """Accelerator-attached memory: every tier of `memory_tiers` (HBM or SRAM, then DDR)."""
+        size = device_memory_bytes(self.chip)
+        return None if size is None else size * self.devices
 
     @property
     def memory_bandwidth_Bps(self) -> float | None:
-        chip = self.chip
-        q = chip.hbm_bandwidth_Bps if chip.hbm_bytes and chip.hbm_bytes.value else chip.sram_bandwidth_Bps
-        return self.total(q)
+        """The fast tier's bandwidth (HBM, or SRAM on chips without HBM), all devices."""
+        tiers = memory_tiers(self.chip)
+        bw = tiers[0].bandwidth_Bps if tiers else None
+        return None if bw is None else bw * self.devices
 
     @property
     def power_W(self) -> float | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from wafersim.catalog.memory import has_capacity_tier, spill_read_s
 from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, SelfDraft, Serving, expected_experts
@@ -243,8 +244,21 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
     attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1, queries)
     ar, a2a, p2p = _communication(model, system, plans, mb * queries)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
-    return {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
-            "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead}
+    parts = {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
+             "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead}
+    if has_capacity_tier(system.chip):
+        parts["capacity_tier_read"] = _capacity_tier(model, system, serving, plans, b)
+    return parts
+
+
+def _capacity_tier(model: ModelSpec, system: System, serving: Serving, plans: Plans,
+                   b: Real) -> Real:
+    """Extra seconds per decode step reading the weights and KV cache that spill past the fast
+    tier into a capacity tier (DDR), at that tier's bandwidth (catalog/memory.py)."""
+    weights = weight_bytes_per_device(model, serving.precision, plans)
+    kv = b * (serving.mean_decode_context + 1) * kv_bytes_per_token_device(
+        model, serving.kv_precision, plans)
+    return spill_read_s(system.chip, weights + kv, HBM_USABLE_FRACTION)
 
 
 def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serving,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from wafersim.catalog.memory import device_memory_bytes
 from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.infer import hbm
@@ -106,10 +107,11 @@ def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | Non
 
 
 def hbm_bytes(system: System) -> float:
-    q = system.chip.hbm_bytes
-    if q is None or q.value is None:
-        raise ConfigError(f"{system.chip.id} has no HBM size in the catalog")
-    return q.value
+    size = device_memory_bytes(system.chip)
+    if size is None:
+        raise ConfigError(f"{system.chip.id} has no device memory size in the catalog (HBM, or "
+                          "SRAM on chips without HBM); add hbm_bytes")
+    return size
 
 
 def devices_needed(model: ModelSpec, system: System, serving: Serving) -> int:

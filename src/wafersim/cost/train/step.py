@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from wafersim.catalog.memory import device_memory_bytes, has_capacity_tier
 from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.efficiency import calibrated_fraction
@@ -75,15 +76,20 @@ def accelerator_of(system: System, precision: str) -> Accelerator:
     """Peak, calibrated efficiencies, memory and scale-up domain of `system`'s accelerator
     (memoised)."""
     chip = system.chip
-    if chip.hbm_bytes is None or chip.hbm_bytes.value is None:
+    size = device_memory_bytes(chip)
+    if size is None:
         raise ConfigError(f"{chip.id} has no device memory size in the catalog; add hbm_bytes")
     gemm = device_of(chip, precision)
     attention = gemm if precision in ("bf16", "fp16", "fp32") else device_of(chip, "bf16")
-    hbm = float(chip.hbm_bytes.value)
+    hbm = float(size)
     scale_up = max([t.devices for t in system.scale_up], default=1)
     framework, note = _framework(chip)
     notes = (*gemm.assumptions, note, f"{MEMORY_RESERVE_FRACTION:.0%} of device memory reserved for "
              "the runtime, communication buffers and fragmentation (assumed)")
+    if has_capacity_tier(chip):
+        notes = (*notes, f"{chip.id} device memory counts its capacity tier (DDR); what a step "
+                 "touches once (optimizer state) is assumed to live there, kernels stream at the fast "
+                 "tier's bandwidth")
     return Accelerator(gemm, attention, hbm, hbm * (1 - MEMORY_RESERVE_FRACTION), scale_up,
                        framework, notes)
 
