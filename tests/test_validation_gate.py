@@ -17,7 +17,6 @@ from wafersim.validate.run import validate
 MEDIAN_BOUND_PCT = 12.5
 ROW_BOUND_PCT = 50.0
 KNOWN_GAPS = {
-    "T004": "Llama 3 8B whole run implies about 21% MFU; cluster size and batch unpublished",
     "CB08": "GPT-J on 2 CS-2 under release 1.7.1: 1.6x slower than the same run under 2.0.3 (CB10); "
             "training software releases are not modelled",
     "I101": "MoE on wafers: a token's routed experts run on a byte-sized share of the expert PEs",

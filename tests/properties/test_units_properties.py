@@ -53,7 +53,7 @@ def _close(a, b, where="$"):
         assert list(a) == list(b), where
         for k in a:
             _close(a[k], b[k], f"{where}.{k}")
-    elif isinstance(a, list):
+    elif isinstance(a, list | tuple):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _close(x, y, f"{where}[{i}]")

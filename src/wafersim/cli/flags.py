@@ -19,6 +19,7 @@ FLAGS = {
     "power_W": "--power-mw",
     "deadline_s": "--deadline",
     "period_s": "--period",
+    "eval_every_tokens": "--eval-every",
 }
 
 

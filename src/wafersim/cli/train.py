@@ -30,6 +30,7 @@ from wafersim.cli.flags import message_of
 from wafersim.cli.options import PRICING
 from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget, Sizing
+from wafersim.cost.train.evaluation import Evaluation
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
@@ -74,6 +75,11 @@ def train(
     beyond_context: bool = typer.Option(False, "--beyond-context", help="Allow a --seq-len past "
                                         "the model's context (context-extension training; the "
                                         "output notes it)."),
+    eval_every: str = typer.Option(None, "--eval-every", help="Evaluate every this many trained "
+                                   "tokens (with --eval-tokens), e.g. 50M: forward passes timed "
+                                   "with the run, as MLPerf does."),
+    eval_tokens: str = typer.Option(None, "--eval-tokens", help="Held-out tokens per evaluation "
+                                    "(with --eval-every), e.g. 11.6M."),
     pricing: str = PRICING,
     budget_usd: str = BUDGET_USD,
     power_mw: str = POWER_MW,
@@ -97,7 +103,8 @@ def train(
     options: dict[str, Any] = dict(
         global_batch=global_batch, seq_len=seq_len, precision=precision, recompute=recompute,
         sparsity=sparsity, memory_service=memory_service, plan=fixed, attention=attention,
-        finetune=finetune, activations=activations, beyond_context=beyond_context, pricing=pricing)
+        finetune=finetune, activations=activations, beyond_context=beyond_context, pricing=pricing,
+        evaluation=_evaluation(eval_every, eval_tokens))
     if budget is not None:
         _sized(budget, lambda: size_training(model, system, total, budget.usd,
                                              budget.facility_power_W, budget.deadline_s,
@@ -119,6 +126,18 @@ def train(
         _print_one(results[0])
     else:
         _print_curve(results)
+
+
+def _evaluation(every: str | None, tokens: str | None) -> Evaluation | None:
+    """The periodic evaluations --eval-every and --eval-tokens ask for (both or neither)."""
+    if every is None and tokens is None:
+        return None
+    if every is None or tokens is None:
+        given, missing = ("--eval-every", "--eval-tokens") if tokens is None else ("--eval-tokens",
+                                                                                  "--eval-every")
+        raise ConfigError(f"{given} needs {missing} too: give how often and how many tokens "
+                          "each evaluation reads")
+    return Evaluation(parse_amount(every, "--eval-every"), parse_amount(tokens, "--eval-tokens"))
 
 
 def _sized(budget: Budget, size: Callable[[], Sizing], as_json: bool) -> None:
@@ -239,7 +258,8 @@ def plan_label(plan: dict[str, Any]) -> str:
 def _summary(r: TrainResult) -> dict[str, str]:
     return {
         "step time": fmt_time(r.step_time_s), "tokens/s": _rate(r.tokens_per_s),
-        "steps": f"{r.steps:,.0f}", "compute time (failure-free)": fmt_time(r.compute_time_s),
+        "steps": f"{r.steps:,.0f}", **_evaluation_summary(r),
+        "compute time (failure-free)": fmt_time(r.compute_time_s),
         "wall time (with failures)": fmt_time(r.wall_time_s),
         "device-hours": f"{r.device_hours:,.0f}", "MFU": f"{r.mfu:.1%}",
         "model FLOP/s per device": fmt_flops(r.flops_per_s_per_device),
@@ -249,6 +269,10 @@ def _summary(r: TrainResult) -> dict[str, str]:
         "energy": known(r.energy_J, "{:,.1f} MWh", 1 / 3.6e9),
         f"cost ({_basis(r)})": fmt_usd(r.cost_usd),
     }
+
+
+def _evaluation_summary(r: TrainResult) -> dict[str, str]:
+    return {"evaluation time": fmt_time(r.evaluation_s)} if r.evaluation_s else {}
 
 
 def _failure_summary(r: TrainResult) -> dict[str, str]:

@@ -129,6 +129,7 @@ class Record(BaseModel):
     stack: str | None = None
     calibrates: Calibrates | None = None
     rate_per_s: float | None = None
+    benchmark: str | None = None  # a benchmark of data/benchmarks.yaml: its evaluations are timed
 
     @field_validator("*", mode="before")
     @classmethod

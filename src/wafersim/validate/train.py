@@ -3,7 +3,8 @@
 Empty plan fields are searched, filled ones fixed. Runs from sources before 2023 used eager
 attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
 ones flash attention. A row without a count (whole-run device-hours, where the metric is per
-device) runs on 1,024 devices. Device-hours of whole production runs include the time lost to
+device) runs on 1,024 devices. A row naming a benchmark (MLPerf) times the evaluations its rules
+schedule with the training (`benchmarks.py`). Device-hours of whole production runs include the time lost to
 failures, restarts and checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times
 and step rates do not.
 """
@@ -16,6 +17,7 @@ from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario, default_seq_len
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
+from wafersim.validate.benchmarks import evaluation_of
 from wafersim.validate.records import Record
 
 FLASH_FROM_YEAR = 2023
@@ -34,7 +36,8 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
     ts = TrainScenario.of(catalog or load_catalog(), row.model or "", row.system, tokens, count,
                           row.global_batch, row.seq_len, row.precision or "bf16",
                           constraints=row.constraints(), recompute=row.recompute or "auto",
-                          attention=attention_of(row), finetune=row.finetune)
+                          attention=attention_of(row), finetune=row.finetune,
+                          evaluation=evaluation_of(row.benchmark, row.global_batch, row.id))
     return train(ts)
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from wafersim.catalog.system import System
+from wafersim.cost.train.evaluation import evaluation_of
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.production import production
 from wafersim.cost.train.result import TrainResult
@@ -92,8 +93,9 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
     tokens_step = work.global_batch * work.seq_len
     model_flops = per_token * tokens_step
     steps = work.tokens / tokens_step
+    evaluated, eval_notes = evaluation_of(model, work, step_s, per_token)
     state = step_model.adapters if work.lora_rank else float(model.params_total)
-    eco, lost = production(system, steps * step_s, breakdown, state)
+    eco, lost = production(system, steps * step_s + evaluated, breakdown, state)
     memory = {k: item(v, i) for k, v in step.memory.items()}
     memory |= {"usable": step_model.accel.usable_bytes, "device": step_model.accel.hbm_bytes}
     plan = plans.plan(i)
@@ -105,8 +107,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         memory_bytes_per_device=item(step.memory_bytes, i), energy_J=eco.energy_J,
         cost_usd=eco.cost_usd, breakdown=breakdown,
         plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
-        assumptions=notes + eco.assumptions + lost.notes, memory=memory, economy=eco,
-        interruptions=lost)
+        assumptions=notes + eval_notes + eco.assumptions + lost.notes, memory=memory, economy=eco,
+        interruptions=lost, evaluation_s=evaluated)
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:

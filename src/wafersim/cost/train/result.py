@@ -35,6 +35,7 @@ class TrainResult:
     alternatives: tuple[dict[str, Any], ...] = ()  # runners-up of a plan search, best first
     economy: Economics | None = None  # power, energy and cost of the whole wall time, one basis
     interruptions: Interruptions | None = None  # failures and checkpoints over the run
+    evaluation_s: float = 0.0  # periodic evaluations over the run (forward passes), seconds
 
     def __post_init__(self) -> None:
         parts = sum(self.breakdown.values())
@@ -47,8 +48,14 @@ class TrainResult:
 
     @property
     def compute_time_s(self) -> float:
-        """Failure-free time of every step (what a benchmark such as MLPerf times)."""
-        return self.steps * self.step_time_s
+        """Failure-free time of every step and evaluation (what a benchmark such as MLPerf
+        times): `run_breakdown` adds up to it."""
+        return self.steps * self.step_time_s + self.evaluation_s
+
+    @property
+    def run_breakdown(self) -> dict[str, float]:
+        """Seconds of the failure-free run: the steps and the evaluations."""
+        return {"steps": self.steps * self.step_time_s, "evaluation": self.evaluation_s}
 
     @property
     def goodput(self) -> float:
@@ -82,7 +89,8 @@ class TrainResult:
         return {
             "model": self.model, "system": self.system, "devices": self.devices,
             "step_time_s": self.step_time_s, "tokens_per_s": self.tokens_per_s,
-            "compute_time_s": self.compute_time_s, "wall_time_s": self.wall_time_s,
+            "compute_time_s": self.compute_time_s, "run_breakdown": self.run_breakdown,
+            "wall_time_s": self.wall_time_s,
             "goodput": self.goodput, "device_hours": self.device_hours,
             "production_device_hours": self.production_device_hours, "mfu": self.mfu,
             "flops_per_s_per_device": self.flops_per_s_per_device,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from wafersim.catalog import Catalog, MemoryService
 from wafersim.catalog.system import System, resolve
+from wafersim.cost.train.evaluation import Evaluation
 from wafersim.cost.train.lora import lora_rank
 from wafersim.errors import ParameterError
 from wafersim.models import ModelSpec, load_model
@@ -28,6 +29,7 @@ class TrainWorkload:
     seq_len: int
     precision: str = "bf16"
     lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
+    evaluation: Evaluation | None = None  # periodic forward passes over a held-out set
 
     def __post_init__(self) -> None:
         for name, value in (("tokens", self.tokens), ("global_batch", self.global_batch),
@@ -59,12 +61,13 @@ class TrainScenario:
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
            attention: str = "flash", finetune: str | None = None,
            activations: str | None = None, beyond_context: bool = True,
-           pricing: str = "tco") -> TrainScenario:
+           pricing: str = "tco", evaluation: Evaluation | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
         refused when `beyond_context` is False, as the API and the command line default to.
-        `pricing` is the cost basis ("tco" or "rental", `System.priced`)."""
+        `pricing` is the cost basis ("tco" or "rental", `System.priced`); `evaluation` the
+        periodic evaluations the run's time includes."""
         spec = load_model(model) if isinstance(model, str) else model
         target = resolve(catalog, system).priced(pricing)
         target = target if count is None else target.with_devices(count)
@@ -78,7 +81,7 @@ class TrainScenario:
                                  "context-extension training with {beyond_context.flag}",
                                  allowed=f"<= {spec.max_seq_len}")
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
-        work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune))
+        work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation)
         _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
                    finetune, default_batch=global_batch is None, activations=activations,

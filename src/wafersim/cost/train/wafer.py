@@ -25,6 +25,7 @@ from wafersim.catalog.schema import Quantity
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.train import wafer_passes as wp
+from wafersim.cost.train.evaluation import evaluation_of
 from wafersim.cost.train.production import production
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
@@ -254,7 +255,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
     tokens_step = work.global_batch * work.seq_len
     model_flops = model.training_flops_per_token(work.seq_len) * tokens_step
     steps = work.tokens / tokens_step
-    eco, lost = production(system, steps * step, breakdown, float(model.params_total))
+    evaluated, eval_notes = evaluation_of(model, work, step, model_flops / tokens_step)
+    eco, lost = production(system, steps * step + evaluated, breakdown, float(model.params_total))
     tokens_mb = p.micro_batch * work.seq_len
     on_wafer = (p.stored_bytes_per_token * model.n_layers if p.activations == "sram"
                 else p.working_bytes_per_token + p.stored_bytes_per_token) * tokens_mb
@@ -278,7 +280,8 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
         flops_per_s_per_device=model_flops / step / n,
         memory_bytes_per_device=memory["sram_activations"] + memory["weight_buffers"],
         energy_J=eco.energy_J, cost_usd=eco.cost_usd, breakdown=breakdown, plan=plan,
-        assumptions=notes, memory=memory, economy=eco, interruptions=lost)
+        assumptions=notes + eval_notes, memory=memory, economy=eco, interruptions=lost,
+        evaluation_s=evaluated)
 
 
 def _optimizer_note(w: Wafer, update_s: float, exposed_s: float) -> str:
