@@ -20,7 +20,6 @@ KNOWN_GAPS = {
     "T004": "Llama 3 8B whole run implies about 21% MFU; cluster size and batch unpublished",
     "CB08": "GPT-J on 2 CS-2 under release 1.7.1: 1.6x slower than the same run under 2.0.3 (CB10); "
             "training software releases are not modelled",
-    "I101": "MoE on wafers: a token's routed experts run on a byte-sized share of the expert PEs",
 }
 
 

@@ -291,6 +291,7 @@ class Stack(Part):
 
     kind: Literal["stack"] = "stack"
     chips: list[str] = Field(default_factory=list)  # chip ids it runs on (empty: any)
+    default_for: list[str] = Field(default_factory=list)  # chips whose serving efficiency it sets
     release: str | None = None  # version or date
     per_request_step_s: Q = None
     speedup_ratio: Q = None
