@@ -111,7 +111,7 @@ def test_a_bad_cell_is_one_line_naming_file_row_column_and_value(tmp_path, colum
     ({"kind": "infer", "metric": "tpot_s", "calibrates": "stack:vllm-0.6.1-rocm:speedup_ratio"},
      "the row's stack is empty; fill the stack column"),
     ({"kind": "infer", "metric": "tpot_s", "stack": "s1", "calibrates": "stack:s1:speed"},
-     "a stack's parameter is one of per_request_step_s, speedup_ratio"),
+     "a stack's parameter is one of gemm_speed_ratio, attention_mha_speed_ratio"),
 ])
 def test_a_calibration_mark_must_fit_its_row(tmp_path, cells, says):
     with pytest.raises(ConfigError, match="row T1") as info:

@@ -45,7 +45,9 @@ Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
 AttentionKernel = Literal["flash", "eager"]  # fused flash attention, or attention materialising scores
 CONDITIONS = ("stack", "framework", "attention_kernel")  # run conditions a row may mark assumed
 Fit = Literal["framework", "serving", "stack", "wafer"]
-StackParameter = Literal["per_request_step_s", "speedup_ratio"]
+StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
+                         "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
+                         "per_layer_s", "per_request_step_s", "speedup_ratio"]
 
 REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
 NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty

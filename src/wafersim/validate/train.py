@@ -2,10 +2,10 @@
 
 Empty plan fields are searched, filled ones fixed. The attention kernel is the row's
 `attention_kernel` column (eager for runs before FlashAttention, mid-2022); a row that leaves it
-empty runs flash attention, what every current framework uses. A row without a count (whole-run device-hours, where the metric is per
-device) runs on 1,024 devices. Device-hours of whole production runs include the time lost to
-failures, restarts and checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times
-and step rates do not.
+empty runs flash attention, what every current framework uses. A row without a count (whole-run
+device-hours, where the metric is per device) runs on 1,024 devices. Device-hours of whole
+production runs include the time lost to failures, restarts and checkpoints at the run's scale
+(`cost/kernels/failures.py`); MLPerf times and step rates do not.
 """
 
 from __future__ import annotations

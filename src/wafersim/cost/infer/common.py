@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip, Stack
+from wafersim.cost.infer.stack import apply_stack, stack_notes
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.precision import STORAGE
@@ -64,25 +65,16 @@ class Serving:
                                  allowed=f"a stack for {chip.id}")
 
     def stack_parts(self, parts: dict[str, Any], efficiency: float, requests: Any,
-                    name: str = "serving_stack") -> dict[str, Any]:
-        """`parts` (kernel-level seconds) plus the serving stack's share at the chip's calibrated
-        `efficiency`; a named stack's speed-up divides every part (the fitted ratio says how much
-        faster, not which part gains) and its per-request cost for `requests` is a part."""
+                    name: str = "serving_stack", model: ModelSpec | None = None) -> dict[str, Any]:
+        """`parts` (kernel-level seconds) plus the default stack's share at the chip's calibrated
+        `efficiency`; a named stack then runs them its way (`cost/infer/stack.py`: kernel speed by
+        operator class of `model`, fixed costs per step, layer and request for `requests`)."""
         out = parts | {name: total(parts.values()) * (1.0 / efficiency - 1.0)}
-        if self.stack is None:
-            return out
-        out = {k: v / self.stack.speedup for k, v in out.items()}
-        if self.stack.per_request_s:
-            out["per_request"] = self.stack.per_request_s * np.asarray(requests, dtype=float)
-        return out
+        return out if self.stack is None else apply_stack(out, self.stack, model, requests)
 
     def stack_notes(self) -> tuple[str, ...]:
         """What the result assumes of the stack: nothing unless one is named."""
-        if self.stack is None:
-            return ()
-        return (f"serving stack {self.stack.id}: {self.stack.speedup:.3g}x the speed of the chip's "
-                f"calibrated stack (every part divided by it), "
-                f"{self.stack.per_request_s * 1e6:.3g} us per request per step",)
+        return () if self.stack is None else stack_notes(self.stack)
 
     @property
     def context_tokens(self) -> int:
