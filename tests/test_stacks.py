@@ -193,3 +193,12 @@ def test_every_chip_a_serving_fit_reads_names_its_default_stack(catalog, rows):
     for target, group in subsets(rows.values(), "serving").items():
         stacks = {r.stack for r in group}
         assert catalog.default_stack(target.key).id in stacks, (target.key, stacks)
+
+
+def test_a_default_stack_carries_no_speed_or_cost(catalog):
+    part = parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                       "default_for": ["tpu-v5p"],
+                       "gemm_speed_ratio": {"value": 0.5, "tag": "derived", "source": "derived"}},
+                      "x.yaml")
+    with pytest.raises(ConfigError, match="a default stack \\(tpu-v5p\\).*drop gemm_speed_ratio"):
+        Catalog(dict(catalog.parts) | {"x": part}, catalog.sources)

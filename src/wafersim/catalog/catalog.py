@@ -62,6 +62,10 @@ def quantities(obj: BaseModel, path: str = "") -> Iterator[tuple[str, Quantity]]
             yield from quantities(value, where)
 
 
+# stack parameters a chip's default stack may not set: its runs are what the chip is fitted on
+DEFAULT_FREE = (*Stack.SPEED_RATIOS, "step_s", "per_layer_s", "per_request_step_s", "speedup_ratio")
+
+
 class Catalog:
     """All parts by id, plus the citations their quantities point to."""
 
@@ -139,9 +143,15 @@ class Catalog:
         return found
 
     def _check_defaults(self) -> None:
-        """No chip has two default serving stacks."""
+        """No chip has two default serving stacks, and a default stack changes nothing."""
         seen: dict[str, str] = {}
         for stack in self.of_kind(Stack):
+            fitted = [n for n in DEFAULT_FREE if getattr(stack, n) is not None
+                      and getattr(stack, n).value is not None]
+            if stack.default_for and (fitted or not stack.graph_capture):
+                raise ConfigError(f"{stack.origin}: a default stack ({', '.join(stack.default_for)}) "
+                                  f"runs at the chip's fitted efficiency; drop "
+                                  f"{', '.join(fitted) or 'graph_capture: false'} or default_for")
             for chip in stack.default_for:
                 if chip in seen:
                     raise ConfigError(f"{stack.origin}: field 'default_for': {chip} already has the "

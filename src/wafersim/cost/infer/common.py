@@ -1,7 +1,7 @@
 """What an inference run asks for, and the pieces every serving model shares.
 
 `Serving` is the request shape (prompt and output tokens, weight and KV-cache number formats)
-and, when it is not the chip's calibrated one, the serving stack (`catalog.Stack`).
+and, when it is not the chip's default one, the serving stack (`catalog.Stack`).
 MoE decode reads only the experts a batch touches: with top-k routing over E experts and b
 tokens routed independently and uniformly, the expected number of distinct experts is
 E * (1 - (1 - k/E)^b) (occupancy of E bins by b*k draws without replacement per token, the
@@ -44,7 +44,7 @@ class Serving:
     precision: str = "bf16"  # weights
     kv_precision: str = "bf16"
     decode_only: bool = False  # a disaggregated decode pool: prompts are prefilled elsewhere
-    stack: Stack | None = None  # None: the chip's calibrated serving stack
+    stack: Stack | None = None  # None: the chip's default serving stack
 
     def __post_init__(self) -> None:
         for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
