@@ -202,3 +202,23 @@ def test_a_default_stack_carries_no_speed_or_cost(catalog):
                       "x.yaml")
     with pytest.raises(ConfigError, match="a default stack \\(tpu-v5p\\).*drop gemm_speed_ratio"):
         Catalog(dict(catalog.parts) | {"x": part}, catalog.sources)
+
+
+def test_speculative_decoding_divides_decode_by_the_kept_tokens(catalog):
+    k, a, c = 3, 0.6, 0.1
+    spec = dict(draft_tokens_count=float(k), acceptance_fraction=a, draft_cost_ratio=c)
+    base, got = _decode(catalog, **spec)
+    tau = (1 - a ** (k + 1)) / (1 - a)  # Leviathan et al. 2023, eq. 1
+    assert got["gemm"] == pytest.approx(base["gemm"] / tau)
+    assert got["speculative_draft"] == pytest.approx(k * c * sum(base.values()) / tau)
+    assert sum(got.values()) == pytest.approx(sum(base.values()) * (1 + k * c) / tau)
+    cat = _stack(catalog, ROCM, per_request_step_s=0.0, **spec)
+    prefill = api.infer("llama-3-8b", "mi300x", batch=8, catalog=cat, stack=ROCM).prefill_breakdown
+    assert "speculative_draft" not in prefill
+
+
+def test_speculation_is_given_whole(catalog):
+    with pytest.raises(ConfigError, match="speculative decoding needs all of draft_tokens_count"):
+        parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                    "draft_tokens_count": {"value": 3, "tag": "derived", "source": "derived"}},
+                   "x.yaml")

@@ -63,7 +63,8 @@ def quantities(obj: BaseModel, path: str = "") -> Iterator[tuple[str, Quantity]]
 
 
 # stack parameters a chip's default stack may not set: its runs are what the chip is fitted on
-DEFAULT_FREE = (*Stack.SPEED_RATIOS, "step_s", "per_layer_s", "per_request_step_s", "speedup_ratio")
+DEFAULT_FREE = (*Stack.SPEED_RATIOS, *Stack.SPECULATION, "step_s", "per_layer_s",
+                "per_request_step_s", "speedup_ratio")
 
 
 class Catalog:

@@ -286,7 +286,8 @@ class Stack(Part):
     (`validate/calibrate_stacks.py`) and applied by `cost/infer/stack.py`: kernel speed by
     operator class (`gemm_speed_ratio`, `attention_mha/gqa/mla_speed_ratio`, over the default
     stack's), fixed costs per step, per layer and per request in the batch, graph capture (without
-    it every kernel is launched from the host), and `speedup_ratio`, a release's whole speed where
+    it every kernel is launched from the host), speculative decoding (tokens drafted per step,
+    their acceptance, a draft pass's cost), and `speedup_ratio`, a release's whole speed where
     its parts are unpublished. Null parameters are the default stack's. `server_path_s` is a fixed
     time from each request's send until the engine schedules it (HTTP, tokenisation,
     scheduling); only the serving simulator (`serve/`) plays it.
@@ -295,6 +296,8 @@ class Stack(Part):
     SPEED_RATIOS: ClassVar[tuple[str, ...]] = (
         "gemm_speed_ratio", "attention_mha_speed_ratio", "attention_gqa_speed_ratio",
         "attention_mla_speed_ratio")
+    SPECULATION: ClassVar[tuple[str, ...]] = ("draft_tokens_count", "acceptance_fraction",
+                                              "draft_cost_ratio")
 
     kind: Literal["stack"] = "stack"
     chips: list[str] = Field(default_factory=list)  # chip ids it runs on (empty: any)
@@ -310,6 +313,9 @@ class Stack(Part):
     graph_capture: bool = True  # False: kernels launched one by one from the host
     kernel_launch_s: Q = None  # host launch cost per kernel (read only without graph capture)
     kernels_per_layer_count: Q = None  # kernels a decoder layer launches per step
+    draft_tokens_count: Q = None  # speculative decoding: tokens drafted per step
+    acceptance_fraction: Q = None  # each drafted token's acceptance rate
+    draft_cost_ratio: Q = None  # one draft pass over one target decode step
     speedup_ratio: Q = None
     server_path_s: Q = None
 
@@ -321,6 +327,22 @@ class Stack(Part):
             raise ValueError("graph_capture is false but kernel_launch_s or "
                              "kernels_per_layer_count is missing; give both (sourced)")
         return self
+
+    @model_validator(mode="after")
+    def _speculation(self) -> Stack:
+        """Speculative decoding is given whole or not at all."""
+        given = [self.seconds(n) > 0 for n in self.SPECULATION]
+        if any(given) and not all(given):
+            raise ValueError(f"speculative decoding needs all of {', '.join(self.SPECULATION)}; "
+                             "give each (acceptance below 1) or none")
+        if self.seconds("acceptance_fraction") >= 1:
+            raise ValueError("acceptance_fraction must be below 1 (every draft accepted never "
+                             "ends a step)")
+        return self
+
+    @property
+    def speculates(self) -> bool:
+        return self.seconds("draft_tokens_count") > 0
 
     def seconds(self, name: str) -> float:
         """The value of quantity `name` (SI), 0 where it is null."""

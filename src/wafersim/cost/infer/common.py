@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip, Stack
-from wafersim.cost.infer.stack import apply_stack, stack_notes
-from wafersim.errors import ConfigError, ParameterError
+from wafersim.cost.infer.stack import apply_stack, speculative_tokens_per_step, stack_notes
+from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.precision import STORAGE
 from wafersim.xp import total
@@ -65,12 +65,16 @@ class Serving:
                                  allowed=f"a stack for {chip.id}")
 
     def stack_parts(self, parts: dict[str, Any], efficiency: float, requests: Any,
-                    name: str = "serving_stack", model: ModelSpec | None = None) -> dict[str, Any]:
+                    name: str = "serving_stack", model: ModelSpec | None = None,
+                    speculate: bool = False) -> dict[str, Any]:
         """`parts` (kernel-level seconds) plus the default stack's share at the chip's calibrated
         `efficiency`; a named stack then runs them its way (`cost/infer/stack.py`: kernel speed by
-        operator class of `model`, fixed costs per step, layer and request for `requests`)."""
+        operator class of `model`, fixed costs per step, layer and request for `requests`, and,
+        with `speculate` (decode parts), its speculative decoding)."""
         out = parts | {name: total(parts.values()) * (1.0 / efficiency - 1.0)}
-        return out if self.stack is None else apply_stack(out, self.stack, model, requests)
+        if self.stack is None:
+            return out
+        return apply_stack(out, self.stack, model, requests, speculate)
 
     def stack_notes(self) -> tuple[str, ...]:
         """What the result assumes of the stack: nothing unless one is named."""
@@ -107,15 +111,6 @@ def expected_experts(n_experts: int, top_k: int, tokens: npt.ArrayLike) -> Figur
     t = np.asarray(tokens, dtype=float)
     out = n_experts * (1.0 - (1.0 - top_k / n_experts) ** t)  # balls in bins, uniform routing
     return float(out) if out.ndim == 0 else out
-
-
-def speculative_tokens_per_step(acceptance: float, lookahead: int) -> float:
-    """Expected tokens kept per verify step (Leviathan et al. 2023, eq. 1)."""
-    if not 0.0 <= acceptance < 1.0:
-        raise ConfigError(f"acceptance rate {acceptance} must lie in [0, 1)")
-    if lookahead < 1:
-        raise ConfigError(f"speculative lookahead {lookahead} must be at least 1 drafted token")
-    return (1.0 - acceptance ** (lookahead + 1)) / (1.0 - acceptance)
 
 
 @dataclass(frozen=True)

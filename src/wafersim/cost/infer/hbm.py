@@ -229,10 +229,12 @@ def serving_efficiency(chip: Chip) -> tuple[float, str]:
 
 
 def with_stack(parts: dict[str, Real], chip: Chip, serving: Serving, requests: Real,
-               model: ModelSpec) -> dict[str, Real]:
+               model: ModelSpec, speculate: bool = False) -> dict[str, Real]:
     """Add the default stack's share, kernel-level time x (1 / efficiency - 1), then run the
-    parts as a named stack does for `requests` per step (`Serving.stack_parts`)."""
-    return serving.stack_parts(parts, serving_efficiency(chip)[0], requests, model=model)
+    parts as a named stack does for `requests` per step, speculating with `speculate`
+    (`Serving.stack_parts`)."""
+    return serving.stack_parts(parts, serving_efficiency(chip)[0], requests, model=model,
+                               speculate=speculate)
 
 
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -261,7 +263,7 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
     shapes = gemm_shapes(model, plans) if shapes is None else shapes
     if mtp is None:
         return with_stack(_decode_pass(model, system, device, serving, plans, b, shapes),
-                          system.chip, serving, b, model)
+                          system.chip, serving, b, model, speculate=True)
     verify = _decode_pass(model, system, device, serving, plans, b, shapes, mtp.lookahead + 1)
     one = total(_decode_pass(model, system, device, serving, plans, b, shapes).values())
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers

@@ -11,6 +11,12 @@ say how, each fitted across every chip it runs on (`validate/calibrate_stacks.py
   preparation);
 - graph capture: a stack that does not capture the step in a graph (`graph_capture: false`)
   launches every kernel from the host, `kernels_per_layer_count` x `kernel_launch_s` per layer;
+- speculative decoding: a stack that drafts `draft_tokens_count` tokens per step with a draft
+  pass costing `draft_cost_ratio` of a target decode step, accepted at `acceptance_fraction`
+  each, keeps (1 - a^(k+1)) / (1 - a) tokens per step (Leviathan, Kalman, Matias 2023, "Fast
+  Inference from Transformers via Speculative Decoding", eq. 1): a decode part per token is the
+  step's over that, and the drafts are a part of their own. A run that speculates by itself
+  (the scenario's multi-token prediction) does not speculate again;
 - `speedup_ratio`: a release's whole speed over the default stack, where what it changed is
   not published (it divides every part).
 Parameters left null are the default stack's: the part stays as it was.
@@ -23,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from wafersim.catalog.schema import Stack
+from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
 
 GEMM_PARTS = ("gemm", "gemv")
@@ -45,11 +52,33 @@ def kernel_ratio(stack: Stack, part: str, model: ModelSpec | None) -> float:
     return 1.0
 
 
+def speculative_tokens_per_step(acceptance: float, lookahead: int) -> float:
+    """Expected tokens kept per verify step (Leviathan et al. 2023, eq. 1)."""
+    if not 0.0 <= acceptance < 1.0:
+        raise ConfigError(f"acceptance rate {acceptance} must lie in [0, 1)")
+    if lookahead < 1:
+        raise ConfigError(f"speculative lookahead {lookahead} must be at least 1 drafted token")
+    return (1.0 - acceptance ** (lookahead + 1)) / (1.0 - acceptance)
+
+
 def apply_stack(parts: dict[str, Any], stack: Stack, model: ModelSpec | None,
-                requests: Any) -> dict[str, Any]:
+                requests: Any, speculate: bool = False) -> dict[str, Any]:
     """`parts` (the default stack's seconds, its share included) as `stack` runs them: kernel
     parts divided by their class's speed ratio, all by the release's speed-up, then the stack's
-    fixed costs as parts of their own."""
+    fixed costs as parts of their own; with `speculate` (decode parts of a run that does not
+    draft by itself), per token of the stack's speculative decoding."""
+    out = _per_step(parts, stack, model, requests)
+    if not (speculate and stack.speculates):
+        return out
+    k = int(stack.seconds("draft_tokens_count"))
+    tau = speculative_tokens_per_step(stack.seconds("acceptance_fraction"), k)
+    draft = k * stack.seconds("draft_cost_ratio") * sum(out.values())
+    return {name: v / tau for name, v in out.items()} | {"speculative_draft": draft / tau}
+
+
+def _per_step(parts: dict[str, Any], stack: Stack, model: ModelSpec | None,
+              requests: Any) -> dict[str, Any]:
+    """One engine step's parts as `stack` runs it."""
     out = {k: v / kernel_ratio(stack, k, model) / stack.speedup for k, v in parts.items()}
     zero = 0.0 * np.asarray(requests, dtype=float)
     if stack.per_request_s:
@@ -77,6 +106,10 @@ def stack_notes(stack: Stack) -> tuple[str, ...]:
                        ("per_layer_s", "per layer per step"), ("step_s", "per step")):
         if stack.seconds(name):
             notes.append(f"{stack.seconds(name) * 1e6:.3g} us {what}")
+    if stack.speculates:
+        notes.append(f"speculative decoding: {stack.seconds('draft_tokens_count'):g} draft tokens "
+                     f"per step at {stack.seconds('acceptance_fraction'):.2g} acceptance, a draft "
+                     f"pass {stack.seconds('draft_cost_ratio'):.2g} of a step")
     if not stack.graph_capture:
         notes.append(f"no graph capture: {stack.launch_s_per_layer * 1e6:.3g} us of kernel "
                      "launches per layer per step")
