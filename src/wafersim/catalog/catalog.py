@@ -145,7 +145,7 @@ class Catalog:
 
     def _check_defaults(self) -> None:
         """No chip has two default serving stacks, and a default stack changes nothing."""
-        seen: dict[str, str] = {}
+        seen: dict[str, Stack] = {}
         for stack in self.of_kind(Stack):
             fitted = [n for n in DEFAULT_FREE if getattr(stack, n) is not None
                       and getattr(stack, n).value is not None]
@@ -156,8 +156,9 @@ class Catalog:
             for chip in stack.default_for:
                 if chip in seen:
                     raise ConfigError(f"{stack.origin}: field 'default_for': {chip} already has the "
-                                      f"default stack {seen[chip]}; keep one default per chip")
-                seen[chip] = stack.id
+                                      f"default stack {seen[chip].id} ({seen[chip].origin}); keep "
+                                      "one default per chip")
+                seen[chip] = stack
 
     def default_stack(self, chip_id: str) -> Stack | None:
         """The stack whose runs a chip's serving efficiency is fitted on (its `default_for`
