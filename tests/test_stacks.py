@@ -21,10 +21,11 @@ def rows():
 
 
 def _stack(catalog, stack_id, **values):
-    """The catalog with the stack's quantities set to `values` (SI)."""
+    """The catalog with the stack's quantities set to `values` (SI; booleans as they are)."""
     stack = catalog.stack(stack_id)
-    update = {k: Quantity(value=v, dimension="s" if k.endswith("_s") else "ratio", tag="derived",
-                          source="derived") for k, v in values.items()}
+    update = {k: v if isinstance(v, bool) else
+              Quantity(value=v, dimension="s" if k.endswith("_s") else "ratio", tag="derived",
+                       source="derived") for k, v in values.items()}
     return Catalog(dict(catalog.parts) | {stack_id: stack.model_copy(update=update)},
                    catalog.sources)
 
@@ -100,7 +101,9 @@ def test_serving_simulator_runs_the_stack(catalog):
 def test_cli_lists_stacks(cli):
     run = cli("systems", "--kind", "stack", "--json")
     assert run.code == 0
-    assert {r["id"] for r in run.json()} == {ROCM, CEREBRAS, "sglang-0.5.6"}
+    listed = {r["id"] for r in run.json()}
+    assert {ROCM, CEREBRAS, "sglang-0.5.6", "tensorrt-llm-pytorch-00f37686"} <= listed
+    assert all(r["kind"] == "stack" for r in run.json())
     run = cli("systems", ROCM)
     assert run.code == 0 and "release: 0.6.1" in run.out and "chips: mi300x" in run.out
 
@@ -109,7 +112,7 @@ def test_fit_reproduces_each_calibration_row(catalog, rows):
     fits, skipped = fit_stacks(list(rows.values()), catalog)
     marked = subsets(rows.values(), "stack")
     assert not skipped and {(f.part, f.parameter) for f in fits} == {(c.key, c.parameter) for c in marked}
-    assert {f.part for f in fits} == {ROCM, CEREBRAS}
+    assert {f.part for f in fits} == {ROCM, CEREBRAS, "tensorrt-llm-python-benchmark"}
     for f in fits:
         stored = getattr(catalog.stack(f.part), f.parameter)
         assert stored.value == pytest.approx(f.value, rel=0.01)
@@ -119,7 +122,7 @@ def test_fit_reproduces_each_calibration_row(catalog, rows):
 
 
 def test_solve_refuses_a_row_of_another_stack(catalog, rows):
-    with pytest.raises(SimError, match="runs stack None"):
+    with pytest.raises(SimError, match="runs stack 'tensorrt-llm-pytorch-00f37686'"):
         solve_row(rows["I014"], catalog, ROCM, "per_request_step_s")
 
 
@@ -134,4 +137,88 @@ def test_serving_without_a_stack_has_no_stack_parts(catalog, rows):
     assert "per_request" not in r.decode_breakdown
     assert not any("serving stack" in note for note in r.assumptions)
     assert infer.serving_of(rows["I074"], catalog).stack.id == ROCM
-    assert infer.serving_of(rows["I048"], catalog).stack is None
+    assert infer.serving_of(rows["I048"], catalog).stack.id == "vllm-0.6.1"
+
+
+def _decode(catalog, model="llama-3-8b", stack=ROCM, **values):
+    """Decode parts of `model` on one MI300X at batch 8: without a stack, and with `stack` whose
+    per-request cost is zeroed and `values` set."""
+    cat = _stack(catalog, stack, per_request_step_s=0.0, **values)
+    base = api.infer(model, "mi300x", batch=8, catalog=catalog).decode_breakdown
+    return base, api.infer(model, "mi300x", batch=8, catalog=cat, stack=stack).decode_breakdown
+
+
+def test_gemm_speed_divides_only_the_gemm_part(catalog):
+    base, got = _decode(catalog, gemm_speed_ratio=0.5)
+    assert got["gemm"] == pytest.approx(2 * base["gemm"])
+    for part in ("attention_kv", "kernel_overhead", "serving_stack"):
+        assert got[part] == pytest.approx(base[part])
+
+
+def test_attention_speed_is_by_the_models_attention_kind(catalog):
+    base, gqa = _decode(catalog, attention_gqa_speed_ratio=0.25)  # Llama 3 8B: 8 KV heads of 32
+    assert gqa["attention_kv"] == pytest.approx(4 * base["attention_kv"])
+    base, mha = _decode(catalog, attention_mha_speed_ratio=0.25)
+    assert mha["attention_kv"] == pytest.approx(base["attention_kv"])
+
+
+def test_fixed_costs_and_launches_are_parts_of_their_own(catalog):
+    layers = 32  # Llama 3 8B
+    base, got = _decode(catalog, step_s=1e-4, per_layer_s=2e-6, graph_capture=False,
+                        kernel_launch_s=3e-6, kernels_per_layer_count=10.0)
+    assert got["per_step"] == pytest.approx(1e-4)
+    assert got["per_layer"] == pytest.approx(layers * (2e-6 + 10 * 3e-6))
+    assert sum(got.values()) == pytest.approx(sum(base.values()) + 1e-4 + layers * 32e-6)
+    _, captured = _decode(catalog, graph_capture=True, kernel_launch_s=3e-6,
+                          kernels_per_layer_count=10.0)
+    assert "per_layer" not in captured
+
+
+def test_a_stack_without_graph_capture_needs_its_launch_cost(catalog):
+    with pytest.raises(ConfigError, match="graph_capture is false but kernel_launch_s"):
+        parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                    "graph_capture": False}, "x.yaml")
+
+
+def test_a_chip_has_at_most_one_default_stack(catalog):
+    assert catalog.default_stack("mi300x").id == "vllm-0.4.3-rocm"
+    assert catalog.default_stack("tpu-v5p") is None
+    part = parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                       "default_for": ["mi300x"]}, "x.yaml")
+    with pytest.raises(ConfigError, match="mi300x already has the default stack"):
+        Catalog(dict(catalog.parts) | {"x": part}, catalog.sources)
+
+
+def test_every_chip_a_serving_fit_reads_names_its_default_stack(catalog, rows):
+    for target, group in subsets(rows.values(), "serving").items():
+        stacks = {r.stack for r in group}
+        assert catalog.default_stack(target.key).id in stacks, (target.key, stacks)
+
+
+def test_a_default_stack_carries_no_speed_or_cost(catalog):
+    part = parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                       "default_for": ["tpu-v5p"],
+                       "gemm_speed_ratio": {"value": 0.5, "tag": "derived", "source": "derived"}},
+                      "x.yaml")
+    with pytest.raises(ConfigError, match="a default stack \\(tpu-v5p\\).*drop gemm_speed_ratio"):
+        Catalog(dict(catalog.parts) | {"x": part}, catalog.sources)
+
+
+def test_speculative_decoding_divides_decode_by_the_kept_tokens(catalog):
+    k, a, c = 3, 0.6, 0.1
+    spec = dict(draft_tokens_count=float(k), acceptance_fraction=a, draft_cost_ratio=c)
+    base, got = _decode(catalog, **spec)
+    tau = (1 - a ** (k + 1)) / (1 - a)  # Leviathan et al. 2023, eq. 1
+    assert got["gemm"] == pytest.approx(base["gemm"] / tau)
+    assert got["speculative_draft"] == pytest.approx(k * c * sum(base.values()) / tau)
+    assert sum(got.values()) == pytest.approx(sum(base.values()) * (1 + k * c) / tau)
+    cat = _stack(catalog, ROCM, per_request_step_s=0.0, **spec)
+    prefill = api.infer("llama-3-8b", "mi300x", batch=8, catalog=cat, stack=ROCM).prefill_breakdown
+    assert "speculative_draft" not in prefill
+
+
+def test_speculation_is_given_whole(catalog):
+    with pytest.raises(ConfigError, match="speculative decoding needs all of draft_tokens_count"):
+        parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
+                    "draft_tokens_count": {"value": 3, "tag": "derived", "source": "derived"}},
+                   "x.yaml")

@@ -36,11 +36,11 @@ def test_external_file_same_schema(tmp_path, catalog):
     rows = (tmp_path / "mine.csv")
     rows.write_text("id,kind,system,count,model,precision,seq_len,global_batch,tokens,tp,pp,dp,ep,"
                     "cp,micro_batch,recompute,batch,input_tokens,output_tokens,op,size,metric,"
-                    "value,tolerance,source,notes,finetune\n"
+                    "value,tolerance,source,notes,finetune,attention_kernel\n"
                     "X1,train,a100-sxm-80gb,128,megatron-7.5b,fp16,2048,512,,4,1,32,,,,full,,,,,,"
-                    "hw_flops_per_device,1.42e14,,Narayanan 2021,,\n"
+                    "hw_flops_per_device,1.42e14,,Narayanan 2021,,,eager\n"
                     "X2,train,no-such-chip,8,llama-2-7b,bf16,4096,64,,,,,,,,,,,,,,tokens_per_s,"
-                    "1e5,,made up,,\n")
+                    "1e5,,made up,,,\n")
     out = validate(read(rows), catalog=catalog)
     assert out[0].status == "ok" and abs(out[0].error_pct) < 15
     assert out[1].status == "skipped" and "no-such-chip" in out[1].reason

@@ -1,13 +1,16 @@
 """Validation rows are typed records, checked once when the CSV is read: every bad cell or file is
 one ConfigError naming the file, row, column, value and fix."""
 
+from pathlib import Path
+
 import pytest
 
 from wafersim.errors import ConfigError
 from wafersim.validate.records import Calibrates, Record, read, subsets
 
-HEADER = "id,kind,system,count,model,precision,tp,recompute,tokens,metric,value,source,stack,calibrates"
-GOOD = "T1,train,h100-sxm,8,llama-2-7b,bf16,2,full,2e12,mfu,0.41,paper 2021; 2023 revision,,"
+HEADER = ("id,kind,system,count,model,precision,tp,recompute,tokens,metric,value,source,stack,"
+          "calibrates,framework,attention_kernel,assumed")
+GOOD = "T1,train,h100-sxm,8,llama-2-7b,bf16,2,full,2e12,mfu,0.41,paper 2021; 2023 revision,,,,,"
 
 
 def _write(tmp_path, text, name="rows.csv", encoding="utf-8"):
@@ -34,13 +37,32 @@ def test_cells_become_typed_fields(tmp_path):
         row.tp = 4  # frozen
 
 
-def test_year_and_constraints_come_from_the_row(tmp_path):
-    (row,) = read(_row(tmp_path, tp="4"))
-    assert row.year == 2023
+def test_conditions_and_constraints_come_from_columns_not_the_source(tmp_path):
+    (row,) = read(_row(tmp_path, tp="4", framework="megatron-lm:2021-04",
+                       attention_kernel="eager", assumed="framework"))
     plan = row.constraints()
     assert (plan.tp, plan.pp, plan.dp, plan.micro_batch) == (4, None, None, None)
-    (undated,) = read(_row(tmp_path, source="a blog"))
-    assert undated.year is None
+    assert (row.framework, row.attention_kernel, row.assumed) == (
+        "megatron-lm:2021-04", "eager", ("framework",))
+    (bare,) = read(_row(tmp_path, source="paper 2019"))  # a year in the source sets nothing
+    assert (bare.framework, bare.attention_kernel, bare.assumed) == (None, None, ())
+
+
+@pytest.mark.parametrize(("cells", "says"), [
+    ({"attention_kernel": "fused"}, "attention_kernel 'fused' is not one of flash, eager"),
+    ({"assumed": "batch"}, "assumed 'batch' is not a condition column"),
+    ({"assumed": "framework"}, "assumed names framework but the row's framework is empty"),
+])
+def test_a_bad_condition_is_one_line(tmp_path, cells, says):
+    with pytest.raises(ConfigError, match=says):
+        read(_row(tmp_path, **cells))
+
+
+def test_every_builtin_row_names_its_stack_or_framework():
+    held_back = Path(__file__).parents[1] / "src/wafersim/validate/data/mlperf_server.csv"
+    rows = read() + read(held_back)
+    assert all(r.stack for r in rows if r.kind == "infer")
+    assert all(r.framework and r.attention_kernel for r in rows if r.kind == "train")
 
 
 def test_the_builtin_rows_are_typed_and_unique():
@@ -89,7 +111,7 @@ def test_a_bad_cell_is_one_line_naming_file_row_column_and_value(tmp_path, colum
     ({"kind": "infer", "metric": "tpot_s", "calibrates": "stack:vllm-0.6.1-rocm:speedup_ratio"},
      "the row's stack is empty; fill the stack column"),
     ({"kind": "infer", "metric": "tpot_s", "stack": "s1", "calibrates": "stack:s1:speed"},
-     "a stack's parameter is one of per_request_step_s, speedup_ratio"),
+     "a stack's parameter is one of gemm_speed_ratio, attention_mha_speed_ratio"),
 ])
 def test_a_calibration_mark_must_fit_its_row(tmp_path, cells, says):
     with pytest.raises(ConfigError, match="row T1") as info:

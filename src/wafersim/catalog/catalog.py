@@ -62,6 +62,11 @@ def quantities(obj: BaseModel, path: str = "") -> Iterator[tuple[str, Quantity]]
             yield from quantities(value, where)
 
 
+# stack parameters a chip's default stack may not set: its runs are what the chip is fitted on
+DEFAULT_FREE = (*Stack.SPEED_RATIOS, *Stack.SPECULATION, "step_s", "per_layer_s",
+                "per_request_step_s", "speedup_ratio")
+
+
 class Catalog:
     """All parts by id, plus the citations their quantities point to."""
 
@@ -71,6 +76,7 @@ class Catalog:
         for part in self.parts.values():
             self._check_references(part)
             self._check_sources(part)
+        self._check_defaults()
 
     def _check_references(self, part: Part) -> None:
         pairs = list(REFERENCES[type(part)])
@@ -86,6 +92,12 @@ class Catalog:
         if isinstance(part, Stack | Architecture):
             for i, ref in enumerate(part.chips):
                 self._expect(ref, Chip, f"{part.origin}: field 'chips[{i}]'")
+        if isinstance(part, Stack):
+            for i, ref in enumerate(part.default_for):
+                self._expect(ref, Chip, f"{part.origin}: field 'default_for[{i}]'")
+                if part.chips and ref not in part.chips:
+                    raise ConfigError(f"{part.origin}: field 'default_for[{i}]': {ref} is not one "
+                                      "of the stack's chips; add it to chips or remove it")
         if isinstance(part, Chip) and part.wafer and part.wafer.architecture:
             self._expect(part.wafer.architecture, Architecture, f"{part.origin}: field "
                          "'wafer.architecture'")
@@ -130,6 +142,28 @@ class Catalog:
             known = ", ".join(s.id for s in self.of_kind(Stack)) or "none"
             raise UnknownIdError(f"unknown serving stack {stack_id!r}; known stacks: {known}")
         return found
+
+    def _check_defaults(self) -> None:
+        """No chip has two default serving stacks, and a default stack changes nothing."""
+        seen: dict[str, Stack] = {}
+        for stack in self.of_kind(Stack):
+            fitted = [n for n in DEFAULT_FREE if getattr(stack, n) is not None
+                      and getattr(stack, n).value is not None]
+            if stack.default_for and (fitted or not stack.graph_capture):
+                raise ConfigError(f"{stack.origin}: a default stack ({', '.join(stack.default_for)}) "
+                                  f"runs at the chip's fitted efficiency; drop "
+                                  f"{', '.join(fitted) or 'graph_capture: false'} or default_for")
+            for chip in stack.default_for:
+                if chip in seen:
+                    raise ConfigError(f"{stack.origin}: field 'default_for': {chip} already has the "
+                                      f"default stack {seen[chip].id} ({seen[chip].origin}); keep "
+                                      "one default per chip")
+                seen[chip] = stack
+
+    def default_stack(self, chip_id: str) -> Stack | None:
+        """The stack whose runs a chip's serving efficiency is fitted on (its `default_for`
+        names the chip), or None where the catalog names none."""
+        return next((s for s in self.of_kind(Stack) if chip_id in s.default_for), None)
 
     def of_kind(self, kind: type[P]) -> list[P]:
         return [p for p in self.parts.values() if isinstance(p, kind)]

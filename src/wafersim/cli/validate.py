@@ -86,7 +86,8 @@ def _summary_tables(report: dict[str, Any], outcomes: list[Outcome]) -> None:
     for head in ("group", "n", "median", "mean", "max"):
         table.add_column(head)
     for title, key in (("kind", "per_kind"), ("held-out", "held_out_per_kind"),
-                       ("system", "per_system"), ("metric", "per_metric")):
+                       ("held-out family", "held_out_per_family"), ("system", "per_system"),
+                       ("metric", "per_metric")):
         for name, s in report[key].items():
             if s.get("n"):
                 table.add_row(f"{title}: {name}", str(s["n"]), f"{s['median_abs_error_pct']:.1f}",
@@ -115,4 +116,18 @@ def markdown_tables(outcomes: list[Outcome], report: dict[str, Any]) -> str:
             lines.append(f"| {name} | {s['n']} | {s['median_abs_error_pct']:.1f}% | "
                          f"{s['mean_abs_error_pct']:.1f}% | {s['max_abs_error_pct']:.1f}% | "
                          f"{h.get('n', 0)} | {held} |")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *_family_lines(report)])
+
+
+def _family_lines(report: dict[str, Any]) -> list[str]:
+    """Error per family (serving stack, training framework): all rows and held-out rows."""
+    lines = ["| family | rows | median abs. error | held-out rows | held-out median | held-out max |",
+             "|---|---|---|---|---|---|"]
+    for name, s in report["per_family"].items():
+        h = report["held_out_per_family"].get(name, {"n": 0})
+        if s.get("n") and not name.startswith("micro"):
+            held = (f"{h['median_abs_error_pct']:.1f}% | {h['max_abs_error_pct']:.1f}%"
+                    if h.get("n") else "- | -")
+            lines.append(f"| {name} | {s['n']} | {s['median_abs_error_pct']:.1f}% | "
+                         f"{h.get('n', 0)} | {held} |")
+    return lines

@@ -1,14 +1,18 @@
-"""Fit each serving stack's parameter on the rows the data marks for it.
+"""Fit each serving stack's parameters on the rows the data marks for them.
 
-A catalog `Stack` is a serving software release that runs unlike its chip's calibrated serving
-stack, by one fitted number (on top of the chip's fitted serving efficiency):
-- `per_request_step_s`: engine time per request in the batch at every step. vLLM 0.6.1 on ROCm
-  runs MI300X batch-1 decoding near the chip's calibrated efficiency but batch 64 at 2.6-3.7x
-  the time, the same time per request for an 8B model on one GPU and a 70B model on eight.
-- `speedup_ratio`: the release's speed over the chip's calibrated stack. Cerebras's October 2024
-  release rewrote its kernels and added speculative decoding (draft undisclosed).
-A stack's calibration rows are those whose `calibrates` cell is `stack:<stack>:<parameter>`.
-Each gives the value that reproduces it (bisection: the prediction is monotone in the
+A catalog `Stack` is a serving software release; where it runs unlike the chip's default stack
+(whose runs the chip's serving efficiency is fitted on), its parameters say how
+(`cost/infer/stack.py`). Any of them may be fitted:
+- kernel speed by operator class over the default stack's: `gemm_speed_ratio`,
+  `attention_mha_speed_ratio`, `attention_gqa_speed_ratio`, `attention_mla_speed_ratio`;
+- fixed costs: `step_s`, `per_layer_s`, `per_request_step_s` (vLLM 0.6.1 on ROCm runs MI300X
+  batch-1 decoding near the chip's calibrated efficiency but batch 64 at 2.6-3.7x the time, the
+  same time per request for an 8B model on one GPU and a 70B model on eight);
+- `speedup_ratio`: a release's whole speed where its parts are unpublished (Cerebras's October
+  2024 release rewrote its kernels and added speculative decoding, draft undisclosed).
+A parameter's calibration rows are those whose `calibrates` cell is
+`stack:<stack>:<parameter>`, on whichever chips the stack runs: the fit is one value across them.
+Each row gives the value that reproduces it (bisection: the prediction is monotone in the
 parameter); the stack takes the median. A release publishes few runs, so one row may fit it;
 the stack's other rows are held out and check the fit.
 """
@@ -16,22 +20,28 @@ the stack's other rows are held out and check the fit.
 from __future__ import annotations
 
 import statistics
+from typing import get_args
 
 from wafersim.catalog import Catalog, Quantity, Stack, Tag
 from wafersim.catalog.variants import with_quantities
 from wafersim.errors import SimError, one_line
 from wafersim.validate.fitting import COMMAND, Fitted, Skipped, bisect, field_at, rows_text, spread
 from wafersim.validate.infer import predict_row
-from wafersim.validate.records import HIGHER_IS_FASTER, Record, subsets
+from wafersim.validate.records import HIGHER_IS_FASTER, Record, StackParameter, subsets
 
-SPEEDUP, PER_REQUEST = "speedup_ratio", "per_request_step_s"  # records.StackParameter
-# bisection brackets, wide of any plausible value: 0-10 ms per request per step, 0.1-20x
-BOUNDS = {PER_REQUEST: (0.0, 0.01), SPEEDUP: (0.1, 20.0)}
-DIGITS = {PER_REQUEST: 6, SPEEDUP: 2}
-DIMENSION = {PER_REQUEST: "s", SPEEDUP: "ratio"}
-WHAT = {PER_REQUEST: "engine time per request in the batch per step, beyond the chip's "
-                     "calibrated serving stack",
-        SPEEDUP: "speed over the chip's calibrated serving stack"}
+RATIOS = (*Stack.SPEED_RATIOS, "speedup_ratio")  # larger is faster
+SECONDS = tuple(p for p in get_args(StackParameter) if p not in RATIOS)  # larger is slower
+# bisection brackets, wide of any plausible value: 0-10 ms per request, layer or step; 0.1-20x
+BOUNDS = {p: (0.1, 20.0) for p in RATIOS} | {p: (0.0, 0.01) for p in SECONDS}
+DIGITS = {p: 2 for p in RATIOS} | {p: 6 for p in SECONDS}
+DIMENSION = {p: "ratio" for p in RATIOS} | {p: "s" for p in SECONDS}
+WHAT = {"per_request_step_s": "engine time per request in the batch per step, beyond the chip's "
+                              "default stack",
+        "per_layer_s": "engine time per decoder layer per step, beyond the chip's default stack",
+        "step_s": "engine time per step, beyond the chip's default stack",
+        "speedup_ratio": "speed over the chip's default stack"} | {
+    p: f"{p.removesuffix('_speed_ratio').replace('_', ' ')} kernel speed over the chip's default "
+       "stack" for p in Stack.SPEED_RATIOS}
 SOURCE = "cal-stack"
 
 
@@ -46,9 +56,9 @@ def solve_row(row: Record, catalog: Catalog, stack_id: str, field: str) -> float
     if row.stack != stack_id:
         raise SimError(f"row {row.id} runs stack {row.stack!r}, not {stack_id}")
     faster = row.metric in HIGHER_IS_FASTER
+    lo, hi = BOUNDS[field]
     return bisect(lambda x: predict_row(row, with_parameter(catalog, stack_id, field, x)),
-                  row.value, *BOUNDS[field],
-                  increasing=faster == (field == SPEEDUP))
+                  row.value, lo, hi, increasing=faster == (field in RATIOS))
 
 
 def fit_stacks(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], list[Skipped]]:

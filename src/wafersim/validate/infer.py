@@ -35,9 +35,10 @@ How a row's fields become a workload (each rule is an assumption, listed in `ASS
   sends the prompts as a Poisson process of that rate instead of all at once (`--request-rate`;
   MLPerf Server's scheduled samples per second). Percentile metrics (`ttft_p99_s`, ...) are the
   run's percentiles over its requests.
-- The optional `stack` column names the serving stack (a catalog `Stack`) the run used where it
-  differs from the chip's calibrated one; its parameters are fitted on the stack's own
-  calibration rows (`calibrate_stacks.py`).
+- The `stack` column names the serving stack (a catalog `Stack`, engine and release) the run
+  used; empty, the chip's default. A stack other than the default runs as its parameters say,
+  each fitted on the stack's calibration rows across the chips it runs on
+  (`calibrate_stacks.py`).
 - `throughput_tokens_per_s` is for all `count` devices: with a smaller plan the system runs
   several replicas, which `serve` already counts. End-to-end latency is TTFT plus the remaining
   output tokens at TPOT.
@@ -105,7 +106,7 @@ ASSUMPTIONS = (
     "rows with a disaggregate column run prefill and decode pools of those sizes",
     "rows with a requests column replay the benchmark run (all prompts sent at once, or at the "
     "row's Poisson rate_per_s; batch = concurrency cap) in the serving simulator",
-    "rows with a stack column run that catalog serving stack instead of the chip's calibrated one",
+    "rows run the serving stack their stack column names (empty: the chip's default stack)",
 )
 
 

@@ -4,7 +4,10 @@ A row is a frozen, typed `Record`, built once when the CSV is read: every field 
 its column, empty cells are None, numbers are parsed and checked there, and a bad cell stops the
 read with one line naming the file, row, column, value and fix. Plan fields that are filled are
 constraints for the prediction; empty ones are searched. The `calibrates` column names the fit
-a row belongs to (`Calibrates`); rows without it are held out.
+a row belongs to (`Calibrates`); rows without it are held out. The conditions a run ran under
+are columns, never read from its source text: `stack` (serving engine and release, a catalog
+`Stack`), `framework` (training framework and release, as `engine:release`), `attention_kernel`
+(flash or eager), and `assumed` names those of them the source does not state.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import csv
 import difflib
 import io
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -40,8 +42,12 @@ HIGHER_IS_FASTER = frozenset({"mfu", "flops_per_device", "hw_flops_per_device", 
                               "user_tokens_per_s", "throughput_tokens_per_s"})  # rates, not times
 Recompute = Literal["none", "selective", "full"]
 Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
+AttentionKernel = Literal["flash", "eager"]  # fused flash attention, or attention materialising scores
+CONDITIONS = ("stack", "framework", "attention_kernel")  # run conditions a row may mark assumed
 Fit = Literal["framework", "serving", "stack", "wafer"]
-StackParameter = Literal["per_request_step_s", "speedup_ratio"]
+StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
+                         "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
+                         "per_layer_s", "per_request_step_s", "speedup_ratio"]
 
 REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
 NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty
@@ -52,7 +58,8 @@ TOKENS_MAX = 1e16  # training tokens: some hundred times the largest published r
 NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio", "rate_per_s")
 POSITIVE = ("value", "rate_per_s")  # numbers that must be above 0
 CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
-           "op": get_args(Op), "precision": tuple(p.value for p in Precision)}
+           "op": get_args(Op), "precision": tuple(p.value for p in Precision),
+           "attention_kernel": get_args(AttentionKernel)}
 FIT_KINDS = {"framework": ("train",), "serving": ("infer",), "stack": ("infer",),
              "wafer": ("train", "infer")}
 FORMS = {"framework": "framework:<chip>", "serving": "serving:<chip>",
@@ -129,6 +136,9 @@ class Record(BaseModel):
     stack: str | None = None
     calibrates: Calibrates | None = None
     rate_per_s: float | None = None
+    framework: str | None = None
+    attention_kernel: AttentionKernel | None = None
+    assumed: tuple[str, ...] = ()
     benchmark: str | None = None  # a benchmark of data/benchmarks.yaml: its evaluations are timed
 
     @field_validator("*", mode="before")
@@ -141,7 +151,7 @@ class Record(BaseModel):
         if value is None:
             if name in NEEDED:
                 raise ValueError(f"{name} is empty; every row needs one")
-            return None
+            return () if name == "assumed" else None
         if name in INTEGERS:
             return _whole(name, value)
         if name in NUMBERS:
@@ -152,6 +162,8 @@ class Record(BaseModel):
                              f"write one of them{empty}")
         if name == "calibrates" and isinstance(value, str):
             return Calibrates.parse(value)
+        if name == "assumed" and isinstance(value, str):
+            return _assumed(value)
         return value
 
     @model_validator(mode="after")
@@ -160,6 +172,14 @@ class Record(BaseModel):
         if self.metric == "mfu" and self.value > 1:
             raise ValueError(f"value {self.value:g} is not an mfu (a fraction from 0 to 1); write "
                              f"{self.value / 100:g} for {self.value:g}%")
+        return self
+
+    @model_validator(mode="after")
+    def _assumed_filled(self) -> Record:
+        """A condition marked assumed has a value."""
+        if empty := [n for n in self.assumed if getattr(self, n) is None]:
+            raise ValueError(f"assumed names {empty[0]} but the row's {empty[0]} is empty; fill "
+                             "it or drop it from assumed")
         return self
 
     @model_validator(mode="after")
@@ -179,12 +199,6 @@ class Record(BaseModel):
             raise ValueError(f"calibrates {str(c)!r} names {c.key} but the row's {column} is "
                              f"{own or 'empty'}; {fix}")
         return self
-
-    @property
-    def year(self) -> int | None:
-        """Latest year the source names (the software era of the run), if any."""
-        years = [int(y) for y in re.findall(r"\b(20[0-3]\d)\b", self.source or "")]
-        return max(years) if years else None
 
     def constraints(self) -> Constraints:
         """The plan fields the row fixes."""
@@ -215,6 +229,15 @@ def _number(name: str, value: object) -> float:
         empty = "" if name in NEEDED else " or leave it empty"
         raise ValueError(f"{name} {value!r} is not {what}; write one (SI units){empty}")
     return number
+
+
+def _assumed(text: str) -> tuple[str, ...]:
+    """The condition columns a row's `assumed` cell names, space-separated."""
+    names = tuple(text.split())
+    if bad := [n for n in names if n not in CONDITIONS]:
+        raise ValueError(f"assumed {bad[0]!r} is not a condition column; write any of "
+                         f"{', '.join(CONDITIONS)} separated by spaces, or leave it empty")
+    return names
 
 
 def _whole(name: str, value: object) -> int:

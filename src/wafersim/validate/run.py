@@ -39,6 +39,7 @@ class Outcome:
     reason: str
     source: str
     calibration: bool
+    family: str = ""  # kind: serving stack (infer), framework engine (train) or op (micro)
     low: float | None = None  # band of the efficiency ranges (with_range only)
     high: float | None = None
     inside: bool | None = None  # measured within [low, high]
@@ -73,7 +74,7 @@ def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Ou
     kind, measured = row.kind, row.value
     base: dict[str, Any] = dict(id=row.id, kind=kind, system=row.system, model=row.model or "",
                 metric=row.metric, source=row.source or "",
-                calibration=row.calibrates is not None or kind == "micro")
+                calibration=row.calibrates is not None or kind == "micro", family=family(row))
     try:
         predicted = PREDICTORS[kind](row, catalog)
     except SimError as exc:
@@ -86,6 +87,13 @@ def outcome(row: Record, catalog: Catalog, corners: Corners | None = None) -> Ou
         ranged = {"low": b.low, "high": b.high, "inside": b.holds(measured)}
     return Outcome(**base, measured=measured, predicted=predicted, error_pct=error,
                    status="ok", reason="", **ranged)
+
+
+def family(row: Record) -> str:
+    """The row's family for error summaries: its kind and serving stack, training framework
+    (engine, without the release) or micro op; `unnamed` where the row leaves it empty."""
+    name = {"infer": row.stack, "train": (row.framework or "").split(":")[0], "micro": row.op}
+    return f"{row.kind}: {name[row.kind] or 'unnamed'}"
 
 
 def validate(rows: Iterable[Record], kinds: tuple[str, ...] = KINDS,
@@ -115,7 +123,8 @@ def coverage(outcomes: Iterable[Outcome]) -> dict[str, float]:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    """Error statistics per kind (all rows and held-out rows), per system and per metric; with
+    """Error statistics per kind and per family (all rows and held-out rows), per system and per
+    metric; with
     bands, their coverage per kind (all rows and held-out rows)."""
     def group(key: Callable[[Outcome], str]) -> dict[str, dict[str, float]]:
         return {k: stats(o for o in outcomes if key(o) == k) for k in sorted({key(o) for o in outcomes})}
@@ -123,6 +132,9 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     report = {"per_kind": group(lambda o: o.kind),
               "held_out_per_kind": {k: stats(o for o in held_out if o.kind == k)
                                     for k in sorted({o.kind for o in held_out})},
+              "per_family": group(lambda o: o.family),
+              "held_out_per_family": {k: stats(o for o in held_out if o.family == k)
+                                      for k in sorted({o.family for o in held_out})},
               "per_system": group(lambda o: o.system), "per_metric": group(lambda o: o.metric),
               "skipped": sum(o.status == "skipped" for o in outcomes)}
     if any(o.inside is not None for o in outcomes):

@@ -1,12 +1,12 @@
 """Predict a published training figure: build the workload a row describes and run `train`.
 
-Empty plan fields are searched, filled ones fixed. Runs from sources before 2023 used eager
-attention (FlashAttention appeared in mid-2022 and reached Megatron-LM and NeMo in 2023), later
-ones flash attention. A row without a count (whole-run device-hours, where the metric is per
-device) runs on 1,024 devices. A row naming a benchmark (MLPerf) times the evaluations its rules
-schedule with the training (`benchmarks.py`). Device-hours of whole production runs include the time lost to
-failures, restarts and checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times
-and step rates do not.
+Empty plan fields are searched, filled ones fixed. The attention kernel is the row's
+`attention_kernel` column (eager for runs before FlashAttention, mid-2022); a row that leaves it
+empty runs flash attention, what every current framework uses. A row without a count (whole-run
+device-hours, where the metric is per device) runs on 1,024 devices. A row naming a benchmark
+(MLPerf) times the evaluations its rules schedule with the training (`benchmarks.py`).
+Device-hours of whole production runs include the time lost to failures, restarts and checkpoints at the run's scale
+(`cost/kernels/failures.py`); MLPerf times and step rates do not.
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from wafersim.models import load_model
 from wafersim.validate.benchmarks import evaluation_of
 from wafersim.validate.records import Record
 
-FLASH_FROM_YEAR = 2023
 DEFAULT_WHOLE_RUN_DEVICES = 1024  # assumption: device-hours rows without a count
 
 
 def attention_of(row: Record) -> str:
-    year = row.year
-    return "eager" if year is not None and year < FLASH_FROM_YEAR else "flash"
+    """The row's attention kernel; flash where the row names none."""
+    return row.attention_kernel or "flash"
 
 
 def run(row: Record, catalog: Catalog | None = None) -> TrainResult:

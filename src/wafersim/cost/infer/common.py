@@ -1,7 +1,7 @@
 """What an inference run asks for, and the pieces every serving model shares.
 
 `Serving` is the request shape (prompt and output tokens, weight and KV-cache number formats)
-and, when it is not the chip's calibrated one, the serving stack (`catalog.Stack`).
+and, when it is not the chip's default one, the serving stack (`catalog.Stack`).
 MoE decode reads only the experts a batch touches: with top-k routing over E experts and b
 tokens routed independently and uniformly, the expected number of distinct experts is
 E * (1 - (1 - k/E)^b) (occupancy of E bins by b*k draws without replacement per token, the
@@ -19,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.schema import Chip, Stack
-from wafersim.errors import ConfigError, ParameterError
+from wafersim.cost.infer.stack import apply_stack, speculative_tokens_per_step, stack_notes
+from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.precision import STORAGE
 from wafersim.xp import total
@@ -43,7 +44,7 @@ class Serving:
     precision: str = "bf16"  # weights
     kv_precision: str = "bf16"
     decode_only: bool = False  # a disaggregated decode pool: prompts are prefilled elsewhere
-    stack: Stack | None = None  # None: the chip's calibrated serving stack
+    stack: Stack | None = None  # None: the chip's default serving stack
 
     def __post_init__(self) -> None:
         for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
@@ -64,25 +65,20 @@ class Serving:
                                  allowed=f"a stack for {chip.id}")
 
     def stack_parts(self, parts: dict[str, Any], efficiency: float, requests: Any,
-                    name: str = "serving_stack") -> dict[str, Any]:
-        """`parts` (kernel-level seconds) plus the serving stack's share at the chip's calibrated
-        `efficiency`; a named stack's speed-up divides every part (the fitted ratio says how much
-        faster, not which part gains) and its per-request cost for `requests` is a part."""
+                    name: str = "serving_stack", model: ModelSpec | None = None,
+                    speculate: bool = False) -> dict[str, Any]:
+        """`parts` (kernel-level seconds) plus the default stack's share at the chip's calibrated
+        `efficiency`; a named stack then runs them its way (`cost/infer/stack.py`: kernel speed by
+        operator class of `model`, fixed costs per step, layer and request for `requests`, and,
+        with `speculate` (decode parts), its speculative decoding)."""
         out = parts | {name: total(parts.values()) * (1.0 / efficiency - 1.0)}
         if self.stack is None:
             return out
-        out = {k: v / self.stack.speedup for k, v in out.items()}
-        if self.stack.per_request_s:
-            out["per_request"] = self.stack.per_request_s * np.asarray(requests, dtype=float)
-        return out
+        return apply_stack(out, self.stack, model, requests, speculate)
 
     def stack_notes(self) -> tuple[str, ...]:
         """What the result assumes of the stack: nothing unless one is named."""
-        if self.stack is None:
-            return ()
-        return (f"serving stack {self.stack.id}: {self.stack.speedup:.3g}x the speed of the chip's "
-                f"calibrated stack (every part divided by it), "
-                f"{self.stack.per_request_s * 1e6:.3g} us per request per step",)
+        return () if self.stack is None else stack_notes(self.stack)
 
     @property
     def context_tokens(self) -> int:
@@ -115,15 +111,6 @@ def expected_experts(n_experts: int, top_k: int, tokens: npt.ArrayLike) -> Figur
     t = np.asarray(tokens, dtype=float)
     out = n_experts * (1.0 - (1.0 - top_k / n_experts) ** t)  # balls in bins, uniform routing
     return float(out) if out.ndim == 0 else out
-
-
-def speculative_tokens_per_step(acceptance: float, lookahead: int) -> float:
-    """Expected tokens kept per verify step (Leviathan et al. 2023, eq. 1)."""
-    if not 0.0 <= acceptance < 1.0:
-        raise ConfigError(f"acceptance rate {acceptance} must lie in [0, 1)")
-    if lookahead < 1:
-        raise ConfigError(f"speculative lookahead {lookahead} must be at least 1 drafted token")
-    return (1.0 - acceptance ** (lookahead + 1)) / (1.0 - acceptance)
 
 
 @dataclass(frozen=True)

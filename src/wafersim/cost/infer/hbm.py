@@ -229,11 +229,13 @@ def serving_efficiency(chip: Chip) -> tuple[float, str]:
                                "0.4-1.0", "serving")
 
 
-def with_stack(parts: dict[str, Real], chip: Chip, serving: Serving,
-               requests: Real) -> dict[str, Real]:
-    """Add the serving stack's share, kernel-level time x (1 / efficiency - 1), and a named
-    stack's speed-up and per-request cost for `requests` per step (`Serving.stack_parts`)."""
-    return serving.stack_parts(parts, serving_efficiency(chip)[0], requests)
+def with_stack(parts: dict[str, Real], chip: Chip, serving: Serving, requests: Real,
+               model: ModelSpec, speculate: bool = False) -> dict[str, Real]:
+    """Add the default stack's share, kernel-level time x (1 / efficiency - 1), then run the
+    parts as a named stack does for `requests` per step, speculating with `speculate`
+    (`Serving.stack_parts`)."""
+    return serving.stack_parts(parts, serving_efficiency(chip)[0], requests, model=model,
+                               speculate=speculate)
 
 
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -275,13 +277,13 @@ def decode_parts(model: ModelSpec, system: System, device: Device, serving: Serv
     shapes = gemm_shapes(model, plans) if shapes is None else shapes
     if mtp is None:
         return with_stack(_decode_pass(model, system, device, serving, plans, b, shapes),
-                          system.chip, serving, b)
+                          system.chip, serving, b, model, speculate=True)
     verify = _decode_pass(model, system, device, serving, plans, b, shapes, mtp.lookahead + 1)
     one = total(_decode_pass(model, system, device, serving, plans, b, shapes).values())
     draft = mtp.lookahead * one * (model.mtp_layers + 1) / model.n_layers
     parts = verify | {"mtp_draft": draft}
     return with_stack({k: v / mtp.tokens_per_step for k, v in parts.items()}, system.chip,
-                      serving, b / mtp.tokens_per_step)
+                      serving, b / mtp.tokens_per_step, model)
 
 
 def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Serving,
@@ -303,7 +305,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     return with_stack({"gemm": gemm - head_fix,
                        "attention": attn + model.n_layers * device.kernel_overhead_s,
                        "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,
-                       "kernel_overhead": overhead}, system.chip, serving, b)
+                       "kernel_overhead": overhead}, system.chip, serving, b, model)
 
 
 def _head_correction(device: Device, serving: Serving, shapes: tuple[Shape, ...], b: Real,

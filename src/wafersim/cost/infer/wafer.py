@@ -211,5 +211,6 @@ def wafer_points(model: ModelSpec, system: System, serving: Serving, batch: npt.
     tpot_parts = _decode_spec(model, system, serving, b, region, f, spec)
     ttft_parts = prefill(model, system, serving, b, region, f.weight_bytes)
     tau = 1.0 if spec is None else spec.tokens_per_step
-    return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead"),
-            serving.stack_parts(ttft_parts, eff, b, "software_overhead"))
+    return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead", model,
+                                speculate=spec is None),
+            serving.stack_parts(ttft_parts, eff, b, "software_overhead", model))
