@@ -14,13 +14,17 @@ import pytest
 from wafersim.validate.records import read
 from wafersim.validate.run import validate
 
-MEDIAN_BOUND_PCT = 12.5
+MEDIAN_BOUND_PCT = 12.0
 ROW_BOUND_PCT = 50.0
 KNOWN_GAPS = {
     "T004": "Llama 3 8B whole run implies about 21% MFU; cluster size and batch unpublished",
     "CB08": "GPT-J on 2 CS-2 under release 1.7.1: 1.6x slower than the same run under 2.0.3 (CB10); "
             "training software releases are not modelled",
     "I101": "MoE on wafers: a token's routed experts run on a byte-sized share of the expert PEs",
+    "MOE-3": "DeepSeek-V3 MXFP8 on DGX-B200 runs at half its GB200 speed per GPU in the same release "
+             "(no CUDA graphs, no fused grouped MLP, all-to-all not overlapped); those recipe "
+             "switches have no row column, so the searched plan overlaps the all-to-all",
+    "MOE-4": "Qwen3-235B MXFP8 on DGX-B200: the same release's B200 MoE recipes as MOE-3",
 }
 
 
