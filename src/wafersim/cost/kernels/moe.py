@@ -115,11 +115,13 @@ def rank_imbalance(copies: Real, n_experts: int, ranks: Real | Whole, skew_cv: f
 
 def touched_imbalance(touched: Real, n_experts: int, ranks: Real | Whole) -> Real:
     """Distinct experts the busiest of `ranks` ranks reads over the mean rank's, when `touched`
-    of n_experts experts are touched in a step, each independently (Binomial per rank)."""
+    of n_experts experts are touched in a step: the mean count plus z(R) Poisson spreads, at most
+    every expert the rank holds (rises with the touched count, never past the rank's share)."""
     r = maximum(real(ranks), 1.0)
     local = maximum(n_experts / r, 1.0)
-    q = minimum(maximum(touched / n_experts, 1e-9), 1.0)
-    out: Real = 1.0 + max_normal(r) * power((1.0 - q) / (q * local), 0.5)
+    mean = maximum(touched / n_experts, 1e-9) * local  # touched experts on the mean rank
+    busiest = minimum(mean + max_normal(r) * power(mean, 0.5), maximum(local, mean))
+    out: Real = busiest / mean
     return out
 
 
