@@ -19,7 +19,7 @@ from wafersim.cost.kernels.moe import (
     touched_imbalance,
 )
 from wafersim.cost.train.step import StepModel
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.plan.train import PlanSpace
 
@@ -85,8 +85,10 @@ def test_capacity_factor_caps_the_busiest_rank():
     free = rank_imbalance(100.0, 256, 8)
     assert free > 1.25
     assert rank_imbalance(100.0, 256, 8, capacity_factor=1.25) == pytest.approx(1.25)
-    with pytest.raises(ParameterError):
+    with pytest.raises(ConfigError, match="capacity_factor"):
         rank_imbalance(100.0, 256, 8, capacity_factor=0.5)
+    with pytest.raises(ConfigError, match="skew_cv"):
+        rank_imbalance(100.0, 256, 8, skew_cv=-0.1)
 
 
 def test_scalar_and_array_agree():

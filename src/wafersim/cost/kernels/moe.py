@@ -32,7 +32,7 @@ from statistics import NormalDist
 import numpy as np
 
 from wafersim.cost.kernels.gemm import Device, gemm_time_s
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError
 from wafersim.xp import Real, Whole, ceil, maximum, minimum, power, real
 
 # rows and columns of one grouped-GEMM tile; each expert's rows are padded to it (DeepGEMM
@@ -98,7 +98,7 @@ def rank_imbalance(copies: Real, n_experts: int, ranks: Real | Whole, skew_cv: f
     `copies` routed token copies (tokens x top_k) spread over n_experts experts held E / ranks
     apiece; capped at `capacity_factor` when the framework drops the excess."""
     if skew_cv < 0:
-        raise ParameterError("skew_cv", skew_cv, "a coefficient of variation is at least 0")
+        raise ConfigError(f"routing skew_cv {skew_cv} is negative; a coefficient of variation is 0 or more")
     r = maximum(real(ranks), 1.0)
     per_rank = maximum(copies / r, 1e-9)
     local = maximum(n_experts / r, 1.0)  # experts one rank holds
@@ -107,8 +107,8 @@ def rank_imbalance(copies: Real, n_experts: int, ranks: Real | Whole, skew_cv: f
     factor: Real = 1.0 + max_normal(r) * power(relative_var, 0.5)
     if capacity_factor is not None:
         if capacity_factor < 1.0:
-            raise ParameterError("capacity_factor", capacity_factor,
-                                 "a capacity factor below 1 drops tokens of a balanced step; use 1 or more")
+            raise ConfigError(f"capacity_factor {capacity_factor} is below 1, which drops tokens of a "
+                              "balanced step; use 1 or more, or none for dropless routing")
         factor = minimum(factor, capacity_factor)
     return factor
 
