@@ -26,6 +26,10 @@ KNOWN_GAPS = {
             "chip that fuses whole decoder blocks, and the endpoint uses speculative decoding",
     "I037": "SN40L serving is uncalibrated (as I035); chip count and concurrency unpublished",
     "I061": "SN40L serving is uncalibrated (as I035); measured through a cloud endpoint",
+    "MOE-3": "DeepSeek-V3 MXFP8 on DGX-B200 runs at half its GB200 speed per GPU in the same release "
+             "(no CUDA graphs, no fused grouped MLP, all-to-all not overlapped); those recipe "
+             "switches have no row column, so the searched plan overlaps the all-to-all",
+    "MOE-4": "Qwen3-235B MXFP8 on DGX-B200: the same release's B200 MoE recipes as MOE-3",
 }
 
 

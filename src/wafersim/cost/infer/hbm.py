@@ -31,6 +31,7 @@ from wafersim.cost.kernels.collectives import (
 )
 from wafersim.cost.kernels.efficiency import calibrated_fraction
 from wafersim.cost.kernels.gemm import Device, gemm_time_s
+from wafersim.cost.kernels.moe import grouped_gemm_time_s, rank_imbalance, touched_imbalance
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
 from wafersim.ops.graph import Op, lower
@@ -133,17 +134,30 @@ def kv_bytes_per_token_device(model: ModelSpec, precision: str, plans: Plans) ->
 
 
 def _gemms(model: ModelSpec, device: Device, serving: Serving, shapes: tuple[Shape, ...],
-           tokens: Real, moe_tokens: Real) -> Real:
-    """Seconds of every GEMM of one pass over all layers for `tokens` tokens per replica step."""
+           tokens: Real, moe_tokens: Real, ranks: Whole) -> Real:
+    """Seconds of every GEMM of one pass over all layers for `tokens` tokens per replica step
+    (`ranks`: the expert-parallel degree)."""
     total: Real = 0.0
     for op, n, k, share, expert in shapes:
-        m, inst = tokens * share, 1.0
         if op.kind == "expert":
-            inst = expected_experts(model.n_experts, model.top_k, moe_tokens)  # type: ignore[assignment]  # xp.Real: float or float64 array
-            m = moe_tokens * model.top_k / inst
-            inst = inst * expert  # type: ignore[assignment]  # xp.Real: float or float64 array
-        total = total + op.repeat * gemm_time_s(m, n, k, device, serving.precision, ACT_BYTES, inst)
+            t = _experts(model, device, serving, (n, k, expert), moe_tokens, ranks)
+        else:
+            t = gemm_time_s(tokens * share, n, k, device, serving.precision, ACT_BYTES)
+        total = total + op.repeat * t
     return total
+
+
+def _experts(model: ModelSpec, device: Device, serving: Serving, shape: tuple[Real, Real, Real],
+             moe_tokens: Real, ranks: Whole) -> Real:
+    """One routed-expert GEMM on the busiest expert-parallel rank: the experts the step touches
+    (`expected_experts`), the rank's excess of them and of routed tokens (`rank_imbalance`),
+    and the grouped kernel's tiles."""
+    n, k, expert = shape
+    touched = expected_experts(model.n_experts, model.top_k, moe_tokens)
+    inst = touched * expert * touched_imbalance(touched, model.n_experts, ranks)
+    rows = (moe_tokens * model.top_k * expert
+            * rank_imbalance(moe_tokens * model.top_k, model.n_experts, ranks))
+    return grouped_gemm_time_s(rows / inst, n, k, device, inst, serving.precision, ACT_BYTES)
 
 
 def score_dims(model: ModelSpec, decode: bool) -> int:
@@ -242,7 +256,7 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
                  plans: Plans, b: Real, shapes: tuple[Shape, ...], queries: int = 1) -> dict[str, Real]:
     """Seconds of one decode step by part: each request runs `queries` tokens."""
     mb = b / minimum(b, plans.pp)  # requests per micro-batch
-    gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries)
+    gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries, plans.ep)
     attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1, queries)
     ar, a2a, p2p = _communication(model, system, plans, mb * queries)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
@@ -294,7 +308,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     b = real(batch)
     tokens = b * serving.input_tokens
     shapes = gemm_shapes(model, plans) if shapes is None else shapes
-    gemm = _gemms(model, device, serving, shapes, tokens, tokens)
+    gemm = _gemms(model, device, serving, shapes, tokens, tokens, plans.ep)
     head_fix = _head_correction(device, serving, shapes, b, tokens)
     keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp

@@ -87,14 +87,16 @@ def device_of(chip: Chip, precision: str) -> Device:
 
 def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: Device,
                 weight_precision: str | None = None, act_bytes: float = 2.0,
-                instances: Real = 1.0) -> Real:
+                instances: Real = 1.0, tiles: tuple[Real, Real] | None = None) -> Real:
     """Seconds for `instances` GEMMs y[m, n] = x[m, k] @ W[k, n]; arrays broadcast, and plain
-    numbers give a float."""
+    numbers give a float. `tiles`: the (rows, columns) the kernel computes when it pads m and n
+    to whole tiles (grouped expert GEMMs); the bytes stay those of m and n."""
     if not (isinstance(m, float) and isinstance(n, float) and isinstance(k, float)):  # type: ignore[unreachable]  # numpy scalars reach it at run time
         m, n, k = real(m), real(n), real(k)
     precision = weight_precision or device.precision
     w_bytes = BYTES_PER_ELEMENT.get(precision) or bytes_per_param(precision)  # the error when unknown
-    flops = 2.0 * m * n * k * instances
+    rows, cols = (m, n) if tiles is None else tiles
+    flops = 2.0 * rows * cols * k * instances
     moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops_per_s)
     t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s

@@ -21,6 +21,13 @@ from wafersim.catalog.schema import Chip
 from wafersim.catalog.system import System
 from wafersim.cost.kernels.efficiency import calibrated_fraction
 from wafersim.cost.kernels.gemm import Device, device_of, gemm_time_s
+from wafersim.cost.kernels.moe import (
+    ROUTER_SKEW_CV,
+    grouped_gemm_time_s,
+    quantise_time_s,
+    rank_imbalance,
+    tokens_per_expert,
+)
 from wafersim.cost.train.comm import GroupCollectives
 from wafersim.cost.train.lora import FROZEN_BACKWARD, TRAINED_BACKWARD, adapter_params, adapter_time_s
 from wafersim.cost.train.memory import (
@@ -49,6 +56,7 @@ ROW_PARALLEL = (".o", ".down")  # Megatron row-parallel linears: the reduction d
 REPLICATED = ("attn.q_a", "attn.kv_a", "moe.router")  # small projections kept whole on every rank
 EAGER_SOFTMAX_BYTES = 9.0  # fused scale-mask-softmax (read 2, write 2) and dropout (read 2, write 2, mask 1)
 ATTENTION = ("flash", "eager")
+FP8_TRAINING = ("fp8", "fp4")  # GEMM inputs quantised from 16 bits in every pass
 # backward / forward work of the attention core: eager keeps the probabilities (dV, dP, dQ, dK: 2x);
 # flash recomputes QK^T in the backward pass, 5 matmuls against 2 (Dao 2023, FlashAttention-2, Sec. 4.1)
 ATTENTION_BACKWARD = {"flash": 2.5, "eager": 2.0}
@@ -152,7 +160,8 @@ class StepModel:
     """Evaluates plans of one model, workload and system; built once, reused per search."""
 
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
-                 precision: str, attention: str = "flash", lora_rank: int = 0) -> None:
+                 precision: str, attention: str = "flash", lora_rank: int = 0,
+                 routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -164,6 +173,9 @@ class StepModel:
         self.graph: Graph = lower(model, "train", 1, seq_len)
         self.lora_rank = lora_rank  # 0: full training; r: LoRA adapters of rank r, base frozen
         self.adapters = adapter_params(self.graph, lora_rank)
+        # routing: the trained router's skew, and the capacity factor where the framework drops
+        # tokens (None: dropless, Megatron-Core's default and DeepSeek-V3's)
+        self.routing_skew_cv, self.capacity_factor = routing_skew_cv, capacity_factor
 
     def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
@@ -174,12 +186,36 @@ class StepModel:
             if op.kind not in ("gemm", "expert", "router"):
                 continue
             n, k = _split(op, plans.tp)
-            rows: Real = tokens
-            inst: Real = 1.0
-            if op.kind == "expert":  # tokens gathered from the ep group, local experts only
-                rows, inst = tokens * plans.ep * m.top_k / m.n_experts, m.n_experts / plans.ep
-            t = gemm_time_s(rows, n, k, self.accel.gemm, instances=inst)
+            t = (self._expert(plans, tokens, n, k) if op.kind == "expert"
+                 else gemm_time_s(tokens, n, k, self.accel.gemm))
             total = total + t * op.repeat * share
+        return total
+
+    def _load(self, plans: PlanSpace, tokens: Real) -> Real:
+        """Routed copies on the busiest expert-parallel rank over the mean rank's (`rank_imbalance`)."""
+        m = self.model
+        return rank_imbalance(tokens * plans.ep * m.top_k, m.n_experts, plans.ep,
+                              self.routing_skew_cv, self.capacity_factor)
+
+    def _expert(self, plans: PlanSpace, tokens: Real, n: Real, k: Real) -> Real:
+        """One routed-expert GEMM of one micro-batch on the busiest rank: the ep group's tokens
+        on the rank's experts, in one grouped kernel."""
+        m = self.model
+        rows = tokens_per_expert(tokens * plans.ep, m.top_k, m.n_experts) * self._load(plans, tokens)
+        return grouped_gemm_time_s(rows, n, k, self.accel.gemm, m.n_experts / plans.ep)
+
+    def _quantise(self, plans: PlanSpace, tokens: Real, share: Real) -> Real:
+        """fp8 quantisation passes of one stage's routed-expert GEMMs, forward and backward
+        (`quantise_time_s`; none in 16-bit training)."""
+        m = self.model
+        if not m.is_moe or self.precision not in FP8_TRAINING:
+            return _zeros(plans)
+        rows = tokens * m.top_k * self._load(plans, tokens)  # copies on the busiest rank
+        total: Real = 0.0
+        for op in self.graph.layer_ops():
+            if op.kind == "expert":
+                n, k = _split(op, plans.tp)
+                total = total + quantise_time_s(rows, n, k, self.accel.gemm) * op.repeat * share
         return total
 
     def _attention(self, plans: PlanSpace, share: Real | None = None) -> Real:
@@ -251,12 +287,13 @@ class StepModel:
         adapters = self._adapters(plans, tokens, share) * slow
         eltwise, attn = self._elementwise(plans, tokens, share) * slow, self._attention(plans, share) * slow
         head, permute = self._head(plans, tokens) * slow, self._permute(plans, tokens, share) * slow
+        quantise = self._quantise(plans, tokens, share) * slow
         layers_fwd = gemms + adapters + eltwise + permute
         full, selective = plans.recompute == _FULL, plans.recompute == _SELECTIVE
         recompute = where(full, layers_fwd + attn, where(selective, attn, 0.0))
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
         compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
-                   + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
+                   + quantise + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full, share)
         if m.is_moe:
             comm = _overlap_moe(comm, compute + recompute, plans)
@@ -285,7 +322,8 @@ class StepModel:
         out["exposed_cp_comm"] = self._context_parallel(plans, tokens, attn, share)
         if m.is_moe:  # dispatch + combine all-to-all per MoE layer and pass
             fwd, bwd = all_to_all_s(c, m, plans, tokens, self.accel.scale_up, self.precision == "fp8")
-            out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * m.n_moe_layers * share
+            load = self._load(plans, tokens)  # the busiest rank receives the most
+            out["exposed_ep_all_to_all"] = (fwd * (1.0 + full) + bwd) * load * m.n_moe_layers * share
         hops = where(plans.pp > 1, 2.0 * plans.v, 0.0)  # activation forward, gradient back
         out["exposed_pp_p2p"] = hops * c.p2p_s(act / plans.tp, plans.tp * plans.cp * plans.dp)
         return out
