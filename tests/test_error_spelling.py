@@ -121,7 +121,8 @@ def test_a_workload_names_keywords_the_cli_renames():
 
 @pytest.mark.parametrize("args, message", [
     (("train", "--model", "llama-2-70b", "--system", "dgx-h100", "--count", "64", "--tokens", "1T",
-      "--tp", "3"), "error: --tp 3 does not divide the 64 attention heads of llama-2-70b\n"),
+      "--tp", "3"),
+     "error: --tp 3 does not divide the scale-up domain of 8 devices (groups would straddle)\n"),
     (("serve", "--model", "llama-3.1-8b", "--system", "dgx-h100", "--rate", "-1"),
      "error: --rate -1 must be a positive number of requests/s"),
     (("mesh", "decode-layer", "--d-model", "100", "--heads", "3"),
