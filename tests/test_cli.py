@@ -135,7 +135,7 @@ def test_train_cluster_json_and_top_plans(cli):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--tp", "3"], "--tp 3 does not divide the 64 attention heads"),
+    (["--tp", "3"], "--tp 3 does not divide the scale-up domain of 8 devices"),
     (["--plan", "tp8,bogus"], "--plan part 'bogus'"),
     (["--zero", "7"], "--zero 7 must be 0, 1, 2 or 3"),
     (["--tokens", "0"], "--tokens '0' must be positive"),

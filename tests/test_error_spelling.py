@@ -107,9 +107,10 @@ def test_every_parameter_a_library_error_names_has_a_flag():
 def test_a_library_call_names_the_keyword_and_what_is_allowed():
     with pytest.raises(ParameterError) as exc:
         wafersim.train("llama-2-70b", "dgx-h100", 1e12, count=64, plan=Constraints(tp=3))
-    assert str(exc.value).startswith("tp=3 does not divide the 64 attention heads")
+    # heads would be padded (models/padding.py); three devices cannot tile a node of eight
+    assert str(exc.value).startswith("tp=3 does not divide the scale-up domain of 8 devices")
     assert "--" not in str(exc.value)
-    assert (exc.value.parameter, exc.value.value, exc.value.allowed) == ("tp", 3, "a divisor of 64")
+    assert (exc.value.parameter, exc.value.value, exc.value.allowed) == ("tp", 3, "a divisor of 8")
 
 
 def test_a_workload_names_keywords_the_cli_renames():
@@ -120,7 +121,8 @@ def test_a_workload_names_keywords_the_cli_renames():
 
 @pytest.mark.parametrize("args, message", [
     (("train", "--model", "llama-2-70b", "--system", "dgx-h100", "--count", "64", "--tokens", "1T",
-      "--tp", "3"), "error: --tp 3 does not divide the 64 attention heads of llama-2-70b\n"),
+      "--tp", "3"),
+     "error: --tp 3 does not divide the scale-up domain of 8 devices (groups would straddle)\n"),
     (("serve", "--model", "llama-3.1-8b", "--system", "dgx-h100", "--rate", "-1"),
      "error: --rate -1 must be a positive number of requests/s"),
     (("mesh", "decode-layer", "--d-model", "100", "--heads", "3"),

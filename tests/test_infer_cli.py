@@ -46,7 +46,7 @@ def test_model_that_does_not_fit_exits_2_with_devices_needed(cli):
     (("--batch", "0"), "--batch '0'"),
     (("--precision", "fp3"), "fp3"),
     (("--kv-precision", "int2"), "int2"),
-    (("--tp", "3"), "--tp 3"),
+    (("--tp", "16"), "tp=16"),  # past the node: --tp 3 is served with padded heads
     (("--input-tokens", "-5"), "-5"),
     (("--output-tokens", "-1"), "-1"),
     (("--tpot-slo", "fast"), "--tpot-slo"),

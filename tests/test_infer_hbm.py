@@ -39,9 +39,12 @@ def test_fewer_weight_bits_decode_faster(catalog):
     assert int4.tpot_s < 0.5 * bf16.tpot_s
 
 
-def test_tp_must_divide_heads(catalog):
-    with pytest.raises(ConfigError, match="tp=3"):
-        wafersim.infer("llama-3.1-8b", "dgx-h100", tp=3, catalog=catalog)
+def test_tp_that_does_not_divide_heads_pads_them(catalog):
+    # 32 query / 8 KV heads over 3 devices: 33 heads each for queries and keys/values (MHA)
+    r = wafersim.infer("llama-3.1-8b", "dgx-h100", tp=3, catalog=catalog)
+    assert r.plan.degrees.tp == 3
+    assert r.padded_heads == {"query_heads": 33, "kv_heads": 33, "query_heads_before": 32,
+                              "kv_heads_before": 8}
 
 
 def test_ep_on_dense_model_is_refused(catalog):

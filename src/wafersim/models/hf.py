@@ -3,7 +3,8 @@
 The only module that knows HF key names. One small reader per ``model_type`` turns the config
 into ModelSpec keyword arguments; defaults follow the transformers config classes
 (LlamaConfig, MixtralConfig, GPT2Config, GPTJConfig, GPTNeoXConfig, FalconConfig, MptConfig,
-DeepseekV3Config, Qwen3MoeConfig, OPTConfig, BloomConfig) and the papers for models without one.
+DeepseekV3Config, Qwen3MoeConfig, OPTConfig, BloomConfig, GptOssConfig, Llama4TextConfig,
+NemotronConfig) and the papers for models without one.
 """
 
 from __future__ import annotations
@@ -116,6 +117,38 @@ def _qwen3_moe(c: Cfg) -> dict[str, Any]:
     return base | dict(qk_norm=True, n_experts=c.int("num_experts"), moe_every=every,
                        top_k=c.int("num_experts_per_tok"),
                        d_ff_expert=c.int("moe_intermediate_size"))
+
+
+def _qwen3(c: Cfg) -> dict[str, Any]:
+    return _llama(c) | dict(qk_norm=True)  # Qwen3Attention: RMSNorm on q and k per head
+
+
+def _gpt_oss(c: Cfg) -> dict[str, Any]:
+    # GptOssConfig: biased attention, router and experts (gate_up and down biases); the
+    # per-head attention sinks (one scalar per head) are not modelled.
+    return _mixtral(c) | dict(attn_bias=c.flag("attention_bias", True), mlp_bias=True,
+                              router_bias=True)
+
+
+def _llama4(c: Cfg) -> dict[str, Any]:
+    """Llama4TextConfig (the text_config of a Llama4Config): interleaved MoE layers of
+    routed experts plus one shared expert, dense layers of intermediate_size_mlp."""
+    text = c.get("text_config")
+    if text is not None:
+        if not isinstance(text, dict):
+            raise ConfigError(f"{c.where}: 'text_config' must be a JSON object; write {{...}}")
+        c = Cfg(text, c.where)
+    base = _llama(c)
+    # HF Llama4TextDecoderLayer: layer i is MoE when (i + 1) % interleave_moe_layer_step == 0
+    return base | dict(d_ff=c.int("intermediate_size_mlp", default=base["d_ff"]),
+                       n_experts=c.int("num_local_experts"), top_k=c.int("num_experts_per_tok"),
+                       d_ff_expert=base["d_ff"], n_shared_experts=1,
+                       moe_every=c.int("interleave_moe_layer_step", default=1))
+
+
+def _nemotron(c: Cfg) -> dict[str, Any]:
+    # NemotronConfig: squared-ReLU MLP of two matrices, LayerNorm1P with bias, untied head
+    return _llama(c) | dict(gated_mlp=False, norm="layernorm", norm_bias=True)
 
 
 def _grok(c: Cfg) -> dict[str, Any]:
@@ -245,11 +278,12 @@ def _glm(c: Cfg) -> dict[str, Any]:
 
 
 READERS: dict[str, Reader] = {
-    "llama": _llama, "mistral": _llama, "qwen2": _llama, "qwen3": _llama, "mixtral": _mixtral,
+    "llama": _llama, "mistral": _llama, "qwen2": _llama, "qwen3": _qwen3, "mixtral": _mixtral,
     "qwen3_moe": _qwen3_moe, "grok-1": _grok, "grok": _grok, "palm": _palm, "gopher": _gopher,
     "deepseek_v3": _deepseek_v3, "gpt2": _gpt2, "gptj": _gptj, "gpt_neox": _neox,
     "falcon": _falcon, "RefinedWeb": _falcon, "RefinedWebModel": _falcon, "mpt": _mpt,
-    "opt": _opt, "bloom": _bloom, "glm": _glm,
+    "opt": _opt, "bloom": _bloom, "glm": _glm, "gpt_oss": _gpt_oss, "llama4": _llama4,
+    "llama4_text": _llama4, "nemotron": _nemotron, "kimi_k2": _deepseek_v3,
 }
 
 

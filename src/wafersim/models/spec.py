@@ -62,6 +62,8 @@ class ModelSpec:
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
     mtp_layers: int = 0  # multi-token-prediction modules (DeepSeek num_nextn_predict_layers)
+    # (query, key/value) heads before padding for a tensor-parallel degree (models/padding.py)
+    heads_before_padding: tuple[int, int] | None = None
     source: str = ""
     notes: str = ""
     origin: str = ""

@@ -9,6 +9,7 @@ from typing import Any
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import Serving
 from wafersim.cost.kernels.economics import serving_economics
+from wafersim.models.padding import padded_heads_json, padding_note
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import CoResidentPlan, InferPlan
 
@@ -43,6 +44,7 @@ class InferResult:
     assumptions: tuple[str, ...] = ()
     memory: dict[str, float] = field(default_factory=dict)  # per device, bytes
     cost_basis: str = "tco"  # what $ per million tokens pays for: owning ("tco") or renting
+    padded_heads: dict[str, int] | None = None  # heads padded for the tensor degree (None: none)
 
     def __post_init__(self) -> None:
         _check(self.decode_breakdown, self.tpot_s, "decode")
@@ -68,7 +70,7 @@ class InferResult:
             "plan": self.plan.to_json(), "decode_breakdown": dict(self.decode_breakdown),
             "prefill_breakdown": dict(self.prefill_breakdown), "memory": dict(self.memory),
             "assumptions": list(self.assumptions),
-        }
+        } | ({"padded_heads": dict(self.padded_heads)} if self.padded_heads else {})
 
 
 def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, devices: int,
@@ -87,10 +89,10 @@ def assemble(model: ModelSpec, system: System, serving: Serving, batch: int, dev
                        max_batch=max_batch, memory_bytes_per_device=per_device,
                        energy_per_token_J=energy, usd_per_million_tokens=usd,
                        plan=plan, decode_breakdown=tpot, prefill_breakdown=ttft,
-                       assumptions=tuple(notes) + eco.assumptions + (
+                       assumptions=tuple(notes) + padding_note(model) + eco.assumptions + (
                            f"{serving.input_tokens} prompt and {serving.output_tokens} output "
                            "tokens per request",) + DECODE_ONLY * serving.decode_only, memory=memory,
-                       cost_basis=eco.basis)
+                       cost_basis=eco.basis, padded_heads=padded_heads_json(model))
 
 
 DECODE_ONLY = ("decode pool of a disaggregated system: prompts are prefilled elsewhere, so "

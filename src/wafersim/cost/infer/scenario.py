@@ -13,6 +13,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.infer.common import SelfDraft, Serving
 from wafersim.cost.infer.wafer import Speculative
 from wafersim.errors import ParameterError
+from wafersim.models.padding import pad_heads
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer import Formats, InferConstraints, Speculation, Split, split_for
 
@@ -58,6 +59,7 @@ class InferScenario:
         split = None if disaggregate is None else split_for(disaggregate, count)
         devices = split.devices if split is not None else count
         target = system if devices is None else system.with_devices(devices)
+        model = _padded(model, constraints)
         return cls(model, target, serving or Serving(), devices, constraints or InferConstraints(),
                    drafting, tpot_slo_s, split, pipeline_wafers)
 
@@ -73,6 +75,15 @@ class InferScenario:
     def on(self, devices: int) -> InferScenario:
         """The same scenario on `devices` devices of the same system, no split."""
         return replace(self, system=self.system.with_devices(devices), count=devices, split=None)
+
+
+def _padded(model: ModelSpec, constraints: InferConstraints | None) -> ModelSpec:
+    """The model with its heads padded for a fixed tensor degree that does not split them
+    (per attention replica with data-parallel attention); the model itself otherwise."""
+    tp, ad = (constraints.tp, constraints.attention_dp or 1) if constraints else (None, 1)
+    if tp is None or ad < 1 or tp % ad:
+        return model  # no fixed degree, or one the plan checks refuse with their own message
+    return pad_heads(model, tp // ad)
 
 
 def check_context(model: ModelSpec, input_tokens: int, output_tokens: int) -> None:

@@ -25,6 +25,7 @@ from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.step import Accelerator, Step, StepModel
 from wafersim.errors import InfeasiblePlan
 from wafersim.memo import memoised
+from wafersim.models.padding import padded_heads_json, padding_note, unpadded
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.train import Constraints, ParallelPlan, PlanSpace
 from wafersim.plan.train_grid import plan_rows, space_of
@@ -70,8 +71,8 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
                   top: int = TOP) -> TrainResult:
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
-    per_token = _flops_per_token(model, work.seq_len, work.lora_rank > 0)
-    notes = _assumptions(step_model, constraints)
+    per_token = _flops_per_token(unpadded(model), work.seq_len, work.lora_rank > 0)  # useful FLOPs
+    notes = padding_note(model) + _assumptions(step_model, constraints)
     results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
@@ -108,7 +109,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         cost_usd=eco.cost_usd, breakdown=breakdown,
         plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
         assumptions=notes + eval_notes + eco.assumptions + lost.notes, memory=memory, economy=eco,
-        interruptions=lost, evaluation_s=evaluated)
+        interruptions=lost, evaluation_s=evaluated, padded_heads=padded_heads_json(model))
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:

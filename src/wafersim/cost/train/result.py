@@ -36,6 +36,7 @@ class TrainResult:
     economy: Economics | None = None  # power, energy and cost of the whole wall time, one basis
     interruptions: Interruptions | None = None  # failures and checkpoints over the run
     evaluation_s: float = 0.0  # periodic evaluations over the run (forward passes), seconds
+    padded_heads: dict[str, int] | None = None  # heads padded for the tensor degree (None: none)
 
     def __post_init__(self) -> None:
         parts = sum(self.breakdown.values())
@@ -100,4 +101,4 @@ class TrainResult:
             "breakdown": dict(self.breakdown), "plan": self.plan.to_json(),
             "memory": dict(self.memory), "assumptions": list(self.assumptions),
             "alternatives": [dict(a) for a in self.alternatives],
-        }
+        } | ({"padded_heads": dict(self.padded_heads)} if self.padded_heads else {})

@@ -15,6 +15,7 @@ from wafersim.cost.train.evaluation import Evaluation
 from wafersim.cost.train.lora import lora_rank
 from wafersim.errors import ParameterError
 from wafersim.models import ModelSpec, load_model
+from wafersim.models.padding import pad_heads
 from wafersim.plan import Constraints
 
 DEFAULT_BATCH_TOKENS = 4 * 2**20  # assumption: ~4M tokens per step, as Llama 2 and GPT-3 used
@@ -69,6 +70,8 @@ class TrainScenario:
         `pricing` is the cost basis ("tco" or "rental", `System.priced`); `evaluation` the
         periodic evaluations the run's time includes."""
         spec = load_model(model) if isinstance(model, str) else model
+        if constraints is not None and constraints.tp is not None:
+            spec = pad_heads(spec, constraints.tp)  # a fixed tp that does not split the heads
         target = resolve(catalog, system).priced(pricing)
         target = target if count is None else target.with_devices(count)
         if memory_service is not None:
