@@ -20,7 +20,7 @@ from wafersim.mesh.plot import check_output_path, require_matplotlib
 FORMATS = ("png", "svg")
 METADATA: dict[str, dict[str, Any]] = {"png": {"Software": None}, "svg": {"Date": None}}
 RC = {"svg.hashsalt": "wafersim", "svg.fonttype": "path", "font.size": 9.0}
-GUIDE = {"linestyle": "--", "linewidth": 1.0, "alpha": 0.7}
+GUIDE = {"linestyle": "dashed", "linewidth": 1.0, "alpha": 0.7}
 
 
 def static_format(plot_path: str | Path) -> str:
