@@ -3,7 +3,7 @@
 import pytest
 
 from wafersim import api
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError
 from wafersim.figures.breakdown import breakdown_figure
 
 pytest.importorskip("matplotlib")
@@ -39,9 +39,9 @@ def test_serving_bars_add_up_to_the_time_per_token(catalog):
 
 def test_mixed_results_and_wrong_label_counts_are_refused(trained, catalog):
     served = api.infer("llama-3.1-8b", "dgx-h100", catalog=catalog)
-    with pytest.raises(ParameterError, match="mixed"):
+    with pytest.raises(ConfigError, match="mixed"):
         breakdown_figure([trained[0], served], ["a", "b"])
-    with pytest.raises(ParameterError, match="one label per result"):
+    with pytest.raises(ConfigError, match="one label per result"):
         breakdown_figure(trained, ["a"])
 
 
