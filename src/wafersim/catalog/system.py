@@ -39,6 +39,11 @@ class ScaleUpTier:
     devices: int  # devices in one group at this tier
 
 
+# how a device class reads in a family name (System.family)
+CLASS_NAMES = {"gpu": "GPU", "npu": "NPU", "tpu": "TPU", "trainium": "Trainium", "wafer": "wafer",
+               "rdu": "RDU", "lpu": "LPU", "hpu": "HPU", "cpu": "CPU"}
+
+
 @dataclass(frozen=True)
 class System:
     """Chips composed into a node and a cluster; every total is SI."""
@@ -56,6 +61,12 @@ class System:
     site: Site | None = None  # where it runs: facility, power and price defaults
     reliability: Reliability | None = None  # failure rates of its class of hardware
     pricing: Pricing = "tco"  # cost basis: owning it at `site`, or renting it by the hour
+
+    @property
+    def family(self) -> str:
+        """'NVIDIA GPU', 'Cerebras wafer', 'AWS Trainium': the chip's vendor and device class."""
+        kind = self.chip.device_class
+        return f"{self.chip.vendor} {CLASS_NAMES.get(kind, kind)}"
 
     @property
     def devices_per_node(self) -> int:

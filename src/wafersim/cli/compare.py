@@ -13,9 +13,13 @@ from wafersim.cli.budget import BUDGET_USD, DEADLINE, POWER_MW, parse_budget
 from wafersim.cli.common import catalog, console, known, parse_amount, print_json
 from wafersim.cli.flags import message_of
 from wafersim.cli.options import PRICING
+from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget
 from wafersim.errors import ConfigError
+from wafersim.figures.figure import Figure
+from wafersim.figures.scaling import COUNTS, scaling_figure
+from wafersim.figures.serving import serving_figure
 from wafersim.units import fmt_time, fmt_usd
 
 
@@ -32,12 +36,15 @@ def compare(
     power_mw: str = POWER_MW,
     deadline: str = DEADLINE,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+    plot: str = plot_option("the training scaling curves (with --train-tokens) or the serving "
+                            "curves, throughput against speed per user"),
 ) -> None:
     """Serve MODEL on each system: speed per user (batch 1), max throughput, devices, $/M tokens;
     with --train-tokens, also the time, energy and cost to train it.
 
     The training table runs --train-devices per system, or the count each system is sized to
     by a budget (--budget-usd, --power-mw or --deadline)."""
+    check_plot(plot)
     budget = parse_budget(budget_usd, power_mw, deadline)
     ids = [s.strip() for s in systems.split(",")]
     if not all(ids):
@@ -58,6 +65,8 @@ def compare(
         for system in ids:
             rows += run_compare(model, [system], groups=groups, catalog=catalog(), options=options)
             advance()
+    if plot is not None:
+        write_plot(_figure(model, ids, options, pricing), plot)
     if as_json:
         print_json({"model": model, "cost_basis": pricing,
                     **({"budget": budget.to_json()} if budget else {}),
@@ -88,6 +97,17 @@ def compare(
     _unknowns(rows, "unknown")
     if train_tokens:
         _training_table(model, rows, train_tokens, pricing, train_devices, budget)
+
+
+def _figure(model: str, ids: list[str], options: dict[str, dict[str, Any]], pricing: str) -> Figure:
+    """Training: tokens/s against devices (powers of two and --train-devices); else serving:
+    total tokens/s against tokens/s per user over the batches, 1,024 + 1,024 tokens."""
+    with progress("drawing the chart"):
+        if "training" in options:
+            counts = sorted({*COUNTS, options["training"]["devices"]})
+            return scaling_figure(model, ids, tokens=options["training"]["tokens"], counts=counts,
+                                  pricing=pricing, catalog=catalog())
+        return serving_figure(model, ids, input_tokens=1024, output_tokens=1024, catalog=catalog())
 
 
 BASIS = {"tco": "$ on basis tco: purchase over the site's depreciation life, facility rent and "

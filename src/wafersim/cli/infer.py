@@ -26,9 +26,11 @@ from wafersim.cli.common import (
     range_runs,
 )
 from wafersim.cli.flags import message_of
+from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.cost.infer.result import CoResidentResult, InferResult
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.figures.roofline import BATCHES, roofline_figure
 from wafersim.units import fmt_bytes, fmt_time, fmt_usd
 
 
@@ -65,15 +67,18 @@ def infer(
                                     "efficiency ranges at their low and high bounds."),
     pricing: str = opt.PRICING,
     as_json: bool = opt.JSON,
+    plot: str = plot_option("the system's roofline with the prefill and the decode steps at "
+                            "batches 1, 4, 16, 64, 256 and --batch placed on it"),
 ) -> None:
     """Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, max batch, J/token, $/M."""
+    check_plot(plot)
     opt.check_contexts(model, input_tokens, output_tokens)
     check_split(disaggregate)
     if "," in model:
         unsupported = {"--batch with a list": "," in batch, "--max-throughput": max_throughput,
                        "--tpot-slo": tpot_slo, "--range": with_range, "--draft": draft,
                        "--disaggregate": disaggregate, "--decode-only": decode_only, "--tp": tp,
-                       "--pp": pp, "--ep": ep, "--attention-dp": attention_dp}
+                       "--pp": pp, "--ep": ep, "--attention-dp": attention_dp, "--plot": plot}
         _refuse_for_models(unsupported)
         r = infer_models(model, system, parse_batches(batch)[0], input_tokens, output_tokens,
                          precision, kv_precision, count, pipeline_wafers, stack, catalog(),
@@ -102,6 +107,12 @@ def infer(
                     raise
                 results.append(f"batch {b}: {message_of(exc)}")
             advance()
+    if plot is not None:
+        with progress("drawing the roofline"):
+            write_plot(roofline_figure(model, system, input_tokens=input_tokens,
+                                       output_tokens=output_tokens, precision=precision,
+                                       batches=sorted({*BATCHES, *batches}), count=count,
+                                       catalog=catalog()), plot)
     if with_range and isinstance(results[0], InferResult):
         runs = range_runs(catalog(), system, lambda cat: run_infer(
             model, system, batch=batches[0], catalog=cat, **kwargs))

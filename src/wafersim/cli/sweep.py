@@ -11,8 +11,10 @@ import typer
 from rich.table import Table
 
 from wafersim.cli.common import catalog, console, print_json, state
+from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
+from wafersim.figures.pareto import pareto_figure
 from wafersim.sweep.execute import CHUNK_MAX, CHUNK_POINTS, EXECUTORS, WORKERS_MAX, run_sweep
 from wafersim.sweep.query import default_front
 from wafersim.sweep.query import pareto as front_of
@@ -95,14 +97,17 @@ def pareto(out: str = typer.Argument(..., metavar="DIR", help="Results directory
            y: str | None = typer.Option(None, "--y", help="Second figure (default: cost_usd, "
                                         "else throughput_tokens_per_s)."),
            z: str | None = typer.Option(None, "--z", help="Optional third figure."),
-           as_json: bool = JSON) -> None:
+           as_json: bool = JSON,
+           plot: str | None = plot_option("the stored points on --x and --y and the front")) -> None:
     """The points no other point beats on every figure given: time, cost and energy minimised,
     tokens/s and MFU maximised."""
+    check_plot(plot)
     if (x is None) != (y is None):
         raise ConfigError("sweep pareto: give both --x and --y, or neither for the default front")
     figures = default_front(out) if x is None or y is None else [x, y]
     figures += [z] if z is not None else []
     front = front_of(out, figures)
+    write_plot(pareto_figure(out, figures), plot)
     if as_json:
         print_json(front)
         return

@@ -28,12 +28,14 @@ from wafersim.cli.common import (
 )
 from wafersim.cli.flags import message_of
 from wafersim.cli.options import PRICING
+from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget, Sizing
 from wafersim.cost.train.evaluation import Evaluation
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
+from wafersim.figures.breakdown import breakdown_figure
 from wafersim.plan import Constraints
 from wafersim.units import fmt_bytes, fmt_flops, fmt_power, fmt_time, fmt_usd
 
@@ -85,11 +87,13 @@ def train(
     power_mw: str = POWER_MW,
     deadline: str = DEADLINE,
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
+    plot: str = plot_option("the step time's breakdown, one stacked bar per count"),
 ) -> None:
     """Train MODEL on SYSTEM: step time, tokens/s, wall time with failures, MFU, power, energy, cost.
 
     With a budget (--budget-usd, --power-mw or --deadline) in place of --count, on the count
     sized to it, then the counts tried."""
+    check_plot(plot)
     total = parse_amount(tokens, "--tokens")
     budget = parse_budget(budget_usd, power_mw, deadline)
     counts: list[int | None] = [*parse_counts(count)] if count else [None]
@@ -108,13 +112,14 @@ def train(
     if budget is not None:
         _sized(budget, lambda: size_training(model, system, total, budget.usd,
                                              budget.facility_power_W, budget.deadline_s,
-                                             catalog=catalog(), **options), as_json)
+                                             catalog=catalog(), **options), as_json, plot)
         return
 
     def run(n: int | None, cat: Catalog) -> TrainResult:
         return run_train(model, system, total, count=n, catalog=cat, **options)
 
     results = _run_counts(counts, lambda n: run(n, catalog()))
+    _plot([r for r in results if isinstance(r, TrainResult)], plot)
     if with_range and isinstance(results[0], TrainResult):
         _range(results[0], range_runs(catalog(), system, lambda cat: run(counts[0], cat)), as_json)
         return
@@ -140,10 +145,17 @@ def _evaluation(every: str | None, tokens: str | None) -> Evaluation | None:
     return Evaluation(parse_amount(every, "--eval-every"), parse_amount(tokens, "--eval-tokens"))
 
 
-def _sized(budget: Budget, size: Callable[[], Sizing], as_json: bool) -> None:
+def _plot(results: list[TrainResult], plot: str | None) -> None:
+    """The breakdown bars of the runs that went, one per count."""
+    if plot is not None and results:
+        write_plot(breakdown_figure(results, [f"{r.system} x{r.devices:,}" for r in results]), plot)
+
+
+def _sized(budget: Budget, size: Callable[[], Sizing], as_json: bool, plot: str | None) -> None:
     """The run `size` picks for `budget` as usual, then the counts it tried."""
     with progress(f"sizing to {budget.describe()}"):
         s = size()
+    _plot([s.chosen] if s.chosen else [], plot)
     if as_json:
         head = s.chosen.to_json() if s.chosen else {"feasible": False, "reason": s.reason}
         print_json(head | {"sizing": s.to_json()})

@@ -8,8 +8,10 @@ import typer
 from rich.table import Table
 
 from wafersim.cli.common import catalog, console, print_json
+from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.errors import ConfigError
+from wafersim.figures.validation import validation_figure
 from wafersim.validate.records import read
 from wafersim.validate.run import KINDS, Outcome, summary
 from wafersim.validate.run import validate as run_validate
@@ -27,17 +29,20 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Rows and summary for machines."),
     markdown: bool = typer.Option(False, "--markdown", help="Rows and per-kind summary as "
                                   "Markdown tables (for docs/validation.md)."),
+    plot: str = plot_option("predicted against measured, log-log, one colour per system family"),
 ) -> None:
     """Predict every row, print predicted vs measured, signed error and source, then summaries."""
     if kind is not None and kind not in KINDS:
         raise ConfigError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
     if as_json and markdown:
         raise ConfigError("--json and --markdown disagree (two output formats); give one of them")
+    check_plot(plot)
     cat = catalog()
     rows = read(data, cat)
     with progress(f"predicting {len(rows):,} measurements"):
         outcomes = run_validate(rows, (kind,) if kind else KINDS, cat, with_range)
     report = summary(outcomes)
+    write_plot(validation_figure(outcomes, catalog=cat), plot)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
         return

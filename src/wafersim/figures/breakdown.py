@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.train.result import TrainResult
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError
 from wafersim.figures.figure import Figure, Series
 
 Result = TrainResult | InferResult
@@ -25,12 +25,11 @@ def total_s(r: Result) -> float:
 
 def _check(results: Sequence[Result], labels: Sequence[str]) -> None:
     if not results or len(labels) != len(results):
-        raise ParameterError("labels", len(labels), f"{{labels}} labels for {len(results)} "
-                             "results; give one label per result", allowed="one per result")
+        raise ConfigError(f"breakdown: {len(labels)} labels for {len(results)} results; give one "
+                          "label per result (and at least one result)")
     if len({type(r) for r in results}) > 1:
-        raise ParameterError("results", ", ".join(sorted({type(r).__name__ for r in results})),
-                             "{results}: training and serving results mixed; their steps differ, "
-                             "chart them apart", allowed="all TrainResult or all InferResult")
+        raise ConfigError("breakdown: training and serving results mixed; their steps differ, "
+                          "chart them apart")
 
 
 def breakdown_figure(results: Sequence[Result], labels: Sequence[str]) -> Figure:

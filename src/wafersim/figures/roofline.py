@@ -60,13 +60,13 @@ def _guides(peak: float, bandwidth: float, xs: list[float]) -> tuple[Series, Ser
 
 def roofline_figure(model: str, system: str, *, input_tokens: int, output_tokens: int,
                     batches: Sequence[int] = BATCHES, precision: str | None = None,
-                    catalog: Catalog | None = None) -> Figure:
+                    count: int | None = None, catalog: Catalog | None = None) -> Figure:
     """Achieved FLOP/s against FLOP per byte moved for the prefill of one prompt and a decode step
     (context: the prompt and half the output) at each of `batches`, on one replica of the plan
-    `infer` picks on the fewest devices that hold the model; batches past the most that fit are
-    left out and named in the note."""
+    `infer` picks on `count` devices (default: the fewest that hold the model); batches past the
+    most that fit are left out and named in the note."""
     cat, m, prec = catalog or load_catalog(), load_model(model), precision or "bf16"
-    count = fitting_count(model, system, cat)
+    count = count or fitting_count(model, system, cat)
 
     def at(batch: int) -> InferResult:
         return api.infer(m, system, batch=batch, input_tokens=input_tokens,

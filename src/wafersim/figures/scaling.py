@@ -25,7 +25,7 @@ def _curve(model: str, system: str, tokens: float, counts: Sequence[int], precis
             r = api.train(model, system, tokens, count=count, precision=precision,
                           pricing=pricing, catalog=cat)
         except SimError as exc:
-            skipped.append(f"{count} ({'does not fit' if isinstance(exc, InfeasiblePlan) else 'refused'})")
+            skipped.append(f"{count}{'' if isinstance(exc, InfeasiblePlan) else ' (refused)'}")
             continue
         xs.append(float(r.devices))
         ys.append(r.tokens_per_s)
@@ -55,7 +55,7 @@ def scaling_figure(model: str, systems: Sequence[str], *, tokens: float,
     note = (f"{model}, {tokens:.3g} tokens, {precision or 'bf16'}; fastest plan per count; "
             "dashed: linear scaling from the smallest count")
     if skipped:
-        note += "; not run: " + "; ".join(skipped)
+        note += "; not run (the model does not fit): " + "; ".join(skipped)
     return Figure("scaling", f"Training throughput of {model} against device count", "devices",
                   "training tokens/s", tuple(series), x_log=True, y_log=True, note=note,
                   guides=tuple(guides))

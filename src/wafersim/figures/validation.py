@@ -11,17 +11,13 @@ from wafersim.errors import SimError
 from wafersim.figures.figure import Figure, Series
 from wafersim.validate.run import Outcome
 
-CLASS_NAMES = {"gpu": "GPU", "npu": "NPU", "tpu": "TPU", "trainium": "Trainium", "wafer": "wafer",
-               "rdu": "RDU", "lpu": "LPU", "hpu": "HPU", "cpu": "CPU"}
-
 
 def family(system: str, cat: Catalog) -> str:
     """'NVIDIA GPU', 'Cerebras wafer', 'Huawei NPU', ...: the chip's vendor and device class."""
     try:
-        chip = resolve(cat, system).chip
+        return resolve(cat, system).family
     except SimError:
         return "other"
-    return f"{chip.vendor} {CLASS_NAMES.get(chip.device_class, chip.device_class)}"
 
 
 def plotted(outcomes: Sequence[Outcome]) -> list[Outcome]:
