@@ -7,7 +7,7 @@ import math
 import pytest
 
 import wafersim
-from wafersim import Evaluation
+from wafersim import EvalSchedule
 from wafersim.errors import ParameterError
 from wafersim.validate.benchmarks import benchmarks
 
@@ -16,21 +16,21 @@ GPT3 = dict(model="gpt3-175b", system="dgx-h100", count=512, tokens=1_245_708_28
 
 
 def test_evaluations_fall_at_every_whole_interval_less_the_skipped():
-    assert Evaluation(100, 10).count(1_000) == 10
-    assert Evaluation(100, 10).count(999) == 9
-    assert Evaluation(100, 10, skipped=3).count(1_000) == 7
-    assert Evaluation(100, 10, skipped=30).count(1_000) == 0
+    assert EvalSchedule(100, 10).count(1_000) == 10
+    assert EvalSchedule(100, 10).count(999) == 9
+    assert EvalSchedule(100, 10, skipped=3).count(1_000) == 7
+    assert EvalSchedule(100, 10, skipped=30).count(1_000) == 0
 
 
 @pytest.mark.parametrize("every, tokens", [(0, 1), (1, -1), (math.inf, 1), (1, math.nan)])
 def test_an_evaluation_needs_positive_finite_token_counts(every, tokens):
     with pytest.raises(ParameterError):
-        Evaluation(every, tokens)
+        EvalSchedule(every, tokens)
 
 
 def test_the_run_time_adds_the_evaluations_and_its_breakdown_adds_up():
     plain = wafersim.train(**GPT3)
-    evaluated = wafersim.train(**GPT3, evaluation=Evaluation(24576 * 2048, 11_590_004))
+    evaluated = wafersim.train(**GPT3, evaluation=EvalSchedule(24576 * 2048, 11_590_004))
     assert evaluated.step_time_s == plain.step_time_s
     assert evaluated.compute_time_s > plain.compute_time_s
     assert math.isclose(sum(evaluated.run_breakdown.values()), evaluated.compute_time_s)
@@ -39,7 +39,7 @@ def test_the_run_time_adds_the_evaluations_and_its_breakdown_adds_up():
 
 
 def test_an_evaluation_costs_a_forward_pass_at_the_training_rate():
-    r = wafersim.train(**GPT3, evaluation=Evaluation(24576 * 2048, 11_590_004))
+    r = wafersim.train(**GPT3, evaluation=EvalSchedule(24576 * 2048, 11_590_004))
     per_token = r.step_time_s / r.tokens_per_step
     forward_share = 1 / 3  # forward of forward + backward, the LM head and attention alike
     evals = math.floor(GPT3["tokens"] / (24576 * 2048))

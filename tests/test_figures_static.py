@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from wafersim.errors import ParameterError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 
 pytest.importorskip("matplotlib")
 
 from wafersim.figures.static import check_static_path, render, save_figure  # noqa: E402
 
-FIG = Figure("demo", "Demo", "x", "y", (Series("a", (1.0, 10.0), (2.0, 20.0)),
+FIG = Chart("demo", "Demo", "x", "y", (Series("a", (1.0, 10.0), (2.0, 20.0)),
                                         Series("b", (3.0,), (4.0,), "scatter", ("p",))),
              x_log=True, y_log=True, note="a note", guides=(Series("a linear", (1.0, 10.0), (2.0, 20.0)),))
-BARS = Figure("bars", "Bars", "", "s", (Series("p", ("u", "v"), (1.0, 2.0), "bar"),
+BARS = Chart("bars", "Bars", "", "s", (Series("p", ("u", "v"), (1.0, 2.0), "bar"),
                                         Series("q", ("u", "v"), (3.0, 0.5), "bar")), stacked=True)
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.report_sample import FIGURES, sample_contents
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.figures.contents import ReportContents
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.figures.interactive import chart_div, chart_id, figure_json, plotly_js
 from wafersim.figures.page import render, write_report
 
@@ -37,7 +37,7 @@ def test_hover_labels_and_gaps():
 
 
 def test_text_is_escaped_and_scripts_cannot_be_closed_early():
-    sly = Figure("x", "</script><b>", "a", "b", (Series("<i>", (1.0,), (2.0,), labels=("&",)),),
+    sly = Chart("x", "</script><b>", "a", "b", (Series("<i>", (1.0,), (2.0,), labels=("&",)),),
                  note="<em>")
     div = chart_div(sly)
     assert "</script><b>" not in div and "<em>" not in div and "&lt;em&gt;" in div
@@ -46,7 +46,7 @@ def test_text_is_escaped_and_scripts_cannot_be_closed_early():
 
 
 def test_chart_ids_come_from_names_and_output_is_deterministic():
-    assert chart_id(Figure("Scaling: CS-3", "t", "x", "y", ())) == "chart-scaling-cs-3"
+    assert chart_id(Chart("Scaling: CS-3", "t", "x", "y", ())) == "chart-scaling-cs-3"
     assert chart_div(SCALING) == chart_div(SCALING)
     assert 'id="chart-scaling"' in chart_div(SCALING)
     call = re.search(r"newPlot\(\"chart-scaling\",(.*)\)\);</script>", chart_div(SCALING))

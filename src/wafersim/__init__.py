@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from wafersim.api import infer, infer_models, simulate_serving, size_training, train
     from wafersim.cost.infer.result import CoResidentResult, InferResult
-    from wafersim.cost.train.evaluation import Evaluation
+    from wafersim.cost.train.evaluation import EvalSchedule
     from wafersim.serve.result import ServeResult
 
 # public name -> module defining it
@@ -23,9 +23,9 @@ _LAZY = {"infer": "wafersim.api", "infer_models": "wafersim.api",
          "size_training": "wafersim.api",
          "InferResult": "wafersim.cost.infer.result",
          "CoResidentResult": "wafersim.cost.infer.result", "ServeResult": "wafersim.serve.result",
-         "Evaluation": "wafersim.cost.train.evaluation"}
+         "EvalSchedule": "wafersim.cost.train.evaluation"}
 
-__all__ = ["CoResidentResult", "Evaluation", "InferResult", "ServeResult", "__version__", "infer",
+__all__ = ["CoResidentResult", "EvalSchedule", "InferResult", "ServeResult", "__version__", "infer",
            "infer_models", "simulate_serving", "size_training", "train"]
 
 

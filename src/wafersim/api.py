@@ -18,7 +18,7 @@ from wafersim.cost.infer.wafer import Speculative
 from wafersim.cost.kernels.economics import unknown_inputs
 from wafersim.cost.sizing import Budget, Sizing
 from wafersim.cost.sizing import size_training as _size
-from wafersim.cost.train.evaluation import Evaluation
+from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import (
@@ -50,7 +50,7 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           catalog: Catalog | None = None, plan: Constraints | None = None,
           attention: str = "flash", finetune: str | None = None,
           activations: str | None = None, beyond_context: bool = True,
-          pricing: str = "tco", evaluation: Evaluation | None = None) -> TrainResult:
+          pricing: str = "tco", evaluation: EvalSchedule | None = None) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
@@ -65,7 +65,7 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     (context-extension training), or refused when `beyond_context` is False. `pricing` is the
     cost basis: "tco" (owning the hardware at the catalog's site) or "rental" (hourly prices).
     `evaluation` adds periodic forward passes over a held-out set to the run's time (as MLPerf
-    times them): `Evaluation(every_tokens, tokens)`.
+    times them): `EvalSchedule(every_tokens, tokens)`.
     """
     return backends.train(_train_scenario(
         _model(model), system, tokens, count, catalog or load_catalog(), pricing, global_batch,
@@ -100,7 +100,7 @@ def _train_scenario(model: ModelSpec, system: str, tokens: float, count: int | N
                     memory_service: str | None = None, plan: Constraints | None = None,
                     attention: str = "flash", finetune: str | None = None,
                     activations: str | None = None, beyond_context: bool = True,
-                    evaluation: Evaluation | None = None) -> TrainScenario:
+                    evaluation: EvalSchedule | None = None) -> TrainScenario:
     """`train`'s question on `count` devices (None: the system as catalogued)."""
     return TrainScenario.of(cat, model, system, tokens, count, global_batch, seq_len, precision,
                             memory_service, constraints=plan or Constraints(),

@@ -17,7 +17,7 @@ from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget
 from wafersim.errors import ConfigError
-from wafersim.figures.figure import Figure
+from wafersim.figures.figure import Chart
 from wafersim.figures.scaling import COUNTS, scaling_figure
 from wafersim.figures.serving import serving_figure
 from wafersim.units import fmt_time, fmt_usd
@@ -99,7 +99,7 @@ def compare(
         _training_table(model, rows, train_tokens, pricing, train_devices, budget)
 
 
-def _figure(model: str, ids: list[str], options: dict[str, dict[str, Any]], pricing: str) -> Figure:
+def _figure(model: str, ids: list[str], options: dict[str, dict[str, Any]], pricing: str) -> Chart:
     """Training: tokens/s against devices (powers of two and --train-devices); else serving:
     total tokens/s against tokens/s per user over the batches, 1,024 + 1,024 tokens."""
     with progress("drawing the chart"):

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from wafersim.figures.figure import Figure
+from wafersim.figures.figure import Chart
 from wafersim.figures.static import check_static_path, save_figure
 
 
@@ -22,7 +22,7 @@ def check_plot(plot: str | None) -> None:
         check_static_path(plot)
 
 
-def write_plot(figure: Figure, plot: str | None) -> None:
+def write_plot(figure: Chart, plot: str | None) -> None:
     """Write the chart (temporary file and rename) and say where, on stderr."""
     if plot is not None:
         save_figure(figure, plot)

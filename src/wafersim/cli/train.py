@@ -31,7 +31,7 @@ from wafersim.cli.options import PRICING
 from wafersim.cli.plotting import check_plot, plot_option, write_plot
 from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget, Sizing
-from wafersim.cost.train.evaluation import Evaluation
+from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.knee import scaling_knee
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
@@ -133,7 +133,7 @@ def train(
         _print_curve(results)
 
 
-def _evaluation(every: str | None, tokens: str | None) -> Evaluation | None:
+def _evaluation(every: str | None, tokens: str | None) -> EvalSchedule | None:
     """The periodic evaluations --eval-every and --eval-tokens ask for (both or neither)."""
     if every is None and tokens is None:
         return None
@@ -142,7 +142,7 @@ def _evaluation(every: str | None, tokens: str | None) -> Evaluation | None:
                                                                                   "--eval-every")
         raise ConfigError(f"{given} needs {missing} too: give how often and how many tokens "
                           "each evaluation reads")
-    return Evaluation(parse_amount(every, "--eval-every"), parse_amount(tokens, "--eval-tokens"))
+    return EvalSchedule(parse_amount(every, "--eval-every"), parse_amount(tokens, "--eval-tokens"))
 
 
 def _plot(results: list[TrainResult], plot: str | None) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 
 Result = TrainResult | InferResult
 
@@ -32,7 +32,7 @@ def _check(results: Sequence[Result], labels: Sequence[str]) -> None:
                           "chart them apart")
 
 
-def breakdown_figure(results: Sequence[Result], labels: Sequence[str]) -> Figure:
+def breakdown_figure(results: Sequence[Result], labels: Sequence[str]) -> Chart:
     """One stacked bar per result (its label on the x axis), one series per part in order of first
     appearance (parts zero in every bar left out), a part a result lacks
     counted as 0 s; each bar's height is its step time."""
@@ -43,6 +43,6 @@ def breakdown_figure(results: Sequence[Result], labels: Sequence[str]) -> Figure
                           "bar", tuple(f"{label}: {name}" for label in labels)) for name in names)
     training = isinstance(results[0], TrainResult)
     step = "training step" if training else "decode step (time per output token)"
-    return Figure("breakdown", f"Where the time of a {step} goes", "",
+    return Chart("breakdown", f"Where the time of a {step} goes", "",
                   "seconds per step" if training else "seconds per output token", series,
                   stacked=True, note=f"bars add up to each result's {step} time")

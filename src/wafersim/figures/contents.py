@@ -9,7 +9,7 @@ from typing import Any
 from wafersim.api import CompareRow
 from wafersim.claims.evaluate import ClaimResult
 from wafersim.cost.train.result import TrainResult
-from wafersim.figures.figure import Figure
+from wafersim.figures.figure import Chart
 from wafersim.validate.run import Outcome
 
 # the systems a report compares when none are named: the wafer against two GPU generations
@@ -41,7 +41,7 @@ class ReportContents:
     train_devices: int = DEFAULT_DEVICES
     serving: tuple[CompareRow, ...] = ()
     training: tuple[TrainingRow, ...] = ()
-    figures: tuple[Figure, ...] = ()
+    figures: tuple[Chart, ...] = ()
     validation: tuple[Outcome, ...] = ()
     validation_summary: dict[str, Any] = field(default_factory=dict)
     claims: tuple[ClaimResult, ...] = ()

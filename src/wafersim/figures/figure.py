@@ -1,6 +1,6 @@
 """A chart as data: named series of points with axis labels and scales, nothing drawn.
 
-Builders (scaling, serving, roofline, breakdown, validation, pareto) return a `Figure`; the static
+Builders (scaling, serving, roofline, breakdown, validation, pareto) return a `Chart`; the static
 renderer (PNG/SVG) and the interactive one (HTML report) draw the same object, so both show the
 same numbers.
 """
@@ -32,7 +32,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class Figure:
+class Chart:
     """A chart: `name` is a slug (file names, element ids), `note` a caption saying what the chart
     assumes. Bars stack when `stacked` (breakdowns that add up to a total)."""
 

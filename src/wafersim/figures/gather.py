@@ -20,7 +20,7 @@ from wafersim.figures.contents import (
     ReportContents,
     TrainingRow,
 )
-from wafersim.figures.figure import Figure
+from wafersim.figures.figure import Chart
 from wafersim.figures.pareto import pareto_figure
 from wafersim.figures.roofline import roofline_figure
 from wafersim.figures.scaling import scaling_figure
@@ -65,7 +65,7 @@ def _training(spec: ModelSpec, systems: tuple[str, ...], tokens: float, devices:
 
 def _charts(model: str, systems: tuple[str, ...], tokens: float, pricing: str, cat: Catalog,
             training: tuple[TrainingRow, ...], outcomes: Sequence[Outcome],
-            sweep: Path | None) -> tuple[Figure, ...]:
+            sweep: Path | None) -> tuple[Chart, ...]:
     """Scaling, the serving frontier, a roofline per system, the training breakdown, the
     validation scatter and, with a sweep, its Pareto front."""
     trained = [(t.system, t.result) for t in training if t.result is not None]

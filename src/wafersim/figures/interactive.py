@@ -1,4 +1,4 @@
-"""A `Figure` drawn by plotly for the HTML report: traces and layout as JSON, and the chart's div.
+"""A `Chart` drawn by plotly for the HTML report: traces and layout as JSON, and the chart's div.
 
 Output is deterministic: the div id comes from the figure's name, JSON keys are sorted, and
 nothing random or dated is written. Text reaching the chart is HTML-escaped (plotly reads its
@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from wafersim.errors import ConfigError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 
 EXTRA = "pip install 'wafersim[plot]'"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -39,7 +39,7 @@ def plotly_js() -> str:
     return str(offline.get_plotlyjs())
 
 
-def chart_id(figure: Figure) -> str:
+def chart_id(figure: Chart) -> str:
     """The element id of a figure's chart: `chart-` and its name as a slug."""
     return "chart-" + (re.sub(r"[^a-z0-9]+", "-", figure.name.lower()).strip("-") or "figure")
 
@@ -86,7 +86,7 @@ def _axis(label: str, kind: str) -> dict[str, Any]:
             "gridcolor": "#e5e5e5", "zeroline": False, "exponentformat": "SI"}
 
 
-def _x_kind(figure: Figure) -> str:
+def _x_kind(figure: Chart) -> str:
     """log, category (names on the axis: bars per system) or linear."""
     if figure.x_log:
         return "log"
@@ -94,7 +94,7 @@ def _x_kind(figure: Figure) -> str:
     return "category" if named else "linear"
 
 
-def layout(figure: Figure) -> dict[str, Any]:
+def layout(figure: Chart) -> dict[str, Any]:
     """Title, axes (log where the figure says), stacked or grouped bars, the legend below."""
     return {"title": {"text": escape(figure.title), "x": 0.02, "font": {"size": 16}},
             "xaxis": _axis(figure.x_label, _x_kind(figure)),
@@ -106,7 +106,7 @@ def layout(figure: Figure) -> dict[str, Any]:
             "font": {"family": "system-ui, sans-serif", "size": 12}}
 
 
-def figure_json(figure: Figure) -> dict[str, Any]:
+def figure_json(figure: Chart) -> dict[str, Any]:
     """The plotly figure (data, layout) as plain JSON-ready data, checked against plotly's schema
     (no theme: plotly.js draws its plain defaults)."""
     data = [trace(s, i) for i, s in enumerate(figure.series)] + [guide(g) for g in figure.guides]
@@ -120,7 +120,7 @@ def _script_json(data: Any) -> str:
         "</", "<\\/")
 
 
-def chart_div(figure: Figure) -> str:
+def chart_div(figure: Chart) -> str:
     """The chart's container, its caption and the script that draws it once the page is parsed
     (its container has its final width then); plotly.js is loaded once elsewhere in the page."""
     require_plotly()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.sweep.evaluate import Row
 from wafersim.sweep.query import check_figures, check_store, default_front, pareto
 from wafersim.sweep.store import read_rows
@@ -31,7 +31,7 @@ def _series(name: str, rows: list[Row], x: str, y: str, kind: str) -> Series:
                   "line" if kind == "line" else "scatter", tuple(point_label(r) for r in rows))
 
 
-def pareto_figure(out: str | Path, figures: Sequence[str] = ()) -> Figure:
+def pareto_figure(out: str | Path, figures: Sequence[str] = ()) -> Chart:
     """The store's points on `figures`' first two (x, y; default: `default_front`), one series
     per system, and the front over all of `figures` (two or three) sorted along x."""
     names = list(figures) or default_front(out)
@@ -43,7 +43,7 @@ def pareto_figure(out: str | Path, figures: Sequence[str] = ()) -> Figure:
     series = [_series(s, [r for r in rows if r["system"] == s], x, y, "scatter") for s in systems]
     series.append(_series("Pareto front", front, x, y, "line"))
     third = f"; the front is over {names[2]} too" if len(names) == 3 else ""
-    return Figure("pareto", f"Sweep {Path(out).name}: {LABELS.get(y, y)} against {LABELS.get(x, x)}",
+    return Chart("pareto", f"Sweep {Path(out).name}: {LABELS.get(y, y)} against {LABELS.get(x, x)}",
                   LABELS.get(x, x), LABELS.get(y, y), tuple(series), x_log=_positive(rows, x),
                   y_log=_positive(rows, y),
                   note=f"{len(rows)} points, {len(front)} on the front{third}")

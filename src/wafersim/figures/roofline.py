@@ -11,7 +11,7 @@ from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import System, resolve
 from wafersim.cost.infer.result import InferResult
 from wafersim.errors import ConfigError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.figures.serving import fitting_count
 from wafersim.models import ModelSpec, load_model
 from wafersim.ops.graph import lower
@@ -60,7 +60,7 @@ def _guides(peak: float, bandwidth: float, xs: list[float]) -> tuple[Series, Ser
 
 def roofline_figure(model: str, system: str, *, input_tokens: int, output_tokens: int,
                     batches: Sequence[int] = BATCHES, precision: str | None = None,
-                    count: int | None = None, catalog: Catalog | None = None) -> Figure:
+                    count: int | None = None, catalog: Catalog | None = None) -> Chart:
     """Achieved FLOP/s against FLOP per byte moved for the prefill of one prompt and a decode step
     (context: the prompt and half the output) at each of `batches`, on one replica of the plan
     `infer` picks on `count` devices (default: the fewest that hold the model); batches past the
@@ -83,6 +83,6 @@ def roofline_figure(model: str, system: str, *, input_tokens: int, output_tokens
     note = (f"{model} on {system}, one replica of {one.devices // one.plan.replicas} devices; "
             f"{prec}; bytes: all weights plus the KV cache read or written once")
     note += f"; batches past the {one.max_batch} that fit: {left}" if left else ""
-    return Figure("roofline", f"Roofline of {system} with {model}", "arithmetic intensity (FLOP/byte)",
+    return Chart("roofline", f"Roofline of {system} with {model}", "arithmetic intensity (FLOP/byte)",
                   "achieved FLOP/s", series, x_log=True, y_log=True, note=note,
                   guides=_guides(peak, bandwidth, [prefill[0], *(p[0] for _, p in decodes)]))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from wafersim import api
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.errors import InfeasiblePlan, SimError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 
 COUNTS = tuple(2 ** i for i in range(13))  # 1 .. 4096 devices
 
@@ -39,7 +39,7 @@ def _curve(model: str, system: str, tokens: float, counts: Sequence[int], precis
 
 def scaling_figure(model: str, systems: Sequence[str], *, tokens: float,
                    counts: Sequence[int] | None = None, precision: str | None = None,
-                   pricing: str = "tco", catalog: Catalog | None = None) -> Figure:
+                   pricing: str = "tco", catalog: Catalog | None = None) -> Chart:
     """Tokens/s of training `model` on `tokens` against devices (wafers for wafer systems), one
     line per system over `counts` (default 1 to 4096 in powers of two); counts a system cannot
     train at (too few devices, past its largest cluster) are left out and named in the note. The
@@ -56,6 +56,6 @@ def scaling_figure(model: str, systems: Sequence[str], *, tokens: float,
             "dashed: linear scaling from the smallest count")
     if skipped:
         note += "; not run (the model does not fit): " + "; ".join(skipped)
-    return Figure("scaling", f"Training throughput of {model} against device count", "devices",
+    return Chart("scaling", f"Training throughput of {model} against device count", "devices",
                   "training tokens/s", tuple(series), x_log=True, y_log=True, note=note,
                   guides=tuple(guides))

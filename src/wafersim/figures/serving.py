@@ -12,7 +12,7 @@ from wafersim.cost.backends import serving_backend
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.errors import SimError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.models import load_model
 
 
@@ -43,7 +43,7 @@ def sweep(model: str, system: str, input_tokens: int, output_tokens: int, precis
 
 
 def serving_figure(model: str, systems: Sequence[str], *, input_tokens: int, output_tokens: int,
-                   precision: str | None = None, catalog: Catalog | None = None) -> Figure:
+                   precision: str | None = None, catalog: Catalog | None = None) -> Chart:
     """Output tokens/s of the whole system against output tokens/s per user, one line per system
     through batches 1, 2, 4, ... up to the most requests that fit; a system that cannot serve the
     model is left out and named in the note."""
@@ -62,6 +62,6 @@ def serving_figure(model: str, systems: Sequence[str], *, input_tokens: int, out
             "fewest devices that hold the model; one point per batch")
     if missing:
         note += "; cannot serve it: " + ", ".join(missing)
-    return Figure("serving", f"Serving {model}: total throughput against speed per user",
+    return Chart("serving", f"Serving {model}: total throughput against speed per user",
                   "output tokens/s per user", "output tokens/s (whole system)", tuple(series),
                   x_log=True, y_log=True, note=note)

@@ -1,4 +1,4 @@
-"""Draw a `Figure` with matplotlib (Agg) into PNG or SVG bytes, and write it atomically.
+"""Draw a `Chart` with matplotlib (Agg) into PNG or SVG bytes, and write it atomically.
 
 Output is deterministic: the same figure gives the same bytes (no PNG Software tag, no SVG date,
 a fixed SVG id salt). `check_static_path` refuses a path before any work: a folder, a missing
@@ -14,7 +14,7 @@ from typing import Any
 
 from wafersim.catalog.edit import Change, write_files
 from wafersim.errors import ParameterError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.mesh.plot import check_output_path, require_matplotlib
 
 FORMATS = ("png", "svg")
@@ -49,7 +49,7 @@ def _draw(ax: Any, s: Series, style: dict[str, Any]) -> Any:
     return ax.plot(s.x, s.y, marker="o", markersize=3.5, label=s.name, **style)[0]
 
 
-def _annotate(ax: Any, fig: Figure) -> None:
+def _annotate(ax: Any, fig: Chart) -> None:
     """Label each scatter point on the chart when there are few of them."""
     points = [(x, y, label) for s in fig.series if s.kind == "scatter" and s.labels
               for x, y, label in zip(s.x, s.y, s.labels, strict=True)]
@@ -58,7 +58,7 @@ def _annotate(ax: Any, fig: Figure) -> None:
             ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, -10), fontsize=7)
 
 
-def _bars(ax: Any, fig: Figure) -> None:
+def _bars(ax: Any, fig: Chart) -> None:
     """Bars side by side per category, or stacked when the figure says so."""
     categories = list(dict.fromkeys(str(x) for s in fig.series for x in s.x))
     width = 0.6 if fig.stacked else 0.8 / max(1, len(fig.series))
@@ -79,7 +79,7 @@ def _guide_colour(guide: Series, colours: dict[str, str]) -> str:
     return next((c for name, c in colours.items() if guide.name.startswith(name + " ")), "0.4")
 
 
-def _plot(ax: Any, fig: Figure) -> None:
+def _plot(ax: Any, fig: Chart) -> None:
     colours: dict[str, str] = {}
     if any(s.kind == "bar" for s in fig.series):
         _bars(ax, fig)
@@ -93,7 +93,7 @@ def _plot(ax: Any, fig: Figure) -> None:
     _annotate(ax, fig)
 
 
-def render(fig: Figure, fmt: str = "png") -> bytes:
+def render(fig: Chart, fmt: str = "png") -> bytes:
     """The chart in `fmt` ('png' or 'svg') as bytes."""
     plt = require_matplotlib()
     with plt.rc_context(RC):
@@ -115,13 +115,13 @@ def render(fig: Figure, fmt: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def figure_change(fig: Figure, plot_path: str | Path) -> Change:
+def figure_change(fig: Chart, plot_path: str | Path) -> Change:
     """The chart file to write (rendered in memory; nothing written yet)."""
     check_static_path(plot_path)
     return Change(Path(plot_path), render(fig, static_format(plot_path)))
 
 
-def save_figure(fig: Figure, plot_path: str | Path) -> Path:
+def save_figure(fig: Chart, plot_path: str | Path) -> Path:
     """Write the chart to `plot_path` (temporary file and rename)."""
     write_files([figure_change(fig, plot_path)])
     return Path(plot_path)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.errors import SimError
-from wafersim.figures.figure import Figure, Series
+from wafersim.figures.figure import Chart, Series
 from wafersim.validate.run import Outcome
 
 
@@ -26,7 +26,7 @@ def plotted(outcomes: Sequence[Outcome]) -> list[Outcome]:
             is not None and o.measured > 0 and o.predicted > 0]
 
 
-def validation_figure(results: Sequence[Outcome], *, catalog: Catalog | None = None) -> Figure:
+def validation_figure(results: Sequence[Outcome], *, catalog: Catalog | None = None) -> Chart:
     """One point per predicted row (label: its id), one series per family, largest first then by
     name; skipped rows and non-positive values are left out and counted in the note."""
     cat = catalog or load_catalog()
@@ -43,5 +43,5 @@ def validation_figure(results: Sequence[Outcome], *, catalog: Catalog | None = N
     note = (f"{len(rows)} rows, each in its own metric's SI unit (throughput, latency, FLOP/s, "
             f"bandwidth ...); points on the diagonal are exact; {len(results) - len(rows)} rows "
             "not predicted or not positive are left out")
-    return Figure("validation", "Predicted against measured", "measured", "predicted", series,
+    return Chart("validation", "Predicted against measured", "measured", "predicted", series,
                   x_log=True, y_log=True, note=note, guides=guide)

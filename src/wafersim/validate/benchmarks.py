@@ -10,7 +10,7 @@ from importlib import resources
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from wafersim.cost.train.evaluation import Evaluation
+from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.errors import ConfigError
 
 
@@ -29,8 +29,8 @@ class Benchmark(BaseModel):
     source: str
     tag: str
 
-    def evaluation(self, global_batch: int) -> Evaluation:
-        return Evaluation(self.eval_every_sequences * self.seq_len, self.eval_tokens,
+    def evaluation(self, global_batch: int) -> EvalSchedule:
+        return EvalSchedule(self.eval_every_sequences * self.seq_len, self.eval_tokens,
                           self._skipped(global_batch))
 
     def _skipped(self, global_batch: int) -> int:
@@ -46,7 +46,7 @@ def benchmarks() -> dict[str, Benchmark]:
     return {key: Benchmark(**value) for key, value in yaml.safe_load(text).items()}
 
 
-def evaluation_of(benchmark: str | None, global_batch: int | None, row_id: str) -> Evaluation | None:
+def evaluation_of(benchmark: str | None, global_batch: int | None, row_id: str) -> EvalSchedule | None:
     """The evaluations a row's benchmark times with its training (None without a benchmark)."""
     if benchmark is None:
         return None

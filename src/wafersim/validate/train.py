@@ -5,8 +5,8 @@ Empty plan fields are searched, filled ones fixed. The attention kernel is the r
 empty runs flash attention, what every current framework uses. A row without a count (whole-run
 device-hours, where the metric is per device) runs on 1,024 devices. A row naming a benchmark
 (MLPerf) times the evaluations its rules schedule with the training (`benchmarks.py`).
-Device-hours of whole production runs include the time lost to failures, restarts and checkpoints at the run's scale
-(`cost/kernels/failures.py`); MLPerf times and step rates do not.
+Device-hours of whole production runs include the time lost to failures, restarts and
+checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times and step rates do not.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class EvalSchedule:
     """Every `every_tokens` trained tokens, a forward pass over `tokens` held-out tokens; the
     first `skipped` evaluations are not run (MLPerf's LoRA benchmark skips its first ones)."""
 

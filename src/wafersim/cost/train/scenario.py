@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from wafersim.catalog import Catalog, MemoryService
 from wafersim.catalog.system import System, resolve
-from wafersim.cost.train.evaluation import Evaluation
+from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.lora import lora_rank
 from wafersim.errors import ParameterError
 from wafersim.models import ModelSpec, load_model
@@ -30,7 +30,7 @@ class TrainWorkload:
     seq_len: int
     precision: str = "bf16"
     lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
-    evaluation: Evaluation | None = None  # periodic forward passes over a held-out set
+    evaluation: EvalSchedule | None = None  # periodic forward passes over a held-out set
 
     def __post_init__(self) -> None:
         for name, value in (("tokens", self.tokens), ("global_batch", self.global_batch),
@@ -62,7 +62,7 @@ class TrainScenario:
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
            attention: str = "flash", finetune: str | None = None,
            activations: str | None = None, beyond_context: bool = True,
-           pricing: str = "tco", evaluation: Evaluation | None = None) -> TrainScenario:
+           pricing: str = "tco", evaluation: EvalSchedule | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
