@@ -179,3 +179,14 @@ def test_hf_patterns():
 def test_bad_window_configs(extra, message):
     with pytest.raises(ConfigError, match=message):
         from_hf_config(_config(**extra), "bad")
+
+
+def test_model_detail_lists_the_windows():
+    from wafersim.report.models import model_detail
+    d = model_detail(load_model("gpt-oss-20b"), 8192)
+    assert d["architecture"]["window_layers"] == list(range(0, 24, 2))
+    assert d["derived"]["attention"] == ("sliding window of 128 tokens on 12 of 24 layers, "
+                                         "global on the rest")
+    assert d["derived"]["kv_cache_bytes_at_seq_len"]["bf16"] == 204_472_320
+    full = model_detail(load_model("llama-3.1-8b"), 8192)
+    assert "window_tokens" not in full["architecture"] and "attention" not in full["derived"]
