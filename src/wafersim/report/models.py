@@ -24,7 +24,7 @@ def model_summary(m: ModelSpec) -> dict[str, Any]:
 
 def model_detail(m: ModelSpec, seq_len: int) -> dict[str, Any]:
     """Architecture plus derived parameters, FLOPs and bytes at `seq_len`."""
-    hidden = ("id", "name", "model_type", "source", "notes", "origin", "extra")
+    hidden: tuple[str, ...] = ("id", "name", "model_type", "source", "notes", "origin", "extra")
     if not m.n_window_layers:  # every layer global: no window fields
         hidden += ("window_tokens", "window_kind", "window_layers")
     arch = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(m).items()
