@@ -36,7 +36,7 @@ def ceilings(s: System, precision: str) -> tuple[float, float]:
 def prefill_point(m: ModelSpec, r: InferResult, input_tokens: int, precision: str) -> tuple[float, float]:
     """(FLOP per byte, achieved FLOP/s) of one prompt: weights read once, its KV cache written."""
     g = lower(m, "prefill", 1, input_tokens)
-    moved = m.weight_bytes(precision) + input_tokens * m.kv_cache_bytes_per_token()
+    moved = m.weight_bytes(precision) + m.kv_cache_bytes(input_tokens)
     return g.forward_flops / moved, g.forward_flops / r.ttft_s
 
 
@@ -45,7 +45,7 @@ def decode_point(m: ModelSpec, r: InferResult, context: int, precision: str) -> 
     sequence's KV cache read once."""
     batch = math.ceil(r.batch / r.plan.replicas)
     g = lower(m, "decode", batch, context)
-    moved = m.weight_bytes(precision) + batch * context * m.kv_cache_bytes_per_token()
+    moved = m.weight_bytes(precision) + batch * m.kv_cache_bytes(context)
     return g.forward_flops / moved, g.forward_flops / r.tpot_s
 
 

@@ -130,14 +130,20 @@ def _gpt_oss(c: Cfg) -> dict[str, Any]:
                               router_bias=True)
 
 
+def _text(c: Cfg) -> Cfg:
+    """The text part of a multimodal config (its text_config), else the config itself."""
+    text = c.get("text_config")
+    if text is None:
+        return c
+    if not isinstance(text, dict):
+        raise ConfigError(f"{c.where}: 'text_config' must be a JSON object; write {{...}}")
+    return Cfg(text, c.where)
+
+
 def _llama4(c: Cfg) -> dict[str, Any]:
     """Llama4TextConfig (the text_config of a Llama4Config): interleaved MoE layers of
     routed experts plus one shared expert, dense layers of intermediate_size_mlp."""
-    text = c.get("text_config")
-    if text is not None:
-        if not isinstance(text, dict):
-            raise ConfigError(f"{c.where}: 'text_config' must be a JSON object; write {{...}}")
-        c = Cfg(text, c.where)
+    c = _text(c)
     base = _llama(c)
     # HF Llama4TextDecoderLayer: layer i is MoE when (i + 1) % interleave_moe_layer_step == 0
     return base | dict(d_ff=c.int("intermediate_size_mlp", default=base["d_ff"]),
@@ -277,6 +283,54 @@ def _glm(c: Cfg) -> dict[str, Any]:
                 norm="layernorm", norm_bias=True, tied_embeddings=c.flag("tie_word_embeddings", True))
 
 
+# HF layer_types values (Gemma2/3Config, GptOssConfig, Llama4TextConfig) -> windowed kind
+LAYER_TYPES = {"full_attention": "", "sliding_attention": "sliding", "chunked_attention": "chunked"}
+
+
+def windows_of(c: Cfg, n_layers: int) -> dict[str, Any]:
+    """Windowed layers: layer_types where given; else Llama 4's attention_chunk_size on the
+    layers no_rope_layers marks 1 (every no_rope_layer_interval-th, default 4, global and NoPE);
+    else sliding_window on every layer, or all but every sliding_window_pattern-th (Gemma 3), or
+    from max_window_layers on (Qwen2, when use_sliding_window)."""
+    chunk = c.int("attention_chunk_size", default=0, minimum=0)
+    window = c.int("sliding_window", default=0, minimum=0) if c.flag("use_sliding_window", True) else 0
+    kinds = _layer_kinds(c, n_layers, chunk, window)
+    if any(k == "chunked" for k in kinds) and any(k == "sliding" for k in kinds):
+        raise ConfigError(f"{c.where}: layer_types mixes sliding and chunked layers; "
+                          "keep one windowed kind")
+    kind = "chunked" if "chunked" in kinds else "sliding"
+    span = chunk if kind == "chunked" else window
+    layers = tuple(i for i, k in enumerate(kinds) if k)
+    if layers and not span:
+        key = "attention_chunk_size" if kind == "chunked" else "sliding_window"
+        raise ConfigError(f"{c.where}: layer_types names {kind} layers but '{key}' is not set; "
+                          f"give {key} in tokens")
+    return dict(window_tokens=span, window_kind=kind, window_layers=layers) if layers else {}
+
+
+def _layer_kinds(c: Cfg, n_layers: int, chunk: int, window: int) -> list[str]:
+    types = c.get("layer_types")
+    if types is not None:
+        if (not isinstance(types, list) or len(types) != n_layers
+                or any(not isinstance(t, str) or t not in LAYER_TYPES for t in types)):
+            raise ConfigError(f"{c.where}: 'layer_types' must list {n_layers} of "
+                              f"{', '.join(LAYER_TYPES)}, one per layer; fix the list")
+        return [LAYER_TYPES[t] for t in types]
+    if chunk:
+        every = c.int("no_rope_layer_interval", default=4)
+        rope = c.get("no_rope_layers") or [int((i + 1) % every != 0) for i in range(n_layers)]
+        if not isinstance(rope, list) or len(rope) != n_layers or any(r not in (0, 1) for r in rope):
+            raise ConfigError(f"{c.where}: 'no_rope_layers' must list {n_layers} values of 0 or 1, "
+                              "one per layer; fix the list")
+        return ["chunked" if r else "" for r in rope]
+    if not window:
+        return [""] * n_layers
+    pattern = c.int("sliding_window_pattern", default=0, minimum=0)
+    first = c.int("max_window_layers", default=0, minimum=0) if "use_sliding_window" in c.raw else 0
+    return ["sliding" if i >= first and (not pattern or (i + 1) % pattern) else ""
+            for i in range(n_layers)]
+
+
 READERS: dict[str, Reader] = {
     "llama": _llama, "mistral": _llama, "qwen2": _llama, "qwen3": _qwen3, "mixtral": _mixtral,
     "qwen3_moe": _qwen3_moe, "grok-1": _grok, "grok": _grok, "palm": _palm, "gopher": _gopher,
@@ -301,6 +355,7 @@ def from_hf_config(raw: Any, model_id: str, where: str = "") -> ModelSpec:
         raise ConfigError(f"{where}: model_type {shown(model_type)} is not supported; use one of "
                           f"{', '.join(sorted(READERS))}")
     kwargs = READERS[model_type](Cfg(raw, where))
+    kwargs |= windows_of(_text(Cfg(raw, where)), kwargs["n_layers"])
     _check(kwargs, where)
     return ModelSpec(
         id=model_id, model_type=model_type,

@@ -4,7 +4,9 @@ Covers dense, GQA/MQA, MLA (DeepSeek-V3) and MoE (Mixtral, DeepSeek, Qwen3, Grok
 Counts follow the weights actually stored: embeddings, per-layer attention and MLP matrices,
 biases, norms, routers, and an untied LM head. FLOPs count 2 per multiply-add; attention score
 FLOPs use the full (non-causal) sequence as in Megatron-LM (Narayanan et al. 2021) and PaLM
-(Chowdhery et al. 2022, App. B), unless `causal=True` is asked for.
+(Chowdhery et al. 2022, App. B), unless `causal=True` is asked for. Sliding-window and chunked
+layers (models/windows.py) attend to at most their span of keys and keep at most that much KV
+cache; figures over all layers take the mean over layers of keys (or KV tokens) per token.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wafersim.errors import ConfigError, ParameterError
+from wafersim.models.windows import held_tokens, keys_between, keys_through
 from wafersim.precision import BYTES_PER_ELEMENT
 
 RECOMPUTE = ("none", "selective", "full")
@@ -62,6 +65,10 @@ class ModelSpec:
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
     mtp_layers: int = 0  # multi-token-prediction modules (DeepSeek num_nextn_predict_layers)
+    # Windowed attention (models/windows.py); window_tokens == 0: every layer attends globally
+    window_tokens: int = 0  # sliding window or chunk size, in tokens
+    window_kind: str = "sliding"  # sliding (the last window_tokens keys) or chunked (own chunk)
+    window_layers: tuple[int, ...] = ()  # 0-based indices of the windowed layers
     # (query, key/value) heads before padding for a tensor-parallel degree (models/padding.py)
     heads_before_padding: tuple[int, int] | None = None
     source: str = ""
@@ -88,6 +95,38 @@ class ModelSpec:
             return 0
         rest = max(self.n_layers - self.n_dense_layers, 0)
         return rest // self.moe_every  # layers k, 2k, 3k... after the dense ones
+
+    @property
+    def n_window_layers(self) -> int:
+        return len(self.window_layers) if self.window_tokens else 0
+
+    def _layer_mean(self, full: float, windowed: float) -> float:
+        """Mean over layers of a figure global layers take as `full`, windowed ones as `windowed`."""
+        n = self.n_window_layers
+        return ((self.n_layers - n) * full + n * windowed) / self.n_layers
+
+    def causal_keys(self, first: int, last: int) -> float:
+        """Keys the queries at positions first..last (1-based) attend to together, causal, mean
+        over layers."""
+        full = last * (last + 1) / 2 - (first - 1) * first / 2
+        if not self.n_window_layers:
+            return full
+        return self._layer_mean(full, keys_between(self.window_kind, self.window_tokens, first, last))
+
+    def training_keys(self, seq_len: int) -> float:
+        """Keys per token of a training sequence under the full-sequence convention, mean over
+        layers. The convention's s^2 is the causal count s(s+1)/2 twice less the diagonal, so a
+        windowed layer counts 2K - s for its causal count K (s^2 below the window)."""
+        if not self.n_window_layers:
+            return seq_len
+        windowed = 2.0 * keys_through(self.window_kind, self.window_tokens, seq_len) - seq_len
+        return self._layer_mean(seq_len, windowed / seq_len)
+
+    def kv_tokens_held(self, tokens: float) -> float:
+        """Tokens of KV cache a sequence of `tokens` keeps, mean over layers."""
+        if not self.n_window_layers:
+            return tokens
+        return self._layer_mean(tokens, held_tokens(self.window_tokens, tokens))
 
     @property
     def qk_dim(self) -> int:
@@ -197,7 +236,11 @@ class ModelSpec:
 
     def forward_flops_per_token(self, seq_len: int, causal: bool = False) -> float:
         """Forward FLOPs per token of a training sequence (full-sequence attention by default)."""
-        context = (seq_len + 1) / 2 if causal else seq_len
+        if causal:
+            context = ((seq_len + 1) / 2 if not self.n_window_layers
+                       else self.causal_keys(1, seq_len) / seq_len)
+        else:
+            context = self.training_keys(seq_len)
         return 2.0 * self.params_matmul_active + self.attention_score_flops(context)
 
     def training_flops_per_token(self, seq_len: int, recompute: str = "none") -> float:
@@ -210,17 +253,25 @@ class ModelSpec:
         if recompute == "full":
             extra = fwd - 2.0 * self.vocab_size * self.d_model  # the LM head is not recomputed
         elif recompute == "selective":
-            extra = self.attention_score_flops(seq_len)  # Korthikanti et al. 2022: attention core only
+            # Korthikanti et al. 2022: attention core only
+            extra = self.attention_score_flops(self.training_keys(seq_len))
         return 3.0 * fwd + extra
 
     def prefill_flops(self, tokens: int) -> float:
         """Forward FLOPs of a prompt of `tokens` tokens, causal attention."""
-        keys_attended = tokens * (tokens + 1) / 2  # token i attends to i keys
+        keys_attended = self.causal_keys(1, tokens)  # token i attends to i keys (or its window)
         return 2.0 * self.params_matmul_active * tokens + self.attention_score_flops(keys_attended)
 
     def decode_flops(self, context: int) -> float:
         """Forward FLOPs of one new token attending to `context` cached tokens plus itself."""
-        return 2.0 * self.params_matmul_active + self.attention_score_flops(context + 1)
+        return 2.0 * self.params_matmul_active + self.attention_score_flops(self.decode_keys(context))
+
+    def decode_keys(self, context: int) -> float:
+        """Keys a new token after `context` cached ones attends to (itself included), mean over
+        layers."""
+        if not self.n_window_layers:
+            return context + 1
+        return self.causal_keys(context + 1, context + 1)
 
     # ---- bytes ----
     def kv_cache_bytes_per_token(self, precision: str = "bf16") -> float:
@@ -228,6 +279,11 @@ class ModelSpec:
         per_layer = (self.kv_lora_rank + self.qk_rope_head_dim if self.is_mla
                      else 2 * self.n_kv_heads * self.head_dim)
         return per_layer * self.n_layers * bytes_per_param(precision)
+
+    def kv_cache_bytes(self, tokens: float, precision: str = "bf16") -> float:
+        """KV cache a sequence of `tokens` tokens keeps over all layers (windowed layers at most
+        their span)."""
+        return self.kv_tokens_held(tokens) * self.kv_cache_bytes_per_token(precision)
 
     def weight_bytes(self, precision: str = "bf16", active: bool = False) -> float:
         n = self.params_active if active else self.params_total

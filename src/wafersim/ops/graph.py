@@ -4,7 +4,8 @@ LM head, MoE routing and experts, each with FLOPs, weights, activation bytes and
 The graph is small: one `Op` per distinct operator, with `repeat` saying in how many layers it
 occurs, so a 126-layer model lowers to about fifteen ops. Matmul FLOPs (2 per multiply-add) are
 what MFU counts; norms, activations and softmax go to `vector_flops`. Attention scores use the
-full sequence for training (Megatron-LM / PaLM convention) and causal counts for prefill.
+full sequence for training (Megatron-LM / PaLM convention) and causal counts for prefill;
+sliding-window and chunked layers get an attention op of their own with their spans' keys.
 """
 
 from __future__ import annotations
@@ -122,22 +123,39 @@ def _attention_projections(m: ModelSpec, t: float) -> list[Op]:
     return ops
 
 
-def _attention_core(m: ModelSpec, phase: Phase, batch: int, seq: int) -> Op:
+def _attention_core(m: ModelSpec, phase: Phase, batch: int, seq: int) -> list[Op]:
+    """One op for the global layers and one for the windowed ones (models/windows.py)."""
     if phase == "decode":
         keys = float(batch * (seq + 1))  # each request attends to its cache plus itself
     elif phase == "prefill":
         keys = batch * seq * (seq + 1) / 2  # causal: token i sees i keys
     else:
         keys = float(batch * seq * seq)  # full-sequence convention for training FLOPs
+    n_window = m.n_window_layers
+    ops = [_core(m, "attn.core", phase, batch, seq, keys, m.n_layers - n_window)]
+    if n_window:
+        window = replace(m, window_layers=tuple(range(m.n_layers)))  # every layer windowed
+        if phase == "decode":
+            keys = batch * window.decode_keys(seq)
+        elif phase == "prefill":
+            keys = batch * window.causal_keys(1, seq)
+        else:
+            keys = batch * seq * window.training_keys(seq)
+        ops.append(_core(m, "attn.window", phase, batch, seq, keys, n_window))
+    return [op for op in ops if op.repeat]
+
+
+def _core(m: ModelSpec, name: str, phase: Phase, batch: int, seq: int, keys: float,
+          layers: int) -> Op:
     kv_per_token = (m.kv_lora_rank + m.qk_rope_head_dim if m.is_mla
                     else 2 * m.n_kv_heads * m.head_dim)
     tokens = batch * (1 if phase == "decode" else seq)
-    return Op(name="attn.core", kind="attention",
+    return Op(name=name, kind="attention",
               flops=2.0 * keys * m.n_heads * (m.qk_dim + m.v_dim),  # QK^T and AV
               vector_flops=5.0 * keys * m.n_heads,  # scale, mask, softmax
               act_out_elems=tokens * m.n_heads * m.v_dim,
-              kv_read_elems=kv_per_token * batch * (seq + 1) if phase == "decode" else 0.0,
-              repeat=m.n_layers)
+              kv_read_elems=kv_per_token * keys if phase == "decode" else 0.0,
+              repeat=layers)
 
 
 def _mlp(m: ModelSpec, name: str, t: float, d_ff: int, repeat: int, instances: int = 1,
@@ -178,7 +196,7 @@ def lower(model: ModelSpec, phase: Phase, batch: int, seq_len: int) -> Graph:
               act_out_elems=t * m.d_model, layer=False)]
     ops += [_norm(m, f"norm.{i}", t, m.n_layers) for i in range(m.norms_per_layer)]
     ops += _attention_projections(m, t)
-    ops.append(_attention_core(m, phase, batch, seq_len))
+    ops += _attention_core(m, phase, batch, seq_len)
     ops += _mlp_ops(m, t)
     ops.append(_norm(m, "norm.final", head_tokens, 1, layer=False))
     head = _gemm("lm_head", head_tokens, m.vocab_size, m.d_model, 1, m.lm_head_bias, layer=False)

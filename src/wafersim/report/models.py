@@ -24,8 +24,11 @@ def model_summary(m: ModelSpec) -> dict[str, Any]:
 
 def model_detail(m: ModelSpec, seq_len: int) -> dict[str, Any]:
     """Architecture plus derived parameters, FLOPs and bytes at `seq_len`."""
-    arch = {k: v for k, v in asdict(m).items()
-            if k not in ("id", "name", "model_type", "source", "notes", "origin", "extra")}
+    hidden: tuple[str, ...] = ("id", "name", "model_type", "source", "notes", "origin", "extra")
+    if not m.n_window_layers:  # every layer global: no window fields
+        hidden += ("window_tokens", "window_kind", "window_layers")
+    arch = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(m).items()
+            if k not in hidden}
     derived = {
         "params_total": m.params_total,
         "params_active": m.params_active,
@@ -40,5 +43,18 @@ def model_detail(m: ModelSpec, seq_len: int) -> dict[str, Any]:
         "kv_cache_bytes_per_token": {p: m.kv_cache_bytes_per_token(p) for p in ("bf16", "fp8")},
         "weight_bytes": {p: m.weight_bytes(p) for p in PRECISIONS},
     }
+    if m.n_window_layers:
+        derived |= {"attention": attention_summary(m),
+                    "kv_cache_bytes_at_seq_len": {p: m.kv_cache_bytes(seq_len, p)
+                                                  for p in ("bf16", "fp8")}}
     return {"id": m.id, "name": m.name, "model_type": m.model_type, "source": m.source,
             "notes": m.notes, "origin": m.origin, "architecture": arch, "derived": derived}
+
+
+def attention_summary(m: ModelSpec) -> str:
+    """Which layers attend to a window or chunk, in words."""
+    if not m.n_window_layers:
+        return "global on every layer"
+    span = "sliding window" if m.window_kind == "sliding" else "chunks"
+    rest = ", global on the rest" if m.n_window_layers < m.n_layers else ""
+    return f"{span} of {m.window_tokens:,} tokens on {m.n_window_layers} of {m.n_layers} layers{rest}"

@@ -1,7 +1,9 @@
 """The engine switches a run asks for (`EngineOptions`) turned into a replica's `Features`.
 
 KV capacity in tokens: the plan's KV budget, the requests layer 1 holds at full context
-(`Curve.max_batch`) x the request shape's mean prompt + output. Swapping moves KV across the
+(`Curve.max_batch`) x the request shape's mean prompt + output; windowed attention layers keep
+only their span (`ModelSpec.kv_cache_bytes`), so more requests fit and the capacity counts
+tokens at the request shape's context. Swapping moves KV across the
 host link, which the catalog does not list: a PCIe 5.0 x16 link per accelerator is assumed.
 The server path is the serving stack's `server_path_s` (0 without a stack or a fitted value).
 """

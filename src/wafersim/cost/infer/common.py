@@ -94,6 +94,20 @@ class Serving:
         """Mean cached context over the output: KV reads grow linearly, so the midpoint is exact."""
         return self.input_tokens + (self.output_tokens - 1) / 2
 
+    def decode_context(self, model: ModelSpec) -> float:
+        """Mean cached keys a decode step's token attends to, over the output and the layers:
+        `mean_decode_context`, less where windowed layers see only their span."""
+        if not model.n_window_layers:
+            return self.mean_decode_context
+        first = self.input_tokens + 1  # the first output token's position
+        return model.causal_keys(first, self.input_tokens + self.output_tokens) / self.output_tokens - 1
+
+    def prefill_keys(self, model: ModelSpec) -> float:
+        """Mean keys a prompt token attends to, over the prompt and the layers (causal)."""
+        if not model.n_window_layers:
+            return (self.input_tokens + 1) / 2  # the mean prompt token sees half the prompt
+        return model.causal_keys(1, self.input_tokens) / self.input_tokens
+
     @property
     def weight_bytes_per_param(self) -> float:
         return bytes_per_param(self.precision)
@@ -103,7 +117,7 @@ class Serving:
         tokens = self.context_tokens
         if paged:
             tokens = -(-tokens // KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
-        return tokens * model.kv_cache_bytes_per_token(self.kv_precision)
+        return model.kv_cache_bytes(tokens, self.kv_precision)  # windowed layers: their span
 
 
 def expected_experts(n_experts: int, top_k: int, tokens: npt.ArrayLike) -> Figure:

@@ -126,7 +126,7 @@ def prefill_point(pool: InferScenario, demand: float) -> PrefillPoint:
 
 def kv_transfer_s(sc: InferScenario, split: Split, devices_per_replica: int) -> float:
     """One prompt's KV cache from its prefill replica to the decode pool (outermost tier)."""
-    nbytes = sc.serving.input_tokens * sc.model.kv_cache_bytes_per_token(sc.serving.kv_precision)
+    nbytes = sc.model.kv_cache_bytes(sc.serving.input_tokens, sc.serving.kv_precision)
     link = tiers_for(sc.system, split.devices)[-1][0]  # a split has at least two devices
     return float(p2p_s(nbytes / devices_per_replica, link))
 

@@ -257,7 +257,7 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
     """Seconds of one decode step by part: each request runs `queries` tokens."""
     mb = b / minimum(b, plans.pp)  # requests per micro-batch
     gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries, plans.ep)
-    attn = _attention(model, device, serving, plans, mb, serving.mean_decode_context + 1, queries)
+    attn = _attention(model, device, serving, plans, mb, serving.decode_context(model) + 1, queries)
     ar, a2a, p2p = _communication(model, system, plans, mb * queries)
     overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
     parts = {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
@@ -272,7 +272,7 @@ def _capacity_tier(model: ModelSpec, system: System, serving: Serving, plans: Pl
     """Extra seconds per decode step reading the weights and KV cache that spill past the fast
     tier into a capacity tier (DDR), at that tier's bandwidth (catalog/memory.py)."""
     weights = weight_bytes_per_device(model, serving.precision, plans)
-    kv = b * (serving.mean_decode_context + 1) * kv_bytes_per_token_device(
+    kv = b * (serving.decode_context(model) + 1) * kv_bytes_per_token_device(
         model, serving.kv_precision, plans)
     return spill_read_s(system.chip, weights + kv, HBM_USABLE_FRACTION)
 
@@ -310,7 +310,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     shapes = gemm_shapes(model, plans) if shapes is None else shapes
     gemm = _gemms(model, device, serving, shapes, tokens, tokens, plans.ep)
     head_fix = _head_correction(device, serving, shapes, b, tokens)
-    keys = (serving.input_tokens + 1) / 2  # causal: the mean prompt token sees half the prompt
+    keys = serving.prefill_keys(model)  # causal: the mean prompt token sees half the prompt
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops_per_s)  # fused attention, compute-bound

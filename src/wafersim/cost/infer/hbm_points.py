@@ -95,7 +95,7 @@ def hbm_points(sc: InferScenario, plans: Plans, batch: Any, mtp: SelfDraft | Non
     weights = hbm.weight_bytes_per_device(model, serving.precision, plans) * extra
     kv_tok = hbm.kv_bytes_per_token_device(model, serving.kv_precision, plans) * extra
     blocks = math.ceil(serving.context_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
-    kv_req = kv_tok * blocks
+    kv_req = kv_tok * model.kv_tokens_held(blocks)  # windowed layers keep their span
     usable = hbm_bytes(system) * hbm.HBM_USABLE_FRACTION
     per_rep_max = maximum(0.0, floor((usable - weights) / kv_req))
     shapes = hbm.gemm_shapes(model, plans)

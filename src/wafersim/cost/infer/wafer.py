@@ -145,13 +145,13 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
     rates = pe_rates(system.chip, system.architecture)
     layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                     bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
-                    serving.mean_decode_context)
+                    serving.decode_context(model))
     b = np.asarray(batch, dtype=float)
     in_flight = np.minimum(b, model.n_layers + 1)
     tokens = b / in_flight * tokens_per_request  # mean micro-batch (sizes differ by at most one)
     links = region.boundaries * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES,
                                                  _link(system)))
-    return _pipeline(layers, tokens, serving.mean_decode_context, b, links)
+    return _pipeline(layers, tokens, serving.decode_context(model), b, links)
 
 
 def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
@@ -160,12 +160,12 @@ def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.Array
     rates = pe_rates(system.chip, system.architecture)
     layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                     bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
-                    serving.mean_decode_context)
+                    serving.decode_context(model))
     total = np.asarray(batch, dtype=float)[:, None] * serving.input_tokens
     chunks = 2.0 ** np.arange(0, 15)[None, :]
     chunk = np.minimum(chunks, total)
     L = model.n_layers
-    ctx = serving.input_tokens / 2  # mean keys a prompt token attends to (causal)
+    ctx = serving.prefill_keys(model) - 0.5  # mean keys before a prompt token (causal)
     stage = np.asarray(layers.layer_gemv_s(chunk)) + np.asarray(layers.attention_s(chunk, ctx))
     stage = stage + layers.norms_s()
     links = region.boundaries * np.asarray(p2p_s(chunk * model.d_model * ACT_BYTES,

@@ -65,4 +65,5 @@ def lora_flops_per_token(model: ModelSpec, seq_len: int) -> float:
     """Model FLOPs per token of LoRA fine-tuning: linears forward and input gradient, attention
     scores forward and backward (adapter FLOPs are negligible and left out)."""
     linear = 2.0 * model.params_matmul_active
-    return (1.0 + FROZEN_BACKWARD) * linear + 3.0 * model.attention_score_flops(seq_len)
+    scores = model.attention_score_flops(model.training_keys(seq_len))
+    return (1.0 + FROZEN_BACKWARD) * linear + 3.0 * scores

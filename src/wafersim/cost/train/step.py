@@ -224,14 +224,16 @@ class StepModel:
         flash: full-sequence FLOPs at GEMM efficiency (causal masking halves the work, flash
         kernels reach about half the GEMM efficiency (Dao 2023); the two are taken to cancel).
         eager: QK^T and AV as batched GEMMs that write and read the s x s scores, plus the fused
-        scale-mask-softmax and dropout passes over them (Megatron-LM before flash attention).
+        scale-mask-softmax and dropout passes over them (Megatron-LM before flash attention); a
+        sliding window or chunk only masks those scores, so it saves nothing there.
         """
         m, s = self.model, self.seq_len
         heads = plans.micro_batch * m.n_heads / plans.tp  # (sequence, head) pairs per device
         dev = self.accel.attention
         t: Real
         if self.attention == "flash":
-            flops = 2.0 * heads * (s / plans.cp) * s * (m.qk_dim + m.v_dim)
+            keys = m.training_keys(s)  # mean over layers: windowed layers see their span
+            flops = 2.0 * heads * (s / plans.cp) * keys * (m.qk_dim + m.v_dim)
             t = flops / (dev.matmul_efficiency * dev.peak_flops_per_s) + 2 * dev.kernel_overhead_s
         else:
             q = s / plans.cp
