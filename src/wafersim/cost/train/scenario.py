@@ -22,6 +22,21 @@ DEFAULT_BATCH_TOKENS = 4 * 2**20  # assumption: ~4M tokens per step, as Llama 2 
 
 
 @dataclass(frozen=True)
+class DataParallelWire:
+    """Bytes per parameter the data-parallel collectives move: gradients reduced, weights gathered
+    (ZeRO 1-3); the defaults are Megatron-LM's."""
+
+    grad_reduce_bytes: float = 4.0  # fp32 main gradients (Megatron-LM forces fp32 reduction in bf16)
+    param_gather_bytes: float = 2.0  # 16-bit weights (ZeRO all-gather)
+
+    def __post_init__(self) -> None:
+        for name in ("grad_reduce_bytes", "param_gather_bytes"):
+            if not getattr(self, name) > 0:
+                raise ParameterError(name, getattr(self, name), f"{{{name}:g}} must be positive",
+                                     allowed="> 0")
+
+
+@dataclass(frozen=True)
 class TrainWorkload:
     """What to train: tokens in total, sequences per optimizer step, sequence length."""
 
@@ -31,6 +46,7 @@ class TrainWorkload:
     precision: str = "bf16"
     lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
     evaluation: EvalSchedule | None = None  # periodic forward passes over a held-out set
+    wire: DataParallelWire = DataParallelWire()  # formats of the data-parallel collectives
 
     def __post_init__(self) -> None:
         for name, value in (("tokens", self.tokens), ("global_batch", self.global_batch),
@@ -62,13 +78,15 @@ class TrainScenario:
            constraints: Constraints | None = None, recompute: str = "auto", sparsity: float = 0.0,
            attention: str = "flash", finetune: str | None = None,
            activations: str | None = None, beyond_context: bool = True,
-           pricing: str = "tco", evaluation: EvalSchedule | None = None) -> TrainScenario:
+           pricing: str = "tco", evaluation: EvalSchedule | None = None,
+           wire: DataParallelWire | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
         refused when `beyond_context` is False, as the API and the command line default to.
         `pricing` is the cost basis ("tco" or "rental", `System.priced`); `evaluation` the
-        periodic evaluations the run's time includes."""
+        periodic evaluations the run's time includes; `wire` the data-parallel formats (None:
+        Megatron-LM's)."""
         spec = load_model(model) if isinstance(model, str) else model
         if constraints is not None and constraints.tp is not None:
             spec = pad_heads(spec, constraints.tp)  # a fixed tp that does not split the heads
@@ -84,7 +102,8 @@ class TrainScenario:
                                  "context-extension training with {beyond_context.flag}",
                                  allowed=f"<= {spec.max_seq_len}")
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
-        work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation)
+        work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation,
+                             wire or DataParallelWire())
         _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
                    finetune, default_batch=global_batch is None, activations=activations,

@@ -47,8 +47,6 @@ from wafersim.xp import Flag, Real, Whole, ceil, choose, maximum, ratio, total, 
 
 Array = npt.NDArray[np.float64]
 MEMORY_RESERVE_FRACTION = 0.10  # assumption (0.05-0.2): runtime context, NCCL buffers, fragmentation
-GRAD_REDUCE_BYTES = 4.0  # fp32 main gradients reduced (Megatron distributed optimizer default)
-PARAM_GATHER_BYTES = 2.0  # 16-bit weights gathered (ZeRO 1-3 all-gather)
 OPTIMIZER_BYTES_PER_PARAM = 30.0  # Adam: read fp32 grad, master, m, v; write master, m, v, bf16 weight
 ELEMENTWISE_PASSES = 2.0  # each elementwise op reads and writes its tensor once
 BF16_BYTES = 2.0
@@ -161,7 +159,8 @@ class StepModel:
 
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0,
-                 routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None) -> None:
+                 routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None,
+                 wire: tuple[float, float] = (4.0, 2.0)) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -176,6 +175,8 @@ class StepModel:
         # routing: the trained router's skew, and the capacity factor where the framework drops
         # tokens (None: dropless, Megatron-Core's default and DeepSeek-V3's)
         self.routing_skew_cv, self.capacity_factor = routing_skew_cv, capacity_factor
+        # bytes per parameter: gradients reduced, weights gathered (`DataParallelWire`)
+        self.grad_reduce_bytes, self.param_gather_bytes = wire
 
     def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
@@ -354,10 +355,11 @@ class StepModel:
         def coll(op: str, bytes_per_param: float, params: tuple[Real, Real]) -> Real:
             return (c.time_s(op, params[0] * bytes_per_param, plans.tp, group)
                     + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
-        reduce = choose(z == 0, lambda: coll("allreduce", GRAD_REDUCE_BYTES, trained),
-                        lambda: coll("reduce_scatter", GRAD_REDUCE_BYTES, trained))
-        gather_base = coll("all_gather", PARAM_GATHER_BYTES, base)
-        gather_trained = coll("all_gather", PARAM_GATHER_BYTES, trained) if self.lora_rank else gather_base
+        reduce = choose(z == 0, lambda: coll("allreduce", self.grad_reduce_bytes, trained),
+                        lambda: coll("reduce_scatter", self.grad_reduce_bytes, trained))
+        gather_base = coll("all_gather", self.param_gather_bytes, base)
+        gather_trained = (coll("all_gather", self.param_gather_bytes, trained) if self.lora_rank
+                          else gather_base)
         gather = where(z >= 3, gather_base, where(z >= 1, gather_trained, 0.0))
         once = maximum(0.0, reduce - 2.0 * fwd) + maximum(0.0, gather - fwd)
         per_micro = n_micro * maximum(0.0, reduce + 2.0 * gather - 3.0 * fwd)  # ZeRO-3
