@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wafersim.errors import ConfigError
 from wafersim.mesh.machine import PEMachine
+from wafersim.mesh.misuse import KernelError, first_pe
 from wafersim.mesh.orient import DIRECTIONS, orient
 from wafersim.mesh.routes import EAST, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
@@ -92,9 +92,10 @@ class Fabric:
         rx = orient(self.routes.rx[color], d)
         bad = snd & (rx != RAMP)
         if bad.any():
-            line, pos = (int(i) for i in np.argwhere(bad)[0])
-            raise ConfigError(f"color {color}: sender at line {line}, position {pos} (direction "
-                              f"{d}) is not routed from its RAMP; route it before sending")
+            grid = np.zeros(self.router_in.shape, dtype=bool)
+            orient(grid, d)[...] = bad
+            raise KernelError(first_pe(grid), f"color {color}", f"sends {d} but is not routed "
+                              "from its RAMP", "route it before sending")
 
     def _enter(self, d: str, in_seg: np.ndarray, start: np.ndarray, src: np.ndarray,
                t0: np.ndarray, idx: np.ndarray) -> np.ndarray:
