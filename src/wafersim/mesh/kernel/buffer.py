@@ -30,7 +30,7 @@ class Buffer:
     def bytes_per_pe(self) -> int:
         return self.length * PRECISION_BYTES[self.precision]
 
-    def write(self, values: np.ndarray, where: np.ndarray | None = None) -> None:
+    def write(self, values: np.ndarray | float, where: np.ndarray | None = None) -> None:
         """Store `values` ((rows, cols, *shape), or broadcastable) on the PEs in `where` (all)."""
         if where is None:
             self.values[...] = values

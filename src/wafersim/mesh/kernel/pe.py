@@ -19,6 +19,7 @@ from wafersim.mesh.kernel.arrival import Arrival, source_data
 from wafersim.mesh.kernel.buffer import Buffer
 from wafersim.mesh.kernel.simd import SimdOps
 from wafersim.mesh.lines import multicast
+from wafersim.mesh.lines import reduce_line as lines_reduce
 from wafersim.mesh.misuse import KernelError
 from wafersim.mesh.routes import PORTS
 
@@ -106,9 +107,15 @@ class PE(SimdOps):
         every PE that received something; `into` stores the data. Returns the done cycles."""
         delivery = arrival.delivery if isinstance(arrival, Arrival) else arrival
         last = per_wavelet if last is None else last
-        if into is not None and isinstance(arrival, Arrival) and arrival.data is not None:
-            into.write(arrival.data, arrival.got)
+        if into is not None and isinstance(arrival, Arrival):
+            self.receive(into, arrival)
         return self.sim.consume(name, delivery, per_wavelet, last, flops)
+
+    def receive(self, into: Buffer, arrival: Arrival) -> None:
+        """Store what `arrival` carried into `into` on every PE that received it (the values of a
+        data task's wavelets; its cycles are the task's)."""
+        if arrival.data is not None:
+            into.write(arrival.data, arrival.got)
 
     def task(self, name: str, cycles: np.ndarray | float, where: Mask | None = None,
              ready: np.ndarray | float | None = None, flops: np.ndarray | float = 0.0) -> np.ndarray:
@@ -116,6 +123,14 @@ class PE(SimdOps):
         and `ready`; returns the done cycles."""
         start = self.sim.core.free if ready is None else ready
         return self.sim.compute(name, start, cycles, where, flops)
+
+    def reduce_line(self, d: str, values: Buffer | np.ndarray, pattern: str = "chain", op: str = "sum",
+               lines: Mask | None = None, first_color: int = 0) -> np.ndarray:
+        """The library collective: reduce `values` (rows, cols, L) with `op` along every row
+        (d E/W) or column (S/N) towards `d`, by a chain (add-and-forward on two colors) or a
+        binary tree (a color per stage); returns the result at each line's end (`lines.py`)."""
+        data = values.read() if isinstance(values, Buffer) else values
+        return lines_reduce(self.sim, d, data, pattern, op, lines, first_color)[0]
 
     def mark(self, phase: str) -> None:
         """Close a phase of the kernel (the result's breakdown)."""

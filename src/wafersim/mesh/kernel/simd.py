@@ -41,9 +41,15 @@ class SimdOps:
         return arr.reshape(*arr.shape, *([1] * (ndim - arr.ndim))) if arr.ndim >= 2 else arr
 
     def _store(self, name: str, dst: Buffer, values: np.ndarray, cycles: np.ndarray | float,
-               where: np.ndarray | None, flops: float = 0.0) -> np.ndarray:
+               where: np.ndarray | None, flops: float = 0.0, charge: bool = True) -> np.ndarray:
         dst.write(values.astype(dst.values.dtype, copy=False), where)
+        if not charge:  # inside a data task: its cycles are the task's (`PE.on_data`)
+            return self.sim.core.free
         return self.sim.compute(name, self.sim.core.free, cycles, where, flops)
+
+    def fmac_cycles(self, dst: Buffer) -> np.ndarray:
+        """Cycles of one @fmach over `dst` (reads the vector and dst, writes dst)."""
+        return simd_cycles(dst.length, self.machine.vector_width(dst.precision, reads=2, writes=1))
 
     def binary(self, op: str, dst: Buffer, a: Operand, b: Operand,
                where: np.ndarray | None = None) -> np.ndarray:
@@ -62,13 +68,13 @@ class SimdOps:
     def max(self, dst: Buffer, a: Operand, b: Operand, where: np.ndarray | None = None) -> np.ndarray:
         return self.binary("max", dst, a, b, where)
 
-    def fmac(self, dst: Buffer, a: Buffer, s: Operand, where: np.ndarray | None = None) -> np.ndarray:
-        """dst += a * s (an @fmach: reads a and dst, writes dst)."""
+    def fmac(self, dst: Buffer, a: Operand, s: Operand, where: np.ndarray | None = None,
+             charge: bool = True) -> np.ndarray:
+        """dst += a * s (an @fmach: reads a and dst, writes dst); `charge=False` inside a data
+        task, whose cycles `PE.on_data` charges. Rounded as NumPy rounds dst's precision."""
         nd = dst.values.ndim
-        out = dst.read(where) + a.read(where) * self._value(s, where, nd)
-        width = self.machine.vector_width(dst.precision, reads=2, writes=1)
-        return self._store("fmac", dst, out, simd_cycles(dst.length, width), where,
-                           2.0 * dst.length)
+        out = dst.read(where) + self._value(a, where, nd) * self._value(s, where, nd)
+        return self._store("fmac", dst, out, self.fmac_cycles(dst), where, 2.0 * dst.length, charge)
 
     def unary(self, op: str, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
         """dst = op(a) for exp, recip, rsqrt (software: `TRANSCENDENTAL_PASSES` passes)."""
@@ -79,7 +85,7 @@ class SimdOps:
     def exp(self, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
         return self.unary("exp", dst, a, where)
 
-    def reduce(self, op: str, dst: Buffer, a: Buffer, where: np.ndarray | None = None) -> np.ndarray:
+    def reduce_local(self, op: str, dst: Buffer, a: Buffer, where: np.ndarray | None = None) -> np.ndarray:
         """dst = the sum or max of a over its last axis: one pass over a."""
         values = a.read(where)
         out = values.sum(axis=-1, dtype=values.dtype) if op == "sum" else values.max(axis=-1)
