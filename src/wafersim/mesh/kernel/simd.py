@@ -85,12 +85,14 @@ class SimdOps:
     def exp(self, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
         return self.unary("exp", dst, a, where)
 
-    def reduce_local(self, op: str, dst: Buffer, a: Buffer, where: np.ndarray | None = None) -> np.ndarray:
-        """dst = the sum or max of a over its last axis: one pass over a."""
+    def reduce_local(self, op: str, dst: Buffer, a: Buffer, where: np.ndarray | None = None,
+                     charge: bool = True) -> np.ndarray:
+        """dst = the sum or max of a over its last axis: one pass over a (`charge=False`: fused
+        into the pass that wrote a, so it costs nothing more)."""
         values = a.read(where)
         out = values.sum(axis=-1, dtype=values.dtype) if op == "sum" else values.max(axis=-1)
-        return self._store(f"{op} reduce", dst, out, unary_cycles(self.machine, a.length, a.precision),
-                           where)
+        cycles = unary_cycles(self.machine, a.length, a.precision)
+        return self._store(f"{op} reduce", dst, out, cycles, where, charge=charge)
 
     def copy(self, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
         """dst = a (a move, or a cast between precisions): one pass."""
