@@ -14,14 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.mesh.engine import MeshSim
-from wafersim.mesh.fabric import Delivery
+from wafersim.mesh.fabric import PORT_OF, Delivery
 from wafersim.mesh.kernel.arrival import Arrival, source_data
 from wafersim.mesh.kernel.buffer import Buffer
 from wafersim.mesh.kernel.simd import SimdOps
 from wafersim.mesh.lines import multicast
 from wafersim.mesh.lines import reduce_line as lines_reduce
-from wafersim.mesh.misuse import KernelError
-from wafersim.mesh.routes import PORTS
+from wafersim.mesh.misuse import KernelError, first_pe
+from wafersim.mesh.routes import PORTS, RAMP
 
 Mask = np.ndarray
 
@@ -79,6 +79,11 @@ class PE(SimdOps):
         """The PEs in `where` stream `data` (or `wavelets` empty wavelets) on `color` towards
         `d`, along the routes already set; returns what every PE received."""
         n, values = self._payload(data, wavelets, where)
+        routes = self.sim.routes
+        unrouted = where & ~((routes.rx[color] == RAMP) & routes.sends(color, PORT_OF[d]))
+        if n and unrouted.any():
+            raise KernelError(first_pe(unrouted), f"color {color}", f"sends {d} but is not routed "
+                              f"from its RAMP to {d}", "route it before sending")
         start = self.sim.core.free if ready is None else ready
         got = self.sim.fabric.send(color, d, where, n, start)
         return Arrival(got, None if values is None else source_data(values, where, got.wavelets > 0, d))
