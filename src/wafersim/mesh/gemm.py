@@ -78,14 +78,16 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
     c = np.zeros((rows, cols, tm, tp), dtype=ap.dtype)
     done = [np.full(sim.shape, sim.now())] * 2
     r_idx, c_idx = np.indices(sim.shape)
+    live = -(-a.shape[1] // kb)  # panels holding some of K
     for s in range(steps):
         ready = done[-2]
         got_a = _send_panel(sim, c_idx == s % cols, ("E", "W"), -(-tm * kb // per), ready)
         got_b = _send_panel(sim, r_idx == s % rows, ("S", "N"), -(-kb * tp // per), ready)
         done.append(sim.compute("gemm", np.maximum(got_a, got_b), work,
                                 flops=2.0 * tm * kb * tp))
-        # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
-        c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
+        if s < live:  # panels past K are zero padding: their product adds nothing to C
+            # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
+            c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
     sim.mark("summa")
     return from_tiles(c.astype(np.float32), (m, p))
 
