@@ -33,7 +33,8 @@ class Buffer:
     def write(self, values: np.ndarray | float, where: np.ndarray | None = None) -> None:
         """Store `values` ((rows, cols, *shape), or broadcastable) on the PEs in `where` (all)."""
         if where is None:
-            self.values[...] = values
+            if values is not self.values:
+                self.values[...] = values
             self.written[...] = True
             return
         full = np.broadcast_to(np.asarray(values, dtype=self.values.dtype), self.values.shape)

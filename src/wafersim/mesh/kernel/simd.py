@@ -73,7 +73,12 @@ class SimdOps:
         """dst += a * s (an @fmach: reads a and dst, writes dst); `charge=False` inside a data
         task, whose cycles `PE.on_data` charges. Rounded as NumPy rounds dst's precision."""
         nd = dst.values.ndim
-        out = dst.read(where) + self._value(a, where, nd) * self._value(s, where, nd)
+        product = self._value(a, where, nd) * self._value(s, where, nd)
+        if where is None:  # in place, rounded as dst's precision rounds
+            np.add(dst.read(), product, out=dst.values, casting="unsafe")
+            return self._store("fmac", dst, dst.values, self.fmac_cycles(dst), where,
+                               2.0 * dst.length, charge)
+        out = dst.read(where) + product
         return self._store("fmac", dst, out, self.fmac_cycles(dst), where, 2.0 * dst.length, charge)
 
     def unary(self, op: str, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
