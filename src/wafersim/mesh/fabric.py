@@ -126,10 +126,10 @@ class Fabric:
         out_n = np.zeros(self.router_in.shape, dtype=np.int64)
         orient(out_first, d)[...] = np.where(deliver, first, np.inf)
         orient(out_n, d)[...] = np.where(deliver, got, 0)
-        delivery = Delivery(out_first, out_n, self.spacing)
-        if out_n.any():
-            self.horizon = max(self.horizon, float(delivery.last[out_n > 0].max()))
-        return delivery
+        if deliver.any():
+            last = np.where(deliver, first + (got - 1) * self.spacing, -np.inf)
+            self.horizon = max(self.horizon, float(last.max()))
+        return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
         return int(self.link_wavelets.sum())
