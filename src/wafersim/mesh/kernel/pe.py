@@ -11,6 +11,8 @@ runtime is `MeshSim`: its fabric, cores and SRAM do the cycle accounting.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from wafersim.mesh.engine import MeshSim
@@ -18,8 +20,10 @@ from wafersim.mesh.fabric import PORT_OF, Delivery
 from wafersim.mesh.kernel.arrival import Arrival, source_data
 from wafersim.mesh.kernel.buffer import Buffer
 from wafersim.mesh.kernel.simd import SimdOps
+from wafersim.mesh.layout import dtype_of
 from wafersim.mesh.lines import multicast
 from wafersim.mesh.lines import reduce_line as lines_reduce
+from wafersim.mesh.machine import PRECISION_BYTES
 from wafersim.mesh.misuse import KernelError, first_pe
 from wafersim.mesh.routes import PORTS, RAMP
 
@@ -44,11 +48,11 @@ class PE(SimdOps):
         """Declare a buffer of `shape` on the PEs in `where` (all); its SRAM is reserved there
         (`account=False`: a small queue or register set the SRAM budget leaves out)."""
         shape = (shape,) if isinstance(shape, int) else shape
+        if account:  # before the values exist: an overflow is refused before any memory is used
+            dtype_of(precision)  # a known precision, or a ConfigError naming it
+            size = math.prod(shape) * PRECISION_BYTES[precision]
+            self.sim.alloc(name, size if where is None else np.where(where, size, 0))
         buf = Buffer(name, self.sim.shape, shape, precision)
-        if account:
-            mask = self.everywhere() if where is None else where
-            self.sim.alloc(name, np.where(mask, buf.bytes_per_pe, 0) if where is not None
-                           else buf.bytes_per_pe)
         self.buffers[name] = buf
         return buf
 
