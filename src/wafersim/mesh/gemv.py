@@ -73,7 +73,7 @@ def gemv_on(sim: MeshSim, w: np.ndarray, x: np.ndarray, reduction: str = "chain"
     m = w.shape[0]
     b = buffers or reserve(sim, m, w.shape[1], precision, account=allocate)
     pe = b.pe
-    b.w.write(to_tiles(w, pe.height, pe.width))
+    b.w.adopt(to_tiles(w, pe.height, pe.width))
     b.x.write(to_slices(x, pe.width)[None], where=pe.y == 0)
     start = pe.now()  # x is ready when everything before this kernel is done
     got = pe.multicast(BROADCAST_COLOR, "S", pe.y == 0, data=b.x, ready=start)

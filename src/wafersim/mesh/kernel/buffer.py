@@ -41,6 +41,16 @@ class Buffer:
         self.values[where] = full[where]
         self.written |= where
 
+    def adopt(self, values: np.ndarray) -> None:
+        """Hold `values` (exactly the buffer's array shape and dtype) without copying them; the
+        caller hands the array over and must not change it afterwards."""
+        if values.shape != self.values.shape or values.dtype != self.values.dtype:
+            raise KernelError((0, 0), f"buffer {self.name!r}", f"cannot adopt a {values.shape} "
+                              f"{values.dtype} array", f"give one of {self.values.shape} "
+                              f"{self.values.dtype}")
+        self.values = values
+        self.written[...] = True
+
     def read(self, where: np.ndarray | None = None) -> np.ndarray:
         """The values; every PE in `where` (all) must have written the buffer."""
         missing = ~self.written if where is None else where & ~self.written
