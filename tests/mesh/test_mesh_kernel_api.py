@@ -93,3 +93,9 @@ def test_sending_without_a_route_names_the_sender():
     with pytest.raises(KernelError, match=r"PE \(x=0, y=2\): color 5 sends E but is not routed "
                        r"from its RAMP to E"):
         pe.send(5, "E", (pe.x == 0) & (pe.y == 2), wavelets=1)
+
+
+def test_a_route_names_real_ports():
+    pe = _pe()
+    with pytest.raises(KernelError, match=r"PE \(x=0, y=1\): color 3 has no port 'Q'"):
+        pe.route(3, pe.y == 1, rx="W", tx="EQ")

@@ -73,6 +73,11 @@ class PE(SimdOps):
     def route(self, color: int, where: Mask, rx: str, tx: str) -> None:
         """At the PEs in `where`, wavelets of `color` come in on port `rx` and leave on every port
         of `tx` (ports R(amp), N, E, S, W; e.g. rx="W", tx="ER" forwards east and delivers)."""
+        bad = [p for p in rx + tx if p not in PORTS] + ([] if len(rx) == 1 else [rx])
+        if bad:
+            pe = first_pe(where) if where.any() else (0, 0)
+            raise KernelError(pe, f"color {color}", f"has no port {bad[0]!r}", "route from one "
+                              "of R, N, E, S, W to any of them, e.g. rx='W', tx='ER'")
         self.sim.routes.set(color, where, PORTS[rx], tuple(PORTS[p] for p in tx))
 
     def unroute(self, color: int) -> None:
