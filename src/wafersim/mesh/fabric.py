@@ -24,7 +24,7 @@ import numpy as np
 from wafersim.mesh.machine import PEMachine
 from wafersim.mesh.misuse import KernelError, first_pe
 from wafersim.mesh.orient import DIRECTIONS, orient
-from wafersim.mesh.routes import EAST, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
+from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
 PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
@@ -86,7 +86,34 @@ class Fabric:
         src = np.where(in_seg, first_link, 0)
         n_link = np.where(in_seg, np.take_along_axis(n, src, axis=1), 0)
         enter = self._enter(d, in_seg, start, src, np.take_along_axis(t0, src, axis=1), idx)
-        return self._commit(color, d, start, in_seg, n, n_link, enter)
+        return self._commit(d, start, in_seg, n, n_link, enter,
+                            orient(self.routes.sends(color, RAMP), d))
+
+    def multicast(self, color: int, d: str, senders: np.ndarray, wavelets: int,
+                  ready: np.ndarray | float) -> Delivery | None:
+        """`send` of `wavelets` (> 0) from each sender to the end of its line, delivering to every
+        PE passed, on routes set for the call and cleared after (`lines.multicast`), derived here
+        without the route table. None where the color is routed already at a PE the stream
+        needs: the caller then takes the general path, which reports the clash."""
+        so = orient(senders, d)
+        idx = np.arange(so.shape[1])
+        last_sender = np.maximum.accumulate(np.where(so, idx, -1), axis=1)
+        receives = (last_sender >= 0) & (idx > last_sender)
+        routed = receives | (so & (idx < so.shape[1] - 1))
+        if (routed & (orient(self.routes.rx[color], d) != NONE)).any():
+            return None
+        self.routes.clear(color)
+        self.routes.touched[color] |= bool(routed.any())
+        link_on = np.zeros(so.shape, dtype=bool)
+        link_on[:, :-1] = receives[:, 1:]
+        src = np.where(link_on, last_sender, 0)
+        t0 = np.asarray(ready, dtype=float)
+        t0_src = t0 if t0.ndim == 0 else np.take_along_axis(orient(np.broadcast_to(
+            t0, senders.shape), d), src, axis=1)
+        start = so & link_on
+        enter = self._enter(d, link_on, start, src, t0_src, idx)
+        n = np.where(so, wavelets, 0)
+        return self._commit(d, start, link_on, n, np.where(link_on, wavelets, 0), enter, receives)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)
@@ -107,8 +134,8 @@ class Fabric:
         segment = np.cumsum(start, axis=1) * _SEGMENT
         return idx * self.hop + np.maximum.accumulate(g + segment, axis=1) - segment
 
-    def _commit(self, color: int, d: str, start: np.ndarray, in_seg: np.ndarray, n: np.ndarray,
-                n_link: np.ndarray, enter: np.ndarray) -> Delivery:
+    def _commit(self, d: str, start: np.ndarray, in_seg: np.ndarray, n: np.ndarray,
+                n_link: np.ndarray, enter: np.ndarray, ramp_route: np.ndarray) -> Delivery:
         free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
         hold = n_link * self.spacing
         free[...] = np.where(in_seg, enter + hold, free)
@@ -120,7 +147,7 @@ class Fabric:
         first[:, 1:] = np.where(in_seg[:, :-1], enter[:, :-1] + self.hop, np.inf)
         router_in += got
         ramp_out += np.where(start, n, 0)
-        deliver = orient(self.routes.sends(color, RAMP), d) & (got > 0)
+        deliver = ramp_route & (got > 0)
         ramp_in += np.where(deliver, got, 0)
         out_first = np.full(self.router_in.shape, np.inf)
         out_n = np.zeros(self.router_in.shape, dtype=np.int64)

@@ -36,6 +36,10 @@ def _unorient(sim: MeshSim, a: np.ndarray, d: str) -> np.ndarray:
 def multicast(sim: MeshSim, color: int, d: str, senders: np.ndarray, wavelets: int,
               ready: np.ndarray | float) -> Delivery:
     """Each sender streams `wavelets` to every PE after it in direction `d` up to the edge."""
+    if wavelets > 0:
+        fast = sim.fabric.multicast(color, d, senders, wavelets, ready)
+        if fast is not None:
+            return fast
     rows, cols = sim.shape
     x, y = np.arange(cols)[None, :], np.arange(rows)[:, None]
     reach = np.broadcast_to({"E": cols - 1 - x, "W": x, "S": rows - 1 - y, "N": y}[d], sim.shape)
