@@ -52,22 +52,6 @@ def _send_panel(pe: PE, owners: np.ndarray, ways: tuple[str, str], wavelets: int
     return last
 
 
-SMALL_PANEL = 4  # up to this kb fp16 panels are summed term by term (stacked tiny BLAS calls are slow)
-
-
-def _panel_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Every PE's panel product A[r] @ B[c] in fp32, (rows, cols, tm, tp): batched BLAS, or for
-    narrow fp16 panels a sum over k in order (fp16 products are exact in fp32, so it is BLAS's
-    result bit for bit; tests/mesh/test_mesh_pinned.py holds it)."""
-    a32, b32 = a.astype(np.float32)[:, None], b.astype(np.float32)[None]
-    if a.shape[2] > SMALL_PANEL or a.dtype != np.float16:
-        return a32 @ b32
-    out = a32[..., :, 0, None] * b32[..., 0, None, :]
-    for k in range(1, a.shape[2]):
-        out += a32[..., :, k, None] * b32[..., k, None, :]
-    return out
-
-
 def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
     """Declare SUMMA's buffers on every PE (fails before any data is made if they cannot fit):
     the A and B panels a PE owns, two receive buffers per operand, the C tile."""
@@ -104,7 +88,8 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
         got_b = _send_panel(pe, pe.y == s % pe.height, ("S", "N"), -(-kb * tp // per), ready)
         done.append(pe.task("gemm", work, ready=np.maximum(got_a, got_b), flops=2.0 * tm * kb * tp))
         if s < live:  # panels past K are zero padding: their product adds nothing to C
-            c += _panel_product(ap[:, s], bp[:, s]).astype(c.dtype)
+            # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
+            c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
     pe.mark("summa")
     return from_tiles(c.astype(np.float32), (m, p))
 
