@@ -47,23 +47,41 @@ class Fabric:
     """Link state over the grid: when each link is free and how many wavelets crossed it."""
 
     def __init__(self, machine: PEMachine, routes: RouteTable) -> None:
-        shape = (machine.rows, machine.cols)
+        self.shape = (machine.rows, machine.cols)
         self.routes = routes
         self.hop = machine.hop_latency_cycles
         self.spacing = machine.cycles_per_wavelet
-        self.free = np.zeros((4, *shape))  # per outgoing direction, indexed like DIRECTIONS
-        self.link_wavelets = np.zeros((4, *shape), dtype=np.int64)
-        self.link_cycles = np.zeros((4, *shape))
-        self.router_in = np.zeros(shape, dtype=np.int64)
-        self.ramp_out = np.zeros(shape, dtype=np.int64)
-        self.ramp_in = np.zeros(shape, dtype=np.int64)
         self.horizon = 0.0  # latest cycle a delivered wavelet reached a core
+        # per direction of travel, stored in that direction's view (`orient`) so every pass over
+        # a line is contiguous: link free cycle, wavelets and busy cycles of the outgoing link,
+        # wavelets into the router, out of and into the ramp
+        self._state = {d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
+                                for t in (float, np.int64, float, np.int64, np.int64, np.int64))
+                       for d in DIRECTIONS}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
-        k = DIRECTIONS.index(d)
-        return (orient(self.free[k], d), orient(self.link_wavelets[k], d),
-                orient(self.link_cycles[k], d), orient(self.router_in, d),
-                orient(self.ramp_out, d), orient(self.ramp_in, d))
+        return self._state[d]
+
+    def _grid(self, part: int) -> list[np.ndarray]:
+        """State `part` of every direction, in grid layout."""
+        out = []
+        for d in DIRECTIONS:
+            a = np.zeros(self.shape, dtype=self._state[d][part].dtype)
+            orient(a, d)[...] = self._state[d][part]
+            out.append(a)
+        return out
+
+    @property
+    def router_in(self) -> np.ndarray:
+        return np.sum(self._grid(3), axis=0)
+
+    @property
+    def ramp_out(self) -> np.ndarray:
+        return np.sum(self._grid(4), axis=0)
+
+    @property
+    def ramp_in(self) -> np.ndarray:
+        return np.sum(self._grid(5), axis=0)
 
     def send(self, color: int, d: str, senders: np.ndarray, wavelets: np.ndarray | int,
              ready: np.ndarray | float) -> Delivery:
@@ -119,7 +137,7 @@ class Fabric:
         rx = orient(self.routes.rx[color], d)
         bad = snd & (rx != RAMP)
         if bad.any():
-            grid = np.zeros(self.router_in.shape, dtype=bool)
+            grid = np.zeros(self.shape, dtype=bool)
             orient(grid, d)[...] = bad
             raise KernelError(first_pe(grid), f"color {color}", f"sends {d} but is not routed "
                               "from its RAMP", "route it before sending")
@@ -138,7 +156,7 @@ class Fabric:
                 n_link: np.ndarray, enter: np.ndarray, ramp_route: np.ndarray) -> Delivery:
         free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
         hold = n_link * self.spacing
-        free[...] = np.where(in_seg, enter + hold, free)
+        np.copyto(free, enter + hold, where=in_seg)
         link_w += n_link
         link_c += hold
         got = np.zeros(n.shape, dtype=np.int64)
@@ -146,11 +164,11 @@ class Fabric:
         first = np.full(n.shape, np.inf)
         first[:, 1:] = np.where(in_seg[:, :-1], enter[:, :-1] + self.hop, np.inf)
         router_in += got
-        ramp_out += np.where(start, n, 0)
+        np.add(ramp_out, n, out=ramp_out, where=start)
         deliver = ramp_route & (got > 0)
-        ramp_in += np.where(deliver, got, 0)
-        out_first = np.full(self.router_in.shape, np.inf)
-        out_n = np.zeros(self.router_in.shape, dtype=np.int64)
+        np.add(ramp_in, got, out=ramp_in, where=deliver)
+        out_first = np.full(self.shape, np.inf)
+        out_n = np.zeros(self.shape, dtype=np.int64)
         orient(out_first, d)[...] = np.where(deliver, first, np.inf)
         orient(out_n, d)[...] = np.where(deliver, got, 0)
         if deliver.any():
@@ -159,11 +177,11 @@ class Fabric:
         return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
-        return int(self.link_wavelets.sum())
+        return int(sum(int(self._state[d][1].sum()) for d in DIRECTIONS))
 
     def wavelets_received(self) -> int:
-        return int(self.router_in.sum())
+        return int(sum(int(self._state[d][3].sum()) for d in DIRECTIONS))
 
     def link_cycles_per_pe(self) -> np.ndarray:
         """Cycles each PE's busiest outgoing link was occupied."""
-        return self.link_cycles.max(axis=0)
+        return np.max(self._grid(2), axis=0)
