@@ -2,9 +2,12 @@
 
 Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothing)
 
-The headline case is an 8192 x 8192 fp16 GEMV on the full WSE-3 fabric (762 x 1172 = 893,064
-PEs), chain and tree reductions; then a few smaller kernels. Peak memory is the process's maximum
-resident set (resource.getrusage), which includes the inputs and the NumPy reference.
+1. An 8192 x 8192 fp16 GEMV on the full WSE-3 fabric (762 x 1172 = 893,064 PEs), chain and tree
+   reductions, whole runs; then the same GEMV split into its parts: drawing the inputs, the
+   simulation (`gemv_on`: fabric, cores and the kernel's own arithmetic) and the reference check.
+2. A fixed 1024^3 SUMMA GEMM on grids from 32x32 up: SUMMA runs max(rows, cols) steps, each a
+   pass over every PE, so the cost per PE-step is the figure that must not grow.
+3. A few other kernels. Peak memory is the process's maximum resident set (getrusage).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import resource
 import sys
 import time
 
-from wafersim.mesh import allreduce, decode_layer, gemm, gemv, softmax
+from wafersim.mesh import allreduce, decode_layer, gemm, gemv, machine_of, softmax
+from wafersim.mesh.engine import MeshSim
+from wafersim.mesh.gemv import checked_rows, gemv_on, inputs, reference
+from wafersim.mesh.layout import max_abs_error
+
+FULL = (762, 1172)
 
 
 def peak_rss_gib() -> float:
@@ -28,15 +36,44 @@ def show(label: str, run) -> None:  # type: ignore[no-untyped-def]
     cols, rows = r.grid
     print(f"{label:44s} {cols}x{rows:<5d} {r.cycles:>9,d} cycles  {r.time_s * 1e6:8.2f} us  "
           f"{r.flops_per_s / 1e12:9.1f} TFLOP/s  err {r.max_abs_error:.1e}  wall {wall:6.2f} s  "
-          f"{r.pe_cycles_per_s:.2e} PE-cycles/s  peak RSS {peak_rss_gib():.2f} GiB")
+          f"{r.pe_cycles_per_s:.2e} PE-cycles/s  peak RSS {peak_rss_gib():.2f} GiB", flush=True)
+
+
+def gemv_parts(m: int, n: int, grid: tuple[int, int]) -> None:
+    """CPU time of the GEMV's parts (steadier than wall time on a shared host) and the
+    simulation's PE-cycles per CPU second."""
+    t0 = time.process_time()
+    w, x = inputs(0, "fp16", m, n)
+    t1 = time.process_time()
+    sim = MeshSim(machine_of("wse-3", grid))
+    y = gemv_on(sim, w, x, "chain", "fp16")
+    t2 = time.process_time()
+    rows = checked_rows(m, n)
+    error = max_abs_error(y[rows], reference(w[rows], x))
+    t3 = time.process_time()
+    pe_cycles = sim.machine.pes * sim.now()
+    print(f"GEMV {m}x{n} parts on {grid[0]}x{grid[1]} (CPU s): inputs {t1 - t0:.2f}, simulation "
+          f"{t2 - t1:.2f} ({pe_cycles / (t2 - t1):.2e} PE-cycles/s), reference {t3 - t2:.2f} "
+          f"(err {error:.1e})", flush=True)
+
+
+def gemm_scaling(grids: tuple[int, ...]) -> None:
+    for g in grids:
+        start, cpu = time.perf_counter(), time.process_time()
+        r = gemm(1024, 1024, 1024, (g, g))
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        pe_steps = g * g * g  # PEs x SUMMA steps
+        print(f"GEMM 1024^3 fp16 SUMMA {g}x{g}: {r.cycles:>8,d} cycles  wall {wall:7.2f} s  "
+              f"CPU {cpu:7.2f} s  {cpu / pe_steps * 1e9:8.1f} CPU ns per PE-step", flush=True)
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    full = (762, 1172)
     for reduction in ("chain", "tree"):
         show(f"GEMV 8192x8192 fp16 full WSE-3 ({reduction})",
-             lambda red=reduction: gemv(8192, 8192, full, "wse-3", red))
+             lambda red=reduction: gemv(8192, 8192, FULL, "wse-3", red))
+    gemv_parts(8192, 8192, FULL)
+    gemm_scaling((32, 64, 128) if quick else (32, 64, 128, 256, 512))
     if quick:
         return
     show("GEMV 8192x8192 fp16 full WSE-2 fabric (chain)",
@@ -44,10 +81,12 @@ def main() -> None:
     show("GEMV 4096x4096 fp16 128x128 (chain)", lambda: gemv(4096, 4096, (128, 128)))
     show("GEMM 2048^3 fp16 SUMMA 128x128", lambda: gemm(2048, 2048, 2048, (128, 128)))
     show("all-reduce 64 fp32 over the full grid (tree)",
-         lambda: allreduce(64, full, scope="grid", reduction="tree"))
-    show("softmax 1172x8192 fp32 on the full grid", lambda: softmax(1172, 8192, full))
+         lambda: allreduce(64, FULL, scope="grid", reduction="tree"))
+    show("softmax 1172x8192 fp32 on the full grid", lambda: softmax(1172, 8192, FULL))
     show("decode layer llama-3.1-8b @ d=512 on 32x32",
          lambda: decode_layer(d_model=512, n_heads=8, seq_len=64, grid=(32, 32)))
+    show("decode layer llama-3.1-8b @ d=1024 on 64x64",
+         lambda: decode_layer(d_model=1024, n_heads=16, seq_len=128, grid=(64, 64)))
 
 
 if __name__ == "__main__":

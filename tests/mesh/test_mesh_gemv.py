@@ -90,7 +90,7 @@ def test_time_and_rates_follow_the_catalog_clock():
 
 
 def test_sram_overflow_names_the_pe_and_bytes():
-    with pytest.raises(InfeasiblePlan, match=r"PE \(0, 0\) needs 50,000,000 bytes .* 49,152"):
+    with pytest.raises(InfeasiblePlan, match=r"PE \(x=0, y=0\): SRAM needs 50,000,000 bytes .* 49,152"):
         gemv(10_000, 10_000, (2, 2), precision="fp16")
 
 

@@ -20,8 +20,9 @@ from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.elementwise import unary_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemv import check_reduction
+from wafersim.mesh.kernel import PE, Buffer
 from wafersim.mesh.layout import check_positive, max_abs_error, random_inputs
-from wafersim.mesh.lines import OPS, multicast, reduce_line
+from wafersim.mesh.lines import OPS
 from wafersim.mesh.machine import machine_of
 from wafersim.mesh.result import MeshResult
 
@@ -36,66 +37,64 @@ def check_scope(scope: str) -> None:
                              allowed=f"one of {', '.join(SCOPES)}")
 
 
-def _fill(sim: MeshSim, d: str, senders: np.ndarray, wavelets: int) -> None:
-    """Multicast from `senders` towards `d`; every receiver stores what it gets."""
-    got = multicast(sim, COLOR, d, senders, wavelets, sim.core.free)
-    store = unary_cycles(sim.machine, 1)
-    sim.consume("store", got, store, store)
+def _fill(pe: PE, d: str, senders: np.ndarray, buf: Buffer) -> None:
+    """Multicast `buf` from `senders` towards `d`; every receiver stores what it gets."""
+    got = pe.multicast(COLOR, d, senders, data=buf, ready=pe.sim.core.free)
+    store = unary_cycles(pe.machine, 1)
+    pe.on_data("store", got, store, store, into=buf)
 
 
-def _edge(sim: MeshSim, d: str) -> np.ndarray:
+def _edge(pe: PE, d: str) -> np.ndarray:
     """Mask of the PEs at the far edge of travel direction d."""
-    mask = np.zeros(sim.shape, dtype=bool)
-    edges: dict[str, tuple[slice | int, slice | int]] = {
-        "E": (slice(None), -1), "W": (slice(None), 0), "S": (-1, slice(None)), "N": (0, slice(None))}
-    mask[edges[d]] = True
-    return mask
+    return {"E": pe.x == pe.width - 1, "W": pe.x == 0, "S": pe.y == pe.height - 1,
+            "N": pe.y == 0}[d]
+
+
+def _vector(sim: MeshSim, values: np.ndarray) -> tuple[PE, Buffer]:
+    pe = PE(sim)
+    buf = pe.buffer("vector", values.shape[-1], account=False)  # the caller reserved it
+    buf.write(values)
+    return pe, buf
 
 
 def broadcast_on(sim: MeshSim, values: np.ndarray, scope: str) -> np.ndarray:
     """Spread the source vectors of `values` (rows, cols, L) per `scope`; returns the new values."""
-    wavelets = values.shape[-1]
+    pe, buf = _vector(sim, values)
     if scope == "row":
-        _fill(sim, "E", _edge(sim, "W"), wavelets)
-        out = np.broadcast_to(values[:, :1], values.shape)
+        _fill(pe, "E", _edge(pe, "W"), buf)
     elif scope == "col":
-        _fill(sim, "S", _edge(sim, "N"), wavelets)
-        out = np.broadcast_to(values[:1, :], values.shape)
+        _fill(pe, "S", _edge(pe, "N"), buf)
     else:
-        corner = np.zeros(sim.shape, dtype=bool)
-        corner[0, 0] = True
-        _fill(sim, "E", corner, wavelets)
-        _fill(sim, "S", _edge(sim, "N"), wavelets)
-        out = np.broadcast_to(values[:1, :1], values.shape)
-    sim.mark("broadcast")
-    return out.copy()
+        _fill(pe, "E", pe.at(0, 0), buf)
+        _fill(pe, "S", _edge(pe, "N"), buf)
+    pe.mark("broadcast")
+    return buf.read().copy()
 
 
 def allreduce_on(sim: MeshSim, values: np.ndarray, scope: str, reduction: str = "chain",
                  op: str = "sum") -> np.ndarray:
     """All-reduce `values` (rows, cols, L) with `op` within each row, column or the grid."""
-    wavelets = values.shape[-1]
+    pe, buf = _vector(sim, values)
     if scope in _OUT:
         there, back = _OUT[scope]
-        red, _ = reduce_line(sim, there, values, reduction, op)
-        sim.mark("reduce")
-        _fill(sim, back, _edge(sim, there), wavelets)
-        sim.mark("broadcast")
-        shape = (values.shape[0], 1, wavelets) if scope == "row" else (1, values.shape[1], wavelets)
-        return np.broadcast_to(red.reshape(shape), values.shape).copy()
-    rows_red, _ = reduce_line(sim, "E", values, reduction, op)  # (rows, L) on the east column
+        red = pe.reduce_line(there, buf, reduction, op)
+        pe.mark("reduce")
+        ends = red[:, None] if scope == "row" else red[None, :]
+        buf.write(ends, where=_edge(pe, there))
+        _fill(pe, back, _edge(pe, there), buf)
+        pe.mark("broadcast")
+        return buf.read().copy()
+    rows_red = pe.reduce_line("E", buf, reduction, op)  # (rows, L) on the east column
     column = np.zeros_like(values)
     column[:, -1] = rows_red
-    last = np.zeros(sim.shape[1], dtype=bool)
-    last[-1] = True
-    total, _ = reduce_line(sim, "S", column, reduction, op, lines=last)
-    sim.mark("reduce")
-    corner = np.zeros(sim.shape, dtype=bool)
-    corner[-1, -1] = True
-    _fill(sim, "N", corner, wavelets)
-    _fill(sim, "W", _edge(sim, "E"), wavelets)
-    sim.mark("broadcast")
-    return np.broadcast_to(total[-1], values.shape).copy()
+    total = pe.reduce_line("S", column, reduction, op, lines=np.arange(pe.width) == pe.width - 1)
+    pe.mark("reduce")
+    corner = pe.at(pe.width - 1, pe.height - 1)
+    buf.write(total[-1], where=corner)
+    _fill(pe, "N", corner, buf)
+    _fill(pe, "W", _edge(pe, "E"), buf)
+    pe.mark("broadcast")
+    return buf.read().copy()
 
 
 def _reference(values: np.ndarray, scope: str, op: str) -> np.ndarray:

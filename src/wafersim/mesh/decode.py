@@ -29,8 +29,8 @@ from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemm import gemm_on
 from wafersim.mesh.gemv import gemv_on
+from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import dtype_of, from_tiles, max_abs_error, tile_of, to_tiles
-from wafersim.mesh.lines import multicast
 from wafersim.mesh.machine import PEMachine, machine_of
 from wafersim.mesh.norms import norm_on, softmax_on
 from wafersim.mesh.result import MeshResult
@@ -140,23 +140,20 @@ def reference(shape: LayerShape, w: dict[str, np.ndarray]) -> np.ndarray:
 def _handoff(sim: MeshSim, length: int, precision: str) -> None:
     """Move a result vector from the south-east corner to the north row: one stream that turns
     west at the north-east corner (cut-through, so the second leg follows the first wavelet)."""
-    rows = sim.shape[0]
+    pe = PE(sim)
     wavelets = -(-length // sim.machine.values_per_wavelet(precision))
-    corner = np.zeros(sim.shape, dtype=bool)
-    corner[-1, -1] = True
-    up = multicast(sim, HANDOFF_COLOR, "N", corner, wavelets, sim.now())
-    ne = np.zeros(sim.shape, dtype=bool)
-    ne[0, -1] = True
-    ready = up.first[0, -1] if rows > 1 else sim.now()
-    multicast(sim, HANDOFF_COLOR, "W", ne, wavelets, ready)
-    sim.mark("handoff")
+    up = pe.multicast(HANDOFF_COLOR, "N", pe.at(pe.width - 1, pe.height - 1), wavelets=wavelets,
+                      ready=pe.now())
+    ready = up.delivery.first[0, -1] if pe.height > 1 else pe.now()
+    pe.multicast(HANDOFF_COLOR, "W", pe.at(pe.width - 1, 0), wavelets=wavelets, ready=ready)
+    pe.mark("handoff")
 
 
 def _vector_op(sim: MeshSim, name: str, length: int, passes: np.ndarray | float) -> None:
     """An element-wise op on a vector spread over the north row."""
-    per_pe = tile_of(length, sim.shape[1])
-    sim.compute(name, sim.core.free, passes * binary_cycles(sim.machine, per_pe))
-    sim.mark(name)
+    pe = PE(sim)
+    pe.task(name, passes * binary_cycles(sim.machine, tile_of(length, pe.width)))
+    pe.mark(name)
 
 
 def _rms_on(sim: MeshSim, v: np.ndarray, g: np.ndarray, eps: float) -> np.ndarray:

@@ -12,14 +12,15 @@ import time
 
 import numpy as np
 
-from wafersim.errors import InfeasiblePlan
 from wafersim.mesh.core import Core
 from wafersim.mesh.fabric import Delivery, Fabric
 from wafersim.mesh.machine import PEMachine
+from wafersim.mesh.misuse import SramOverflow
 from wafersim.mesh.result import MeshResult, Span
 from wafersim.mesh.routes import RouteTable
 
 TRACE_MAX_PES = 4096  # Chrome traces of bigger grids would be too large to open
+_SRAM_FIX = "use a larger grid or a smaller problem"
 
 
 class MeshSim:
@@ -44,18 +45,16 @@ class MeshSim:
         """Reserve SRAM on every PE; a PE that overflows its SRAM makes the layout infeasible."""
         cap = self.machine.sram_per_pe_bytes
         if isinstance(bytes_per_pe, int) and bytes_per_pe > 2**62:  # past int64: every PE
-            raise InfeasiblePlan(f"PE (0, 0) needs {bytes_per_pe:,} bytes of SRAM ({name} "
-                                 f"{bytes_per_pe:,}) but has {cap:,}; use a larger grid or a "
-                                 "smaller problem")
+            raise SramOverflow((0, 0), "SRAM", f"needs {bytes_per_pe:,} bytes ({name} "
+                               f"{bytes_per_pe:,}) but has {cap:,}", _SRAM_FIX)
         need = np.broadcast_to(np.asarray(bytes_per_pe, dtype=np.int64), self.shape)
         self.sram = self.sram + need
         self.sram_parts[name] = self.sram_parts.get(name, 0) + need
         if (self.sram > cap).any():
             r, c = (int(i) for i in np.unravel_index(int(np.argmax(self.sram)), self.shape))
             parts = ", ".join(f"{k} {int(v[r, c]):,}" for k, v in self.sram_parts.items())
-            raise InfeasiblePlan(
-                f"PE ({r}, {c}) needs {int(self.sram[r, c]):,} bytes of SRAM ({parts}) but has "
-                f"{cap:,}; use a larger grid or a smaller problem")
+            raise SramOverflow((c, r), "SRAM", f"needs {int(self.sram[r, c]):,} bytes ({parts}) "
+                               f"but has {cap:,}", _SRAM_FIX)
 
     def now(self) -> float:
         return max(float(self.core.free.max()), self.fabric.horizon)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wafersim.errors import ConfigError
 from wafersim.mesh.machine import PEMachine
+from wafersim.mesh.misuse import KernelError, first_pe
 from wafersim.mesh.orient import DIRECTIONS, orient
-from wafersim.mesh.routes import EAST, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
+from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
 PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
@@ -47,23 +47,41 @@ class Fabric:
     """Link state over the grid: when each link is free and how many wavelets crossed it."""
 
     def __init__(self, machine: PEMachine, routes: RouteTable) -> None:
-        shape = (machine.rows, machine.cols)
+        self.shape = (machine.rows, machine.cols)
         self.routes = routes
         self.hop = machine.hop_latency_cycles
         self.spacing = machine.cycles_per_wavelet
-        self.free = np.zeros((4, *shape))  # per outgoing direction, indexed like DIRECTIONS
-        self.link_wavelets = np.zeros((4, *shape), dtype=np.int64)
-        self.link_cycles = np.zeros((4, *shape))
-        self.router_in = np.zeros(shape, dtype=np.int64)
-        self.ramp_out = np.zeros(shape, dtype=np.int64)
-        self.ramp_in = np.zeros(shape, dtype=np.int64)
         self.horizon = 0.0  # latest cycle a delivered wavelet reached a core
+        # per direction of travel, stored in that direction's view (`orient`) so every pass over
+        # a line is contiguous: link free cycle, wavelets and busy cycles of the outgoing link,
+        # wavelets into the router, out of and into the ramp
+        self._state = {d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
+                                for t in (float, np.int64, float, np.int64, np.int64, np.int64))
+                       for d in DIRECTIONS}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
-        k = DIRECTIONS.index(d)
-        return (orient(self.free[k], d), orient(self.link_wavelets[k], d),
-                orient(self.link_cycles[k], d), orient(self.router_in, d),
-                orient(self.ramp_out, d), orient(self.ramp_in, d))
+        return self._state[d]
+
+    def _grid(self, part: int) -> list[np.ndarray]:
+        """State `part` of every direction, in grid layout."""
+        out = []
+        for d in DIRECTIONS:
+            a = np.zeros(self.shape, dtype=self._state[d][part].dtype)
+            orient(a, d)[...] = self._state[d][part]
+            out.append(a)
+        return out
+
+    @property
+    def router_in(self) -> np.ndarray:
+        return np.sum(self._grid(3), axis=0)
+
+    @property
+    def ramp_out(self) -> np.ndarray:
+        return np.sum(self._grid(4), axis=0)
+
+    @property
+    def ramp_in(self) -> np.ndarray:
+        return np.sum(self._grid(5), axis=0)
 
     def send(self, color: int, d: str, senders: np.ndarray, wavelets: np.ndarray | int,
              ready: np.ndarray | float) -> Delivery:
@@ -86,15 +104,43 @@ class Fabric:
         src = np.where(in_seg, first_link, 0)
         n_link = np.where(in_seg, np.take_along_axis(n, src, axis=1), 0)
         enter = self._enter(d, in_seg, start, src, np.take_along_axis(t0, src, axis=1), idx)
-        return self._commit(color, d, start, in_seg, n, n_link, enter)
+        return self._commit(d, start, in_seg, n, n_link, enter,
+                            orient(self.routes.sends(color, RAMP), d))
+
+    def multicast(self, color: int, d: str, senders: np.ndarray, wavelets: int,
+                  ready: np.ndarray | float) -> Delivery | None:
+        """`send` of `wavelets` (> 0) from each sender to the end of its line, delivering to every
+        PE passed, on routes set for the call and cleared after (`lines.multicast`), derived here
+        without the route table. None where the color is routed already at a PE the stream
+        needs: the caller then takes the general path, which reports the clash."""
+        so = orient(senders, d)
+        idx = np.arange(so.shape[1])
+        last_sender = np.maximum.accumulate(np.where(so, idx, -1), axis=1)
+        receives = (last_sender >= 0) & (idx > last_sender)
+        routed = receives | (so & (idx < so.shape[1] - 1))
+        if (routed & (orient(self.routes.rx[color], d) != NONE)).any():
+            return None
+        self.routes.clear(color)
+        self.routes.touched[color] |= bool(routed.any())
+        link_on = np.zeros(so.shape, dtype=bool)
+        link_on[:, :-1] = receives[:, 1:]
+        src = np.where(link_on, last_sender, 0)
+        t0 = np.asarray(ready, dtype=float)
+        t0_src = t0 if t0.ndim == 0 else np.take_along_axis(orient(np.broadcast_to(
+            t0, senders.shape), d), src, axis=1)
+        start = so & link_on
+        enter = self._enter(d, link_on, start, src, t0_src, idx)
+        n = np.where(so, wavelets, 0)
+        return self._commit(d, start, link_on, n, np.where(link_on, wavelets, 0), enter, receives)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)
         bad = snd & (rx != RAMP)
         if bad.any():
-            line, pos = (int(i) for i in np.argwhere(bad)[0])
-            raise ConfigError(f"color {color}: sender at line {line}, position {pos} (direction "
-                              f"{d}) is not routed from its RAMP; route it before sending")
+            grid = np.zeros(self.shape, dtype=bool)
+            orient(grid, d)[...] = bad
+            raise KernelError(first_pe(grid), f"color {color}", f"sends {d} but is not routed "
+                              "from its RAMP", "route it before sending")
 
     def _enter(self, d: str, in_seg: np.ndarray, start: np.ndarray, src: np.ndarray,
                t0: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -106,11 +152,11 @@ class Fabric:
         segment = np.cumsum(start, axis=1) * _SEGMENT
         return idx * self.hop + np.maximum.accumulate(g + segment, axis=1) - segment
 
-    def _commit(self, color: int, d: str, start: np.ndarray, in_seg: np.ndarray, n: np.ndarray,
-                n_link: np.ndarray, enter: np.ndarray) -> Delivery:
+    def _commit(self, d: str, start: np.ndarray, in_seg: np.ndarray, n: np.ndarray,
+                n_link: np.ndarray, enter: np.ndarray, ramp_route: np.ndarray) -> Delivery:
         free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
         hold = n_link * self.spacing
-        free[...] = np.where(in_seg, enter + hold, free)
+        np.copyto(free, enter + hold, where=in_seg)
         link_w += n_link
         link_c += hold
         got = np.zeros(n.shape, dtype=np.int64)
@@ -118,24 +164,24 @@ class Fabric:
         first = np.full(n.shape, np.inf)
         first[:, 1:] = np.where(in_seg[:, :-1], enter[:, :-1] + self.hop, np.inf)
         router_in += got
-        ramp_out += np.where(start, n, 0)
-        deliver = orient(self.routes.sends(color, RAMP), d) & (got > 0)
-        ramp_in += np.where(deliver, got, 0)
-        out_first = np.full(self.router_in.shape, np.inf)
-        out_n = np.zeros(self.router_in.shape, dtype=np.int64)
+        np.add(ramp_out, n, out=ramp_out, where=start)
+        deliver = ramp_route & (got > 0)
+        np.add(ramp_in, got, out=ramp_in, where=deliver)
+        out_first = np.full(self.shape, np.inf)
+        out_n = np.zeros(self.shape, dtype=np.int64)
         orient(out_first, d)[...] = np.where(deliver, first, np.inf)
         orient(out_n, d)[...] = np.where(deliver, got, 0)
-        delivery = Delivery(out_first, out_n, self.spacing)
-        if out_n.any():
-            self.horizon = max(self.horizon, float(delivery.last[out_n > 0].max()))
-        return delivery
+        if deliver.any():
+            last = np.where(deliver, first + (got - 1) * self.spacing, -np.inf)
+            self.horizon = max(self.horizon, float(last.max()))
+        return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
-        return int(self.link_wavelets.sum())
+        return int(sum(int(self._state[d][1].sum()) for d in DIRECTIONS))
 
     def wavelets_received(self) -> int:
-        return int(self.router_in.sum())
+        return int(sum(int(self._state[d][3].sum()) for d in DIRECTIONS))
 
     def link_cycles_per_pe(self) -> np.ndarray:
         """Cycles each PE's busiest outgoing link was occupied."""
-        return self.link_cycles.max(axis=0)
+        return np.max(self._grid(2), axis=0)

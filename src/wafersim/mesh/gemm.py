@@ -18,6 +18,7 @@ from wafersim.catalog import Catalog
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
+from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import (
     check_positive,
     dtype_of,
@@ -27,8 +28,7 @@ from wafersim.mesh.layout import (
     tile_of,
     to_tiles,
 )
-from wafersim.mesh.lines import multicast
-from wafersim.mesh.machine import PRECISION_BYTES, machine_of
+from wafersim.mesh.machine import machine_of
 from wafersim.mesh.result import MeshResult
 
 COLORS = {"E": 4, "W": 5, "S": 6, "N": 7}
@@ -42,51 +42,55 @@ def _panels(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> tuple[np.ndar
     return ap, bp, steps
 
 
-def _send_panel(sim: MeshSim, owners: np.ndarray, ways: tuple[str, str], wavelets: int,
+def _send_panel(pe: PE, owners: np.ndarray, ways: tuple[str, str], wavelets: int,
                 ready: np.ndarray) -> np.ndarray:
     """Multicast from `owners` both ways along their line; returns the last arrival per PE."""
     last = np.where(owners, ready, -np.inf)
     for d in ways:
-        got = multicast(sim, COLORS[d], d, owners, wavelets, ready)
-        last = np.maximum(last, np.where(got.wavelets > 0, got.last, -np.inf))
+        got = pe.multicast(COLORS[d], d, owners, wavelets=wavelets, ready=ready)
+        last = np.maximum(last, np.where(got.got, got.delivery.last, -np.inf))
     return last
 
 
 def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
-    """Allocate SUMMA's SRAM on every PE (fails before any data is made if it cannot fit)."""
-    rows, cols = sim.shape
-    steps = max(rows, cols)
-    tm, kb, tp = tile_of(m, rows), tile_of(k, steps), tile_of(n, cols)
-    size = PRECISION_BYTES[precision]
-    sim.alloc("A panels", -(-steps // cols) * tm * kb * size)
-    sim.alloc("B panels", -(-steps // rows) * kb * tp * size)
-    sim.alloc("panel buffers", 2 * (tm * kb + kb * tp) * size)
-    sim.alloc("C", tm * tp * size)
+    """Declare SUMMA's buffers on every PE (fails before any data is made if they cannot fit):
+    the A and B panels a PE owns, two receive buffers per operand, the C tile."""
+    pe = PE(sim)
+    steps = max(pe.height, pe.width)
+    tm, kb, tp = tile_of(m, pe.height), tile_of(k, steps), tile_of(n, pe.width)
+    pe.buffer("A panels", (-(-steps // pe.width), tm, kb), precision)
+    pe.buffer("B panels", (-(-steps // pe.height), kb, tp), precision)
+    pe.buffer("panel buffers", (2, tm * kb + kb * tp), precision)
+    pe.buffer("C", (tm, tp), precision)
 
 
 def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
             allocate: bool = True) -> np.ndarray:
-    """Run C = A @ B by SUMMA on `sim`; returns C in fp32 (accumulated in `precision`)."""
+    """Run C = A @ B by SUMMA on `sim`; returns C in fp32 (accumulated in `precision`).
+
+    Step s: the owners of panel s multicast it (the panels are double-buffered, so a step's
+    panels leave once their senders finished step s - 2) and every PE runs a task of kb * tp
+    @fmach ops of length tm once both have arrived."""
     m, p = a.shape[0], b.shape[1]
-    rows, cols = sim.shape
     if allocate:
         reserve(sim, m, a.shape[1], p, precision)
-    ap, bp, steps = _panels(a, b, rows, cols)
+    pe = PE(sim)
+    ap, bp, steps = _panels(a, b, pe.height, pe.width)
     tm, kb, tp = ap.shape[2], ap.shape[3], bp.shape[3]
     per = sim.machine.values_per_wavelet(precision)
     work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
-    c = np.zeros((rows, cols, tm, tp), dtype=ap.dtype)
+    c = np.zeros((pe.height, pe.width, tm, tp), dtype=ap.dtype)
     done = [np.full(sim.shape, sim.now())] * 2
-    r_idx, c_idx = np.indices(sim.shape)
+    live = -(-a.shape[1] // kb)  # panels holding some of K
     for s in range(steps):
         ready = done[-2]
-        got_a = _send_panel(sim, c_idx == s % cols, ("E", "W"), -(-tm * kb // per), ready)
-        got_b = _send_panel(sim, r_idx == s % rows, ("S", "N"), -(-kb * tp // per), ready)
-        done.append(sim.compute("gemm", np.maximum(got_a, got_b), work,
-                                flops=2.0 * tm * kb * tp))
-        # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
-        c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
-    sim.mark("summa")
+        got_a = _send_panel(pe, pe.x == s % pe.width, ("E", "W"), -(-tm * kb // per), ready)
+        got_b = _send_panel(pe, pe.y == s % pe.height, ("S", "N"), -(-kb * tp // per), ready)
+        done.append(pe.task("gemm", work, ready=np.maximum(got_a, got_b), flops=2.0 * tm * kb * tp))
+        if s < live:  # panels past K are zero padding: their product adds nothing to C
+            # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
+            c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
+    pe.mark("summa")
     return from_tiles(c.astype(np.float32), (m, p))
 
 

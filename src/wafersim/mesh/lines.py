@@ -36,9 +36,13 @@ def _unorient(sim: MeshSim, a: np.ndarray, d: str) -> np.ndarray:
 def multicast(sim: MeshSim, color: int, d: str, senders: np.ndarray, wavelets: int,
               ready: np.ndarray | float) -> Delivery:
     """Each sender streams `wavelets` to every PE after it in direction `d` up to the edge."""
-    shape_o = orient(senders, d).shape
-    reach_o = np.broadcast_to(shape_o[1] - 1 - np.arange(shape_o[1]), shape_o)
-    reach = _unorient(sim, reach_o.astype(np.int64), d)
+    if wavelets > 0:
+        fast = sim.fabric.multicast(color, d, senders, wavelets, ready)
+        if fast is not None:
+            return fast
+    rows, cols = sim.shape
+    x, y = np.arange(cols)[None, :], np.arange(rows)[:, None]
+    reach = np.broadcast_to({"E": cols - 1 - x, "W": x, "S": rows - 1 - y, "N": y}[d], sim.shape)
     line_routes(sim.routes, color, PORT_OF[d], senders, reach, deliver=True)
     delivery = sim.fabric.send(color, d, senders, wavelets, ready)
     sim.routes.clear(color)

@@ -19,9 +19,9 @@ import numpy as np
 from wafersim.catalog import Catalog
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.collectives import allreduce_on
-from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles, unary_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemv import check_reduction
+from wafersim.mesh.kernel import PE, Buffer
 from wafersim.mesh.layout import (
     check_positive,
     from_tiles,
@@ -35,48 +35,57 @@ from wafersim.mesh.machine import machine_of
 from wafersim.mesh.result import MeshResult
 
 
-def _local(sim: MeshSim, name: str, cycles: np.ndarray) -> None:
-    sim.compute(name, sim.core.free, cycles)
-    sim.mark("local")
+def _tiles(sim: MeshSim, xt: np.ndarray, n: int) -> tuple[PE, Buffer, Buffer, Buffer, np.ndarray]:
+    """The PE view, the x and y tiles (the caller reserved them as "X"), a statistic per tile row,
+    and the mask of the tile columns inside the first `n` columns."""
+    pe = PE(sim)
+    tm, tn = xt.shape[2], xt.shape[3]
+    x, y = pe.buffer("x", (tm, tn), account=False), pe.buffer("y", (tm, tn), account=False)
+    stat = pe.buffer("stat", tm, account=False)
+    valid = (np.arange(pe.width)[:, None] * tn + np.arange(tn)) < n  # (cols, tn)
+    return pe, x, y, stat, valid[None, :, None, :]
 
 
 def softmax_on(sim: MeshSim, xt: np.ndarray, n: int, reduction: str = "chain") -> np.ndarray:
     """Row-wise softmax of the tiles `xt` (rows, cols, tm, tn) over the first `n` columns."""
-    m = sim.machine
-    tm, tn = xt.shape[2], xt.shape[3]
-    valid = (np.arange(sim.shape[1])[:, None] * tn + np.arange(tn)) < n  # (cols, tn)
-    x = np.where(valid[None, :, None, :], xt, -np.inf).astype(np.float32)
-    _local(sim, "row max", unary_cycles(m, tm * tn))
-    top = allreduce_on(sim, x.max(axis=3), "row", reduction, "max")
-    e = np.where(valid[None, :, None, :], np.exp(x - top[..., None]), 0.0).astype(np.float32)
-    _local(sim, "exp", transcendental_cycles(m, tm * tn))
-    total = allreduce_on(sim, e.sum(axis=3, dtype=np.float32), "row", reduction, "sum")
-    _local(sim, "scale", transcendental_cycles(m, tm) + binary_cycles(m, tm * tn))
-    return (e * (np.float32(1.0) / total)[..., None]).astype(np.float32)
+    pe, x, e, stat, valid = _tiles(sim, xt, n)
+    x.write(np.where(valid, xt, -np.inf))
+    pe.reduce_local("max", stat, x)
+    pe.mark("local")
+    top = allreduce_on(sim, stat.read(), "row", reduction, "max")
+    pe.exp(e, x.read() - top[..., None])
+    pe.mark("local")
+    pe.reduce_local("sum", stat, e, charge=False)  # fused into the exp pass
+    total = allreduce_on(sim, stat.read(), "row", reduction, "sum")
+    pe.unary("recip", stat, total)
+    pe.mul(e, e, stat.read()[..., None])
+    pe.mark("local")
+    return e.read().copy()
 
 
 def norm_on(sim: MeshSim, xt: np.ndarray, n: int, gamma: np.ndarray, beta: np.ndarray | None,
             eps: float = 1e-5, reduction: str = "chain") -> np.ndarray:
     """Layer norm (beta given) or RMS norm (beta None) of each row of the tiles over `n` columns."""
-    m = sim.machine
-    tm, tn = xt.shape[2], xt.shape[3]
-    g = to_slices(gamma.astype(np.float32), sim.shape[1])[None, :, None, :]
-    x = xt.astype(np.float32)
+    pe, x, y, stat, valid = _tiles(sim, xt, n)
+    x.write(xt)
     if beta is not None:
-        _local(sim, "sum", unary_cycles(m, tm * tn))
-        mean = allreduce_on(sim, x.sum(axis=3, dtype=np.float32), "row", reduction) / np.float32(n)
-        valid = (np.arange(sim.shape[1])[:, None] * tn + np.arange(tn)) < n
-        x = np.where(valid[None, :, None, :], x - mean[..., None], 0.0).astype(np.float32)
-        _local(sim, "center", binary_cycles(m, tm * tn))
-    _local(sim, "square", binary_cycles(m, tm * tn))
-    ss = allreduce_on(sim, (x * x).sum(axis=3, dtype=np.float32), "row", reduction)
-    inv = (np.float32(1.0) / np.sqrt(ss / np.float32(n) + np.float32(eps))).astype(np.float32)
-    _local(sim, "rsqrt", transcendental_cycles(m, tm))
-    y = x * inv[..., None] * g
+        pe.reduce_local("sum", stat, x)
+        pe.mark("local")
+        mean = allreduce_on(sim, stat.read(), "row", reduction) / np.float32(n)
+        pe.binary("sub", x, x, np.where(valid, mean[..., None], x.read()))  # padding stays 0
+        pe.mark("local")
+    pe.mul(y, x, x)
+    pe.mark("local")
+    pe.reduce_local("sum", stat, y, charge=False)  # fused into the square pass
+    ss = allreduce_on(sim, stat.read(), "row", reduction)
+    pe.unary("rsqrt", stat, ss / np.float32(n) + np.float32(eps))
+    pe.mark("local")
+    pe.mul(y, x, stat.read()[..., None])
+    pe.mul(y, y, to_slices(gamma.astype(np.float32), pe.width)[None, :, None, :])
     if beta is not None:
-        y = y + to_slices(beta.astype(np.float32), sim.shape[1])[None, :, None, :]
-    _local(sim, "affine", binary_cycles(m, tm * tn) * (3 if beta is not None else 2))
-    return y.astype(np.float32)
+        pe.add(y, y, to_slices(beta.astype(np.float32), pe.width)[None, :, None, :])
+    pe.mark("local")
+    return y.read().copy()
 
 
 def _start(pe: str, grid: tuple[int, int], catalog: Catalog | None, trace: bool, m: int,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from wafersim.errors import ConfigError
+from wafersim.mesh.misuse import KernelError, first_pe
 from wafersim.mesh.orient import orient
 
 RAMP, NORTH, EAST, SOUTH, WEST = 0, 1, 2, 3, 4
 PORTS = {"R": RAMP, "N": NORTH, "E": EAST, "S": SOUTH, "W": WEST}
+PORT_NAMES = {v: k for k, v in PORTS.items()}
 OPPOSITE = {NORTH: SOUTH, SOUTH: NORTH, EAST: WEST, WEST: EAST}
 NONE = -1
 
@@ -35,23 +36,31 @@ class RouteTable:
         self.tx = np.zeros((colors, rows, cols), dtype=np.uint8)
         self.touched = np.zeros(colors, dtype=bool)  # colors routed at any time
 
-    def _check_color(self, color: int) -> None:
+    def _check_color(self, color: int, where: np.ndarray | None = None) -> None:
         if not 0 <= color < self.colors:
-            raise ConfigError(f"color {color} is outside the router's {self.colors} colors "
-                              f"(0-{self.colors - 1}); the kernel needs fewer colors")
+            pe = first_pe(where) if where is not None and where.any() else (0, 0)
+            raise KernelError(pe, f"color {color}", f"is outside the router's {self.colors} "
+                              f"colors (0-{self.colors - 1})", "the kernel needs fewer colors")
 
     def set(self, color: int, where: np.ndarray, rx: int, tx: tuple[int, ...]) -> None:
         """Route `color` at the PEs in boolean mask `where`: input `rx`, outputs `tx`."""
-        self._check_color(color)
+        self._check_color(color, where)
         mask = np.uint8(sum(bit(p) for p in tx))
         clash = where & (self.rx[color] != NONE) & ((self.rx[color] != rx) | (self.tx[color] != mask))
         if clash.any():
-            r, c = (int(i) for i in np.argwhere(clash)[0])
-            raise ConfigError(f"color {color} is already routed differently at PE ({r}, {c}); "
-                              "clear it before re-routing")
+            pe = first_pe(clash)
+            old = self._describe(color, pe)
+            new = _route_text(rx, tx)
+            raise KernelError(pe, f"color {color}", f"is already routed differently ({old}; "
+                              f"asked for {new})", "clear it before re-routing")
         self.rx[color][where] = rx
         self.tx[color][where] = mask
         self.touched[color] |= bool(where.any())
+
+    def _describe(self, color: int, pe: tuple[int, int]) -> str:
+        x, y = pe
+        mask = int(self.tx[color][y, x])
+        return _route_text(int(self.rx[color][y, x]), tuple(p for p in PORTS.values() if mask & bit(p)))
 
     def clear(self, color: int) -> None:
         """Forget the routes of `color` (a switch between kernel phases)."""
@@ -67,6 +76,10 @@ class RouteTable:
 
     def used_colors(self) -> int:
         return int(self.touched.sum())
+
+
+def _route_text(rx: int, tx: tuple[int, ...]) -> str:
+    return f"rx {PORT_NAMES[rx]}, tx {'+'.join(PORT_NAMES[p] for p in tx) or 'none'}"
 
 
 def line_routes(table: RouteTable, color: int, direction: int, senders: np.ndarray,

@@ -30,6 +30,7 @@ from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
 from wafersim.mesh.gemv import check_reduction
+from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import (
     check_positive,
     dtype_of,
@@ -38,7 +39,6 @@ from wafersim.mesh.layout import (
     tile_of,
     to_tiles,
 )
-from wafersim.mesh.lines import multicast, reduce_line
 from wafersim.mesh.machine import PRECISION_BYTES, PEMachine, machine_of
 from wafersim.mesh.result import MeshResult
 
@@ -62,11 +62,12 @@ def k_block(m: PEMachine, k: int, precision: str) -> int:
 
 def reserve(sim: MeshSim, t: int, k: int, n: int, precision: str) -> None:
     """Allocate the resident activations and the partial sums on every PE."""
-    tb, kb = tile_of(t, sim.shape[1]), k_block(sim.machine, k, precision)
-    size = PRECISION_BYTES[precision]
-    sim.alloc("X", tb * kb * size)
-    sim.alloc("P", tb * n * (size + 4))  # fp16 partial sums and their fp32 copies
-    sim.alloc("weights in", 4 * 2)  # a two-wavelet input queue
+    pe = PE(sim)
+    tb, kb = tile_of(t, pe.width), k_block(sim.machine, k, precision)
+    pe.buffer("X", (kb, tb), precision)
+    pe.buffer("P", (tb, n), precision)
+    pe.buffer("P fp32", (tb, n), "fp32")
+    pe.buffer("weights in", 2, "fp32")  # a two-wavelet input queue
 
 
 def stream_gemm_on(sim: MeshSim, x: np.ndarray, w: np.ndarray, reduction: str = "chain",
@@ -80,12 +81,13 @@ def stream_gemm_on(sim: MeshSim, x: np.ndarray, w: np.ndarray, reduction: str = 
     kb, v = k_block(sim.machine, k, precision), sim.machine.values_per_wavelet(precision)
     xt = to_tiles(_pad(x.T, rows * kb, None), rows, cols)  # (rows, cols, kb, tb)
     wt = _pad(w, rows * kb, None).reshape(rows, kb, n)  # row r's weight block
-    got = _stream(sim, n * kb // v)
-    sim.mark("stream")
-    partial = _compute(sim, xt, wt, got, precision)
-    sim.mark("compute")
-    y, _ = reduce_line(sim, "S", partial.reshape(rows, cols, -1), reduction, first_color=REDUCE_COLOR)
-    sim.mark("reduce")
+    pe = PE(sim)
+    got = _stream(pe, n * kb // v)
+    pe.mark("stream")
+    partial = _compute(pe, xt, wt, got, precision)
+    pe.mark("compute")
+    y = pe.reduce_line("S", partial.reshape(rows, cols, -1), reduction, first_color=REDUCE_COLOR)
+    pe.mark("reduce")
     tb = xt.shape[3]
     return y.reshape(cols * tb, n)[:t]
 
@@ -96,29 +98,29 @@ def _pad(a: np.ndarray, rows: int, cols: int | None) -> np.ndarray:
     return out
 
 
-def _stream(sim: MeshSim, wavelets: int) -> Delivery:
-    west = np.zeros(sim.shape, dtype=bool)
-    west[:, 0] = True
-    start = sim.now()
-    got = multicast(sim, STREAM_COLOR, "E", west, wavelets, start)
+def _stream(pe: PE, wavelets: int) -> Delivery:
+    """The west column injects the row's weights (as if from the wafer edge) and multicasts them
+    east; it works on them as they leave."""
+    west = pe.x == 0
+    start = pe.now()
+    got = pe.multicast(STREAM_COLOR, "E", west, wavelets=wavelets, ready=start).delivery
     return Delivery(np.where(west, start, got.first), np.where(west, wavelets, got.wavelets),
                     got.spacing)
 
 
-def _compute(sim: MeshSim, xt: np.ndarray, wt: np.ndarray, got: Delivery,
+def _compute(pe: PE, xt: np.ndarray, wt: np.ndarray, got: Delivery,
              precision: str) -> np.ndarray:
-    m = sim.machine
+    m = pe.machine
     kb, tb, n = xt.shape[2], xt.shape[3], wt.shape[2]
     task, v = wavelet_cycles(m, tb, precision), m.values_per_wavelet(precision)
-    sim.consume("stream-gemm", got, task, task, flops=2.0 * tb * kb * n)
+    pe.on_data("stream-gemm", got, task, task, flops=2.0 * tb * kb * n)
     acc = np.zeros((*xt.shape[:2], tb, n), dtype=xt.dtype)
     for j in range(0, kb, v):  # one wavelet's weights per step, every output column at once
         xs = xt[:, :, j:j + v].astype(np.float32)  # (rows, cols, v, tb)
         ws = wt[:, j:j + v].astype(np.float32)  # (rows, v, n)
         acc = (acc.astype(np.float32) + np.einsum("rcvt,rvn->rctn", xs, ws)).astype(acc.dtype)
     if precision != "fp32":
-        sim.compute("widen", sim.core.free,
-                    simd_cycles(tb * n, m.vector_width("fp32", reads=1, writes=1)))
+        pe.task("widen", simd_cycles(tb * n, m.vector_width("fp32", reads=1, writes=1)))
     return acc.astype(np.float32)
 
 
