@@ -495,7 +495,7 @@ def grouped(lines: list[Line], names: list[str], key: Callable[[Line], str]) -> 
 def summarise(lines: list[Line], names: list[str]) -> dict[str, object]:
     has = {n: [ln for ln in lines if ln.cells[n].err_pct is not None] for n in names}
     common = [ln for ln in lines if all(ln.cells[n].err_pct is not None for n in names)]
-    held = [ln for ln in lines if not ln.calibration]
+    rest = [ln for ln in lines if not ln.calibration]  # held-out rows
     pairwise = {}
     for n in names[1:]:
         both = [ln for ln in has[n] if ln.cells["wafersim"].err_pct is not None]
@@ -506,9 +506,9 @@ def summarise(lines: list[Line], names: list[str]) -> dict[str, object]:
     return {"expressed": {n: stats(errs(n, has[n])) for n in names},
             "expressed_by_kind": {n: {k: stats(errs(n, [ln for ln in has[n] if ln.kind == k])) for k in KINDS}
                                   for n in names},
-            "held_out_by_kind": grouped(held, names, lambda ln: ln.kind),
+            "held_out_by_kind": grouped(rest, names, lambda ln: ln.kind),
             "by_family": grouped(lines, names, lambda ln: ln.family),
-            "held_out_by_family": grouped(held, names, lambda ln: ln.family),
+            "held_out_by_family": grouped(rest, names, lambda ln: ln.family),
             "common_rows": [ln.id for ln in common],
             "common": {n: stats(errs(n, common)) for n in names},
             "common_by_kind": grouped(common, names, lambda ln: ln.kind),
