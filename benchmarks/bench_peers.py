@@ -502,7 +502,9 @@ def summarise(lines: list[Line], names: list[str]) -> dict[str, object]:
         held = [ln for ln in both if not ln.calibration]
         pairwise[n] = {"rows": [ln.id for ln in both], "wafersim": stats(errs("wafersim", both)),
                        n: stats(errs(n, both)),
-                       "held_out": {"wafersim": stats(errs("wafersim", held)), n: stats(errs(n, held))}}
+                       "held_out": {"wafersim": stats(errs("wafersim", held)), n: stats(errs(n, held))},
+                       "by_kind": grouped(both, ["wafersim", n], lambda ln: ln.kind),
+                       "held_out_by_kind": grouped(held, ["wafersim", n], lambda ln: ln.kind)}
     return {"expressed": {n: stats(errs(n, has[n])) for n in names},
             "expressed_by_kind": {n: {k: stats(errs(n, [ln for ln in has[n] if ln.kind == k])) for k in KINDS}
                                   for n in names},
@@ -572,6 +574,13 @@ def print_summary(summary: dict, names: list[str]) -> None:  # type: ignore[type
         p, h = summary["with_wafersim"][n], summary["with_wafersim"][n]["held_out"]
         print(f"{n:18} {fmt(p[n])}  wafersim {fmt(p['wafersim'])} | "
               f"{fmt(h[n])}  wafersim {fmt(h['wafersim'])}")
+    print("\nEach peer against wafersim by kind, on the rows both expressed (all | held-out):")
+    for n in names[1:]:
+        p = summary["with_wafersim"][n]
+        for k, a in p["by_kind"].items():
+            h = p["held_out_by_kind"].get(k, {n: {}, "wafersim": {}})
+            print(f"{n + ' ' + k:22} {fmt(a[n])}  wafersim {fmt(a['wafersim'])} | "
+                  f"{fmt(h[n])}  wafersim {fmt(h['wafersim'])}")
     print_grouped("Held-out rows (no calibration rows) by kind, rows each tool expressed",
                   summary["held_out_by_kind"], names)
     print_grouped("Common rows by kind", summary["common_by_kind"], names)
