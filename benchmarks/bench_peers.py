@@ -17,6 +17,11 @@ n/a and a short reason. Micro-benchmark rows are calibration data and are not li
   training model.
 Both peers get wafersim's model configurations (their name look-ups need the model hub).
 
+Summaries: median absolute error per kind and per family (the row's serving stack or training
+framework engine, as `wafersim validate` names it), on the rows each tool expressed and on the
+rows every column expressed, each over all rows and over held-out rows (rows without a
+`calibrates` cell; calibration rows are in-sample for wafersim and for the +cal variants).
+
 The peers' outputs go through one conversion per metric, the same for every peer (see
 `serving_metric` and `training_metric`). Rows that publish no batch (throughput at the best
 batch) or no tensor-parallel degree are swept for the peers: powers of two up to the peer's own
@@ -415,6 +420,7 @@ class Line:
     metric: str
     measured: float | None
     calibration: bool
+    family: str  # kind and serving stack (infer) or training framework engine (train), as validate
     cells: dict[str, Cell] = field(default_factory=dict)
 
 
@@ -476,24 +482,42 @@ def stats(errors: list[float]) -> dict[str, float]:
             "mean_abs_error_pct": statistics.fmean(a)}
 
 
-def summarise(lines: list[Line], names: list[str]) -> dict[str, object]:
-    def errs(name: str, subset: list[Line]) -> list[float]:
-        return [ln.cells[name].err_pct for ln in subset if ln.cells[name].err_pct is not None]  # type: ignore[misc]
+def errs(name: str, subset: list[Line]) -> list[float]:
+    return [ln.cells[name].err_pct for ln in subset if ln.cells[name].err_pct is not None]  # type: ignore[misc]
 
+
+def grouped(lines: list[Line], names: list[str], key: Callable[[Line], str]) -> dict[str, dict[str, object]]:
+    """Each tool's error statistics per group of `lines` (a tool's n counts the rows it expressed)."""
+    groups = sorted({key(ln) for ln in lines})
+    return {g: {n: stats(errs(n, [ln for ln in lines if key(ln) == g])) for n in names} for g in groups}
+
+
+def summarise(lines: list[Line], names: list[str]) -> dict[str, object]:
     has = {n: [ln for ln in lines if ln.cells[n].err_pct is not None] for n in names}
     common = [ln for ln in lines if all(ln.cells[n].err_pct is not None for n in names)]
+    rest = [ln for ln in lines if not ln.calibration]  # held-out rows
     pairwise = {}
     for n in names[1:]:
         both = [ln for ln in has[n] if ln.cells["wafersim"].err_pct is not None]
         held = [ln for ln in both if not ln.calibration]
         pairwise[n] = {"rows": [ln.id for ln in both], "wafersim": stats(errs("wafersim", both)),
                        n: stats(errs(n, both)),
-                       "held_out": {"wafersim": stats(errs("wafersim", held)), n: stats(errs(n, held))}}
+                       "held_out": {"wafersim": stats(errs("wafersim", held)), n: stats(errs(n, held))},
+                       "by_kind": grouped(both, ["wafersim", n], lambda ln: ln.kind),
+                       "held_out_by_kind": grouped(held, ["wafersim", n], lambda ln: ln.kind)}
     return {"expressed": {n: stats(errs(n, has[n])) for n in names},
             "expressed_by_kind": {n: {k: stats(errs(n, [ln for ln in has[n] if ln.kind == k])) for k in KINDS}
                                   for n in names},
+            "held_out_by_kind": grouped(rest, names, lambda ln: ln.kind),
+            "by_family": grouped(lines, names, lambda ln: ln.family),
+            "held_out_by_family": grouped(rest, names, lambda ln: ln.family),
             "common_rows": [ln.id for ln in common],
-            "common": {n: stats(errs(n, common)) for n in names}, "with_wafersim": pairwise}
+            "common": {n: stats(errs(n, common)) for n in names},
+            "common_by_kind": grouped(common, names, lambda ln: ln.kind),
+            "common_held_out_by_kind": grouped([ln for ln in common if not ln.calibration], names,
+                                               lambda ln: ln.kind),
+            "common_by_family": grouped(common, names, lambda ln: ln.family),
+            "with_wafersim": pairwise}
 
 
 # ---- printing ----
@@ -550,6 +574,34 @@ def print_summary(summary: dict, names: list[str]) -> None:  # type: ignore[type
         p, h = summary["with_wafersim"][n], summary["with_wafersim"][n]["held_out"]
         print(f"{n:18} {fmt(p[n])}  wafersim {fmt(p['wafersim'])} | "
               f"{fmt(h[n])}  wafersim {fmt(h['wafersim'])}")
+    print("\nEach peer against wafersim by kind, on the rows both expressed (all | held-out):")
+    for n in names[1:]:
+        p = summary["with_wafersim"][n]
+        for k, a in p["by_kind"].items():
+            h = p["held_out_by_kind"].get(k, {n: {}, "wafersim": {}})
+            print(f"{n + ' ' + k:22} {fmt(a[n])}  wafersim {fmt(a['wafersim'])} | "
+                  f"{fmt(h[n])}  wafersim {fmt(h['wafersim'])}")
+    print_grouped("Held-out rows (no calibration rows) by kind, rows each tool expressed",
+                  summary["held_out_by_kind"], names)
+    print_grouped("Common rows by kind", summary["common_by_kind"], names)
+    print_grouped("Common held-out rows by kind", summary["common_held_out_by_kind"], names)
+    print_grouped("Per family (serving stack or training framework), rows each tool expressed",
+                  summary["by_family"], names)
+    print_grouped("Per family, held-out rows each tool expressed", summary["held_out_by_family"], names)
+    print_grouped("Per family, common rows", summary["common_by_family"], names)
+
+
+def print_grouped(title: str, groups: dict, names: list[str]) -> None:  # type: ignore[type-arg]
+    """One line per group: each tool's n and median absolute error (- where it expressed none)."""
+    print(f"\n{title} (n, median absolute error):")
+    if not groups:
+        print("  none")
+        return
+    width = max(len(g) for g in groups)
+    print(f"{'':{width}} " + " ".join(f"{n:>17}" for n in names))
+    for g, by_tool in groups.items():
+        print(f"{g:{width}} " + " ".join(f"{s['n']:>8} {s['median_abs_error_pct']:>7.1f}%" if s.get("n")
+                                         else f"{'-':>17}" for s in (by_tool[n] for n in names)))
 
 
 def print_times(lines: list[Line], names: list[str]) -> None:
@@ -606,7 +658,7 @@ def main() -> int:
     for row in rows:
         cell, o = ours(row, catalog)
         lines.append(Line(row.id, o.kind, o.system, o.model, o.metric, o.measured, o.calibration,
-                          {"wafersim": cell}))
+                          o.family, {"wafersim": cell}))
     # GenZ costs ~50 ms a call: its cells run in worker processes (forked, peers already imported)
     slow = [n for n in names if COLUMNS.get(n, ("",))[0] == "genz-llm"]
     with genz_scratch(), ProcessPoolExecutor(max(1, args.jobs)) as pool:
