@@ -68,3 +68,10 @@ def test_a_row_naming_an_unknown_benchmark_is_refused():
     from wafersim.validate.benchmarks import evaluation_of
     with pytest.raises(ConfigError, match="not one of"):
         evaluation_of("mlperf-nope", 8, "T999")
+
+
+def test_the_405b_benchmark_evaluates_every_46080_sequences_from_the_first():
+    """MLPerf llama31_405b: first eval_start at samples_count 46080 in NVIDIA's v5.0 eos-dfw_n64
+    log, so none is skipped; 5,760 sequences of 8192 tokens each time."""
+    schedule = benchmarks()["mlperf-llama31-405b"].evaluation(1152)
+    assert (schedule.every_tokens, schedule.tokens, schedule.skipped) == (46080 * 8192, 5760 * 8192, 0)
