@@ -63,3 +63,11 @@ def test_model_flops_and_wafer_refusal(catalog):
         lora_flops_per_token(m, SEQ) * 8 * SEQ)
     with pytest.raises(ConfigError, match="clusters only"):
         train("llama-2-7b", "cs-3", 1e8, finetune="lora-r16", catalog=catalog)
+
+
+def test_frozen_base_weights_sit_in_the_matmul_format(catalog):
+    """An fp8 LoRA run keeps its frozen base in fp8 (1 byte), a full fp8 run its 16-bit copy."""
+    _, full = _step(catalog, 0, zero=0)
+    _, lora = _step(catalog, 16, zero=0)
+    ratio = float(lora.memory["weights"][0] / full.memory["weights"][0])
+    assert ratio == pytest.approx(0.5, rel=0.01)  # 1 byte against 2, plus the small adapters

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from wafersim.models.spec import RECOMPUTE, ModelSpec
+from wafersim.models.spec import RECOMPUTE, ModelSpec, bytes_per_param
 from wafersim.ops.memory import activation_bytes_per_token, training_state
 from wafersim.plan.train import PlanSpace
 from wafersim.xp import Real, ceil, maximum, minimum, pick, real, where
@@ -81,8 +81,12 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
     gathered = where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * share), 0.0)
     weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
     if adapters:
+        # a frozen weight is never updated, so it needs no 16-bit copy: it is kept in the matmul
+        # format (Transformer Engine fp8_model_init; NeMo's LoRA recipes set fp8_params)
+        frozen = bytes_per_param(precision)
+        base = sharded(frozen, 3) + frozen * gathered
         local = adapters * share / plans.tp
-        return {"weights": weights + state.weights * local, "gradients": state.gradients * local,
+        return {"weights": base + state.weights * local, "gradients": state.gradients * local,
                 "optimizer": state.optimizer * local}
     return {"weights": weights, "gradients": sharded(state.gradients, 2),
             "optimizer": sharded(state.optimizer, 1)}
