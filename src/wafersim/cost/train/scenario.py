@@ -112,7 +112,7 @@ class TrainScenario:
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
         work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation,
                              wire or DataParallelWire(),
-                             None if framework is None else catalog.framework(framework))
+                             _framework(catalog, framework, target))
         _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
                    finetune, default_batch=global_batch is None, activations=activations,
@@ -128,6 +128,18 @@ class TrainScenario:
             return beyond
         return (f"global batch {self.work.global_batch} sequences of {self.work.seq_len} tokens "
                 "(default ~4M tokens per step)", *beyond)
+
+
+def _framework(catalog: Catalog, framework: str | None, target: System) -> Framework | None:
+    """The catalog framework `framework` names; only accelerator clusters run one."""
+    if framework is None:
+        return None
+    if target.chip.wafer is not None:
+        raise ParameterError("framework", framework, f"{{framework!r}}: {target.id} trains by "
+                             "weight streaming, whose efficiencies are its architecture's; a "
+                             "training framework applies to accelerator clusters only (drop "
+                             "{framework.flag})", allowed="None on wafer-scale systems")
+    return catalog.framework(framework)
 
 
 def _memory_service(catalog: Catalog, memory_service: str, target: System) -> MemoryService:
