@@ -50,7 +50,8 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           catalog: Catalog | None = None, plan: Constraints | None = None,
           attention: str = "flash", finetune: str | None = None,
           activations: str | None = None, beyond_context: bool = True,
-          pricing: str = "tco", evaluation: EvalSchedule | None = None) -> TrainResult:
+          pricing: str = "tco", evaluation: EvalSchedule | None = None,
+          framework: str | None = None) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
@@ -65,12 +66,14 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     (context-extension training), or refused when `beyond_context` is False. `pricing` is the
     cost basis: "tco" (owning the hardware at the catalog's site) or "rental" (hourly prices).
     `evaluation` adds periodic forward passes over a held-out set to the run's time (as MLPerf
-    times them): `EvalSchedule(every_tokens, tokens)`.
+    times them): `EvalSchedule(every_tokens, tokens)`. `framework` names the training framework
+    (a catalog `Framework`, "engine" or "engine:release"; None: the chip's default framework,
+    whose runs its framework efficiency is fitted on); an unknown one raises, listing the known.
     """
     return backends.train(_train_scenario(
         _model(model), system, tokens, count, catalog or load_catalog(), pricing, global_batch,
         seq_len, precision, recompute, sparsity, memory_service, plan, attention, finetune,
-        activations, beyond_context, evaluation))
+        activations, beyond_context, evaluation, framework))
 
 
 def size_training(model: str | ModelSpec, system: str, tokens: float,
@@ -100,13 +103,15 @@ def _train_scenario(model: ModelSpec, system: str, tokens: float, count: int | N
                     memory_service: str | None = None, plan: Constraints | None = None,
                     attention: str = "flash", finetune: str | None = None,
                     activations: str | None = None, beyond_context: bool = True,
-                    evaluation: EvalSchedule | None = None) -> TrainScenario:
+                    evaluation: EvalSchedule | None = None,
+                    framework: str | None = None) -> TrainScenario:
     """`train`'s question on `count` devices (None: the system as catalogued)."""
     return TrainScenario.of(cat, model, system, tokens, count, global_batch, seq_len, precision,
                             memory_service, constraints=plan or Constraints(),
                             recompute=recompute, sparsity=sparsity, attention=attention,
                             finetune=finetune, activations=activations,
-                            beyond_context=beyond_context, pricing=pricing, evaluation=evaluation)
+                            beyond_context=beyond_context, pricing=pricing, evaluation=evaluation,
+                            framework=framework)
 
 
 def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,

@@ -6,6 +6,7 @@ from wafersim.catalog.schema import (
     Architecture,
     Chip,
     Cluster,
+    Framework,
     MemoryService,
     Network,
     Node,
@@ -16,6 +17,5 @@ from wafersim.catalog.schema import (
 )
 from wafersim.precision import Precision
 
-__all__ = ["Architecture", "Catalog", "Chip", "Cluster", "MemoryService", "Network", "Node", "Precision",
-           "Quantity", "Source", "Stack", "Tag",
-           "load_catalog"]
+__all__ = ["Architecture", "Catalog", "Chip", "Cluster", "Framework", "MemoryService", "Network",
+           "Node", "Precision", "Quantity", "Source", "Stack", "Tag", "load_catalog"]

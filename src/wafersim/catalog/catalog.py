@@ -13,6 +13,7 @@ from wafersim.catalog.schema import (
     Architecture,
     Chip,
     Cluster,
+    Framework,
     MemoryService,
     Network,
     Node,
@@ -37,6 +38,7 @@ REFERENCES: dict[type[Part], list[tuple[str, type[Part]]]] = {
     MemoryService: [],
     Network: [],
     Stack: [],
+    Framework: [],
     Architecture: [],
     Site: [],
     Reliability: [],
@@ -77,6 +79,7 @@ class Catalog:
             self._check_references(part)
             self._check_sources(part)
         self._check_defaults()
+        self._check_default_frameworks()
 
     def _check_references(self, part: Part) -> None:
         pairs = list(REFERENCES[type(part)])
@@ -89,15 +92,15 @@ class Catalog:
         if isinstance(part, MemoryService):
             for i, ref in enumerate(part.for_nodes):
                 self._expect(ref, Node, f"{part.origin}: field 'for_nodes[{i}]'")
-        if isinstance(part, Stack | Architecture):
+        if isinstance(part, Stack | Framework | Architecture):
             for i, ref in enumerate(part.chips):
                 self._expect(ref, Chip, f"{part.origin}: field 'chips[{i}]'")
-        if isinstance(part, Stack):
+        if isinstance(part, Stack | Framework):
             for i, ref in enumerate(part.default_for):
                 self._expect(ref, Chip, f"{part.origin}: field 'default_for[{i}]'")
                 if part.chips and ref not in part.chips:
                     raise ConfigError(f"{part.origin}: field 'default_for[{i}]': {ref} is not one "
-                                      "of the stack's chips; add it to chips or remove it")
+                                      "of the part's chips; add it to chips or remove it")
         if isinstance(part, Chip) and part.wafer and part.wafer.architecture:
             self._expect(part.wafer.architecture, Architecture, f"{part.origin}: field "
                          "'wafer.architecture'")
@@ -164,6 +167,34 @@ class Catalog:
         """The stack whose runs a chip's serving efficiency is fitted on (its `default_for`
         names the chip), or None where the catalog names none."""
         return next((s for s in self.of_kind(Stack) if chip_id in s.default_for), None)
+
+    def framework(self, name: str) -> Framework:
+        """The training framework `name` names (`engine` or `engine:release`); unknown engines, and
+        releases the framework's parameters do not cover, raise with the known ones listed."""
+        engine, _, release = name.partition(":")
+        found = self.parts.get(engine)
+        if not isinstance(found, Framework):
+            known = ", ".join(f.id for f in self.of_kind(Framework)) or "none"
+            raise UnknownIdError(f"unknown training framework {name!r}; known frameworks: {known}")
+        if release and not found.covers(release):
+            raise UnknownIdError(f"training framework {engine} has no release {release!r} in the "
+                                 f"catalog; known releases: {', '.join(found.releases)}, or name "
+                                 f"{engine} alone")
+        return found
+
+    def _check_default_frameworks(self) -> None:
+        """No chip has two default frameworks, and a default framework changes nothing."""
+        seen: dict[str, Framework] = {}
+        for fw in self.of_kind(Framework):
+            if fw.default_for and fw.speed != 1.0:
+                raise ConfigError(f"{fw.origin}: a default framework ({', '.join(fw.default_for)}) "
+                                  "runs at the chip's fitted efficiency; drop speed_ratio or "
+                                  "default_for")
+            for chip in fw.default_for:
+                if chip in seen:
+                    raise ConfigError(f"{fw.origin}: field 'default_for': {chip} already has the "
+                                      f"default framework {seen[chip].id}; keep one per chip")
+                seen[chip] = fw
 
     def of_kind(self, kind: type[P]) -> list[P]:
         return [p for p in self.parts.values() if isinstance(p, kind)]

@@ -10,6 +10,8 @@ in the SI suffix of its dimension (`hbm_bandwidth_Bps`, `tdp_W`, `chips_count`);
 A sixth kind, `Stack`, is the serving software a system runs (vLLM 0.6.1 on ROCm, a Cerebras
 Inference release): its parameters are relative to the chip's calibrated serving efficiency. A
 seventh, `Architecture`, is a family of chips (the WSE generations) sharing its fitted efficiencies.
+`Framework` is a training framework (Megatron-DeepSpeed, Megatron Bridge): its speed is relative to
+the chip's calibrated framework efficiency, which stands for the chip's default framework.
 Unknown values are explicit (`value: None` with a reason); uncertain ones carry a `lo..hi` range.
 """
 
@@ -386,6 +388,35 @@ class WaferKernels(Frozen):
     transcendental_passes_count: Q = None  # vector passes per software exp / rsqrt (assumed)
 
 
+class Framework(Part):
+    """A training framework: engine, the releases it covers and its speed over the chip default.
+
+    A chip's `framework_efficiency_fraction` is fitted on runs of its default framework (the
+    catalog framework whose `default_for` names the chip: Megatron-LM on NVIDIA GPUs, MaxText on
+    TPUs); another framework's `speed_ratio` multiplies it, fitted across every chip the
+    framework runs on (`validate/calibrate_frameworks.py`) and applied by `cost/train/step.py`.
+    The id is the engine as the validation rows' `framework` column names it (`engine:release`);
+    `releases` lists the releases the ratio was measured on (empty: every release). Null (or a
+    release not listed) is the chip default's speed.
+    """
+
+    kind: Literal["framework"] = "framework"
+    chips: list[str] = Field(default_factory=list)  # chip ids it runs on (empty: any)
+    default_for: list[str] = Field(default_factory=list)  # chips whose framework efficiency it sets
+    releases: list[str] = Field(default_factory=list)  # releases speed_ratio holds for (empty: all)
+    speed_ratio: Q = None  # whole-step speed over the chip's default framework
+
+    def covers(self, release: str) -> bool:
+        """Whether `release` is one the framework's parameters hold for."""
+        return not self.releases or release in self.releases
+
+    @property
+    def speed(self) -> float:
+        """The speed over the chip default: 1 where it is null."""
+        q = self.speed_ratio
+        return 1.0 if q is None or q.value is None else float(q.value)
+
+
 class Architecture(Part):
     """One micro-architecture shared by a family of chips (Cerebras WSE-1, WSE-2, WSE-3).
 
@@ -474,9 +505,11 @@ class Reliability(Part):
         return self
 
 
-AnyPart = Chip | Node | Cluster | MemoryService | Network | Stack | Architecture | Site | Reliability
+AnyPart = (Chip | Node | Cluster | MemoryService | Network | Stack | Framework | Architecture | Site
+           | Reliability)
 KINDS: dict[str, type[AnyPart]] = {
     "chip": Chip, "node": Node, "cluster": Cluster, "memory_service": MemoryService,
-    "network": Network, "stack": Stack, "architecture": Architecture, "site": Site,
+    "network": Network, "stack": Stack, "framework": Framework, "architecture": Architecture,
+    "site": Site,
     "reliability": Reliability,
 }

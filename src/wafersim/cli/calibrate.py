@@ -27,8 +27,9 @@ def calibrate(
                              "published set shipped with wafersim)."),
     as_json: bool = typer.Option(False, "--json", help="Fits, left-out rows and files written."),
 ) -> None:
-    """Fit matmul, HBM and network efficiencies on the micro rows, then framework efficiencies on
-    the training calibration subset; print old and fitted values; --write updates the catalog."""
+    """Fit matmul, HBM and network efficiencies on the micro rows, then framework efficiencies,
+    training frameworks' speeds, serving efficiencies and serving stacks on their marked rows;
+    print old and fitted values; --write updates the catalog."""
     directory = write_target(write, catalog_dir, in_place)
     cat = catalog()
     with progress("calibrate") as step:

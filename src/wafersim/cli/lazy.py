@@ -28,8 +28,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "claims": ("claims", "claims", "Evaluate the seed claims: stated figure, wafersim's figures, "
                "verdict, what flips it."),
     "calibrate": ("calibrate", "calibrate", "Fit matmul, HBM and network efficiencies on the micro "
-                  "rows, then framework efficiencies on the training calibration subset; print old "
-                  "and fitted values; --write updates the catalog."),
+                  "rows, then framework efficiencies, training frameworks' speeds, serving "
+                  "efficiencies and serving stacks on their marked rows; print old and fitted "
+                  "values; --write updates the catalog."),
     "infer": ("infer", "infer", "Serve MODEL on SYSTEM: TTFT, TPOT, tokens/s per user and in total, "
               "max batch, J/token, $/M."),
     "compare": ("compare", "compare", "Serve MODEL on each system: speed per user (batch 1), max "

@@ -15,6 +15,7 @@ from wafersim.units import UNITS, fmt, fmt_bandwidth, fmt_bytes, fmt_count, fmt_
 
 TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster": "Clusters",
           "memory_service": "Memory services", "network": "Networks", "stack": "Serving stacks",
+          "framework": "Training frameworks (speed over the chip's default framework)",
           "architecture": "Chip architectures (efficiencies shared by their generations)",
           "site": "Sites (facility, power and price defaults of the cost basis tco)",
           "reliability": "Failure rates (mean time between interruptions per component)"}
@@ -23,7 +24,8 @@ TITLES = {"chip": "Accelerators", "node": "Nodes, systems and racks", "cluster":
 def systems(
     system_id: str = typer.Argument(None, metavar="[ID]", help="Show everything about one id."),
     kind: str = typer.Option(None, "--kind", help="Only chip, node, cluster, memory_service, "
-                             "network, stack, architecture, site or reliability."),
+                             "network, stack, framework, architecture, site or "
+                             "reliability."),
     as_json: bool = typer.Option(False, "--json", help="Machine output in SI units."),
 ) -> None:
     """List every system in the catalog, or one in full with its sources."""
@@ -94,6 +96,13 @@ def _table(kind: str, rows: list[dict[str, Any]]) -> Table:
             speedup = "-" if r["speedup_ratio"] is None else f"{r['speedup_ratio']:.3g}x"
             table.add_row(r["id"], r["name"], r["release"] or "-", ", ".join(r["chips"]) or "any",
                           fmt_time(r["per_request_step_s"]), speedup)
+    elif kind == "framework":
+        for h in ("id", "name", "releases", "chips", "default for", "speed"):
+            table.add_column(h)
+        for r in rows:
+            speed = "-" if r["speed_ratio"] is None else f"{r['speed_ratio']:.3g}x"
+            table.add_row(r["id"], r["name"], ", ".join(r["releases"]) or "any",
+                          ", ".join(r["chips"]) or "any", ", ".join(r["default_for"]) or "-", speed)
     elif kind == "architecture":
         for h in ("id", "name", "chips", "matmul efficiency", "serving efficiency"):
             table.add_column(h)

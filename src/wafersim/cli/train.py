@@ -82,6 +82,9 @@ def train(
                                    "with the run, as MLPerf does."),
     eval_tokens: str = typer.Option(None, "--eval-tokens", help="Held-out tokens per evaluation "
                                     "(with --eval-every), e.g. 11.6M."),
+    framework: str = typer.Option(None, "--framework", help="Training framework from the catalog "
+                                  "(engine or engine:release; wafersim systems --kind framework); "
+                                  "default: the chip's default framework."),
     pricing: str = PRICING,
     budget_usd: str = BUDGET_USD,
     power_mw: str = POWER_MW,
@@ -108,7 +111,7 @@ def train(
         global_batch=global_batch, seq_len=seq_len, precision=precision, recompute=recompute,
         sparsity=sparsity, memory_service=memory_service, plan=fixed, attention=attention,
         finetune=finetune, activations=activations, beyond_context=beyond_context, pricing=pricing,
-        evaluation=_evaluation(eval_every, eval_tokens))
+        evaluation=_evaluation(eval_every, eval_tokens), framework=framework)
     if budget is not None:
         _sized(budget, lambda: size_training(model, system, total, budget.usd,
                                              budget.facility_power_W, budget.deadline_s,

@@ -9,6 +9,7 @@ from wafersim.catalog import (
     Catalog,
     Chip,
     Cluster,
+    Framework,
     MemoryService,
     Network,
     Node,
@@ -56,6 +57,9 @@ def system_summary(catalog: Catalog, part: AnyPart) -> dict[str, Any]:
         row |= {"release": part.release, "chips": part.chips,
                 "per_request_step_s": _value(part.per_request_step_s),
                 "speedup_ratio": _value(part.speedup_ratio)}
+    elif isinstance(part, Framework):
+        row |= {"releases": part.releases, "chips": part.chips, "default_for": part.default_for,
+                "speed_ratio": _value(part.speed_ratio)}
     elif isinstance(part, Architecture):
         row |= {"chips": part.chips,
                 "matmul_efficiency_fraction": _value(part.matmul_efficiency_fraction),

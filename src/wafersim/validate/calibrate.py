@@ -23,6 +23,7 @@ from wafersim.catalog import Catalog, Chip, load_catalog
 from wafersim.catalog.edit import Change, Edit
 from wafersim.catalog.schema import Quantity
 from wafersim.catalog.variants import efficiencies, with_quantities
+from wafersim.validate.calibrate_frameworks import fit_frameworks
 from wafersim.validate.calibrate_micro import fit_micro
 from wafersim.validate.calibrate_serving import fit_serving
 from wafersim.validate.calibrate_stacks import fit_stacks
@@ -96,24 +97,27 @@ def elsewhere(catalog: Catalog) -> list[dict[str, object]]:
 def calibrate(rows: list[Record], catalog: Catalog | None = None,
               step: Callable[[str, int, int], None] | None = None) -> CatalogCalibration:
     """Micro-row fits, then framework, serving and wafer-architecture fits on the catalog with the
-    micro fits applied, then the serving stacks' fits on top of the serving fits. `step` is told
+    micro fits applied, the training frameworks' speeds on top of the framework efficiencies, then
+    the serving stacks' fits on top of the serving fits. `step` is told
     each stage as (name, stages done, stages); every fit is checked against its physical range."""
     cat, tell = catalog or load_catalog(), step or (lambda what, done, total: None)
-    tell("micro-benchmark rows", 0, 5)
+    tell("micro-benchmark rows", 0, 6)
     micro_fits, skipped = fit_micro(rows, cat)
-    tell("framework efficiencies", 1, 5)
+    tell("framework efficiencies", 1, 6)
     framework_fits, framework_skipped = fit_framework(rows, apply(cat, micro_fits))
-    tell("serving efficiencies", 2, 5)
+    tell("training frameworks", 2, 6)
+    speed_fits, speed_skipped = fit_frameworks(rows, apply(cat, micro_fits + framework_fits))
+    tell("serving efficiencies", 3, 6)
     serving_fits, serving_skipped = fit_serving(rows, apply(cat, micro_fits))
-    tell("wafer efficiencies", 3, 5)
+    tell("wafer efficiencies", 4, 6)
     wafer_fits, wafer_skipped, checks = fit_wafer(rows, apply(cat, micro_fits))
-    tell("serving stacks", 4, 5)
+    tell("serving stacks", 5, 6)
     stack_fits, stack_skipped = fit_stacks(rows, apply(cat, micro_fits + serving_fits + wafer_fits))
-    tell("done", 5, 5)
-    fits = micro_fits + framework_fits + serving_fits + wafer_fits + stack_fits
+    tell("done", 6, 6)
+    fits = micro_fits + framework_fits + speed_fits + serving_fits + wafer_fits + stack_fits
     check_ranges(fits)
-    return CatalogCalibration(fits, skipped + framework_skipped + serving_skipped + wafer_skipped
-                              + stack_skipped, elsewhere(cat), checks)
+    return CatalogCalibration(fits, skipped + framework_skipped + speed_skipped + serving_skipped
+                              + wafer_skipped + stack_skipped, elsewhere(cat), checks)
 
 
 def write(calibration: CatalogCalibration, catalog: Catalog,

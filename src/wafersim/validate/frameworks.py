@@ -1,9 +1,11 @@
-"""What a row's training framework does that its plan columns do not say: the formats its
-data-parallel collectives move (`DataParallelWire`). A framework not listed here moves
-Megatron-LM's: fp32 gradients, 16-bit weights."""
+"""What a row's training framework does that its plan columns do not say: the catalog
+`Framework` whose speed it runs at (`framework_of`), and the formats its data-parallel
+collectives move (`DataParallelWire`). A framework not listed here moves Megatron-LM's: fp32
+gradients, 16-bit weights."""
 
 from __future__ import annotations
 
+from wafersim.catalog import Catalog, Framework
 from wafersim.cost.train.scenario import DataParallelWire
 from wafersim.validate.records import Record
 
@@ -19,3 +21,14 @@ def wire_of(row: Record) -> DataParallelWire | None:
     if engine == "nemo" and release.startswith("mlperf-training") and row.benchmark == "mlperf-gpt3":
         return NEMO_MLPERF_GPT3.get(row.precision or "bf16")
     return None
+
+
+def framework_of(row: Record, catalog: Catalog) -> str | None:
+    """The row's framework as the catalog knows it (`engine:release`, or the engine where the
+    release is unstated), or None where the catalog has no such engine or release: the chip's
+    default framework."""
+    engine, _, release = (row.framework or "").partition(":")
+    found = catalog.parts.get(engine)
+    if not isinstance(found, Framework) or not found.covers(release):
+        return None
+    return engine if release in ("", "unstated") else f"{engine}:{release}"

@@ -44,10 +44,12 @@ Recompute = Literal["none", "selective", "full"]
 Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
 AttentionKernel = Literal["flash", "eager"]  # fused flash attention, or attention materialising scores
 CONDITIONS = ("stack", "framework", "attention_kernel")  # run conditions a row may mark assumed
-Fit = Literal["framework", "serving", "stack", "wafer"]
+Fit = Literal["framework", "serving", "stack", "trainfw", "wafer"]
 StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
                          "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
                          "per_layer_s", "per_request_step_s", "speedup_ratio"]
+FrameworkParameter = Literal["speed_ratio"]  # a training `Framework`'s fitted parameters
+PARAMETERS = {"stack": get_args(StackParameter), "trainfw": get_args(FrameworkParameter)}
 
 REQUIRED = ("id", "kind", "system", "metric", "value", "source")  # columns
 NEEDED = ("id", "kind", "system", "metric", "value")  # cells no row may leave empty
@@ -61,9 +63,10 @@ CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_
            "op": get_args(Op), "precision": tuple(p.value for p in Precision),
            "attention_kernel": get_args(AttentionKernel)}
 FIT_KINDS = {"framework": ("train",), "serving": ("infer",), "stack": ("infer",),
-             "wafer": ("train", "infer")}
+             "trainfw": ("train",), "wafer": ("train", "infer")}
 FORMS = {"framework": "framework:<chip>", "serving": "serving:<chip>",
-         "stack": "stack:<stack>:<parameter>", "wafer": "wafer"}
+         "stack": "stack:<stack>:<parameter>", "trainfw": "trainfw:<framework>:<parameter>",
+         "wafer": "wafer"}
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,14 @@ class Calibrates:
 
     `framework:<chip>` and `serving:<chip>`: the chip's framework or serving efficiency (the
     chip is the row's system); `stack:<stack>:<parameter>`: that parameter of the row's serving
-    stack; `wafer`: the wafer efficiencies fitted by other commands (the row is only marked).
+    stack; `trainfw:<framework>:<parameter>`: that parameter of the row's training framework
+    (the engine of its `framework` column); `wafer`: the wafer efficiencies fitted by other
+    commands (the row is only marked).
     """
 
     fit: Fit
     key: str = ""  # the chip or stack whose parameter the fit writes; empty for wafer
-    parameter: str = ""  # the stack parameter; empty for the other fits
+    parameter: str = ""  # the stack's or framework's parameter; empty for the other fits
 
     def __str__(self) -> str:
         return ":".join(p for p in (self.fit, self.key, self.parameter) if p)
@@ -90,9 +95,10 @@ class Calibrates:
                              "or leave it empty")
         if len(rest) != FORMS[fit].count(":") or not all(rest):
             raise ValueError(f"calibrates {text!r} is not of the form {FORMS[fit]}")
-        if fit == "stack" and rest[1] not in get_args(StackParameter):
-            raise ValueError(f"calibrates {text!r}: a stack's parameter is one of "
-                             f"{', '.join(get_args(StackParameter))}; write one of them")
+        if fit in PARAMETERS and rest[1] not in PARAMETERS[fit]:
+            what = "stack" if fit == "stack" else "training framework"
+            raise ValueError(f"calibrates {text!r}: a {what}'s parameter is one of "
+                             f"{', '.join(PARAMETERS[fit])}; write one of them")
         return cls(cast(Fit, fit), *rest)  # a key of FORMS: one of the Fit literals
 
 
@@ -191,8 +197,11 @@ class Record(BaseModel):
         if self.kind not in FIT_KINDS[c.fit]:
             raise ValueError(f"calibrates {str(c)!r} fits {' or '.join(FIT_KINDS[c.fit])} rows, "
                              f"not {self.kind}; correct the kind or the calibrates cell")
-        column = {"framework": "system", "serving": "system", "stack": "stack"}.get(c.fit)
+        column = {"framework": "system", "serving": "system", "stack": "stack",
+                  "trainfw": "framework"}.get(c.fit)
         own = getattr(self, column) if column else None
+        if c.fit == "trainfw" and own:
+            own = own.partition(":")[0]  # the engine of engine:release
         if column and c.key != own:
             fix = (f"write {Calibrates(c.fit, own, c.parameter)}" if own else
                    f"fill the {column} column")
@@ -284,13 +293,16 @@ def read(path: str | Path | None = None, catalog: Catalog | None = None) -> list
 
 
 def _check_ids(where: str, row: Record, catalog: Catalog) -> None:
-    """The row's system (and model and stack, when given) exist, or one line naming the fix."""
+    """The row's system (and model and stack, when given, and the training framework it
+    calibrates) exist, or one line naming the fix."""
     try:
         catalog.get(row.system)
         if row.model and row.model not in model_paths():
             load_model(row.model)
         if row.stack:
             catalog.stack(row.stack)
+        if row.calibrates is not None and row.calibrates.fit == "trainfw":
+            catalog.framework(f"{row.framework}")
     except UnknownIdError as exc:
         raise ConfigError(f"{where}: {exc}; or correct the row") from None
 

@@ -7,7 +7,8 @@ device-hours, where the metric is per device) runs on 1,024 devices. A row namin
 (MLPerf) times the evaluations its rules schedule with the training (`benchmarks.py`).
 Device-hours of whole production runs include the time lost to failures, restarts and
 checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times and step rates do not.
-The row's framework sets the formats of its data-parallel collectives (`frameworks.py`).
+The row's framework sets the formats of its data-parallel collectives and, where the catalog
+has it as a `Framework`, its speed over the chip's default framework (`frameworks.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from wafersim.cost.train.scenario import TrainScenario, default_seq_len
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
 from wafersim.validate.benchmarks import evaluation_of
-from wafersim.validate.frameworks import wire_of
+from wafersim.validate.frameworks import framework_of, wire_of
 from wafersim.validate.records import Record
 
 DEFAULT_WHOLE_RUN_DEVICES = 1024  # assumption: device-hours rows without a count
@@ -34,12 +35,13 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
     """The training result for the workload `row` describes."""
     tokens = row.tokens or 1e12  # only whole-run metrics need the real figure
     count = row.count or DEFAULT_WHOLE_RUN_DEVICES
-    ts = TrainScenario.of(catalog or load_catalog(), row.model or "", row.system, tokens, count,
+    cat = catalog or load_catalog()
+    ts = TrainScenario.of(cat, row.model or "", row.system, tokens, count,
                           row.global_batch, row.seq_len, row.precision or "bf16",
                           constraints=row.constraints(), recompute=row.recompute or "auto",
                           attention=attention_of(row), finetune=row.finetune,
                           evaluation=evaluation_of(row.benchmark, row.global_batch, row.id),
-                          wire=wire_of(row))
+                          wire=wire_of(row), framework=framework_of(row, cat))
     return train(ts)
 
 

@@ -41,7 +41,7 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     wire = (work.wire.grad_reduce_bytes, work.wire.param_gather_bytes)
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
-                           work.lora_rank, wire=wire)
+                           work.lora_rank, wire=wire, framework_speed=work.framework_speed)
     rows = plan_rows(model, system.devices, step_model.accel.scale_up, work.global_batch,
                      work.seq_len, constraints)
     plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats
@@ -73,7 +73,7 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
     per_token = _flops_per_token(unpadded(model), work.seq_len, work.lora_rank > 0)  # useful FLOPs
-    notes = padding_note(model) + _assumptions(step_model, constraints)
+    notes = padding_note(model) + _assumptions(step_model, constraints) + framework_note(work, system.chip.id)
     results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
@@ -111,6 +111,19 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, step_model: S
         plan=ParallelPlan(plan, int(item(step.n_micro, i)), work.precision, step_model.attention),
         assumptions=notes + eval_notes + eco.assumptions + lost.notes, memory=memory, economy=eco,
         interruptions=lost, evaluation_s=evaluated, padded_heads=padded_heads_json(model))
+
+
+def framework_note(work: TrainWorkload, chip_id: str) -> tuple[str, ...]:
+    """The named training framework and its speed over the chip's default framework."""
+    fw = work.framework
+    if fw is None:
+        return ()
+    where = (f"; measured on {', '.join(fw.chips)} only" if fw.chips and chip_id not in fw.chips
+             else "")
+    if fw.speed == 1.0:
+        return (f"training framework {fw.id}: the speed of the chip's default framework{where}",)
+    return (f"training framework {fw.id}: {fw.speed:.3g}x the speed of the chip's default "
+            f"framework (its framework efficiency multiplied by it){where}",)
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:

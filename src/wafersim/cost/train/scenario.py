@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from wafersim.catalog import Catalog, MemoryService
+from wafersim.catalog import Catalog, Framework, MemoryService
 from wafersim.catalog.system import System, resolve
 from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.lora import lora_rank
@@ -47,6 +47,12 @@ class TrainWorkload:
     lora_rank: int = 0  # 0: full training; r: LoRA fine-tuning with rank-r adapters
     evaluation: EvalSchedule | None = None  # periodic forward passes over a held-out set
     wire: DataParallelWire = DataParallelWire()  # formats of the data-parallel collectives
+    framework: Framework | None = None  # None: the chip's default framework
+
+    @property
+    def framework_speed(self) -> float:
+        """The framework's speed over the chip's default framework (1 for the default)."""
+        return 1.0 if self.framework is None else self.framework.speed
 
     def __post_init__(self) -> None:
         for name, value in (("tokens", self.tokens), ("global_batch", self.global_batch),
@@ -79,14 +85,16 @@ class TrainScenario:
            attention: str = "flash", finetune: str | None = None,
            activations: str | None = None, beyond_context: bool = True,
            pricing: str = "tco", evaluation: EvalSchedule | None = None,
-           wire: DataParallelWire | None = None) -> TrainScenario:
+           wire: DataParallelWire | None = None,
+           framework: str | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
         refused when `beyond_context` is False, as the API and the command line default to.
         `pricing` is the cost basis ("tco" or "rental", `System.priced`); `evaluation` the
         periodic evaluations the run's time includes; `wire` the data-parallel formats (None:
-        Megatron-LM's)."""
+        Megatron-LM's); `framework` the training framework (`engine` or `engine:release`, a
+        catalog `Framework`; None: the chip's default framework)."""
         spec = load_model(model) if isinstance(model, str) else model
         if constraints is not None and constraints.tp is not None:
             spec = pad_heads(spec, constraints.tp)  # a fixed tp that does not split the heads
@@ -103,7 +111,8 @@ class TrainScenario:
                                  allowed=f"<= {spec.max_seq_len}")
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
         work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation,
-                             wire or DataParallelWire())
+                             wire or DataParallelWire(),
+                             _framework(catalog, framework, target))
         _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
                    finetune, default_batch=global_batch is None, activations=activations,
@@ -119,6 +128,18 @@ class TrainScenario:
             return beyond
         return (f"global batch {self.work.global_batch} sequences of {self.work.seq_len} tokens "
                 "(default ~4M tokens per step)", *beyond)
+
+
+def _framework(catalog: Catalog, framework: str | None, target: System) -> Framework | None:
+    """The catalog framework `framework` names; only accelerator clusters run one."""
+    if framework is None:
+        return None
+    if target.chip.wafer is not None:
+        raise ParameterError("framework", framework, f"{{framework!r}}: {target.id} trains by "
+                             "weight streaming, whose efficiencies are its architecture's; a "
+                             "training framework applies to accelerator clusters only (drop "
+                             "{framework.flag})", allowed="None on wafer-scale systems")
+    return catalog.framework(framework)
 
 
 def _memory_service(catalog: Catalog, memory_service: str, target: System) -> MemoryService:

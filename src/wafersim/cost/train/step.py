@@ -160,7 +160,7 @@ class StepModel:
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0,
                  routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None,
-                 wire: tuple[float, float] = (4.0, 2.0)) -> None:
+                 wire: tuple[float, float] = (4.0, 2.0), framework_speed: float = 1.0) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -177,6 +177,8 @@ class StepModel:
         self.routing_skew_cv, self.capacity_factor = routing_skew_cv, capacity_factor
         # bytes per parameter: gradients reduced, weights gathered (`DataParallelWire`)
         self.grad_reduce_bytes, self.param_gather_bytes = wire
+        # the training framework's speed over the chip's default framework (`Framework`)
+        self.framework_speed = framework_speed
 
     def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
@@ -285,7 +287,8 @@ class StepModel:
         m, share = self.model, stage_share(self.model, plans)
         tokens = plans.micro_batch * self.seq_len / plans.cp  # per device per micro-batch
         n_micro = ceil(ceil(self.global_batch / plans.dp) / plans.micro_batch)
-        slow = 1.0 / self.accel.framework  # kernels, launches and syncs the model does not list
+        # kernels, launches and syncs the model does not list; the framework's own speed
+        slow = 1.0 / (self.accel.framework * self.framework_speed)
         gemms = self._gemms(plans, tokens, share) * slow
         adapters = self._adapters(plans, tokens, share) * slow
         eltwise, attn = self._elementwise(plans, tokens, share) * slow, self._attention(plans, share) * slow
