@@ -354,3 +354,16 @@ def test_a_full_mesh_group_uses_only_its_direct_links(catalog):
     pair, whole = tiers_for(system, 2)[0][0], tiers_for(system, 8)[0][0]
     assert pair.bandwidth_Bps == pytest.approx(64e9)  # one xGMI link to the one peer
     assert whole.bandwidth_Bps == pytest.approx(448e9)  # 7 links x 64 GB/s
+
+
+def test_one_shot_allreduce_only_on_a_full_mesh_and_wins_small_messages():
+    from wafersim.cost.kernels.collectives import Link, allreduce_s, one_shot_allreduce_s
+    mesh = Link(100e9, latency_s=5e-6, full_mesh=True, name="mesh")
+    switched = Link(100e9, latency_s=5e-6, name="switched")
+    small = 8192.0  # one token's hidden vector in 16-bit
+    assert one_shot_allreduce_s(small, 16, mesh) == pytest.approx(15 * small / 100e9 + 5e-6)
+    assert allreduce_s(small, 16, mesh) < allreduce_s(small, 16, switched)
+    big = 1e9  # bandwidth-bound: the ring moves far fewer bytes, so auto keeps it
+    assert allreduce_s(big, 16, mesh) == pytest.approx(allreduce_s(big, 16, mesh, "ring"))
+    with pytest.raises(ConfigError, match="not a full mesh"):
+        one_shot_allreduce_s(small, 16, switched)

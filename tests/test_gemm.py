@@ -56,3 +56,15 @@ def test_fallback_and_defaults_are_stated(catalog):
 def test_missing_precision(catalog):
     with pytest.raises(ConfigError, match="no dense fp4 peak"):
         device_of(catalog.get("h100-sxm"), "fp4")
+
+
+def test_a_fused_decoder_chip_has_no_per_kernel_cost(catalog):
+    from wafersim.cost.infer.hbm import STEP_OVERHEAD_S, fixed_overhead_s
+    from wafersim.cost.kernels.gemm import KERNEL_OVERHEAD_S, device_of
+    from wafersim.models import load_model
+    model = load_model("llama-3.1-8b")
+    fused = device_of(catalog.get("sn40l"), "bf16")  # kernel_overhead_us: 0 in the catalog
+    gpu = device_of(catalog.get("h100-sxm"), "bf16")
+    assert fused.kernel_overhead_s == 0.0 and gpu.kernel_overhead_s == KERNEL_OVERHEAD_S
+    assert fixed_overhead_s(model, fused) == STEP_OVERHEAD_S
+    assert fixed_overhead_s(model, gpu) > STEP_OVERHEAD_S

@@ -22,10 +22,9 @@ HELD_OUT_BOUND_PCT = {"infer": 11.5, "train": 10.0}
 KNOWN_GAPS = {
     "CB08": "GPT-J on 2 CS-2 under release 1.7.1: 1.6x slower than the same run under 2.0.3 (CB10); "
             "training software releases are not modelled",
-    "I035": "SN40L serving is uncalibrated: inter-RDU bandwidth assumed, GPU per-kernel costs for a "
-            "chip that fuses whole decoder blocks, and the endpoint uses speculative decoding",
-    "I037": "SN40L serving is uncalibrated (as I035); chip count and concurrency unpublished",
-    "I061": "SN40L serving is uncalibrated (as I035); measured through a cloud endpoint",
+    "I035": "Llama 3.1 405B on the SN40L endpoint uses speculative decoding with an unnamed draft "
+            "(arXiv 2405.07518 section VI-B); without the draft and its acceptance the model runs "
+            "one token per step, ~5x slower",
     "MOE-3": "DeepSeek-V3 MXFP8 on DGX-B200 runs at half its GB200 speed per GPU in the same release "
              "(no CUDA graphs, no fused grouped MLP, all-to-all not overlapped); those recipe "
              "switches have no row column, so the searched plan overlaps the all-to-all",

@@ -30,7 +30,7 @@ from wafersim.cost.kernels.collectives import (
     p2p_s,
 )
 from wafersim.cost.kernels.efficiency import calibrated_fraction
-from wafersim.cost.kernels.gemm import Device, gemm_time_s
+from wafersim.cost.kernels.gemm import KERNEL_OVERHEAD_S, Device, gemm_time_s
 from wafersim.cost.kernels.moe import grouped_gemm_time_s, rank_imbalance, touched_imbalance
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec, bytes_per_param
@@ -252,6 +252,14 @@ def with_stack(parts: dict[str, Real], chip: Chip, serving: Serving, requests: R
                                speculate=speculate)
 
 
+def fixed_overhead_s(model: ModelSpec, device: Device) -> float:
+    """Per-step seconds outside the GEMMs and attention: the non-GEMM kernels of every layer,
+    counted in kernel launches (LAYER_OVERHEAD_S is 1.6 launches of KERNEL_OVERHEAD_S, so a chip
+    that fuses each decoder layer into one kernel, kernel cost 0, has none), plus the step's."""
+    launches = LAYER_OVERHEAD_S / KERNEL_OVERHEAD_S  # non-GEMM kernel launches per layer
+    return model.n_layers * launches * device.kernel_overhead_s + STEP_OVERHEAD_S
+
+
 def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serving,
                  plans: Plans, b: Real, shapes: tuple[Shape, ...], queries: int = 1) -> dict[str, Real]:
     """Seconds of one decode step by part: each request runs `queries` tokens."""
@@ -259,7 +267,7 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
     gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries, plans.ep)
     attn = _attention(model, device, serving, plans, mb, serving.decode_context(model) + 1, queries)
     ar, a2a, p2p = _communication(model, system, plans, mb * queries)
-    overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
+    overhead = fixed_overhead_s(model, device) + 0 * b
     parts = {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
              "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead}
     if has_capacity_tier(system.chip):
@@ -315,7 +323,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
              * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops_per_s)  # fused attention, compute-bound
     ar, a2a, p2p = _communication(model, system, plans, tokens)
-    overhead = model.n_layers * LAYER_OVERHEAD_S + STEP_OVERHEAD_S + 0 * b
+    overhead = fixed_overhead_s(model, device) + 0 * b
     return with_stack({"gemm": gemm - head_fix,
                        "attention": attn + model.n_layers * device.kernel_overhead_s,
                        "tensor_allreduce": ar, "expert_all_to_all": a2a, "pipeline_p2p": p2p,

@@ -34,7 +34,7 @@ from wafersim.xp import Real, minimum, real
 Bytes = Real  # a message size, or many
 Seconds = Real
 
-ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network")
+ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network", "one_shot")
 _SWITCHLESS = ("ring", "tree")  # where switches do not reduce
 BUS_OPS = ("allreduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "reduce")
 # assumption: per-step latency of a link whose latency is unpublished: the catalog's typical
@@ -50,6 +50,7 @@ class Link:
     latency_s: float = 0.0  # per step (hop) of a collective
     efficiency: float = 1.0  # fraction of line rate a collective achieves
     in_network_reduction: bool = False  # switches reduce (NVLS, SHARP, SwarmX)
+    full_mesh: bool = False  # a direct link to every peer (switchless): one-shot all-reduce
     name: str = "link"
     assumptions: tuple[str, ...] = ()  # every default applied when reading the catalog
 
@@ -81,7 +82,7 @@ class Link:
                                                   network.efficiency_fraction, 1.0)
         notes = tuple(n for n in (bandwidth_note, latency_note, efficiency_note) if n)
         return cls(bandwidth_Bps, latency_s, efficiency, network.in_network_reduction,
-                   network.id, notes)
+                   network.topology == "full_mesh", network.id, notes)
 
 
 def _bandwidth(network: Network, default_Bps: float | None, source: str) -> tuple[float, str | None]:
@@ -175,6 +176,10 @@ def _in_network(n: int) -> tuple[float, int]:
     return 1.0, 2  # up once, down once: SHArP, Graham et al. 2016
 
 
+def _one_shot(n: int) -> tuple[float, int]:
+    return float(n - 1), 1  # each device sends its buffer to every peer and reduces locally
+
+
 def ring_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     """Ring all-reduce (reduce-scatter then all-gather around a ring) of an nbytes buffer."""
     n = _devices(n)
@@ -198,17 +203,30 @@ def in_network_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
     return _alpha_beta(nbytes, n, link, *_in_network(n))
 
 
+def one_shot_allreduce_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
+    """One-shot all-reduce on a full mesh: every device sends its whole buffer to each peer over
+    its own link in one step and sums what it receives (TensorRT-LLM's ONESHOT custom all-reduce;
+    the direct small-message algorithm): (n - 1) nbytes / bw + one latency."""
+    if not link.full_mesh:
+        raise ConfigError(f"link {link.name} is not a full mesh; use 'ring' or 'tree'")
+    n = _devices(n)
+    return _alpha_beta(nbytes, n, link, *_one_shot(n))
+
+
 _ALLREDUCE: dict[str, Callable[[Bytes, int, Link], Seconds]] = {
     "ring": ring_allreduce_s, "tree": tree_allreduce_s, "in_network": in_network_allreduce_s,
+    "one_shot": one_shot_allreduce_s,
 }
 _TERMS: dict[str, Callable[[int], tuple[float, int]]] = {
-    "ring": _ring, "tree": _tree, "in_network": _in_network,
+    "ring": _ring, "tree": _tree, "in_network": _in_network, "one_shot": _one_shot,
 }
 
 
 def allreduce_algorithms(link: Link) -> tuple[str, ...]:
-    """The all-reduce algorithms a link allows."""
-    return ALLREDUCE_ALGORITHMS if link.in_network_reduction else _SWITCHLESS
+    """The all-reduce algorithms a link allows: switches that reduce add in-network reduction,
+    a full mesh the one-shot exchange."""
+    return (_SWITCHLESS + ("in_network",) * link.in_network_reduction
+            + ("one_shot",) * link.full_mesh)
 
 
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:

@@ -78,11 +78,21 @@ def device_of(chip: Chip, precision: str) -> Device:
         raise ParameterError("precision", precision, f"{literal(chip.id)} has no dense "
                              f"{literal(precision)} peak (it has: {have}); choose another "
                              "{precision.flag}", allowed=f"one of {have}")
-    notes: list[str] = [f"kernel overhead {KERNEL_OVERHEAD_S * 1e6:g} us per GEMM (assumed)"]
+    notes: list[str] = []
     eff = _efficiency(chip, precision, notes)
     return Device(chip=chip.id, precision=precision, peak_flops_per_s=peak.value, matmul_efficiency=eff,
-                  memory_Bps=_memory_Bps(chip, notes), kernel_overhead_s=KERNEL_OVERHEAD_S,
+                  memory_Bps=_memory_Bps(chip, notes), kernel_overhead_s=_kernel_overhead_s(chip, notes),
                   assumptions=tuple(notes))
+
+
+def _kernel_overhead_s(chip: Chip, notes: list[str]) -> float:
+    """The chip's cost per kernel from the catalog (0 where the compiler fuses whole decoder
+    layers into one streaming kernel), else the GPU launch-order assumption."""
+    q = chip.kernel_overhead_s
+    if q is not None and q.value is not None:
+        return q.value
+    notes.append(f"kernel overhead {KERNEL_OVERHEAD_S * 1e6:g} us per GEMM (assumed)")
+    return KERNEL_OVERHEAD_S
 
 
 def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: Device,
