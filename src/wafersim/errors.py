@@ -7,8 +7,10 @@ parameter's name, its value and what is allowed, so each front end spells parame
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 class SimError(Exception):
@@ -90,6 +92,20 @@ def reading(path: object, fix: str) -> Iterator[None]:
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to read; a {fix} is a few levels deep, "
                           "fix the file") from None
+
+
+def writable(parameter: str, path: str | os.PathLike[str]) -> Path:
+    """`path` as an output file that can be written, or a ParameterError naming `parameter`: a
+    folder, or a missing or read-only folder."""
+    out = Path(path)
+    folder = out.parent
+    why = ("is a folder" if out.is_dir() else f"folder {folder} does not exist"
+           if not folder.is_dir() else f"folder {folder} is not writable"
+           if not os.access(folder, os.W_OK) else None)
+    if why is not None:
+        raise ParameterError(parameter, str(path), f"{{{parameter}!r}} cannot be written: "
+                             + literal(why), allowed="a file path in a writable folder")
+    return out
 
 
 def python_name(parameter: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from wafersim import __version__
 from wafersim.catalog import Catalog
 from wafersim.cost.kernels.economics import unknown_inputs
-from wafersim.errors import ParameterError, literal
+from wafersim.errors import writable
 from wafersim.figures.contents import DEFAULT_TOKENS, REPORT_SYSTEMS, ReportContents
 from wafersim.figures.interactive import chart_div, plotly_js, require_plotly
 from wafersim.figures.tables import (
@@ -143,15 +143,7 @@ def build_report(model: str, systems: tuple[str, ...] = REPORT_SYSTEMS,
 
 def check_output(path: str | Path) -> Path:
     """An output path that can be written: not a folder, in an existing writable folder."""
-    out = Path(path)
-    folder = out.parent
-    why = ("is a folder" if out.is_dir() else f"folder {folder} does not exist"
-           if not folder.is_dir() else f"folder {folder} is not writable"
-           if not os.access(folder, os.W_OK) else None)
-    if why is not None:
-        raise ParameterError("output", str(path), "{output!r} cannot be written: " + literal(why),
-                             allowed="a file path in a writable folder")
-    return out
+    return writable("output", path)
 
 
 def write_report(path: str | Path, html: str) -> Path:

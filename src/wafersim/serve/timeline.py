@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from wafersim.errors import ParameterError, literal
+from wafersim.errors import writable
 from wafersim.serve.engine import Request
 
 US = 1e6  # trace timestamps are in microseconds
@@ -76,14 +76,7 @@ class Timeline:
 
 def check_writable(path: str | Path) -> None:
     """Refuse a trace path that cannot be written (a folder, or a missing or read-only folder)."""
-    target = Path(path)
-    folder = target.parent
-    why = ("is a folder" if target.is_dir() else f"folder {folder} does not exist"
-           if not folder.is_dir() else f"folder {folder} is not writable"
-           if not os.access(folder, os.W_OK) else None)
-    if why is not None:
-        raise ParameterError("trace", str(path), "{trace!r} cannot be written: " + literal(why),
-                             allowed="a file path in a writable folder")
+    writable("trace", path)
 
 
 def write_atomic(path: Path, text: str) -> None:
