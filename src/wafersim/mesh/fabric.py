@@ -30,6 +30,17 @@ PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
 
 
+def _common_sender(so: np.ndarray) -> int | None:
+    """The position of the one sender of every line when all lines have it at the same place."""
+    first = so[0]
+    if first.sum() != 1:
+        return None
+    c = int(np.argmax(first))
+    if not so[:, c].all() or int(np.count_nonzero(so)) != so.shape[0]:
+        return None
+    return c
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a stream delivered to each core: first-wavelet cycle (inf: nothing) and count."""
@@ -114,6 +125,9 @@ class Fabric:
         without the route table. None where the color is routed already at a PE the stream
         needs: the caller then takes the general path, which reports the clash."""
         so = orient(senders, d)
+        column = _common_sender(so)
+        if column is not None:
+            return self._multicast_from(color, d, column, wavelets, ready)
         idx = np.arange(so.shape[1])
         last_sender = np.maximum.accumulate(np.where(so, idx, -1), axis=1)
         receives = (last_sender >= 0) & (idx > last_sender)
@@ -132,6 +146,40 @@ class Fabric:
         enter = self._enter(d, link_on, start, src, t0_src, idx)
         n = np.where(so, wavelets, 0)
         return self._commit(d, start, link_on, n, np.where(link_on, wavelets, 0), enter, receives)
+
+    def _multicast_from(self, color: int, d: str, c: int, wavelets: int,
+                        ready: np.ndarray | float) -> Delivery | None:
+        """`multicast` where every line's one sender sits at position `c` of the line: the same
+        arithmetic as the general path, on the links past `c` only (a SUMMA panel step)."""
+        length = self._views(d)[0].shape[1]
+        if (orient(self.routes.rx[color], d)[:, c + (c == length - 1):] != NONE).any():
+            return None
+        self.routes.clear(color)
+        self.routes.touched[color] |= c < length - 1
+        out_first = np.full(self.shape, np.inf)
+        out_n = np.zeros(self.shape, dtype=np.int64)
+        if c == length - 1:
+            return Delivery(out_first, out_n, self.spacing)
+        free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
+        idx = np.arange(c, length - 1)
+        t0 = np.asarray(ready, dtype=float)
+        t0_c = t0 if t0.ndim == 0 else orient(np.broadcast_to(t0, self.shape), d)[:, c]
+        g = free[:, c:-1] - idx * self.hop
+        g[:, 0] = np.maximum(g[:, 0], t0_c - c * self.hop)
+        g += _SEGMENT
+        enter = idx * self.hop + np.maximum.accumulate(g, axis=1) - _SEGMENT
+        hold = wavelets * self.spacing
+        free[:, c:-1] = enter + hold
+        link_w[:, c:-1] += wavelets
+        link_c[:, c:-1] += hold
+        router_in[:, c + 1:] += wavelets
+        ramp_out[:, c] += wavelets
+        ramp_in[:, c + 1:] += wavelets
+        first = enter + self.hop
+        orient(out_first, d)[:, c + 1:] = first
+        orient(out_n, d)[:, c + 1:] = wavelets
+        self.horizon = max(self.horizon, float(first.max()) + (wavelets - 1) * self.spacing)
+        return Delivery(out_first, out_n, self.spacing)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)
