@@ -69,16 +69,36 @@ class Fabric:
         self._state = {d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
                                 for t in (float, np.int64, float, np.int64, np.int64, np.int64))
                        for d in DIRECTIONS}
+        # wavelets multicast from each line position, per direction, not yet added to the
+        # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
+        self._pending = {d: np.zeros(self._state[d][0].shape[1], dtype=np.int64)
+                         for d in DIRECTIONS}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
+        self._flush(d)
         return self._state[d]
+
+    def _flush(self, d: str) -> None:
+        """Add the pending multicasts of direction `d` to its counters: a stream from position c
+        crosses links c.. and enters routers and ramps c + 1.."""
+        sent = self._pending[d]
+        if not sent.any():
+            return
+        _, link_w, link_c, router_in, ramp_out, ramp_in = self._state[d]
+        crossing = np.cumsum(sent)
+        link_w[:, :-1] += crossing[:-1]
+        link_c[:, :-1] += crossing[:-1] * self.spacing
+        router_in[:, 1:] += crossing[:-1]
+        ramp_out += sent
+        ramp_in[:, 1:] += crossing[:-1]
+        sent[...] = 0
 
     def _grid(self, part: int) -> list[np.ndarray]:
         """State `part` of every direction, in grid layout."""
         out = []
         for d in DIRECTIONS:
             a = np.zeros(self.shape, dtype=self._state[d][part].dtype)
-            orient(a, d)[...] = self._state[d][part]
+            orient(a, d)[...] = self._views(d)[part]
             out.append(a)
         return out
 
@@ -151,7 +171,7 @@ class Fabric:
                         ready: np.ndarray | float) -> Delivery | None:
         """`multicast` where every line's one sender sits at position `c` of the line: the same
         arithmetic as the general path, on the links past `c` only (a SUMMA panel step)."""
-        length = self._views(d)[0].shape[1]
+        length = self._state[d][0].shape[1]
         if (orient(self.routes.rx[color], d)[:, c + (c == length - 1):] != NONE).any():
             return None
         self.routes.clear(color)
@@ -160,7 +180,7 @@ class Fabric:
         out_n = np.zeros(self.shape, dtype=np.int64)
         if c == length - 1:
             return Delivery(out_first, out_n, self.spacing)
-        free, link_w, link_c, router_in, ramp_out, ramp_in = self._views(d)
+        free = self._state[d][0]
         idx = np.arange(c, length - 1)
         t0 = np.asarray(ready, dtype=float)
         t0_c = t0 if t0.ndim == 0 else orient(np.broadcast_to(t0, self.shape), d)[:, c]
@@ -170,11 +190,9 @@ class Fabric:
         enter = idx * self.hop + np.maximum.accumulate(g, axis=1) - _SEGMENT
         hold = wavelets * self.spacing
         free[:, c:-1] = enter + hold
-        link_w[:, c:-1] += wavelets
-        link_c[:, c:-1] += hold
-        router_in[:, c + 1:] += wavelets
-        ramp_out[:, c] += wavelets
-        ramp_in[:, c + 1:] += wavelets
+        self._pending[d][c] += wavelets
+        if not float(self.spacing).is_integer():
+            self._flush(d)
         first = enter + self.hop
         orient(out_first, d)[:, c + 1:] = first
         orient(out_n, d)[:, c + 1:] = wavelets
@@ -225,10 +243,10 @@ class Fabric:
         return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
-        return int(sum(int(self._state[d][1].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[1].sum()) for d in DIRECTIONS))
 
     def wavelets_received(self) -> int:
-        return int(sum(int(self._state[d][3].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[3].sum()) for d in DIRECTIONS))
 
     def link_cycles_per_pe(self) -> np.ndarray:
         """Cycles each PE's busiest outgoing link was occupied."""
