@@ -66,9 +66,10 @@ class Fabric:
         # per direction of travel, stored in that direction's view (`orient`) so every pass over
         # a line is contiguous: link free cycle, wavelets and busy cycles of the outgoing link,
         # wavelets into the router, out of and into the ramp
-        self._state = {d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
-                                for t in (float, np.int64, float, np.int64, np.int64, np.int64))
-                       for d in DIRECTIONS}
+        self._state: dict[str, tuple[np.ndarray, ...]] = {
+            d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
+                     for t in (float, np.int64, float, np.int64, np.int64, np.int64))
+            for d in DIRECTIONS}
         # wavelets multicast from each line position, per direction, not yet added to the
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
         self._pending = {d: np.zeros(self._state[d][0].shape[1], dtype=np.int64)
