@@ -173,28 +173,31 @@ class Fabric:
         """`multicast` where every line's one sender sits at position `c` of the line: the same
         arithmetic as the general path, on the links past `c` only (a SUMMA panel step)."""
         length = self._state[d][0].shape[1]
-        if (orient(self.routes.rx[color], d)[:, c + (c == length - 1):] != NONE).any():
-            return None
-        self.routes.clear(color)
+        if not self.routes.blank[color]:
+            if (orient(self.routes.rx[color], d)[:, c + (c == length - 1):] != NONE).any():
+                return None
+            self.routes.clear(color)
         self.routes.touched[color] |= c < length - 1
         out_first = np.full(self.shape, np.inf)
         out_n = np.zeros(self.shape, dtype=np.int64)
         if c == length - 1:
             return Delivery(out_first, out_n, self.spacing)
         free = self._state[d][0]
-        idx = np.arange(c, length - 1)
+        offset = np.arange(c, length - 1) * self.hop
         t0 = np.asarray(ready, dtype=float)
         t0_c = t0 if t0.ndim == 0 else orient(np.broadcast_to(t0, self.shape), d)[:, c]
-        g = free[:, c:-1] - idx * self.hop
+        g = free[:, c:-1] - offset
         g[:, 0] = np.maximum(g[:, 0], t0_c - c * self.hop)
         g += _SEGMENT
-        enter = idx * self.hop + np.maximum.accumulate(g, axis=1) - _SEGMENT
-        hold = wavelets * self.spacing
-        free[:, c:-1] = enter + hold
+        enter = np.maximum.accumulate(g, axis=1, out=g)
+        enter += offset  # in the order of `_enter`: (offset + running max) - segment
+        enter -= _SEGMENT
+        np.add(enter, wavelets * self.spacing, out=free[:, c:-1])
         self._pending[d][c] += wavelets
         if not float(self.spacing).is_integer():
             self._flush(d)
-        first = enter + self.hop
+        first = enter
+        first += self.hop
         orient(out_first, d)[:, c + 1:] = first
         orient(out_n, d)[:, c + 1:] = wavelets
         self.horizon = max(self.horizon, float(first.max()) + (wavelets - 1) * self.spacing)

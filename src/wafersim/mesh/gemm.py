@@ -49,7 +49,8 @@ def _send_panel(pe: PE, owners: np.ndarray, ways: tuple[str, str], wavelets: int
     got = [pe.multicast(COLORS[d], d, owners, wavelets=wavelets, ready=ready).delivery for d in ways]
     # every other PE of a line hears exactly one of the two streams (the other's first is inf)
     last = np.minimum(got[0].first, got[1].first)
-    last += (wavelets - 1) * got[0].spacing
+    if wavelets > 1:
+        last += (wavelets - 1) * got[0].spacing
     return np.where(owners, ready, last)
 
 
