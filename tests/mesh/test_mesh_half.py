@@ -31,6 +31,12 @@ def test_rounding_matches_numpy_on_ties_and_random_values() -> None:
     assert np.array_equal(_bits(got)[want != 0], _bits(want)[want != 0])
 
 
+def test_largest_magnitude() -> None:
+    for values, want in (([0.0], 0.0), ([0.0, 2.0], 2.0), ([1.0, -3.0], 3.0), ([-0.0], 0.0),
+                         ([65504.0, -1.0], 65504.0), ([np.inf, 1.0], np.inf), ([np.nan], np.inf)):
+        assert half.largest(np.array(values, np.float16)) == want
+
+
 def _numpy_loop(y: np.ndarray, a: np.ndarray, s: np.ndarray) -> np.ndarray:
     y = y.copy()
     for j in range(a.shape[-1]):
@@ -43,10 +49,10 @@ def test_fmac_columns_equals_numpy_half_loop() -> None:
     for scale in (1e-4, 1 / 90, 3.0):
         a = (rng.uniform(-1, 1, (30, 20, 7, 11)) * scale).astype(np.float16)
         s = rng.uniform(-1, 1, (30, 20, 11)).astype(np.float16)
-        y = rng.uniform(-1, 1, (30, 20, 7)).astype(np.float16)
-        want = _numpy_loop(y, a, s)
-        assert half.fmac_columns(y, a, s)
-        assert np.array_equal(_bits(y), _bits(want))
+        for y in (rng.uniform(-1, 1, (30, 20, 7)).astype(np.float16), np.zeros((30, 20, 7), np.float16)):
+            want = _numpy_loop(y, a, s)
+            assert half.fmac_columns(y, a, s)
+            assert np.array_equal(_bits(y), _bits(want))
 
 
 def test_fmac_columns_declines_what_it_cannot_carry() -> None:

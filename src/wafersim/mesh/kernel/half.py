@@ -40,7 +40,8 @@ def largest(h: np.ndarray) -> float:
     if not h.size:
         return 0.0
     bits = np.ascontiguousarray(h).view(np.int16)
-    top = max(int(bits.max()), int(bits.min()) + (1 << 15))
+    low = int(bits.min())
+    top = max(int(bits.max()), low + (1 << 15) if low < 0 else 0)
     return float(np.uint16(top).view(np.float16)) if top < 0x7C00 else float("inf")
 
 
