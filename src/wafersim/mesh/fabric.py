@@ -41,6 +41,13 @@ def _common_sender(so: np.ndarray) -> int | None:
     return c
 
 
+def _along_lines(line: np.ndarray, d: str, shape: tuple[int, int]) -> np.ndarray:
+    """The same values at each position of every line of direction `d`, as a read-only grid."""
+    if d in ("W", "N"):
+        line = line[::-1]
+    return np.broadcast_to(line[None, :] if d in ("E", "W") else line[:, None], shape)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a stream delivered to each core: first-wavelet cycle (inf: nothing) and count."""
@@ -179,7 +186,9 @@ class Fabric:
             self.routes.clear(color)
         self.routes.touched[color] |= c < length - 1
         out_first = np.full(self.shape, np.inf)
-        out_n = np.zeros(self.shape, dtype=np.int64)
+        line = np.zeros(length, dtype=np.int64)
+        line[c + 1:] = wavelets
+        out_n = _along_lines(line, d, self.shape)
         if c == length - 1:
             return Delivery(out_first, out_n, self.spacing)
         free = self._state[d][0]
@@ -199,7 +208,6 @@ class Fabric:
         first = enter
         first += self.hop
         orient(out_first, d)[:, c + 1:] = first
-        orient(out_n, d)[:, c + 1:] = wavelets
         self.horizon = max(self.horizon, float(first.max()) + (wavelets - 1) * self.spacing)
         return Delivery(out_first, out_n, self.spacing)
 
