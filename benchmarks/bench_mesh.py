@@ -7,7 +7,10 @@ Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothin
    simulation (`gemv_on`: fabric, cores and the kernel's own arithmetic) and the reference check.
 2. A fixed 1024^3 SUMMA GEMM on grids from 32x32 up: SUMMA runs max(rows, cols) steps, each a
    pass over every PE, so the cost per PE-step is the figure that must not grow.
-3. A few other kernels. Peak memory is the process's maximum resident set (getrusage).
+3. A few other kernels, and (full run only, minutes) one attention-sized SUMMA GEMM and a
+   full-size Llama 3.1 8B decode layer on the full WSE-3 fabric: SUMMA there runs 1,172 steps
+   per GEMM, all but K of them on padding panels. Peak memory is the process's maximum resident
+   set (getrusage).
 """
 
 from __future__ import annotations
@@ -87,6 +90,9 @@ def main() -> None:
          lambda: decode_layer(d_model=512, n_heads=8, seq_len=64, grid=(32, 32)))
     show("decode layer llama-3.1-8b @ d=1024 on 64x64",
          lambda: decode_layer(d_model=1024, n_heads=16, seq_len=128, grid=(64, 64)))
+    show("GEMM 4x128x128 fp16 SUMMA full WSE-3 (scores)", lambda: gemm(4, 128, 128, FULL))
+    show("decode layer llama-3.1-8b full size, seq 128, full WSE-3",
+         lambda: decode_layer(d_model=4096, n_heads=32, seq_len=128, grid=FULL))
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ class Core:
         """Start at max(free, ready), run `cycles`; returns the done cycle of every PE."""
         start = np.maximum(self.free, ready)
         done = start + cycles
-        if where is None:
-            where = np.ones(self.free.shape, dtype=bool)
+        if where is None:  # every PE: the same sums without the masks
+            self.free = done
+            self.busy += cycles
+            self.flops += flops
+            return done.copy()
         self.free = np.where(where, done, self.free)
         self.busy += np.where(where, cycles, 0.0)
         self.flops += np.where(where, flops, 0.0)

@@ -75,9 +75,9 @@ class MeshSim:
     def compute(self, name: str, ready: np.ndarray | float, cycles: np.ndarray | float,
                 where: np.ndarray | None = None, flops: np.ndarray | float = 0.0) -> np.ndarray:
         """A local op on every PE in `where` (see `Core.run`), traced as `name`."""
-        start = np.maximum(self.core.free, ready)
+        start = np.maximum(self.core.free, ready) if self.spans is not None else None
         done = self.core.run(ready, cycles, where, flops)
-        if self.spans is not None:
+        if start is not None:
             mask = np.ones(self.shape, bool) if where is None else where
             self.span(name, np.where(mask, start, np.nan), np.where(mask, done, np.nan))
         return done

@@ -30,6 +30,24 @@ PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
 
 
+def _common_sender(so: np.ndarray) -> int | None:
+    """The position of the one sender of every line when all lines have it at the same place."""
+    first = so[0]
+    if first.sum() != 1:
+        return None
+    c = int(np.argmax(first))
+    if not so[:, c].all() or int(np.count_nonzero(so)) != so.shape[0]:
+        return None
+    return c
+
+
+def _along_lines(line: np.ndarray, d: str, shape: tuple[int, int]) -> np.ndarray:
+    """The same values at each position of every line of direction `d`, as a read-only grid."""
+    if d in ("W", "N"):
+        line = line[::-1]
+    return np.broadcast_to(line[None, :] if d in ("E", "W") else line[:, None], shape)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a stream delivered to each core: first-wavelet cycle (inf: nothing) and count."""
@@ -55,19 +73,40 @@ class Fabric:
         # per direction of travel, stored in that direction's view (`orient`) so every pass over
         # a line is contiguous: link free cycle, wavelets and busy cycles of the outgoing link,
         # wavelets into the router, out of and into the ramp
-        self._state = {d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
-                                for t in (float, np.int64, float, np.int64, np.int64, np.int64))
-                       for d in DIRECTIONS}
+        self._state: dict[str, tuple[np.ndarray, ...]] = {
+            d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
+                     for t in (float, np.int64, float, np.int64, np.int64, np.int64))
+            for d in DIRECTIONS}
+        # wavelets multicast from each line position, per direction, not yet added to the
+        # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
+        self._pending = {d: np.zeros(self._state[d][0].shape[1], dtype=np.int64)
+                         for d in DIRECTIONS}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
+        self._flush(d)
         return self._state[d]
+
+    def _flush(self, d: str) -> None:
+        """Add the pending multicasts of direction `d` to its counters: a stream from position c
+        crosses links c.. and enters routers and ramps c + 1.."""
+        sent = self._pending[d]
+        if not sent.any():
+            return
+        _, link_w, link_c, router_in, ramp_out, ramp_in = self._state[d]
+        crossing = np.cumsum(sent)
+        link_w[:, :-1] += crossing[:-1]
+        link_c[:, :-1] += crossing[:-1] * self.spacing
+        router_in[:, 1:] += crossing[:-1]
+        ramp_out += sent
+        ramp_in[:, 1:] += crossing[:-1]
+        sent[...] = 0
 
     def _grid(self, part: int) -> list[np.ndarray]:
         """State `part` of every direction, in grid layout."""
         out = []
         for d in DIRECTIONS:
             a = np.zeros(self.shape, dtype=self._state[d][part].dtype)
-            orient(a, d)[...] = self._state[d][part]
+            orient(a, d)[...] = self._views(d)[part]
             out.append(a)
         return out
 
@@ -114,6 +153,9 @@ class Fabric:
         without the route table. None where the color is routed already at a PE the stream
         needs: the caller then takes the general path, which reports the clash."""
         so = orient(senders, d)
+        column = _common_sender(so)
+        if column is not None:
+            return self._multicast_from(color, d, column, wavelets, ready)
         idx = np.arange(so.shape[1])
         last_sender = np.maximum.accumulate(np.where(so, idx, -1), axis=1)
         receives = (last_sender >= 0) & (idx > last_sender)
@@ -132,6 +174,42 @@ class Fabric:
         enter = self._enter(d, link_on, start, src, t0_src, idx)
         n = np.where(so, wavelets, 0)
         return self._commit(d, start, link_on, n, np.where(link_on, wavelets, 0), enter, receives)
+
+    def _multicast_from(self, color: int, d: str, c: int, wavelets: int,
+                        ready: np.ndarray | float) -> Delivery | None:
+        """`multicast` where every line's one sender sits at position `c` of the line: the same
+        arithmetic as the general path, on the links past `c` only (a SUMMA panel step)."""
+        length = self._state[d][0].shape[1]
+        if not self.routes.blank[color]:
+            if (orient(self.routes.rx[color], d)[:, c + (c == length - 1):] != NONE).any():
+                return None
+            self.routes.clear(color)
+        self.routes.touched[color] |= c < length - 1
+        out_first = np.full(self.shape, np.inf)
+        line = np.zeros(length, dtype=np.int64)
+        line[c + 1:] = wavelets
+        out_n = _along_lines(line, d, self.shape)
+        if c == length - 1:
+            return Delivery(out_first, out_n, self.spacing)
+        free = self._state[d][0]
+        offset = np.arange(c, length - 1) * self.hop
+        t0 = np.asarray(ready, dtype=float)
+        t0_c = t0 if t0.ndim == 0 else orient(np.broadcast_to(t0, self.shape), d)[:, c]
+        g = free[:, c:-1] - offset
+        g[:, 0] = np.maximum(g[:, 0], t0_c - c * self.hop)
+        g += _SEGMENT
+        enter = np.maximum.accumulate(g, axis=1, out=g)
+        enter += offset  # in the order of `_enter`: (offset + running max) - segment
+        enter -= _SEGMENT
+        np.add(enter, wavelets * self.spacing, out=free[:, c:-1])
+        self._pending[d][c] += wavelets
+        if not float(self.spacing).is_integer():
+            self._flush(d)
+        first = enter
+        first += self.hop
+        orient(out_first, d)[:, c + 1:] = first
+        self.horizon = max(self.horizon, float(first.max()) + (wavelets - 1) * self.spacing)
+        return Delivery(out_first, out_n, self.spacing)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)
@@ -177,10 +255,10 @@ class Fabric:
         return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
-        return int(sum(int(self._state[d][1].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[1].sum()) for d in DIRECTIONS))
 
     def wavelets_received(self) -> int:
-        return int(sum(int(self._state[d][3].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[3].sum()) for d in DIRECTIONS))
 
     def link_cycles_per_pe(self) -> np.ndarray:
         """Cycles each PE's busiest outgoing link was occupied."""

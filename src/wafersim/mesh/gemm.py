@@ -44,12 +44,14 @@ def _panels(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> tuple[np.ndar
 
 def _send_panel(pe: PE, owners: np.ndarray, ways: tuple[str, str], wavelets: int,
                 ready: np.ndarray) -> np.ndarray:
-    """Multicast from `owners` both ways along their line; returns the last arrival per PE."""
-    last = np.where(owners, ready, -np.inf)
-    for d in ways:
-        got = pe.multicast(COLORS[d], d, owners, wavelets=wavelets, ready=ready)
-        last = np.maximum(last, np.where(got.got, got.delivery.last, -np.inf))
-    return last
+    """Multicast from `owners` (a whole PE column or row) both ways along their lines; returns
+    the last arrival per PE (`ready` at the owners)."""
+    got = [pe.multicast(COLORS[d], d, owners, wavelets=wavelets, ready=ready).delivery for d in ways]
+    # every other PE of a line hears exactly one of the two streams (the other's first is inf)
+    last = np.minimum(got[0].first, got[1].first)
+    if wavelets > 1:
+        last += (wavelets - 1) * got[0].spacing
+    return np.where(owners, ready, last)
 
 
 def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
@@ -80,13 +82,14 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
     per = sim.machine.values_per_wavelet(precision)
     work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
     c = np.zeros((pe.height, pe.width, tm, tp), dtype=ap.dtype)
-    done = [np.full(sim.shape, sim.now())] * 2
+    done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
     live = -(-a.shape[1] // kb)  # panels holding some of K
     for s in range(steps):
-        ready = done[-2]
+        ready = done[0]
         got_a = _send_panel(pe, pe.x == s % pe.width, ("E", "W"), -(-tm * kb // per), ready)
         got_b = _send_panel(pe, pe.y == s % pe.height, ("S", "N"), -(-kb * tp // per), ready)
-        done.append(pe.task("gemm", work, ready=np.maximum(got_a, got_b), flops=2.0 * tm * kb * tp))
+        np.maximum(got_a, got_b, out=got_a)
+        done = [done[1], pe.task("gemm", work, ready=got_a, flops=2.0 * tm * kb * tp)]
         if s < live:  # panels past K are zero padding: their product adds nothing to C
             # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
             c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)

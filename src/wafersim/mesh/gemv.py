@@ -98,9 +98,7 @@ def _compute(pe: PE, b: GemvBuffers, got: Arrival, start: float) -> None:
     last = tn - (arrived.wavelets - 1) * per
     b.y.write(0)
     pe.on_data("gemv", arrived, per * column, last * column, flops=2.0 * b.y.length * tn)
-    w, x = b.w.read(), b.x.read()
-    for j in range(tn):  # column order of the @fmach loop (vectorised over every PE)
-        pe.fmac(b.y, w[..., j], x[..., j], charge=False)
+    pe.fmac_columns(b.y, b.w, b.x)  # column order of the @fmach loop, vectorised over every PE
     if b.y.precision != "fp32":
         pe.copy(b.y32, b.y)
     else:

@@ -23,10 +23,18 @@ def tile_of(size: int, parts: int) -> int:
 
 def to_tiles(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """A[M, N] -> (rows, cols, tm, tn), zero-padded."""
-    tm, tn = tile_of(a.shape[0], rows), tile_of(a.shape[1], cols)
-    padded = np.zeros((rows * tm, cols * tn), dtype=a.dtype)
-    padded[: a.shape[0], : a.shape[1]] = a
-    return padded.reshape(rows, tm, cols, tn).transpose(0, 2, 1, 3).copy()
+    (m, n), tm, tn = a.shape, tile_of(a.shape[0], rows), tile_of(a.shape[1], cols)
+    out = np.zeros((rows, cols, tm, tn), dtype=a.dtype)
+    view = out.transpose(0, 2, 1, 3)  # A's index (i, j) at (i // tm, i % tm, j // tn, j % tn)
+    fr, rr, fc, rc = m // tm, m % tm, n // tn, n % tn  # whole tiles and the rest
+    view[:fr, :, :fc] = a[: fr * tm, : fc * tn].reshape(fr, tm, fc, tn)
+    if rc:
+        view[:fr, :, fc, :rc] = a[: fr * tm, fc * tn:].reshape(fr, tm, rc)
+    if rr:
+        view[fr, :rr, :fc] = a[fr * tm:, : fc * tn].reshape(rr, fc, tn)
+    if rr and rc:
+        view[fr, :rr, fc, :rc] = a[fr * tm:, fc * tn:]
+    return out
 
 
 def from_tiles(t: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -35,6 +35,7 @@ class RouteTable:
         self.rx = np.full((colors, rows, cols), NONE, dtype=np.int8)
         self.tx = np.zeros((colors, rows, cols), dtype=np.uint8)
         self.touched = np.zeros(colors, dtype=bool)  # colors routed at any time
+        self.blank = [True] * colors  # colors routed nowhere now (cleared, not set since)
 
     def _check_color(self, color: int, where: np.ndarray | None = None) -> None:
         if not 0 <= color < self.colors:
@@ -55,6 +56,7 @@ class RouteTable:
                               f"asked for {new})", "clear it before re-routing")
         self.rx[color][where] = rx
         self.tx[color][where] = mask
+        self.blank[color] = False
         self.touched[color] |= bool(where.any())
 
     def _describe(self, color: int, pe: tuple[int, int]) -> str:
@@ -65,8 +67,10 @@ class RouteTable:
     def clear(self, color: int) -> None:
         """Forget the routes of `color` (a switch between kernel phases)."""
         self._check_color(color)
-        self.rx[color] = NONE
-        self.tx[color] = 0
+        if not self.blank[color]:
+            self.rx[color] = NONE
+            self.tx[color] = 0
+        self.blank[color] = True
 
     def sends(self, color: int, port: int) -> np.ndarray:
         return (self.tx[color] & bit(port)) != 0

@@ -15,6 +15,7 @@ import numpy as np
 
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles, unary_cycles
+from wafersim.mesh.kernel import half
 from wafersim.mesh.kernel.buffer import Buffer
 
 if TYPE_CHECKING:
@@ -80,6 +81,19 @@ class SimdOps:
                                2.0 * dst.length, charge)
         out = dst.read(where) + product
         return self._store("fmac", dst, out, self.fmac_cycles(dst), where, 2.0 * dst.length, charge)
+
+    def fmac_columns(self, dst: Buffer, a: Buffer | np.ndarray, s: Buffer | np.ndarray) -> None:
+        """dst += a[..., j] * s[..., j] for every column j in order: the @fmach loop of a data
+        task (its cycles are the task's), each op rounded as `fmac` rounds it (fp16 exactly,
+        carried in float32: `half`)."""
+        av = a.read() if isinstance(a, Buffer) else a
+        sv = s.read() if isinstance(s, Buffer) else s
+        y = dst.read()
+        if dst.precision == "fp16" and av.dtype == sv.dtype == y.dtype and half.fmac_columns(y, av, sv):
+            dst.write(y)
+            return
+        for j in range(av.shape[-1]):
+            self.fmac(dst, av[..., j], sv[..., j], charge=False)
 
     def unary(self, op: str, dst: Buffer, a: Operand, where: np.ndarray | None = None) -> np.ndarray:
         """dst = op(a) for exp, recip, rsqrt (software: `TRANSCENDENTAL_PASSES` passes)."""

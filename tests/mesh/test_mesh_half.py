@@ -1,0 +1,63 @@
+"""The float32-carried fp16 arithmetic of the kernel API equals NumPy's half arithmetic bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wafersim.mesh.kernel import half
+
+FINITE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+FINITE = FINITE[np.isfinite(FINITE)]
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint16)
+
+
+def test_every_finite_half_widens_exactly() -> None:
+    assert np.array_equal(_bits(half.to_float32(FINITE)), _bits(FINITE.astype(np.float32)))
+
+
+def test_rounding_matches_numpy_on_ties_and_random_values() -> None:
+    h = np.sort(FINITE[FINITE >= 0].astype(np.float64))
+    ties = ((h[:-1] + h[1:]) / 2).astype(np.float32)
+    rng = np.random.default_rng(3)
+    spread = rng.standard_normal(200_000) * 2.0 ** rng.integers(-30, 15, 200_000)
+    values = np.concatenate([ties, -ties, spread[np.abs(spread) < 60000].astype(np.float32)])
+    want = values.astype(np.float16).astype(np.float32)
+    got = values.copy()
+    half.round_half(got, np.empty_like(got))
+    assert np.array_equal(got, want)  # equal values; only the sign of a zero may differ
+    assert np.array_equal(_bits(got)[want != 0], _bits(want)[want != 0])
+
+
+def test_largest_magnitude() -> None:
+    for values, want in (([0.0], 0.0), ([0.0, 2.0], 2.0), ([1.0, -3.0], 3.0), ([-0.0], 0.0),
+                         ([65504.0, -1.0], 65504.0), ([np.inf, 1.0], np.inf), ([np.nan], np.inf)):
+        assert half.largest(np.array(values, np.float16)) == want
+
+
+def _numpy_loop(y: np.ndarray, a: np.ndarray, s: np.ndarray) -> np.ndarray:
+    y = y.copy()
+    for j in range(a.shape[-1]):
+        np.add(y, a[..., j] * s[..., j, None], out=y, casting="unsafe")
+    return y
+
+
+def test_fmac_columns_equals_numpy_half_loop() -> None:
+    rng = np.random.default_rng(4)
+    for scale in (1e-4, 1 / 90, 3.0):
+        a = (rng.uniform(-1, 1, (30, 20, 7, 11)) * scale).astype(np.float16)
+        s = rng.uniform(-1, 1, (30, 20, 11)).astype(np.float16)
+        for y in (rng.uniform(-1, 1, (30, 20, 7)).astype(np.float16), np.zeros((30, 20, 7), np.float16)):
+            want = _numpy_loop(y, a, s)
+            assert half.fmac_columns(y, a, s)
+            assert np.array_equal(_bits(y), _bits(want))
+
+
+def test_fmac_columns_declines_what_it_cannot_carry() -> None:
+    a, s = np.ones((2, 2, 3, 4), np.float16), np.ones((2, 2, 4), np.float16)
+    for y in (np.full((2, 2, 3), -0.0, np.float16), np.full((2, 2, 3), 40000, np.float16)):
+        before = y.copy()
+        assert not half.fmac_columns(y, a, s)
+        assert np.array_equal(_bits(y), _bits(before))
