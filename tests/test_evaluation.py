@@ -65,9 +65,9 @@ def test_the_lora_benchmark_skips_its_first_evaluations_by_the_batch():
 
 def test_a_row_naming_an_unknown_benchmark_is_refused():
     from wafersim.errors import ConfigError
-    from wafersim.validate.benchmarks import evaluation_of
+    from wafersim.validate.benchmarks import schedule_of
     with pytest.raises(ConfigError, match="not one of"):
-        evaluation_of("mlperf-nope", 8, "T999")
+        schedule_of("mlperf-nope", 8, "T999")
 
 
 def test_the_405b_benchmark_evaluates_every_46080_sequences_from_the_first():

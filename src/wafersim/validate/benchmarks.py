@@ -16,8 +16,9 @@ from wafersim.errors import ConfigError
 
 class Benchmark(BaseModel):
     """One benchmark's evaluation rule: every `eval_every_sequences` trained sequences of
-    `seq_len` tokens, a forward pass over `eval_tokens` held-out tokens; `skipped` evaluations at
-    the start (a count, or "floor(0.125 * global_batch + 2)" where the rule depends on the batch)."""
+    `seq_len` tokens, a forward pass over `eval_tokens` held-out tokens; the first
+    floor(`skipped_per_batch_sequence` x global batch + `skipped`) evaluations are not run (MLPerf
+    llama2_70b_lora: "Skipping first FLOOR(0.125*global_batch_size+2) evaluations")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -25,19 +26,14 @@ class Benchmark(BaseModel):
     eval_every_sequences: int
     seq_len: int
     eval_tokens: int
-    skipped: int | str
+    skipped: int = 0
+    skipped_per_batch_sequence: float = 0.0
     source: str
     tag: str
 
     def evaluation(self, global_batch: int) -> EvalSchedule:
-        return EvalSchedule(self.eval_every_sequences * self.seq_len, self.eval_tokens,
-                          self._skipped(global_batch))
-
-    def _skipped(self, global_batch: int) -> int:
-        if isinstance(self.skipped, int):
-            return self.skipped
-        # MLPerf llama2_70b_lora: "Skipping first FLOOR(0.125*global_batch_size+2) evaluations"
-        return math.floor(0.125 * global_batch + 2)
+        skipped = math.floor(self.skipped_per_batch_sequence * global_batch + self.skipped)
+        return EvalSchedule(self.eval_every_sequences * self.seq_len, self.eval_tokens, skipped)
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +42,7 @@ def benchmarks() -> dict[str, Benchmark]:
     return {key: Benchmark(**value) for key, value in yaml.safe_load(text).items()}
 
 
-def evaluation_of(benchmark: str | None, global_batch: int | None, row_id: str) -> EvalSchedule | None:
+def schedule_of(benchmark: str | None, global_batch: int | None, row_id: str) -> EvalSchedule | None:
     """The evaluations a row's benchmark times with its training (None without a benchmark)."""
     if benchmark is None:
         return None

@@ -19,7 +19,7 @@ from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario, default_seq_len
 from wafersim.errors import ConfigError
 from wafersim.models import load_model
-from wafersim.validate.benchmarks import evaluation_of
+from wafersim.validate.benchmarks import schedule_of
 from wafersim.validate.frameworks import framework_of, wire_of
 from wafersim.validate.records import Record
 
@@ -40,7 +40,7 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
                           row.global_batch, row.seq_len, row.precision or "bf16",
                           constraints=row.constraints(), recompute=row.recompute or "auto",
                           attention=attention_of(row), finetune=row.finetune,
-                          evaluation=evaluation_of(row.benchmark, row.global_batch, row.id),
+                          evaluation=schedule_of(row.benchmark, row.global_batch, row.id),
                           wire=wire_of(row), framework=framework_of(row, cat))
     return train(ts)
 

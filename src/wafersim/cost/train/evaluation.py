@@ -41,7 +41,8 @@ class EvalSchedule:
     def count(self, trained_tokens: float) -> int:
         """Evaluations in a run of `trained_tokens`: one at every whole interval, less the
         skipped ones."""
-        return max(0, math.floor(trained_tokens / self.every_tokens + 1e-9) - self.skipped)
+        whole = math.floor(trained_tokens / self.every_tokens + 1e-9)  # 1e-9: float quotient of a multiple
+        return max(0, whole - self.skipped)
 
     def seconds(self, trained_tokens: float, seconds_per_token: float, forward_share: float) -> float:
         """Seconds of every evaluation of the run, at `seconds_per_token` trained and a forward
