@@ -69,8 +69,7 @@ def _infer_group(points: list[SweepPoint], cat: Catalog) -> list[Row]:
     if rows is not None:
         return rows
     ranked = sorted(points, key=lambda p: p.batch or 1)
-    first = _first_failing(ranked, cat)
-    error = _failure(ranked[first], cat)
+    first, error = _first_failing(ranked, cat)
     if error is None:  # no batch fails alone: the siblings failed together; each half again
         return _halving(points, cat)
     fitting = _halving(ranked[:first], cat) if first else []
@@ -86,16 +85,18 @@ def _served(points: list[SweepPoint], cat: Catalog) -> list[Row] | None:
                                                                        batches)])
 
 
-def _first_failing(ranked: list[SweepPoint], cat: Catalog) -> int:
-    """The index of the smallest batch that fails (the largest surely does: its group failed)."""
-    lo, hi = 0, len(ranked) - 1
+def _first_failing(ranked: list[SweepPoint], cat: Catalog) -> tuple[int, SimError | None]:
+    """The index of the smallest batch that fails alone, and its error (the largest should: its
+    group failed; None where it does not)."""
+    lo, hi, errors = 0, len(ranked) - 1, {}
     while lo < hi:
         mid = (lo + hi) // 2
-        if _served([ranked[mid]], cat) is None:
-            hi = mid
+        error = _failure(ranked[mid], cat)
+        if error is not None:
+            hi, errors[mid] = mid, error
         else:
             lo = mid + 1
-    return lo
+    return lo, errors[lo] if lo in errors else _failure(ranked[lo], cat)
 
 
 def _failure(p: SweepPoint, cat: Catalog) -> SimError | None:
