@@ -86,7 +86,7 @@ def train_streaming(config: GPTConfig, wafers: int = 1, steps: int = 3, seed: in
     check_steps(steps)
     machine = machine_of(pe, config.grid, catalog)
     cluster: WaferCluster = cluster_of(node, catalog)
-    value_bytes = PRECISION_BYTES.get(config.precision, 2)
+    value_bytes = PRECISION_BYTES[config.precision]
     memx = MemoryX(gpt.init_params(config, seed), value_bytes)
     units = gpt.unit_names(config)
     cap = machine.pes * machine.sram_per_pe_bytes
