@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.mesh.functional import GPTConfig, gpt, train_reference, train_streaming
 from wafersim.mesh.functional.reference import loss_and_grads
 from wafersim.mesh.functional.swarmx import Tree
@@ -83,3 +83,11 @@ def test_activations_beyond_the_sram_name_the_grid():
 def test_wafers_must_divide_the_batch():
     with pytest.raises(ParameterError, match="divide"):
         train_streaming(CONFIG, wafers=3, steps=1)
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("weight_decay", -0.1, "weight_decay"), ("weight_decay", float("nan"), "weight_decay"),
+    ("precision", "bf8", "precision 'bf8'")])
+def test_config_refuses_a_bad_weight_decay_or_precision(field, value, named):
+    with pytest.raises(ConfigError, match=named):
+        GPTConfig(**{field: value})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wafersim.errors import ConfigError, ParameterError
+from wafersim.errors import ParameterError
+from wafersim.mesh.layout import dtype_of
 
 GRID_DEFAULT = (4, 4)
 
@@ -47,7 +48,9 @@ class GPTConfig:
             raise ParameterError("lr", self.lr, "{lr} must be a finite number > 0",
                                  allowed="> 0")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(f"weight decay {self.weight_decay!r} must be a finite number >= 0")
+            raise ParameterError("weight_decay", self.weight_decay, "{weight_decay} must be a "
+                                 "finite number >= 0", allowed=">= 0")
+        dtype_of(self.precision)  # a precision the mesh kernels run, or a ConfigError naming it
 
     @property
     def head_dim(self) -> int:

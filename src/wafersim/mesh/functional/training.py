@@ -10,6 +10,8 @@ the SwarmX tree, summed node by node, and MemoryX applies AdamW. The numbers are
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from wafersim.catalog import Catalog
@@ -59,13 +61,12 @@ def _passes(config: GPTConfig, memx: MemoryX, units: list[str], sequences: int, 
 
 
 def _timed(passes: list[tuple[UnitPass, Slot]], t: Times) -> tuple[UnitPass, ...]:
-    return tuple(UnitPass(p.unit, p.direction, p.params, p.weight_bytes, p.gradient_bytes,
-                          p.calls, p.compute_cycles, a, s, d)
+    return tuple(replace(p, weights_arrive_s=a, compute_start_s=s, compute_done_s=d)
                  for (p, _), a, s, d in zip(passes, t.arrive_s, t.start_s, t.done_s, strict=True))
 
 
 def _account(step: int, loss: float, passes: tuple[UnitPass, ...], t: Times, tree: Tree,
-             n: int, clock_hz: float) -> StepAccount:
+             clock_hz: float) -> StepAccount:
     down = sum(p.weight_bytes for p in passes)
     up = sum(p.gradient_bytes for p in passes)
     cycles = sum(p.compute_cycles for p in passes)
@@ -85,7 +86,7 @@ def train_streaming(config: GPTConfig, wafers: int = 1, steps: int = 3, seed: in
     check_steps(steps)
     machine = machine_of(pe, config.grid, catalog)
     cluster: WaferCluster = cluster_of(node, catalog)
-    value_bytes = PRECISION_BYTES.get(config.precision, 2)
+    value_bytes = PRECISION_BYTES[config.precision]
     memx = MemoryX(gpt.init_params(config, seed), value_bytes)
     units = gpt.unit_names(config)
     cap = machine.pes * machine.sram_per_pe_bytes
@@ -99,7 +100,7 @@ def train_streaming(config: GPTConfig, wafers: int = 1, steps: int = 3, seed: in
         loss = _step(memx, sims, tree, units, batch, config)
         memx.step(step, config.lr, config.weight_decay)
         losses.append(loss)
-        accounts.append(_account(step, loss, passes, times, tree, wafers, machine.clock_hz))
+        accounts.append(_account(step, loss, passes, times, tree, machine.clock_hz))
     return TrainingRun(config, wafers, steps, seed, pe, node, machine.clock_hz, cluster.stream_Bps,
                        tuple(losses), tuple(accounts), passes,
                        max(w.peak_bytes for w in sims), cap, memx.weights)

@@ -20,9 +20,9 @@ _MAGIC_BITS = np.int32((13 << 23) | (1 << 22))  # exponent + 13, significand 1.5
 
 
 def to_float32(h: np.ndarray) -> np.ndarray:
-    """Finite halves widened to float32 exactly: the half's exponent and significand bits placed in a
-    float32's read 2^-112 times the value (normal and subnormal alike), so one scaling by 2^112
-    and the sign bit finish it (IEEE 754 binary16 and binary32 layouts)."""
+    """Finite halves widened to float32 exactly: the half's exponent and significand bits, shifted
+    into a float32's, read as 2^-112 times the value (normal and subnormal alike), so one scaling
+    by 2^112 and the sign bit finish it (IEEE 754 binary16 and binary32 layouts)."""
     bits = np.ascontiguousarray(h).view(np.int16).astype(np.int32)
     sign = bits & np.int32(-(1 << 15))
     bits &= np.int32(0x7FFF)

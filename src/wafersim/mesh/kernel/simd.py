@@ -76,10 +76,9 @@ class SimdOps:
         nd = dst.values.ndim
         product = self._value(a, where, nd) * self._value(s, where, nd)
         if where is None:  # in place, rounded as dst's precision rounds
-            np.add(dst.read(), product, out=dst.values, casting="unsafe")
-            return self._store("fmac", dst, dst.values, self.fmac_cycles(dst), where,
-                               2.0 * dst.length, charge)
-        out = dst.read(where) + product
+            out = np.add(dst.read(), product, out=dst.values, casting="unsafe")
+        else:
+            out = dst.read(where) + product
         return self._store("fmac", dst, out, self.fmac_cycles(dst), where, 2.0 * dst.length, charge)
 
     def fmac_columns(self, dst: Buffer, a: Buffer | np.ndarray, s: Buffer | np.ndarray) -> None:
