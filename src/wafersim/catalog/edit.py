@@ -190,6 +190,17 @@ def _stage(path: Path, data: str | bytes) -> Path:
     return Path(tmp)
 
 
+def replace_file(path: Path, data: str | bytes) -> None:
+    """Write `data` to `path` through a temporary file beside it and a rename (whatever was at
+    `path` survives a failure; the OSError is raised as it is)."""
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _make_parents(path: Path) -> list[Path]:
     """Create the missing folders above `path`; returns those created, outermost first."""
     missing = [p for p in reversed(path.parents) if not p.exists()]

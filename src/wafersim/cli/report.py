@@ -30,11 +30,12 @@ def report(
 ) -> None:
     """Write one HTML file: MODEL compared across systems (tables, interactive charts), the
     validation table and the claims; no network needed to read it."""
+    from wafersim.errors import writable
     from wafersim.figures.interactive import require_plotly
-    from wafersim.figures.page import build_report, check_output, write_report
+    from wafersim.figures.page import build_report, write_report
 
     require_plotly()
-    check_output(output)
+    writable("output", output)
     amount = parse_amount(tokens, "--tokens")
     started = time.perf_counter()
     with progress(f"building the report of {model}"):

@@ -8,14 +8,13 @@ validation table and the claims. Same inputs, same bytes: nothing random or date
 
 from __future__ import annotations
 
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from wafersim import __version__
 from wafersim.catalog import Catalog
+from wafersim.catalog.edit import replace_file
 from wafersim.cost.kernels.economics import unknown_inputs
 from wafersim.errors import writable
 from wafersim.figures.contents import DEFAULT_TOKENS, REPORT_SYSTEMS, ReportContents
@@ -141,22 +140,9 @@ def build_report(model: str, systems: tuple[str, ...] = REPORT_SYSTEMS,
     return render(gather(model, systems, tokens, pricing, sweep, catalog, **options))
 
 
-def check_output(path: str | Path) -> Path:
-    """An output path that can be written: not a folder, in an existing writable folder."""
-    return writable("output", path)
-
-
 def write_report(path: str | Path, html: str) -> Path:
     """Write `html` to `path` atomically: a temporary file in the same folder, renamed into place
     (whatever was at `path` survives a failure)."""
-    out = check_output(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    out = writable("output", path)
+    replace_file(out, html)
     return out

@@ -115,13 +115,8 @@ def render(fig: Chart, fmt: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def figure_change(fig: Chart, plot_path: str | Path) -> Change:
-    """The chart file to write (rendered in memory; nothing written yet)."""
-    check_static_path(plot_path)
-    return Change(Path(plot_path), render(fig, static_format(plot_path)))
-
-
 def save_figure(fig: Chart, plot_path: str | Path) -> Path:
-    """Write the chart to `plot_path` (temporary file and rename)."""
-    write_files([figure_change(fig, plot_path)])
-    return Path(plot_path)
+    """Write the chart to `plot_path`, rendered in memory first (temporary file and rename)."""
+    path = check_static_path(plot_path)
+    write_files([Change(path, render(fig, static_format(plot_path)))])
+    return path

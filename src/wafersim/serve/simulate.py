@@ -30,7 +30,7 @@ from wafersim.cost.infer.curve import Curve
 from wafersim.cost.infer.result import InferResult
 from wafersim.cost.infer.scenario import InferScenario
 from wafersim.cost.kernels.economics import serving_economics
-from wafersim.errors import ParameterError
+from wafersim.errors import ParameterError, writable
 from wafersim.models.spec import ModelSpec
 from wafersim.serve.client import Client
 from wafersim.serve.engine import Features, Request
@@ -40,7 +40,7 @@ from wafersim.serve.fleet import Fleet, FleetServeResult
 from wafersim.serve.observe import Recorder, combined
 from wafersim.serve.result import ServeResult, Slo, summarise
 from wafersim.serve.router import Router
-from wafersim.serve.timeline import Timeline, check_writable
+from wafersim.serve.timeline import Timeline
 from wafersim.serve.workload import Traffic
 
 # SGLang's default --max-prefill-tokens (python/sglang/srt/server_args.py): the most prompt
@@ -73,7 +73,7 @@ def simulate(sc: InferScenario, workload: Traffic,
                              "1 token", allowed=">= 1")
     Router(router, replicas)  # refuse an unknown router or count before the plan search
     if trace_path is not None:
-        check_writable(trace_path)
+        writable("trace", trace_path)
     sc = under_load(sc)
     point = serve_at_most(sc, math.ceil(workload.in_flight / replicas))
     timeline = None if trace_path is None else Timeline()

@@ -10,11 +10,10 @@ temporary file beside the target and renamed into place, so a reader never sees 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from wafersim.catalog.edit import replace_file
 from wafersim.errors import writable
 from wafersim.serve.engine import Request
 
@@ -71,22 +70,4 @@ class Timeline:
 
     def write(self, path: str | Path) -> None:
         """Write the trace to `path` atomically (a temporary file beside it, then a rename)."""
-        write_atomic(Path(path), json.dumps(self.to_json(), separators=(",", ":")))
-
-
-def check_writable(path: str | Path) -> None:
-    """Refuse a trace path that cannot be written (a folder, or a missing or read-only folder)."""
-    writable("trace", path)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        replace_file(writable("trace", path), json.dumps(self.to_json(), separators=(",", ":")))
