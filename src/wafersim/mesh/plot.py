@@ -2,7 +2,8 @@
 
 `check_plot_path` refuses a path matplotlib cannot write (unknown extension, missing folder)
 before any simulation; `render_heatmaps` draws into memory, so a file is written only once
-everything has succeeded (`save_heatmaps`: temporary file and rename).
+everything has succeeded (`heatmaps_change`, written by `catalog.edit.write_files`: temporary
+file and rename).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import io
 from pathlib import Path
 from types import ModuleType
 
-from wafersim.catalog.edit import Change, write_files
+from wafersim.catalog.edit import Change
 from wafersim.errors import ParameterError, literal
 from wafersim.mesh.result import MeshResult
 
@@ -95,9 +96,3 @@ def heatmaps_change(result: MeshResult, plot_path: str | Path) -> Change:
     """The plot file to write (rendered in memory; nothing written yet)."""
     check_plot_path(plot_path)
     return Change(Path(plot_path), render_heatmaps(result, plot_format(plot_path)))
-
-
-def save_heatmaps(result: MeshResult, plot_path: str | Path) -> Path:
-    """Write the heatmaps to `plot_path` (temporary file and rename)."""
-    write_files([heatmaps_change(result, plot_path)])
-    return Path(plot_path)

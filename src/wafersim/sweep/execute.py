@@ -7,6 +7,7 @@ the points alone, so every executor and worker count writes the same parts with 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ def run_sweep(spec: SweepSpec, out: Path, executor: str = "process", workers: in
     if executor == "serial":
         results = _serial(work, catalog_dirs)
     elif executor == "process":
-        results = _pool(work, catalog_dirs, workers or 2)
+        results = _pool(work, catalog_dirs, workers or os.cpu_count() or 1)  # default: every core
     else:
         results = _ray(work, catalog_dirs, address)
     failed = written = 0
