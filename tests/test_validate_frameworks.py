@@ -27,8 +27,9 @@ def test_lighter_wire_exposes_less_data_parallel_time(catalog):
     model, system = load_model("gpt3-175b"), resolve(catalog, "dgx-h100").with_devices(3072)
     plans = enumerate_plans(model, 3072, 8, 768, 2048, Constraints(tp=4, pp=8, dp=96, zero=1,
                                                                   micro_batch=1, v=1))
+    wires = (DataParallelWire(4.0, 2.0), DataParallelWire(2.0, 1.0))
     exposed = [StepModel(model, system, 2048, 768, "fp8", wire=wire).evaluate(plans.one(0))
-               .breakdown["exposed_dp_comm"] for wire in ((4.0, 2.0), (2.0, 1.0))]
+               .breakdown["exposed_dp_comm"] for wire in wires]
     assert exposed[0] > exposed[1]
 
 

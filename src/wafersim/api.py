@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wafersim.catalog import Catalog, load_catalog
+from wafersim.catalog import Catalog, Stack, load_catalog
 from wafersim.catalog.system import resolve
 from wafersim.cost import backends
 from wafersim.cost.backends import serve, serve_models, serving_backend
@@ -42,6 +42,11 @@ from wafersim.serve.workload import Traffic, Workload
 
 def _model(spec: str | ModelSpec) -> ModelSpec:
     return load_model(spec) if isinstance(spec, str) else spec
+
+
+def _stack(cat: Catalog, stack: str | None) -> Stack | None:
+    """The catalog serving stack `stack` names; None: the chip's default stack."""
+    return None if stack is None else cat.stack(stack)
 
 
 def train(model: str | ModelSpec, system: str, tokens: float, count: int | None = None,
@@ -145,7 +150,7 @@ def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int
                              "{decode_only.flag}", allowed="False with disaggregate",
                              disaggregate=disaggregate)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision, decode_only,
-                      None if stack is None else cat.stack(stack))
+                      _stack(cat, stack))
     sc = InferScenario.of(_model(model), resolve(cat, system).priced(pricing), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), tpot_slo_s, disaggregate,
@@ -179,7 +184,7 @@ def infer_models(models: str | Sequence[str | ModelSpec], system: str, batch: in
     cat = catalog or load_catalog()
     target = resolve(cat, system).priced(pricing)
     serving = Serving(input_tokens, output_tokens, precision, kv_precision,
-                      stack=None if stack is None else cat.stack(stack))
+                      stack=_stack(cat, stack))
     scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
            for m in model_list(models)]
     return serve_models(scs, batch)
@@ -243,7 +248,7 @@ def simulate_serving(model: str | ModelSpec, system: str, requests: int | None =
                       arrivals, burstiness, rates, period_s, dataset)
     sent = traffic(workload, requests, seed, knobs, spec.max_seq_len)
     serving = Serving(*sent.mean_tokens(), precision, kv_precision,
-                      stack=None if stack is None else cat.stack(stack))
+                      stack=_stack(cat, stack))
     sc = InferScenario.of(spec, resolve(cat, system).priced(pricing), serving, count,
                      InferConstraints(tp, pp, ep, attention_dp),
                      _speculative(draft, acceptance, lookahead), disaggregate=disaggregate,
@@ -266,7 +271,7 @@ def plan_fleet(model: str | ModelSpec, systems: str | Sequence[str], rate_per_s:
     ids = systems.split(",") if isinstance(systems, str) else list(systems)
     targets = [resolve(cat, s.strip()).priced(pricing) for s in ids]
     serving = Serving(input_tokens, output_tokens, precision, kv_precision,
-                      stack=None if stack is None else cat.stack(stack))
+                      stack=_stack(cat, stack))
     return plan_capacity(_model(model), targets, rate_per_s, Slo(slo_ttft_s, slo_tpot_s), serving,
                          seed)
 
@@ -289,7 +294,7 @@ def simulate_serving_models(models: str | Sequence[str | ModelSpec], system: str
     workload = Workload(requests, input_tokens, output_tokens, concurrency, rate_per_s,
                         range_ratio, seed)
     serving = Serving(*workload.mean_tokens(), precision, kv_precision,
-                      stack=None if stack is None else cat.stack(stack))
+                      stack=_stack(cat, stack))
     target = resolve(cat, system).priced(pricing)
     scs = [InferScenario.of(m, target, serving, count, pipeline_wafers=pipeline_wafers)
            for m in model_list(models)]

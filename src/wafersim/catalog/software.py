@@ -54,8 +54,8 @@ class Stack(Part):
     @model_validator(mode="after")
     def _launches(self) -> Stack:
         """A stack without graph capture says what its launches cost."""
-        if not self.graph_capture and (self.seconds("kernel_launch_s") <= 0
-                                       or self.seconds("kernels_per_layer_count") <= 0):
+        if not self.graph_capture and (self.value_or_zero("kernel_launch_s") <= 0
+                                       or self.value_or_zero("kernels_per_layer_count") <= 0):
             raise ValueError("graph_capture is false but kernel_launch_s or "
                              "kernels_per_layer_count is missing; give both (sourced)")
         return self
@@ -63,20 +63,20 @@ class Stack(Part):
     @model_validator(mode="after")
     def _speculation(self) -> Stack:
         """Speculative decoding is given whole or not at all."""
-        given = [self.seconds(n) > 0 for n in self.SPECULATION]
+        given = [self.value_or_zero(n) > 0 for n in self.SPECULATION]
         if any(given) and not all(given):
             raise ValueError(f"speculative decoding needs all of {', '.join(self.SPECULATION)}; "
                              "give each (acceptance below 1) or none")
-        if self.seconds("acceptance_fraction") >= 1:
+        if self.value_or_zero("acceptance_fraction") >= 1:
             raise ValueError("acceptance_fraction must be below 1 (every draft accepted never "
                              "ends a step)")
         return self
 
     @property
     def speculates(self) -> bool:
-        return self.seconds("draft_tokens_count") > 0
+        return self.value_or_zero("draft_tokens_count") > 0
 
-    def seconds(self, name: str) -> float:
+    def value_or_zero(self, name: str) -> float:
         """The value of quantity `name` (SI), 0 where it is null."""
         q = getattr(self, name)
         return 0.0 if q is None or q.value is None else float(q.value)
@@ -91,20 +91,20 @@ class Stack(Part):
         """Host launch time per decoder layer and step: 0 with graph capture."""
         if self.graph_capture:
             return 0.0
-        return self.seconds("kernel_launch_s") * self.seconds("kernels_per_layer_count")
+        return (self.value_or_zero("kernel_launch_s")
+                * self.value_or_zero("kernels_per_layer_count"))
 
     @property
     def server_path(self) -> float:
-        return self.seconds("server_path_s")
+        return self.value_or_zero("server_path_s")
 
     @property
     def per_request_s(self) -> float:
-        return self.seconds("per_request_step_s")
+        return self.value_or_zero("per_request_step_s")
 
     @property
     def speedup(self) -> float:
         return self.ratio("speedup_ratio")
-
 
 
 class Framework(Part):

@@ -35,7 +35,7 @@ def with_speed(catalog: Catalog, framework_id: str, value: float) -> Catalog:
 
 def solve_row(row: Record, catalog: Catalog, framework_id: str) -> float:
     """The framework's speed ratio that makes the prediction match `row` (bisection)."""
-    if (row.framework or "").partition(":")[0] != framework_id:
+    if row.engine_release[0] != framework_id:
         raise SimError(f"row {row.id} runs framework {row.framework!r}, not {framework_id}")
     return bisect(lambda x: predict(row, run(row, with_speed(catalog, framework_id, x))),
                   row.value, *BOUNDS, increasing=row.metric in HIGHER_IS_FASTER)
@@ -61,8 +61,7 @@ def fit_frameworks(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], 
 
 
 def _rows_of(rows: list[Record], framework_id: str) -> list[Record]:
-    return [r for r in rows if r.kind == "train"
-            and (r.framework or "").partition(":")[0] == framework_id]
+    return [r for r in rows if r.kind == "train" and r.engine_release[0] == framework_id]
 
 
 def _fitted(catalog: Catalog, fw_id: str, field: str, per_row: dict[str, float]) -> Fitted:

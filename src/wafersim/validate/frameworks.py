@@ -17,7 +17,7 @@ NEMO_MLPERF_GPT3 = {"bf16": DataParallelWire(2.0, 2.0), "fp8": DataParallelWire(
 
 def wire_of(row: Record) -> DataParallelWire | None:
     """The data-parallel formats of the row's framework; None where it is Megatron-LM's."""
-    engine, _, release = (row.framework or "").partition(":")
+    engine, release = row.engine_release
     if engine == "nemo" and release.startswith("mlperf-training") and row.benchmark == "mlperf-gpt3":
         return NEMO_MLPERF_GPT3.get(row.precision or "bf16")
     return None
@@ -27,7 +27,7 @@ def framework_of(row: Record, catalog: Catalog) -> str | None:
     """The row's framework as the catalog knows it (`engine:release`, or the engine where the
     release is unstated), or None where the catalog has no such engine or release: the chip's
     default framework."""
-    engine, _, release = (row.framework or "").partition(":")
+    engine, release = row.engine_release
     found = catalog.parts.get(engine)
     if not isinstance(found, Framework) or not found.covers(release):
         return None

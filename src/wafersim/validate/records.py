@@ -201,13 +201,19 @@ class Record(BaseModel):
                   "trainfw": "framework"}.get(c.fit)
         own = getattr(self, column) if column else None
         if c.fit == "trainfw" and own:
-            own = own.partition(":")[0]  # the engine of engine:release
+            own = self.engine_release[0]
         if column and c.key != own:
             fix = (f"write {Calibrates(c.fit, own, c.parameter)}" if own else
                    f"fill the {column} column")
             raise ValueError(f"calibrates {str(c)!r} names {c.key} but the row's {column} is "
                              f"{own or 'empty'}; {fix}")
         return self
+
+    @property
+    def engine_release(self) -> tuple[str, str]:
+        """The `framework` cell's engine and release (`engine:release`; empty where unstated)."""
+        engine, _, release = (self.framework or "").partition(":")
+        return engine, release
 
     def constraints(self) -> Constraints:
         """The plan fields the row fixes."""

@@ -70,9 +70,9 @@ def apply_stack(parts: dict[str, Any], stack: Stack, model: ModelSpec | None,
     out = _per_step(parts, stack, model, requests)
     if not (speculate and stack.speculates):
         return out
-    k = int(stack.seconds("draft_tokens_count"))
-    tau = speculative_tokens_per_step(stack.seconds("acceptance_fraction"), k)
-    draft = k * stack.seconds("draft_cost_ratio") * sum(out.values())
+    k = int(stack.value_or_zero("draft_tokens_count"))
+    tau = speculative_tokens_per_step(stack.value_or_zero("acceptance_fraction"), k)
+    draft = k * stack.value_or_zero("draft_cost_ratio") * sum(out.values())
     return {name: v / tau for name, v in out.items()} | {"speculative_draft": draft / tau}
 
 
@@ -80,15 +80,16 @@ def _per_step(parts: dict[str, Any], stack: Stack, model: ModelSpec | None,
               requests: Any) -> dict[str, Any]:
     """One engine step's parts as `stack` runs it."""
     out = {k: v / kernel_ratio(stack, k, model) / stack.speedup for k, v in parts.items()}
-    zero = 0.0 * np.asarray(requests, dtype=float)
+    per_request = np.asarray(requests, dtype=float)
+    zero = 0.0 * per_request
     if stack.per_request_s:
-        out["per_request"] = stack.per_request_s * np.asarray(requests, dtype=float)
+        out["per_request"] = stack.per_request_s * per_request
     layers = 0 if model is None else model.n_layers
-    per_layer = stack.seconds("per_layer_s") + stack.launch_s_per_layer
+    per_layer = stack.value_or_zero("per_layer_s") + stack.launch_s_per_layer
     if per_layer and layers:
         out["per_layer"] = layers * per_layer + zero
-    if stack.seconds("step_s"):
-        out["per_step"] = stack.seconds("step_s") + zero
+    if stack.value_or_zero("step_s"):
+        out["per_step"] = stack.value_or_zero("step_s") + zero
     return out
 
 
@@ -104,12 +105,13 @@ def stack_notes(stack: Stack) -> tuple[str, ...]:
                      "divided by it)")
     for name, what in (("per_request_step_s", "per request per step"),
                        ("per_layer_s", "per layer per step"), ("step_s", "per step")):
-        if stack.seconds(name):
-            notes.append(f"{stack.seconds(name) * 1e6:.3g} us {what}")
+        if stack.value_or_zero(name):
+            notes.append(f"{stack.value_or_zero(name) * 1e6:.3g} us {what}")
     if stack.speculates:
-        notes.append(f"speculative decoding: {stack.seconds('draft_tokens_count'):g} draft tokens "
-                     f"per step at {stack.seconds('acceptance_fraction'):.2g} acceptance, a draft "
-                     f"pass {stack.seconds('draft_cost_ratio'):.2g} of a step")
+        value = stack.value_or_zero
+        notes.append(f"speculative decoding: {value('draft_tokens_count'):g} draft tokens per step "
+                     f"at {value('acceptance_fraction'):.2g} acceptance, a draft pass "
+                     f"{value('draft_cost_ratio'):.2g} of a step")
     if not stack.graph_capture:
         notes.append(f"no graph capture: {stack.launch_s_per_layer * 1e6:.3g} us of kernel "
                      "launches per layer per step")

@@ -39,9 +39,8 @@ _FREE = Constraints()  # nothing fixed
 def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: Constraints | None = None,
            attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, Step]:
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
-    wire = (work.wire.grad_reduce_bytes, work.wire.param_gather_bytes)
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
-                           work.lora_rank, wire=wire, framework_speed=work.framework_speed)
+                           work.lora_rank, wire=work.wire, framework_speed=work.framework_speed)
     rows = plan_rows(model, system.devices, step_model.accel.scale_up, work.global_batch,
                      work.seq_len, constraints)
     plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats

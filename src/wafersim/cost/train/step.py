@@ -38,6 +38,7 @@ from wafersim.cost.train.memory import (
     state_bytes,
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
+from wafersim.cost.train.scenario import DataParallelWire
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.memo import memoised
 from wafersim.models.spec import RECOMPUTE, ModelSpec
@@ -160,7 +161,7 @@ class StepModel:
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0,
                  routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None,
-                 wire: tuple[float, float] = (4.0, 2.0), framework_speed: float = 1.0) -> None:
+                 wire: DataParallelWire = DataParallelWire(), framework_speed: float = 1.0) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -175,8 +176,7 @@ class StepModel:
         # routing: the trained router's skew, and the capacity factor where the framework drops
         # tokens (None: dropless, Megatron-Core's default and DeepSeek-V3's)
         self.routing_skew_cv, self.capacity_factor = routing_skew_cv, capacity_factor
-        # bytes per parameter: gradients reduced, weights gathered (`DataParallelWire`)
-        self.grad_reduce_bytes, self.param_gather_bytes = wire
+        self.wire = wire  # bytes per parameter: gradients reduced, weights gathered
         # the training framework's speed over the chip's default framework (`Framework`)
         self.framework_speed = framework_speed
 
@@ -358,10 +358,10 @@ class StepModel:
         def coll(op: str, bytes_per_param: float, params: tuple[Real, Real]) -> Real:
             return (c.time_s(op, params[0] * bytes_per_param, plans.tp, group)
                     + c.time_s(op, params[1] * bytes_per_param, plans.tp * plans.ep, edp))
-        reduce = choose(z == 0, lambda: coll("allreduce", self.grad_reduce_bytes, trained),
-                        lambda: coll("reduce_scatter", self.grad_reduce_bytes, trained))
-        gather_base = coll("all_gather", self.param_gather_bytes, base)
-        gather_trained = (coll("all_gather", self.param_gather_bytes, trained) if self.lora_rank
+        reduce = choose(z == 0, lambda: coll("allreduce", self.wire.grad_reduce_bytes, trained),
+                        lambda: coll("reduce_scatter", self.wire.grad_reduce_bytes, trained))
+        gather_base = coll("all_gather", self.wire.param_gather_bytes, base)
+        gather_trained = (coll("all_gather", self.wire.param_gather_bytes, trained) if self.lora_rank
                           else gather_base)
         gather = where(z >= 3, gather_base, where(z >= 1, gather_trained, 0.0))
         once = maximum(0.0, reduce - 2.0 * fwd) + maximum(0.0, gather - fwd)
