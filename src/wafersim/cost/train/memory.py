@@ -79,7 +79,6 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
                                                                             expert))
         return out
     gathered = where(z >= 3, 2.0 * (dense + expert) / (model.n_layers * share), 0.0)
-    weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
     if adapters:
         # a frozen weight is never updated, so it needs no 16-bit copy: it is kept in the matmul
         # format (Transformer Engine fp8_model_init; NeMo's LoRA recipes set fp8_params)
@@ -88,6 +87,7 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
         local = adapters * share / plans.tp
         return {"weights": base + state.weights * local, "gradients": state.gradients * local,
                 "optimizer": state.optimizer * local}
+    weights = sharded(state.weights, 3) + state.weights * gathered  # 2 layers prefetched
     return {"weights": weights, "gradients": sharded(state.gradients, 2),
             "optimizer": sharded(state.optimizer, 1)}
 
