@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wafersim.errors import ParameterError
+from wafersim.errors import ConfigError, ParameterError
 from wafersim.mesh.layout import dtype_of
 
 GRID_DEFAULT = (4, 4)
@@ -48,8 +48,8 @@ class GPTConfig:
             raise ParameterError("lr", self.lr, "{lr} must be a finite number > 0",
                                  allowed="> 0")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ParameterError("weight_decay", self.weight_decay, "{weight_decay} must be a "
-                                 "finite number >= 0", allowed=">= 0")
+            # no command-line flag sets it, so the error names the field, not a flag
+            raise ConfigError(f"weight_decay {self.weight_decay} must be a finite number >= 0")
         dtype_of(self.precision)  # a precision the mesh kernels run, or a ConfigError naming it
 
     @property
