@@ -86,3 +86,14 @@ def test_a_replayed_row_is_read_as_a_replay_whatever_its_notes_say(catalog):
     fields = dict(batch=16, input_tokens=512, output_tokens=128, requests=64, tp=8, metric="tpot_s")
     replayed = infer.predict_row(row(**fields), catalog)  # a replay has no kernel-level breakdown
     assert infer.predict_row(row(**fields, notes=infer.KERNEL_ONLY), catalog) == replayed
+
+
+def test_a_row_without_a_count_runs_on_the_fewest_whole_nodes_that_hold_it(catalog):
+    # one Groq LPU holds 230 MB: an 8 GB model needs 40 on average, but no split over 40-56 chips
+    # leaves every chip under its SRAM, so the row runs on 64 (eight 8-chip nodes)
+    from wafersim.validate.records import read
+    from wafersim.validate.run import validate
+    row = next(r for r in read() if r.id == "I041")
+    assert row.count is None
+    (outcome,) = validate([row], ("infer",), catalog)
+    assert outcome.status == "ok" and outcome.predicted > 0

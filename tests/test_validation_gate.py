@@ -47,6 +47,14 @@ def table(outcomes) -> str:
     return "\n".join(lines)
 
 
+def test_every_row_is_simulated(catalog):
+    # rows the tool cannot simulate at all (target: none); a row without a device count runs on
+    # the fewest whole nodes that hold its model
+    skipped = [f"{o.id}: {o.reason}" for o in validate(read(), ("train", "infer"), catalog)
+               if o.status != "ok"]
+    assert skipped == []
+
+
 def test_median_error_within_bound(outcomes):
     print("\n" + table(outcomes))
     median = statistics.median(abs(o.error_pct) for o in outcomes)

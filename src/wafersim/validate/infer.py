@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 from wafersim.catalog import Catalog
 from wafersim.catalog.system import resolve
-from wafersim.cost.backends import serve, serve_at_most
+from wafersim.cost.backends import serve, serve_at_most, serving_backend
 from wafersim.cost.infer.common import (
     DEFAULT_ACCEPTANCE,
     SelfDraft,
@@ -161,9 +161,17 @@ def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> InferScenari
     tp, pp, dp, count = row.tp, row.pp, row.dp, row.count
     if pp is None and tp is not None and dp is not None and count is not None:
         pp = max(1, count // (tp * dp))
-    return InferScenario.of(load_model(row.model or ""), resolve(catalog, row.system), serving, count,
-                       InferConstraints(tp, pp, row.ep), speculative_of(row),
-                       disaggregate=row.disaggregate)
+    sc = InferScenario.of(load_model(row.model or ""), resolve(catalog, row.system), serving, count,
+                          InferConstraints(tp, pp, row.ep), speculative_of(row),
+                          disaggregate=row.disaggregate)
+    return sc if count is not None else _fitted(sc)
+
+
+def _fitted(sc: InferScenario) -> InferScenario:
+    """A row without a device count runs on the system as catalogued or, where that cannot hold
+    the model, on the fewest whole nodes that can (as `infer` does without --count)."""
+    devices = serving_backend(sc.system).fitting_count(sc)
+    return sc if devices is None else sc.on(devices)
 
 
 def _batch(row: Record) -> int | None:

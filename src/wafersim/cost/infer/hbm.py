@@ -106,8 +106,9 @@ def gemm_shapes(model: ModelSpec, plans: Plans) -> tuple[Shape, ...]:
 
 @memoised(256, identity=(OnePlan,))
 def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> Real:
-    """Layer weights by their split, over pp stages; embedding and head split over tp (on every
-    stage, a bound). Memoised for one plan."""
+    """Layer weights by their split, over pp stages; embedding and head split over tp, both on
+    the one stage without pipelining, else the larger of the two (first and last stage). Memoised
+    for one plan."""
     layer: Real = 0.0
     ops = lower(model, "decode", 1, 0).layer_ops()
     for op in ops:
@@ -115,7 +116,9 @@ def weight_bytes_per_device(model: ModelSpec, precision: str, plans: Plans) -> R
         share = _expert_share(model, plans) / width if op.kind == "expert" else 1.0 / width
         layer = layer + op.weight_params * op.repeat * share
     rest = model.params_total - sum(op.weight_params * op.repeat for op in ops)
-    out: Real = (layer / plans.pp + rest / plans.tp) * bytes_per_param(precision)
+    ends = max(model.embedding_params(), rest - model.embedding_params())
+    edge = where(plans.pp > 1, ends, rest)
+    out: Real = (layer / plans.pp + edge / plans.tp) * bytes_per_param(precision)
     return out
 
 

@@ -115,11 +115,33 @@ class HbmServing:
 
     def fitting_count(self, sc: InferScenario) -> int | None:
         """Whole nodes holding the weights and one request, when the system as given cannot."""
-        need = devices_needed(sc.model, sc.system, sc.serving)
-        if need <= sc.system.devices:
-            return None
-        per_node = sc.system.devices_per_node
-        return max(sc.system.devices, -(-need // per_node) * per_node)
+        return None if devices_needed(sc.model, sc.system, sc.serving) <= sc.system.devices \
+            else fewest_whole_nodes(sc)
+
+
+MAX_EXTRA_NODES = 8  # past the mean need, nodes tried before the count is left to the error
+
+
+def fewest_whole_nodes(sc: InferScenario) -> int:
+    """The fewest whole nodes (at least the system as given) on which some plan holds the weights
+    and one request; a split leaves some devices fuller than the mean, so counts past the mean
+    need are tried a node at a time."""
+    per_node = sc.system.devices_per_node
+    need = devices_needed(sc.model, sc.system, sc.serving)
+    count = max(sc.system.devices, -(-need // per_node) * per_node)
+    for _ in range(MAX_EXTRA_NODES):
+        if _holds_one(sc.on(count)):
+            break
+        count += per_node
+    return count
+
+
+def _holds_one(sc: InferScenario) -> bool:
+    """Some plan on the scenario's devices holds the weights and one request."""
+    c = sc.constraints
+    plans = enumerate_plans(sc.model, sc.system, c.tp, c.pp, c.ep, c.attention_dp)
+    grid, b = grid_of(plans, [1])
+    return bool(np.any(hbm_points(sc, grid, b, _mtp(sc)).fits))
 
 
 def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
@@ -145,7 +167,7 @@ def _mtp(sc: InferScenario) -> SelfDraft | None:
 
 def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
-    need = devices_needed(model, system, serving)
+    need = fewest_whole_nodes(sc)
     if need <= system.devices:
         return InfeasibleParameter("batch", batch, f"{{batch}}: requests of "
                                    f"{serving.context_tokens} tokens do not fit the KV cache of "
