@@ -367,3 +367,6 @@ def test_one_shot_allreduce_only_on_a_full_mesh_and_wins_small_messages():
     assert allreduce_s(big, 16, mesh) == pytest.approx(allreduce_s(big, 16, mesh, "ring"))
     with pytest.raises(ConfigError, match="not a full mesh"):
         one_shot_allreduce_s(small, 16, switched)
+    library = allreduce_s(small, 16, mesh, "library")  # NCCL/RCCL run no one-shot kernel
+    assert library == pytest.approx(min(allreduce_s(small, 16, mesh, a) for a in ("ring", "tree")))
+    assert hierarchical_allreduce_s(small, [(mesh, 16)], "library") == pytest.approx(library)

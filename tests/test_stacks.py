@@ -222,3 +222,16 @@ def test_speculation_is_given_whole(catalog):
         parse_part({"kind": "stack", "id": "x", "name": "x", "vendor": "x",
                     "draft_tokens_count": {"value": 3, "tag": "derived", "source": "derived"}},
                    "x.yaml")
+
+
+def test_a_stack_without_a_custom_allreduce_runs_the_librarys(catalog):
+    # MI300X's Infinity Fabric is a full mesh: a custom one-shot all-reduce beats RCCL's ring
+    # or tree for one token's hidden vector; a stack without one pays the library's
+    def parts(custom):
+        cat = _stack(catalog, ROCM, per_request_step_s=0.0, custom_allreduce=custom)
+        return api.infer("llama-3-70b", "mi300x", count=8, tp=8, batch=1, catalog=cat,
+                         stack=ROCM).decode_breakdown
+    custom, library = parts(True), parts(False)
+    assert library["tensor_allreduce"] > 1.5 * custom["tensor_allreduce"]
+    assert library["gemm"] == pytest.approx(custom["gemm"])
+    assert catalog.stack(ROCM).custom_allreduce is False

@@ -19,7 +19,9 @@ class Stack(Part):
     operator class (`gemm_speed_ratio`, `attention_mha/gqa/mla_speed_ratio`, over the default
     stack's), fixed costs per step, per layer and per request in the batch, graph capture (without
     it every kernel is launched from the host), speculative decoding (tokens drafted per step,
-    their acceptance, a draft pass's cost), and `speedup_ratio`, a release's whole speed where
+    their acceptance, a draft pass's cost), whether it has a custom all-reduce kernel (without
+    one, tensor-parallel all-reduces run the collective library's ring or tree even on a full
+    mesh, where a one-shot exchange is faster for small messages), and `speedup_ratio`, a release's whole speed where
     its parts are unpublished. Null parameters are the default stack's. `server_path_s` is a fixed
     time from each request's send until the engine schedules it (HTTP, tokenisation,
     scheduling); only the serving simulator (`serve/`) plays it.
@@ -43,6 +45,7 @@ class Stack(Part):
     per_layer_s: Q = None
     per_request_step_s: Q = None
     graph_capture: bool = True  # False: kernels launched one by one from the host
+    custom_allreduce: bool = True  # False: the collective library only (no one-shot kernel)
     kernel_launch_s: Q = None  # host launch cost per kernel (read only without graph capture)
     kernels_per_layer_count: Q = None  # kernels a decoder layer launches per step
     draft_tokens_count: Q = None  # speculative decoding: tokens drafted per step

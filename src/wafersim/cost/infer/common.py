@@ -76,6 +76,12 @@ class Serving:
             return out
         return apply_stack(out, self.stack, model, requests, speculate)
 
+    @property
+    def allreduce(self) -> str:
+        """How the stack picks its tensor-parallel all-reduce: "auto" (fastest the network
+        allows) or "library" (no custom all-reduce kernel: the collective library's choice)."""
+        return "auto" if self.stack is None or self.stack.custom_allreduce else "library"
+
     def stack_notes(self) -> tuple[str, ...]:
         """What the result assumes of the stack: nothing unless one is named."""
         return () if self.stack is None else stack_notes(self.stack)

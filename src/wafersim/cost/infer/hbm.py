@@ -188,20 +188,21 @@ def _attention(model: ModelSpec, device: Device, serving: Serving, plans: Plans,
     return out
 
 
-def _communication(model: ModelSpec, system: System, plans: Plans,
-                   tokens: Real) -> tuple[Real, Real, Real]:
+def _communication(model: ModelSpec, system: System, plans: Plans, tokens: Real,
+                   allreduce: str = "auto") -> tuple[Real, Real, Real]:
     """(tensor all-reduce, expert all-to-all, pipeline p2p) seconds of one pass, all layers:
     one plan at once, or each distinct (tp, pp, ep, ad) of many plans on its own points."""
     hidden = tokens * model.d_model * ACT_BYTES
     if not isinstance(plans.tp, np.ndarray):
         return _group_communication(model, system, plans.tp, int(plans.pp), int(plans.ep),
-                                    int(plans.ad), hidden)
+                                    int(plans.ad), hidden, allreduce)
     out = ar, a2a, p2p = tuple(np.zeros(len(plans)) for _ in range(3))
     many = np.broadcast_to(np.asarray(hidden, float), (len(plans),))
     keys = np.stack([plans.tp, plans.pp, plans.ep, plans.ad], axis=1)
     for tp, pp, ep, ad in sorted(set(map(tuple, keys.tolist()))):  # np.unique(axis=0) is slower
         at = np.all(keys == (tp, pp, ep, ad), axis=1)
-        for part, t in zip(out, _group_communication(model, system, tp, pp, ep, ad, many[at]),
+        for part, t in zip(out, _group_communication(model, system, tp, pp, ep, ad, many[at],
+                                                          allreduce),
                            strict=True):
             if isinstance(t, np.ndarray):  # a part the degrees have (else it stays 0)
                 part[at] = t
@@ -209,7 +210,7 @@ def _communication(model: ModelSpec, system: System, plans: Plans,
 
 
 def _group_communication(model: ModelSpec, system: System, tp: int, pp: int, ep: int, ad: int,
-                         hidden: Real) -> tuple[Real, Real, Real]:
+                         hidden: Real, allreduce: str = "auto") -> tuple[Real, Real, Real]:
     """Communication of one plan's degrees for hidden vectors of `hidden` bytes.
 
     Attention all-reduces its output within its replica (tp / ad devices, its own tokens); the
@@ -222,10 +223,11 @@ def _group_communication(model: ModelSpec, system: System, tp: int, pp: int, ep:
     ffn_layers = model.n_layers if ad == 1 else model.n_layers - model.n_moe_layers
     attention: Real = 0.0
     if tp // ad > 1:
-        attention = _allreduce(system, hidden / ad, tp // ad)
+        attention = _allreduce(system, hidden / ad, tp // ad, allreduce)
         ar = model.n_layers * attention
     if tp > 1 and ffn_layers:  # without data-parallel attention, the attention's all-reduce again
-        ar = ar + ffn_layers * (attention if ad == 1 else _allreduce(system, hidden, tp))
+        ar = ar + ffn_layers * (attention if ad == 1 else _allreduce(system, hidden, tp,
+                                                                         allreduce))
     if ep > 1:
         routed = hidden / ad * model.top_k  # each token goes to top_k experts and back
         a2a = 2 * model.n_moe_layers * direct_all_to_all_s(routed, ep, group_tiers(system, ep)[-1][0])
@@ -234,8 +236,8 @@ def _group_communication(model: ModelSpec, system: System, tp: int, pp: int, ep:
     return ar, a2a, p2p
 
 
-def _allreduce(system: System, nbytes: Real, devices: int) -> Real:
-    return hierarchical_allreduce_s(nbytes, group_tiers(system, devices), "auto")
+def _allreduce(system: System, nbytes: Real, devices: int, chooser: str) -> Real:
+    return hierarchical_allreduce_s(nbytes, group_tiers(system, devices), chooser)
 
 
 @memoised(identity=(Chip,))
@@ -269,7 +271,7 @@ def _decode_pass(model: ModelSpec, system: System, device: Device, serving: Serv
     mb = b / minimum(b, plans.pp)  # requests per micro-batch
     gemm = _gemms(model, device, serving, shapes, mb * queries, mb * queries, plans.ep)
     attn = _attention(model, device, serving, plans, mb, serving.decode_context(model) + 1, queries)
-    ar, a2a, p2p = _communication(model, system, plans, mb * queries)
+    ar, a2a, p2p = _communication(model, system, plans, mb * queries, serving.allreduce)
     overhead = fixed_overhead_s(model, device) + 0 * b
     parts = {"gemm": gemm, "attention_kv": attn, "tensor_allreduce": ar,
              "expert_all_to_all": a2a, "pipeline_p2p": p2p, "kernel_overhead": overhead}
@@ -325,7 +327,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops_per_s)  # fused attention, compute-bound
-    ar, a2a, p2p = _communication(model, system, plans, tokens)
+    ar, a2a, p2p = _communication(model, system, plans, tokens, serving.allreduce)
     overhead = fixed_overhead_s(model, device) + 0 * b
     return with_stack({"gemm": gemm - head_fix,
                        "attention": attn + model.n_layers * device.kernel_overhead_s,

@@ -11,6 +11,9 @@ say how, each fitted across every chip it runs on (`validate/calibrate_stacks.py
   preparation);
 - graph capture: a stack that does not capture the step in a graph (`graph_capture: false`)
   launches every kernel from the host, `kernels_per_layer_count` x `kernel_launch_s` per layer;
+- all-reduce: a stack without a custom all-reduce kernel (`custom_allreduce: false`) runs the
+  collective library's ring or tree, never the one-shot exchange a full mesh allows
+  (`cost/infer/hbm.py` reads `Serving.allreduce`);
 - speculative decoding: a stack that drafts `draft_tokens_count` tokens per step with a draft
   pass costing `draft_cost_ratio` of a target decode step, accepted at `acceptance_fraction`
   each, keeps (1 - a^(k+1)) / (1 - a) tokens per step (Leviathan, Kalman, Matias 2023, "Fast
@@ -115,4 +118,7 @@ def stack_notes(stack: Stack) -> tuple[str, ...]:
     if not stack.graph_capture:
         notes.append(f"no graph capture: {stack.launch_s_per_layer * 1e6:.3g} us of kernel "
                      "launches per layer per step")
+    if not stack.custom_allreduce:
+        notes.append("no custom all-reduce: tensor-parallel all-reduces run the collective "
+                     "library's ring or tree")
     return ("; ".join(notes),)

@@ -35,6 +35,7 @@ Bytes = Real  # a message size, or many
 Seconds = Real
 
 ALLREDUCE_ALGORITHMS = ("ring", "tree", "in_network", "one_shot")
+CHOOSERS = ("auto", "library")  # fastest allowed; fastest a collective library runs
 _SWITCHLESS = ("ring", "tree")  # where switches do not reduce
 BUS_OPS = ("allreduce", "reduce_scatter", "all_gather", "all_to_all", "broadcast", "reduce")
 # assumption: per-step latency of a link whose latency is unpublished: the catalog's typical
@@ -230,20 +231,23 @@ def allreduce_algorithms(link: Link) -> tuple[str, ...]:
 
 
 def allreduce_s(nbytes: Bytes, n: int, link: Link, algorithm: str = "auto") -> Seconds:
-    """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size."""
-    if algorithm == "auto":
-        return _out(_fastest(_sizes(nbytes), _devices(n), link))
+    """All-reduce time by `algorithm`; "auto" takes the fastest allowed one for each size,
+    "library" the fastest a collective library runs (NCCL, RCCL: no one-shot custom kernel)."""
+    if algorithm in CHOOSERS:
+        return _out(_fastest(_sizes(nbytes), _devices(n), link, algorithm))
     if algorithm not in _ALLREDUCE:
         raise ConfigError(f"all-reduce algorithm {algorithm!r} is unknown; use auto, "
                           + ", ".join(ALLREDUCE_ALGORITHMS))
     return _ALLREDUCE[algorithm](nbytes, n, link)
 
 
-def _fastest(b: Bytes, n: int, link: Link) -> Seconds:
-    """The fastest allowed all-reduce of checked sizes `b` over n devices."""
+def _fastest(b: Bytes, n: int, link: Link, chooser: str = "auto") -> Seconds:
+    """The fastest allowed all-reduce of checked sizes `b` over n devices (`chooser` "library":
+    leaving out the one-shot exchange, which only custom kernels run)."""
     if n == 1:
         return _zero(b)
-    return reduce(minimum, [_cost(b, link, *_TERMS[a](n)) for a in allreduce_algorithms(link)])
+    allowed = [a for a in allreduce_algorithms(link) if chooser == "auto" or a != "one_shot"]
+    return reduce(minimum, [_cost(b, link, *_TERMS[a](n)) for a in allowed])
 
 
 def reduce_scatter_s(nbytes: Bytes, n: int, link: Link) -> Seconds:
@@ -305,7 +309,8 @@ def hierarchical_allreduce_s(nbytes: Bytes, tiers: Sequence[tuple[Link, int]],
 def _hierarchical(b: Bytes, tiers: list[tuple[Link, int]], algorithm: str) -> Seconds:
     (link, n), outer = tiers[0], tiers[1:]
     if not outer:
-        return _fastest(b, n, link) if algorithm == "auto" else allreduce_s(b, n, link, algorithm)
+        return (_fastest(b, n, link, algorithm) if algorithm in CHOOSERS
+                else allreduce_s(b, n, link, algorithm))
     inner = _hierarchical(b / n, outer, algorithm)
     return reduce_scatter_s(b, n, link) + inner + all_gather_s(b, n, link)  # 2D all-reduce, Mikami 2018
 
