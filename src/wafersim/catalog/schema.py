@@ -134,6 +134,9 @@ class Node(Part):
     # off-wafer memory per system for activation checkpoints (wafer clusters' activation servers);
     # present with a null value: the servers exist but their memory is unpublished
     activation_memory_bytes: Q = None
+    # weight units a wafer system holds at once in weight streaming: the one computing and those
+    # prefetched; the next unit may be requested only once one of them is freed
+    weight_buffers_count: Q = None
     cpu_cores_count: Q = None
     rack_units_count: Q = None
     max_cluster_nodes_count: Q = None  # largest cluster the vendor supports

@@ -9,10 +9,12 @@ Above mesh and cost (neither imports the other). For a `TrainingRun` of the tiny
 - compute: every mesh kernel the run charged, re-costed by the analytical kernel formulas
   (cost/kernels/wafer_gemm.stream_gemm_cycles, wafer_decode.summa_cycles and softmax_cycles);
   LayerNorms over many rows have no analytical formula and count at the simulator's cycles;
-- time: the analytical step as cost/train/wafer_passes.breakdown composes it, per unit rather
-  than per average layer: each pass sums max(compute, stream) over its units, the first unit of
-  each pass streams exposed, the SwarmX tree fills once (tree_broadcast_s + tree_reduce_s of no
-  payload) and the last unit's update is exposed (wafer_passes.optimizer_layer_s).
+- time: the analytical step from cost/train/wafer_passes' weight-streaming mechanism, per unit
+  rather than per average layer: the units stream forward then backward as one stream
+  (`unit_starts_s`: each unit waits for the one before it, for its own stream, and for its
+  refill, requested once the unit `weight_buffers_count` places back has freed its buffer, then
+  down the SwarmX tree, tree_broadcast_s of no payload), and the gradients drain after the last
+  unit (`drain_s`: stream up, tree_reduce_s, MemoryX's updates, optimizer_layer_s each).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from wafersim.cost.kernels.wafer_decode import softmax_cycles, summa_cycles
 from wafersim.cost.kernels.wafer_gemm import stream_gemm_cycles
 from wafersim.cost.kernels.wafer_gemv import Mesh, mesh_of
 from wafersim.cost.train.wafer import wafer_of
-from wafersim.cost.train.wafer_passes import optimizer_layer_s
+from wafersim.cost.train.wafer_passes import drain_s, optimizer_layer_s, unit_starts_s
 from wafersim.mesh.functional.config import GPTConfig
 from wafersim.mesh.functional.kernels import KernelCall
 from wafersim.mesh.functional.results import TrainingRun, UnitPass
@@ -95,9 +97,16 @@ def _call_cycles(call: KernelCall, mesh: Mesh, grid: tuple[int, int], precision:
     return call.count * one
 
 
-def _pass_s(passes: list[UnitPass], compute_s: list[float], stream_Bps: float) -> float:
-    streams = [p.weight_bytes / stream_Bps for p in passes]
-    return sum(max(c, s) for c, s in zip(compute_s, streams, strict=True)) + streams[0]
+def _step_s(passes: tuple[UnitPass, ...], compute_s: list[float], stream_Bps: float,
+            tree: tuple[float, float], buffers: int, optimizer_flops_per_s: float | None) -> float:
+    """The analytical step: the units' weight pipeline, then the gradients' drain."""
+    down, up = tree
+    starts = unit_starts_s(compute_s, [p.weight_bytes / stream_Bps for p in passes], down, buffers)
+    back = [i for i, p in enumerate(passes) if p.direction == "backward"]
+    grads = [passes[i].gradient_bytes / stream_Bps for i in back]
+    updates = [optimizer_layer_s(g, passes[i].params, optimizer_flops_per_s)
+               for g, i in zip(grads, back, strict=True)]
+    return starts[-1] + compute_s[-1] + drain_s([compute_s[i] for i in back], grads, updates, up)
 
 
 def agreement(run: TrainingRun, catalog: Catalog | None = None) -> Agreement:
@@ -107,27 +116,19 @@ def agreement(run: TrainingRun, catalog: Catalog | None = None) -> Agreement:
     chip = cat.get(run.pe)
     assert isinstance(chip, Chip)
     mesh = mesh_of(chip)
-    clock = run.clock_hz
     compute = [sum(_call_cycles(c, mesh, config.grid, config.precision, cat) for c in p.calls)
                for p in run.passes]
     params = spec_of(config).params_total
     size = bytes_per_param(config.precision)
     system = resolve(cat, run.node)
-    stream_Bps = wafer_of(system, config.precision).stream_Bps
+    wafer = wafer_of(system, config.precision)
     assert system.broadcast_reduce is not None
     tree: Network = system.broadcast_reduce
     link = Link.from_network(tree)
     fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
-    fill = tree_broadcast_s(0.0, n, link, fan) + tree_reduce_s(0.0, n, link, fan)
-    half = len(run.passes) // 2
-    seconds = [c / clock for c in compute]
-    last = run.passes[-1]
-    update = optimizer_layer_s(last.gradient_bytes / stream_Bps, last.params,
-                               system.memory_service.optimizer_flops_per_s.value
-                               if system.memory_service and system.memory_service.optimizer_flops_per_s
-                               else None)
-    step = (_pass_s(list(run.passes[:half]), seconds[:half], stream_Bps)
-            + _pass_s(list(run.passes[half:]), seconds[half:], stream_Bps) + float(fill) + update)
+    latency = (float(tree_broadcast_s(0.0, n, link, fan)), float(tree_reduce_s(0.0, n, link, fan)))
+    step = _step_s(run.passes, [c / run.clock_hz for c in compute], wafer.stream_Bps, latency,
+                   wafer.weight_buffers, wafer.optimizer_flops_per_s)
     account = run.accounts[0]
     return Agreement(n, account.weight_bytes_per_wafer, int(2 * params * size),
                      account.gradient_bytes_to_memoryx, int(params * size),

@@ -58,6 +58,8 @@ class Wafer:
     activation_memory: Quantity | None = None  # None: no activation servers catalogued
     optimizer_flops_per_s: float | None = None  # MemoryX update compute; None: not catalogued
     tree_levels: int = 0
+    tree_latency_s: float = 0.0  # SwarmX broadcast of no payload: a weight refill's latency
+    weight_buffers: int = 2  # layers' weights the wafer holds at once (catalog node)
 
 
 def _q(q: Quantity | None, what: str, system: System) -> float:
@@ -85,7 +87,9 @@ def wafer_of(system: System, precision: str) -> Wafer:
                                  if system.broadcast_reduce else None) if q and q.value]
     if not streams:
         raise ConfigError(f"{system.id}: no I/O, MemoryX or SwarmX bandwidth in the catalog")
-    fill, levels, tree_notes = _tree_fill_s(system)
+    down, up, levels, tree_notes = _tree_latency_s(system)
+    buffers = _q(system.node.weight_buffers_count if system.node else None,
+                 "the number of weight buffers (weight_buffers_count)", system)
     notes += tree_notes
     if system.memory_service is None:
         raise ConfigError(f"{system.id} names no memory service (MemoryX); weight streaming needs one")
@@ -96,27 +100,29 @@ def wafer_of(system: System, precision: str) -> Wafer:
                  efficiency=_q(system.architecture.matmul_efficiency_fraction
                                if system.architecture else None,
                                "the wafer architecture's matmul efficiency", system),
-                 sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=fill,
+                 sram_bytes=sram, stream_Bps=min(streams), tree_fill_s=down + up,
                  memory_service_bytes=_q(system.memory_service.capacity_bytes, "MemoryX size", system),
                  assumptions=tuple(notes), io_Bps=float(io.value) if io and io.value else min(streams),
                  activation_memory=system.node.activation_memory_bytes if system.node else None,
-                 optimizer_flops_per_s=update.value if update else None, tree_levels=levels)
+                 optimizer_flops_per_s=update.value if update else None, tree_levels=levels,
+                 tree_latency_s=down, weight_buffers=int(buffers))
 
 
 def _family(system: System) -> str:
     return system.architecture.id if system.architecture else system.chip.id
 
 
-def _tree_fill_s(system: System) -> tuple[float, int, list[str]]:
-    """Latency of one broadcast down and one reduce up the SwarmX tree (no payload), its depth."""
+def _tree_latency_s(system: System) -> tuple[float, float, int, list[str]]:
+    """Latency of one broadcast down and of one reduce up the SwarmX tree (no payload), its
+    depth."""
     tree = system.broadcast_reduce
     if tree is None or system.devices == 1:
-        return 0.0, 0, []
+        return 0.0, 0.0, 0, []
     link = Link.from_network(tree)
     fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
     n = system.devices
-    fill = float(tree_broadcast_s(0.0, n, link, fan) + tree_reduce_s(0.0, n, link, fan))
-    return fill, math.ceil(math.log(n, fan) - 1e-9), list(link.assumptions)
+    return (float(tree_broadcast_s(0.0, n, link, fan)), float(tree_reduce_s(0.0, n, link, fan)),
+            math.ceil(math.log(n, fan) - 1e-9), list(link.assumptions))
 
 
 def _largest_matrix_params(graph: Graph) -> float:
@@ -148,7 +154,8 @@ def _layer_times(graph: Graph, w: Wafer, precision: str, sparsity: float, recomp
     recompute_s = fwd if recompute == "full" else 0.0
     stream = _layer_weight_bytes(graph, precision) / w.stream_Bps
     head = sum(op.flops for op in graph.ops if not op.layer) / rate / n_micro
-    return wp.Layer(fwd, 2.0 * fwd, recompute_s, stream), head
+    return wp.Layer(fwd, 2.0 * fwd, recompute_s, stream, refill_latency_s=w.tree_latency_s,
+                    buffers=w.weight_buffers), head
 
 
 def _layer_weight_bytes(graph: Graph, precision: str) -> float:
@@ -230,7 +237,7 @@ def _cost(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, spars
     layer = wp.with_io(base, p, work.seq_len, w.io_Bps, _layer_weight_bytes(graph, work.precision))
     layer_params = _layer_weight_bytes(graph, work.precision) / bytes_per_param(work.precision)
     update = wp.optimizer_layer_s(layer.stream, layer_params, w.optimizer_flops_per_s)
-    optimizer = wp.optimizer_exposed_s(update, layer.backward_s, model.n_layers)
+    optimizer = wp.optimizer_exposed_s(update, layer.backward_s, model.n_layers, layer.stream)
     parts = wp.breakdown(layer, model.n_layers, p.micro_batches, head, w.tree_fill_s, optimizer)
     return _result(model, system, work, w, parts, memory, p, sparsity, update)
 
@@ -271,6 +278,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
         "shared by its generations and fitted jointly on their published runs)",
         f"weights stream at {w.stream_Bps / 1e9:.0f} GB/s per system, once per pass per micro-batch",
         "layers averaged: per-layer compute and weights are the model's mean over its layers",
+        _refill_note(w),
         _optimizer_note(w, update_s, breakdown["optimizer"]),
         _tree_note(w, n),
     )
@@ -290,8 +298,15 @@ def _optimizer_note(w: Wafer, update_s: float, exposed_s: float) -> str:
            if w.optimizer_flops_per_s else "the gradient stream rate (MemoryX compute not "
            "catalogued; assumed to keep pace, as its I/O 'can match or exceed' the system's)")
     return (f"MemoryX updates a layer in {update_s * 1e3:.3g} ms at {how}; updates overlap the "
-            f"backward pass, only the first layer's is exposed at the iteration boundary "
-            f"({exposed_s * 1e3:.3g} ms per step)")
+            "backward pass; only the first layer's gradient stream and update are exposed at the "
+            f"iteration boundary ({exposed_s * 1e3:.3g} ms per step)")
+
+
+def _refill_note(w: Wafer) -> str:
+    return (f"the wafer holds {w.weight_buffers} layers' weights: a layer is requested once the "
+            f"layer {w.weight_buffers} back has finished, so a layer costs max(compute, stream, "
+            f"(compute + stream + {w.tree_latency_s * 1e6:.3g} us of tree latency) / "
+            f"{w.weight_buffers})")
 
 
 def _tree_note(w: Wafer, n: int) -> str:

@@ -21,7 +21,8 @@ layer input and recomputes the layer's forward; `none` keeps every activation; `
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from wafersim.models.spec import ModelSpec
 from wafersim.ops.memory import activation_bytes_per_token
@@ -39,27 +40,72 @@ class Layer:
     stream: float  # the layer's weights in (and its gradients out), one direction
     act_out: float = 0.0  # stored activations leaving in the forward pass (offload)
     ingress: float = 0.0  # weights + stored activations entering in the backward pass (offload)
+    refill_latency_s: float = 0.0  # a unit's weights from request to arrival beyond the stream
+    buffers: int = 2  # weight units the wafer holds at once (catalog node)
+
+    def _period_s(self, compute_s: float) -> float:
+        return period_s(compute_s, self.stream, self.refill_latency_s, self.buffers)
 
     @property
     def forward_s(self) -> float:
-        return max(self.fwd, self.stream, self.act_out)
+        return max(self._period_s(self.fwd), self.act_out)
 
     @property
     def backward_s(self) -> float:
-        return max(self.bwd + self.recompute, self.stream, self.ingress)
+        return max(self._period_s(self.bwd + self.recompute), self.ingress)
 
     @property
     def exposed_stream_s(self) -> float:
         """Weight streaming left uncovered by compute, forward and backward."""
         back = self.bwd + self.recompute
-        return max(self.fwd, self.stream) - self.fwd + max(back, self.stream) - back
+        return self._period_s(self.fwd) - self.fwd + self._period_s(back) - back
 
     @property
     def exposed_activation_io_s(self) -> float:
         """Activation I/O left uncovered by compute and the weight stream (offload only)."""
         back = self.bwd + self.recompute
-        return (self.forward_s - max(self.fwd, self.stream)
-                + self.backward_s - max(back, self.stream))
+        return (self.forward_s - self._period_s(self.fwd)
+                + self.backward_s - self._period_s(back))
+
+
+def unit_starts_s(compute_s: Sequence[float], stream_s: Sequence[float], latency_s: float,
+                  buffers: int) -> list[float]:
+    """When each unit of one weight stream starts computing on a wafer holding `buffers` units.
+
+    Unit i waits for the unit before it to finish (compute), for its own weights to follow the
+    previous unit's down the link (stream), and for its refill: it is requested only once the
+    unit `buffers` back has finished and freed its buffer, then streams and crosses the tree."""
+    starts: list[float] = []
+    for i, s in enumerate(stream_s):
+        freed = starts[i - buffers] + compute_s[i - buffers] if i >= buffers else 0.0
+        refill = freed + s + latency_s
+        if not starts:
+            starts.append(refill)
+            continue
+        # per unit max(compute, stream, latency-bound refill): B-slot prefetch, MemoryX glossary
+        starts.append(max(starts[-1] + compute_s[i - 1], starts[-1] + s, refill))
+    return starts
+
+
+def period_s(compute_s: float, stream_s: float, latency_s: float, buffers: int) -> float:
+    """Seconds per unit of a long run of equal units: the cycle mean of `unit_starts_s`, where
+    `buffers` starts span one unit's compute, its successor's stream and the tree latency."""
+    # cycle mean of a max-plus recurrence: Baccelli, Cohen, Olsder & Quadrat 1992, ch. 3
+    return max(compute_s, stream_s, (compute_s + stream_s + latency_s) / buffers)
+
+
+def drain_s(compute_s: Sequence[float], gradient_s: Sequence[float], update_s: Sequence[float],
+            latency_s: float) -> float:
+    """Seconds from the end of the last backward unit's compute until MemoryX has applied every
+    update: unit k's gradient leaves once its compute is done, streams up, crosses the tree, and
+    MemoryX applies the updates in order, so the drain is the largest over k of
+    g_k + latency + sum(u_j, j >= k) - sum(c_j, j > k) (units in backward order)."""
+    drain = updates = later = 0.0
+    for c, g, u in zip(reversed(compute_s), reversed(gradient_s), reversed(update_s), strict=True):
+        updates += u
+        drain = max(drain, g + latency_s + updates - later)
+        later += c
+    return drain
 
 
 @dataclass(frozen=True)
@@ -109,8 +155,8 @@ def with_io(layer: Layer, p: Pass, seq_len: int, io_Bps: float, weight_bytes: fl
     if p.activations == "sram":
         return layer
     act = p.stored_bytes_per_token * p.micro_batch * seq_len
-    return Layer(layer.fwd, layer.bwd, layer.recompute, layer.stream, act / io_Bps,
-                 max(layer.stream, (weight_bytes + act) / io_Bps))
+    return replace(layer, act_out=act / io_Bps,
+                   ingress=max(layer.stream, (weight_bytes + act) / io_Bps))
 
 
 def offwafer_bytes(model: ModelSpec, p: Pass, seq_len: int) -> float:
@@ -128,12 +174,15 @@ def optimizer_layer_s(stream_s: float, layer_params: float, optimizer_flops_per_
     return max(stream_s, ADAM_FLOPS_PER_PARAM * layer_params / optimizer_flops_per_s)
 
 
-def optimizer_exposed_s(update_s: float, backward_s: float, n_layers: int) -> float:
+def optimizer_exposed_s(update_s: float, backward_s: float, n_layers: int,
+                        gradient_s: float = 0.0) -> float:
     """Update time not hidden: layers are updated as their gradients arrive during the last
-    micro-batch's backward pass; the first layer's update sits at the iteration boundary (the only
-    exposed bubble, MemoryX glossary), plus any backlog when an update is slower than a layer's
-    backward pass."""
-    return update_s + (n_layers - 1) * max(0.0, update_s - backward_s)
+    micro-batch's backward pass; the first layer's gradient and update sit at the iteration
+    boundary (the only exposed bubble, MemoryX glossary), plus any backlog when an update is
+    slower than a layer's backward pass: `drain_s` over equal layers, its tree latency counted
+    in the tree fill, i.e. gradient + update + (n - 1) * max(0, update - backward)."""
+    n = max(n_layers, 1)
+    return drain_s([backward_s] * n, [gradient_s] * n, [update_s] * n, 0.0)
 
 
 def breakdown(layer: Layer, n_layers: int, n_micro: int, head_s: float, tree_fill_s: float,

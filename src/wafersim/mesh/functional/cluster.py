@@ -1,6 +1,7 @@
 """The cluster around the simulated wafers, read from the catalog node (`cs-3` by default): the
-weight stream rate into each system, the SwarmX tree's fan-out and per-level latency, MemoryX's
-optimizer rate, and the system-to-system link a layer pipeline passes activations over."""
+weight stream rate into each system, the weight buffers a wafer holds, the SwarmX tree's fan-out
+and per-level latency, MemoryX's optimizer rate, and the system-to-system link a layer pipeline
+passes activations over."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class WaferCluster:
 
     node: str
     stream_Bps: float  # min of system I/O, MemoryX and SwarmX per-system rates, per direction
+    weight_buffers: int  # streamed units a wafer holds at once: the one computing, the prefetched
     tree_fan_out: int
     tree_level_latency_s: float
     hop_Bps: float  # system to system (scale-out), per direction
@@ -46,7 +48,8 @@ def cluster_of(node: str = "cs-3", catalog: Catalog | None = None) -> WaferClust
              _value(memx.bandwidth_Bps, "bandwidth", memx.id),
              _value(tree.bandwidth_per_device_Bps, "bandwidth per device", tree.id)]
     update = memx.optimizer_flops_per_s
-    return WaferCluster(node=node, stream_Bps=min(rates),
+    buffers = int(_value(n.weight_buffers_count, "the number of weight buffers", node))
+    return WaferCluster(node=node, stream_Bps=min(rates), weight_buffers=buffers,
                    tree_fan_out=int(_value(tree.fan_out_count, "fan-out", tree.id)),
                    tree_level_latency_s=_value(tree.latency_s, "latency", tree.id),
                    hop_Bps=_value(out.bandwidth_per_device_Bps, "bandwidth per device", out.id),

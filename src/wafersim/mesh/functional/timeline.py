@@ -2,12 +2,13 @@
 
 Weights stream from MemoryX back to back, down the SwarmX tree, pipelined (the last byte leaves
 MemoryX bytes / rate after the first and reaches a wafer `depth` tree levels later:
-Sanders, Speck & Traff 2009). A wafer buffers two units' weights: the next unit may stream while
-the current one computes, not further ahead (double buffering, as the analytical model's
-per-layer max(compute, stream) assumes). Forward units run in order, then backward in reverse
-order, as one stream. Each backward unit's gradient goes up the tree once computed, and MemoryX
-updates that unit once it has arrived, at the optimizer's rate or the gradient stream's, the
-slower (a catalogued rate, else assumed to keep pace with the stream)."""
+Sanders, Speck & Traff 2009). A wafer holds the catalogued number of units' weights (the node's
+`weight_buffers_count`, 2: the unit computing and the next): MemoryX sends a unit once the unit
+that many places back has finished and freed its buffer, not earlier. Forward units run in
+order, then backward in reverse order, as one stream. Each backward unit's gradient goes up the
+tree once computed, and MemoryX updates that unit once it has arrived, at the optimizer's rate
+or the gradient stream's, the slower (a catalogued rate, else assumed to keep pace with the
+stream)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ def schedule(slots: list[Slot], cluster: WaferCluster, depth: int) -> Times:
     start: list[float] = []
     done: list[float] = []
     down_free = up_free = memx_free = end = 0.0
+    buffers = cluster.weight_buffers
     for i, s in enumerate(slots):
-        send = max(down_free, done[i - 2] if i >= 2 else 0.0)
+        send = max(down_free, done[i - buffers] if i >= buffers else 0.0)
         down_free = send + s.weight_bytes / cluster.stream_Bps
         arrive.append(down_free + latency)
         start.append(max(arrive[-1], done[-1] if done else 0.0))
