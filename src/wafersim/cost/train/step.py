@@ -38,6 +38,7 @@ from wafersim.cost.train.memory import (
     state_bytes,
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
+from wafersim.cost.train.recipe import EXPERT_PASSES, Recipe
 from wafersim.cost.train.scenario import DataParallelWire
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.memo import memoised
@@ -161,7 +162,8 @@ class StepModel:
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0,
                  routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None,
-                 wire: DataParallelWire = DataParallelWire(), framework_speed: float = 1.0) -> None:
+                 wire: DataParallelWire = DataParallelWire(), framework_speed: float = 1.0,
+                 recipe: Recipe = Recipe(), host_launch: tuple[float, float] = (0.0, 0.0)) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -179,6 +181,8 @@ class StepModel:
         self.wire = wire  # bytes per parameter: gradients reduced, weights gathered
         # the training framework's speed over the chip's default framework (`Framework`)
         self.framework_speed = framework_speed
+        # CUDA graphs and expert GEMM path; (seconds per host launch, launches per expert GEMM)
+        self.recipe, self.host_launch = recipe, host_launch
 
     def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
         """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
@@ -220,6 +224,19 @@ class StepModel:
                 n, k = _split(op, plans.tp)
                 total = total + quantise_time_s(rows, n, k, self.accel.gemm) * op.repeat * share
         return total
+
+    def _host_launches(self, plans: PlanSpace, share: Real) -> Real:
+        """Host launch time one stage's MoE layers expose per micro-batch (`recipe.py`): the
+        layer's kernels outside a graph, the per-expert GEMMs once per local expert."""
+        m = self.model
+        launch_s, gemm_launches = self.host_launch
+        if not m.is_moe or launch_s <= 0:
+            return _zeros(plans)
+        ops = [op for op in self.graph.layer_ops() if op.repeat in (m.n_layers, m.n_moe_layers)]
+        experts = sum(1 for op in ops if op.kind == "expert")
+        launches = self.recipe.host_launches(len(ops), experts, m.n_experts / plans.ep, gemm_launches)
+        out: Real = launch_s * launches * m.n_moe_layers * share
+        return out
 
     def _attention(self, plans: PlanSpace, share: Real | None = None) -> Real:
         """Forward attention-core seconds of one stage for one micro-batch.
@@ -303,8 +320,11 @@ class StepModel:
         comm = self._micro_batch_comm(plans, tokens, attn, full, share)
         if m.is_moe:
             comm = _overlap_moe(comm, compute + recompute, plans)
-        per_micro = compute + recompute + total(comm.values())
+        host = self._host_launches(plans, share) * (1.0 + full / EXPERT_PASSES)  # + recomputed fwd
+        per_micro = compute + recompute + host + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
+        if m.is_moe and self.host_launch[0] > 0:
+            parts["host_launches"] = n_micro * host
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
         # data-parallel traffic hides behind a micro-batch's compute and its exposed ring-attention
