@@ -185,6 +185,13 @@ class Record(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _recipe_trains(self) -> Record:
+        """A recipe says how a training step ran."""
+        if self.recipe is not None and self.kind != "train":
+            raise ValueError(f"recipe is for train rows, not {self.kind}; leave it empty")
+        return self
+
+    @model_validator(mode="after")
     def _assumed_filled(self) -> Record:
         """A condition marked assumed has a value."""
         if empty := [n for n in self.assumed if getattr(self, n) is None]:

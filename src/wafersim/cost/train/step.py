@@ -230,7 +230,7 @@ class StepModel:
         layer's kernels outside a graph, the per-expert GEMMs once per local expert."""
         m = self.model
         launch_s, gemm_launches = self.host_launch
-        if not m.is_moe or launch_s <= 0:
+        if not m.is_moe or launch_s <= 0 or not self.recipe.launches_from_host:
             return _zeros(plans)
         ops = [op for op in self.graph.layer_ops() if op.repeat in (m.n_layers, m.n_moe_layers)]
         experts = sum(1 for op in ops if op.kind == "expert")
@@ -323,7 +323,7 @@ class StepModel:
         host = self._host_launches(plans, share) * (1.0 + full / EXPERT_PASSES)  # + recomputed fwd
         per_micro = compute + recompute + host + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
-        if m.is_moe and self.host_launch[0] > 0:
+        if m.is_moe and self.host_launch[0] > 0 and self.recipe.launches_from_host:
             parts["host_launches"] = n_micro * host
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
