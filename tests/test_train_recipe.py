@@ -84,3 +84,23 @@ def test_moe_rows_run_their_recipes():
     share = [r.breakdown["host_launches"] / r.step_time_s for r in (no_graphs, partial)]
     assert share[0] > 2 * share[1]  # 32 local experts without graphs against 4 with router graphs
     assert "recipe" in rows["MOE-2"].assumed and "recipe" not in rows["MOE-3"].assumed
+
+
+def test_balanced_routing_drops_the_router_skew_only():
+    skewed = _step("deepseek-v3", 8, Recipe())
+    balanced = _step("deepseek-v3", 8, Recipe(balanced_routing=True))
+    assert balanced.breakdown["compute"] < skewed.breakdown["compute"]
+    model = load_model("deepseek-v3")
+    sm = StepModel(model, resolve(load_catalog(), "b200").with_devices(256), 4096, 2048, "fp8",
+                   recipe=Recipe(balanced_routing=True))
+    assert sm.routing_skew_cv == 0.0
+
+
+def test_recomputed_modules_add_their_forward_pass():
+    plain = _step("deepseek-v3", 8, Recipe())
+    up_proj = _step("deepseek-v3", 8, Recipe(recompute_modules=("mla_up_proj",)))
+    with_core = _step("deepseek-v3", 8, Recipe(recompute_modules=("mla_up_proj", "core_attn")))
+    assert plain.breakdown["recompute"] == 0
+    assert 0 < up_proj.breakdown["recompute"] < with_core.breakdown["recompute"]
+    with pytest.raises(ParameterError, match="recompute_modules"):
+        Recipe(recompute_modules=("moe_act",))

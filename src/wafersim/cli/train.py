@@ -95,6 +95,12 @@ def train(
                                     "expert projection) or per_expert (one cuBLAS GEMM per local "
                                     "expert, Transformer Engine's GroupedLinear): with "
                                     "--cuda-graphs partial or none each costs host time."),
+    balanced_routing: bool = typer.Option(False, "--balanced-routing", help="MoE: routing forced "
+                                          "even (Megatron-Core moe_router_force_load_balancing, as "
+                                          "benchmarks set it): no trained-router skew."),
+    recompute_modules: str = typer.Option(None, "--recompute-modules", help="Megatron-Core "
+                                          "modules rerun in the backward pass, comma-separated: "
+                                          "mla_up_proj, mlp, shared_experts, core_attn."),
     pricing: str = PRICING,
     budget_usd: str = BUDGET_USD,
     power_mw: str = POWER_MW,
@@ -107,7 +113,8 @@ def train(
     With a budget (--budget-usd, --power-mw or --deadline) in place of --count, on the count
     sized to it, then the counts tried."""
     check_plot(plot)
-    recipe = Recipe(cuda_graphs, expert_gemm)
+    modules = tuple(recompute_modules.split(",")) if recompute_modules is not None else ()
+    recipe = Recipe(cuda_graphs, expert_gemm, balanced_routing, modules)
     total = parse_amount(tokens, "--tokens")
     budget = parse_budget(budget_usd, power_mw, deadline)
     counts: list[int | None] = [*parse_counts(count)] if count else [None]

@@ -1,19 +1,21 @@
 """A training row's `recipe` cell: the switches its framework ran with that no plan column holds.
 
 The cell is space-separated `key=value` pairs (README of data/): `cuda_graphs` (full, partial or
-none) and `expert_gemm` (grouped or per_expert) set the step's `Recipe` (`cost/train/recipe.py`);
-`a2a_overlap` (on or off) fixes whether the expert all-to-all overlaps compute, and `vp` the
-virtual pipeline stages per device, both plan parts otherwise searched. A key left out keeps the
-default: whole-iteration graphs, grouped GEMMs, overlap and stages searched.
+none), `expert_gemm` (grouped or per_expert), `balanced_routing` (on or off) and
+`recompute_modules` (comma-separated Megatron-Core module names) set the step's `Recipe`
+(`cost/train/recipe.py`); `a2a_overlap` (on or off) fixes whether the expert all-to-all overlaps
+compute, and `vp` the virtual pipeline stages per device, both plan parts otherwise searched. A
+key left out keeps the default: whole-iteration graphs, grouped GEMMs, the trained router's skew,
+no module recompute, overlap and stages searched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wafersim.cost.train.recipe import CUDA_GRAPHS, EXPERT_GEMMS, Recipe
+from wafersim.cost.train.recipe import CUDA_GRAPHS, EXPERT_GEMMS, RECOMPUTE_MODULES, Recipe
 
-KEYS = ("cuda_graphs", "expert_gemm", "a2a_overlap", "vp")
+KEYS = ("cuda_graphs", "expert_gemm", "balanced_routing", "recompute_modules", "a2a_overlap", "vp")
 SWITCH = {"on": 1, "off": 0}
 VP_MAX = 1024
 
@@ -44,14 +46,21 @@ class RunRecipe:
             if value not in allowed:
                 raise ValueError(f"recipe {key}={value} is not one of {', '.join(allowed)}; "
                                  "write one of them")
-        return cls(Recipe(graphs, gemm), _overlap(pairs.get("a2a_overlap")), _vp(pairs.get("vp")))
+        modules = tuple(pairs["recompute_modules"].split(",")) if "recompute_modules" in pairs else ()
+        if bad := [m for m in modules if m not in RECOMPUTE_MODULES]:
+            raise ValueError(f"recipe recompute_modules names {bad[0]!r}, not a modelled module; "
+                             f"write any of {', '.join(RECOMPUTE_MODULES)} separated by commas")
+        step = Recipe(graphs, gemm, _switch("balanced_routing", pairs) == 1, modules)
+        return cls(step, _switch("a2a_overlap", pairs), _vp(pairs.get("vp")))
 
 
-def _overlap(value: str | None) -> int | None:
+def _switch(key: str, pairs: dict[str, str]) -> int | None:
+    """1 for on, 0 for off, None where the key is left out."""
+    value = pairs.get(key)
     if value is None:
         return None
     if value not in SWITCH:
-        raise ValueError(f"recipe a2a_overlap={value} is not on or off; write one of them")
+        raise ValueError(f"recipe {key}={value} is not on or off; write one of them")
     return SWITCH[value]
 
 
