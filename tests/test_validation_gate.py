@@ -25,10 +25,9 @@ KNOWN_GAPS = {
     "I035": "Llama 3.1 405B on the SN40L endpoint uses speculative decoding with an unnamed draft "
             "(arXiv 2405.07518 section VI-B); without the draft and its acceptance the model runs "
             "one token per step, ~5x slower",
-    "MOE-3": "DeepSeek-V3 MXFP8 on DGX-B200 runs at half its GB200 speed per GPU in the same release "
-             "(no CUDA graphs, no fused grouped MLP, all-to-all not overlapped); those recipe "
-             "switches have no row column, so the searched plan overlaps the all-to-all",
-    "MOE-4": "Qwen3-235B MXFP8 on DGX-B200: the same release's B200 MoE recipes as MOE-3",
+    "MOE-4": "Qwen3-235B MXFP8 on DGX-B200: 16 local experts' GEMMs launched one by one without CUDA "
+             "graphs are costed (recipe column); the rest would need a per-GEMM host cost near the "
+             "top of its unverified range",
 }
 
 

@@ -19,6 +19,7 @@ from wafersim.cost.kernels.economics import unknown_inputs
 from wafersim.cost.sizing import Budget, Sizing
 from wafersim.cost.sizing import size_training as _size
 from wafersim.cost.train.evaluation import EvalSchedule
+from wafersim.cost.train.recipe import Recipe
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainScenario
 from wafersim.errors import (
@@ -56,7 +57,7 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
           attention: str = "flash", finetune: str | None = None,
           activations: str | None = None, beyond_context: bool = True,
           pricing: str = "tco", evaluation: EvalSchedule | None = None,
-          framework: str | None = None) -> TrainResult:
+          framework: str | None = None, recipe: Recipe | None = None) -> TrainResult:
     """Time, throughput, memory, energy and cost of training `model` for `tokens` on `system`.
 
     On accelerator clusters the fastest feasible parallel plan is searched; `plan` fixes parts
@@ -74,11 +75,15 @@ def train(model: str | ModelSpec, system: str, tokens: float, count: int | None 
     times them): `EvalSchedule(every_tokens, tokens)`. `framework` names the training framework
     (a catalog `Framework`, "engine" or "engine:release"; None: the chip's default framework,
     whose runs its framework efficiency is fitted on); an unknown one raises, listing the known.
+    `recipe` says how the framework ran the step (`Recipe(cuda_graphs, expert_gemm)`: whole
+    iteration, partial or no CUDA graphs; grouped or per-expert expert GEMMs); None is whole-
+    iteration graphs and grouped GEMMs. A recipe that launches kernels from the host needs a
+    framework whose host launch cost the catalog gives (megatron-bridge).
     """
     return backends.train(_train_scenario(
         _model(model), system, tokens, count, catalog or load_catalog(), pricing, global_batch,
         seq_len, precision, recompute, sparsity, memory_service, plan, attention, finetune,
-        activations, beyond_context, evaluation, framework))
+        activations, beyond_context, evaluation, framework, recipe))
 
 
 def size_training(model: str | ModelSpec, system: str, tokens: float,
@@ -109,14 +114,14 @@ def _train_scenario(model: ModelSpec, system: str, tokens: float, count: int | N
                     attention: str = "flash", finetune: str | None = None,
                     activations: str | None = None, beyond_context: bool = True,
                     evaluation: EvalSchedule | None = None,
-                    framework: str | None = None) -> TrainScenario:
+                    framework: str | None = None, recipe: Recipe | None = None) -> TrainScenario:
     """`train`'s question on `count` devices (None: the system as catalogued)."""
     return TrainScenario.of(cat, model, system, tokens, count, global_batch, seq_len, precision,
                             memory_service, constraints=plan or Constraints(),
                             recompute=recompute, sparsity=sparsity, attention=attention,
                             finetune=finetune, activations=activations,
                             beyond_context=beyond_context, pricing=pricing, evaluation=evaluation,
-                            framework=framework)
+                            framework=framework, recipe=recipe)
 
 
 def infer(model: str | ModelSpec, system: str, batch: int = 1, input_tokens: int = 1024,

@@ -119,7 +119,9 @@ class Framework(Part):
     framework runs on (`validate/calibrate_frameworks.py`) and applied by `cost/train/step.py`.
     The id is the engine as the validation rows' `framework` column names it (`engine:release`);
     `releases` lists the releases the ratio was measured on (empty: every release). Null (or a
-    release not listed) is the chip default's speed.
+    release not listed) is the chip default's speed. `kernel_launch_s` and
+    `expert_gemm_launches_count` cost the host launches of a recipe without CUDA graphs
+    (`cost/train/recipe.py`); null where the framework's are unknown.
     """
 
     kind: Literal["framework"] = "framework"
@@ -127,6 +129,8 @@ class Framework(Part):
     default_for: list[str] = Field(default_factory=list)  # chips whose framework efficiency it sets
     releases: list[str] = Field(default_factory=list)  # releases speed_ratio holds for (empty: all)
     speed_ratio: Q = None  # whole-step speed over the chip's default framework
+    kernel_launch_s: Q = None  # host launch cost per kernel outside a captured graph
+    expert_gemm_launches_count: Q = None  # host work of one per-expert cuBLASLt GEMM, in launches
 
     def covers(self, release: str) -> bool:
         """Whether `release` is one the framework's parameters hold for."""
@@ -137,3 +141,8 @@ class Framework(Part):
         """The speed over the chip default: 1 where it is null."""
         q = self.speed_ratio
         return 1.0 if q is None or q.value is None else float(q.value)
+
+    def quantity(self, name: str) -> float | None:
+        """The value of quantity `name` (SI), None where it is null."""
+        q = getattr(self, name)
+        return None if q is None or q.value is None else float(q.value)

@@ -33,6 +33,7 @@ from wafersim.cli.progress import progress
 from wafersim.cost.sizing import Budget, Sizing
 from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.knee import scaling_knee
+from wafersim.cost.train.recipe import Recipe
 from wafersim.cost.train.result import TrainResult
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.figures.breakdown import breakdown_figure
@@ -85,6 +86,21 @@ def train(
     framework: str = typer.Option(None, "--framework", help="Training framework from the catalog "
                                   "(engine or engine:release; wafersim systems --kind framework); "
                                   "default: the chip's default framework."),
+    cuda_graphs: str = typer.Option("full", "--cuda-graphs", help="full (whole iteration "
+                                    "captured), partial (attention, router and preprocessing "
+                                    "captured; experts eager) or none: MoE layers pay the host "
+                                    "launches of what is not captured (needs a --framework with a "
+                                    "launch cost, e.g. megatron-bridge)."),
+    expert_gemm: str = typer.Option("grouped", "--expert-gemm", help="grouped (one kernel per "
+                                    "expert projection) or per_expert (one cuBLAS GEMM per local "
+                                    "expert, Transformer Engine's GroupedLinear): with "
+                                    "--cuda-graphs partial or none each costs host time."),
+    balanced_routing: bool = typer.Option(False, "--balanced-routing", help="MoE: routing forced "
+                                          "even (Megatron-Core moe_router_force_load_balancing, as "
+                                          "benchmarks set it): no trained-router skew."),
+    recompute_modules: str = typer.Option(None, "--recompute-modules", help="Megatron-Core "
+                                          "modules rerun in the backward pass, comma-separated: "
+                                          "mla_up_proj, mlp, shared_experts, core_attn."),
     pricing: str = PRICING,
     budget_usd: str = BUDGET_USD,
     power_mw: str = POWER_MW,
@@ -97,6 +113,8 @@ def train(
     With a budget (--budget-usd, --power-mw or --deadline) in place of --count, on the count
     sized to it, then the counts tried."""
     check_plot(plot)
+    modules = tuple(recompute_modules.split(",")) if recompute_modules is not None else ()
+    recipe = Recipe(cuda_graphs, expert_gemm, balanced_routing, modules)
     total = parse_amount(tokens, "--tokens")
     budget = parse_budget(budget_usd, power_mw, deadline)
     counts: list[int | None] = [*parse_counts(count)] if count else [None]
@@ -111,7 +129,7 @@ def train(
         global_batch=global_batch, seq_len=seq_len, precision=precision, recompute=recompute,
         sparsity=sparsity, memory_service=memory_service, plan=fixed, attention=attention,
         finetune=finetune, activations=activations, beyond_context=beyond_context, pricing=pricing,
-        evaluation=_evaluation(eval_every, eval_tokens), framework=framework)
+        evaluation=_evaluation(eval_every, eval_tokens), framework=framework, recipe=recipe)
     if budget is not None:
         _sized(budget, lambda: size_training(model, system, total, budget.usd,
                                              budget.facility_power_W, budget.deadline_s,

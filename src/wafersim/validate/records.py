@@ -30,6 +30,7 @@ from wafersim.errors import ConfigError, UnknownIdError
 from wafersim.models.registry import load_model, model_paths
 from wafersim.plan.train import Constraints
 from wafersim.precision import Precision
+from wafersim.validate.recipes import RunRecipe
 
 Kind = Literal["train", "infer", "micro"]
 Metric = Literal["device_hours", "time_to_train_s", "step_time_s", "mfu", "flops_per_device",
@@ -43,7 +44,7 @@ HIGHER_IS_FASTER = frozenset({"mfu", "flops_per_device", "hw_flops_per_device", 
 Recompute = Literal["none", "selective", "full"]
 Op = Literal["gemm", "hbm_read", "allreduce", "alltoall"]
 AttentionKernel = Literal["flash", "eager"]  # fused flash attention, or attention materialising scores
-CONDITIONS = ("stack", "framework", "attention_kernel")  # run conditions a row may mark assumed
+CONDITIONS = ("stack", "framework", "attention_kernel", "recipe")  # conditions a row may mark assumed
 Fit = Literal["framework", "serving", "stack", "trainfw", "wafer"]
 StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
                          "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
@@ -146,6 +147,7 @@ class Record(BaseModel):
     attention_kernel: AttentionKernel | None = None
     assumed: tuple[str, ...] = ()
     benchmark: str | None = None  # a benchmark of data/benchmarks.yaml: its evaluations are timed
+    recipe: RunRecipe | None = None  # train rows: CUDA graphs, expert GEMMs, a2a overlap, vp
 
     @field_validator("*", mode="before")
     @classmethod
@@ -170,6 +172,8 @@ class Record(BaseModel):
             return Calibrates.parse(value)
         if name == "assumed" and isinstance(value, str):
             return _assumed(value)
+        if name == "recipe" and isinstance(value, str):
+            return RunRecipe.parse(value)
         return value
 
     @model_validator(mode="after")
@@ -178,6 +182,13 @@ class Record(BaseModel):
         if self.metric == "mfu" and self.value > 1:
             raise ValueError(f"value {self.value:g} is not an mfu (a fraction from 0 to 1); write "
                              f"{self.value / 100:g} for {self.value:g}%")
+        return self
+
+    @model_validator(mode="after")
+    def _recipe_trains(self) -> Record:
+        """A recipe says how a training step ran."""
+        if self.recipe is not None and self.kind != "train":
+            raise ValueError(f"recipe is for train rows, not {self.kind}; leave it empty")
         return self
 
     @model_validator(mode="after")
@@ -217,8 +228,9 @@ class Record(BaseModel):
 
     def constraints(self) -> Constraints:
         """The plan fields the row fixes."""
+        r = self.recipe or RunRecipe()
         return Constraints(tp=self.tp, pp=self.pp, dp=self.dp, cp=self.cp, ep=self.ep,
-                           micro_batch=self.micro_batch)
+                           micro_batch=self.micro_batch, v=r.vp, overlap=r.a2a_overlap)
 
 
 COLUMNS = tuple(Record.model_fields)

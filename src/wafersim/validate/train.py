@@ -8,7 +8,9 @@ device-hours, where the metric is per device) runs on 1,024 devices. A row namin
 Device-hours of whole production runs include the time lost to failures, restarts and
 checkpoints at the run's scale (`cost/kernels/failures.py`); MLPerf times and step rates do not.
 The row's framework sets the formats of its data-parallel collectives and, where the catalog
-has it as a `Framework`, its speed over the chip's default framework (`frameworks.py`).
+has it as a `Framework`, its speed over the chip's default framework (`frameworks.py`). The
+row's `recipe` sets the step's CUDA graphs and expert GEMM path and fixes the all-to-all overlap
+and virtual stages it names (`recipes.py`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def run(row: Record, catalog: Catalog | None = None) -> TrainResult:
                           constraints=row.constraints(), recompute=row.recompute or "auto",
                           attention=attention_of(row), finetune=row.finetune,
                           evaluation=schedule_of(row.benchmark, row.global_batch, row.id),
-                          wire=wire_of(row), framework=framework_of(row, cat))
+                          wire=wire_of(row), framework=framework_of(row, cat),
+                          recipe=row.recipe.step if row.recipe else None)
     return train(ts)
 
 

@@ -40,7 +40,8 @@ def search(model: ModelSpec, system: System, work: TrainWorkload, constraints: C
            attention: str = "flash") -> tuple[StepModel, PlanSpace, np.ndarray, Step]:
     """Evaluate every admitted plan; returns the step model, plans, feasible order and the step."""
     step_model = StepModel(model, system, work.seq_len, work.global_batch, work.precision, attention,
-                           work.lora_rank, wire=work.wire, framework_speed=work.framework_speed)
+                           work.lora_rank, wire=work.wire, framework_speed=work.framework_speed,
+                           recipe=work.recipe, host_launch=work.host_launch)
     rows = plan_rows(model, system.devices, step_model.accel.scale_up, work.global_batch,
                      work.seq_len, constraints)
     plans = PlanSpace(*map(int, rows[0])) if len(rows) == 1 else space_of(rows)  # one: in floats
@@ -72,7 +73,8 @@ def train_cluster(model: ModelSpec, system: System, work: TrainWorkload,
     """The fastest feasible plan as a TrainResult; `alternatives` holds the next best."""
     step_model, plans, order, step = search(model, system, work, constraints, attention)
     per_token = _flops_per_token(unpadded(model), work.seq_len, work.lora_rank > 0)  # useful FLOPs
-    notes = padding_note(model) + _assumptions(step_model, constraints) + framework_note(work, system.chip.id)
+    notes = (padding_note(model) + _assumptions(step_model, constraints)
+             + framework_note(work, system.chip.id) + recipe_note(work, model))
     results = [_result(model, system, work, step_model, plans, step, int(i), per_token, notes)
                for i in order[:top]]
     alternatives = tuple(r.summary() for r in results[1:])
@@ -123,6 +125,17 @@ def framework_note(work: TrainWorkload, chip_id: str) -> tuple[str, ...]:
         return (f"training framework {fw.id}: the speed of the chip's default framework{where}",)
     return (f"training framework {fw.id}: {fw.speed:.3g}x the speed of the chip's default "
             f"framework (its framework efficiency multiplied by it){where}",)
+
+
+def recipe_note(work: TrainWorkload, model: ModelSpec) -> tuple[str, ...]:
+    """The recipe's host launches, where it launches any from the host."""
+    launch_s, gemm_launches = work.host_launch
+    if launch_s <= 0 or not model.is_moe:
+        return ()
+    per_expert = (f", {gemm_launches:g} launches' worth per per-expert GEMM"
+                  if work.recipe.expert_gemm == "per_expert" else "")
+    return (f"recipe: {work.recipe.describe()}; MoE layers expose their host launches at "
+            f"{launch_s * 1e6:.3g} us each{per_expert} (the dispatcher syncs the host every layer)",)
 
 
 def _assumptions(step_model: StepModel, constraints: Constraints | None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from wafersim.catalog import Catalog, Framework, MemoryService
 from wafersim.catalog.system import System, resolve
 from wafersim.cost.train.evaluation import EvalSchedule
 from wafersim.cost.train.lora import lora_rank
+from wafersim.cost.train.recipe import Recipe
 from wafersim.errors import ParameterError
 from wafersim.models import ModelSpec, load_model
 from wafersim.models.padding import pad_heads
@@ -48,11 +49,21 @@ class TrainWorkload:
     evaluation: EvalSchedule | None = None  # periodic forward passes over a held-out set
     wire: DataParallelWire = DataParallelWire()  # formats of the data-parallel collectives
     framework: Framework | None = None  # None: the chip's default framework
+    recipe: Recipe = Recipe()  # CUDA graphs and expert GEMM path (default: no host launches)
 
     @property
     def framework_speed(self) -> float:
         """The framework's speed over the chip's default framework (1 for the default)."""
         return 1.0 if self.framework is None else self.framework.speed
+
+    @property
+    def host_launch(self) -> tuple[float, float]:
+        """(seconds per host kernel launch, launches per per-expert GEMM) of the framework;
+        zeros where the recipe launches nothing from the host."""
+        if not self.recipe.launches_from_host or self.framework is None:
+            return 0.0, 0.0
+        return (self.framework.quantity("kernel_launch_s") or 0.0,
+                self.framework.quantity("expert_gemm_launches_count") or 0.0)
 
     def __post_init__(self) -> None:
         for name, value in (("tokens", self.tokens), ("global_batch", self.global_batch),
@@ -86,7 +97,7 @@ class TrainScenario:
            activations: str | None = None, beyond_context: bool = True,
            pricing: str = "tco", evaluation: EvalSchedule | None = None,
            wire: DataParallelWire | None = None,
-           framework: str | None = None) -> TrainScenario:
+           framework: str | None = None, recipe: Recipe | None = None) -> TrainScenario:
         """Resolve ids, the device count, the memory service and the default batch once; the
         keywords are the scenario's remaining fields. A sequence past the model's context is
         noted in the result's assumptions (published runs train past a catalogued context), or
@@ -94,7 +105,8 @@ class TrainScenario:
         `pricing` is the cost basis ("tco" or "rental", `System.priced`); `evaluation` the
         periodic evaluations the run's time includes; `wire` the data-parallel formats (None:
         Megatron-LM's); `framework` the training framework (`engine` or `engine:release`, a
-        catalog `Framework`; None: the chip's default framework)."""
+        catalog `Framework`; None: the chip's default framework); `recipe` its CUDA graphs
+        and expert GEMM path (None: whole-iteration graphs, grouped expert GEMMs)."""
         spec = load_model(model) if isinstance(model, str) else model
         if constraints is not None and constraints.tp is not None:
             spec = pad_heads(spec, constraints.tp)  # a fixed tp that does not split the heads
@@ -110,9 +122,9 @@ class TrainScenario:
                                  "context-extension training with {beyond_context.flag}",
                                  allowed=f"<= {spec.max_seq_len}")
         batch = global_batch or max(target.devices, round(DEFAULT_BATCH_TOKENS / seq))
+        fw = _framework(catalog, framework, target)
         work = TrainWorkload(tokens, batch, seq, precision, lora_rank(finetune), evaluation,
-                             wire or DataParallelWire(),
-                             _framework(catalog, framework, target))
+                             wire or DataParallelWire(), fw, _recipe(recipe or Recipe(), fw, target))
         _check_one_step(work)
         return cls(spec, target, work, constraints or Constraints(), recompute, sparsity, attention,
                    finetune, default_batch=global_batch is None, activations=activations,
@@ -140,6 +152,27 @@ def _framework(catalog: Catalog, framework: str | None, target: System) -> Frame
                              "training framework applies to accelerator clusters only (drop "
                              "{framework.flag})", allowed="None on wafer-scale systems")
     return catalog.framework(framework)
+
+
+def _recipe(recipe: Recipe, fw: Framework | None, target: System) -> Recipe:
+    """The recipe, where the framework says what its host launches cost."""
+    if not recipe.launches_from_host:
+        return recipe
+    if target.chip.wafer is not None:
+        raise ParameterError("cuda_graphs", recipe.cuda_graphs, f"{{cuda_graphs!r}}: {target.id} "
+                             "trains by weight streaming, launching no kernels per layer from a "
+                             "host; drop {cuda_graphs.flag}", allowed="full on wafer-scale systems")
+    needs = ("kernel_launch_s", *(("expert_gemm_launches_count",)
+                                  if recipe.expert_gemm == "per_expert" else ()))
+    missing = [n for n in needs if fw is None or fw.quantity(n) is None]
+    if missing:
+        name = "the chip's default framework" if fw is None else f"framework {fw.id}"
+        raise ParameterError("cuda_graphs", recipe.cuda_graphs, f"{{cuda_graphs!r}} needs the "
+                             f"host launch cost of {name}, which the catalog does not give "
+                             f"({', '.join(missing)}); name a framework that has it (megatron-"
+                             "bridge) with {framework.flag}, or leave {cuda_graphs.flag} full",
+                             allowed="full", framework=None if fw is None else fw.id)
+    return recipe
 
 
 def _memory_service(catalog: Catalog, memory_service: str, target: System) -> MemoryService:

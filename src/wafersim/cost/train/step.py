@@ -38,6 +38,7 @@ from wafersim.cost.train.memory import (
     state_bytes,
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
+from wafersim.cost.train.recipe import EXPERT_PASSES, Recipe, moe_launch_s
 from wafersim.cost.train.scenario import DataParallelWire
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.memo import memoised
@@ -161,7 +162,8 @@ class StepModel:
     def __init__(self, model: ModelSpec, system: System, seq_len: int, global_batch: int,
                  precision: str, attention: str = "flash", lora_rank: int = 0,
                  routing_skew_cv: float = ROUTER_SKEW_CV, capacity_factor: float | None = None,
-                 wire: DataParallelWire = DataParallelWire(), framework_speed: float = 1.0) -> None:
+                 wire: DataParallelWire = DataParallelWire(), framework_speed: float = 1.0,
+                 recipe: Recipe = Recipe(), host_launch: tuple[float, float] = (0.0, 0.0)) -> None:
         if attention not in ATTENTION:
             raise ParameterError("attention", attention, "{attention!r} is not one of "
                                  f"{', '.join(ATTENTION)}", allowed=f"one of {', '.join(ATTENTION)}")
@@ -175,18 +177,23 @@ class StepModel:
         self.adapters = adapter_params(self.graph, lora_rank)
         # routing: the trained router's skew, and the capacity factor where the framework drops
         # tokens (None: dropless, Megatron-Core's default and DeepSeek-V3's)
-        self.routing_skew_cv, self.capacity_factor = routing_skew_cv, capacity_factor
+        self.capacity_factor = capacity_factor
+        self.routing_skew_cv = 0.0 if recipe.balanced_routing else routing_skew_cv
         self.wire = wire  # bytes per parameter: gradients reduced, weights gathered
         # the training framework's speed over the chip's default framework (`Framework`)
         self.framework_speed = framework_speed
+        # CUDA graphs and expert GEMM path; (seconds per host launch, launches per expert GEMM)
+        self.recipe, self.host_launch = recipe, host_launch
 
-    def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None) -> Real:
+    def _gemms(self, plans: PlanSpace, tokens: Real, share: Real | None = None,
+               names: frozenset[str] | None = None) -> Real:
         """Forward GEMM seconds of one stage's layers for one micro-batch (`share`: the
-        plans' `stage_share`, computed when not given, as in the methods below)."""
+        plans' `stage_share`, computed when not given, as in the methods below; `names`: only
+        those ops)."""
         m, total = self.model, _zeros(plans)
         share = stage_share(m, plans) if share is None else share
         for op in self.graph.layer_ops():
-            if op.kind not in ("gemm", "expert", "router"):
+            if op.kind not in ("gemm", "expert", "router") or (names is not None and op.name not in names):
                 continue
             n, k = _split(op, plans.tp)
             t = (self._expert(plans, tokens, n, k) if op.kind == "expert"
@@ -220,6 +227,21 @@ class StepModel:
                 n, k = _split(op, plans.tp)
                 total = total + quantise_time_s(rows, n, k, self.accel.gemm) * op.repeat * share
         return total
+
+    def _modules(self, plans: PlanSpace, tokens: Real, share: Real, attn: Real, slow: float) -> Real:
+        """Seconds of the recipe's recomputed modules (`recipe.py`); `attn` the attention core's,
+        rerun unless selective recompute already does."""
+        names = self.recipe.recomputed_ops
+        core = where(plans.recompute == _SELECTIVE, 0.0, attn) if "attn.core" in names else 0.0
+        out: Real = (self._gemms(plans, tokens, share, names) * slow + core) if names else 0.0
+        return out
+
+    def _host_launches(self, plans: PlanSpace, share: Real) -> Real:
+        """Host launch time one stage's MoE layers expose per micro-batch (`recipe.py`)."""
+        m = self.model
+        out: Real = moe_launch_s(self.recipe, self.graph, m, m.n_experts / plans.ep,
+                                 self.host_launch) * m.n_moe_layers * share
+        return out
 
     def _attention(self, plans: PlanSpace, share: Real | None = None) -> Real:
         """Forward attention-core seconds of one stage for one micro-batch.
@@ -296,15 +318,19 @@ class StepModel:
         quantise = self._quantise(plans, tokens, share) * slow
         layers_fwd = gemms + adapters + eltwise + permute
         full, selective = plans.recompute == _FULL, plans.recompute == _SELECTIVE
-        recompute = where(full, layers_fwd + attn, where(selective, attn, 0.0))
+        recompute = where(full, layers_fwd + attn, where(selective, attn, 0.0)
+                          + self._modules(plans, tokens, share, attn, slow))
         weights = FROZEN_BACKWARD if self.lora_rank else TRAINED_BACKWARD  # dX (and dW) per GEMM
         compute = ((1.0 + weights) * (gemms + head) + 3.0 * (adapters + eltwise) + 2.0 * permute
                    + quantise + (1.0 + ATTENTION_BACKWARD[self.attention]) * attn)  # forward + backward
         comm = self._micro_batch_comm(plans, tokens, attn, full, share)
         if m.is_moe:
             comm = _overlap_moe(comm, compute + recompute, plans)
-        per_micro = compute + recompute + total(comm.values())
+        host = self._host_launches(plans, share) * (1.0 + full / EXPERT_PASSES)  # + recomputed fwd
+        per_micro = compute + recompute + host + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
+        if m.is_moe and self.host_launch[0] > 0 and self.recipe.launches_from_host:
+            parts["host_launches"] = n_micro * host
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
         # data-parallel traffic hides behind a micro-batch's compute and its exposed ring-attention
