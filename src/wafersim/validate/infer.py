@@ -169,7 +169,7 @@ def scenario_of(row: Record, catalog: Catalog, serving: Serving) -> InferScenari
 
 def _fitted(sc: InferScenario) -> InferScenario:
     """A row without a device count runs on the system as catalogued or, where that cannot hold
-    the model, on the fewest whole nodes that can (as `infer` does without --count)."""
+    the model, on the fewest whole nodes that can."""
     devices = serving_backend(sc.system).fitting_count(sc)
     return sc if devices is None else sc.on(devices)
 
