@@ -21,8 +21,10 @@ class Stack(Part):
     it every kernel is launched from the host), speculative decoding (tokens drafted per step,
     their acceptance, a draft pass's cost), whether it has a custom all-reduce kernel (without
     one, tensor-parallel all-reduces run the collective library's ring or tree even on a full
-    mesh, where a one-shot exchange is faster for small messages), and `speedup_ratio`, a release's whole speed where
-    its parts are unpublished. Null parameters are the default stack's. `server_path_s` is a fixed
+    mesh, where a one-shot exchange is faster for small messages), `speedup_ratio`, a release's
+    whole speed where its parts are unpublished, and `weight_only_bandwidth_fraction`, the share
+    of the achieved memory bandwidth its weight-only dequantising GEMMs (w4a16, w8a16) sustain
+    on their packed weights. Null parameters are the default stack's. `server_path_s` is a fixed
     time from each request's send until the engine schedules it (HTTP, tokenisation,
     scheduling); only the serving simulator (`serve/`) plays it.
     """
@@ -52,6 +54,7 @@ class Stack(Part):
     acceptance_fraction: Q = None  # each drafted token's acceptance rate
     draft_cost_ratio: Q = None  # one draft pass over one target decode step
     speedup_ratio: Q = None
+    weight_only_bandwidth_fraction: Q = None  # weight-only GEMMs' read speed over plain reads
     server_path_s: Q = None
 
     @model_validator(mode="after")
