@@ -29,11 +29,12 @@ ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving eng
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
 WEIGHT_PRECISIONS = WEIGHT_FORMATS
 KV_PRECISIONS = tuple(str(p) for p in STORAGE)
-# assumption: a weight-only GEMM's read speed on its packed weights over a plain 16-bit read where
-# the stack gives none. Marlin (Frantar et al. 2024, arXiv:2408.11743; IST-DASLab/marlin README)
-# reaches "close to ideal (4x)" w4a16 speed-ups over fp16 up to batch 16-32, earlier kernels
-# (FasterTransformer, AWQ, GPTQ) close to ideal at batch 1-2 only; range 0.3-0.97
-DEFAULT_WEIGHT_ONLY_FRACTION = 0.9
+# assumption: a weight-only GEMM's dequantisation time per weight over a 16-bit read's where the
+# stack gives none, that of vLLM's Marlin-based kernels on H100 (stack vllm-rtn-marlin-2025-08).
+# Marlin (Frantar et al. 2024, arXiv:2408.11743; IST-DASLab/marlin README) reaches "close to
+# ideal (4x)" int4 speed-ups over fp16 up to batch 16-32 on an A10 (about 0); FasterTransformer's
+# fused int4 GEMV on A100 (stack fastertransformer-glm-130b) about 0.7; range 0-0.7
+DEFAULT_WEIGHT_ONLY_DEQUANT_RATIO = 0.3
 # assumption: draft-token acceptance rate where none is given; DeepSeek-V3 report section 5.4.3
 # gives 85-90% for its MTP token offline, serving runs report 67-75%; range 0.6-0.9
 DEFAULT_ACCEPTANCE = 0.8
@@ -93,23 +94,23 @@ class Serving:
         """What the result assumes of the stack (nothing unless one is named) and of its
         weight-only GEMMs (weight-only formats only)."""
         notes = () if self.stack is None else stack_notes(self.stack)
-        fraction = self.weight_read_fraction
-        if fraction is None:
+        ratio = self.weight_only_dequant_ratio
+        if ratio is None:
             return notes
         w = WEIGHT_ONLY[self.precision]
-        given = self.stack is not None and self.stack.weight_only_bandwidth_fraction is not None
+        given = self.stack is not None and self.stack.weight_only_dequant_ratio is not None
         return (*notes, f"{self.precision}: {w.weight} weights dequantised to {w.math} for "
-                f"{w.math} matmuls, read at {fraction:.2g} of the achieved bandwidth "
-                + ("(the stack's)" if given else "(assumed; range 0.3-0.97)"))
+                f"{w.math} matmuls, dequantisation {ratio:.2g}x a 16-bit weight's read time "
+                + ("(the stack's)" if given else "(assumed; range 0-0.7)"))
 
     @property
-    def weight_read_fraction(self) -> float | None:
-        """Weight-only formats: the share of the achieved bandwidth the dequantising GEMMs read
-        their packed weights at (the stack's, else the assumption); None for other formats."""
+    def weight_only_dequant_ratio(self) -> float | None:
+        """Weight-only formats: the GEMMs' dequantisation time per weight over a 16-bit read's
+        (the stack's, else the assumption); None for other formats."""
         if self.precision not in WEIGHT_ONLY:
             return None
-        q = None if self.stack is None else self.stack.weight_only_bandwidth_fraction
-        return DEFAULT_WEIGHT_ONLY_FRACTION if q is None or q.value is None else float(q.value)
+        q = None if self.stack is None else self.stack.weight_only_dequant_ratio
+        return DEFAULT_WEIGHT_ONLY_DEQUANT_RATIO if q is None or q.value is None else float(q.value)
 
     @property
     def context_tokens(self) -> int:

@@ -74,10 +74,10 @@ def _total(parts: dict[str, Real]) -> Real:
 
 def hbm_device(system: System, serving: Serving) -> Device:
     """The calibrated device in the weights' math format (falling back to a precision the chip
-    runs); weight-only formats run 16-bit matmuls and read their weights at the stack's share."""
+    runs); weight-only formats run 16-bit matmuls at the stack's dequantisation speed."""
     device = hbm_device_of(system.chip, math_precision(serving.precision))
-    fraction = serving.weight_read_fraction
-    return device if fraction is None else replace(device, weight_read_fraction=fraction)
+    ratio = serving.weight_only_dequant_ratio
+    return device if ratio is None else replace(device, weight_only_dequant_ratio=ratio)
 
 
 @memoised(identity=(Chip,))

@@ -7,8 +7,9 @@ from the micro-benchmark rows), eta_hbm the achieved share of HBM bandwidth (tri
 both are catalog data with their sources. Efficiency then depends on size by itself: skinny
 GEMMs (decode) are bound by bytes, tiny ones by the kernel cost, big square ones reach eta_mm.
 A weight-only quantised GEMM (w4a16, w8a16) runs the 16-bit matmul on weights it dequantises in
-registers: its device is the 16-bit one, and it reads its packed weights at `weight_read_fraction`
-of the achieved bandwidth, the share its dequantisation leaves (1 for plain GEMMs).
+registers: its device is the 16-bit one, it reads the packed bytes, and its dequantisation (ALU
+work per weight, not hidden under the loads) adds `weight_only_dequant_ratio` x a 16-bit read's
+time per weight: each weight costs packed bytes + 2 bytes x ratio of bandwidth time.
 Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy arrays.
 """
 
@@ -45,7 +46,7 @@ class Device:
     memory_Bps: float  # achieved
     kernel_overhead_s: float
     assumptions: tuple[str, ...] = ()
-    weight_read_fraction: float = 1.0  # weight-only dequant GEMMs: < 1 (cost/infer/common.py)
+    weight_only_dequant_ratio: float = 0.0  # weight-only GEMMs (cost/infer/common.py)
 
 
 def _efficiency(chip: Chip, precision: str, notes: list[str]) -> float:
@@ -111,7 +112,7 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
     w_bytes = BYTES_PER_ELEMENT.get(precision) or bytes_per_param(precision)  # the error when unknown
     rows, cols = (m, n) if tiles is None else tiles
     flops = 2.0 * rows * cols * k * instances
-    w_read = k * n * w_bytes / device.weight_read_fraction  # dequantising kernels: slower reads
+    w_read = k * n * (w_bytes + 2.0 * device.weight_only_dequant_ratio)  # + dequantisation
     moved = ((m * k + m * n) * act_bytes + w_read) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops_per_s)
     t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
