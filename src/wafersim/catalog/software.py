@@ -21,10 +21,12 @@ class Stack(Part):
     it every kernel is launched from the host), speculative decoding (tokens drafted per step,
     their acceptance, a draft pass's cost), whether it has a custom all-reduce kernel (without
     one, tensor-parallel all-reduces run the collective library's ring or tree even on a full
-    mesh, where a one-shot exchange is faster for small messages), and `speedup_ratio`, a release's whole speed where
-    its parts are unpublished. Null parameters are the default stack's. `server_path_s` is a fixed
-    time from each request's send until the engine schedules it (HTTP, tokenisation,
-    scheduling); only the serving simulator (`serve/`) plays it.
+    mesh, where a one-shot exchange is faster for small messages), `speedup_ratio`, a release's
+    whole speed where its parts are unpublished, and `weight_only_dequant_ratio`, the time its
+    weight-only GEMMs (w4a16, w8a16) spend dequantising a weight beyond reading it, over a 16-bit
+    weight's read time (an ideal kernel hides it under the loads: 0). Null parameters are the
+    default stack's. `server_path_s` is a fixed time from each request's send until the engine
+    schedules it (HTTP, tokenisation, scheduling); only the serving simulator (`serve/`) plays it.
     """
 
     SPEED_RATIOS: ClassVar[tuple[str, ...]] = (
@@ -52,6 +54,7 @@ class Stack(Part):
     acceptance_fraction: Q = None  # each drafted token's acceptance rate
     draft_cost_ratio: Q = None  # one draft pass over one target decode step
     speedup_ratio: Q = None
+    weight_only_dequant_ratio: Q = None  # dequant time per weight over a 16-bit read's
     server_path_s: Q = None
 
     @model_validator(mode="after")

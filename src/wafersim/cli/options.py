@@ -16,7 +16,8 @@ COUNT = typer.Option(None, "--count", min=1, help="Devices (wafers for CS system
 PIPELINE_WAFERS = typer.Option(None, "--pipeline-wafers", help="Wafers one pipeline spans (CS "
                                "systems); default: the fewest holding the model and its batch. "
                                "--count wafers run whole pipelines as replicas.")
-PRECISION = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4.")
+PRECISION = typer.Option("bf16", "--precision", help="Weights: bf16, fp8, int8, int4, fp4, or weight-only "
+                         "w4a16, w8a16 (dequantised to fp16 for fp16 matmuls).")
 KV_PRECISION = typer.Option("bf16", "--kv-precision", help="KV cache: bf16, fp8, ...")
 TP = typer.Option(None, "--tp", help="Tensor-parallel degree (HBM systems).")
 PP = typer.Option(None, "--pp", help="Pipeline-parallel degree (HBM systems).")

@@ -9,7 +9,9 @@ A catalog `Stack` is a serving software release; where it runs unlike the chip's
   batch-1 decoding near the chip's calibrated efficiency but batch 64 at 2.6-3.7x the time, the
   same time per request for an 8B model on one GPU and a 70B model on eight);
 - `speedup_ratio`: a release's whole speed where its parts are unpublished (Cerebras's October
-  2024 release rewrote its kernels and added speculative decoding, draft undisclosed).
+  2024 release rewrote its kernels and added speculative decoding, draft undisclosed);
+- `weight_only_dequant_ratio`: its weight-only GEMMs' (w4a16, w8a16 rows) dequantisation time
+  per weight over a 16-bit read's; fitted last, on the catalog holding the stack's other fits.
 A parameter's calibration rows are those whose `calibrates` cell is
 `stack:<stack>:<parameter>`, on whichever chips the stack runs: the fit is one value across them.
 Each row gives the value that reproduces it (bisection: the prediction is monotone in the
@@ -20,6 +22,7 @@ the stack's other rows are held out and check the fit.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from typing import get_args
 
 from wafersim.catalog import Catalog, Quantity, Stack, Tag
@@ -29,17 +32,22 @@ from wafersim.validate.fitting import COMMAND, Fitted, Skipped, bisect, field_at
 from wafersim.validate.infer import predict_row
 from wafersim.validate.records import HIGHER_IS_FASTER, Record, StackParameter, subsets
 
+WEIGHT_ONLY = ("weight_only_dequant_ratio",)  # larger is slower; fitted after the others
 RATIOS = (*Stack.SPEED_RATIOS, "speedup_ratio")  # larger is faster
-SECONDS = tuple(p for p in get_args(StackParameter) if p not in RATIOS)  # larger is slower
-# bisection brackets, wide of any plausible value: 0-10 ms per request, layer or step; 0.1-20x
-BOUNDS = {p: (0.1, 20.0) for p in RATIOS} | {p: (0.0, 0.01) for p in SECONDS}
-DIGITS = {p: 2 for p in RATIOS} | {p: 6 for p in SECONDS}
-DIMENSION = {p: "ratio" for p in RATIOS} | {p: "s" for p in SECONDS}
+SECONDS = tuple(p for p in get_args(StackParameter) if p not in RATIOS + WEIGHT_ONLY)  # slower
+# bisection brackets, wide of any plausible value: 0-10 ms per request, layer or step; 0.1-20x;
+# dequantisation up to 10 16-bit reads per weight
+BOUNDS = ({p: (0.1, 20.0) for p in RATIOS} | {p: (0.0, 0.01) for p in SECONDS}
+          | {p: (0.0, 10.0) for p in WEIGHT_ONLY})
+DIGITS = {p: 2 for p in RATIOS + WEIGHT_ONLY} | {p: 6 for p in SECONDS}
+DIMENSION = {p: "ratio" for p in RATIOS + WEIGHT_ONLY} | {p: "s" for p in SECONDS}
 WHAT = {"per_request_step_s": "engine time per request in the batch per step, beyond the chip's "
                               "default stack",
         "per_layer_s": "engine time per decoder layer per step, beyond the chip's default stack",
         "step_s": "engine time per step, beyond the chip's default stack",
-        "speedup_ratio": "speed over the chip's default stack"} | {
+        "speedup_ratio": "speed over the chip's default stack",
+        "weight_only_dequant_ratio": "weight-only GEMMs' dequantisation time per weight over "
+                                     "a 16-bit read's"} | {
     p: f"{p.removesuffix('_speed_ratio').replace('_', ' ')} kernel speed over the chip's default "
        "stack" for p in Stack.SPEED_RATIOS}
 SOURCE = "cal-stack"
@@ -62,10 +70,26 @@ def solve_row(row: Record, catalog: Catalog, stack_id: str, field: str) -> float
 
 
 def fit_stacks(rows: list[Record], catalog: Catalog) -> tuple[list[Fitted], list[Skipped]]:
-    """Each stack's parameter from its calibration rows, and the rows left out."""
+    """Each stack's parameter from its calibration rows, and the rows left out. Weight-only
+    dequantisation costs are fitted last, on the catalog holding the stacks' other fits (their rows run the
+    stack's whole speed too)."""
+    fits, skipped = _fit(rows, catalog, lambda field: field not in WEIGHT_ONLY)
+    held: dict[str, dict[tuple[str, ...], Quantity]] = {}
+    for f in fits:
+        if not f.kept:
+            held.setdefault(f.part, {})[f.keys] = f.quantity()
+    catalog = with_quantities(catalog, held)
+    more, more_skipped = _fit(rows, catalog, lambda field: field in WEIGHT_ONLY)
+    return fits + more, skipped + more_skipped
+
+
+def _fit(rows: list[Record], catalog: Catalog,
+         wanted: Callable[[str], bool]) -> tuple[list[Fitted], list[Skipped]]:
     fits, skipped = [], []
     for target, group in subsets(rows, "stack").items():
         stack_id, field, per_row = target.key, target.parameter, {}
+        if not wanted(field):
+            continue
         for row in group:
             try:
                 per_row[row.id] = solve_row(row, catalog, stack_id, field)

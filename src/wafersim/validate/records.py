@@ -29,7 +29,7 @@ from wafersim.catalog import Catalog
 from wafersim.errors import ConfigError, UnknownIdError
 from wafersim.models.registry import load_model, model_paths
 from wafersim.plan.train import Constraints
-from wafersim.precision import Precision
+from wafersim.precision import WEIGHT_ONLY, Precision
 from wafersim.validate.recipes import RunRecipe
 
 Kind = Literal["train", "infer", "micro"]
@@ -48,7 +48,8 @@ CONDITIONS = ("stack", "framework", "attention_kernel", "recipe")  # conditions 
 Fit = Literal["framework", "serving", "stack", "trainfw", "wafer"]
 StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
                          "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
-                         "per_layer_s", "per_request_step_s", "speedup_ratio"]
+                         "per_layer_s", "per_request_step_s", "speedup_ratio",
+                         "weight_only_dequant_ratio"]
 FrameworkParameter = Literal["speed_ratio"]  # a training `Framework`'s fitted parameters
 PARAMETERS = {"stack": get_args(StackParameter), "trainfw": get_args(FrameworkParameter)}
 
@@ -61,7 +62,7 @@ TOKENS_MAX = 1e16  # training tokens: some hundred times the largest published r
 NUMBERS = ("tokens", "size", "value", "tolerance", "range_ratio", "rate_per_s")
 POSITIVE = ("value", "rate_per_s")  # numbers that must be above 0
 CHOICES = {"kind": get_args(Kind), "metric": get_args(Metric), "recompute": get_args(Recompute),
-           "op": get_args(Op), "precision": tuple(p.value for p in Precision),
+           "op": get_args(Op), "precision": (*(p.value for p in Precision), *WEIGHT_ONLY),
            "attention_kernel": get_args(AttentionKernel)}
 FIT_KINDS = {"framework": ("train",), "serving": ("infer",), "stack": ("infer",),
              "trainfw": ("train",), "wafer": ("train", "infer")}

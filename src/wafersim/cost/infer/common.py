@@ -22,12 +22,19 @@ from wafersim.catalog.schema import Chip, Stack
 from wafersim.cost.infer.stack import apply_stack, speculative_tokens_per_step, stack_notes
 from wafersim.errors import ParameterError
 from wafersim.models.spec import ModelSpec, bytes_per_param
-from wafersim.precision import STORAGE
+from wafersim.precision import STORAGE, WEIGHT_FORMATS, WEIGHT_ONLY
 from wafersim.xp import total
 
 ACT_BYTES = 2.0  # activations and all-reduced vectors in 16-bit, as serving engines keep them
 KV_BLOCK_TOKENS = 16  # paged KV cache block (vLLM default block size; Kwon et al. 2023)
-WEIGHT_PRECISIONS = tuple(str(p) for p in STORAGE)
+WEIGHT_PRECISIONS = WEIGHT_FORMATS
+KV_PRECISIONS = tuple(str(p) for p in STORAGE)
+# assumption: a weight-only GEMM's dequantisation time per weight over a 16-bit read's where the
+# stack gives none, that of vLLM's Marlin-based kernels on H100 (stack vllm-rtn-marlin-2025-08).
+# Marlin (Frantar et al. 2024, arXiv:2408.11743; IST-DASLab/marlin README) reaches "close to
+# ideal (4x)" int4 speed-ups over fp16 up to batch 16-32 on an A10 (about 0); FasterTransformer's
+# fused int4 GEMV on A100 (stack fastertransformer-glm-130b) about 0.7; range 0-0.7
+DEFAULT_WEIGHT_ONLY_DEQUANT_RATIO = 0.3
 # assumption: draft-token acceptance rate where none is given; DeepSeek-V3 report section 5.4.3
 # gives 85-90% for its MTP token offline, serving runs report 67-75%; range 0.6-0.9
 DEFAULT_ACCEPTANCE = 0.8
@@ -50,9 +57,10 @@ class Serving:
         for name, n in (("input_tokens", self.input_tokens), ("output_tokens", self.output_tokens)):
             if n < 1:
                 raise ParameterError(name, n, f"{{{name}}} must be at least 1 token", allowed=">= 1")
-        for name, p in (("precision", self.precision), ("kv_precision", self.kv_precision)):
-            if p not in WEIGHT_PRECISIONS:
-                known = ", ".join(WEIGHT_PRECISIONS)
+        for name, p, allowed in (("precision", self.precision, WEIGHT_PRECISIONS),
+                                 ("kv_precision", self.kv_precision, KV_PRECISIONS)):
+            if p not in allowed:
+                known = ", ".join(allowed)
                 raise ParameterError(name, p, f"{{{name}!r}} is unknown; use one of {known}",
                                      allowed=f"one of {known}")
 
@@ -83,8 +91,26 @@ class Serving:
         return "auto" if self.stack is None or self.stack.custom_allreduce else "library"
 
     def stack_notes(self) -> tuple[str, ...]:
-        """What the result assumes of the stack: nothing unless one is named."""
-        return () if self.stack is None else stack_notes(self.stack)
+        """What the result assumes of the stack (nothing unless one is named) and of its
+        weight-only GEMMs (weight-only formats only)."""
+        notes = () if self.stack is None else stack_notes(self.stack)
+        ratio = self.weight_only_dequant_ratio
+        if ratio is None:
+            return notes
+        w = WEIGHT_ONLY[self.precision]
+        given = self.stack is not None and self.stack.weight_only_dequant_ratio is not None
+        return (*notes, f"{self.precision}: {w.weight} weights dequantised to {w.math} for "
+                f"{w.math} matmuls, dequantisation {ratio:.2g}x a 16-bit weight's read time "
+                + ("(the stack's)" if given else "(assumed; range 0-0.7)"))
+
+    @property
+    def weight_only_dequant_ratio(self) -> float | None:
+        """Weight-only formats: the GEMMs' dequantisation time per weight over a 16-bit read's
+        (the stack's, else the assumption); None for other formats."""
+        if self.precision not in WEIGHT_ONLY:
+            return None
+        q = None if self.stack is None else self.stack.weight_only_dequant_ratio
+        return DEFAULT_WEIGHT_ONLY_DEQUANT_RATIO if q is None or q.value is None else float(q.value)
 
     @property
     def context_tokens(self) -> int:

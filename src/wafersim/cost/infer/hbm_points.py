@@ -9,7 +9,7 @@ config) count as extra mean layers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from wafersim.errors import ConfigError
 from wafersim.memo import memoised
 from wafersim.models.spec import ModelSpec
 from wafersim.plan.infer_grid import OnePlan, Plans
+from wafersim.precision import math_precision
 from wafersim.xp import Flag, Real, ceil, floor, item, maximum, real, total
 
 MAX_SEARCH_BATCH = 2**16  # largest batch the throughput search tries (requests in flight)
@@ -72,8 +73,11 @@ def _total(parts: dict[str, Real]) -> Real:
 
 
 def hbm_device(system: System, serving: Serving) -> Device:
-    """The calibrated device in the weight format (falling back to a precision the chip runs)."""
-    return hbm_device_of(system.chip, serving.precision)
+    """The calibrated device in the weights' math format (falling back to a precision the chip
+    runs); weight-only formats run 16-bit matmuls at the stack's dequantisation speed."""
+    device = hbm_device_of(system.chip, math_precision(serving.precision))
+    ratio = serving.weight_only_dequant_ratio
+    return device if ratio is None else replace(device, weight_only_dequant_ratio=ratio)
 
 
 @memoised(identity=(Chip,))

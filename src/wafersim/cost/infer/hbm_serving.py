@@ -31,6 +31,7 @@ from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.memo import memoised
 from wafersim.plan.infer import Degrees, HbmPlan, InferPlan
 from wafersim.plan.infer_grid import Plans, enumerate_plans
+from wafersim.precision import math_precision
 from wafersim.xp import item, where
 
 
@@ -157,7 +158,7 @@ def degrees_curve(sc: InferScenario, degrees: Degrees, top: int) -> Curve:
 @memoised(identity=(System,))
 def _notes(system: System, precision: str) -> tuple[str, ...]:
     """What a result assumes of the device in the weight format and of its serving stack."""
-    return (*hbm_device_of(system.chip, precision).assumptions,
+    return (*hbm_device_of(system.chip, math_precision(precision)).assumptions,
             hbm.serving_efficiency(system.chip)[1])
 
 

@@ -6,6 +6,10 @@ eta_mm is the best achieved matmul throughput over the dense peak (MAMF, per chi
 from the micro-benchmark rows), eta_hbm the achieved share of HBM bandwidth (triad/read rows);
 both are catalog data with their sources. Efficiency then depends on size by itself: skinny
 GEMMs (decode) are bound by bytes, tiny ones by the kernel cost, big square ones reach eta_mm.
+A weight-only quantised GEMM (w4a16, w8a16) runs the 16-bit matmul on weights it dequantises in
+registers: its device is the 16-bit one, it reads the packed bytes, and its dequantisation (ALU
+work per weight, not hidden under the loads) adds `weight_only_dequant_ratio` x a 16-bit read's
+time per weight: each weight costs packed bytes + 2 bytes x ratio of bandwidth time.
 Roofline: Williams, Waterman, Patterson 2009. Vectorised: m, n, k may be numpy arrays.
 """
 
@@ -42,6 +46,7 @@ class Device:
     memory_Bps: float  # achieved
     kernel_overhead_s: float
     assumptions: tuple[str, ...] = ()
+    weight_only_dequant_ratio: float = 0.0  # weight-only GEMMs (cost/infer/common.py)
 
 
 def _efficiency(chip: Chip, precision: str, notes: list[str]) -> float:
@@ -107,7 +112,8 @@ def gemm_time_s(m: npt.ArrayLike, n: npt.ArrayLike, k: npt.ArrayLike, device: De
     w_bytes = BYTES_PER_ELEMENT.get(precision) or bytes_per_param(precision)  # the error when unknown
     rows, cols = (m, n) if tiles is None else tiles
     flops = 2.0 * rows * cols * k * instances
-    moved = ((m * k + m * n) * act_bytes + k * n * w_bytes) * instances
+    w_read = k * n * (w_bytes + 2.0 * device.weight_only_dequant_ratio)  # + dequantisation
+    moved = ((m * k + m * n) * act_bytes + w_read) * instances
     compute = flops / (device.matmul_efficiency * device.peak_flops_per_s)
     t: Real = maximum(compute, moved / device.memory_Bps) + device.kernel_overhead_s
     return t
