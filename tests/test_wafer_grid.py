@@ -1,4 +1,4 @@
-"""Grid decode (WaferLLM): every layer's matrices over one square PE grid, K-tree all-reduce."""
+"""DecodeGrid decode (WaferLLM): every layer's matrices over one square PE grid, K-tree all-reduce."""
 
 import math
 
@@ -8,7 +8,7 @@ from wafersim.catalog import Quantity
 from wafersim.catalog.catalog import Catalog
 from wafersim.catalog.loader import parse_part
 from wafersim.catalog.system import resolve
-from wafersim.cost.infer.wafer_grid import Grid, allreduce_cycles, check_grid, grid_of, grid_parts
+from wafersim.cost.infer.wafer_grid import DecodeGrid, allreduce_cycles, check_grid, grid_of, grid_parts
 from wafersim.cost.infer.wafer_layers import pe_rates
 from wafersim.errors import ConfigError, SimError
 from wafersim.models import load_model
@@ -43,11 +43,11 @@ def test_the_waferllm_stack_decodes_on_a_grid_and_others_do_not(catalog, grid):
 
 
 def test_a_k_tree_allreduce_pays_the_line_in_hops_and_k_root_p_over_2_routing_stages(rates):
-    g = Grid(side=400, levels=2, stage_cycles=10.0)
+    g = DecodeGrid(side=400, levels=2, stage_cycles=10.0)
     assert g.stages == pytest.approx(20.0)  # 2 * sqrt(400) / 2
     mesh = rates.mesh
     assert float(allreduce_cycles(mesh, g, 5)) == pytest.approx(400 * mesh.hop_cycles + 20 * (10 + 5))
-    three = Grid(side=512, levels=3, stage_cycles=10.0)
+    three = DecodeGrid(side=512, levels=3, stage_cycles=10.0)
     assert three.stages == pytest.approx(3 * 8 / 2)
 
 
@@ -57,14 +57,14 @@ def test_decode_speed_follows_table_4_across_grid_sides(rates, grid, model_id):
     model's speed on the larger grids, where the all-reduce's hops grow."""
     model = load_model(model_id)
     for side, measured in zip(SIDES, TABLE4[model_id], strict=True):
-        g = Grid(side, grid.levels, grid.stage_cycles)
+        g = DecodeGrid(side, grid.levels, grid.stage_cycles)
         tps = 1.0 / float(sum(grid_parts(model, rates, g, 1.0, 4096.0).values()))
         assert tps == pytest.approx(measured, rel=0.1), (model_id, side)
 
 
 def test_larger_grids_are_slower_for_one_request(rates, grid):
     model = load_model("llama-3-8b")
-    times = [float(sum(grid_parts(model, rates, Grid(s, 2, grid.stage_cycles), 1.0,
+    times = [float(sum(grid_parts(model, rates, DecodeGrid(s, 2, grid.stage_cycles), 1.0,
                                   4096.0).values())) for s in SIDES]
     assert times == sorted(times)
 
@@ -78,9 +78,9 @@ def test_more_tokens_a_pass_take_longer_but_less_per_token(rates, grid):
 def test_a_grid_past_the_mesh_a_layer_too_big_or_an_moe_model_is_one_config_error(rates, grid):
     dense = load_model("llama-3-8b")
     with pytest.raises(ConfigError, match="does not fit"):
-        check_grid(dense, rates, Grid(rates.mesh.cols + 1, 2, 10.0), 2.0)
+        check_grid(dense, rates, DecodeGrid(rates.mesh.cols + 1, 2, 10.0), 2.0)
     with pytest.raises(ConfigError, match="raise decode_grid_side_count"):
-        check_grid(load_model("qwen2-72b"), rates, Grid(60, 2, 10.0), 2.0)
+        check_grid(load_model("qwen2-72b"), rates, DecodeGrid(60, 2, 10.0), 2.0)
     with pytest.raises(ConfigError, match="dense layers only"):
         check_grid(load_model("mixtral-8x7b"), rates, grid, 2.0)
     check_grid(dense, rates, grid, 2.0)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
-from wafersim.cost.infer.wafer_grid import Grid, check_grid, grid_of, grid_parts
+from wafersim.cost.infer.wafer_grid import DecodeGrid, check_grid, grid_of, grid_parts
 from wafersim.cost.infer.wafer_layers import LayerModel, PeRates, pe_rates, spread, wafer_weight_bytes
 from wafersim.cost.kernels.collectives import Link, p2p_s
 from wafersim.errors import ConfigError
@@ -160,7 +160,7 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
 
 
 def _grid_decode(model: ModelSpec, system: System, serving: Serving, tokens: Array, region: Region,
-                 rates: PeRates, grid: Grid) -> tuple[Parts, Array]:
+                 rates: PeRates, grid: DecodeGrid) -> tuple[Parts, Array]:
     """Decode on the stack's square PE grid, layers one after another (`wafer_grid.py`); the
     hidden vector still crosses each wafer boundary of the pipeline."""
     check_grid(model, rates, grid, bytes_per_param(serving.precision))
@@ -213,7 +213,7 @@ def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, r
         return decode(model, system, serving, b, region, f.weight_bytes)[0]
     if grid_of(serving.stack) is not None:
         raise ConfigError(f"serving stack {serving.stack.id if serving.stack else ''} decodes on a "
-                          "PE grid without a draft model; drop --draft")
+                          "PE grid and takes no draft model; serve it without one")
     k, tau = spec.lookahead, spec.tokens_per_step
     parts, _ = decode(model, system, serving, b, region, f.weight_bytes, k + 1)
     _, draft = decode(spec.draft, system, serving, b, region, f.weight_bytes)

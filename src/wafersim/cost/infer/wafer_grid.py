@@ -42,7 +42,7 @@ Array = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class Grid:
+class DecodeGrid:
     """The square decode grid of a stack and how its all-reduce runs."""
 
     side: int  # PEs per side
@@ -55,30 +55,30 @@ class Grid:
         return self.levels * self.side ** (1.0 / self.levels) / 2.0
 
 
-def grid_of(stack: Stack | None) -> Grid | None:
+def grid_of(stack: Stack | None) -> DecodeGrid | None:
     """The stack's decode grid, or None for the default layout."""
     if stack is None or not stack.grid_decodes:
         return None
-    return Grid(int(stack.value_or_zero("decode_grid_side_count")),
+    return DecodeGrid(int(stack.value_or_zero("decode_grid_side_count")),
                 stack.value_or_zero("allreduce_tree_levels_count"),
                 stack.value_or_zero("routing_stage_cycles"))
 
 
-def allreduce_cycles(mesh: Mesh, grid: Grid, values: npt.ArrayLike) -> Array:
+def allreduce_cycles(mesh: Mesh, grid: DecodeGrid, values: npt.ArrayLike) -> Array:
     """A K-tree all-reduce of `values` partial sums along a line of the grid (He et al. §6.1)."""
     v = np.asarray(values, dtype=float)
     return mesh.hop_cycles * grid.side + grid.stages * (grid.stage_cycles
                                                         + v * mesh.cycles_per_wavelet)
 
 
-def matvec_cycles(n: int, k: int, tokens: Array, mesh: Mesh, grid: Grid) -> Array:
+def matvec_cycles(n: int, k: int, tokens: Array, mesh: Mesh, grid: DecodeGrid) -> Array:
     """One [n, k] matrix applied to `tokens` tokens on the grid: local tiles, then all-reduce."""
     tile_n, tile_k = math.ceil(n / grid.side), math.ceil(k / grid.side)
     local = tokens * tile_k * math.ceil(tile_n / mesh.gemv_width)
     return local + allreduce_cycles(mesh, grid, tokens * tile_n)
 
 
-def check_grid(model: ModelSpec, rates: PeRates, grid: Grid, weight_bpp: float) -> None:
+def check_grid(model: ModelSpec, rates: PeRates, grid: DecodeGrid, weight_bpp: float) -> None:
     """One-line errors: a grid larger than the wafer, a layer its SRAM cannot hold, an MoE model."""
     mesh = rates.mesh
     if grid.side < 1 or grid.side > min(mesh.cols, mesh.rows):
@@ -95,7 +95,7 @@ def check_grid(model: ModelSpec, rates: PeRates, grid: Grid, weight_bpp: float) 
                           " kB; raise decode_grid_side_count")
 
 
-def grid_parts(model: ModelSpec, rates: PeRates, grid: Grid, tokens: npt.ArrayLike,
+def grid_parts(model: ModelSpec, rates: PeRates, grid: DecodeGrid, tokens: npt.ArrayLike,
                context: float) -> dict[str, Array]:
     """Seconds of one decode pass of `tokens` tokens (array) by part: every layer and the head."""
     mesh, t = rates.mesh, np.asarray(tokens, dtype=float)
