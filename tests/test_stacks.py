@@ -113,7 +113,8 @@ def test_fit_reproduces_each_calibration_row(catalog, rows):
     marked = subsets(rows.values(), "stack")
     assert not skipped and {(f.part, f.parameter) for f in fits} == {(c.key, c.parameter) for c in marked}
     assert {f.part for f in fits} == {ROCM, CEREBRAS, "tensorrt-llm-python-benchmark",
-                                      "fastertransformer-glm-130b", "vllm-rtn-marlin-2025-08"}
+                                      "fastertransformer-glm-130b", "vllm-rtn-marlin-2025-08",
+                                      "waferllm-osdi25"}
     for f in fits:
         stored = getattr(catalog.stack(f.part), f.parameter)
         assert stored.value == pytest.approx(f.value, rel=0.01)

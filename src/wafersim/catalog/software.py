@@ -27,6 +27,12 @@ class Stack(Part):
     weight's read time (an ideal kernel hides it under the loads: 0). Null parameters are the
     default stack's. `server_path_s` is a fixed time from each request's send until the engine
     schedules it (HTTP, tokenisation, scheduling); only the serving simulator (`serve/`) plays it.
+
+    On wafers, `decode_grid_side_count` says the stack decodes on a square grid of PEs with every
+    layer's matrices spread over the whole grid, layers one after another (WaferLLM's decode
+    parallelism), not on one rectangle per matrix; its GEMV partial sums are all-reduced by a
+    tree of `allreduce_tree_levels_count` levels whose every routing stage costs
+    `routing_stage_cycles` (`cost/infer/wafer_grid.py`).
     """
 
     SPEED_RATIOS: ClassVar[tuple[str, ...]] = (
@@ -56,6 +62,19 @@ class Stack(Part):
     speedup_ratio: Q = None
     weight_only_dequant_ratio: Q = None  # dequant time per weight over a 16-bit read's
     server_path_s: Q = None
+    decode_grid_side_count: Q = None  # wafers: PEs per side of the square decode grid
+    allreduce_tree_levels_count: Q = None  # wafers: levels K of the grid's K-tree all-reduce
+    routing_stage_cycles: Q = None  # wafers: cycles per routing stage of that all-reduce
+
+    @model_validator(mode="after")
+    def _grid(self) -> Stack:
+        """A grid-decoding stack says how its all-reduce runs."""
+        if self.grid_decodes and (self.value_or_zero("allreduce_tree_levels_count") < 1
+                                  or self.routing_stage_cycles is None
+                                  or self.routing_stage_cycles.value is None):
+            raise ValueError("decode_grid_side_count is set but allreduce_tree_levels_count or "
+                             "routing_stage_cycles is missing; give both (sourced or fitted)")
+        return self
 
     @model_validator(mode="after")
     def _launches(self) -> Stack:
@@ -77,6 +96,11 @@ class Stack(Part):
             raise ValueError("acceptance_fraction must be below 1 (every draft accepted never "
                              "ends a step)")
         return self
+
+    @property
+    def grid_decodes(self) -> bool:
+        """Whether the stack decodes on one square PE grid per layer (wafers)."""
+        return self.value_or_zero("decode_grid_side_count") > 0
 
     @property
     def speculates(self) -> bool:

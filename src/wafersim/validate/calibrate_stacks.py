@@ -34,20 +34,25 @@ from wafersim.validate.records import HIGHER_IS_FASTER, Record, StackParameter, 
 
 WEIGHT_ONLY = ("weight_only_dequant_ratio",)  # larger is slower; fitted after the others
 RATIOS = (*Stack.SPEED_RATIOS, "speedup_ratio")  # larger is faster
-SECONDS = tuple(p for p in get_args(StackParameter) if p not in RATIOS + WEIGHT_ONLY)  # slower
+CYCLES = ("routing_stage_cycles",)  # larger is slower
+SECONDS = tuple(p for p in get_args(StackParameter)
+                if p not in RATIOS + WEIGHT_ONLY + CYCLES)  # larger is slower
 # bisection brackets, wide of any plausible value: 0-10 ms per request, layer or step; 0.1-20x;
-# dequantisation up to 10 16-bit reads per weight
+# dequantisation up to 10 16-bit reads per weight; 0-1000 cycles per routing stage
 BOUNDS = ({p: (0.1, 20.0) for p in RATIOS} | {p: (0.0, 0.01) for p in SECONDS}
-          | {p: (0.0, 10.0) for p in WEIGHT_ONLY})
-DIGITS = {p: 2 for p in RATIOS + WEIGHT_ONLY} | {p: 6 for p in SECONDS}
-DIMENSION = {p: "ratio" for p in RATIOS + WEIGHT_ONLY} | {p: "s" for p in SECONDS}
+          | {p: (0.0, 10.0) for p in WEIGHT_ONLY} | {p: (0.0, 1000.0) for p in CYCLES})
+DIGITS = {p: 2 for p in RATIOS + WEIGHT_ONLY} | {p: 6 for p in SECONDS} | {p: 1 for p in CYCLES}
+DIMENSION = ({p: "ratio" for p in RATIOS + WEIGHT_ONLY} | {p: "s" for p in SECONDS}
+             | {p: "cycles" for p in CYCLES})
 WHAT = {"per_request_step_s": "engine time per request in the batch per step, beyond the chip's "
                               "default stack",
         "per_layer_s": "engine time per decoder layer per step, beyond the chip's default stack",
         "step_s": "engine time per step, beyond the chip's default stack",
         "speedup_ratio": "speed over the chip's default stack",
         "weight_only_dequant_ratio": "weight-only GEMMs' dequantisation time per weight over "
-                                     "a 16-bit read's"} | {
+                                     "a 16-bit read's",
+        "routing_stage_cycles": "routing work per stage of the decode grid's all-reduce critical "
+                                "path (WaferLLM's beta)"} | {
     p: f"{p.removesuffix('_speed_ratio').replace('_', ' ')} kernel speed over the chip's default "
        "stack" for p in Stack.SPEED_RATIOS}
 SOURCE = "cal-stack"

@@ -49,7 +49,7 @@ Fit = Literal["framework", "serving", "stack", "trainfw", "wafer"]
 StackParameter = Literal["gemm_speed_ratio", "attention_mha_speed_ratio",
                          "attention_gqa_speed_ratio", "attention_mla_speed_ratio", "step_s",
                          "per_layer_s", "per_request_step_s", "speedup_ratio",
-                         "weight_only_dequant_ratio"]
+                         "weight_only_dequant_ratio", "routing_stage_cycles"]
 FrameworkParameter = Literal["speed_ratio"]  # a training `Framework`'s fitted parameters
 PARAMETERS = {"stack": get_args(StackParameter), "trainfw": get_args(FrameworkParameter)}
 

@@ -115,6 +115,13 @@ def stack_notes(stack: Stack) -> tuple[str, ...]:
         notes.append(f"speculative decoding: {value('draft_tokens_count'):g} draft tokens per step "
                      f"at {value('acceptance_fraction'):.2g} acceptance, a draft pass "
                      f"{value('draft_cost_ratio'):.2g} of a step")
+    if stack.grid_decodes:
+        value = stack.value_or_zero
+        notes.append(f"decodes on a {value('decode_grid_side_count'):g} x "
+                     f"{value('decode_grid_side_count'):g} PE grid per layer, a "
+                     f"{value('allreduce_tree_levels_count'):g}-level tree all-reduce at "
+                     f"{value('routing_stage_cycles'):g} cycles per routing stage; decode is the "
+                     "kernels' own time, without the default stack's serving share")
     if not stack.graph_capture:
         notes.append(f"no graph capture: {stack.launch_s_per_layer * 1e6:.3g} us of kernel "
                      "launches per layer per step")

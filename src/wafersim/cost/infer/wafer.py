@@ -24,7 +24,8 @@ import numpy.typing as npt
 
 from wafersim.catalog.system import System
 from wafersim.cost.infer.common import ACT_BYTES, Serving, embedding_on_host, speculative_tokens_per_step
-from wafersim.cost.infer.wafer_layers import LayerModel, pe_rates, spread, wafer_weight_bytes
+from wafersim.cost.infer.wafer_grid import DecodeGrid, check_grid, grid_of, grid_parts
+from wafersim.cost.infer.wafer_layers import LayerModel, PeRates, pe_rates, spread, wafer_weight_bytes
 from wafersim.cost.kernels.collectives import Link, p2p_s
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec, bytes_per_param
@@ -143,6 +144,10 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
            region: Region, weight_bytes: float, tokens_per_request: int = 1) -> tuple[Parts, Array]:
     """Decode breakdown and TPOT (arrays over `batch`, requests of one pipeline) in `region`."""
     rates = pe_rates(system.chip, system.architecture)
+    grid = grid_of(serving.stack)
+    if grid is not None:
+        return _grid_decode(model, system, serving, np.asarray(batch, dtype=float)
+                            * tokens_per_request, region, rates, grid)
     layers = spread(model, rates, region.pes(rates.pes_per_wafer) / weight_bytes,
                     bytes_per_param(serving.precision), bytes_per_param(serving.kv_precision),
                     serving.decode_context(model))
@@ -152,6 +157,17 @@ def decode(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayL
     links = region.boundaries * np.asarray(p2p_s(tokens * model.d_model * ACT_BYTES,
                                                  _link(system)))
     return _pipeline(layers, tokens, serving.decode_context(model), b, links)
+
+
+def _grid_decode(model: ModelSpec, system: System, serving: Serving, tokens: Array, region: Region,
+                 rates: PeRates, grid: DecodeGrid) -> tuple[Parts, Array]:
+    """Decode on the stack's square PE grid, layers one after another (`wafer_grid.py`); the
+    hidden vector still crosses each wafer boundary of the pipeline."""
+    check_grid(model, rates, grid, bytes_per_param(serving.precision))
+    parts = grid_parts(model, rates, grid, tokens, serving.decode_context(model))
+    parts["inter_wafer"] = region.boundaries * np.asarray(
+        p2p_s(tokens * model.d_model * ACT_BYTES, _link(system)))
+    return parts, sum(parts.values(), 0.0 * tokens)
 
 
 def prefill(model: ModelSpec, system: System, serving: Serving, batch: npt.ArrayLike,
@@ -195,6 +211,9 @@ def _decode_spec(model: ModelSpec, system: System, serving: Serving, b: Array, r
     """Decode parts per output token, the draft's passes among them when speculating."""
     if spec is None:
         return decode(model, system, serving, b, region, f.weight_bytes)[0]
+    if grid_of(serving.stack) is not None:
+        raise ConfigError(f"serving stack {serving.stack.id if serving.stack else ''} decodes on a "
+                          "PE grid and takes no draft model; serve it without one")
     k, tau = spec.lookahead, spec.tokens_per_step
     parts, _ = decode(model, system, serving, b, region, f.weight_bytes, k + 1)
     _, draft = decode(spec.draft, system, serving, b, region, f.weight_bytes)
@@ -211,6 +230,8 @@ def wafer_points(model: ModelSpec, system: System, serving: Serving, batch: npt.
     tpot_parts = _decode_spec(model, system, serving, b, region, f, spec)
     ttft_parts = prefill(model, system, serving, b, region, f.weight_bytes)
     tau = 1.0 if spec is None else spec.tokens_per_step
-    return (serving.stack_parts(tpot_parts, eff, b / tau, "software_overhead", model,
+    # a grid-decoding stack's decode is its kernels' own cycle count: no default stack's share
+    decode_eff = 1.0 if grid_of(serving.stack) is not None else eff
+    return (serving.stack_parts(tpot_parts, decode_eff, b / tau, "software_overhead", model,
                                 speculate=spec is None),
             serving.stack_parts(ttft_parts, eff, b, "software_overhead", model))

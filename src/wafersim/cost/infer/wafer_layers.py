@@ -73,7 +73,7 @@ def _grid(pes: float, mesh: Mesh) -> tuple[int, int]:
     return cols, rows
 
 
-def _gemm_ops(model: ModelSpec) -> list[Op]:
+def gemm_ops(model: ModelSpec) -> list[Op]:
     return [op for op in lower(model, "decode", 1, 0).ops if op.n and op.k]
 
 
@@ -109,7 +109,7 @@ class LayerModel:
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""
-        params = sum(op.weight_params * op.repeat for op in _gemm_ops(self.model) if op.layer)
+        params = sum(op.weight_params * op.repeat for op in gemm_ops(self.model) if op.layer)
         return params / self.model.n_layers * self.weight_bpp * self.pes_per_byte
 
     def attention_s(self, tokens: npt.ArrayLike, context: float) -> Array:
@@ -141,13 +141,13 @@ class LayerModel:
 
     def layer_gemv_s(self, tokens: npt.ArrayLike) -> float | Array:
         """Mean GEMV seconds per layer for `tokens` tokens per pass."""
-        ops = [op for op in _gemm_ops(self.model) if op.layer]
+        ops = [op for op in gemm_ops(self.model) if op.layer]
         total = sum(np.asarray(self._op_s(op, tokens)) * op.repeat for op in ops)
         return total / self.model.n_layers
 
     def head_s(self, tokens: npt.ArrayLike) -> Array:
         """LM head GEMV plus the arg-max reduction over the vocabulary."""
-        head = next(op for op in _gemm_ops(self.model) if op.name == "lm_head")
+        head = next(op for op in gemm_ops(self.model) if op.name == "lm_head")
         pes = head.n * head.k * self.weight_bpp * self.pes_per_byte  # tied: the embedding table
         argmax = 2.0 * math.sqrt(max(pes, 1.0)) * self.rates.hop_s
         return np.asarray(self._op_s(head, tokens)) + argmax

@@ -33,6 +33,7 @@ from wafersim.cost.infer.wafer import (
     wafer_points,
     wafers_needed,
 )
+from wafersim.cost.infer.wafer_grid import grid_of
 from wafersim.errors import InfeasibleParameter, ParameterError
 from wafersim.plan.infer import InferPlan, WaferPlan
 
@@ -104,7 +105,7 @@ class WaferServing:
         memory = {"weights": f.weight_bytes / n, "kv_cache": per * f.kv_bytes_per_request / n,
                   "usable": f.usable_bytes}
         notes = (*lay.notes(sc, f, batch), *f.notes, serving_efficiency(sc.system)[1],
-                 *sc.serving.stack_notes(), *WAFER_NOTES)
+                 *sc.serving.stack_notes(), *layout_notes(sc))
         r = assemble(sc.model, wafer_system(sc.system, lay.wafers), sc.serving, batch,
                      lay.wafers, {k: float(np.asarray(v).flat[i]) for k, v in tpot.items()},
                      {k: float(np.asarray(v).flat[i]) for k, v in ttft.items()},
@@ -187,6 +188,11 @@ class Layout:
                        f"{self.per_replica(batch)} request(s) per replica; the fewest that hold "
                        f"{sc.model.id} are {self.least} (what a serving run under load keeps)")
         return tuple(out)
+
+
+def layout_notes(sc: InferScenario) -> tuple[str, ...]:
+    """The layout's notes: a grid-decoding stack's layers are neither rectangles nor stages."""
+    return WAFER_NOTES if grid_of(sc.serving.stack) is None else WAFER_NOTES[1:3]
 
 
 def layout(sc: InferScenario, f: WaferFit, batch: int, name: str | None = None) -> Layout:
