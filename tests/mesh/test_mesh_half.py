@@ -51,8 +51,21 @@ def test_fmac_columns_equals_numpy_half_loop() -> None:
         s = rng.uniform(-1, 1, (30, 20, 11)).astype(np.float16)
         for y in (rng.uniform(-1, 1, (30, 20, 7)).astype(np.float16), np.zeros((30, 20, 7), np.float16)):
             want = _numpy_loop(y, a, s)
+            ragged = y.copy()
             assert half.fmac_columns(y, a, s)
             assert np.array_equal(_bits(y), _bits(want))
+            assert half.fmac_columns(ragged, a, s, block=7)  # 600 PEs: 85 blocks and a ragged one
+            assert np.array_equal(_bits(ragged), _bits(want))
+
+
+def test_fmac_columns_on_views_and_broadcast_operands() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (6, 5, 3, 4)).astype(np.float16)
+    s = rng.uniform(-1, 1, (5, 4)).astype(np.float16)  # one slice per column, as GEMV's x
+    y = np.zeros((6, 10, 3), np.float16)[:, ::2]  # not contiguous: written through
+    want = _numpy_loop(np.zeros((6, 5, 3), np.float16), a, np.broadcast_to(s, (6, 5, 4)))
+    assert half.fmac_columns(y, a, s, block=4)
+    assert np.array_equal(_bits(y), _bits(want))
 
 
 def test_fmac_columns_declines_what_it_cannot_carry() -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 HALF_MAX = 65504.0
 _MAGIC_BITS = np.int32((13 << 23) | (1 << 22))  # exponent + 13, significand 1.5
+BLOCK_PES = 2048  # PEs per block of `fmac_columns`: its float32 temporaries fit a core's L2
 
 
 def to_float32(h: np.ndarray) -> np.ndarray:
@@ -54,21 +55,52 @@ def round_half(v: np.ndarray, magic: np.ndarray) -> None:
     v -= magic
 
 
-def fmac_columns(y: np.ndarray, a: np.ndarray, s: np.ndarray) -> bool:
+def fmac_columns(y: np.ndarray, a: np.ndarray, s: np.ndarray, block: int = BLOCK_PES) -> bool:
     """y += a[..., j] * s[..., j] for j in order, each op rounded as NumPy's half rounds it, in
     place on half `y` (..., n); a is (..., n, k), s (..., k). False (y untouched) where a value
-    could leave the finite half range: the caller then takes NumPy's half path."""
+    could leave the finite half range: the caller then takes NumPy's half path. Runs `block`
+    PEs at a time so every float32 temporary stays in cache (the PEs are independent)."""
     k = a.shape[-1]
     bound = largest(y) + 2.0 * k * largest(a) * largest(s)
     if not bound < HALF_MAX / 2 or (np.ascontiguousarray(y).view(np.uint16) == 0x8000).any():
         return False
-    acc, s32 = to_float32(y), to_float32(s)
-    magic = np.empty_like(acc)
-    for j in range(k):  # a column at a time: a float32 copy of all of `a` would not fit caches
-        product = to_float32(a[..., j])
-        product *= s32[..., j, None]
-        round_half(product, magic)
-        acc += product
-        round_half(acc, magic)
-    y[...] = acc
+    n = y.shape[-1]
+    flat_y = y.reshape(-1, n) if y.flags.c_contiguous else np.ascontiguousarray(y).reshape(-1, n)
+    flat_a = np.broadcast_to(a, (*y.shape, k)).reshape(-1, n, k)
+    flat_s = np.broadcast_to(s, (*y.shape[:-1], k)).reshape(-1, k)
+    _Blocks(min(block, len(flat_y)), n, k).run(flat_y, flat_a, flat_s)
+    if not np.shares_memory(flat_y, y):
+        y[...] = flat_y.reshape(y.shape)
     return True
+
+
+class _Blocks:
+    """Float32 scratch for `fmac_columns` over `size` PEs, reused block after block."""
+
+    def __init__(self, size: int, n: int, k: int) -> None:
+        self.size = size
+        self.a = np.empty((size, n, k), np.float32)
+        self.s = np.empty((size, k), np.float32)
+        self.products = np.empty((k, size, n), np.float32)  # column j contiguous: products[j]
+        self.magic = np.empty_like(self.products)
+        self.acc = np.empty((size, n), np.float32)
+        self.acc_magic = np.empty_like(self.acc)
+
+    def run(self, y: np.ndarray, a: np.ndarray, s: np.ndarray) -> None:
+        for i in range(0, len(y), self.size):
+            m = min(self.size, len(y) - i)
+            self.block(y[i:i + m], a[i:i + m], s[i:i + m])
+
+    def block(self, y: np.ndarray, a: np.ndarray, s: np.ndarray) -> None:
+        m = len(y)
+        a32, s32, products, acc = self.a[:m], self.s[:m], self.products[:, :m], self.acc[:m]
+        np.copyto(a32, a)  # halves widen to float32 exactly
+        np.copyto(s32, s)
+        np.multiply(a32.transpose(2, 0, 1), s32.T[:, :, None], out=products)  # exact products
+        round_half(products, self.magic[:, :m])
+        np.copyto(acc, y)
+        magic = self.acc_magic[:m]
+        for column in products:  # the @fmach order: one column after the other
+            acc += column
+            round_half(acc, magic)
+        np.copyto(y, acc)  # every value is a half already: the cast is exact
