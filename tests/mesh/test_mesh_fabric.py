@@ -79,16 +79,22 @@ def test_unrouted_sender_sends_nothing():
 
 
 def test_whole_line_multicasts_match_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """SUMMA's panel multicasts (one sender per line) take the fabric's short path; with it turned
-    off the general path must give the same cycles, counters and output."""
+    """SUMMA's panel multicasts and GEMV's x broadcast (one sender per line) take the short paths
+    of the fabric and of the data copy; with them turned off the general paths must give the
+    same cycles, counters and output."""
     from wafersim.mesh import fabric as fabric_module
-    from wafersim.mesh import gemm
+    from wafersim.mesh import gemm, gemv
+    from wafersim.mesh.kernel import arrival as arrival_module
 
     def run(rate: float) -> list[object]:
-        r = gemm(24, 40, 16, (5, 7), link_wavelets_per_cycle=rate)
-        return [r.cycles, r.breakdown, r.wavelets_sent, r.wavelets_received,
-                r.link_util.tolist(), r.compute_util.tolist(), r.output.tobytes()]
+        out: list[object] = []
+        for r in (gemm(24, 40, 16, (5, 7), link_wavelets_per_cycle=rate),
+                  gemv(37, 29, (5, 7), link_wavelets_per_cycle=rate)):
+            out += [r.cycles, r.breakdown, r.wavelets_sent, r.wavelets_received,
+                    r.link_util.tolist(), r.compute_util.tolist(), r.output.tobytes()]
+        return out
 
     fast = [run(rate) for rate in (1.0, 0.75)]
-    monkeypatch.setattr(fabric_module, "_common_sender", lambda so: None)
+    monkeypatch.setattr(fabric_module, "common_sender", lambda so: None)
+    monkeypatch.setattr(arrival_module, "common_sender", lambda so: None)
     assert [run(rate) for rate in (1.0, 0.75)] == fast

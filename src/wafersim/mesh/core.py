@@ -54,8 +54,12 @@ class Core:
         a0 = np.where(got, first, 0.0)
         tail = np.maximum(wavelets - 1, 0)
         work = tail * work_full + work_last
-        done = np.maximum(np.maximum(self.free, a0) + work, a0 + tail * spacing + work_last)
-        self.free = np.where(got, done, self.free)
-        self.busy += np.where(got, work, 0.0)
-        self.flops += np.where(got, flops, 0.0)
-        return np.where(got, done, self.free)
+        done = np.maximum(self.free, a0)
+        done += work
+        a0 += tail * spacing + work_last  # a0 + (L-1) spacing + w_last
+        np.maximum(done, a0, out=done)
+        np.copyto(done, self.free, where=~got)  # a new array: earlier views of `free` keep theirs
+        self.free = done
+        np.add(self.busy, work, out=self.busy, where=got)
+        np.add(self.flops, flops, out=self.flops, where=got)
+        return done.copy()

@@ -30,7 +30,7 @@ PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
 
 
-def _common_sender(so: np.ndarray) -> int | None:
+def common_sender(so: np.ndarray) -> int | None:
     """The position of the one sender of every line when all lines have it at the same place."""
     first = so[0]
     if first.sum() != 1:
@@ -153,7 +153,7 @@ class Fabric:
         without the route table. None where the color is routed already at a PE the stream
         needs: the caller then takes the general path, which reports the clash."""
         so = orient(senders, d)
-        column = _common_sender(so)
+        column = common_sender(so)
         if column is not None:
             return self._multicast_from(color, d, column, wavelets, ready)
         idx = np.arange(so.shape[1])

@@ -55,7 +55,7 @@ def chain_reduce(sim: MeshSim, colors: tuple[int, int], d: str, values: np.ndarr
     line ends, done cycles)."""
     length, wavelets = orient(sim.core.free, d).shape[1], values.shape[-1]
     vo = orient(values, d)
-    result = OPS[op].accumulate(vo, axis=1)[:, -1]
+    result = _in_order(OPS[op], vo)
     if length == 1 or wavelets == 0:
         return result, sim.core.free.copy()
     lines = np.ones(vo.shape[0], dtype=bool) if lines is None else lines
@@ -64,6 +64,15 @@ def chain_reduce(sim: MeshSim, colors: tuple[int, int], d: str, values: np.ndarr
     for c in colors:
         sim.routes.clear(c)
     return result, first
+
+
+def _in_order(op: np.ufunc, vo: np.ndarray) -> np.ndarray:
+    """op over axis 1 one position after the other (the chain's order, as `op.accumulate` takes
+    it), without keeping the partial results."""
+    out = vo[:, 0].copy()
+    for j in range(1, vo.shape[1]):
+        op(out, vo[:, j], out=out)
+    return out
 
 
 def _chain_routes(sim: MeshSim, colors: tuple[int, int], d: str, length: int,

@@ -54,8 +54,8 @@ class RouteTable:
             new = _route_text(rx, tx)
             raise KernelError(pe, f"color {color}", f"is already routed differently ({old}; "
                               f"asked for {new})", "clear it before re-routing")
-        self.rx[color][where] = rx
-        self.tx[color][where] = mask
+        np.copyto(self.rx[color], rx, where=where)
+        np.copyto(self.tx[color], mask, where=where)
         self.blank[color] = False
         self.touched[color] |= bool(where.any())
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wafersim.mesh.fabric import Delivery
+from wafersim.mesh.fabric import Delivery, common_sender
 from wafersim.mesh.orient import orient
 
 
@@ -26,13 +26,17 @@ class Arrival:
 def source_data(values: np.ndarray, senders: np.ndarray, got: np.ndarray, d: str) -> np.ndarray:
     """Each receiver's copy of the values of the nearest sender upstream in direction `d`."""
     so = orient(senders, d)
+    vo = orient(values, d)
+    keep = orient(got, d).reshape(*so.shape, *([1] * (vo.ndim - 2)))
+    out = np.zeros_like(values)
+    column = common_sender(so)
+    if column is not None:  # every line's one sender at the same place: no gather
+        np.copyto(orient(out, d), vo[:, column:column + 1], where=keep)
+        return out
     idx = np.arange(so.shape[1])
     before = np.full(so.shape, -1)
     before[:, 1:] = np.maximum.accumulate(np.where(so, idx, -1), axis=1)[:, :-1]
     src_o = np.maximum(before, 0)
-    vo = orient(values, d)
     picked = np.take_along_axis(vo, src_o.reshape(*src_o.shape, *([1] * (vo.ndim - 2))), axis=1)
-    out = np.zeros_like(values)
-    keep = orient(got, d).reshape(*so.shape, *([1] * (vo.ndim - 2)))
     orient(out, d)[...] = np.where(keep, picked, 0)
     return out

@@ -37,8 +37,8 @@ class Buffer:
                 self.values[...] = values
             self.written[...] = True
             return
-        full = np.broadcast_to(np.asarray(values, dtype=self.values.dtype), self.values.shape)
-        self.values[where] = full[where]
+        mask = where.reshape(where.shape + (1,) * len(self.shape))  # one pass, no gather
+        np.copyto(self.values, np.asarray(values, dtype=self.values.dtype), where=mask)
         self.written |= where
 
     def adopt(self, values: np.ndarray) -> None:
