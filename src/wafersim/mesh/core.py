@@ -43,6 +43,16 @@ class Core:
         self.flops += np.where(where, flops, 0.0)
         return np.where(where, done, self.free)
 
+    def run_all(self, ready: np.ndarray, cycles: float, flops: float = 0.0) -> np.ndarray:
+        """`run` on every PE, in place: `ready` (an array the caller hands over and no longer
+        changes) becomes the done cycles and the cores' free cycles; returns it."""
+        np.maximum(ready, self.free, out=ready)
+        ready += cycles
+        self.free = ready
+        self.busy += cycles
+        self.flops += flops
+        return ready
+
     def consume(self, first: np.ndarray, wavelets: np.ndarray, spacing: float,
                 work_full: np.ndarray | float, work_last: np.ndarray | float,
                 flops: np.ndarray | float = 0.0) -> np.ndarray:

@@ -27,6 +27,7 @@ from wafersim.mesh.orient import DIRECTIONS, orient
 from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
 PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
+BACK = {"E": "W", "W": "E", "S": "N", "N": "S"}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
 
 
@@ -191,10 +192,18 @@ class Fabric:
         out_n = _along_lines(line, d, self.shape)
         if c == length - 1:
             return Delivery(out_first, out_n, self.spacing)
-        free = self._state[d][0]
-        offset = np.arange(c, length - 1) * self.hop
         t0 = np.asarray(ready, dtype=float)
         t0_c = t0 if t0.ndim == 0 else orient(np.broadcast_to(t0, self.shape), d)[:, c]
+        orient(out_first, d)[:, c + 1:] = self._from_position(d, c, wavelets, t0_c)
+        return Delivery(out_first, out_n, self.spacing)
+
+    def _from_position(self, d: str, c: int, wavelets: int, t0_c: np.ndarray) -> np.ndarray:
+        """The stream recurrence on the links past position `c` of every line of `d` (the
+        general path's arithmetic, op for op), counters and horizon included; returns the
+        first-wavelet arrival at positions c + 1.. (a new array)."""
+        length = self._state[d][0].shape[1]
+        free = self._state[d][0]
+        offset = np.arange(c, length - 1) * self.hop
         g = free[:, c:-1] - offset
         g[:, 0] = np.maximum(g[:, 0], t0_c - c * self.hop)
         g += _SEGMENT
@@ -207,9 +216,31 @@ class Fabric:
             self._flush(d)
         first = enter
         first += self.hop
-        orient(out_first, d)[:, c + 1:] = first
-        self.horizon = max(self.horizon, float(first.max()) + (wavelets - 1) * self.spacing)
-        return Delivery(out_first, out_n, self.spacing)
+        # a running maximum plus growing offsets, each op rounding monotonically: every line's
+        # latest arrival is its last position
+        self.horizon = max(self.horizon, float(first[:, -1].max()) + (wavelets - 1) * self.spacing)
+        return first
+
+    def panel(self, colors: tuple[int, int], d: str, c: int, wavelets: int, ready: np.ndarray,
+              out: np.ndarray) -> bool:
+        """`multicast` of `wavelets` (> 0) from position `c` of every line of `d` both ways
+        (colors[0] towards `d`, colors[1] back), writing into grid `out` when each PE has the
+        last wavelet (`ready` at the senders): a SUMMA panel without the arrival grids. False
+        (nothing done) where a color is routed: the caller then takes `multicast`."""
+        if not (self.routes.blank[colors[0]] and self.routes.blank[colors[1]]):
+            return False
+        length = self._state[d][0].shape[1]
+        t0_c = orient(ready, d)[:, c]
+        orient(out, d)[:, c] = t0_c
+        tail = (wavelets - 1) * self.spacing
+        for way, at, color in ((d, c, colors[0]), (BACK[d], length - 1 - c, colors[1])):
+            self.routes.touched[color] |= at < length - 1
+            if at < length - 1:
+                last = self._from_position(way, at, wavelets, t0_c)
+                if tail:
+                    last += tail
+                orient(out, way)[:, at + 1:] = last
+        return True
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)

@@ -54,6 +54,42 @@ def _send_panel(pe: PE, owners: np.ndarray, ways: tuple[str, str], wavelets: int
     return np.where(owners, ready, last)
 
 
+class _Steps:
+    """The timing of SUMMA's steps. Untraced, with SUMMA's colors free, a step is two
+    `Fabric.panel` calls into arrival grids and one `Core.run_all`, over reused grids;
+    otherwise (or with `FAST = False`) the same step through `PE.multicast` and `PE.task`: the
+    same arithmetic, op for op."""
+
+    FAST = True
+
+    def __init__(self, pe: PE, wavelets: tuple[int, int], work: float, flops: float) -> None:
+        self.pe, self.wavelets, self.work, self.flops = pe, wavelets, float(work), flops
+        sim = pe.sim
+        self.fast = (self.FAST and sim.spans is None
+                     and all(sim.routes.blank[color] for color in COLORS.values()))
+        self.done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
+        self.grids = [np.empty(sim.shape), np.empty(sim.shape)] if self.fast else []
+
+    def step(self, s: int) -> None:
+        pe, ready = self.pe, self.done[0]
+        if self.fast:
+            got_a, got_b = self.grids
+            fabric = pe.sim.fabric
+            fabric.panel((COLORS["E"], COLORS["W"]), "E", s % pe.width, self.wavelets[0], ready, got_a)
+            fabric.panel((COLORS["S"], COLORS["N"]), "S", s % pe.height, self.wavelets[1], ready, got_b)
+            np.maximum(got_a, got_b, out=got_a)
+            done = pe.sim.core.run_all(got_a, self.work, self.flops)
+            # step s - 2's grid is read for the last time now: step s + 1 writes into it
+            spare = ready if ready is not self.done[1] else np.empty(pe.sim.shape)
+            self.grids = [spare, got_b]
+        else:
+            got_a = _send_panel(pe, pe.x == s % pe.width, ("E", "W"), self.wavelets[0], ready)
+            got_b = _send_panel(pe, pe.y == s % pe.height, ("S", "N"), self.wavelets[1], ready)
+            np.maximum(got_a, got_b, out=got_a)
+            done = pe.task("gemm", self.work, ready=got_a, flops=self.flops)
+        self.done = [self.done[1], done]
+
+
 def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
     """Declare SUMMA's buffers on every PE (fails before any data is made if they cannot fit):
     the A and B panels a PE owns, two receive buffers per operand, the C tile."""
@@ -82,14 +118,11 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
     per = sim.machine.values_per_wavelet(precision)
     work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
     c = np.zeros((pe.height, pe.width, tm, tp), dtype=ap.dtype)
-    done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
+    wavelets = (-(-tm * kb // per), -(-kb * tp // per))
+    steps_timed = _Steps(pe, wavelets, work, 2.0 * tm * kb * tp)
     live = -(-a.shape[1] // kb)  # panels holding some of K
     for s in range(steps):
-        ready = done[0]
-        got_a = _send_panel(pe, pe.x == s % pe.width, ("E", "W"), -(-tm * kb // per), ready)
-        got_b = _send_panel(pe, pe.y == s % pe.height, ("S", "N"), -(-kb * tp // per), ready)
-        np.maximum(got_a, got_b, out=got_a)
-        done = [done[1], pe.task("gemm", work, ready=got_a, flops=2.0 * tm * kb * tp)]
+        steps_timed.step(s)
         if s < live:  # panels past K are zero padding: their product adds nothing to C
             # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
             c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
