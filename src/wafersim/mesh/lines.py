@@ -55,7 +55,7 @@ def chain_reduce(sim: MeshSim, colors: tuple[int, int], d: str, values: np.ndarr
     line ends, done cycles)."""
     length, wavelets = orient(sim.core.free, d).shape[1], values.shape[-1]
     vo = orient(values, d)
-    result = _in_order(OPS[op], vo)
+    result = OPS[op].accumulate(vo, axis=1)[:, -1]
     if length == 1 or wavelets == 0:
         return result, sim.core.free.copy()
     lines = np.ones(vo.shape[0], dtype=bool) if lines is None else lines
@@ -64,15 +64,6 @@ def chain_reduce(sim: MeshSim, colors: tuple[int, int], d: str, values: np.ndarr
     for c in colors:
         sim.routes.clear(c)
     return result, first
-
-
-def _in_order(op: np.ufunc, vo: np.ndarray) -> np.ndarray:
-    """op over axis 1 one position after the other (the chain's order, as `op.accumulate` takes
-    it), without keeping the partial results."""
-    out = vo[:, 0].copy()
-    for j in range(1, vo.shape[1]):
-        op(out, vo[:, j], out=out)
-    return out
 
 
 def _chain_routes(sim: MeshSim, colors: tuple[int, int], d: str, length: int,
@@ -89,37 +80,59 @@ def _chain_routes(sim: MeshSim, colors: tuple[int, int], d: str, length: int,
 def _chain_timing(sim: MeshSim, d: str, wavelets: int, lm: np.ndarray) -> np.ndarray:
     """The add-and-forward pipeline of the module docstring, for the lines in mask `lm`."""
     fab, core = sim.fabric, sim.core
-    free, link_w, link_c, router_in, ramp_out, ramp_in = fab._views(d)
+    views = fab._views(d)
+    free = views[0]
     add = float(np.ceil(1.0 / sim.machine.vector_width("fp32", reads=1, writes=1)))
     hop, p = fab.hop, fab.spacing
     q = max(p, add)  # steady spacing once every wavelet is added on its way
     ready = orient(core.free, d).copy()
     idx = np.arange(ready.shape[1] - 1)
-    c = np.maximum(ready[:, :-1] + np.where(idx > 0, add, 0.0), free[:, :-1])
+    c = ready[:, :-1] + np.where(idx > 0, add, 0.0)
+    np.maximum(c, free[:, :-1], out=c)
     step = hop + add
-    f = idx * step + np.maximum.accumulate(c - idx * step, axis=1)  # first wavelet onto link j
+    c -= idx * step
+    f = np.maximum.accumulate(c, axis=1, out=c)
+    f += idx * step  # first wavelet onto link j
     hold = np.where(idx > 0, q, p) * wavelets
-    n = np.where(lm, wavelets, 0)
-    free[:, :-1] = np.where(lm, f + hold, free[:, :-1])
-    link_w[:, :-1] += n
-    link_c[:, :-1] += np.where(lm, hold, 0.0)
-    router_in[:, 1:] += n
-    ramp_out[:, :-1] += n
-    ramp_in[:, 1:] += n
+    every = bool(lm.all())
+    _count_links(views, f, hold, wavelets if every else np.where(lm, wavelets, 0),
+                 None if every else lm)
     done = ready.copy()
-    done[:, 1:-1] = np.maximum(ready[:, 1:-1] + add * wavelets, f[:, 1:] + (wavelets - 1) * q)
+    np.add(ready[:, 1:-1], add * wavelets, out=done[:, 1:-1])
+    np.maximum(done[:, 1:-1], f[:, 1:] + (wavelets - 1) * q, out=done[:, 1:-1])
     end_first = f[:, -1] + hop
     done[:, -1] = np.maximum(np.maximum(ready[:, -1], end_first) + add * wavelets,
                              end_first + (wavelets - 1) * q + add)
-    start = ready.copy()
-    start[:, 1:] = np.maximum(f + hop, ready[:, 1:])
-    busy = np.zeros(ready.shape)
-    busy[:, 1:] = add * wavelets
-    orient(core.free, d)[...] = np.where(lm, done, ready)
-    orient(core.busy, d)[...] += np.where(lm, busy, 0.0)
-    sim.span("reduce", _unorient(sim, np.where(lm, start, np.nan), d),
-             _unorient(sim, np.where(lm, done, np.nan), d))
+    if every:
+        orient(core.free, d)[...] = done
+        orient(core.busy, d)[:, 1:] += add * wavelets
+    else:
+        busy = np.zeros(ready.shape)
+        busy[:, 1:] = add * wavelets
+        orient(core.free, d)[...] = np.where(lm, done, ready)
+        orient(core.busy, d)[...] += np.where(lm, busy, 0.0)
+    if sim.spans is not None:
+        start = ready.copy()
+        start[:, 1:] = np.maximum(f + hop, ready[:, 1:])
+        sim.span("reduce", _unorient(sim, np.where(lm, start, np.nan), d),
+                 _unorient(sim, np.where(lm, done, np.nan), d))
     return core.free.copy()
+
+
+def _count_links(views: tuple[np.ndarray, ...], f: np.ndarray, hold: np.ndarray,
+                 n: np.ndarray | int, lm: np.ndarray | None) -> None:
+    """Link occupancy and counters of the chain (`lm`: the lines it runs on; None: all)."""
+    free, link_w, link_c, router_in, ramp_out, ramp_in = views
+    if lm is None:
+        np.add(f, hold, out=free[:, :-1])
+        link_c[:, :-1] += hold
+    else:
+        free[:, :-1] = np.where(lm, f + hold, free[:, :-1])
+        link_c[:, :-1] += np.where(lm, hold, 0.0)
+    link_w[:, :-1] += n
+    router_in[:, 1:] += n
+    ramp_out[:, :-1] += n
+    ramp_in[:, 1:] += n
 
 
 def tree_reduce(sim: MeshSim, colors: list[int], d: str, values: np.ndarray,

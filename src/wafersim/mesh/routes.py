@@ -47,8 +47,9 @@ class RouteTable:
         """Route `color` at the PEs in boolean mask `where`: input `rx`, outputs `tx`."""
         self._check_color(color, where)
         mask = np.uint8(sum(bit(p) for p in tx))
-        clash = where & (self.rx[color] != NONE) & ((self.rx[color] != rx) | (self.tx[color] != mask))
-        if clash.any():
+        clash = None if self.blank[color] else (  # a color routed nowhere cannot clash
+            where & (self.rx[color] != NONE) & ((self.rx[color] != rx) | (self.tx[color] != mask)))
+        if clash is not None and clash.any():
             pe = first_pe(clash)
             old = self._describe(color, pe)
             new = _route_text(rx, tx)
