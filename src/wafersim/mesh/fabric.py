@@ -49,6 +49,29 @@ def _along_lines(line: np.ndarray, d: str, shape: tuple[int, int]) -> np.ndarray
     return np.broadcast_to(line[None, :] if d in ("E", "W") else line[:, None], shape)
 
 
+# per direction: link free cycle, wavelets and busy cycles of the outgoing link, wavelets into
+# the router, out of and into the ramp
+_STATE_TYPES = (float, np.int64, float, np.int64, np.int64, np.int64)
+
+
+def _line_shape(shape: tuple[int, int], d: str) -> tuple[int, int]:
+    """(lines, positions) of a grid seen in direction `d` (`orient`)."""
+    return shape if d in ("E", "W") else (shape[1], shape[0])
+
+
+class _LinkState(dict[str, tuple[np.ndarray, ...]]):
+    """The fabric's per-direction arrays, each made (zeros) when first asked for."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def __missing__(self, d: str) -> tuple[np.ndarray, ...]:
+        made = tuple(np.zeros(_line_shape(self.shape, d), dtype=t) for t in _STATE_TYPES)
+        self[d] = made
+        return made
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What a stream delivered to each core: first-wavelet cycle (inf: nothing) and count."""
@@ -74,13 +97,11 @@ class Fabric:
         # per direction of travel, stored in that direction's view (`orient`) so every pass over
         # a line is contiguous: link free cycle, wavelets and busy cycles of the outgoing link,
         # wavelets into the router, out of and into the ramp
-        self._state: dict[str, tuple[np.ndarray, ...]] = {
-            d: tuple(np.zeros(orient(np.zeros(self.shape), d).shape, dtype=t)
-                     for t in (float, np.int64, float, np.int64, np.int64, np.int64))
-            for d in DIRECTIONS}
+        # (made on a direction's first use: a kernel often uses two of the four)
+        self._state = _LinkState(self.shape)
         # wavelets multicast from each line position, per direction, not yet added to the
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
-        self._pending = {d: np.zeros(self._state[d][0].shape[1], dtype=np.int64)
+        self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
@@ -103,13 +124,17 @@ class Fabric:
         sent[...] = 0
 
     def _grid(self, part: int) -> list[np.ndarray]:
-        """State `part` of every direction, in grid layout."""
+        """State `part` of every direction, in grid layout (zero where a direction is unused)."""
         out = []
         for d in DIRECTIONS:
-            a = np.zeros(self.shape, dtype=self._state[d][part].dtype)
-            orient(a, d)[...] = self._views(d)[part]
+            a = np.zeros(self.shape, dtype=_STATE_TYPES[part])
+            if self._used(d):
+                orient(a, d)[...] = self._views(d)[part]
             out.append(a)
         return out
+
+    def _used(self, d: str) -> bool:
+        return d in self._state or bool(self._pending[d].any())
 
     @property
     def router_in(self) -> np.ndarray:
@@ -286,10 +311,10 @@ class Fabric:
         return Delivery(out_first, out_n, self.spacing)
 
     def wavelets_sent(self) -> int:
-        return int(sum(int(self._views(d)[1].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[1].sum()) for d in DIRECTIONS if self._used(d)))
 
     def wavelets_received(self) -> int:
-        return int(sum(int(self._views(d)[3].sum()) for d in DIRECTIONS))
+        return int(sum(int(self._views(d)[3].sum()) for d in DIRECTIONS if self._used(d)))
 
     def link_cycles_per_pe(self) -> np.ndarray:
         """Cycles each PE's busiest outgoing link was occupied."""

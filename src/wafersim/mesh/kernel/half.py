@@ -79,8 +79,7 @@ class _Blocks:
 
     def __init__(self, size: int, n: int, k: int) -> None:
         self.size = size
-        self.a = np.empty((size, n, k), np.float32)
-        self.s = np.empty((size, k), np.float32)
+        self.s = np.empty((k, size), np.float32)
         self.products = np.empty((k, size, n), np.float32)  # column j contiguous: products[j]
         self.magic = np.empty_like(self.products)
         self.acc = np.empty((size, n), np.float32)
@@ -93,10 +92,10 @@ class _Blocks:
 
     def block(self, y: np.ndarray, a: np.ndarray, s: np.ndarray) -> None:
         m = len(y)
-        a32, s32, products, acc = self.a[:m], self.s[:m], self.products[:, :m], self.acc[:m]
-        np.copyto(a32, a)  # halves widen to float32 exactly
-        np.copyto(s32, s)
-        np.multiply(a32.transpose(2, 0, 1), s32.T[:, :, None], out=products)  # exact products
+        s32, products, acc = self.s[:, :m], self.products[:, :m], self.acc[:m]
+        np.copyto(products, a.transpose(2, 0, 1))  # halves widen to float32 exactly
+        np.copyto(s32, s.T)
+        products *= s32[:, :, None]  # exact: 22 significant bits at most
         round_half(products, self.magic[:, :m])
         np.copyto(acc, y)
         magic = self.acc_magic[:m]

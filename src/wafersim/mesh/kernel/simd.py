@@ -43,7 +43,8 @@ class SimdOps:
 
     def _store(self, name: str, dst: Buffer, values: np.ndarray, cycles: np.ndarray | float,
                where: np.ndarray | None, flops: float = 0.0, charge: bool = True) -> np.ndarray:
-        dst.write(values.astype(dst.values.dtype, copy=False), where)
+        # a whole-grid write casts as it copies; a masked one takes the buffer's dtype first
+        dst.write(values if where is None else values.astype(dst.values.dtype, copy=False), where)
         if not charge:  # inside a data task: its cycles are the task's (`PE.on_data`)
             return self.sim.core.free
         return self.sim.compute(name, self.sim.core.free, cycles, where, flops)
