@@ -55,8 +55,8 @@ class RouteTable:
             new = _route_text(rx, tx)
             raise KernelError(pe, f"color {color}", f"is already routed differently ({old}; "
                               f"asked for {new})", "clear it before re-routing")
-        np.copyto(self.rx[color], rx, where=where)
-        np.copyto(self.tx[color], mask, where=where)
+        np.putmask(self.rx[color], where, rx)
+        np.putmask(self.tx[color], where, mask)
         self.blank[color] = False
         self.touched[color] |= bool(where.any())
 

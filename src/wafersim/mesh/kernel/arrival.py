@@ -31,7 +31,11 @@ def source_data(values: np.ndarray, senders: np.ndarray, got: np.ndarray, d: str
     out = np.zeros_like(values)
     column = common_sender(so)
     if column is not None:  # every line's one sender at the same place: no gather
-        np.copyto(orient(out, d), vo[:, column:column + 1], where=keep)
+        got_o = orient(got, d)
+        if got_o[:, column + 1:].all() and not got_o[:, :column + 1].any():  # all past it got it
+            orient(out, d)[:, column + 1:] = vo[:, column:column + 1]
+        else:
+            np.copyto(orient(out, d), vo[:, column:column + 1], where=keep)
         return out
     idx = np.arange(so.shape[1])
     before = np.full(so.shape, -1)

@@ -37,8 +37,7 @@ class Buffer:
                 self.values[...] = values
             self.written[...] = True
             return
-        mask = where.reshape(where.shape + (1,) * len(self.shape))  # one pass, no gather
-        np.copyto(self.values, np.asarray(values, dtype=self.values.dtype), where=mask)
+        _masked_copy(self.values, np.asarray(values, dtype=self.values.dtype), where)
         self.written |= where
 
     def adopt(self, values: np.ndarray) -> None:
@@ -58,3 +57,22 @@ class Buffer:
             raise KernelError(first_pe(missing), f"buffer {self.name!r}", "is read but was never "
                               "written", "write it (or receive data into it) first")
         return self.values
+
+
+def _masked_copy(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> None:
+    """dst[where] = src[where] for a (rows, cols) mask over dst's leading axes: rows of PEs the
+    mask takes whole are copied as blocks (a masked copy costs several times a plain one)."""
+    src = np.broadcast_to(src, dst.shape)
+    whole = where.all(axis=1)
+    if whole.all():
+        np.copyto(dst, src)
+        return
+    if whole.any():
+        dst[whole] = src[whole]
+    part = where.any(axis=1) & ~whole
+    if part.any():
+        rows = np.flatnonzero(part)
+        mask = where[rows].reshape(len(rows), -1, *([1] * (dst.ndim - 2)))
+        block = dst[rows]
+        np.copyto(block, src[rows], where=mask)
+        dst[rows] = block
