@@ -247,13 +247,13 @@ class Fabric:
         return first
 
     def panel(self, colors: tuple[int, int], d: str, c: int, wavelets: int, ready: np.ndarray,
-              out: np.ndarray) -> bool:
+              out: np.ndarray) -> None:
         """`multicast` of `wavelets` (> 0) from position `c` of every line of `d` both ways
-        (colors[0] towards `d`, colors[1] back), writing into grid `out` when each PE has the
-        last wavelet (`ready` at the senders): a SUMMA panel without the arrival grids. False
-        (nothing done) where a color is routed: the caller then takes `multicast`."""
+        (colors[0] towards `d`, colors[1] back, both routed nowhere: `RouteTable.blank`),
+        writing into grid `out` when each PE has the last wavelet (`ready` at the senders): a
+        SUMMA panel without the arrival grids."""
         if not (self.routes.blank[colors[0]] and self.routes.blank[colors[1]]):
-            return False
+            raise ValueError(f"panel colors {colors} are routed; use multicast")
         length = self._state[d][0].shape[1]
         t0_c = orient(ready, d)[:, c]
         orient(out, d)[:, c] = t0_c
@@ -265,7 +265,6 @@ class Fabric:
                 if tail:
                     last += tail
                 orient(out, way)[:, at + 1:] = last
-        return True
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)
