@@ -115,26 +115,34 @@ class HbmServing:
         return sc  # the devices are the system's; the plan search already fills them
 
     def fitting_count(self, sc: InferScenario) -> int | None:
-        """Whole nodes holding the weights and one request, when the system as given cannot."""
-        return None if devices_needed(sc.model, sc.system, sc.serving) <= sc.system.devices \
-            else fewest_whole_nodes(sc)
+        """Whole nodes holding the weights and one request, when the system as given cannot
+        (where no count tried holds them, the mean need: the run then says why)."""
+        if devices_needed(sc.model, sc.system, sc.serving) <= sc.system.devices:
+            return None
+        fewest = fewest_whole_nodes(sc)
+        return fewest if fewest is not None else _mean_need(sc)
 
 
-MAX_EXTRA_NODES = 8  # past the mean need, nodes tried before the count is left to the error
+MAX_EXTRA_NODES = 8  # past the mean need, nodes tried before no count is said to hold the model
 
 
-def fewest_whole_nodes(sc: InferScenario) -> int:
-    """The fewest whole nodes (at least the system as given) on which some plan holds the weights
-    and one request; a split leaves some devices fuller than the mean, so counts past the mean
-    need are tried a node at a time."""
+def _mean_need(sc: InferScenario) -> int:
+    """Whole nodes (at least the system as given) whose memory holds the weights and one request."""
     per_node = sc.system.devices_per_node
     need = devices_needed(sc.model, sc.system, sc.serving)
-    count = max(sc.system.devices, -(-need // per_node) * per_node)
-    for _ in range(MAX_EXTRA_NODES):
+    return max(sc.system.devices, -(-need // per_node) * per_node)
+
+
+def fewest_whole_nodes(sc: InferScenario) -> int | None:
+    """The fewest whole nodes (at least the system as given) on which some plan holds the weights
+    and one request; a split leaves some devices fuller than the mean, so counts past the mean
+    need are tried a node at a time, MAX_EXTRA_NODES of them (None: none of them holds it)."""
+    count = _mean_need(sc)
+    for _ in range(MAX_EXTRA_NODES + 1):
         if _holds_one(sc.on(count)):
-            break
-        count += per_node
-    return count
+            return count
+        count += sc.system.devices_per_node
+    return None
 
 
 def _holds_one(sc: InferScenario) -> bool:
@@ -169,6 +177,8 @@ def _mtp(sc: InferScenario) -> SelfDraft | None:
 def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
     model, system, serving = sc.model, sc.system, sc.serving
     need = fewest_whole_nodes(sc)
+    if need is None:
+        return _no_split(sc)
     if need <= system.devices:
         return InfeasibleParameter("batch", batch, f"{{batch}}: requests of "
                                    f"{serving.context_tokens} tokens do not fit the KV cache of "
@@ -181,6 +191,19 @@ def _infeasible(sc: InferScenario, batch: int) -> InfeasibleParameter:
                                f"{system.chip.id}; it needs at least {need} devices "
                                f"({{count.flag}} {need}) or a smaller {{precision.flag}}",
                                allowed=f">= {need}")
+
+
+def _no_split(sc: InferScenario) -> InfeasibleParameter:
+    """No count tried holds the model: some part of every split outgrows one device."""
+    model, serving, chip = sc.model, sc.serving, sc.system.chip
+    gb = model.weight_bytes(serving.precision) / 1e9
+    top = _mean_need(sc) + MAX_EXTRA_NODES * sc.system.devices_per_node
+    return InfeasibleParameter("precision", serving.precision, f"{model.id} ({gb:,.0f} GB at "
+                               f"{serving.precision}) fits no split over up to {top} x "
+                               f"{chip.id}: every plan leaves "
+                               "some device past its memory (a stage's layers, or the embedding "
+                               "and head over the tensor degree); use a smaller {precision.flag}",
+                               allowed="a smaller format")
 
 
 def _no_point(sc: InferScenario, pts: Points) -> InfeasibleParameter:
