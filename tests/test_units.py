@@ -37,5 +37,6 @@ def test_formatting():
     assert fmt_bytes(80e9) == "80 GB"
     assert fmt_bandwidth(3.35e12) == "3.35 TB/s"
     assert fmt_flops(989.4e12) == "989 TFLOP/s"
+    assert fmt_flops(999.7e12) == "1 PFLOP/s"  # rounds before it picks the prefix, never 1e+03
     assert fmt_time(90.0) == "1.5 min"
     assert fmt_bytes(None) == "-"

@@ -111,6 +111,7 @@ _DECIMAL = [(EXA, "E"), (PETA, "P"), (TERA, "T"), (GIGA, "G"), (MEGA, "M"), (KIL
 def _scaled(value: float, unit: str, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    value = float(f"{value:.{digits}g}")  # round first: 999.7e12 is '1 P', not '1e+03 T'
     for factor, prefix in _DECIMAL:
         if abs(value) >= factor:
             return f"{value / factor:.{digits}g} {prefix}{unit}"
