@@ -71,3 +71,26 @@ def test_frozen_base_weights_sit_in_the_matmul_format(catalog):
     _, lora = _step(catalog, 16, zero=0)
     ratio = float(lora.memory["weights"][0] / full.memory["weights"][0])
     assert ratio == pytest.approx(0.5, rel=0.01)  # 1 byte against 2, plus the small adapters
+
+
+def test_frozen_feed_forward_keeps_only_its_activation_inputs():
+    """Adapters sit on the attention only, so the feed-forward's GEMMs need no saved inputs: per
+    token a Llama layer keeps the gate and up outputs, not the MLP input or the SwiGLU output."""
+    from wafersim.ops.memory import activation_bytes_per_token
+    m = load_model("llama-2-70b")
+    full = activation_bytes_per_token(m, "none")
+    frozen = activation_bytes_per_token(m, "none", frozen_mlp=True)
+    assert full - frozen == pytest.approx(2.0 * (m.d_model + m.d_ff))
+    assert activation_bytes_per_token(m, "full", frozen_mlp=True) == 2.0 * m.d_model
+
+
+def test_lora_runs_keep_fewer_activations(catalog):
+    c = dict(recompute="none")
+    model = load_model("llama-2-70b")
+    def activations(rank):
+        sm = StepModel(model, resolve(catalog, "dgx-h100").with_devices(8), SEQ, BATCH, "fp8",
+                       lora_rank=rank)
+        plans = enumerate_plans(model, 8, 8, BATCH, SEQ,
+                                Constraints(tp=4, pp=1, dp=2, cp=1, micro_batch=1, **c))
+        return float(sm.evaluate(plans).memory["activations"][0])
+    assert activations(16) < 0.8 * activations(0)

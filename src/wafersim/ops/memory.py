@@ -38,8 +38,11 @@ def training_state(precision: str = "bf16", optimizer: str = "adam") -> StateByt
 
 
 def activation_bytes_per_token(model: ModelSpec, recompute: str = "none",
-                               act_bytes: float = 2.0) -> float:
-    """Activation bytes one layer keeps per token for the backward pass."""
+                               act_bytes: float = 2.0, frozen_mlp: bool = False) -> float:
+    """Activation bytes one layer keeps per token for the backward pass. With `frozen_mlp` (LoRA
+    adapters on the attention projections only) the feed-forward computes no weight gradients,
+    so its input and its down projection's input are not kept: dX = dY W^T needs no X (Hu et
+    al. 2021); the activation function's inputs still are."""
     if recompute not in RECOMPUTE:
         raise ConfigError(f"recompute {recompute!r} is not one of {', '.join(RECOMPUTE)}")
     m = model
@@ -51,6 +54,8 @@ def activation_bytes_per_token(model: ModelSpec, recompute: str = "none",
     attn = d + q + kv + m.n_heads * m.v_dim + d  # qkv input, Q, K/V, attention output, out-proj input
     d_ff, width = (m.d_ff_expert, m.top_k + m.n_shared_experts) if m.is_moe else (m.d_ff, 1)
     mlp = d + width * d_ff * (3 if m.gated_mlp else 2)  # input, up (and gate) outputs, act output
+    if frozen_mlp:
+        mlp = width * d_ff * (2 if m.gated_mlp else 1)  # the activation function's inputs only
     norms = 2 * d
     return act_bytes * (attn + mlp + norms)
 

@@ -93,21 +93,24 @@ def state_bytes(model: ModelSpec, plans: PlanSpace, precision: str,
 
 
 @lru_cache(maxsize=256)
-def _per_token_modes(model: ModelSpec) -> tuple[float, ...]:
+def _per_token_modes(model: ModelSpec, frozen_mlp: bool = False) -> tuple[float, ...]:
     """Activation bytes a layer keeps per token, under each recompute mode (RECOMPUTE order)."""
-    return tuple(activation_bytes_per_token(model, mode) for mode in RECOMPUTE)
+    return tuple(activation_bytes_per_token(model, mode, frozen_mlp=frozen_mlp)
+                 for mode in RECOMPUTE)
 
 
 def activation_bytes(model: ModelSpec, plans: PlanSpace, seq_len: int, n_micro: Real,
-                     eager: bool = False, share: Real | None = None) -> Real:
-    """Activations the first pipeline stage keeps, plus the working layer and the logits.
+                     eager: bool = False, share: Real | None = None,
+                     frozen_mlp: bool = False) -> Real:
+    """Activations the first pipeline stage keeps, plus the working layer and the logits
+    (`frozen_mlp`: LoRA on the attention only, so the feed-forward keeps no GEMM inputs).
 
     Eager (non-flash) attention also keeps the softmax output, dropout mask and dropout output:
     5 a s bytes per token per layer, unless selective or full recompute drops them (Korthikanti
     et al. 2022, Eq. 1-2).
     """
     scores = 5.0 * model.n_heads * seq_len if eager else 0.0  # per local token, all keys
-    modes = _per_token_modes(model)
+    modes = _per_token_modes(model, frozen_mlp)
     per_token = pick(modes, plans.recompute) + where(plans.recompute == 0, scores, 0.0)
     full_layer = modes[RECOMPUTE.index("none")] + scores
     tokens = plans.micro_batch * seq_len / (plans.tp * plans.cp)  # per device, with SP and CP

@@ -339,7 +339,8 @@ class StepModel:
         parts |= self._data_parallel(plans, n_micro, window, share)
         memory = state_bytes(m, plans, self.precision, self.adapters, share)
         memory["activations"] = activation_bytes(m, plans, self.seq_len, n_micro,
-                                                 self.attention == "eager", share)
+                                                 self.attention == "eager", share,
+                                                 frozen_mlp=bool(self.lora_rank))
         return Step(plans, n_micro, parts, memory, self.accel.usable_bytes)
 
     def _micro_batch_comm(self, plans: PlanSpace, tokens: Real, attn: Real, full: Flag,
