@@ -52,7 +52,7 @@ def gemv_parts(m: int, n: int, grid: tuple[int, int]) -> None:
     """CPU time of the GEMV's parts (steadier than wall time on a shared host) and the
     simulation's PE-cycles per CPU second."""
     t0 = time.process_time()
-    w, x = inputs(0, "fp16", m, n)
+    w, x = inputs(0, "fp16", m, n, (grid[1], grid[0]))  # W padded to whole tiles of the grid
     t1 = time.process_time()
     sim = MeshSim(machine_of("wse-3", grid))
     y = gemv_on(sim, w, x, "chain", "fp16")
