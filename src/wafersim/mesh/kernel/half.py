@@ -22,7 +22,8 @@ _MAGIC_BITS = np.int32((13 << 23) | (1 << 22))  # exponent + 13, significand 1.5
 _EXPONENT = np.int32(0x7F800000)
 _FLOOR = np.float32(0.75)
 _NO_EXTENSION = np.int32(-0x70000001)  # 0x8FFFFFFF: clears bits 30..28
-_UP = np.float32(2.0**112)
+_SIGN_COPIES = np.int32(0x70000000)  # bits 30..28
+_UP, _DOWN = np.float32(2.0**112), np.float32(2.0**-112)
 BLOCK_PES = 2048  # PEs per block of `fmac_columns`: its float32 temporaries fit a core's L2
 
 
@@ -36,6 +37,20 @@ def widen_scaled(h: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.left_shift(h.view(np.int16), 13, out=bits, dtype=np.int32)
     np.bitwise_and(bits, _NO_EXTENSION, out=bits)
     return out
+
+
+def narrow(v: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+    """out (half, any strides) = float32 `v`, which holds halves exactly (not -0); v and
+    `scratch` are overwritten. 2^-112 v holds the half's bits shifted left 13, bits 30..28
+    clear (`widen_scaled` backwards): filled with copies of the sign and shifted right 13, they
+    are the half's bits sign-extended, which int16 holds."""
+    v *= _DOWN
+    bits, sign = v.view(np.int32), scratch.view(np.int32)
+    np.right_shift(bits, 3, out=sign)
+    np.bitwise_and(sign, _SIGN_COPIES, out=sign)
+    np.bitwise_or(bits, sign, out=bits)
+    np.right_shift(bits, 13, out=bits)
+    np.copyto(out.view(np.int16), bits, casting="unsafe")  # in range: the cast keeps the value
 
 
 def to_float32(h: np.ndarray) -> np.ndarray:
@@ -76,12 +91,14 @@ def fmac_columns(y: np.ndarray, a: np.ndarray, s: np.ndarray, block: int = BLOCK
     bound = largest(y) + 2.0 * k * largest(a) * largest(s)
     if not bound < HALF_MAX / 2 or (y.view(np.uint16) == 0x8000).any():
         return False
+    if not k or not y.size:
+        return True
     grid = y if y.ndim > 1 else y[None]
     lead, n = grid.shape[:-1], grid.shape[-1]
     full_a = np.broadcast_to(a, (*lead, n, k))
     full_s = np.broadcast_to(s, (*lead, k))
     rows = max(1, block // max(1, math.prod(lead[1:])))
-    blocks = _Blocks(min(rows, lead[0]) * math.prod(lead[1:]), n, k)
+    blocks = _Blocks(min(rows, lead[0]) * math.prod(lead[1:]), n, k, not y.view(np.uint16).any())
     for r in range(0, lead[0], rows):
         blocks.block(grid[r:r + rows], full_a[r:r + rows], full_s[r:r + rows])
     return True
@@ -90,8 +107,8 @@ def fmac_columns(y: np.ndarray, a: np.ndarray, s: np.ndarray, block: int = BLOCK
 class _Blocks:
     """Float32 scratch for `fmac_columns` over `size` PEs, reused block after block."""
 
-    def __init__(self, size: int, n: int, k: int) -> None:
-        self.n, self.k = n, k
+    def __init__(self, size: int, n: int, k: int, zero_y: bool) -> None:
+        self.n, self.k, self.zero_y = n, k, zero_y
         self.s = np.empty(size * k, np.float32)
         self.products = np.empty(k * size * n, np.float32)  # column j contiguous: products[j]
         self.magic = np.empty_like(self.products)
@@ -109,10 +126,13 @@ class _Blocks:
         widen_scaled(a.transpose(a.ndim - 1, *range(a.ndim - 1)), products)  # column j: products[j]
         np.multiply(products, s32.transpose(s.ndim - 1, *range(s.ndim - 1))[..., None], out=products)
         round_half(products, self.magic[:k * size * n].reshape(products.shape))
-        acc = widen_scaled(y, self.acc[:size * n].reshape(y.shape))
-        acc *= _UP
         magic = self.acc_magic[:size * n].reshape(y.shape)
-        for column in products:  # the @fmach order: one column after the other
+        if self.zero_y:  # +0 + p is p (a rounded product is never -0): the first sums are p
+            acc, columns = products[0], products[1:]
+        else:
+            acc, columns = widen_scaled(y, self.acc[:size * n].reshape(y.shape)), products
+            acc *= _UP
+        for column in columns:  # the @fmach order: one column after the other
             np.add(acc, column, out=acc)
             round_half(acc, magic)
-        np.copyto(y, acc)  # every value is a half already: the cast is exact
+        narrow(acc, y, magic)
