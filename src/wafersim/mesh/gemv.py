@@ -23,7 +23,7 @@ from wafersim.errors import ParameterError
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
-from wafersim.mesh.kernel import PE, Arrival, Buffer
+from wafersim.mesh.kernel import PE, Arrival, Buffer, half
 from wafersim.mesh.layout import (
     check_positive,
     dtype_of,
@@ -103,7 +103,9 @@ def _compute(pe: PE, b: GemvBuffers, got: Arrival, start: float) -> None:
     b.y.write(0)
     pe.on_data("gemv", arrived, per * column, last * column, flops=2.0 * b.y.length * tn)
     pe.fmac_columns(b.y, b.w, b.x)  # column order of the @fmach loop, vectorised over every PE
-    if b.y.precision != "fp32":
+    if b.y.precision == "fp16":  # widened through its bits: NumPy's half cast is software
+        pe.copy(b.y32, half.to_float32(b.y.read()))
+    elif b.y.precision != "fp32":
         pe.copy(b.y32, b.y)
     else:
         b.y32.write(b.y.read())

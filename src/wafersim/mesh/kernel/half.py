@@ -60,14 +60,19 @@ def to_float32(h: np.ndarray) -> np.ndarray:
     return out
 
 
-def largest(h: np.ndarray) -> float:
+def largest(h: np.ndarray, chunk: int = 1 << 19) -> float:
     """max |h| of a half array (inf where it holds inf or NaN). Read as int16, positive halves
-    are ordered by value and a negative one is its magnitude's bits - 2^15."""
+    are ordered by value and a negative one is its magnitude's bits - 2^15. Runs about `chunk`
+    values at a time, so the second pass over each reads cache."""
     if not h.size:
         return 0.0
-    bits = h.view(np.int16)  # any strides
-    low = int(bits.min())
-    top = max(int(bits.max()), low + (1 << 15) if low < 0 else 0)
+    bits = np.atleast_1d(h.view(np.int16))  # any strides
+    step = max(1, chunk // bits[:1].size)
+    low, high = 0, 0
+    for r in range(0, len(bits), step):
+        part = bits[r:r + step]
+        low, high = min(low, int(part.min())), max(high, int(part.max()))
+    top = max(high, low + (1 << 15) if low < 0 else 0)
     return float(np.uint16(top).view(np.float16)) if top < 0x7C00 else float("inf")
 
 
