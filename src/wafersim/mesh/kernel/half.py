@@ -101,7 +101,10 @@ def fmac_columns(y: np.ndarray, a: np.ndarray, s: np.ndarray, block: int = BLOCK
     grid = y if y.ndim > 1 else y[None]
     lead, n = grid.shape[:-1], grid.shape[-1]
     full_a = np.broadcast_to(a, (*lead, n, k))
-    full_s = np.broadcast_to(s, (*lead, k))
+    s_up = widen_scaled(s, np.empty(s.shape, np.float32))
+    s_up *= _UP
+    s_up *= _UP  # 2^112 s: its product with a 2^-112-scaled value of a is exact
+    full_s = np.broadcast_to(s_up, (*lead, k))
     rows = max(1, block // max(1, math.prod(lead[1:])))
     blocks = _Blocks(min(rows, lead[0]) * math.prod(lead[1:]), n, k, not y.view(np.uint16).any())
     for r in range(0, lead[0], rows):
@@ -114,22 +117,19 @@ class _Blocks:
 
     def __init__(self, size: int, n: int, k: int, zero_y: bool) -> None:
         self.n, self.k, self.zero_y = n, k, zero_y
-        self.s = np.empty(size * k, np.float32)
         self.products = np.empty(k * size * n, np.float32)  # column j contiguous: products[j]
         self.magic = np.empty_like(self.products)
         self.acc = np.empty(size * n, np.float32)
         self.acc_magic = np.empty_like(self.acc)
 
-    def block(self, y: np.ndarray, a: np.ndarray, s: np.ndarray) -> None:
-        """One block: y (..., n), a (..., n, k), s (..., k) over the same PEs."""
+    def block(self, y: np.ndarray, a: np.ndarray, s_up: np.ndarray) -> None:
+        """One block: y (..., n), a (..., n, k), s_up (..., k) = 2^112 s over the same PEs."""
         lead, n, k = y.shape[:-1], self.n, self.k
         size = math.prod(lead)
-        s32 = widen_scaled(s, self.s[:size * k].reshape(*lead, k))
-        s32 *= _UP
-        s32 *= _UP  # 2^112 s: the product with a 2^-112-scaled value of W below is exact
         products = self.products[:k * size * n].reshape(k, *lead, n)
         widen_scaled(a.transpose(a.ndim - 1, *range(a.ndim - 1)), products)  # column j: products[j]
-        np.multiply(products, s32.transpose(s.ndim - 1, *range(s.ndim - 1))[..., None], out=products)
+        np.multiply(products, s_up.transpose(s_up.ndim - 1, *range(s_up.ndim - 1))[..., None],
+                    out=products)
         round_half(products, self.magic[:k * size * n].reshape(products.shape))
         magic = self.acc_magic[:size * n].reshape(y.shape)
         if self.zero_y:  # +0 + p is p (a rounded product is never -0): the first sums are p
