@@ -48,7 +48,7 @@ def tile_view(a: np.ndarray, rows: int, cols: int) -> np.ndarray | None:
     """`to_tiles(a, rows, cols)` as a view, where a fills its C-contiguous storage to whole
     tiles (exactly, or as the corner of `padded` storage whose rest is +0); else None."""
     (m, n), tm, tn = a.shape, tile_of(a.shape[0], rows), tile_of(a.shape[1], cols)
-    store = a if a.base is None else a.base
+    store = a if a.shape == (rows * tm, cols * tn) else a.base
     if not isinstance(store, np.ndarray) or store.shape != (rows * tm, cols * tn):
         return None
     if not store.flags.c_contiguous or store.dtype != a.dtype or a.strides != store.strides:

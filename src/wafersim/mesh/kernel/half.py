@@ -123,21 +123,26 @@ class _Blocks:
         self.acc_magic = np.empty_like(self.acc)
 
     def block(self, y: np.ndarray, a: np.ndarray, s_up: np.ndarray) -> None:
-        """One block: y (..., n), a (..., n, k), s_up (..., k) = 2^112 s over the same PEs."""
+        """One block: y (..., n), a (..., n, k), s_up (..., k) = 2^112 s over the same PEs. A
+        column of products is laid out (first PE axis, n, other PE axes): the order of W in
+        memory when its tiles are a view of it (`layout.tile_view`), so widening reads W in
+        order; the sums follow that layout."""
         lead, n, k = y.shape[:-1], self.n, self.k
-        size = math.prod(lead)
-        products = self.products[:k * size * n].reshape(k, *lead, n)
-        widen_scaled(a.transpose(a.ndim - 1, *range(a.ndim - 1)), products)  # column j: products[j]
-        np.multiply(products, s_up.transpose(s_up.ndim - 1, *range(s_up.ndim - 1))[..., None],
-                    out=products)
+        size, last = math.prod(lead), len(lead)
+        rest = tuple(range(1, last))
+        shape = (lead[0], n, *lead[1:])
+        products = self.products[:k * size * n].reshape(k, *shape)
+        widen_scaled(a.transpose(last + 1, 0, last, *rest), products)  # column j: products[j]
+        np.multiply(products, np.expand_dims(s_up.transpose(last, 0, *rest), 2), out=products)
         round_half(products, self.magic[:k * size * n].reshape(products.shape))
-        magic = self.acc_magic[:size * n].reshape(y.shape)
+        y_t = y.transpose(0, last, *rest)
+        magic = self.acc_magic[:size * n].reshape(shape)
         if self.zero_y:  # +0 + p is p (a rounded product is never -0): the first sums are p
             acc, columns = products[0], products[1:]
         else:
-            acc, columns = widen_scaled(y, self.acc[:size * n].reshape(y.shape)), products
+            acc, columns = widen_scaled(y_t, self.acc[:size * n].reshape(shape)), products
             acc *= _UP
         for column in columns:  # the @fmach order: one column after the other
             np.add(acc, column, out=acc)
             round_half(acc, magic)
-        narrow(acc, y, magic)
+        narrow(acc, y_t, magic)
