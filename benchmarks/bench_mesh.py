@@ -13,7 +13,8 @@ Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothin
    set (getrusage).
 
 Figures on the development host, CPU seconds (docs/mesh.md, "Performance", has the before/after
-table): the GEMV simulation 0.62 s, 3.9e9 PE-cycles/s (1.5e9 before; target 5e9); the 1024^3
+table): the GEMV simulation 0.53 s, 4.6e9 PE-cycles/s (3.9e9 and 1.5e9 before; target 5e9),
+with W drawn into tile-padded storage (`inputs(..., tiles)`) so it is tiled by a view; the 1024^3
 GEMM at 2,400, 610, 185 and 88 ns per PE-step on 64^2 to 512^2 (falling: its cost grows less
 than linearly in PE-steps); the attention-sized GEMM on the full WSE-3 32.6 s (46.8 s before);
 the full-size decode layer 518 s (758 s before; target 60 s).
