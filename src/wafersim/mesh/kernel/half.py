@@ -78,9 +78,13 @@ def largest(h: np.ndarray, chunk: int = 1 << 19) -> float:
 
 def round_half(v: np.ndarray, magic: np.ndarray) -> None:
     """Round float32 `v` in place to the nearest half (ties to even); `magic` is scratch."""
-    bits = magic.view(np.int32)
-    np.bitwise_and(v.view(np.int32), _EXPONENT, out=bits)
-    np.add(bits, _MAGIC_BITS, out=bits)
+    _round(v, v.view(np.int32), magic, magic.view(np.int32))
+
+
+def _round(v: np.ndarray, v_bits: np.ndarray, magic: np.ndarray, magic_bits: np.ndarray) -> None:
+    """`round_half` given the int32 views of v and magic."""
+    np.bitwise_and(v_bits, _EXPONENT, out=magic_bits)
+    np.add(magic_bits, _MAGIC_BITS, out=magic_bits)
     np.maximum(magic, _FLOOR, out=magic)
     np.add(v, magic, out=v)
     np.subtract(v, magic, out=v)
@@ -133,7 +137,7 @@ class _Blocks:
         shape = (lead[0], n, *lead[1:])
         products = self.products[:k * size * n].reshape(k, *shape)
         widen_scaled(a.transpose(last + 1, 0, last, *rest), products)  # column j: products[j]
-        np.multiply(products, np.expand_dims(s_up.transpose(last, 0, *rest), 2), out=products)
+        np.multiply(products, s_up.transpose(last, 0, *rest)[:, :, None], out=products)
         round_half(products, self.magic[:k * size * n].reshape(products.shape))
         y_t = y.transpose(0, last, *rest)
         magic = self.acc_magic[:size * n].reshape(shape)
@@ -142,7 +146,8 @@ class _Blocks:
         else:
             acc, columns = widen_scaled(y_t, self.acc[:size * n].reshape(shape)), products
             acc *= _UP
+        acc_bits, magic_bits = acc.view(np.int32), magic.view(np.int32)
         for column in columns:  # the @fmach order: one column after the other
             np.add(acc, column, out=acc)
-            round_half(acc, magic)
+            _round(acc, acc_bits, magic, magic_bits)
         narrow(acc, y_t, magic)
