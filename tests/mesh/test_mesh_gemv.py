@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from wafersim.errors import ConfigError, InfeasiblePlan
 from wafersim.mesh import gemv, machine_of
 from wafersim.mesh.engine import MeshSim
-from wafersim.mesh.gemv import gemv_on
+from wafersim.mesh.gemv import gemv_on, inputs
 from wafersim.mesh.layout import random_inputs
 
 shapes = st.tuples(st.integers(1, 90), st.integers(1, 90), st.integers(1, 9), st.integers(1, 9),
@@ -111,3 +111,18 @@ def test_bad_inputs(kwargs, word):
 def test_deterministic():
     a, b = gemv(100, 50, (5, 5), seed=3), gemv(100, 50, (5, 5), seed=3)
     assert a.cycles == b.cycles and np.array_equal(a.output, b.output)
+
+
+@pytest.mark.parametrize("precision", ["fp16", "fp32"])
+@pytest.mark.parametrize(("m", "n", "cols", "rows"), [(23, 30, 4, 5), (20, 32, 4, 5), (7, 3, 6, 2)])
+def test_tile_padded_w_runs_as_a_plain_copy(precision, m, n, cols, rows):
+    """W drawn into tile-padded storage is tiled by a view: same output bits and cycles."""
+    padded_w, x = inputs(3, precision, m, n, (rows, cols))
+    plain_w = np.array(padded_w)
+    runs = []
+    for w in (padded_w, plain_w):
+        sim = MeshSim(machine_of("wse-3", (cols, rows)))
+        y = gemv_on(sim, w, x, "chain", precision)
+        runs.append((y.view(np.uint32).copy(), sim.now()))
+    assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
+    assert np.array_equal(padded_w, inputs(3, precision, m, n)[0])  # the same draw

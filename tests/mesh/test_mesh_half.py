@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from wafersim.mesh.kernel import half
+from wafersim.mesh.layout import padded, tile_view
 
 FINITE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
 FINITE = FINITE[np.isfinite(FINITE)]
@@ -16,6 +17,19 @@ def _bits(a: np.ndarray) -> np.ndarray:
 
 def test_every_finite_half_widens_exactly() -> None:
     assert np.array_equal(_bits(half.to_float32(FINITE)), _bits(FINITE.astype(np.float32)))
+
+
+def test_every_finite_half_widens_scaled_through_any_strides() -> None:
+    strided = np.repeat(FINITE, 2)[::2]
+    got = half.widen_scaled(strided, np.empty(strided.shape, np.float32))
+    assert np.array_equal(got.astype(np.float64) * 2.0**112, FINITE.astype(np.float64))
+
+
+def test_every_finite_half_narrows_back_exactly() -> None:
+    values = FINITE[_bits(FINITE) != 0x8000]  # -0 is never narrowed (y never holds it)
+    out = np.zeros((len(values), 2), np.float16)[:, 0]  # strided: written through
+    half.narrow(values.astype(np.float32), out, np.empty(len(values), np.float32))
+    assert np.array_equal(_bits(out), _bits(values))
 
 
 def test_rounding_matches_numpy_on_ties_and_random_values() -> None:
@@ -66,6 +80,37 @@ def test_fmac_columns_on_views_and_broadcast_operands() -> None:
     want = _numpy_loop(np.zeros((6, 5, 3), np.float16), a, np.broadcast_to(s, (6, 5, 4)))
     assert half.fmac_columns(y, a, s, block=4)
     assert np.array_equal(_bits(y), _bits(want))
+
+
+def test_fmac_columns_on_ragged_blocks_of_rows() -> None:
+    rng = np.random.default_rng(6)
+    for lead, block in (((7, 5), 10), ((7, 5), 1), ((13,), 4), ((3, 4, 5), 41), ((1, 9), 2)):
+        a = (rng.uniform(-1, 1, (*lead, 3, 5)) / 8).astype(np.float16)
+        s = rng.uniform(-1, 1, (*lead, 5)).astype(np.float16)
+        for y in (np.zeros((*lead, 3), np.float16), rng.uniform(-1, 1, (*lead, 3)).astype(np.float16)):
+            want = _numpy_loop(y, a, s)
+            assert half.fmac_columns(y, a, s, block=block)  # 2 rows of 5 PEs: the last block 1
+            assert np.array_equal(_bits(y), _bits(want))
+    y = rng.uniform(-1, 1, 4).astype(np.float16)  # one PE
+    a, s = rng.uniform(-1, 1, (4, 6)).astype(np.float16), rng.uniform(-1, 1, 6).astype(np.float16)
+    want = _numpy_loop(y, a, s)
+    assert half.fmac_columns(y, a, s)
+    assert np.array_equal(_bits(y), _bits(want))
+
+
+def test_fmac_columns_reads_a_tile_view_as_its_copy() -> None:
+    rng = np.random.default_rng(7)
+    rows, cols, m, n = 5, 4, 23, 30  # 5 x 8 tiles, the last row and column of them ragged
+    w = padded(m, n, rows, cols, np.float16)
+    w[...] = (rng.uniform(-1, 1, (m, n)) / 6).astype(np.float16)
+    view = tile_view(w, rows, cols)
+    assert view is not None and not view.flags.c_contiguous
+    s = rng.uniform(-1, 1, (rows, cols, 8)).astype(np.float16)
+    y, copied = np.zeros((rows, cols, 5), np.float16), np.zeros((rows, cols, 5), np.float16)
+    assert half.fmac_columns(y, view, s, block=6)
+    assert half.fmac_columns(copied, np.ascontiguousarray(view), s, block=6)
+    assert np.array_equal(_bits(y), _bits(copied))
+    assert np.array_equal(_bits(y), _bits(_numpy_loop(np.zeros_like(y), view, s)))
 
 
 def test_fmac_columns_declines_what_it_cannot_carry() -> None:

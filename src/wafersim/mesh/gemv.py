@@ -23,12 +23,14 @@ from wafersim.errors import ParameterError
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.fabric import Delivery
-from wafersim.mesh.kernel import PE, Arrival, Buffer
+from wafersim.mesh.kernel import PE, Arrival, Buffer, half
 from wafersim.mesh.layout import (
     check_positive,
     dtype_of,
     max_abs_error,
+    padded,
     tile_of,
+    tile_view,
     to_slices,
     to_tiles,
 )
@@ -69,11 +71,13 @@ class GemvBuffers:
 def gemv_on(sim: MeshSim, w: np.ndarray, x: np.ndarray, reduction: str = "chain",
             precision: str = "fp16", allocate: bool = True,
             buffers: GemvBuffers | None = None) -> np.ndarray:
-    """Run y = w @ x on `sim` (its SRAM, fabric and cores); returns y in fp32."""
+    """Run y = w @ x on `sim` (its SRAM, fabric and cores); returns y in fp32. A w made by
+    `layout.padded` for the grid is held as it is, tiled by a view (leave it unchanged)."""
     m = w.shape[0]
     b = buffers or reserve(sim, m, w.shape[1], precision, account=allocate)
     pe = b.pe
-    b.w.adopt(to_tiles(w, pe.height, pe.width))
+    tiles = tile_view(w, pe.height, pe.width)
+    b.w.adopt(to_tiles(w, pe.height, pe.width) if tiles is None else tiles)
     b.x.write(to_slices(x, pe.width)[None], where=pe.y == 0)
     start = pe.now()  # x is ready when everything before this kernel is done
     got = pe.multicast(BROADCAST_COLOR, "S", pe.y == 0, data=b.x, ready=start)
@@ -99,7 +103,9 @@ def _compute(pe: PE, b: GemvBuffers, got: Arrival, start: float) -> None:
     b.y.write(0)
     pe.on_data("gemv", arrived, per * column, last * column, flops=2.0 * b.y.length * tn)
     pe.fmac_columns(b.y, b.w, b.x)  # column order of the @fmach loop, vectorised over every PE
-    if b.y.precision != "fp32":
+    if b.y.precision == "fp16":  # widened through its bits: NumPy's half cast is software
+        pe.copy(b.y32, half.to_float32(b.y.read()))
+    elif b.y.precision != "fp32":
         pe.copy(b.y32, b.y)
     else:
         b.y32.write(b.y.read())
@@ -109,11 +115,14 @@ CHUNK_VALUES = 1 << 22  # values of W drawn and scaled at a time (cache-sized, b
 CHECK_VALUES = 1 << 24  # past this many values of W the reference checks evenly spaced rows
 
 
-def inputs(seed: int, precision: str, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def inputs(seed: int, precision: str, m: int, n: int,
+           tiles: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Uniform(-1, 1) W (scaled by 1/sqrt(n)) and x: the values of `random_inputs` with the
-    scaling, drawn a block of rows at a time (the generator's stream does not depend on it)."""
+    scaling, drawn a block of rows at a time (the generator's stream does not depend on it).
+    With `tiles` = (rows, cols) of a grid, W is drawn into storage padded to its whole tiles
+    (`layout.padded`), which `gemv_on` tiles without a copy."""
     rng, dt = np.random.default_rng(seed), dtype_of(precision)
-    w = np.empty((m, n), dtype=dt)
+    w = np.empty((m, n), dtype=dt) if tiles is None else padded(m, n, *tiles, dt)
     step, scale = max(1, CHUNK_VALUES // n), np.sqrt(n)
     for i in range(0, m, step):
         w[i:i + step] = rng.uniform(-1.0, 1.0, size=(min(step, m - i), n)).astype(dt) / scale
@@ -143,7 +152,7 @@ def gemv(m: int, n: int, grid: tuple[int, int] = (4, 4), pe: str = "wse-3",
     sim = MeshSim(machine, trace=trace and machine.pes <= TRACE_MAX_PES)
     buffers = reserve(sim, m, n, precision)
     check_host_memory("gemv", m * n, machine.pes, m=m, n=n)
-    w, x = inputs(seed, precision, m, n)
+    w, x = inputs(seed, precision, m, n, sim.shape)
     y = gemv_on(sim, w, x, reduction, precision, buffers=buffers)
     rows = checked_rows(m, n)
     error = max_abs_error(y[rows], reference(w[rows], x))

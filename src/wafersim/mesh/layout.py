@@ -37,6 +37,30 @@ def to_tiles(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
+def padded(m: int, n: int, rows: int, cols: int, dtype: type[np.floating[Any]]) -> np.ndarray:
+    """A zero A[M, N] whose storage is padded to whole tiles of the grid: `tile_view` then
+    reads its tiles without copying them."""
+    tm, tn = tile_of(m, rows), tile_of(n, cols)
+    return np.zeros((rows * tm, cols * tn), dtype=dtype)[:m, :n]
+
+
+def tile_view(a: np.ndarray, rows: int, cols: int) -> np.ndarray | None:
+    """`to_tiles(a, rows, cols)` as a view, where a fills its C-contiguous storage to whole
+    tiles (exactly, or as the corner of `padded` storage whose rest is +0); else None."""
+    (m, n), tm, tn = a.shape, tile_of(a.shape[0], rows), tile_of(a.shape[1], cols)
+    store = a if a.shape == (rows * tm, cols * tn) else a.base
+    if not isinstance(store, np.ndarray) or store.shape != (rows * tm, cols * tn):
+        return None
+    if not store.flags.c_contiguous or store.dtype != a.dtype or a.strides != store.strides:
+        return None
+    if a.__array_interface__["data"][0] != store.__array_interface__["data"][0]:
+        return None
+    bits = store.view(np.uint8 if a.dtype.itemsize == 1 else f"u{a.dtype.itemsize}")
+    if bits[m:].any() or bits[:m, n:].any():
+        return None
+    return store.reshape(rows, tm, cols, tn).transpose(0, 2, 1, 3)
+
+
 def from_tiles(t: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(rows, cols, tm, tn) -> A[M, N] (padding dropped)."""
     rows, cols, tm, tn = t.shape
