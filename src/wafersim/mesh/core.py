@@ -20,6 +20,14 @@ def simd_cycles(elements: np.ndarray | int, width: int) -> np.ndarray:
     return np.ceil(np.asarray(elements, dtype=float) / width)
 
 
+def _exact_sum(total: np.ndarray, add: float, times: int) -> bool:
+    """Whether adding `add` to every value `times` times rounds nowhere: all are whole multiples
+    of 2^-10 and every partial sum stays under 2^42 (53-bit significands)."""
+    unit, bound = 2.0**-10, 2.0**42
+    return bool(add >= 0 and not np.fmod(add, unit) and (total.size == 0 or (
+        total.min() >= 0 and total.max() + add * times < bound and not np.fmod(total, unit).any())))
+
+
 class Core:
     """Per-PE compute state as (rows, cols) arrays."""
 
@@ -44,15 +52,28 @@ class Core:
         self.flops += np.where(where, flops, 0.0)
         return np.where(where, done, self.free)
 
-    def run_all(self, ready: np.ndarray, cycles: float, flops: float = 0.0) -> np.ndarray:
+    def run_all(self, ready: np.ndarray, cycles: float, flops: float = 0.0,
+                count: bool = True) -> np.ndarray:
         """`run` on every PE, in place: `ready` (an array the caller hands over and no longer
-        changes) becomes the done cycles and the cores' free cycles; returns it."""
+        changes) becomes the done cycles and the cores' free cycles; returns it. With
+        `count=False` the busy cycles and FLOPs are left to `count_all`."""
         np.maximum(ready, self.free, out=ready)
         ready += cycles
         self.free = ready
-        self.busy += cycles
-        self.flops += flops
+        if count:
+            self.busy += cycles
+            self.flops += flops
         return ready
+
+    def count_all(self, cycles: float, flops: float, times: int) -> None:
+        """The busy cycles and FLOPs of `times` uncounted `run_all` calls: the same sums as
+        adding them one call at a time (multiplied out only where every partial sum is exact)."""
+        for total, add in ((self.busy, cycles), (self.flops, flops)):
+            if _exact_sum(total, add, times):
+                total += add * times
+            else:
+                for _ in range(times):
+                    total += add
 
     def consume(self, first: np.ndarray, wavelets: np.ndarray, spacing: float,
                 work_full: np.ndarray | float, work_last: np.ndarray | float,

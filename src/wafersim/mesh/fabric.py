@@ -29,6 +29,16 @@ from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST,
 PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 BACK = {"E": "W", "W": "E", "S": "N", "N": "S"}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
+# cycles on a grid of 2^-10 below 2^38: every sum, difference and `_SEGMENT` offset of the stream
+# recurrence is then exact (under 2^51 units of 2^-10), so reordered arithmetic gives the same bits
+_UNIT = 2.0**-10
+_BOUND = 2.0**38
+
+
+def on_grid(values: np.ndarray | float) -> bool:
+    """Whether every value is a multiple of `_UNIT` in [0, `_BOUND`) (see `_UNIT`)."""
+    v = np.asarray(values)
+    return bool(v.size == 0 or (v.min() >= 0 and v.max() < _BOUND and not np.fmod(v, _UNIT).any()))
 
 
 def common_sender(so: np.ndarray) -> int | None:
@@ -86,7 +96,15 @@ class Delivery:
 
 
 class Fabric:
-    """Link state over the grid: when each link is free and how many wavelets crossed it."""
+    """Link state over the grid: when each link is free and how many wavelets crossed it.
+
+    `panel` (SUMMA) keeps a direction's free cycles normalised, `free_k - k * hop`, while its
+    cycles stay on the exact grid (`on_grid`). A stream from c leaves them non-decreasing along
+    [c, end) (each is the running maximum plus the hold), and a stream from c' merges that
+    stretch with [c', end): so, with a stretch [m, end) known non-decreasing, a stream from
+    c >= m has running maximum max(seed, f_k), one pass with no scan (`_monotone_from`)."""
+
+    MONOTONE = True  # False: every panel takes `_from_position` (tests compare both)
 
     def __init__(self, machine: PEMachine, routes: RouteTable) -> None:
         self.shape = (machine.rows, machine.cols)
@@ -103,10 +121,38 @@ class Fabric:
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
         self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
+        # per normalised direction: [m, top]: lines non-decreasing on [m, end), values <= top
+        self._normal: dict[str, list[float]] = {}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
         self._flush(d)
+        self._plain(d)
         return self._state[d]
+
+    def _offsets(self, d: str) -> np.ndarray:
+        return np.arange(self._state[d][0].shape[1]) * self.hop
+
+    def _plain(self, d: str) -> None:
+        """Free cycles of `d` back to cycles (exact: `on_grid`)."""
+        if self._normal.pop(d, None) is not None:
+            self._state[d][0][...] += self._offsets(d)
+
+    def _normalised(self, d: str, t0_c: np.ndarray, wavelets: int) -> list[float] | None:
+        """[m, top] of `d`, normalising it first, when this stream keeps every cycle on the grid;
+        None (and `d` plain) otherwise."""
+        length = self._state[d][0].shape[1]
+        hold = wavelets * self.spacing
+        fits = (self.MONOTONE and on_grid(self.hop) and on_grid(self.spacing) and on_grid(hold)
+                and on_grid(t0_c)
+                and length * self.hop < _BOUND / 4)
+        state = self._normal.get(d)
+        if fits and state is None and on_grid(self._state[d][0]):
+            state = self._normal[d] = [float(length - 1), float(self._state[d][0].max())]
+            self._state[d][0][...] -= self._offsets(d)
+        if state is None or not fits or max(state[1], float(t0_c.max())) + hold >= _BOUND / 4:
+            self._plain(d)
+            return None
+        return state
 
     def _flush(self, d: str) -> None:
         """Add the pending multicasts of direction `d` to its counters: a stream from position c
@@ -226,6 +272,7 @@ class Fabric:
         """The stream recurrence on the links past position `c` of every line of `d` (the
         general path's arithmetic, op for op), counters and horizon included; returns the
         first-wavelet arrival at positions c + 1.. (a new array)."""
+        self._plain(d)
         length = self._state[d][0].shape[1]
         free = self._state[d][0]
         offset = np.arange(c, length - 1) * self.hop
@@ -260,11 +307,42 @@ class Fabric:
         tail = (wavelets - 1) * self.spacing
         for way, at, color in ((d, c, colors[0]), (BACK[d], length - 1 - c, colors[1])):
             self.routes.touched[color] |= at < length - 1
-            if at < length - 1:
-                last = self._from_position(way, at, wavelets, t0_c)
-                if tail:
-                    last += tail
-                orient(out, way)[:, at + 1:] = last
+            if at == length - 1:
+                continue
+            state = self._normalised(way, t0_c, wavelets)
+            if state is not None:
+                self._monotone_from(way, at, wavelets, t0_c, state, orient(out, way)[:, at + 1:])
+                continue
+            last = self._from_position(way, at, wavelets, t0_c)
+            if tail:
+                last += tail
+            orient(out, way)[:, at + 1:] = last
+
+    def _monotone_from(self, d: str, c: int, wavelets: int, t0_c: np.ndarray,
+                       state: list[float], out: np.ndarray) -> None:
+        """`_from_position` on normalised, exact free cycles (see the class docstring), writing
+        the last wavelet's arrival at positions c + 1.. into `out`: the same values."""
+        f = self._state[d][0]
+        length, m = f.shape[1], int(state[0])
+        seed = t0_c - c * self.hop
+        if c < m:  # the scan runs where the lines are not known to be non-decreasing
+            head = f[:, c:m]
+            np.maximum(head[:, 0], seed, out=head[:, 0])
+            np.maximum.accumulate(head, axis=1, out=head)
+            seed = head[:, -1].copy()
+        body = f[:, max(c, m):-1]
+        np.maximum(body, seed[:, None], out=body)
+        enter = f[:, c:-1]  # normalised first-wavelet entry of links c..
+        hold = wavelets * self.spacing
+        arrive = (np.arange(c + 1, length) * self.hop + (wavelets - 1) * self.spacing)
+        np.add(enter, arrive, out=out)
+        self.horizon = max(self.horizon, float(enter[:, -1].max()) + float(arrive[-1]))
+        enter += hold
+        state[0] = min(m, c)
+        state[1] = max(state[1], float(t0_c.max())) + hold
+        self._pending[d][c] += wavelets
+        if not float(self.spacing).is_integer():
+            self._flush(d)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)

@@ -1,0 +1,96 @@
+"""SUMMA panels on exact, non-decreasing link state (`Fabric.MONOTONE`, `Core.count_all`) give
+the same cycles, counters and outputs as the scan over every link and per-step counting."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+from wafersim.mesh import machine_of
+from wafersim.mesh.core import Core
+from wafersim.mesh.engine import MeshSim
+from wafersim.mesh.fabric import Fabric, on_grid
+
+gemm_module = importlib.import_module("wafersim.mesh.gemm")  # the package exports the function
+
+CASES = (  # (m, k, n), (cols, rows), link wavelets per cycle
+    ((19, 23, 17), (3, 5), 1.0), ((7, 40, 9), (6, 2), 0.75), ((7, 40, 9), (6, 2), 0.8),
+    ((4, 128, 128), (9, 13), 1.0), ((5, 3, 2), (1, 1), 1.0), ((3, 2, 5), (17, 11), 0.8),
+    ((4, 3, 4), (23, 7), 0.5), ((9, 5, 31), (5, 29), 1.0), ((2, 1, 2), (13, 13), 0.25),
+    ((6, 2, 6), (12, 10), 0.6),
+)
+
+
+def _run(shape: tuple[int, int, int], grid: tuple[int, int], rate: float) -> list[object]:
+    r = gemm_module.gemm(*shape, grid, link_wavelets_per_cycle=rate)
+    return [r.cycles, r.breakdown, r.wavelets_sent, r.wavelets_received, r.link_util.tobytes(),
+            r.compute_util.tobytes(), r.output.tobytes()]
+
+
+def _twice(grid: tuple[int, int], rate: float) -> list[object]:
+    """Two GEMMs on one simulation after a skewed start: the second starts from link and core
+    state that is neither zero nor non-decreasing."""
+    sim = MeshSim(machine_of("wse-3", grid, link_wavelets_per_cycle=rate))
+    rng = np.random.default_rng(1)
+    sim.core.free[...] = rng.integers(0, 50, sim.shape)
+    out: list[object] = []
+    for m, k, n in ((5, 3, 7), (4, 9, 2)):
+        a = rng.standard_normal((m, k)).astype(np.float16)
+        b = rng.standard_normal((k, n)).astype(np.float16)
+        out.append(gemm_module.gemm_on(sim, a, b).tobytes())
+    out += [sim.now(), sim.core.busy.tobytes(), sim.core.flops.tobytes(),
+            sim.fabric.link_cycles_per_pe().tobytes(), sim.fabric.wavelets_sent(),
+            sim.fabric.ramp_in.tobytes(), sim.fabric.router_in.tobytes(), sim.marks]
+    for d in "EWSN":
+        out.append(sim.fabric._views(d)[0].tobytes())
+    return out
+
+
+@pytest.mark.parametrize(("shape", "grid", "rate"), CASES)
+def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, int, int],
+                                        grid: tuple[int, int], rate: float) -> None:
+    calls = []
+    monotone_from = Fabric._monotone_from
+
+    def counted(self: Fabric, *args: object) -> None:
+        calls.append(args[1])
+        monotone_from(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Fabric, "_monotone_from", counted)
+    fast = _run(shape, grid, rate)
+    # the shortcut runs wherever the cycles stay on the exact grid (a 2^-k link rate period)
+    assert bool(calls) == (max(grid) > 1 and (1 / rate).is_integer() or rate == 0.8)
+    monkeypatch.setattr(Fabric, "MONOTONE", False)
+    assert _run(shape, grid, rate) == fast
+    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
+    assert _run(shape, grid, rate) == fast
+
+
+@pytest.mark.parametrize(("grid", "rate"), (((7, 5), 1.0), ((4, 9), 0.8), ((6, 6), 0.75)))
+def test_monotone_panels_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
+                                           grid: tuple[int, int], rate: float) -> None:
+    fast = _twice(grid, rate)
+    monkeypatch.setattr(Fabric, "MONOTONE", False)
+    assert _twice(grid, rate) == fast
+    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
+    assert _twice(grid, rate) == fast
+
+
+def test_the_exact_grid() -> None:
+    assert on_grid(np.array([0.0, 1.5, 2.0**-10, 2.0**37]))
+    assert not on_grid(np.array([1.0 / 3.0]))
+    assert not on_grid(np.array([-1.0]))
+    assert not on_grid(2.0**38)
+
+
+def test_count_all_adds_like_one_call_at_a_time() -> None:
+    for start, add, times in ((0.25, 3.0, 7), (1.0 / 3.0, 1.0, 5), (0.0, 0.1, 9), (2.0**41, 1.0, 3)):
+        many, once = Core((2, 3)), Core((2, 3))
+        for core in (many, once):
+            core.busy[...] = start
+            core.flops[...] = start
+        for _ in range(times):
+            many.run_all(np.zeros((2, 3)), add, add)
+        once.count_all(add, add, times)
+        assert many.busy.tobytes() == once.busy.tobytes()
+        assert many.flops.tobytes() == once.flops.tobytes()
