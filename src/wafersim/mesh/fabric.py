@@ -121,8 +121,11 @@ class Fabric:
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
         self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
-        # per normalised direction: [m, top]: lines non-decreasing on [m, end), values <= top
+        # per normalised direction: [m, top]: lines non-decreasing on [m, end), values <= top,
+        # and the normalised free cycles, kept in grid layout (`orient` views of it) so that
+        # they, the arrival grids and the cores share one memory order
         self._normal: dict[str, list[float]] = {}
+        self._normal_free: dict[str, np.ndarray] = {}
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
         self._flush(d)
@@ -135,7 +138,7 @@ class Fabric:
     def _plain(self, d: str) -> None:
         """Free cycles of `d` back to cycles (exact: `on_grid`)."""
         if self._normal.pop(d, None) is not None:
-            self._state[d][0][...] += self._offsets(d)
+            np.add(orient(self._normal_free.pop(d), d), self._offsets(d), out=self._state[d][0])
 
     def _normalised(self, d: str, t0_c: np.ndarray, wavelets: int) -> list[float] | None:
         """[m, top] of `d`, normalising it first, when this stream keeps every cycle on the grid;
@@ -148,7 +151,8 @@ class Fabric:
         state = self._normal.get(d)
         if fits and state is None and on_grid(self._state[d][0]):
             state = self._normal[d] = [float(length - 1), float(self._state[d][0].max())]
-            self._state[d][0][...] -= self._offsets(d)
+            grid = self._normal_free[d] = np.empty(self.shape)
+            np.subtract(self._state[d][0], self._offsets(d), out=orient(grid, d))
         if state is None or not fits or max(state[1], float(t0_c.max())) + hold >= _BOUND / 4:
             self._plain(d)
             return None
@@ -322,7 +326,7 @@ class Fabric:
                        state: list[float], out: np.ndarray) -> None:
         """`_from_position` on normalised, exact free cycles (see the class docstring), writing
         the last wavelet's arrival at positions c + 1.. into `out`: the same values."""
-        f = self._state[d][0]
+        f = orient(self._normal_free[d], d)
         length, m = f.shape[1], int(state[0])
         seed = t0_c - c * self.hop
         if c < m:  # the scan runs where the lines are not known to be non-decreasing
