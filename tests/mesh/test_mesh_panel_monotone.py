@@ -1,5 +1,6 @@
-"""SUMMA panels on exact, non-decreasing link state (`Fabric.MONOTONE`, `Core.count_all`) give
-the same cycles, counters and outputs as the scan over every link and per-step counting."""
+"""SUMMA panels on exact, non-decreasing link state (`Fabric.MONOTONE`), lagged done cycles
+(`_Steps.LAGGED`) and counting once (`Core.count_all`) give the same cycles, counters and outputs
+as the scan over every link, the work added per step and per-step counting."""
 
 import importlib
 
@@ -27,12 +28,15 @@ def _run(shape: tuple[int, int, int], grid: tuple[int, int], rate: float) -> lis
             r.compute_util.tobytes(), r.output.tobytes()]
 
 
-def _twice(grid: tuple[int, int], rate: float) -> list[object]:
-    """Two GEMMs on one simulation after a skewed start: the second starts from link and core
-    state that is neither zero nor non-decreasing."""
+def _twice(grid: tuple[int, int], rate: float, unit: float) -> list[object]:
+    """Two GEMMs on one simulation from link and core state that is neither zero nor
+    non-decreasing, in steps of `unit` cycles."""
     sim = MeshSim(machine_of("wse-3", grid, link_wavelets_per_cycle=rate))
     rng = np.random.default_rng(1)
-    sim.core.free[...] = rng.integers(0, 50, sim.shape)
+    sim.core.free[...] = rng.integers(0, 50, sim.shape) * unit
+    for d in "EWSN":
+        free = sim.fabric._views(d)[0]
+        free[...] = rng.integers(0, 60, free.shape) * unit
     out: list[object] = []
     for m, k, n in ((5, 3, 7), (4, 9, 2)):
         a = rng.standard_normal((m, k)).astype(np.float16)
@@ -60,20 +64,43 @@ def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: 
     fast = _run(shape, grid, rate)
     # the shortcut runs wherever the cycles stay on the exact grid (a 2^-k link rate period)
     assert bool(calls) == (max(grid) > 1 and (1 / rate).is_integer() or rate == 0.8)
+    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
+    assert _run(shape, grid, rate) == fast
+    monkeypatch.setattr(gemm_module._Steps, "LAGGED", True)
     monkeypatch.setattr(Fabric, "MONOTONE", False)
+    assert _run(shape, grid, rate) == fast
+    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
     assert _run(shape, grid, rate) == fast
     monkeypatch.setattr(gemm_module._Steps, "FAST", False)
     assert _run(shape, grid, rate) == fast
 
 
-@pytest.mark.parametrize(("grid", "rate"), (((7, 5), 1.0), ((4, 9), 0.8), ((6, 6), 0.75)))
+@pytest.mark.parametrize(("grid", "rate", "unit"), (
+    ((7, 5), 1.0, 1.0), ((4, 9), 0.8, 0.25), ((6, 6), 0.75, 1.0), ((5, 8), 1.0, 1 / 3),
+    ((9, 4), 0.5, 0.5)))
 def test_monotone_panels_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
-                                           grid: tuple[int, int], rate: float) -> None:
-    fast = _twice(grid, rate)
+                                           grid: tuple[int, int], rate: float, unit: float) -> None:
+    fast = _twice(grid, rate, unit)
+    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
+    assert _twice(grid, rate, unit) == fast
     monkeypatch.setattr(Fabric, "MONOTONE", False)
-    assert _twice(grid, rate) == fast
+    assert _twice(grid, rate, unit) == fast
     monkeypatch.setattr(gemm_module._Steps, "FAST", False)
-    assert _twice(grid, rate) == fast
+    assert _twice(grid, rate, unit) == fast
+
+
+def test_lagged_steps_run_where_cycles_stay_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    lagged = []
+    stays_exact = gemm_module._Steps._stays_exact
+
+    def seen(self: object, steps: int) -> bool:
+        lagged.append(stays_exact(self, steps))  # type: ignore[arg-type]
+        return lagged[-1]
+
+    monkeypatch.setattr(gemm_module._Steps, "_stays_exact", seen)
+    for rate in (1.0, 0.8, 0.75):
+        gemm_module.gemm(3, 4, 5, (4, 3), link_wavelets_per_cycle=rate)
+    assert lagged == [True, True, False]
 
 
 def test_the_exact_grid() -> None:

@@ -297,35 +297,53 @@ class Fabric:
         self.horizon = max(self.horizon, float(first[:, -1].max()) + (wavelets - 1) * self.spacing)
         return first
 
-    def panel(self, colors: tuple[int, int], d: str, c: int, wavelets: int, ready: np.ndarray,
-              out: np.ndarray) -> None:
+    def panel(self, colors: tuple[int, int], d: str, c: int, wavelets: int, t0_c: np.ndarray,
+              out: np.ndarray, shift: float = 0.0) -> None:
         """`multicast` of `wavelets` (> 0) from position `c` of every line of `d` both ways
         (colors[0] towards `d`, colors[1] back, both routed nowhere: `RouteTable.blank`),
-        writing into grid `out` when each PE has the last wavelet (`ready` at the senders): a
-        SUMMA panel without the arrival grids."""
+        writing into grid `out` when each PE has the last wavelet less `shift` (`t0_c`, one per
+        line, at the senders): a SUMMA panel without the arrival grids."""
         if not (self.routes.blank[colors[0]] and self.routes.blank[colors[1]]):
             raise ValueError(f"panel colors {colors} are routed; use multicast")
         length = self._state[d][0].shape[1]
-        t0_c = orient(ready, d)[:, c]
-        orient(out, d)[:, c] = t0_c
+        orient(out, d)[:, c] = t0_c - shift
         tail = (wavelets - 1) * self.spacing
         for way, at, color in ((d, c, colors[0]), (BACK[d], length - 1 - c, colors[1])):
             self.routes.touched[color] |= at < length - 1
             if at == length - 1:
                 continue
+            view = orient(out, way)[:, at + 1:]
             state = self._normalised(way, t0_c, wavelets)
             if state is not None:
-                self._monotone_from(way, at, wavelets, t0_c, state, orient(out, way)[:, at + 1:])
+                self._monotone_from(way, at, wavelets, t0_c, state, view, shift)
                 continue
             last = self._from_position(way, at, wavelets, t0_c)
             if tail:
                 last += tail
-            orient(out, way)[:, at + 1:] = last
+            if shift:
+                last -= shift
+            view[...] = last
+
+    def exact_top(self) -> float | None:
+        """The latest link free cycle when every one and the link timing are on the exact grid
+        (`on_grid`), else None."""
+        if not (on_grid(self.hop) and on_grid(self.spacing)):
+            return None
+        top = 0.0
+        for d in DIRECTIONS:
+            if d in self._normal:
+                top = max(top, self._normal[d][1] + self.shape[0] * self.shape[1] * self.hop)
+            elif d in self._state:
+                if not on_grid(self._state[d][0]):
+                    return None
+                top = max(top, float(self._state[d][0].max()))
+        return top
 
     def _monotone_from(self, d: str, c: int, wavelets: int, t0_c: np.ndarray,
-                       state: list[float], out: np.ndarray) -> None:
+                       state: list[float], out: np.ndarray, shift: float) -> None:
         """`_from_position` on normalised, exact free cycles (see the class docstring), writing
-        the last wavelet's arrival at positions c + 1.. into `out`: the same values."""
+        the last wavelet's arrival at positions c + 1.. less `shift` into `out`: the same
+        values."""
         f = orient(self._normal_free[d], d)
         length, m = f.shape[1], int(state[0])
         seed = t0_c - c * self.hop
@@ -339,8 +357,10 @@ class Fabric:
         enter = f[:, c:-1]  # normalised first-wavelet entry of links c..
         hold = wavelets * self.spacing
         arrive = (np.arange(c + 1, length) * self.hop + (wavelets - 1) * self.spacing)
-        np.add(enter, arrive, out=out)
         self.horizon = max(self.horizon, float(enter[:, -1].max()) + float(arrive[-1]))
+        if shift:
+            arrive -= shift
+        np.add(enter, arrive, out=out)
         enter += hold
         state[0] = min(m, c)
         state[1] = max(state[1], float(t0_c.max())) + hold

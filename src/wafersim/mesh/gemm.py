@@ -18,6 +18,7 @@ from wafersim.catalog import Catalog
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
+from wafersim.mesh.fabric import on_grid
 from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import (
     check_positive,
@@ -58,28 +59,58 @@ class _Steps:
     """The timing of SUMMA's steps. Untraced, with SUMMA's colors free, a step is two
     `Fabric.panel` calls into arrival grids and one `Core.run_all`, over reused grids;
     otherwise (or with `FAST = False`) the same step through `PE.multicast` and `PE.task`: the
-    same arithmetic, op for op."""
+    same arithmetic, op for op.
+
+    Lagged (`LAGGED`, where every cycle of the steps stays on the exact grid of `on_grid`, so
+    no sum rounds): done_s = max(arrivals, done_{s-1}) + work is kept as D_s = done_s - (s+1)
+    work = max(arrivals - s work, D_{s-1}), the shift folded into the panels' arrival offsets,
+    so a step makes no pass adding the work; the cores' free cycles are D + lag at the end."""
 
     FAST = True
+    LAGGED = True
 
-    def __init__(self, pe: PE, wavelets: tuple[int, int], work: float, flops: float) -> None:
+    def __init__(self, pe: PE, wavelets: tuple[int, int], work: float, flops: float,
+                 steps: int) -> None:
         self.pe, self.wavelets, self.work, self.flops = pe, wavelets, float(work), flops
         sim = pe.sim
         self.fast = (self.FAST and sim.spans is None
                      and all(sim.routes.blank[color] for color in COLORS.values()))
         self.done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
+        self.lag = [0.0, 0.0]  # less these (lagged)
         self.grids = [np.empty(sim.shape), np.empty(sim.shape)] if self.fast else []
         self.uncounted = 0  # fast steps whose busy cycles and FLOPs are not yet added
+        self.lagged = self.fast and self.LAGGED and self._stays_exact(steps)
+        self.core_free = sim.core.free  # D of the last step (lagged)
+
+    def _stays_exact(self, steps: int) -> bool:
+        """Whether every cycle of the steps is on the exact grid: the start's are, the work and
+        link timing are, and a bound on the latest cycle stays below 2^35 (a step adds at most
+        the work, a hold, a tail and a line of hops to the latest cycle so far)."""
+        sim, fabric = self.pe.sim, self.pe.sim.fabric
+        top = fabric.exact_top()
+        if top is None or not (on_grid(self.work) and on_grid(sim.core.free)):
+            return False
+        step = self.work + 2 * max(self.wavelets) * fabric.spacing + (sum(sim.shape) + 1) * fabric.hop
+        return max(top, sim.now()) + steps * step < 2.0**35
 
     def step(self, s: int) -> None:
         pe, ready = self.pe, self.done[0]
         if self.fast:
             got_a, got_b = self.grids
             fabric = pe.sim.fabric
-            fabric.panel((COLORS["E"], COLORS["W"]), "E", s % pe.width, self.wavelets[0], ready, got_a)
-            fabric.panel((COLORS["S"], COLORS["N"]), "S", s % pe.height, self.wavelets[1], ready, got_b)
+            lag, shift = self.lag[0], self.lag[1] if self.lagged else 0.0
+            a_at, b_at = s % pe.width, s % pe.height
+            fabric.panel((COLORS["E"], COLORS["W"]), "E", a_at, self.wavelets[0],
+                         ready[:, a_at] + lag, got_a, shift)
+            fabric.panel((COLORS["S"], COLORS["N"]), "S", b_at, self.wavelets[1],
+                         ready[b_at, :] + lag, got_b, shift)
             np.maximum(got_a, got_b, out=got_a)
-            done = pe.sim.core.run_all(got_a, self.work, self.flops, count=False)
+            if self.lagged:
+                done = np.maximum(got_a, self.core_free, out=got_a)
+                self.core_free = done
+                self.lag = [shift, shift + self.work]
+            else:
+                done = pe.sim.core.run_all(got_a, self.work, self.flops, count=False)
             self.uncounted += 1
             # step s - 2's grid is read for the last time now: step s + 1 writes into it
             spare = ready if ready is not self.done[1] else np.empty(pe.sim.shape)
@@ -92,8 +123,11 @@ class _Steps:
         self.done = [self.done[1], done]
 
     def finish(self) -> None:
-        """Add the busy cycles and FLOPs of the fast steps."""
-        self.pe.sim.core.count_all(self.work, self.flops, self.uncounted)
+        """Add the busy cycles and FLOPs of the fast steps; the cores' free cycles (lagged)."""
+        core = self.pe.sim.core
+        if self.lagged and self.uncounted:
+            core.free = self.core_free + self.lag[1]
+        core.count_all(self.work, self.flops, self.uncounted)
         self.uncounted = 0
 
 
@@ -126,7 +160,7 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
     work = kb * tp * simd_cycles(tm, sim.machine.vector_width(precision, reads=2, writes=1))
     c = np.zeros((pe.height, pe.width, tm, tp), dtype=ap.dtype)
     wavelets = (-(-tm * kb // per), -(-kb * tp // per))
-    steps_timed = _Steps(pe, wavelets, work, 2.0 * tm * kb * tp)
+    steps_timed = _Steps(pe, wavelets, work, 2.0 * tm * kb * tp, steps)
     live = -(-a.shape[1] // kb)  # panels holding some of K
     for s in range(steps):
         steps_timed.step(s)
