@@ -42,7 +42,7 @@ def _twice(grid: tuple[int, int], rate: float, unit: float) -> list[object]:
         a = rng.standard_normal((m, k)).astype(np.float16)
         b = rng.standard_normal((k, n)).astype(np.float16)
         out.append(gemm_module.gemm_on(sim, a, b).tobytes())
-    out += [sim.now(), sim.core.busy.tobytes(), sim.core.flops.tobytes(),
+    out += [sim.now(), sim.core.free.tobytes(), sim.core.busy.tobytes(), sim.core.flops.tobytes(),
             sim.fabric.link_cycles_per_pe().tobytes(), sim.fabric.wavelets_sent(),
             sim.fabric.ramp_in.tobytes(), sim.fabric.router_in.tobytes(), sim.marks]
     for d in "EWSN":
