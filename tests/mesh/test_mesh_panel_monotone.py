@@ -10,7 +10,8 @@ import pytest
 from wafersim.mesh import machine_of
 from wafersim.mesh.core import Core
 from wafersim.mesh.engine import MeshSim
-from wafersim.mesh.fabric import Fabric, on_grid
+from wafersim.mesh.fabric import Fabric
+from wafersim.mesh.monotone import on_grid
 
 gemm_module = importlib.import_module("wafersim.mesh.gemm")  # the package exports the function
 

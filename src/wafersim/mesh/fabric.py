@@ -23,22 +23,13 @@ import numpy as np
 
 from wafersim.mesh.machine import PEMachine
 from wafersim.mesh.misuse import KernelError, first_pe
+from wafersim.mesh.monotone import BOUND, MonotoneLines, on_grid
 from wafersim.mesh.orient import DIRECTIONS, orient
 from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
 PORT_OF = {"E": EAST, "W": WEST, "S": SOUTH, "N": NORTH}
 BACK = {"E": "W", "W": "E", "S": "N", "N": "S"}
 _SEGMENT = 2.0**40  # offset per segment so one running maximum serves many segments of a line
-# cycles on a grid of 2^-10 below 2^38: every sum, difference and `_SEGMENT` offset of the stream
-# recurrence is then exact (under 2^51 units of 2^-10), so reordered arithmetic gives the same bits
-_UNIT = 2.0**-10
-_BOUND = 2.0**38
-
-
-def on_grid(values: np.ndarray | float) -> bool:
-    """Whether every value is a multiple of `_UNIT` in [0, `_BOUND`) (see `_UNIT`)."""
-    v = np.asarray(values)
-    return bool(v.size == 0 or (v.min() >= 0 and v.max() < _BOUND and not np.fmod(v, _UNIT).any()))
 
 
 def common_sender(so: np.ndarray) -> int | None:
@@ -98,11 +89,8 @@ class Delivery:
 class Fabric:
     """Link state over the grid: when each link is free and how many wavelets crossed it.
 
-    `panel` (SUMMA) keeps a direction's free cycles normalised, `free_k - k * hop`, while its
-    cycles stay on the exact grid (`on_grid`). A stream from c leaves them non-decreasing along
-    [c, end) (each is the running maximum plus the hold), and a stream from c' merges that
-    stretch with [c', end): so, with a stretch [m, end) known non-decreasing, a stream from
-    c >= m has running maximum max(seed, f_k), one pass with no scan (`_monotone_from`)."""
+    `panel` (SUMMA) keeps a direction's free cycles as `MonotoneLines` while its cycles stay on
+    the exact grid (`on_grid`): a stream then needs no scan (`_monotone_from`)."""
 
     MONOTONE = True  # False: every panel takes `_from_position` (tests compare both)
 
@@ -121,42 +109,33 @@ class Fabric:
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
         self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
-        # per normalised direction: [m, top]: lines non-decreasing on [m, end), values <= top,
-        # and the normalised free cycles, kept in grid layout (`orient` views of it) so that
-        # they, the arrival grids and the cores share one memory order
-        self._normal: dict[str, list[float]] = {}
-        self._normal_free: dict[str, np.ndarray] = {}
+        self._normal: dict[str, MonotoneLines] = {}  # directions kept so (`panel`)
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
         self._flush(d)
         self._plain(d)
         return self._state[d]
 
-    def _offsets(self, d: str) -> np.ndarray:
-        return np.arange(self._state[d][0].shape[1]) * self.hop
-
     def _plain(self, d: str) -> None:
         """Free cycles of `d` back to cycles (exact: `on_grid`)."""
-        if self._normal.pop(d, None) is not None:
-            np.add(orient(self._normal_free.pop(d), d), self._offsets(d), out=self._state[d][0])
+        lines = self._normal.pop(d, None)
+        if lines is not None:
+            lines.plain_into(self._state[d][0])
 
-    def _normalised(self, d: str, t0_c: np.ndarray, wavelets: int) -> list[float] | None:
-        """[m, top] of `d`, normalising it first, when this stream keeps every cycle on the grid;
-        None (and `d` plain) otherwise."""
+    def _normalised(self, d: str, t0_c: np.ndarray, wavelets: int) -> MonotoneLines | None:
+        """`d` as `MonotoneLines` when this stream keeps every cycle on the exact grid; None
+        (and `d` plain) otherwise."""
         length = self._state[d][0].shape[1]
         hold = wavelets * self.spacing
         fits = (self.MONOTONE and on_grid(self.hop) and on_grid(self.spacing) and on_grid(hold)
-                and on_grid(t0_c)
-                and length * self.hop < _BOUND / 4)
-        state = self._normal.get(d)
-        if fits and state is None and on_grid(self._state[d][0]):
-            state = self._normal[d] = [float(length - 1), float(self._state[d][0].max())]
-            grid = self._normal_free[d] = np.empty(self.shape)
-            np.subtract(self._state[d][0], self._offsets(d), out=orient(grid, d))
-        if state is None or not fits or max(state[1], float(t0_c.max())) + hold >= _BOUND / 4:
+                and on_grid(t0_c) and length * self.hop < BOUND / 4)
+        lines = self._normal.get(d)
+        if fits and lines is None and on_grid(self._state[d][0]):
+            lines = self._normal[d] = MonotoneLines(self._state[d][0], d, self.shape, self.hop)
+        if lines is None or not fits or max(lines.top, float(t0_c.max())) + hold >= BOUND / 4:
             self._plain(d)
             return None
-        return state
+        return lines
 
     def _flush(self, d: str) -> None:
         """Add the pending multicasts of direction `d` to its counters: a stream from position c
@@ -313,9 +292,9 @@ class Fabric:
             if at == length - 1:
                 continue
             view = orient(out, way)[:, at + 1:]
-            state = self._normalised(way, t0_c, wavelets)
-            if state is not None:
-                self._monotone_from(way, at, wavelets, t0_c, state, view, shift)
+            lines = self._normalised(way, t0_c, wavelets)
+            if lines is not None:  # the forward way's links share their lag (`MonotoneLines`)
+                self._monotone_from(way, at, wavelets, t0_c, lines, view, shift, way == d)
                 continue
             last = self._from_position(way, at, wavelets, t0_c)
             if tail:
@@ -332,7 +311,7 @@ class Fabric:
         top = 0.0
         for d in DIRECTIONS:
             if d in self._normal:
-                top = max(top, self._normal[d][1] + self.shape[0] * self.shape[1] * self.hop)
+                top = max(top, self._normal[d].top + self.shape[0] * self.shape[1] * self.hop)
             elif d in self._state:
                 if not on_grid(self._state[d][0]):
                     return None
@@ -340,30 +319,19 @@ class Fabric:
         return top
 
     def _monotone_from(self, d: str, c: int, wavelets: int, t0_c: np.ndarray,
-                       state: list[float], out: np.ndarray, shift: float) -> None:
-        """`_from_position` on normalised, exact free cycles (see the class docstring), writing
-        the last wavelet's arrival at positions c + 1.. less `shift` into `out`: the same
-        values."""
-        f = orient(self._normal_free[d], d)
-        length, m = f.shape[1], int(state[0])
-        seed = t0_c - c * self.hop
-        if c < m:  # the scan runs where the lines are not known to be non-decreasing
-            head = f[:, c:m]
-            np.maximum(head[:, 0], seed, out=head[:, 0])
-            np.maximum.accumulate(head, axis=1, out=head)
-            seed = head[:, -1].copy()
-        body = f[:, max(c, m):-1]
-        np.maximum(body, seed[:, None], out=body)
-        enter = f[:, c:-1]  # normalised first-wavelet entry of links c..
+                       lines: MonotoneLines, out: np.ndarray, shift: float, lazy: bool) -> None:
+        """`_from_position` on `MonotoneLines`, writing the last wavelet's arrival at positions
+        c + 1.. less `shift` into `out`: the same values."""
+        enter, lag = lines.stream(c, t0_c - c * self.hop, lazy)
         hold = wavelets * self.spacing
-        arrive = (np.arange(c + 1, length) * self.hop + (wavelets - 1) * self.spacing)
+        length = lines.offsets.size
+        arrive = np.arange(c + 1, length) * self.hop + (wavelets - 1) * self.spacing + lag
         self.horizon = max(self.horizon, float(enter[:, -1].max()) + float(arrive[-1]))
         if shift:
             arrive -= shift
         np.add(enter, arrive, out=out)
-        enter += hold
-        state[0] = min(m, c)
-        state[1] = max(state[1], float(t0_c.max())) + hold
+        lines.settle(c, hold, lazy)
+        lines.top = max(lines.top, float(t0_c.max())) + hold
         self._pending[d][c] += wavelets
         if not float(self.spacing).is_integer():
             self._flush(d)
