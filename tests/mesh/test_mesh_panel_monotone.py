@@ -122,3 +122,23 @@ def test_count_all_adds_like_one_call_at_a_time() -> None:
         once.count_all(add, add, times)
         assert many.busy.tobytes() == once.busy.tobytes()
         assert many.flops.tobytes() == once.flops.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_one_k_panel_product_is_matmul(monkeypatch: pytest.MonkeyPatch, dtype: type) -> None:
+    """With one K value per panel the product is a broadcast multiply: the same bits as matmul,
+    extreme, tiny and signed-zero values included."""
+    rng = np.random.default_rng(3)
+    special = np.array([0.0, -0.0, 65504.0, -65504.0, 6e-8, 1e-4, 3.0, -7.5])
+    a = np.concatenate([rng.standard_normal(40) * 100, special]).astype(dtype)
+    b = np.concatenate([rng.standard_normal(40), special[::-1]]).astype(dtype)
+    ap, bp = a.reshape(6, 1, 8, 1), b.reshape(1, 6, 1, 8)
+    fast = gemm_module._panel_product(ap, bp)
+    monkeypatch.setattr(gemm_module, "PANEL_PRODUCT_BROADCAST", False)
+    assert fast.shape == (6, 6, 8, 8)
+    assert fast.tobytes() == gemm_module._panel_product(ap, bp).tobytes()
+    for shape, grid in (((5, 3, 7), (9, 4)), ((4, 2, 6), (3, 11))):
+        monkeypatch.setattr(gemm_module, "PANEL_PRODUCT_BROADCAST", True)
+        once = gemm_module.gemm(*shape, grid).output.tobytes()
+        monkeypatch.setattr(gemm_module, "PANEL_PRODUCT_BROADCAST", False)
+        assert gemm_module.gemm(*shape, grid).output.tobytes() == once

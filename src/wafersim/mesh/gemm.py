@@ -131,6 +131,20 @@ class _Steps:
         self.uncounted = 0
 
 
+def _panel_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The panel product in fp32 (batched BLAS); with one K value per panel, a broadcast
+    multiply: each entry is then one product, rounded once either way, added to +0 as the
+    matmul's sum starts (so a -0 product is +0)."""
+    if a.shape[-1] == 1 and PANEL_PRODUCT_BROADCAST:
+        product = a.astype(np.float32) * b.astype(np.float32)
+        product += np.float32(0.0)
+        return product
+    return a.astype(np.float32) @ b.astype(np.float32)
+
+
+PANEL_PRODUCT_BROADCAST = True  # False: every panel product through matmul (tests compare)
+
+
 def reserve(sim: MeshSim, m: int, k: int, n: int, precision: str) -> None:
     """Declare SUMMA's buffers on every PE (fails before any data is made if they cannot fit):
     the A and B panels a PE owns, two receive buffers per operand, the C tile."""
@@ -166,7 +180,7 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
         steps_timed.step(s)
         if s < live:  # panels past K are zero padding: their product adds nothing to C
             # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
-            c += (ap[:, None, s].astype(np.float32) @ bp[None, :, s].astype(np.float32)).astype(c.dtype)
+            c += _panel_product(ap[:, None, s], bp[None, :, s]).astype(c.dtype)
     steps_timed.finish()
     pe.mark("summa")
     return from_tiles(c.astype(np.float32), (m, p))
