@@ -110,6 +110,7 @@ class Fabric:
         self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
         self._normal: dict[str, MonotoneLines] = {}  # directions kept so (`panel`)
+        self._exact_timing = on_grid(self.hop) and on_grid(self.spacing)
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
         self._flush(d)
@@ -127,8 +128,8 @@ class Fabric:
         (and `d` plain) otherwise."""
         length = self._state[d][0].shape[1]
         hold = wavelets * self.spacing
-        fits = (self.MONOTONE and on_grid(self.hop) and on_grid(self.spacing) and on_grid(hold)
-                and on_grid(t0_c) and length * self.hop < BOUND / 4)
+        fits = (self.MONOTONE and self._exact_timing and on_grid(hold) and on_grid(t0_c)
+                and length * self.hop < BOUND / 4)
         lines = self._normal.get(d)
         if fits and lines is None and on_grid(self._state[d][0]):
             lines = self._normal[d] = MonotoneLines(self._state[d][0], d, self.shape, self.hop)
@@ -306,7 +307,7 @@ class Fabric:
     def exact_top(self) -> float | None:
         """The latest link free cycle when every one and the link timing are on the exact grid
         (`on_grid`), else None."""
-        if not (on_grid(self.hop) and on_grid(self.spacing)):
+        if not self._exact_timing:
             return None
         top = 0.0
         for d in DIRECTIONS:
