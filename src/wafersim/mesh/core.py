@@ -68,6 +68,8 @@ class Core:
     def count_all(self, cycles: float, flops: float, times: int) -> None:
         """The busy cycles and FLOPs of `times` uncounted `run_all` calls: the same sums as
         adding them one call at a time (multiplied out only where every partial sum is exact)."""
+        if times == 0:
+            return
         for total, add in ((self.busy, cycles), (self.flops, flops)):
             if _exact_sum(total, add, times):
                 total += add * times
