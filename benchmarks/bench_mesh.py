@@ -16,8 +16,8 @@ Figures on the development host, CPU seconds (docs/mesh.md, "Performance", has t
 table): the GEMV simulation 0.48 s, 5.0e9 PE-cycles/s, best of 3 (3.9e9 and 1.5e9 before),
 with W drawn into tile-padded storage (`inputs(..., tiles)`) so it is tiled by a view; the 1024^3
 GEMM at 2,400, 610, 185 and 88 ns per PE-step on 64^2 to 512^2 (falling: its cost grows less
-than linearly in PE-steps); the attention-sized GEMM on the full WSE-3 11.6 s (46.8 s before);
-the full-size decode layer 172 s (758 s before; target 60 s).
+than linearly in PE-steps); the attention-sized GEMM on the full WSE-3 about 10 s (46.8 s before);
+the full-size decode layer 161 s (758 s before; target 60 s).
 """
 
 from __future__ import annotations

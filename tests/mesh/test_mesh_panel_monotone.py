@@ -11,7 +11,7 @@ from wafersim.mesh import machine_of
 from wafersim.mesh.core import Core
 from wafersim.mesh.engine import MeshSim
 from wafersim.mesh.fabric import Fabric
-from wafersim.mesh.monotone import on_grid
+from wafersim.mesh.monotone import MonotoneLines, on_grid
 
 gemm_module = importlib.import_module("wafersim.mesh.gemm")  # the package exports the function
 
@@ -65,6 +65,9 @@ def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: 
     fast = _run(shape, grid, rate)
     # the shortcut runs wherever the cycles stay on the exact grid (a 2^-k link rate period)
     assert bool(calls) == (max(grid) > 1 and (1 / rate).is_integer() or rate == 0.8)
+    monkeypatch.setattr(MonotoneLines, "JOIN", False)
+    assert _run(shape, grid, rate) == fast
+    monkeypatch.setattr(MonotoneLines, "JOIN", True)
     monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
     assert _run(shape, grid, rate) == fast
     monkeypatch.setattr(gemm_module._Steps, "LAGGED", True)
@@ -82,6 +85,9 @@ def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: 
 def test_monotone_panels_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
                                            grid: tuple[int, int], rate: float, unit: float) -> None:
     fast = _twice(grid, rate, unit)
+    monkeypatch.setattr(MonotoneLines, "JOIN", False)
+    assert _twice(grid, rate, unit) == fast
+    monkeypatch.setattr(MonotoneLines, "JOIN", True)
     monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
     assert _twice(grid, rate, unit) == fast
     monkeypatch.setattr(Fabric, "MONOTONE", False)
@@ -142,3 +148,15 @@ def test_one_k_panel_product_is_matmul(monkeypatch: pytest.MonkeyPatch, dtype: t
         once = gemm_module.gemm(*shape, grid).output.tobytes()
         monkeypatch.setattr(gemm_module, "PANEL_PRODUCT_BROADCAST", False)
         assert gemm_module.gemm(*shape, grid).output.tobytes() == once
+
+
+def test_backward_streams_join_the_shared_lag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `JOIN` the backward streams add their holds to the lag, not to every line."""
+    lags = {}
+    for join in (True, False):
+        monkeypatch.setattr(MonotoneLines, "JOIN", join)
+        sim = MeshSim(machine_of("wse-3", (7, 5)))
+        a = np.ones((5, 7), dtype=np.float16)
+        gemm_module.gemm_on(sim, a, a.T.copy())
+        lags[join] = [bool(sim.fabric._normal[d].lag.any()) for d in "WN"]
+    assert lags == {True: [True, True], False: [False, False]}

@@ -294,8 +294,9 @@ class Fabric:
                 continue
             view = orient(out, way)[:, at + 1:]
             lines = self._normalised(way, t0_c, wavelets)
-            if lines is not None:  # the forward way's links share their lag (`MonotoneLines`)
-                self._monotone_from(way, at, wavelets, t0_c, lines, view, shift, way == d)
+            if lines is not None:  # links share their lag (`MonotoneLines`, `JOIN`)
+                self._monotone_from(way, at, wavelets, t0_c, lines, view, shift,
+                                    way == d or lines.JOIN)
                 continue
             last = self._from_position(way, at, wavelets, t0_c)
             if tail:

@@ -8,7 +8,8 @@ free_k = stored_k + lag_k + k * hop. A stream from c leaves f non-decreasing on 
 the running maximum plus the hold), and a stream from c' merges that stretch with [c', end); so
 with [m, end) known non-decreasing, a stream from c >= m has running maximum max(seed, f_k), one
 pass with no scan. A stream whose links all carry the same lag adds its hold to the lag (a vector
-over positions) instead of to every line.
+over positions) instead of to every line; a link whose lag differs from the rest of the stretch's
+takes theirs, its stored value moved by the difference (exact on the grid).
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ def on_grid(values: np.ndarray | float) -> bool:
 
 class MonotoneLines:
     """Normalised free cycles of direction `d`, in grid layout (`orient` views), so that they,
-    arrival grids and cores share one memory order."""
+    arrival grids and cores share one memory order.
+
+    `JOIN`: a backward stream's stretch [c, end) grows by link c a step; link c takes the lag
+    of [c + 1, end) (its stored value less the difference) so that the stream adds its hold to
+    the lag, not to every line. False: the backward stream adds its hold to every line."""
+
+    JOIN = True
 
     def __init__(self, free: np.ndarray, d: str, shape: tuple[int, int], hop: float) -> None:
         self.d = d
@@ -52,6 +59,10 @@ class MonotoneLines:
         wavelet entries (normalised, a view of links c..) less the lag it returns; `settle`
         then adds the hold."""
         f, lag = self.lines(), self.lag[c:-1]
+        if lazy and lag.size > 1 and lag[0] != lag[1] and lag[1:].min() == lag[1:].max():
+            # link c joins the lag its stretch shares: one position, exact on the grid
+            f[:, c] += lag[0] - lag[1]
+            lag[0] = lag[1]
         shared = float(lag[0])
         if not (lazy and lag.min() == lag.max()):
             if lag.any():
