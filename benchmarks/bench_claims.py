@@ -1,5 +1,5 @@
-"""Time to evaluate every seed claim with its sensitivity (the issue's target: under 15 s of CPU
-on one core), and the verdict counts.
+"""Time to evaluate every seed claim with its sensitivity (target: under 15 s of CPU on
+one core), and the verdict counts.
 
 Run: python benchmarks/bench_claims.py   (prints figures; asserts nothing)
 """

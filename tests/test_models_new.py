@@ -1,5 +1,6 @@
-"""The models added for issue coverage: each one serves and trains on a system that holds it,
-is listed by `wafersim models`, and keeps the architecture features its config gives."""
+"""Models of the newer families (gpt-oss, Qwen3, Llama 4, Mistral, Falcon, Nemotron-4, Kimi K2):
+each one serves and trains on a system that holds it, is listed by `wafersim models`, and keeps
+the architecture features its config gives."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Gate: validation on the public set stays within its error bounds, and prints the table.
 
-Bounds (the validation issue): the median absolute error over train + infer rows at most
+Bounds: the median absolute error over train + infer rows at most
 MEDIAN_BOUND_PCT, and no row beyond ROW_BOUND_PCT. Rows the model cannot yet reproduce for a
 named, documented reason are listed in KNOWN_GAPS (docs/validation.md explains each); the test
 fails if such a row comes back inside the bound, so the list only ever shrinks. Tighten the
