@@ -85,6 +85,12 @@ class Delivery:
     def last(self) -> np.ndarray:
         return self.first + np.maximum(self.wavelets - 1, 0) * self.spacing
 
+    def with_senders(self, senders: np.ndarray, ready: float, wavelets: int) -> Delivery:
+        """This delivery with each sender holding its own `wavelets` from `ready` (a sender
+        works on what it sends as it leaves)."""
+        return Delivery(np.where(senders, ready, self.first),
+                        np.where(senders, wavelets, self.wavelets), self.spacing)
+
 
 class Fabric:
     """Link state over the grid: when each link is free and how many wavelets crossed it.

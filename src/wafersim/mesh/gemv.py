@@ -22,7 +22,6 @@ from wafersim.catalog import Catalog
 from wafersim.errors import ParameterError
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
-from wafersim.mesh.fabric import Delivery
 from wafersim.mesh.kernel import PE, Arrival, Buffer, half
 from wafersim.mesh.layout import (
     check_positive,
@@ -94,9 +93,7 @@ def _compute(pe: PE, b: GemvBuffers, got: Arrival, start: float) -> None:
     north row starts on its own copy at once); then y is widened to fp32."""
     tn = b.x.length
     per = pe.machine.values_per_wavelet(b.x.precision)
-    north = pe.y == 0
-    n = np.where(north, -(-tn // per), got.delivery.wavelets)
-    arrived = Delivery(np.where(north, start, got.delivery.first), n, got.delivery.spacing)
+    arrived = got.delivery.with_senders(pe.y == 0, start, -(-tn // per))
     pe.receive(b.x, got)
     column = pe.fmac_cycles(b.y)
     last = tn - (arrived.wavelets - 1) * per

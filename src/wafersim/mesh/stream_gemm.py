@@ -104,8 +104,7 @@ def _stream(pe: PE, wavelets: int) -> Delivery:
     west = pe.x == 0
     start = pe.now()
     got = pe.multicast(STREAM_COLOR, "E", west, wavelets=wavelets, ready=start).delivery
-    return Delivery(np.where(west, start, got.first), np.where(west, wavelets, got.wavelets),
-                    got.spacing)
+    return got.with_senders(west, start, wavelets)
 
 
 def _compute(pe: PE, xt: np.ndarray, wt: np.ndarray, got: Delivery,

@@ -50,8 +50,8 @@ def cluster_of(node: str = "cs-3", catalog: Catalog | None = None) -> WaferClust
     update = memx.optimizer_flops_per_s
     buffers = int(_value(n.weight_buffers_count, "the number of weight buffers", node))
     return WaferCluster(node=node, stream_Bps=min(rates), weight_buffers=buffers,
-                   tree_fan_out=int(_value(tree.fan_out_count, "fan-out", tree.id)),
-                   tree_level_latency_s=_value(tree.latency_s, "latency", tree.id),
-                   hop_Bps=_value(out.bandwidth_per_device_Bps, "bandwidth per device", out.id),
-                   hop_latency_s=_value(out.latency_s, "latency", out.id),
-                   optimizer_flops_per_s=update.value if update and update.value else None)
+                        tree_fan_out=int(_value(tree.fan_out_count, "fan-out", tree.id)),
+                        tree_level_latency_s=_value(tree.latency_s, "latency", tree.id),
+                        hop_Bps=_value(out.bandwidth_per_device_Bps, "bandwidth per device", out.id),
+                        hop_latency_s=_value(out.latency_s, "latency", out.id),
+                        optimizer_flops_per_s=update.value if update and update.value else None)

@@ -24,7 +24,7 @@ class MemoryX:
 
     def unit_bytes(self, unit: str) -> int:
         """Bytes of one unit's weights as the wafers hold them."""
-        return sum(w.size for w in self.weights[unit].values()) * self.value_bytes
+        return self.unit_params(unit) * self.value_bytes
 
     def unit_params(self, unit: str) -> int:
         return sum(w.size for w in self.weights[unit].values())

@@ -138,8 +138,8 @@ class PE(SimdOps):
         start = self.sim.core.free if ready is None else ready
         return self.sim.compute(name, start, cycles, where, flops)
 
-    def reduce_line(self, d: str, values: Buffer | np.ndarray, pattern: str = "chain", op: str = "sum",
-               lines: Mask | None = None, first_color: int = 0) -> np.ndarray:
+    def reduce_line(self, d: str, values: Buffer | np.ndarray, pattern: str = "chain",
+                    op: str = "sum", lines: Mask | None = None, first_color: int = 0) -> np.ndarray:
         """The library collective: reduce `values` (rows, cols, L) with `op` along every row
         (d E/W) or column (S/N) towards `d`, by a chain (add-and-forward on two colors) or a
         binary tree (a color per stage); returns the result at each line's end (`lines.py`)."""
