@@ -27,6 +27,11 @@ class StateBytes:
         return self.weights + self.gradients + self.optimizer
 
 
+# assumption: Adam's update per weight (two moments, bias corrections, sqrt, divide, decay,
+# update); the weight-streaming cost model and the functional wafer simulation both use it
+ADAM_FLOPS_PER_PARAM = 12.0
+
+
 def training_state(precision: str = "bf16", optimizer: str = "adam") -> StateBytes:
     """Bytes per parameter for mixed-precision training (fp8 keeps 16-bit weights for the update)."""
     weight = max(bytes_per_param(precision), 2.0)  # fp8 recipes keep a bf16 copy (NVIDIA TE)

@@ -39,7 +39,7 @@ from wafersim.errors import (
 )
 from wafersim.models.spec import RECOMPUTE, ModelSpec, bytes_per_param
 from wafersim.ops.graph import Graph, lower
-from wafersim.ops.memory import activation_bytes_per_token, training_state
+from wafersim.ops.memory import ADAM_FLOPS_PER_PARAM, activation_bytes_per_token, training_state
 from wafersim.plan.train import ACTIVATIONS, StreamingPlan
 
 
@@ -293,7 +293,7 @@ def _result(model: ModelSpec, system: System, work: TrainWorkload, w: Wafer, bre
 
 
 def _optimizer_note(w: Wafer, update_s: float, exposed_s: float) -> str:
-    how = (f"its catalogued {w.optimizer_flops_per_s:.3g} FLOP/s at {wp.ADAM_FLOPS_PER_PARAM:g} "
+    how = (f"its catalogued {w.optimizer_flops_per_s:.3g} FLOP/s at {ADAM_FLOPS_PER_PARAM:g} "
            "FLOP per parameter (Adam, assumed) or the gradient stream, the slower"
            if w.optimizer_flops_per_s else "the gradient stream rate (MemoryX compute not "
            "catalogued; assumed to keep pace, as its I/O 'can match or exceed' the system's)")

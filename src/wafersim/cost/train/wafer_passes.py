@@ -25,9 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from wafersim.models.spec import ModelSpec
-from wafersim.ops.memory import activation_bytes_per_token
-
-ADAM_FLOPS_PER_PARAM = 12.0  # assumption: moments, bias correction, sqrt, divide, decay, update
+from wafersim.ops.memory import ADAM_FLOPS_PER_PARAM, activation_bytes_per_token
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.schema import MemoryService, Network, Node, Quantity
 from wafersim.errors import ConfigError
 
-ADAM_FLOPS_PER_PARAM = 10.0  # moments, bias corrections, decay and update (assumed, ~10 per weight)
-
 
 @dataclass(frozen=True)
 class WaferCluster:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wafersim.mesh.functional.cluster import ADAM_FLOPS_PER_PARAM, WaferCluster
+from wafersim.mesh.functional.cluster import WaferCluster
+from wafersim.ops.memory import ADAM_FLOPS_PER_PARAM
 
 
 @dataclass(frozen=True)
