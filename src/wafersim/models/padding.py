@@ -26,9 +26,14 @@ def padded_head_counts(n_heads: int, n_kv_heads: int, tp: int) -> tuple[int, int
     return query, tp if tp % n_kv_heads == 0 else query  # replicate, else convert to MHA
 
 
+def _kv_heads(model: ModelSpec) -> int:
+    """Key/value heads as the split sees them (MLA: one latent, shared by all heads)."""
+    return model.n_heads if model.is_mla else model.n_kv_heads
+
+
 def needs_padding(model: ModelSpec, tp: int) -> bool:
     """True when `tp` cannot split `model`'s heads as they are."""
-    kv = model.n_heads if model.is_mla else model.n_kv_heads  # MLA: one latent, shared by all heads
+    kv = _kv_heads(model)
     return model.n_heads % tp != 0 or (kv % tp != 0 and tp % kv != 0)
 
 
@@ -36,11 +41,7 @@ def pad_heads(model: ModelSpec, tp: int) -> ModelSpec:
     """`model` with its heads padded for `tp`, or `model` itself when `tp` splits them."""
     if tp < 1 or not needs_padding(model, tp):
         return model
-    if model.is_mla:
-        query = -(-model.n_heads // tp) * tp
-        kv = query
-    else:
-        query, kv = padded_head_counts(model.n_heads, model.n_kv_heads, tp)
+    query, kv = padded_head_counts(model.n_heads, _kv_heads(model), tp)
     before = model.heads_before_padding or (model.n_heads, model.n_kv_heads)
     return replace(model, n_heads=query, n_kv_heads=kv, heads_before_padding=before)
 

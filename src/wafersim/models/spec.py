@@ -236,11 +236,7 @@ class ModelSpec:
 
     def forward_flops_per_token(self, seq_len: int, causal: bool = False) -> float:
         """Forward FLOPs per token of a training sequence (full-sequence attention by default)."""
-        if causal:
-            context = ((seq_len + 1) / 2 if not self.n_window_layers
-                       else self.causal_keys(1, seq_len) / seq_len)
-        else:
-            context = self.training_keys(seq_len)
+        context = self.causal_keys(1, seq_len) / seq_len if causal else self.training_keys(seq_len)
         return 2.0 * self.params_matmul_active + self.attention_score_flops(context)
 
     def training_flops_per_token(self, seq_len: int, recompute: str = "none") -> float:
@@ -269,8 +265,6 @@ class ModelSpec:
     def decode_keys(self, context: int) -> float:
         """Keys a new token after `context` cached ones attends to (itself included), mean over
         layers."""
-        if not self.n_window_layers:
-            return context + 1
         return self.causal_keys(context + 1, context + 1)
 
     # ---- bytes ----

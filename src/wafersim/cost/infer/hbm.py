@@ -323,7 +323,7 @@ def prefill_parts(model: ModelSpec, system: System, device: Device, serving: Ser
     shapes = gemm_shapes(model, plans) if shapes is None else shapes
     gemm = _gemms(model, device, serving, shapes, tokens, tokens, plans.ep)
     head_fix = _head_correction(device, serving, shapes, b, tokens)
-    keys = serving.prefill_keys(model)  # causal: the mean prompt token sees half the prompt
+    keys = serving.prefill_keys(model)  # causal; windowed layers see at most their span
     flops = (model.n_layers * 2.0 * tokens / plans.ad * keys * model.n_heads / plans.attention_tp
              * score_dims(model, decode=False))
     attn = flops / (device.matmul_efficiency * device.peak_flops_per_s)  # fused attention, compute-bound

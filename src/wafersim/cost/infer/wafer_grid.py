@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wafersim.catalog.software import Stack
-from wafersim.cost.infer.wafer_layers import PeRates, gemm_ops
+from wafersim.cost.infer.wafer_layers import PeRates, gemm_ops, mean_layer_params
 from wafersim.cost.kernels.wafer_gemv import Mesh
 from wafersim.errors import ConfigError
 from wafersim.models.spec import ModelSpec
@@ -87,8 +87,7 @@ def check_grid(model: ModelSpec, rates: PeRates, grid: DecodeGrid, weight_bpp: f
     if model.n_experts:
         raise ConfigError(f"{model.name}: the grid decode layout models dense layers only; serve "
                           "an MoE model with a stack that decodes on the default layout")
-    layer_bytes = sum(op.weight_params * op.repeat for op in gemm_ops(model) if op.layer)
-    per_pe = layer_bytes / model.n_layers * weight_bpp / grid.side ** 2
+    per_pe = mean_layer_params(model) * weight_bpp / grid.side ** 2
     if per_pe > rates.usable_bytes_per_pe:
         raise ConfigError(f"{model.name}: one layer needs {per_pe / 1e3:.1f} kB per PE of a "
                           f"{grid.side} x {grid.side} grid, past its {rates.usable_bytes_per_pe / 1e3:.1f}"

@@ -77,6 +77,11 @@ def gemm_ops(model: ModelSpec) -> list[Op]:
     return [op for op in lower(model, "decode", 1, 0).ops if op.n and op.k]
 
 
+def mean_layer_params(model: ModelSpec) -> float:
+    """Matrix weights of one average layer (the layers' GEMMs over the layer count)."""
+    return sum(op.weight_params * op.repeat for op in gemm_ops(model) if op.layer) / model.n_layers
+
+
 @dataclass(frozen=True)
 class LayerModel:
     """Everything needed to time one average layer and the head for any micro-batch."""
@@ -109,8 +114,7 @@ class LayerModel:
 
     def layer_pes(self) -> float:
         """PEs holding one average layer's matrices."""
-        params = sum(op.weight_params * op.repeat for op in gemm_ops(self.model) if op.layer)
-        return params / self.model.n_layers * self.weight_bpp * self.pes_per_byte
+        return mean_layer_params(self.model) * self.weight_bpp * self.pes_per_byte
 
     def attention_s(self, tokens: npt.ArrayLike, context: float) -> Array:
         """KV read or score compute on the layer's PEs, plus softmax reductions across them."""

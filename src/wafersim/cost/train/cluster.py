@@ -20,6 +20,7 @@ from wafersim.catalog.system import System
 from wafersim.cost.train.evaluation import evaluation_of
 from wafersim.cost.train.lora import lora_flops_per_token
 from wafersim.cost.train.production import production
+from wafersim.cost.train.recipe import exposes_launches
 from wafersim.cost.train.result import TrainResult
 from wafersim.cost.train.scenario import TrainWorkload
 from wafersim.cost.train.step import Accelerator, Step, StepModel
@@ -130,7 +131,7 @@ def framework_note(work: TrainWorkload, chip_id: str) -> tuple[str, ...]:
 def recipe_note(work: TrainWorkload, model: ModelSpec) -> tuple[str, ...]:
     """The recipe's host launches, where it launches any from the host."""
     launch_s, gemm_launches = work.host_launch
-    if launch_s <= 0 or not model.is_moe:
+    if not exposes_launches(work.recipe, model, launch_s):
         return ()
     per_expert = (f", {gemm_launches:g} launches' worth per per-expert GEMM"
                   if work.recipe.expert_gemm == "per_expert" else "")

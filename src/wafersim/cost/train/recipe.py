@@ -99,13 +99,18 @@ class Recipe:
         return ", ".join(parts)
 
 
+def exposes_launches(recipe: Recipe, model: ModelSpec, launch_s: float) -> bool:
+    """Whether a MoE model's layers expose host launches of `launch_s` seconds under `recipe`."""
+    return model.is_moe and launch_s > 0 and recipe.launches_from_host
+
+
 def moe_launch_s(recipe: Recipe, graph: Graph, model: ModelSpec, local_experts: Real,
                  host_launch: tuple[float, float]) -> Real:
     """Host launch seconds one MoE layer exposes per micro-batch: its ops (those repeated in
     every layer or every MoE layer) launched as `recipe` says, at `host_launch` (seconds per
     launch, launches per per-expert GEMM); 0 for a dense model or a recipe with none."""
     launch_s, gemm_launches = host_launch
-    if not model.is_moe or launch_s <= 0 or not recipe.launches_from_host:
+    if not exposes_launches(recipe, model, launch_s):
         return 0.0
     ops = [op for op in graph.layer_ops() if op.repeat in (model.n_layers, model.n_moe_layers)]
     experts = sum(1 for op in ops if op.kind == "expert")

@@ -38,7 +38,7 @@ from wafersim.cost.train.memory import (
     state_bytes,
 )
 from wafersim.cost.train.moe_comm import all_to_all_s, overlapped
-from wafersim.cost.train.recipe import EXPERT_PASSES, Recipe, moe_launch_s
+from wafersim.cost.train.recipe import EXPERT_PASSES, Recipe, exposes_launches, moe_launch_s
 from wafersim.cost.train.scenario import DataParallelWire
 from wafersim.errors import ConfigError, ParameterError
 from wafersim.memo import memoised
@@ -329,7 +329,7 @@ class StepModel:
         host = self._host_launches(plans, share) * (1.0 + full / EXPERT_PASSES)  # + recomputed fwd
         per_micro = compute + recompute + host + total(comm.values())
         parts = {"compute": n_micro * compute, "recompute": n_micro * recompute}
-        if m.is_moe and self.host_launch[0] > 0 and self.recipe.launches_from_host:
+        if exposes_launches(self.recipe, m, self.host_launch[0]):
             parts["host_launches"] = n_micro * host
         parts |= {name: n_micro * t for name, t in comm.items()}
         parts["pipeline_bubble"] = (plans.pp - 1) / plans.v * per_micro
