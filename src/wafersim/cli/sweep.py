@@ -107,7 +107,8 @@ def pareto(out: str = typer.Argument(..., metavar="DIR", help="Results directory
     figures = default_front(out) if x is None or y is None else [x, y]
     figures += [z] if z is not None else []
     front = front_of(out, figures)
-    write_plot(pareto_figure(out, figures), plot)
+    if plot is not None:
+        write_plot(pareto_figure(out, figures), plot)
     if as_json:
         print_json(front)
         return

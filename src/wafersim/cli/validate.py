@@ -42,7 +42,8 @@ def validate(
     with progress(f"predicting {len(rows):,} measurements"):
         outcomes = run_validate(rows, (kind,) if kind else KINDS, cat, with_range)
     report = summary(outcomes)
-    write_plot(validation_figure(outcomes, catalog=cat), plot)
+    if plot is not None:
+        write_plot(validation_figure(outcomes, catalog=cat), plot)
     if as_json:
         print_json({"rows": [o.to_json() for o in outcomes], "summary": report})
         return

@@ -73,7 +73,8 @@ def roofline_figure(model: str, system: str, *, input_tokens: int, output_tokens
                          output_tokens=output_tokens, precision=prec, count=count, catalog=cat)
     one = at(1)
     fits = [b for b in batches if b <= one.max_batch]
-    decodes = [(b, decode_point(m, at(b), input_tokens + output_tokens // 2, prec)) for b in fits]
+    decodes = [(b, decode_point(m, one if b == 1 else at(b), input_tokens + output_tokens // 2,
+                                prec)) for b in fits]
     prefill = prefill_point(m, one, input_tokens, prec)
     peak, bandwidth = ceilings(replica(cat, system, one), prec)
     series = (Series("prefill (one prompt)", (prefill[0],), (prefill[1],), "scatter", ("prefill",)),

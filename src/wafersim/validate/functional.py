@@ -22,20 +22,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from wafersim.catalog import Catalog, Chip, load_catalog
+from wafersim.catalog import Catalog, load_catalog
 from wafersim.catalog.schema import Network
 from wafersim.catalog.system import resolve
 from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
-from wafersim.cost.kernels.wafer_decode import softmax_cycles, summa_cycles
+from wafersim.cost.kernels.wafer_decode import KernelCoefficients, softmax_cycles, summa_cycles
 from wafersim.cost.kernels.wafer_gemm import stream_gemm_cycles
-from wafersim.cost.kernels.wafer_gemv import Mesh, mesh_of
+from wafersim.cost.kernels.wafer_gemv import Mesh
 from wafersim.cost.train.wafer import wafer_of
 from wafersim.cost.train.wafer_passes import drain_s, optimizer_layer_s, unit_starts_s
 from wafersim.mesh.functional.config import GPTConfig
 from wafersim.mesh.functional.kernels import KernelCall
 from wafersim.mesh.functional.results import TrainingRun, UnitPass
 from wafersim.models.spec import ModelSpec, bytes_per_param
-from wafersim.validate.kernels import coefficients
+from wafersim.validate.kernels import coefficients, mesh_for
 
 TIME_TOLERANCE = 0.15  # stated bound on |analytical / simulated - 1| of a step's time (docs)
 
@@ -81,9 +81,8 @@ def spec_of(config: GPTConfig) -> ModelSpec:
 
 
 def _call_cycles(call: KernelCall, mesh: Mesh, grid: tuple[int, int], precision: str,
-                 catalog: Catalog) -> float:
+                 coef: KernelCoefficients) -> float:
     cols, rows = grid
-    coef = coefficients(catalog)
     s = call.sizes
     if call.kernel == "stream-gemm":
         one = float(stream_gemm_cycles(s[0], s[1], s[2], mesh, precision, "chain", cols, rows))
@@ -113,10 +112,8 @@ def agreement(run: TrainingRun, catalog: Catalog | None = None) -> Agreement:
     """Compare one step of `run` with the analytical model at the run's size."""
     cat = catalog or load_catalog()
     config, n = run.config, run.wafers
-    chip = cat.get(run.pe)
-    assert isinstance(chip, Chip)
-    mesh = mesh_of(chip)
-    compute = [sum(_call_cycles(c, mesh, config.grid, config.precision, cat) for c in p.calls)
+    mesh, coef = mesh_for(run.pe, cat), coefficients(cat)
+    compute = [sum(_call_cycles(c, mesh, config.grid, config.precision, coef) for c in p.calls)
                for p in run.passes]
     params = spec_of(config).params_total
     size = bytes_per_param(config.precision)

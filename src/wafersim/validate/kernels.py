@@ -74,7 +74,8 @@ class Point:
                 "error": self.error}
 
 
-def _mesh(pe: str, catalog: Catalog) -> Mesh:
+def mesh_for(pe: str, catalog: Catalog) -> Mesh:
+    """The analytical mesh of processing element `pe` (a wafer chip id)."""
     chip = catalog.get(pe)
     assert isinstance(chip, Chip)
     return mesh_of(chip)
@@ -87,7 +88,7 @@ def coefficients(catalog: Catalog) -> KernelCoefficients:
 
 
 def gemv_points(pe: str, catalog: Catalog) -> list[Point]:
-    mesh = _mesh(pe, catalog)
+    mesh = mesh_for(pe, catalog)
     return [Point("gemv", pe, f"m={m} n={n}", (c, r), red,
                   gemv(m, n, (c, r), pe, red, catalog=catalog).cycles,
                   float(gemv_cycles(m, n, c, r, mesh.gemv_width, mesh.hop_cycles, red,
@@ -96,7 +97,7 @@ def gemv_points(pe: str, catalog: Catalog) -> list[Point]:
 
 
 def stream_points(pe: str, catalog: Catalog) -> list[Point]:
-    mesh = _mesh(pe, catalog)
+    mesh = mesh_for(pe, catalog)
     return [Point("stream-gemm", pe, f"t={t} k={k} n={n}", (c, r), red,
                   stream_gemm(t, k, n, (c, r), pe, red, catalog=catalog).cycles,
                   float(stream_gemm_cycles(t, k, n, mesh, "fp16", red, c, r)))
@@ -109,7 +110,7 @@ def _shape(d: int, heads: int, seq: int) -> DecodeShape:
 
 
 def decode_points(pe: str, catalog: Catalog, coef: KernelCoefficients) -> list[Point]:
-    mesh = _mesh(pe, catalog)
+    mesh = mesh_for(pe, catalog)
     return [Point("decode-layer", pe, f"d={d} heads={h} seq={s}", (c, r), red,
                   decode_layer(DECODE_MODEL, d, h, s, (c, r), pe, reduction=red,
                                catalog=catalog).cycles,
@@ -142,7 +143,7 @@ def fit_summa_step(catalog: Catalog, wafers: tuple[str, ...] = WAFERS) -> tuple[
     for pe in wafers[1:]:
         points += decode_points(pe, catalog, base)
     sim = np.array([p.mesh_cycles for p in points], dtype=float)
-    model = np.array([[sum(decode_layer_cycles(shape, _mesh(pe, catalog), *grid,
+    model = np.array([[sum(decode_layer_cycles(shape, mesh_for(pe, catalog), *grid,
                                                replace(base, summa_step_cycles=float(x)),
                                                red).values()) for x in STEPS]
                       for pe, shape, grid, red in runs])
