@@ -23,13 +23,11 @@ import math
 from dataclasses import dataclass
 
 from wafersim.catalog import Catalog, load_catalog
-from wafersim.catalog.schema import Network
 from wafersim.catalog.system import resolve
-from wafersim.cost.kernels.collectives import Link, tree_broadcast_s, tree_reduce_s
 from wafersim.cost.kernels.wafer_decode import KernelCoefficients, softmax_cycles, summa_cycles
 from wafersim.cost.kernels.wafer_gemm import stream_gemm_cycles
 from wafersim.cost.kernels.wafer_gemv import Mesh
-from wafersim.cost.train.wafer import wafer_of
+from wafersim.cost.train.wafer import tree_latency_s, wafer_of
 from wafersim.cost.train.wafer_passes import drain_s, optimizer_layer_s, unit_starts_s
 from wafersim.mesh.functional.config import GPTConfig
 from wafersim.mesh.functional.kernels import KernelCall
@@ -119,11 +117,8 @@ def agreement(run: TrainingRun, catalog: Catalog | None = None) -> Agreement:
     size = bytes_per_param(config.precision)
     system = resolve(cat, run.node)
     wafer = wafer_of(system, config.precision)
-    assert system.broadcast_reduce is not None
-    tree: Network = system.broadcast_reduce
-    link = Link.from_network(tree)
-    fan = int(tree.fan_out_count.value) if tree.fan_out_count and tree.fan_out_count.value else 2
-    latency = (float(tree_broadcast_s(0.0, n, link, fan)), float(tree_reduce_s(0.0, n, link, fan)))
+    down, up, _, _ = tree_latency_s(system.with_devices(n))
+    latency = (down, up)
     step = _step_s(run.passes, [c / run.clock_hz for c in compute], wafer.stream_Bps, latency,
                    wafer.weight_buffers, wafer.optimizer_flops_per_s)
     account = run.accounts[0]

@@ -87,7 +87,7 @@ def wafer_of(system: System, precision: str) -> Wafer:
                                  if system.broadcast_reduce else None) if q and q.value]
     if not streams:
         raise ConfigError(f"{system.id}: no I/O, MemoryX or SwarmX bandwidth in the catalog")
-    down, up, levels, tree_notes = _tree_latency_s(system)
+    down, up, levels, tree_notes = tree_latency_s(system)
     buffers = _q(system.node.weight_buffers_count if system.node else None,
                  "the number of weight buffers (weight_buffers_count)", system)
     notes += tree_notes
@@ -112,7 +112,7 @@ def _family(system: System) -> str:
     return system.architecture.id if system.architecture else system.chip.id
 
 
-def _tree_latency_s(system: System) -> tuple[float, float, int, list[str]]:
+def tree_latency_s(system: System) -> tuple[float, float, int, list[str]]:
     """Latency of one broadcast down and of one reduce up the SwarmX tree (no payload), its
     depth."""
     tree = system.broadcast_reduce
