@@ -1,6 +1,7 @@
 """SUMMA panels on exact, non-decreasing link state (`Fabric.MONOTONE`), lagged done cycles
 (`_Steps.LAGGED`) and counting once (`Core.count_all`) give the same cycles, counters and outputs
-as the scan over every link, the work added per step and per-step counting."""
+as the scan over every link, the work added per step and per-step counting. (Lagged steps are
+timed by runs unless `_Steps.RUNS` is off: `test_mesh_summa_runs.py` compares the two.)"""
 
 import importlib
 
@@ -62,6 +63,7 @@ def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: 
         monotone_from(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Fabric, "_monotone_from", counted)
+    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
     fast = _run(shape, grid, rate)
     # the shortcut runs wherever the cycles stay on the exact grid (a 2^-k link rate period)
     assert bool(calls) == (max(grid) > 1 and (1 / rate).is_integer() or rate == 0.8)
@@ -84,6 +86,7 @@ def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: 
     ((9, 4), 0.5, 0.5)))
 def test_monotone_panels_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
                                            grid: tuple[int, int], rate: float, unit: float) -> None:
+    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
     fast = _twice(grid, rate, unit)
     monkeypatch.setattr(MonotoneLines, "JOIN", False)
     assert _twice(grid, rate, unit) == fast
@@ -153,6 +156,7 @@ def test_one_k_panel_product_is_matmul(monkeypatch: pytest.MonkeyPatch, dtype: t
 def test_backward_streams_join_the_shared_lag(monkeypatch: pytest.MonkeyPatch) -> None:
     """With `JOIN` the backward streams add their holds to the lag, not to every line."""
     lags = {}
+    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
     for join in (True, False):
         monkeypatch.setattr(MonotoneLines, "JOIN", join)
         sim = MeshSim(machine_of("wse-3", (7, 5)))

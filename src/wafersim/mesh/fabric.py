@@ -311,6 +311,16 @@ class Fabric:
                 last -= shift
             view[...] = last
 
+    def free_cycles(self, d: str) -> np.ndarray:
+        """Direction `d`'s link free cycles in its line layout (`orient`), plain and writable."""
+        return self._views(d)[0]
+
+    def note_panels(self, d: str, sent: np.ndarray, color: int) -> None:
+        """Panels of `sent[c]` wavelets in all from each line position c of `d` (on `color`),
+        whose link free cycles the caller wrote: the counters and routes `panel` would keep."""
+        self._pending[d][:sent.size] += sent
+        self.routes.touched[color] |= bool(sent.any())
+
     def exact_top(self) -> float | None:
         """The latest link free cycle when every one and the link timing are on the exact grid
         (`on_grid`), else None."""

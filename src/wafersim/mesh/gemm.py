@@ -31,6 +31,7 @@ from wafersim.mesh.layout import (
 from wafersim.mesh.machine import machine_of
 from wafersim.mesh.monotone import on_grid
 from wafersim.mesh.result import MeshResult
+from wafersim.mesh.summa_runs import RunSteps
 
 COLORS = {"E": 4, "W": 5, "S": 6, "N": 7}
 
@@ -68,6 +69,7 @@ class _Steps:
 
     FAST = True
     LAGGED = True
+    RUNS = True  # lagged steps timed by runs (`summa_runs`), O(rows + cols) a step
 
     def __init__(self, pe: PE, wavelets: tuple[int, int], work: float, flops: float,
                  steps: int) -> None:
@@ -81,6 +83,8 @@ class _Steps:
         self.uncounted = 0  # fast steps whose busy cycles and FLOPs are not yet added
         self.lagged = self.fast and self.LAGGED and self._stays_exact(steps)
         self.core_free = sim.core.free  # D of the last step (lagged)
+        self.runs = (RunSteps(sim, wavelets, self.work, steps, COLORS)
+                     if self.lagged and self.RUNS else None)
 
     def _stays_exact(self, steps: int) -> bool:
         """Whether every cycle of the steps is on the exact grid: the start's are, the work and
@@ -95,6 +99,10 @@ class _Steps:
 
     def step(self, s: int) -> None:
         pe, ready = self.pe, self.done[0]
+        if self.runs is not None:
+            self.runs.step(s)
+            self.uncounted += 1
+            return
         if self.fast:
             got_a, got_b = self.grids
             fabric = pe.sim.fabric
@@ -125,7 +133,9 @@ class _Steps:
     def finish(self) -> None:
         """Add the busy cycles and FLOPs of the fast steps; the cores' free cycles (lagged)."""
         core = self.pe.sim.core
-        if self.lagged and self.uncounted:
+        if self.runs is not None:
+            self.runs.finish()
+        elif self.lagged and self.uncounted:
             core.free = self.core_free + self.lag[1]
         core.count_all(self.work, self.flops, self.uncounted)
         self.uncounted = 0
@@ -176,11 +186,15 @@ def gemm_on(sim: MeshSim, a: np.ndarray, b: np.ndarray, precision: str = "fp16",
     wavelets = (-(-tm * kb // per), -(-kb * tp // per))
     steps_timed = _Steps(pe, wavelets, work, 2.0 * tm * kb * tp, steps)
     live = -(-a.shape[1] // kb)  # panels holding some of K
+    # PEs past the rows of A or the columns of B hold zero padding of C: their tiles stay +0
+    # and are not read back, so only the tiles holding C are computed
+    held = c[:-(-m // tm), :-(-p // tp)]
     for s in range(steps):
         steps_timed.step(s)
         if s < live:  # panels past K are zero padding: their product adds nothing to C
             # the panel product in fp32 (batched BLAS), added to the C tile in its own precision
-            c += _panel_product(ap[:, None, s], bp[None, :, s]).astype(c.dtype)
+            held += _panel_product(ap[:held.shape[0], None, s],
+                                   bp[None, :held.shape[1], s]).astype(c.dtype)
     steps_timed.finish()
     pe.mark("summa")
     return from_tiles(c.astype(np.float32), (m, p))
