@@ -12,12 +12,15 @@ Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothin
    per GEMM, all but K of them on padding panels. Peak memory is the process's maximum resident
    set (getrusage).
 
-Figures on the development host, CPU seconds (docs/mesh.md, "Performance", has the before/after
-table): the GEMV simulation 0.48 s, 5.0e9 PE-cycles/s, best of 3 (3.9e9 and 1.5e9 before),
-with W drawn into tile-padded storage (`inputs(..., tiles)`) so it is tiled by a view; the 1024^3
-GEMM at 2,400, 610, 185 and 88 ns per PE-step on 64^2 to 512^2 (falling: its cost grows less
-than linearly in PE-steps); the attention-sized GEMM on the full WSE-3 about 10 s (46.8 s before);
-the full-size decode layer 161 s (758 s before; target 60 s).
+Figures, CPU seconds (docs/mesh.md, "Performance", has the before/after tables): the GEMV
+simulation 0.48 s, 5.0e9 PE-cycles/s, best of 3 (3.9e9 and 1.5e9 before), with W drawn into
+tile-padded storage (`inputs(..., tiles)`) so it is tiled by a view; on a slower host 0.44 to
+0.64 s from run to run (5.5e9 to 3.8e9). The 1024^3 GEMM falls per PE-step as the grid grows
+(2,400, 610, 185 and 88 ns on 64^2 to 512^2; 4,300, 950, 320 and 150 ns on the slower host),
+so its cost grows less than linearly in PE-steps. SUMMA timed by runs (`mesh/summa_runs.py`),
+on the slower host: the attention-sized GEMM on the full WSE-3 0.8 s (11.4 s before; 46.8 s
+before the earlier changes) and the full-size decode layer 22 s (181 s before; 758 s before
+the earlier changes; target 60 s).
 """
 
 from __future__ import annotations
