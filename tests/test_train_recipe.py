@@ -104,3 +104,21 @@ def test_recomputed_modules_add_their_forward_pass():
     assert 0 < up_proj.breakdown["recompute"] < with_core.breakdown["recompute"]
     with pytest.raises(ParameterError, match="recompute_modules"):
         Recipe(recompute_modules=("moe_act",))
+
+
+def test_a_moe_layer_launches_one_attention_core_with_or_without_windows():
+    """gpt-oss and Llama 4 split the attention core into global and windowed ops by layer; a
+    layer still launches one, as Mixtral's does."""
+    from wafersim.cost.train.recipe import moe_layer_ops
+    from wafersim.models import load_model
+    from wafersim.ops.graph import lower
+
+    def count(model_id: str) -> tuple[int, int]:
+        model = load_model(model_id)
+        graph = lower(model, "train", 1, 4096)
+        cores = [op for op in graph.layer_ops() if op.kind == "attention"]
+        return moe_layer_ops(graph, model), len(cores)
+
+    assert count("mixtral-8x7b") == (8, 1)  # 2 norms, qkv, o, core, router, 2 expert
+    assert count("gpt-oss-120b") == (8, 2)
+    assert count("llama-4-scout") == (10, 2)  # and the shared expert's two projections

@@ -112,7 +112,20 @@ def moe_launch_s(recipe: Recipe, graph: Graph, model: ModelSpec, local_experts: 
     launch_s, gemm_launches = host_launch
     if not exposes_launches(recipe, model, launch_s):
         return 0.0
-    ops = [op for op in graph.layer_ops() if op.repeat in (model.n_layers, model.n_moe_layers)]
-    experts = sum(1 for op in ops if op.kind == "expert")
-    out: Real = launch_s * recipe.host_launches(len(ops), experts, local_experts, gemm_launches)
+    out: Real = launch_s * recipe.host_launches(moe_layer_ops(graph, model), _expert_ops(graph),
+                                                local_experts, gemm_launches)
     return out
+
+
+def moe_layer_ops(graph: Graph, model: ModelSpec) -> int:
+    """Ops one MoE layer launches: those in every layer or every MoE layer, and one attention
+    core, which a model with windowed layers splits into a global and a windowed op by layer."""
+    ops = graph.layer_ops()
+    cores = sum(op.repeat for op in ops if op.kind == "attention")
+    every = [op for op in ops if op.kind != "attention" and op.repeat in (model.n_layers,
+                                                                          model.n_moe_layers)]
+    return len(every) + (1 if cores == model.n_layers else 0)
+
+
+def _expert_ops(graph: Graph) -> int:
+    return sum(1 for op in graph.layer_ops() if op.kind == "expert")
