@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wafersim.mesh.exact import on_grid
 from wafersim.mesh.machine import PEMachine
 from wafersim.mesh.misuse import KernelError, first_pe
-from wafersim.mesh.monotone import BOUND, MonotoneLines, on_grid
 from wafersim.mesh.orient import DIRECTIONS, orient
 from wafersim.mesh.routes import EAST, NONE, NORTH, OPPOSITE, RAMP, SOUTH, WEST, RouteTable
 
@@ -93,12 +93,7 @@ class Delivery:
 
 
 class Fabric:
-    """Link state over the grid: when each link is free and how many wavelets crossed it.
-
-    `panel` (SUMMA) keeps a direction's free cycles as `MonotoneLines` while its cycles stay on
-    the exact grid (`on_grid`): a stream then needs no scan (`_monotone_from`)."""
-
-    MONOTONE = True  # False: every panel takes `_from_position` (tests compare both)
+    """Link state over the grid: when each link is free and how many wavelets crossed it."""
 
     def __init__(self, machine: PEMachine, routes: RouteTable) -> None:
         self.shape = (machine.rows, machine.cols)
@@ -115,34 +110,11 @@ class Fabric:
         # counters (`_multicast_from` with whole-cycle spacing, where the sums are exact)
         self._pending = {d: np.zeros(_line_shape(self.shape, d)[1], dtype=np.int64)
                          for d in DIRECTIONS}
-        self._normal: dict[str, MonotoneLines] = {}  # directions kept so (`panel`)
         self._exact_timing = on_grid(self.hop) and on_grid(self.spacing)
 
     def _views(self, d: str) -> tuple[np.ndarray, ...]:
         self._flush(d)
-        self._plain(d)
         return self._state[d]
-
-    def _plain(self, d: str) -> None:
-        """Free cycles of `d` back to cycles (exact: `on_grid`)."""
-        lines = self._normal.pop(d, None)
-        if lines is not None:
-            lines.plain_into(self._state[d][0])
-
-    def _normalised(self, d: str, t0_c: np.ndarray, wavelets: int) -> MonotoneLines | None:
-        """`d` as `MonotoneLines` when this stream keeps every cycle on the exact grid; None
-        (and `d` plain) otherwise."""
-        length = self._state[d][0].shape[1]
-        hold = wavelets * self.spacing
-        fits = (self.MONOTONE and self._exact_timing and on_grid(hold) and on_grid(t0_c)
-                and length * self.hop < BOUND / 4)
-        lines = self._normal.get(d)
-        if fits and lines is None and on_grid(self._state[d][0]):
-            lines = self._normal[d] = MonotoneLines(self._state[d][0], d, self.shape, self.hop)
-        if lines is None or not fits or max(lines.top, float(t0_c.max())) + hold >= BOUND / 4:
-            self._plain(d)
-            return None
-        return lines
 
     def _flush(self, d: str) -> None:
         """Add the pending multicasts of direction `d` to its counters: a stream from position c
@@ -262,7 +234,6 @@ class Fabric:
         """The stream recurrence on the links past position `c` of every line of `d` (the
         general path's arithmetic, op for op), counters and horizon included; returns the
         first-wavelet arrival at positions c + 1.. (a new array)."""
-        self._plain(d)
         length = self._state[d][0].shape[1]
         free = self._state[d][0]
         offset = np.arange(c, length - 1) * self.hop
@@ -298,21 +269,15 @@ class Fabric:
             self.routes.touched[color] |= at < length - 1
             if at == length - 1:
                 continue
-            view = orient(out, way)[:, at + 1:]
-            lines = self._normalised(way, t0_c, wavelets)
-            if lines is not None:  # links share their lag (`MonotoneLines`, `JOIN`)
-                self._monotone_from(way, at, wavelets, t0_c, lines, view, shift,
-                                    way == d or lines.JOIN)
-                continue
             last = self._from_position(way, at, wavelets, t0_c)
             if tail:
                 last += tail
             if shift:
                 last -= shift
-            view[...] = last
+            orient(out, way)[:, at + 1:] = last
 
     def free_cycles(self, d: str) -> np.ndarray:
-        """Direction `d`'s link free cycles in its line layout (`orient`), plain and writable."""
+        """Direction `d`'s link free cycles in its line layout (`orient`), writable."""
         return self._views(d)[0]
 
     def note_panels(self, d: str, sent: np.ndarray, color: int) -> None:
@@ -328,31 +293,11 @@ class Fabric:
             return None
         top = 0.0
         for d in DIRECTIONS:
-            if d in self._normal:
-                top = max(top, self._normal[d].top + self.shape[0] * self.shape[1] * self.hop)
-            elif d in self._state:
+            if d in self._state:
                 if not on_grid(self._state[d][0]):
                     return None
                 top = max(top, float(self._state[d][0].max()))
         return top
-
-    def _monotone_from(self, d: str, c: int, wavelets: int, t0_c: np.ndarray,
-                       lines: MonotoneLines, out: np.ndarray, shift: float, lazy: bool) -> None:
-        """`_from_position` on `MonotoneLines`, writing the last wavelet's arrival at positions
-        c + 1.. less `shift` into `out`: the same values."""
-        enter, lag = lines.stream(c, t0_c - c * self.hop, lazy)
-        hold = wavelets * self.spacing
-        length = lines.offsets.size
-        arrive = np.arange(c + 1, length) * self.hop + (wavelets - 1) * self.spacing + lag
-        self.horizon = max(self.horizon, float(enter[:, -1].max()) + float(arrive[-1]))
-        if shift:
-            arrive -= shift
-        np.add(enter, arrive, out=out)
-        lines.settle(c, hold, lazy)
-        lines.top = max(lines.top, float(t0_c.max())) + hold
-        self._pending[d][c] += wavelets
-        if not float(self.spacing).is_integer():
-            self._flush(d)
 
     def _check_senders(self, color: int, d: str, snd: np.ndarray) -> None:
         rx = orient(self.routes.rx[color], d)

@@ -18,6 +18,7 @@ from wafersim.catalog import Catalog
 from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.core import simd_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
+from wafersim.mesh.exact import on_grid
 from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import (
     check_positive,
@@ -29,7 +30,6 @@ from wafersim.mesh.layout import (
     to_tiles,
 )
 from wafersim.mesh.machine import machine_of
-from wafersim.mesh.monotone import on_grid
 from wafersim.mesh.result import MeshResult
 from wafersim.mesh.summa_runs import RunSteps
 

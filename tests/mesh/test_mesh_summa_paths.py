@@ -1,7 +1,7 @@
-"""SUMMA panels on exact, non-decreasing link state (`Fabric.MONOTONE`), lagged done cycles
-(`_Steps.LAGGED`) and counting once (`Core.count_all`) give the same cycles, counters and outputs
-as the scan over every link, the work added per step and per-step counting. (Lagged steps are
-timed by runs unless `_Steps.RUNS` is off: `test_mesh_summa_runs.py` compares the two.)"""
+"""SUMMA's per-step paths: lagged done cycles (`_Steps.LAGGED`, on the exact grid) and counting
+once (`Core.count_all`) give the same cycles, counters and outputs as the work added per step,
+per-step counting and the general path through `PE.multicast` (`_Steps.FAST` off). Lagged steps
+are timed by runs unless `_Steps.RUNS` is off: `test_mesh_summa_runs.py` compares the two."""
 
 import importlib
 
@@ -11,8 +11,7 @@ import pytest
 from wafersim.mesh import machine_of
 from wafersim.mesh.core import Core
 from wafersim.mesh.engine import MeshSim
-from wafersim.mesh.fabric import Fabric
-from wafersim.mesh.monotone import MonotoneLines, on_grid
+from wafersim.mesh.exact import on_grid
 
 gemm_module = importlib.import_module("wafersim.mesh.gemm")  # the package exports the function
 
@@ -53,50 +52,28 @@ def _twice(grid: tuple[int, int], rate: float, unit: float) -> list[object]:
 
 
 @pytest.mark.parametrize(("shape", "grid", "rate"), CASES)
-def test_monotone_panels_equal_the_scan(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, int, int],
-                                        grid: tuple[int, int], rate: float) -> None:
-    calls = []
-    monotone_from = Fabric._monotone_from
-
-    def counted(self: Fabric, *args: object) -> None:
-        calls.append(args[1])
-        monotone_from(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Fabric, "_monotone_from", counted)
+def test_lagged_steps_equal_the_general_path(monkeypatch: pytest.MonkeyPatch,
+                                             shape: tuple[int, int, int], grid: tuple[int, int],
+                                             rate: float) -> None:
     monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
-    fast = _run(shape, grid, rate)
-    # the shortcut runs wherever the cycles stay on the exact grid (a 2^-k link rate period)
-    assert bool(calls) == (max(grid) > 1 and (1 / rate).is_integer() or rate == 0.8)
-    monkeypatch.setattr(MonotoneLines, "JOIN", False)
-    assert _run(shape, grid, rate) == fast
-    monkeypatch.setattr(MonotoneLines, "JOIN", True)
+    lagged = _run(shape, grid, rate)
     monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
-    assert _run(shape, grid, rate) == fast
-    monkeypatch.setattr(gemm_module._Steps, "LAGGED", True)
-    monkeypatch.setattr(Fabric, "MONOTONE", False)
-    assert _run(shape, grid, rate) == fast
-    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
-    assert _run(shape, grid, rate) == fast
+    assert _run(shape, grid, rate) == lagged
     monkeypatch.setattr(gemm_module._Steps, "FAST", False)
-    assert _run(shape, grid, rate) == fast
+    assert _run(shape, grid, rate) == lagged
 
 
 @pytest.mark.parametrize(("grid", "rate", "unit"), (
     ((7, 5), 1.0, 1.0), ((4, 9), 0.8, 0.25), ((6, 6), 0.75, 1.0), ((5, 8), 1.0, 1 / 3),
     ((9, 4), 0.5, 0.5)))
-def test_monotone_panels_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
-                                           grid: tuple[int, int], rate: float, unit: float) -> None:
+def test_lagged_steps_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
+                                        grid: tuple[int, int], rate: float, unit: float) -> None:
     monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
-    fast = _twice(grid, rate, unit)
-    monkeypatch.setattr(MonotoneLines, "JOIN", False)
-    assert _twice(grid, rate, unit) == fast
-    monkeypatch.setattr(MonotoneLines, "JOIN", True)
+    lagged = _twice(grid, rate, unit)
     monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
-    assert _twice(grid, rate, unit) == fast
-    monkeypatch.setattr(Fabric, "MONOTONE", False)
-    assert _twice(grid, rate, unit) == fast
+    assert _twice(grid, rate, unit) == lagged
     monkeypatch.setattr(gemm_module._Steps, "FAST", False)
-    assert _twice(grid, rate, unit) == fast
+    assert _twice(grid, rate, unit) == lagged
 
 
 def test_lagged_steps_run_where_cycles_stay_exact(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,16 +128,3 @@ def test_one_k_panel_product_is_matmul(monkeypatch: pytest.MonkeyPatch, dtype: t
         once = gemm_module.gemm(*shape, grid).output.tobytes()
         monkeypatch.setattr(gemm_module, "PANEL_PRODUCT_BROADCAST", False)
         assert gemm_module.gemm(*shape, grid).output.tobytes() == once
-
-
-def test_backward_streams_join_the_shared_lag(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With `JOIN` the backward streams add their holds to the lag, not to every line."""
-    lags = {}
-    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
-    for join in (True, False):
-        monkeypatch.setattr(MonotoneLines, "JOIN", join)
-        sim = MeshSim(machine_of("wse-3", (7, 5)))
-        a = np.ones((5, 7), dtype=np.float16)
-        gemm_module.gemm_on(sim, a, a.T.copy())
-        lags[join] = [bool(sim.fabric._normal[d].lag.any()) for d in "WN"]
-    assert lags == {True: [True, True], False: [False, False]}
