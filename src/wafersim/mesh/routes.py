@@ -26,14 +26,28 @@ def bit(port: int) -> int:
     return 1 << port
 
 
+class _PerColor(dict[int, np.ndarray]):
+    """One grid per color, made (filled with `fill`) when first asked for: a kernel routes a
+    few of the machine's colors, and a cleared color drops its grid."""
+
+    def __init__(self, shape: tuple[int, int], fill: int, dtype: type[np.integer]) -> None:
+        super().__init__()
+        self.shape, self.fill, self.dtype = shape, fill, dtype
+
+    def __missing__(self, color: int) -> np.ndarray:
+        made = np.full(self.shape, self.fill, dtype=self.dtype)
+        self[color] = made
+        return made
+
+
 class RouteTable:
     """rx[color]: input port per PE (-1: unrouted); tx[color]: output-port bit mask per PE."""
 
     def __init__(self, rows: int, cols: int, colors: int) -> None:
         self.shape = (rows, cols)
         self.colors = colors
-        self.rx = np.full((colors, rows, cols), NONE, dtype=np.int8)
-        self.tx = np.zeros((colors, rows, cols), dtype=np.uint8)
+        self.rx = _PerColor(self.shape, NONE, np.int8)
+        self.tx = _PerColor(self.shape, 0, np.uint8)
         self.touched = np.zeros(colors, dtype=bool)  # colors routed at any time
         self.blank = [True] * colors  # colors routed nowhere now (cleared, not set since)
 
@@ -68,9 +82,8 @@ class RouteTable:
     def clear(self, color: int) -> None:
         """Forget the routes of `color` (a switch between kernel phases)."""
         self._check_color(color)
-        if not self.blank[color]:
-            self.rx[color] = NONE
-            self.tx[color] = 0
+        self.rx.pop(color, None)
+        self.tx.pop(color, None)
         self.blank[color] = True
 
     def sends(self, color: int, port: int) -> np.ndarray:
