@@ -10,7 +10,8 @@ Run: python benchmarks/bench_mesh.py [--quick]   (prints figures; asserts nothin
 3. A few other kernels, and (full run only, minutes) one attention-sized SUMMA GEMM and a
    full-size Llama 3.1 8B decode layer on the full WSE-3 fabric: SUMMA there runs 1,172 steps
    per GEMM, all but K of them on padding panels. Peak memory is the process's maximum resident
-   set (getrusage).
+   set (getrusage). Each line's wall time is the whole call; its PE-cycles/s is the result's,
+   over the simulation's own wall time (drawing the inputs and the reference check left out).
 
 Figures, CPU seconds (docs/mesh.md, "Performance", has the before/after tables): the GEMV
 simulation 0.48 s, 5.0e9 PE-cycles/s, best of 3 (3.9e9 and 1.5e9 before), with W drawn into

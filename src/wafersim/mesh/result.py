@@ -32,8 +32,8 @@ class MeshResult:
     flops_per_s: float
     max_abs_error: float  # against the NumPy reference
     breakdown: dict[str, int]  # cycles per phase; sums to `cycles`
-    sim_wall_s: float
-    pe_cycles_per_s: float  # simulated PE-cycles per second of wall time
+    sim_wall_s: float  # wall seconds simulating (not drawing inputs or checking the reference)
+    pe_cycles_per_s: float  # simulated PE-cycles per second of `sim_wall_s`
     peak_sram_bytes_per_pe: int
     sram_bytes: np.ndarray = field(repr=False)  # (rows, cols)
     compute_util: np.ndarray = field(repr=False)  # busy share of each core
