@@ -4,6 +4,7 @@ per-step counting and the general path through `PE.multicast` (`_Steps.FAST` off
 are timed by runs unless `_Steps.RUNS` is off: `test_mesh_summa_runs.py` compares the two."""
 
 import importlib
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -51,16 +52,21 @@ def _twice(grid: tuple[int, int], rate: float, unit: float) -> list[object]:
     return out
 
 
+def _paths_agree(monkeypatch: pytest.MonkeyPatch, run: Callable[[], list[object]]) -> None:
+    """The lagged per-step path, the work added per step and the general path give the same."""
+    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
+    lagged = run()
+    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
+    assert run() == lagged
+    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
+    assert run() == lagged
+
+
 @pytest.mark.parametrize(("shape", "grid", "rate"), CASES)
 def test_lagged_steps_equal_the_general_path(monkeypatch: pytest.MonkeyPatch,
                                              shape: tuple[int, int, int], grid: tuple[int, int],
                                              rate: float) -> None:
-    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
-    lagged = _run(shape, grid, rate)
-    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
-    assert _run(shape, grid, rate) == lagged
-    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
-    assert _run(shape, grid, rate) == lagged
+    _paths_agree(monkeypatch, lambda: _run(shape, grid, rate))
 
 
 @pytest.mark.parametrize(("grid", "rate", "unit"), (
@@ -68,12 +74,7 @@ def test_lagged_steps_equal_the_general_path(monkeypatch: pytest.MonkeyPatch,
     ((9, 4), 0.5, 0.5)))
 def test_lagged_steps_from_skewed_state(monkeypatch: pytest.MonkeyPatch,
                                         grid: tuple[int, int], rate: float, unit: float) -> None:
-    monkeypatch.setattr(gemm_module._Steps, "RUNS", False)
-    lagged = _twice(grid, rate, unit)
-    monkeypatch.setattr(gemm_module._Steps, "LAGGED", False)
-    assert _twice(grid, rate, unit) == lagged
-    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
-    assert _twice(grid, rate, unit) == lagged
+    _paths_agree(monkeypatch, lambda: _twice(grid, rate, unit))
 
 
 def test_lagged_steps_run_where_cycles_stay_exact(monkeypatch: pytest.MonkeyPatch) -> None:
