@@ -94,16 +94,31 @@ def check_resident(shape: LayerShape, machine: PEMachine, dt: type[np.floating[A
 
 
 def _weights(shape: LayerShape, seed: int, dt: type[np.floating[Any]]) -> dict[str, np.ndarray]:
+    """Uniform(-1, 1) inputs, weights divided by the square root of their row length, in `dt`."""
     rng = np.random.default_rng(seed)
     d, hd, f = shape.d_model, shape.head_dim, shape.d_ff
     qkv = (shape.n_heads + 2 * shape.n_kv_heads) * hd
     draw = {"x": (d,), "g1": (d,), "g2": (d,), "wqkv": (qkv, d), "wo": (d, shape.n_heads * hd),
             "wgu": (2 * f, d), "wd": (d, f), "k_cache": (shape.n_kv_heads, shape.seq_len - 1, hd),
             "v_cache": (shape.n_kv_heads, shape.seq_len - 1, hd)}
-    out = {k: rng.uniform(-1.0, 1.0, size=s) for k, s in draw.items()}
-    for k in ("wqkv", "wo", "wgu", "wd"):
-        out[k] = out[k] / np.sqrt(out[k].shape[1])
-    return {k: v.astype(dt) for k, v in out.items()}
+    return {k: _drawn(rng, s, dt, k.startswith("w")) for k, s in draw.items()}
+
+
+def _drawn(rng: np.random.Generator, shape: tuple[int, ...], dt: type[np.floating[Any]],
+           scaled: bool) -> np.ndarray:
+    """Uniform(-1, 1) values of `shape` in `dt` (divided by sqrt(shape[-1]) in float64 first
+    where `scaled`), drawn a block of rows at a time: the generator's stream does not depend
+    on the blocks, and the float64 draws never exist whole."""
+    out = np.empty(shape, dtype=dt)
+    rows = out.reshape(-1, shape[-1])
+    step = max(1, DRAW_VALUES // shape[-1])
+    for i in range(0, rows.shape[0], step):
+        block = rng.uniform(-1.0, 1.0, size=(min(step, rows.shape[0] - i), shape[-1]))
+        rows[i:i + step] = (block / np.sqrt(shape[-1]) if scaled else block).astype(dt)
+    return out
+
+
+DRAW_VALUES = 1 << 20  # float64 values drawn at a time
 
 
 def _split_qkv(shape: LayerShape, qkv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
