@@ -133,23 +133,25 @@ def _silu_mul(a: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def reference(shape: LayerShape, w: dict[str, np.ndarray]) -> np.ndarray:
     """NumPy decode step of the layer in float64 (from the same rounded weights)."""
-    f = {k: v.astype(np.float64) for k, v in w.items()}
+
+    def f(name: str) -> np.ndarray:  # widened where used, so one matrix at a time is float64
+        return w[name].astype(np.float64)
 
     def rms(v: np.ndarray, g: np.ndarray) -> np.ndarray:
         return v / np.sqrt(np.mean(v * v) + shape.eps) * g
 
-    q, k, v = _split_qkv(shape, f["wqkv"] @ rms(f["x"], f["g1"]))
-    keys = np.concatenate([f["k_cache"], k[:, None]], axis=1)
-    vals = np.concatenate([f["v_cache"], v[:, None]], axis=1)
+    q, k, v = _split_qkv(shape, f("wqkv") @ rms(f("x"), f("g1")))
+    keys = np.concatenate([f("k_cache"), k[:, None]], axis=1)
+    vals = np.concatenate([f("v_cache"), v[:, None]], axis=1)
     per = shape.n_heads // shape.n_kv_heads
     out = []
     for h in range(shape.n_heads):
         s = keys[h // per] @ q[h] / np.sqrt(shape.head_dim)
         p = np.exp(s - s.max())
         out.append((p / p.sum()) @ vals[h // per])
-    x1 = f["x"] + f["wo"] @ np.concatenate(out)
-    gu = f["wgu"] @ rms(x1, f["g2"])
-    return x1 + f["wd"] @ _silu_mul(gu[: shape.d_ff], gu[shape.d_ff:])
+    x1 = f("x") + f("wo") @ np.concatenate(out)
+    gu = f("wgu") @ rms(x1, f("g2"))
+    return x1 + f("wd") @ _silu_mul(gu[: shape.d_ff], gu[shape.d_ff:])
 
 
 def _handoff(sim: MeshSim, length: int, precision: str) -> None:
