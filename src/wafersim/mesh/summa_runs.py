@@ -1,8 +1,10 @@
 """SUMMA's step timing in O(rows + cols) per step, exact where the lagged steps are (`on_grid`).
 
 A SUMMA GEMM on a grid of L positions per line sends step s's panel from position p = s mod L of
-every line, both ways. Between two wraps (a run: p = 0, 1, ..., L - 1) the two directions of a
-line pair are simple in the normalised free cycles F_k = free_k - k * hop of their links:
+every line, both ways. Between two wraps (a run: p = 0, 1, ..., L - 1; j = s - the run's first
+step) the two directions of a line pair are simple in the normalised free cycles
+F_k = free_k - k * hop of their links. A stream ready at t0 from position p has the normalised
+seed sigma_j = t0 - p * hop, and each stream holds each link it crosses for `hold` cycles:
 
 - forward (E, S): the stream of run step j covers links [j, L - 1). After a scan on the run's
   first stream (a running maximum of F, exact as every link is then rewritten) F stays
@@ -15,13 +17,15 @@ line pair are simple in the normalised free cycles F_k = free_k - k * hop of the
   tau'_j = sigma'_j - j * hold: j * hold + max(Fb_k + (k - L + 1) * hold, max over
   i in [L - 1 - k, j] of tau'_i).
 
-The cores keep done cycles less the work of the steps so far (`gemm._Steps`), D' = the maximum
-of their start and of every arrival less kappa_j's shift, so a run's arrivals at a PE are a
-maximum over run steps of terms in per-line tables (T, its maximum plus kappa, tau') and
-per-position scalars. A step appends one row to each table; the two sends of step s + 2 read
-D' at one PE column and one PE row; a run's end (or the GEMM's) writes the link and core grids
-once. Every value is a multiple of 2^-10 below 2^38 (`_Steps._stays_exact`), so no sum rounds
-and the order of the maxima and sums gives the same bits as the per-step path.
+The cores keep done cycles less the work of the steps so far (`gemm._Steps`): D' is the maximum
+of their start and of every arrival less its step's shift s * work. An arrival is its link's
+entry plus per-position offsets, so with kappa_j = j * hold - s * work a run's arrivals at a PE
+are maxima over run steps of per-line tables (T; the running maximum of T_(j+1) + kappa_j;
+tau'; the senders' own cycles) and per-position scalars. A step appends one row to each table;
+the sends of step s + 2 read D' at one PE column and one PE row; a run's end (or the GEMM's)
+writes the link and core grids once. Every value is a multiple of 2^-10 below 2^38
+(`_Steps._stays_exact`), so no sum rounds and the order of the maxima and sums gives the same
+bits as the per-step path.
 """
 
 from __future__ import annotations
