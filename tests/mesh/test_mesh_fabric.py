@@ -7,7 +7,7 @@ from wafersim.errors import ConfigError
 from wafersim.mesh import machine_of
 from wafersim.mesh.engine import MeshSim
 from wafersim.mesh.lines import multicast
-from wafersim.mesh.routes import EAST, RAMP, WEST
+from wafersim.mesh.routes import EAST, NONE, RAMP, WEST, RouteTable
 
 
 def _sim(cols=6, rows=3, **kw):
@@ -98,3 +98,13 @@ def test_whole_line_multicasts_match_the_general_path(monkeypatch: pytest.Monkey
     monkeypatch.setattr(fabric_module, "common_sender", lambda so: None)
     monkeypatch.setattr(arrival_module, "common_sender", lambda so: None)
     assert [run(rate) for rate in (1.0, 0.75)] == fast
+
+
+def test_route_grids_are_made_on_first_read_and_dropped_when_cleared() -> None:
+    table = RouteTable(3, 4, colors=24)
+    assert table.rx[5].shape == (3, 4) and (table.rx[5] == NONE).all()
+    assert 5 in table.rx and 6 not in table.rx
+    table.clear(5)
+    assert 5 not in table.rx
+    with pytest.raises(IndexError):
+        table.rx[24]

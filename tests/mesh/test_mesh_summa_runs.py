@@ -104,3 +104,21 @@ def test_a_run_matches_the_stream_recurrence() -> None:
     assert pair.close().tolist() == latest.tolist()
     assert pair.free_fwd.tolist() == fwd.tolist()
     assert pair.free_back.tolist() == back.tolist()
+
+
+def test_a_horizon_off_the_exact_grid_takes_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first steps start at `now`, which reads the fabric's horizon: off the exact grid
+    (cores and links on it), the steps are neither lagged nor timed by runs."""
+
+    def run() -> list[object]:
+        sim = MeshSim(machine_of("wse-3", (2, 1)))
+        sim.fabric.horizon = 100 + 1 / 3
+        gemm_module.gemm_on(sim, np.ones((1, 2), np.float16), np.ones((2, 2), np.float16))
+        return [sim.core.free.tobytes(), sim.fabric.free_cycles("E").tobytes(), sim.now()]
+
+    made = []
+    monkeypatch.setattr(RunSteps, "__init__", lambda *args: made.append(args))
+    exact = run()
+    assert not made
+    monkeypatch.setattr(gemm_module._Steps, "FAST", False)
+    assert run() == exact

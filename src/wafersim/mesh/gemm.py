@@ -87,12 +87,14 @@ class _Steps:
                      if self.lagged and self.RUNS else None)
 
     def _stays_exact(self, steps: int) -> bool:
-        """Whether every cycle of the steps is on the exact grid: the start's are, the work and
-        link timing are, and a bound on the latest cycle stays below 2^35 (a step adds at most
-        the work, a hold, a tail and a line of hops to the latest cycle so far)."""
+        """Whether every cycle of the steps is on the exact grid: the start's are (cores, links
+        and the fabric's horizon, which `now` reads), the work and link timing are, and a bound
+        on the latest cycle stays below 2^35 (a step adds at most the work, a hold, a tail and a
+        line of hops to the latest cycle so far)."""
         sim, fabric = self.pe.sim, self.pe.sim.fabric
         top = fabric.exact_top()
-        if top is None or not (on_grid(self.work) and on_grid(sim.core.free)):
+        if top is None or not (on_grid(self.work) and on_grid(sim.core.free)
+                               and on_grid(fabric.horizon)):
             return False
         step = self.work + 2 * max(self.wavelets) * fabric.spacing + (sum(sim.shape) + 1) * fabric.hop
         return max(top, sim.now()) + steps * step < 2.0**35

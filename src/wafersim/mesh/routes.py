@@ -27,14 +27,17 @@ def bit(port: int) -> int:
 
 
 class _PerColor(dict[int, np.ndarray]):
-    """One grid per color, made (filled with `fill`) when first asked for: a kernel routes a
-    few of the machine's colors, and a cleared color drops its grid."""
+    """One grid per color of `colors`, made (filled with `fill`) when first read: a kernel
+    routes a few of the machine's colors, and a cleared color drops its grid."""
 
-    def __init__(self, shape: tuple[int, int], fill: int, dtype: type[np.integer]) -> None:
+    def __init__(self, shape: tuple[int, int], colors: int, fill: int,
+                 dtype: type[np.integer]) -> None:
         super().__init__()
-        self.shape, self.fill, self.dtype = shape, fill, dtype
+        self.shape, self.colors, self.fill, self.dtype = shape, colors, fill, dtype
 
     def __missing__(self, color: int) -> np.ndarray:
+        if not 0 <= color < self.colors:
+            raise IndexError(f"color {color} is outside the router's {self.colors} colors")
         made = np.full(self.shape, self.fill, dtype=self.dtype)
         self[color] = made
         return made
@@ -46,8 +49,8 @@ class RouteTable:
     def __init__(self, rows: int, cols: int, colors: int) -> None:
         self.shape = (rows, cols)
         self.colors = colors
-        self.rx = _PerColor(self.shape, NONE, np.int8)
-        self.tx = _PerColor(self.shape, 0, np.uint8)
+        self.rx = _PerColor(self.shape, colors, NONE, np.int8)
+        self.tx = _PerColor(self.shape, colors, 0, np.uint8)
         self.touched = np.zeros(colors, dtype=bool)  # colors routed at any time
         self.blank = [True] * colors  # colors routed nowhere now (cleared, not set since)
 

@@ -6,16 +6,17 @@ step) the two directions of a line pair are simple in the normalised free cycles
 F_k = free_k - k * hop of their links. A stream ready at t0 from position p has the normalised
 seed sigma_j = t0 - p * hop, and each stream holds each link it crosses for `hold` cycles:
 
-- forward (E, S): the stream of run step j covers links [j, L - 1). After a scan on the run's
-  first stream (a running maximum of F, exact as every link is then rewritten) F stays
-  non-decreasing, so link k enters at max(sigma_j, F_k). Unrolled over the run, with
-  tau_j = sigma_j - j * hold and T_j = max over i < j of tau_i: link k enters at
-  j * hold + max(Fb_k, T_(j+1)), Fb the run's starting F;
+- forward (E, S): the stream of run step j covers links [j, L - 1). The run's first stream
+  covers them all and enters link k at max(sigma_0, running maximum of F up to k), so F may
+  be replaced by that running maximum, Ff, at the run's start (exact: every link is then
+  rewritten). F then stays non-decreasing and link k enters at max(sigma_j, F_k). Unrolled
+  over the run, with tau_j = sigma_j - j * hold and T_j = max over i < j of tau_i: link k
+  enters at j * hold + max(Ff_k, T_(j+1));
 - backward (W, N; positions reversed): the stream of run step j covers links [L - 1 - j, L - 1),
-  growing by one a step. Its first link is new, so the stream enters link k at
-  max(sigma'_j, F_k) with sigma'_j = max(sigma_j, Fb_(L-1-j)); unrolled, with
-  tau'_j = sigma'_j - j * hold: j * hold + max(Fb_k + (k - L + 1) * hold, max over
-  i in [L - 1 - k, j] of tau'_i).
+  growing by one a step. Its first link is new, so with Fb the run's starting F the stream
+  enters link k at max(sigma'_j, F_k), sigma'_j = max(sigma_j, Fb_(L-1-j)); unrolled, with
+  tau'_j = sigma'_j - j * hold: j * hold + the maximum of tau'_i over i in [L - 1 - k, j]
+  (link k's own starting value is in the first of them, tau'_(L-1-k)).
 
 The cores keep done cycles less the work of the steps so far (`gemm._Steps`): D' is the maximum
 of their start and of every arrival less its step's shift s * work. An arrival is its link's
@@ -23,9 +24,9 @@ entry plus per-position offsets, so with kappa_j = j * hold - s * work a run's a
 are maxima over run steps of per-line tables (T; the running maximum of T_(j+1) + kappa_j;
 tau'; the senders' own cycles) and per-position scalars. A step appends one row to each table;
 the sends of step s + 2 read D' at one PE column and one PE row; a run's end (or the GEMM's)
-writes the link and core grids once. Every value is a multiple of 2^-10 below 2^38
-(`_Steps._stays_exact`), so no sum rounds and the order of the maxima and sums gives the same
-bits as the per-step path.
+writes the link and core grids once. Every value is -inf (no arrival) or a multiple of 2^-10
+of magnitude below 2^38 (`_Steps._stays_exact` bounds the cycles by 2^35), so no sum rounds and
+the order of the maxima and sums gives the same bits as the per-step path.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class LinePair:
         self.start, self.j = start, -1
         self.fb = self.free_fwd - self.offsets
         np.maximum.accumulate(self.fb[:, :-1], axis=1, out=self.fb[:, :-1])
-        self.bb = self.free_back - self.offsets
         self.t[0], self.u[0], self.kappa_max[0] = _NONE, _NONE, _NONE
         self.back_max = np.full(self.lines, _NONE)  # max of tau' over the run (line ends)
 
@@ -88,11 +88,10 @@ class LinePair:
             self._reach(j * hold + end)
         if j >= 1:  # backward: links L - 1 - j..
             q = size - 1 - j
-            np.maximum(t0 - q * self.hop, self.bb[:, q], out=self.tau_back[j])
-            self.tau_back[j] -= j * hold
+            np.maximum(t0, self.free_back[:, q], out=self.tau_back[j])  # the new link's start
+            self.tau_back[j] -= q * self.hop + j * hold
             np.maximum(self.back_max, self.tau_back[j], out=self.back_max)
-            end = max(float(self.bb[:, -2].max()) - hold, float(self.back_max.max()))
-            self._reach(j * hold + end)
+            self._reach(j * hold + float(self.back_max.max()))
 
     def _reach(self, enter: float) -> None:
         """A stream entered the last link at `enter` (normalised, latest line)."""
@@ -110,8 +109,6 @@ class LinePair:
         if c + 1 <= j:  # backward streams c + 1..j reached c
             ks = _suffix_max(self.kappa[c + 1:j + 1])
             back = (self.tau_back[c + 1:j + 1] + ks[:, None]).max(axis=0)
-            np.maximum(back, self.bb[:, self.length - 2 - c] - (c + 1) * self.hold + ks[0],
-                       out=back)
             np.maximum(out, back + ((self.length - 1 - c) * self.hop + self.tail), out=out)
         return out
 
@@ -120,7 +117,7 @@ class LinePair:
         less its shift: (lines, positions)."""
         j, size = self.j, self.length
         lines = slice(None) if line is None else slice(line, line + 1)
-        fb, bb = self.fb[lines], self.bb[lines]
+        fb = self.fb[lines]
         out = np.full(fb.shape, _NONE)
         if j < 0:
             return out
@@ -133,9 +130,7 @@ class LinePair:
         if j >= 1:  # position c < j heard the backward streams c + 1..j
             ks = _suffix_max(self.kappa[1:j + 1])
             x = _suffix_max(self.tau_back[1:j + 1, lines] + ks[:, None]).T
-            c = np.arange(j)
-            b = bb[:, size - 2 - c] - (c + 1) * self.hold + ks
-            back = np.maximum(b, x) + (self.offsets[size - 1 - c] + self.tail)
+            back = x + (self.offsets[size - 1 - np.arange(j)] + self.tail)
             np.maximum(out[:, :j], back, out=out[:, :j])
         return out
 
@@ -151,9 +146,7 @@ class LinePair:
         if j >= 1:  # backward links k >= L - 1 - j: streams L - 1 - k..j
             m = _suffix_max(self.tau_back[1:j + 1]).T  # m[:, l - 1] = max of tau' over l..j
             k = slice(size - 1 - j, size - 1)
-            b = self.bb[:, k] + (np.arange(-j, 0) * hold)
-            back = np.maximum(b, m[:, ::-1]) + (j + 1) * hold
-            np.add(back, self.offsets[k], out=self.free_back[:, k])
+            np.add(m[:, ::-1] + (j + 1) * hold, self.offsets[k], out=self.free_back[:, k])
         if reopen:
             self._open(self.start + size)
         return got
