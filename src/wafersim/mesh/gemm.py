@@ -77,14 +77,15 @@ class _Steps:
         sim = pe.sim
         self.fast = (self.FAST and sim.spans is None
                      and all(sim.routes.blank[color] for color in COLORS.values()))
-        self.done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
-        self.lag = [0.0, 0.0]  # less these (lagged)
-        self.grids = [np.empty(sim.shape), np.empty(sim.shape)] if self.fast else []
         self.uncounted = 0  # fast steps whose busy cycles and FLOPs are not yet added
         self.lagged = self.fast and self.LAGGED and self._stays_exact(steps)
-        self.core_free = sim.core.free  # D of the last step (lagged)
         self.runs = (RunSteps(sim, wavelets, self.work, steps, COLORS)
                      if self.lagged and self.RUNS else None)
+        if self.runs is None:  # the grids of the per-step paths
+            self.done = [np.full(sim.shape, sim.now())] * 2  # the last two steps' done cycles
+            self.lag = [0.0, 0.0]  # less these (lagged)
+            self.grids = [np.empty(sim.shape), np.empty(sim.shape)] if self.fast else []
+            self.core_free = sim.core.free  # D of the last step (lagged)
 
     def _stays_exact(self, steps: int) -> bool:
         """Whether every cycle of the steps is on the exact grid: the start's are (cores, links
@@ -100,11 +101,11 @@ class _Steps:
         return max(top, sim.now()) + steps * step < 2.0**35
 
     def step(self, s: int) -> None:
-        pe, ready = self.pe, self.done[0]
         if self.runs is not None:
             self.runs.step(s)
             self.uncounted += 1
             return
+        pe, ready = self.pe, self.done[0]
         if self.fast:
             got_a, got_b = self.grids
             fabric = pe.sim.fabric
