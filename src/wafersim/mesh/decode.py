@@ -28,7 +28,7 @@ from wafersim.mesh.budget import check_host_memory
 from wafersim.mesh.elementwise import binary_cycles, transcendental_cycles
 from wafersim.mesh.engine import TRACE_MAX_PES, MeshSim
 from wafersim.mesh.gemm import gemm_on
-from wafersim.mesh.gemv import gemv_on
+from wafersim.mesh.gemv import CHUNK_VALUES, gemv_on
 from wafersim.mesh.kernel import PE
 from wafersim.mesh.layout import dtype_of, from_tiles, max_abs_error, tile_of, to_tiles
 from wafersim.mesh.machine import PEMachine, machine_of
@@ -111,14 +111,12 @@ def _drawn(rng: np.random.Generator, shape: tuple[int, ...], dt: type[np.floatin
     on the blocks, and the float64 draws never exist whole."""
     out = np.empty(shape, dtype=dt)
     rows = out.reshape(-1, shape[-1])
-    step = max(1, DRAW_VALUES // shape[-1])
+    step = max(1, CHUNK_VALUES // shape[-1])
     for i in range(0, rows.shape[0], step):
         block = rng.uniform(-1.0, 1.0, size=(min(step, rows.shape[0] - i), shape[-1]))
         rows[i:i + step] = (block / np.sqrt(shape[-1]) if scaled else block).astype(dt)
     return out
 
-
-DRAW_VALUES = 1 << 20  # float64 values drawn at a time
 
 
 def _split_qkv(shape: LayerShape, qkv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
